@@ -1,0 +1,125 @@
+/**
+ * Applies supabase/migrations/*.sql in order, each once, inside its own transaction together
+ * with its ledger row. The ledger keeps a SHA-256 of each applied file: a migration edited after
+ * it was applied is a start-up error, because silently skipping it would leave databases that
+ * claim the same version with different schemas.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Database } from './database';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const MIGRATIONS_DIR = path.resolve(here, '../../supabase/migrations');
+const SHIM_FILE = path.resolve(here, 'supabase-shim.sql');
+
+export interface MigrationFile {
+  version: string;
+  name: string;
+  file: string;
+  sql: string;
+  checksum: string;
+}
+
+export class MigrationError extends Error {
+  override name = 'MigrationError';
+}
+
+const FILE_PATTERN = /^(\d{14})_([a-z0-9_]+)\.sql$/;
+
+export function readMigrations(dir = MIGRATIONS_DIR): MigrationFile[] {
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+  return files.map((file) => {
+    const m = FILE_PATTERN.exec(file);
+    if (!m) {
+      throw new MigrationError(
+        `Migration file name "${file}" in ${dir} does not match <14-digit timestamp>_<snake_case_name>.sql (the Supabase CLI's format). Rename it.`,
+      );
+    }
+    const sql = fs.readFileSync(path.join(dir, file), 'utf8');
+    return { version: m[1]!, name: m[2]!, file, sql, checksum: sha256(sql) };
+  });
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text.replace(/\r\n/g, '\n')).digest('hex');
+}
+
+export interface MigrateResult {
+  applied: string[];
+  alreadyApplied: number;
+  shim: boolean;
+}
+
+export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<MigrateResult> {
+  const migrations = readMigrations(dir);
+  // Two API processes starting together must not both apply the same migration.
+  if (db.kind === 'postgres') await db.query(`select pg_advisory_lock(hashtext('minqing.migrate'))`);
+  try {
+    const shim = await ensurePlatform(db);
+    await db.exec(`
+      create schema if not exists minqing;
+      create table if not exists minqing.schema_migrations (
+        version text primary key,
+        name text not null,
+        checksum text not null,
+        applied_at timestamptz not null default now()
+      );`);
+    const rows = await db.query<{ version: string; name: string; checksum: string; applied_at: Date }>(
+      'select version, name, checksum, applied_at from minqing.schema_migrations order by version',
+    );
+    const applied = new Map(rows.map((r) => [r.version, r]));
+    const known = new Set(migrations.map((m) => m.version));
+    for (const r of rows) {
+      if (!known.has(r.version)) {
+        throw new MigrationError(
+          `The database has migration ${r.version}_${r.name} applied, but no such file exists in ${dir}. ` +
+            'This code is older than the database: run a newer version, or restore the missing file.',
+        );
+      }
+    }
+    const done: string[] = [];
+    for (const m of migrations) {
+      const prior = applied.get(m.version);
+      if (prior) {
+        if (prior.checksum !== m.checksum) {
+          throw new MigrationError(
+            `Migration ${m.file} was applied on ${new Date(prior.applied_at).toISOString()} with checksum ` +
+              `${prior.checksum.slice(0, 12)}…, but the file now has ${m.checksum.slice(0, 12)}…. ` +
+              'An applied migration must never change: revert the edit and put the change in a new migration file.',
+          );
+        }
+        continue;
+      }
+      await db.transaction(async (tx) => {
+        try {
+          await tx.exec(m.sql);
+        } catch (err) {
+          throw new MigrationError(`Migration ${m.file} failed: ${(err as Error).message}`);
+        }
+        await tx.query('insert into minqing.schema_migrations (version, name, checksum) values ($1, $2, $3)', [
+          m.version,
+          m.name,
+          m.checksum,
+        ]);
+      });
+      done.push(m.file);
+    }
+    return { applied: done, alreadyApplied: migrations.length - done.length, shim };
+  } finally {
+    if (db.kind === 'postgres') await db.query(`select pg_advisory_unlock(hashtext('minqing.migrate'))`);
+  }
+}
+
+/**
+ * Creates Supabase's roles and auth functions where the platform does not provide them. A real
+ * Supabase project (recognised by GoTrue's auth.users table) keeps its own definitions; elsewhere
+ * the idempotent shim is applied on every start, so an improved shim reaches old databases too.
+ */
+async function ensurePlatform(db: Database): Promise<boolean> {
+  const [row] = await db.query<{ supabase: boolean }>(`select to_regclass('auth.users') is not null as supabase`);
+  if (row?.supabase) return false;
+  await db.exec(fs.readFileSync(SHIM_FILE, 'utf8'));
+  return true;
+}

@@ -1,0 +1,67 @@
+/**
+ * The only reader of process.env. Everything configurable is parsed and validated here once, so a
+ * bad setting is a clear start-up error rather than a surprise deep inside a request.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const isoDate = /^\d{4}-\d{2}-\d{2}$/;
+
+const schema = z.object({
+  /** 0 picks a free port (tests). */
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  HOST: z.string().default('127.0.0.1'),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: z.string().url().optional(),
+  SUPABASE_URL: z.string().url().optional(),
+  SUPABASE_ANON_KEY: z.string().optional(),
+  /** none (offline default) | osm | tianditu | an http(s) style URL */
+  BASEMAP: z
+    .string()
+    .default('none')
+    .refine((v) => ['none', 'osm', 'tianditu'].includes(v) || /^https?:\/\//.test(v), {
+      message: 'BASEMAP must be none, osm, tianditu or a style URL starting with http(s)://',
+    }),
+  TIANDITU_TK: z.string().optional(),
+  /** Pins the demo generator's "today" (screenshots, reproducible demos); defaults to the real date. */
+  DEMO_TODAY: z.string().regex(isoDate, 'DEMO_TODAY must be YYYY-MM-DD').optional(),
+  CI: z.string().optional(),
+});
+
+export type Env = {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  supabase: { url: string; anonKey: string } | undefined;
+  basemap: { kind: 'none' | 'osm' | 'tianditu' | 'style'; styleUrl?: string; tiandituKey?: string };
+  demoToday: string | undefined;
+  ci: boolean;
+};
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration in the environment:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (e.BASEMAP === 'tianditu' && !e.TIANDITU_TK) {
+    throw new Error('Invalid configuration: BASEMAP=tianditu needs TIANDITU_TK (your 天地图 key).');
+  }
+  const basemap: Env['basemap'] = /^https?:\/\//.test(e.BASEMAP)
+    ? { kind: 'style', styleUrl: e.BASEMAP }
+    : e.BASEMAP === 'tianditu'
+      ? { kind: 'tianditu', tiandituKey: e.TIANDITU_TK }
+      : { kind: e.BASEMAP as 'none' | 'osm' };
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    supabase: e.SUPABASE_URL && e.SUPABASE_ANON_KEY ? { url: e.SUPABASE_URL, anonKey: e.SUPABASE_ANON_KEY } : undefined,
+    basemap,
+    demoToday: e.DEMO_TODAY,
+    ci: e.CI === 'true' || e.CI === '1',
+  };
+}
