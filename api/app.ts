@@ -1,0 +1,37 @@
+/**
+ * createApp() builds the whole HTTP API from its dependencies; the server and the tests both
+ * use it, so tests exercise exactly what runs in production. AppType is what the web app's
+ * typed client (Hono RPC) is built from.
+ */
+import { Hono } from 'hono';
+import type { Database } from './db/database';
+import type { Env } from './env';
+import { notFound, onError } from './lib/errors';
+import { buildingRoutes } from './routes/buildings';
+import { communityRoutes } from './routes/communities';
+import { configRoutes } from './routes/config';
+import { gridRoutes } from './routes/grids';
+import { healthRoutes } from './routes/health';
+
+export interface AppDeps {
+  db: Database;
+  env: Env;
+}
+
+export function createApi(deps: AppDeps) {
+  return new Hono()
+    .route('/health', healthRoutes(deps))
+    .route('/config', configRoutes(deps))
+    .route('/communities', communityRoutes(deps))
+    .route('/grids', gridRoutes(deps))
+    .route('/buildings', buildingRoutes(deps));
+}
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono().route('/api', createApi(deps));
+  app.onError(onError);
+  app.notFound(notFound);
+  return app;
+}
+
+export type AppType = ReturnType<typeof createApp>;

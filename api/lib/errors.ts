@@ -1,0 +1,63 @@
+/**
+ * One error shape for every failure: {"error":{"code","message","details"}}. Handlers throw
+ * ApiError for expected refusals; anything else is a programmer or infrastructure error and
+ * becomes a 500 whose details never leak internals.
+ */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod';
+
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export function errorBody(code: string, message: string, details?: unknown): ErrorBody {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+export function onError(err: Error, c: Context): Response {
+  if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, err.details), err.status);
+  if (err instanceof HTTPException) {
+    const status = err.status;
+    const code = status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : 'http_error';
+    return c.json(errorBody(code, err.message || 'Request refused'), status);
+  }
+  console.error(`[api] ${c.req.method} ${new URL(c.req.url).pathname} failed:`, err);
+  return c.json(errorBody('internal_error', 'The server failed to handle this request; it has been logged.'), 500);
+}
+
+export function notFound(c: Context): Response {
+  return c.json(
+    errorBody('not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`),
+    404,
+  );
+}
+
+/** The hook for @hono/zod-validator: a failed validation becomes a 400 naming each field. */
+export function validationHook(
+  result: { success: true } | { success: false; error: { issues: readonly z.core.$ZodIssue[] } },
+  c: Context,
+): Response | undefined {
+  if (result.success) return undefined;
+  const details = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+  const summary = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
+  return c.json(errorBody('invalid_request', summary, details), 400);
+}

@@ -1,0 +1,27 @@
+/**
+ * Every request runs in one transaction as the caller's database role, with the JWT claims in
+ * `request.jwt.claims` — exactly as Supabase's PostgREST does — so row-level security, not this
+ * code, decides what a request can see. Until sign-in exists every request is anonymous.
+ */
+import type { Database, Queryable } from '../db/database';
+
+export type DbRole = 'anon' | 'authenticated';
+export interface Claims {
+  role: DbRole;
+  sub?: string;
+  [claim: string]: unknown;
+}
+
+export const ANONYMOUS: Claims = { role: 'anon' };
+
+const ROLES: ReadonlySet<string> = new Set<DbRole>(['anon', 'authenticated']);
+
+export function asCaller<T>(db: Database, claims: Claims, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  // The role name is interpolated (SET ROLE takes no parameters), so it must come from the list.
+  if (!ROLES.has(claims.role)) throw new Error(`asCaller: unknown database role ${String(claims.role)}`);
+  return db.transaction(async (tx) => {
+    await tx.query(`set local role ${claims.role}`);
+    await tx.query(`select set_config('request.jwt.claims', $1, true)`, [JSON.stringify(claims)]);
+    return fn(tx);
+  });
+}

@@ -1,0 +1,60 @@
+import { Hono } from 'hono';
+import { zValidator } from '@hono/zod-validator';
+import type { FeatureCollection, MultiPolygon } from 'geojson';
+import { z } from 'zod';
+import type { AppDeps } from '../app';
+import { validationHook } from '../lib/errors';
+import { bboxParam } from '../lib/query-params';
+import { ANONYMOUS, asCaller } from '../lib/request-db';
+
+export interface BuildingProperties {
+  id: number;
+  gridId: number | null;
+  address: string;
+  name: string | null;
+  floors: number | null;
+  households: number;
+}
+/** `truncated` (a GeoJSON foreign member) says the bbox held more than MAX_BUILDINGS. */
+export type BuildingFeatureCollection = FeatureCollection<MultiPolygon, BuildingProperties> & { truncated: boolean };
+
+/** A viewport at zoom 15 holds a few thousand; beyond this the client should zoom in. */
+export const MAX_BUILDINGS = 10_000;
+
+const query = z.object({ bbox: bboxParam });
+
+export function buildingRoutes({ db }: AppDeps) {
+  return new Hono().get('/', zValidator('query', query, validationHook), async (c) => {
+    const [minLon, minLat, maxLon, maxLat] = c.req.valid('query').bbox;
+    const [row] = await asCaller(db, ANONYMOUS, (tx) =>
+      tx.query<{ features: BuildingFeatureCollection['features'] }>(
+        `
+        with hits as (
+          select b.* from public.buildings b
+          where b.footprint && ST_MakeEnvelope($1, $2, $3, $4, 4326)
+          order by b.id
+          limit $5
+        )
+        select coalesce(json_agg(json_build_object(
+          'type', 'Feature',
+          'id', b.id,
+          'geometry', ST_AsGeoJSON(b.footprint, 7)::json,
+          'properties', json_build_object(
+            'id', b.id, 'gridId', b.grid_id, 'address', b.address, 'name', b.name,
+            'floors', b.floors, 'households', coalesce(hc.households, 0))
+        ) order by b.id), '[]'::json) as features
+        from hits b
+        left join public.building_household_counts(current_date) hc on hc.building_id = b.id`,
+        [minLon, minLat, maxLon, maxLat, MAX_BUILDINGS + 1],
+      ),
+    );
+    const features = row!.features;
+    const truncated = features.length > MAX_BUILDINGS;
+    const body: BuildingFeatureCollection = {
+      type: 'FeatureCollection',
+      features: truncated ? features.slice(0, MAX_BUILDINGS) : features,
+      truncated,
+    };
+    return c.json(body);
+  });
+}

@@ -1,0 +1,28 @@
+/** What the web app needs to know before it draws: the basemap, and the street it shows. */
+import { Hono } from 'hono';
+import type { AppDeps } from '../app';
+import { ANONYMOUS, asCaller } from '../lib/request-db';
+
+export interface StreetInfo {
+  id: number;
+  code: string;
+  name: string;
+  isDemo: boolean;
+  bbox: [number, number, number, number];
+  communities: { id: number; code: string; name: string }[];
+}
+
+export function configRoutes({ db, env }: AppDeps) {
+  return new Hono().get('/', async (c) => {
+    const streets = await asCaller(db, ANONYMOUS, (tx) =>
+      tx.query<StreetInfo>(`
+        select s.id, s.code, s.name, s.is_demo as "isDemo",
+          json_build_array(ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)) as bbox,
+          coalesce((select json_agg(json_build_object('id', c.id, 'code', c.code, 'name', c.name) order by c.code)
+                    from public.communities c where c.street_id = s.id), '[]'::json) as communities
+        from public.streets s, lateral (select ST_Extent(s.boundary)::geometry as e) x
+        order by s.code`),
+    );
+    return c.json({ basemap: env.basemap, streets });
+  });
+}

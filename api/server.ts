@@ -1,0 +1,71 @@
+/**
+ * Assembles the running product: database (embedded or PostgreSQL), migrations, the demo seed,
+ * the API and the built web app on one port. Used by `npm start` and by the end-to-end tests.
+ */
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { createApp } from './app';
+import { connect } from './db/connect';
+import type { Database } from './db/database';
+import { migrate } from './db/migrate';
+import { seedDemoStreetIfEmpty } from './db/seed';
+import type { Env } from './env';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const WEB_DIST = path.resolve(here, '../dist/web');
+
+export async function openDatabase(env: Env): Promise<Database> {
+  return env.databaseUrl
+    ? connect({ kind: 'postgres', url: env.databaseUrl })
+    : connect({ kind: 'pglite', dataDir: path.join(env.dataDir, 'pglite') });
+}
+
+/** Today's date in China (UTC+8), where every street using this product is. */
+export function todayInChina(now = new Date()): string {
+  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+}
+
+export interface RunningServer {
+  url: string;
+  db: Database;
+  close(): Promise<void>;
+}
+
+export async function startServer(env: Env, log: (line: string) => void = console.log): Promise<RunningServer> {
+  const db = await openDatabase(env);
+  try {
+    const m = await migrate(db);
+    if (m.applied.length > 0) log(`database: applied ${m.applied.length} migration(s): ${m.applied.join(', ')}`);
+    const seed = await seedDemoStreetIfEmpty(db, env.demoToday ?? todayInChina());
+    if (seed.seeded) log(`database: seeded the demo street ${JSON.stringify(seed.counts)}`);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+
+  const app = createApp({ db, env });
+  if (fs.existsSync(path.join(WEB_DIST, 'index.html'))) {
+    const root = path.relative(process.cwd(), WEB_DIST) || '.';
+    app.use('/*', serveStatic({ root }));
+    // Client-side routes (a shared map URL) load the app shell.
+    app.get('*', serveStatic({ root, path: 'index.html' }));
+  }
+
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: env.port, hostname: env.host }, () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${env.host === '0.0.0.0' ? 'localhost' : env.host}:${port}/`;
+  return {
+    url,
+    db,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * A small given/when/then driver over the real product (maputnik's pattern): `given` starts
+ * `npm start`'s entry point as a real process on a throw-away data directory and opens it in
+ * headless Chromium; `when` acts like a user; `then` reads what the user would see.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_PATH } from '../support/prerequisites';
+import { DEMO_TODAY } from '../support/fixtures';
+
+const root = path.resolve(import.meta.dirname, '../..');
+export const SCREENSHOT_DIR = path.join(root, 'test-results');
+
+export interface Product {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the product exactly as `npm start` does, and resolves with the URL it prints. */
+export async function startProduct(extraEnv: Record<string, string> = {}): Promise<Product> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'minqing-e2e-'));
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'api/start.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, DEMO_TODAY, DATABASE_URL: '', ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the product did not start within 180 s:\n${output}`)), 180_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = /is running at (http:\/\/\S+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`the product exited with ${code}:\n${output}`)));
+  });
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--use-angle=swiftshader',
+      '--enable-unsafe-swiftshader',
+    ],
+  });
+}
+
+export function driver(page: Page, product: Product) {
+  /** Requests that left the machine; the default configuration must make none. */
+  const offMachine: string[] = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !u.protocol.startsWith('data') && !u.protocol.startsWith('blob')) {
+      offMachine.push(r.url());
+    }
+  });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+
+  return {
+    given: {
+      async theMapIsOpen(query = '') {
+        await page.goto(product.url + query);
+        await page.waitForSelector('[data-map-ready="true"]', { timeout: 60_000 });
+      },
+    },
+    when: {
+      async clickGrid(name: string) {
+        const point = await page.evaluate((n) => {
+          const map = window.__minqingMap!;
+          const f = map.queryRenderedFeatures({ layers: ['grid-label'] }).find((x) => x.properties?.name === n);
+          if (!f) return null;
+          const [lon, lat] = (f.geometry as GeoJSON.Point).coordinates as [number, number];
+          const p = map.project([lon, lat]);
+          const box = map.getCanvas().getBoundingClientRect();
+          // A little below the label, so the click lands on the fill rather than the text.
+          return { x: box.left + p.x, y: box.top + p.y + 14 };
+        }, name);
+        if (!point) throw new Error(`no grid labelled ${name} is visible`);
+        await page.mouse.click(point.x, point.y);
+      },
+      async chooseLanguage(label: string) {
+        await page.selectOption('.lang select', { label });
+      },
+      async zoomTo(zoom: number) {
+        await page.evaluate((z) => window.__minqingMap!.jumpTo({ zoom: z }), zoom);
+        await page.waitForFunction(() => window.__minqingMap!.areTilesLoaded() && !window.__minqingMap!.isMoving());
+      },
+    },
+    then: {
+      renderedGridNames: () =>
+        page.evaluate(() =>
+          [...new Set(window.__minqingMap!.queryRenderedFeatures({ layers: ['grid-fill'] }).map((f) => f.id))].length,
+        ),
+      renderedBuildingCount: async () => {
+        await page.waitForFunction(
+          () => window.__minqingMap!.queryRenderedFeatures({ layers: ['building-fill'] }).length > 0,
+          undefined,
+          { timeout: 20_000 },
+        );
+        return page.evaluate(() => window.__minqingMap!.queryRenderedFeatures({ layers: ['building-fill'] }).length);
+      },
+      /** Distinct colours on the WebGL canvas, and the share of pixels that differ from the background. */
+      canvasPixels: () =>
+        page.evaluate(() => {
+          const src = window.__minqingMap!.getCanvas();
+          const c = document.createElement('canvas');
+          c.width = src.width;
+          c.height = src.height;
+          const ctx = c.getContext('2d')!;
+          ctx.drawImage(src, 0, 0);
+          const { data } = ctx.getImageData(0, 0, c.width, c.height);
+          const colours = new Set<number>();
+          let painted = 0;
+          const [br, bg, bb] = [data[0]!, data[1]!, data[2]!];
+          for (let i = 0; i < data.length; i += 4) {
+            colours.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+            if (Math.abs(data[i]! - br) + Math.abs(data[i + 1]! - bg) + Math.abs(data[i + 2]! - bb) > 24) painted++;
+          }
+          return { colours: colours.size, paintedShare: painted / (data.length / 4) };
+        }),
+      panelText: () => page.locator('[data-testid="grid-panel"]').innerText(),
+      title: () => page.locator('.brand h1').innerText(),
+      offMachineRequests: () => offMachine,
+      pageErrors: () => pageErrors,
+      async screenshot(name: string) {
+        fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+        const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+        await page.screenshot({ path: file });
+        return file;
+      },
+    },
+  };
+}

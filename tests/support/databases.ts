@@ -1,0 +1,81 @@
+/**
+ * Real databases for tests — never a mock. The embedded mode loads a template (migrated and
+ * seeded once by global-setup.ts) so each file starts in seconds; the PostgreSQL mode creates a
+ * fresh database per call on the server named by DATABASE_URL and drops it afterwards.
+ */
+import fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { connect } from '../../api/db/connect';
+import type { Database } from '../../api/db/database';
+import { migrate } from '../../api/db/migrate';
+import { seedDemoStreetIfEmpty } from '../../api/db/seed';
+import { DEMO_TODAY } from './fixtures';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgliteTemplate: string;
+  }
+}
+
+export type Mode = 'pglite' | 'postgres';
+
+/** A fresh embedded database holding the migrated, seeded demo street. */
+export async function seededPglite(): Promise<Database> {
+  const file = inject('pgliteTemplate');
+  const blob = new Blob([fs.readFileSync(file)]);
+  return connect({ kind: 'pglite', dataDir: 'memory://', loadDataDir: blob });
+}
+
+/** A fresh, empty embedded database (nothing migrated). */
+export function emptyPglite(): Promise<Database> {
+  return connect({ kind: 'pglite', dataDir: 'memory://' });
+}
+
+export interface ScratchPostgres {
+  db: Database;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A new, empty database on the PostgreSQL server at adminUrl. */
+export async function scratchPostgres(adminUrl: string): Promise<ScratchPostgres> {
+  const name = `minqing_test_${randomBytes(5).toString('hex')}`;
+  const admin = await connect({ kind: 'postgres', url: adminUrl });
+  await admin.exec(`create database ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const db = await connect({ kind: 'postgres', url: url.toString() });
+  return {
+    db,
+    url: url.toString(),
+    async drop() {
+      await db.close();
+      await admin.exec(`drop database if exists ${name} with (force)`);
+      await admin.close();
+    },
+  };
+}
+
+export async function seededPostgres(adminUrl: string): Promise<ScratchPostgres> {
+  const scratch = await scratchPostgres(adminUrl);
+  await migrate(scratch.db);
+  await seedDemoStreetIfEmpty(scratch.db, DEMO_TODAY);
+  return scratch;
+}
+
+class Rollback extends Error {}
+
+/** Runs fn in a transaction that is always rolled back, so a test's writes leave no trace. */
+export async function inRolledBackTransaction<T>(db: Database, fn: (tx: import('../../api/db/database').Queryable) => Promise<T>): Promise<T> {
+  let result: T | undefined;
+  await db
+    .transaction(async (tx) => {
+      result = await fn(tx);
+      throw new Rollback();
+    })
+    .catch((e: unknown) => {
+      if (!(e instanceof Rollback)) throw e;
+    });
+  return result as T;
+}

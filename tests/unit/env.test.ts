@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { readEnv } from '../../api/env';
+
+describe('configuration', () => {
+  it('defaults to the embedded database on port 8787 with no basemap', () => {
+    const env = readEnv({});
+    expect(env.port).toBe(8787);
+    expect(env.databaseUrl).toBeUndefined();
+    expect(env.dataDir).toMatch(/data$/);
+    expect(env.basemap).toEqual({ kind: 'none' });
+  });
+
+  it('accepts a style URL as basemap', () => {
+    expect(readEnv({ BASEMAP: 'https://example.org/style.json' }).basemap).toEqual({
+      kind: 'style',
+      styleUrl: 'https://example.org/style.json',
+    });
+  });
+
+  it('names the setting that is wrong', () => {
+    expect(() => readEnv({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => readEnv({ BASEMAP: 'google' })).toThrow(/BASEMAP must be/);
+    expect(() => readEnv({ BASEMAP: 'tianditu' })).toThrow(/TIANDITU_TK/);
+    expect(() => readEnv({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);
+  });
+});

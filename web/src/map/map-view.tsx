@@ -1,0 +1,148 @@
+import { useEffect, useRef, useState } from 'react';
+import * as maplibregl from 'maplibre-gl';
+import type { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
+import 'maplibre-gl/dist/maplibre-gl.css';
+import latinFontUrl from '@fontsource/noto-sans/files/noto-sans-latin-400-normal.woff2?url';
+import { labelPoints } from '../../../geo/geometry/label-point';
+import { useBuildings, type AppConfig, type CommunityCollection, type GridCollection } from '../api';
+import { useLocale } from '../i18n/locale';
+import { baseStyle } from './base.style';
+import { LIGHT_THEME } from './map.theme';
+import { BUILDING_MIN_ZOOM, LAYER, SOURCE, overlayLayers, overlaySources } from './overlay.layers';
+
+declare global {
+  interface Window {
+    /** The live map, for end-to-end tests and for debugging in the console. */
+    __minqingMap?: MapLibreMap;
+  }
+}
+
+interface Props {
+  config: AppConfig;
+  grids: GridCollection;
+  communities: CommunityCollection;
+  selectedGridId: number | null;
+  onSelectGrid(id: number | null): void;
+  fitRequest: number;
+}
+
+/** Buildings are fetched per viewport, on a coarse lattice so small pans hit the query cache. */
+function viewportBBox(map: MapLibreMap): string | null {
+  if (map.getZoom() < BUILDING_MIN_ZOOM - 0.5) return null;
+  const b = map.getBounds();
+  const step = 0.005;
+  const down = (v: number) => (Math.floor(v / step) * step).toFixed(3);
+  const up = (v: number) => (Math.ceil(v / step) * step).toFixed(3);
+  return [down(b.getWest()), down(b.getSouth()), up(b.getEast()), up(b.getNorth())].join(',');
+}
+
+export function MapView({ config, grids, communities, selectedGridId, onSelectGrid, fitRequest }: Props) {
+  const { t } = useLocale();
+  const container = useRef<HTMLDivElement>(null);
+  const mapRef = useRef<MapLibreMap | null>(null);
+  const [styleReady, setStyleReady] = useState(false);
+  const [bbox, setBBox] = useState<string | null>(null);
+  const [zoom, setZoom] = useState(0);
+  const buildings = useBuildings(bbox);
+  const street = config.streets[0];
+  const communityIds = communities.features.map((f) => f.properties.id);
+
+  // Create the map once; everything else updates sources and feature-state on it.
+  useEffect(() => {
+    if (!container.current) return;
+    const fontUrl = new URL(latinFontUrl, window.location.href).href;
+    const builtIn = config.basemap.kind !== 'style';
+    const map = new maplibregl.Map({
+      container: container.current,
+      style: builtIn ? baseStyle({ basemap: config.basemap, theme: LIGHT_THEME, communityIds, fontUrl }) : config.basemap.styleUrl!,
+      bounds: street ? (street.bbox as [number, number, number, number]) : undefined,
+      fitBoundsOptions: { padding: 40 },
+      attributionControl: { compact: true },
+      localIdeographFontFamily: '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Source Han Sans SC", sans-serif',
+      canvasContextAttributes: { preserveDrawingBuffer: true },
+    });
+    map.addControl(new maplibregl.NavigationControl({ showCompass: true }), 'top-right');
+    map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+    map.on('load', () => {
+      if (!builtIn) {
+        for (const [id, source] of Object.entries(overlaySources())) map.addSource(id, source as never);
+        for (const layer of overlayLayers(LIGHT_THEME, communityIds)) map.addLayer(layer as never);
+      }
+      setStyleReady(true);
+      setZoom(map.getZoom());
+      setBBox(viewportBBox(map));
+    });
+    map.on('moveend', () => {
+      setZoom(map.getZoom());
+      setBBox(viewportBBox(map));
+    });
+    let hovered: number | null = null;
+    map.on('mousemove', LAYER.gridFill, (e) => {
+      const id = e.features?.[0]?.id as number | undefined;
+      if (id === undefined || id === hovered) return;
+      if (hovered !== null) map.setFeatureState({ source: SOURCE.grids, id: hovered }, { hover: false });
+      hovered = id;
+      map.setFeatureState({ source: SOURCE.grids, id }, { hover: true });
+      map.getCanvas().style.cursor = 'pointer';
+    });
+    map.on('mouseleave', LAYER.gridFill, () => {
+      if (hovered !== null) map.setFeatureState({ source: SOURCE.grids, id: hovered }, { hover: false });
+      hovered = null;
+      map.getCanvas().style.cursor = '';
+    });
+    map.on('click', (e) => {
+      const hit = map.queryRenderedFeatures(e.point, { layers: [LAYER.gridFill] })[0];
+      onSelectRef.current(hit ? Number(hit.id) : null);
+    });
+    mapRef.current = map;
+    window.__minqingMap = map;
+    return () => {
+      map.remove();
+      mapRef.current = null;
+      delete window.__minqingMap;
+    };
+    // The map is built once per basemap; data changes flow through the effects below.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [config.basemap]);
+
+  const onSelectRef = useRef(onSelectGrid);
+  onSelectRef.current = onSelectGrid;
+
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !styleReady) return;
+    (map.getSource(SOURCE.grids) as GeoJSONSource).setData(grids as never);
+    (map.getSource(SOURCE.gridLabels) as GeoJSONSource).setData(labelPoints(grids as never) as never);
+    (map.getSource(SOURCE.communities) as GeoJSONSource).setData(communities as never);
+    map.once('idle', () => container.current?.setAttribute('data-map-ready', 'true'));
+  }, [grids, communities, styleReady]);
+
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !styleReady || !buildings.data) return;
+    (map.getSource(SOURCE.buildings) as GeoJSONSource).setData(buildings.data as never);
+  }, [buildings.data, styleReady]);
+
+  // Selection is feature-state, so highlighting never touches the geometry.
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !styleReady || selectedGridId === null) return;
+    map.setFeatureState({ source: SOURCE.grids, id: selectedGridId }, { selected: true });
+    return () => {
+      if (map.getSource(SOURCE.grids)) map.setFeatureState({ source: SOURCE.grids, id: selectedGridId }, { selected: false });
+    };
+  }, [selectedGridId, styleReady]);
+
+  useEffect(() => {
+    if (fitRequest === 0 || !street) return;
+    mapRef.current?.fitBounds(street.bbox as [number, number, number, number], { padding: 40 });
+  }, [fitRequest, street]);
+
+  return (
+    <div className="map-wrap">
+      <div ref={container} className="map" data-testid="map" />
+      {styleReady && zoom < BUILDING_MIN_ZOOM - 0.5 && <div className="map-hint">{t('zoomInForBuildings')}</div>}
+      {buildings.data?.truncated && <div className="map-hint">{t('buildingsTruncated')}</div>}
+    </div>
+  );
+}

@@ -1,0 +1,36 @@
+/**
+ * The map's typed theme. Layer functions take a theme rather than hard-coding colours, so a
+ * projector theme (meeting mode) or a dark theme is a new object, not a new set of layers.
+ */
+export interface MapTheme {
+  background: string;
+  /** Fill tints per community, in order; chosen from a colour-blind-safe qualitative palette. */
+  communityTints: readonly string[];
+  gridFillOpacity: number;
+  gridOutline: string;
+  gridOutlineSelected: string;
+  communityOutline: string;
+  streetOutline: string;
+  buildingFill: string;
+  buildingOutline: string;
+  labelText: string;
+  labelHalo: string;
+  /** The font-faces family name used by every symbol layer. */
+  font: string;
+}
+
+export const LIGHT_THEME: MapTheme = {
+  background: '#f3f1ec',
+  // Okabe–Ito-derived pastels: distinct for the common colour-vision deficiencies and in greyscale.
+  communityTints: ['#9ecae1', '#fdd49e', '#b8e0b8', '#d9c3e6', '#f7b6b2', '#c7e9f1'],
+  gridFillOpacity: 0.45,
+  gridOutline: '#5b6770',
+  gridOutlineSelected: '#d7301f',
+  communityOutline: '#2b3a42',
+  streetOutline: '#111111',
+  buildingFill: '#c9c3b8',
+  buildingOutline: '#8c857a',
+  labelText: '#1f2a30',
+  labelHalo: '#ffffff',
+  font: 'Noto Sans Regular',
+};

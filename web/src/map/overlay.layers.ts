@@ -1,0 +1,120 @@
+/**
+ * Our own map layers as pure functions of a theme (the protomaps basemaps pattern): no map
+ * instance, no I/O, so tests validate them with the style-spec validator and any base style
+ * (offline background, OSM, 天地图, a style URL) gets the same overlay on top.
+ */
+import type {
+  ExpressionSpecification,
+  LayerSpecification,
+  SourceSpecification,
+} from '@maplibre/maplibre-gl-style-spec';
+import type { MapTheme } from './map.theme';
+
+export const SOURCE = {
+  communities: 'communities',
+  grids: 'grids',
+  gridLabels: 'grid-labels',
+  buildings: 'buildings',
+} as const;
+
+export const LAYER = {
+  gridFill: 'grid-fill',
+  gridOutline: 'grid-outline',
+  gridSelected: 'grid-selected',
+  communityOutline: 'community-outline',
+  buildingFill: 'building-fill',
+  buildingOutline: 'building-outline',
+  gridLabel: 'grid-label',
+  communityLabel: 'community-label',
+} as const;
+
+/** Buildings appear from this zoom; below it a street of 600 footprints is only noise. */
+export const BUILDING_MIN_ZOOM = 15;
+
+
+/** Empty GeoJSON sources; data arrives later with setData. promoteId enables feature-state. */
+export function overlaySources(): Record<string, SourceSpecification> {
+  const empty = () => ({ type: 'FeatureCollection' as const, features: [] });
+  return {
+    [SOURCE.communities]: { type: 'geojson', data: empty(), promoteId: 'id' },
+    [SOURCE.grids]: { type: 'geojson', data: empty(), promoteId: 'id' },
+    [SOURCE.gridLabels]: { type: 'geojson', data: empty() },
+    [SOURCE.buildings]: { type: 'geojson', data: empty(), promoteId: 'id' },
+  };
+}
+
+/** Community index → tint, by the order of communities in the street. */
+function communityTint(theme: MapTheme, communityIds: readonly number[]): ExpressionSpecification {
+  if (communityIds.length === 0) return ['literal', theme.communityTints[0]!] as unknown as ExpressionSpecification;
+  const pairs = communityIds.flatMap((id, i) => [id, theme.communityTints[i % theme.communityTints.length]!]);
+  return ['match', ['get', 'communityId'], ...pairs, theme.communityTints[0]!] as unknown as ExpressionSpecification;
+}
+
+const isSelected: ExpressionSpecification = ['boolean', ['feature-state', 'selected'], false];
+const isHovered: ExpressionSpecification = ['boolean', ['feature-state', 'hover'], false];
+
+export function overlayLayers(theme: MapTheme, communityIds: readonly number[] = []): LayerSpecification[] {
+  return [
+    {
+      id: LAYER.gridFill,
+      type: 'fill',
+      source: SOURCE.grids,
+      paint: {
+        'fill-color': communityTint(theme, communityIds),
+        'fill-opacity': ['case', isSelected, theme.gridFillOpacity + 0.25, isHovered, theme.gridFillOpacity + 0.15, theme.gridFillOpacity],
+      },
+    },
+    {
+      id: LAYER.buildingFill,
+      type: 'fill',
+      source: SOURCE.buildings,
+      minzoom: BUILDING_MIN_ZOOM - 0.5,
+      paint: { 'fill-color': theme.buildingFill, 'fill-opacity': 0.9 },
+    },
+    {
+      id: LAYER.buildingOutline,
+      type: 'line',
+      source: SOURCE.buildings,
+      minzoom: BUILDING_MIN_ZOOM - 0.5,
+      paint: { 'line-color': theme.buildingOutline, 'line-width': 0.6 },
+    },
+    {
+      id: LAYER.gridOutline,
+      type: 'line',
+      source: SOURCE.grids,
+      paint: {
+        'line-color': theme.gridOutline,
+        'line-width': ['interpolate', ['linear'], ['zoom'], 12, 0.6, 16, 1.6],
+        'line-dasharray': [3, 2],
+      },
+    },
+    {
+      id: LAYER.communityOutline,
+      type: 'line',
+      source: SOURCE.communities,
+      paint: {
+        'line-color': theme.communityOutline,
+        'line-width': ['interpolate', ['linear'], ['zoom'], 12, 1.5, 16, 3.5],
+      },
+    },
+    {
+      id: LAYER.gridSelected,
+      type: 'line',
+      source: SOURCE.grids,
+      // Filters cannot read feature-state; opacity can, so selection never rebuilds the layer.
+      paint: { 'line-color': theme.gridOutlineSelected, 'line-width': 3.5, 'line-opacity': ['case', isSelected, 1, 0] },
+    },
+    {
+      id: LAYER.gridLabel,
+      type: 'symbol',
+      source: SOURCE.gridLabels,
+      layout: {
+        'text-field': ['get', 'name'],
+        'text-font': [theme.font],
+        'text-size': ['interpolate', ['linear'], ['zoom'], 12, 11, 16, 15],
+        'text-max-width': 7,
+      },
+      paint: { 'text-color': theme.labelText, 'text-halo-color': theme.labelHalo, 'text-halo-width': 1.6 },
+    },
+  ];
+}
