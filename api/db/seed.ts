@@ -13,10 +13,17 @@ const CHUNK = 20_000;
 
 async function insertRows(tx: Queryable, rows: readonly object[], sql: string): Promise<void> {
   for (let i = 0; i < rows.length; i += CHUNK) {
-    await tx.query(sql, [JSON.stringify(rows.slice(i, i + CHUNK))]);
+    try {
+      await tx.query(sql, [JSON.stringify(rows.slice(i, i + CHUNK))]);
+    } catch (err) {
+      const target = /(?:insert into|update) (public\.\w+)/.exec(sql)?.[1] ?? 'a table';
+      throw new Error(`Seeding ${target} (rows ${i + 1}–${Math.min(i + CHUNK, rows.length)}) failed: ${(err as Error).message}`);
+    }
   }
 }
 
+// A JSON null in a jsonb column of jsonb_to_recordset is the jsonb value 'null', not SQL NULL,
+// hence the jsonb_typeof tests on optional geometries below.
 const geom = (col: string) => `ST_SetSRID(ST_GeomFromGeoJSON(${col}), 4326)`;
 
 export async function loadDemoStreet(tx: Queryable, s: DemoStreet): Promise<void> {
@@ -31,6 +38,13 @@ export async function loadDemoStreet(tx: Queryable, s: DemoStreet): Promise<void
     `insert into public.communities (id, street_id, code, name, boundary)
      select id, "streetId", code, name, ${geom('boundary::text')}
      from jsonb_to_recordset($1::jsonb) as r(id int, "streetId" int, code text, name text, boundary jsonb)`,
+  );
+  await insertRows(
+    tx,
+    s.roads.map((r) => ({ ...r, streetId: s.street.id })),
+    `insert into public.roads (id, street_id, name, kind, geom)
+     select id, "streetId", name, kind, ${geom('geometry::text')}
+     from jsonb_to_recordset($1::jsonb) as r(id int, "streetId" int, name text, kind text, geometry jsonb)`,
   );
   // Leaders are set after staff exist (grids and staff reference each other).
   await insertRows(
@@ -94,7 +108,7 @@ export async function loadDemoStreet(tx: Queryable, s: DemoStreet): Promise<void
     s.visits,
     `insert into public.visits (id, household_id, visitor_id, visited_at, method, result, duration_min, notes, location)
      select id, "householdId", "visitorId", "visitedAt", method::public.visit_method, result::public.visit_result,
-            "durationMin", notes, case when location is null then null else ${geom('location::text')} end
+            "durationMin", notes, case when jsonb_typeof(location) = 'object' then ${geom('location::text')} end
      from jsonb_to_recordset($1::jsonb) as r(id int, "householdId" int, "visitorId" int, "visitedAt" timestamptz,
           method text, result text, "durationMin" int, notes text, location jsonb)`,
   );
@@ -102,7 +116,7 @@ export async function loadDemoStreet(tx: Queryable, s: DemoStreet): Promise<void
     tx,
     s.patrols,
     `insert into public.patrols (id, grid_id, staff_id, started_at, ended_at, track)
-     select id, "gridId", "staffId", "startedAt", "endedAt", case when track is null then null else ${geom('track::text')} end
+     select id, "gridId", "staffId", "startedAt", "endedAt", case when jsonb_typeof(track) = 'object' then ${geom('track::text')} end
      from jsonb_to_recordset($1::jsonb) as r(id int, "gridId" int, "staffId" int, "startedAt" timestamptz,
           "endedAt" timestamptz, track jsonb)`,
   );
@@ -130,7 +144,7 @@ export async function loadDemoStreet(tx: Queryable, s: DemoStreet): Promise<void
   );
   // Ids were inserted explicitly; move each identity past them so the next insert does not collide.
   for (const table of [
-    'streets', 'communities', 'grids', 'buildings', 'staff', 'households', 'visit_policies',
+    'streets', 'communities', 'roads', 'grids', 'buildings', 'staff', 'households', 'visit_policies',
     'visits', 'patrols', 'issues', 'issue_events',
   ]) {
     await tx.query(

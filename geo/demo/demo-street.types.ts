@@ -4,7 +4,7 @@
  * the generator and inserted as they are, so cross-references need no lookups.
  * Geometry is GeoJSON in WGS84 (EPSG:4326), [lon, lat].
  */
-import type { MultiPolygon, Point, LineString } from 'geojson';
+import type { LineString, MultiLineString, MultiPolygon, Point } from 'geojson';
 import type { HouseholdCategory, HouseholdClassification, VisitMethod, VisitResult } from '../domain/household';
 import type {
   IssueCategory,
@@ -32,6 +32,13 @@ export interface DemoCommunity {
   code: string;
   name: string;
   boundary: MultiPolygon;
+}
+export interface DemoRoad {
+  id: number;
+  name: string;
+  kind: 'primary' | 'secondary' | 'residential';
+  /** Centrelines along the grid edges they bound. */
+  geometry: MultiLineString;
 }
 export interface DemoGrid {
   id: number;
@@ -136,6 +143,7 @@ export interface DemoStreet {
   visits: DemoVisit[];
   patrols: DemoPatrol[];
   issues: DemoIssue[];
+  roads: DemoRoad[];
 }
 
 export interface DemoStreetOptions {
