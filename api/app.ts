@@ -12,6 +12,7 @@ import { communityRoutes } from './routes/communities';
 import { configRoutes } from './routes/config';
 import { gridRoutes } from './routes/grids';
 import { healthRoutes } from './routes/health';
+import { roadRoutes } from './routes/roads';
 
 export interface AppDeps {
   db: Database;
@@ -24,7 +25,8 @@ export function createApi(deps: AppDeps) {
     .route('/config', configRoutes(deps))
     .route('/communities', communityRoutes(deps))
     .route('/grids', gridRoutes(deps))
-    .route('/buildings', buildingRoutes(deps));
+    .route('/buildings', buildingRoutes(deps))
+    .route('/roads', roadRoutes(deps));
 }
 
 export function createApp(deps: AppDeps) {

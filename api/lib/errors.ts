@@ -40,7 +40,8 @@ export function onError(err: Error, c: Context): Response {
     const code = status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : 'http_error';
     return c.json(errorBody(code, err.message || 'Request refused'), status);
   }
-  console.error(`[api] ${c.req.method} ${new URL(c.req.url).pathname} failed:`, err);
+  // The stack only: driver errors also carry the query's parameters, which may be personal data.
+  console.error(`[api] ${c.req.method} ${new URL(c.req.url).pathname} failed: ${err.stack ?? err.message}`);
   return c.json(errorBody('internal_error', 'The server failed to handle this request; it has been logged.'), 500);
 }
 

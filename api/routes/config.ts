@@ -17,10 +17,10 @@ export function configRoutes({ db, env }: AppDeps) {
     const streets = await asCaller(db, ANONYMOUS, (tx) =>
       tx.query<StreetInfo>(`
         select s.id, s.code, s.name, s.is_demo as "isDemo",
-          json_build_array(ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)) as bbox,
+          json_build_array(ST_XMin(s.boundary), ST_YMin(s.boundary), ST_XMax(s.boundary), ST_YMax(s.boundary)) as bbox,
           coalesce((select json_agg(json_build_object('id', c.id, 'code', c.code, 'name', c.name) order by c.code)
                     from public.communities c where c.street_id = s.id), '[]'::json) as communities
-        from public.streets s, lateral (select ST_Extent(s.boundary)::geometry as e) x
+        from public.streets s
         order by s.code`),
     );
     return c.json({ basemap: env.basemap, streets });

@@ -35,13 +35,13 @@ describeEachDatabase('map API', (mode, db) => {
     // Judge the served geometry itself (as a client would receive it) with PostGIS.
     const [check] = await db().query<{ invalid: number; overlap_m2: number; gap_ratio: number }>(
       `with g as (
-         select (f->'properties'->>'communityId')::int as community_id,
+         select (f->'properties'->>'id')::int as id, (f->'properties'->>'communityId')::int as community_id,
                 ST_SetSRID(ST_GeomFromGeoJSON(f->>'geometry'), 4326) as geom
          from jsonb_array_elements($1::jsonb) f)
        select
          (select count(*)::int from g where not ST_IsValid(geom)) as invalid,
          coalesce((select sum(ST_Area(ST_Intersection(a.geom, b.geom)::geography))
-                   from g a join g b on a.ctid < b.ctid and a.geom && b.geom
+                   from g a join g b on a.id < b.id and a.geom && b.geom
                    where ST_Intersects(a.geom, b.geom)), 0)::float8 as overlap_m2,
          (select max(ST_Area(ST_SymDifference(c.boundary, u.geom)::geography) / ST_Area(c.boundary::geography))
             from public.communities c

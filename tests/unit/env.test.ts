@@ -10,6 +10,10 @@ describe('configuration', () => {
     expect(env.basemap).toEqual({ kind: 'none' });
   });
 
+  it('treats an empty variable as unset', () => {
+    expect(readEnv({ DATABASE_URL: '', PORT: ' ' })).toMatchObject({ databaseUrl: undefined, port: 8787 });
+  });
+
   it('accepts a style URL as basemap', () => {
     expect(readEnv({ BASEMAP: 'https://example.org/style.json' }).basemap).toEqual({
       kind: 'style',

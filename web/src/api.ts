@@ -41,6 +41,10 @@ export function useCommunities() {
   return useQuery({ queryKey: ['communities'], queryFn: async () => unwrap(await client.api.communities.$get()) });
 }
 
+export function useRoads() {
+  return useQuery({ queryKey: ['roads'], queryFn: async () => unwrap(await client.api.roads.$get()), staleTime: Infinity });
+}
+
 /** bbox is rounded by the caller so small pans reuse the cached answer. */
 export function useBuildings(bbox: string | null) {
   return useQuery({

@@ -89,7 +89,7 @@ export function App() {
                   <li key={f.properties.id}>
                     <span
                       className="swatch"
-                      style={{ background: LIGHT_THEME.communityTints[i % LIGHT_THEME.communityTints.length] }}
+                      style={{ background: LIGHT_THEME.communityTints[i % LIGHT_THEME.communityTints.length], opacity: 0.75 }}
                     />
                     {f.properties.name}
                   </li>

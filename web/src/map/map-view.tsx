@@ -3,8 +3,9 @@ import * as maplibregl from 'maplibre-gl';
 import type { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import latinFontUrl from '@fontsource/noto-sans/files/noto-sans-latin-400-normal.woff2?url';
+import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { labelPoints } from '../../../geo/geometry/label-point';
-import { useBuildings, type AppConfig, type CommunityCollection, type GridCollection } from '../api';
+import { useBuildings, useRoads, type AppConfig, type CommunityCollection, type GridCollection } from '../api';
 import { useLocale } from '../i18n/locale';
 import { baseStyle } from './base.style';
 import { LIGHT_THEME } from './map.theme';
@@ -16,6 +17,10 @@ declare global {
     __minqingMap?: MapLibreMap;
   }
 }
+
+// MapLibre 6 finds its worker next to its own module, which a bundle does not keep; point it at
+// the copy Vite emits.
+maplibregl.setWorkerUrl(new URL(workerUrl, window.location.href).href);
 
 interface Props {
   config: AppConfig;
@@ -44,6 +49,7 @@ export function MapView({ config, grids, communities, selectedGridId, onSelectGr
   const [bbox, setBBox] = useState<string | null>(null);
   const [zoom, setZoom] = useState(0);
   const buildings = useBuildings(bbox);
+  const roads = useRoads();
   const street = config.streets[0];
   const communityIds = communities.features.map((f) => f.properties.id);
 
@@ -116,6 +122,12 @@ export function MapView({ config, grids, communities, selectedGridId, onSelectGr
     (map.getSource(SOURCE.communities) as GeoJSONSource).setData(communities as never);
     map.once('idle', () => container.current?.setAttribute('data-map-ready', 'true'));
   }, [grids, communities, styleReady]);
+
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !styleReady || !roads.data) return;
+    (map.getSource(SOURCE.roads) as GeoJSONSource).setData(roads.data as never);
+  }, [roads.data, styleReady]);
 
   useEffect(() => {
     const map = mapRef.current;

@@ -11,6 +11,9 @@ export interface MapTheme {
   gridOutlineSelected: string;
   communityOutline: string;
   streetOutline: string;
+  road: string;
+  roadCasing: string;
+  roadLabel: string;
   buildingFill: string;
   buildingOutline: string;
   labelText: string;
@@ -28,6 +31,9 @@ export const LIGHT_THEME: MapTheme = {
   gridOutlineSelected: '#d7301f',
   communityOutline: '#2b3a42',
   streetOutline: '#111111',
+  road: '#ffffff',
+  roadCasing: '#c8c1b4',
+  roadLabel: '#5a5247',
   buildingFill: '#c9c3b8',
   buildingOutline: '#8c857a',
   labelText: '#1f2a30',

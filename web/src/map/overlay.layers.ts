@@ -15,6 +15,7 @@ export const SOURCE = {
   grids: 'grids',
   gridLabels: 'grid-labels',
   buildings: 'buildings',
+  roads: 'roads',
 } as const;
 
 export const LAYER = {
@@ -26,6 +27,9 @@ export const LAYER = {
   buildingOutline: 'building-outline',
   gridLabel: 'grid-label',
   communityLabel: 'community-label',
+  roadCasing: 'road-casing',
+  road: 'road',
+  roadLabel: 'road-label',
 } as const;
 
 /** Buildings appear from this zoom; below it a street of 600 footprints is only noise. */
@@ -40,6 +44,7 @@ export function overlaySources(): Record<string, SourceSpecification> {
     [SOURCE.grids]: { type: 'geojson', data: empty(), promoteId: 'id' },
     [SOURCE.gridLabels]: { type: 'geojson', data: empty() },
     [SOURCE.buildings]: { type: 'geojson', data: empty(), promoteId: 'id' },
+    [SOURCE.roads]: { type: 'geojson', data: empty() },
   };
 }
 
@@ -48,6 +53,11 @@ function communityTint(theme: MapTheme, communityIds: readonly number[]): Expres
   if (communityIds.length === 0) return ['literal', theme.communityTints[0]!] as unknown as ExpressionSpecification;
   const pairs = communityIds.flatMap((id, i) => [id, theme.communityTints[i % theme.communityTints.length]!]);
   return ['match', ['get', 'communityId'], ...pairs, theme.communityTints[0]!] as unknown as ExpressionSpecification;
+}
+
+/** Main roads (OSM primary/secondary) are drawn wider than residential ones. */
+function roadWidth(base: number): ExpressionSpecification {
+  return ['match', ['get', 'kind'], ['primary', 'trunk'], base * 1.6, 'secondary', base * 1.25, base] as ExpressionSpecification;
 }
 
 const isSelected: ExpressionSpecification = ['boolean', ['feature-state', 'selected'], false];
@@ -62,6 +72,26 @@ export function overlayLayers(theme: MapTheme, communityIds: readonly number[] =
       paint: {
         'fill-color': communityTint(theme, communityIds),
         'fill-opacity': ['case', isSelected, theme.gridFillOpacity + 0.25, isHovered, theme.gridFillOpacity + 0.15, theme.gridFillOpacity],
+      },
+    },
+    {
+      id: LAYER.roadCasing,
+      type: 'line',
+      source: SOURCE.roads,
+      layout: { 'line-join': 'round', 'line-cap': 'round' },
+      paint: {
+        'line-color': theme.roadCasing,
+        'line-width': ['interpolate', ['exponential', 1.6], ['zoom'], 12, roadWidth(2), 17, roadWidth(22)],
+      },
+    },
+    {
+      id: LAYER.road,
+      type: 'line',
+      source: SOURCE.roads,
+      layout: { 'line-join': 'round', 'line-cap': 'round' },
+      paint: {
+        'line-color': theme.road,
+        'line-width': ['interpolate', ['exponential', 1.6], ['zoom'], 12, roadWidth(1.2), 17, roadWidth(18)],
       },
     },
     {
@@ -103,6 +133,20 @@ export function overlayLayers(theme: MapTheme, communityIds: readonly number[] =
       source: SOURCE.grids,
       // Filters cannot read feature-state; opacity can, so selection never rebuilds the layer.
       paint: { 'line-color': theme.gridOutlineSelected, 'line-width': 3.5, 'line-opacity': ['case', isSelected, 1, 0] },
+    },
+    {
+      id: LAYER.roadLabel,
+      type: 'symbol',
+      source: SOURCE.roads,
+      minzoom: 14,
+      layout: {
+        'symbol-placement': 'line',
+        'text-field': ['coalesce', ['get', 'name'], ''],
+        'text-font': [theme.font],
+        'text-size': ['interpolate', ['linear'], ['zoom'], 14, 10, 17, 13],
+        'symbol-spacing': 320,
+      },
+      paint: { 'text-color': theme.roadLabel, 'text-halo-color': theme.road, 'text-halo-width': 1.4 },
     },
     {
       id: LAYER.gridLabel,
