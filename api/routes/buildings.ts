@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { validationHook } from '../lib/errors';
 import { bboxParam } from '../lib/query-params';
+import { featureCollectionSql } from '../lib/geojson-sql';
 import { ANONYMOUS, asCaller } from '../lib/request-db';
 
 export interface BuildingProperties {
@@ -27,28 +28,29 @@ export function buildingRoutes({ db }: AppDeps) {
   return new Hono().get('/', zValidator('query', query, validationHook), async (c) => {
     const [minLon, minLat, maxLon, maxLat] = c.req.valid('query').bbox;
     const [row] = await asCaller(db, ANONYMOUS, (tx) =>
-      tx.query<{ features: BuildingFeatureCollection['features'] }>(
-        `
-        with hits as (
-          select b.* from public.buildings b
-          where b.footprint && ST_MakeEnvelope($1, $2, $3, $4, 4326)
-          order by b.id
-          limit $5
-        )
-        select coalesce(json_agg(json_build_object(
-          'type', 'Feature',
-          'id', b.id,
-          'geometry', ST_AsGeoJSON(b.footprint, 7)::json,
-          'properties', json_build_object(
-            'id', b.id, 'gridId', b.grid_id, 'address', b.address, 'name', b.name,
-            'floors', b.floors, 'households', coalesce(hc.households, 0))
-        ) order by b.id), '[]'::json) as features
-        from hits b
-        left join public.building_household_counts(current_date) hc on hc.building_id = b.id`,
+      tx.query<{ fc: BuildingFeatureCollection }>(
+        featureCollectionSql({
+          id: 'b.id',
+          geometry: 'b.footprint',
+          properties: {
+            id: 'b.id',
+            gridId: 'b.grid_id',
+            address: 'b.address',
+            name: 'b.name',
+            floors: 'b.floors',
+            households: 'coalesce(hc.households, 0)',
+          },
+          // One more than the cap, to know whether the answer was cut.
+          from: `(select * from public.buildings
+                  where footprint && ST_MakeEnvelope($1, $2, $3, $4, 4326)
+                  order by id limit $5) b
+                 left join public.building_household_counts(current_date) hc on hc.building_id = b.id`,
+          orderBy: 'b.id',
+        }),
         [minLon, minLat, maxLon, maxLat, MAX_BUILDINGS + 1],
       ),
     );
-    const features = row!.features;
+    const features = row!.fc.features;
     const truncated = features.length > MAX_BUILDINGS;
     const body: BuildingFeatureCollection = {
       type: 'FeatureCollection',
