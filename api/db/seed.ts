@@ -5,7 +5,7 @@
  */
 import type { DemoStreet } from '../../geo/demo/demo-street.types';
 import { generateDemoStreet } from '../../geo/demo/street.generator';
-import { DEFAULT_AT_RISK_CATEGORIES, DEFAULT_ISSUE_DUE_DAYS, DEFAULT_VISIT_INTERVAL_DAYS } from '../../geo/domain/visit-policy';
+import { DEFAULT_POLICY } from '../../geo/domain/visit-policy';
 import type { Database, Queryable } from './database';
 
 /** Rows per statement: keeps each JSON parameter to a few MB on the embedded database. */
@@ -96,11 +96,7 @@ export async function loadDemoStreet(tx: Queryable, s: DemoStreet): Promise<void
      values ($1, null, '2000-01-01', $2::jsonb)`,
     [
       s.street.id,
-      JSON.stringify({
-        intervals: DEFAULT_VISIT_INTERVAL_DAYS,
-        atRisk: DEFAULT_AT_RISK_CATEGORIES,
-        issueDueDays: DEFAULT_ISSUE_DUE_DAYS,
-      }),
+      JSON.stringify(DEFAULT_POLICY),
     ],
   );
   await insertRows(

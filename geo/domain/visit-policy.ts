@@ -3,7 +3,8 @@
  * interval is the strictest (smallest) of its categories. Where the seed documents disagree the
  * product keeps the rule configurable; these values are the preset the demo street uses.
  */
-import type { HouseholdCategory } from './household';
+import { z } from 'zod';
+import { HOUSEHOLD_CATEGORIES, VISIT_METHODS, type HouseholdCategory } from './household';
 
 export const DEFAULT_VISIT_INTERVAL_DAYS: Readonly<Record<HouseholdCategory, number>> = {
   ordinary: 182, // 2 a year (000 第一篇)
@@ -46,3 +47,67 @@ export function requiredIntervalDays(
 
 /** Issue due dates by complexity (限时办结, 002 篇一/五). */
 export const DEFAULT_ISSUE_DUE_DAYS = { ordinary: 7, complex: 15, major: 30 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// The policy as stored (visit_policies.settings) and edited through the API. One schema serves
+// the API's validation, the web's editor and the reference metrics, so they cannot drift.
+// ---------------------------------------------------------------------------------------------
+
+const categoryRecord = <T extends z.ZodTypeAny>(value: T) =>
+  z.object(Object.fromEntries(HOUSEHOLD_CATEGORIES.map((c) => [c, value])) as Record<HouseholdCategory, T>).strict();
+
+export const attentionWeightsSchema = z
+  .object({
+    coverageGap: z.number().min(0).max(1),
+    atRiskOverdue: z.number().min(0).max(1),
+    overdueIssues: z.number().min(0).max(1),
+    patrolGap: z.number().min(0).max(1),
+  })
+  .strict()
+  .refine((w) => Math.abs(w.coverageGap + w.atRiskOverdue + w.overdueIssues + w.patrolGap - 1) < 1e-9, {
+    message: 'attention weights must add up to 1',
+  });
+
+export const policySettingsSchema = z
+  .object({
+    /** Required visit interval per category, in days (1 = daily … 366 = yearly). */
+    intervals: categoryRecord(z.number().int().min(1).max(366)),
+    atRisk: z.array(z.enum(HOUSEHOLD_CATEGORIES)).refine((a) => new Set(a).size === a.length, 'atRisk lists a category twice'),
+    /** Which visit methods count as a visit. */
+    countedMethods: z.array(z.enum(VISIT_METHODS)).min(1, 'at least one visit method must count'),
+    /** Whether a "not at home" attempt counts as a visit. */
+    notHomeCounts: z.boolean(),
+    issueDueDays: z.object({ ordinary: z.number().int().min(1).max(365), complex: z.number().int().min(1).max(365), major: z.number().int().min(1).max(365) }).strict(),
+    attention: z
+      .object({
+        weights: attentionWeightsSchema,
+        /** Overdue issues per 100 households at which that term is full. */
+        overdueIssuesPer100Cap: z.number().positive(),
+        /** Days without a patrol at which that term is full. */
+        patrolGapDaysCap: z.number().int().positive(),
+      })
+      .strict(),
+    /** A patrol counts for "days since the last patrol" only if it lasted this long (000 第一篇: half an hour). */
+    patrolMinMinutes: z.number().int().min(1).max(600),
+    /** The fair workload range for a grid (002 篇二: 200–300 households). */
+    gridHouseholds: z.object({ min: z.number().int().min(1), max: z.number().int().min(1) }).strict(),
+  })
+  .strict();
+
+export type PolicySettings = z.infer<typeof policySettingsSchema>;
+
+export const DEFAULT_POLICY: PolicySettings = {
+  intervals: { ...DEFAULT_VISIT_INTERVAL_DAYS },
+  atRisk: [...DEFAULT_AT_RISK_CATEGORIES],
+  // A third party's word is hearsay: it does not count unless a community decides otherwise.
+  countedMethods: ['in_person', 'phone', 'video'],
+  notHomeCounts: false,
+  issueDueDays: { ...DEFAULT_ISSUE_DUE_DAYS },
+  attention: {
+    weights: { coverageGap: 0.4, atRiskOverdue: 0.3, overdueIssues: 0.15, patrolGap: 0.15 },
+    overdueIssuesPer100Cap: 2,
+    patrolGapDaysCap: 14,
+  },
+  patrolMinMinutes: 30,
+  gridHouseholds: { min: 200, max: 300 },
+};
