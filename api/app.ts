@@ -12,7 +12,9 @@ import { communityRoutes } from './routes/communities';
 import { configRoutes } from './routes/config';
 import { gridRoutes } from './routes/grids';
 import { healthRoutes } from './routes/health';
+import { legendRoutes } from './routes/legend';
 import { roadRoutes } from './routes/roads';
+import { statsRoutes } from './routes/stats';
 
 export interface AppDeps {
   db: Database;
@@ -26,7 +28,9 @@ export function createApi(deps: AppDeps) {
     .route('/communities', communityRoutes(deps))
     .route('/grids', gridRoutes(deps))
     .route('/buildings', buildingRoutes(deps))
-    .route('/roads', roadRoutes(deps));
+    .route('/roads', roadRoutes(deps))
+    .route('/stats', statsRoutes(deps))
+    .route('/legend', legendRoutes());
 }
 
 export function createApp(deps: AppDeps) {

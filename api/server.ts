@@ -14,6 +14,7 @@ import type { Database } from './db/database';
 import { migrate } from './db/migrate';
 import { seedDemoStreetIfEmpty } from './db/seed';
 import type { Env } from './env';
+import { todayInChina } from './lib/query-params';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const WEB_DIST = path.resolve(here, '../dist/web');
@@ -24,10 +25,6 @@ export async function openDatabase(env: Env): Promise<Database> {
     : connect({ kind: 'pglite', dataDir: path.join(env.dataDir, 'pglite') });
 }
 
-/** Today's date in China (UTC+8), where every street using this product is. */
-export function todayInChina(now = new Date()): string {
-  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
-}
 
 export interface RunningServer {
   url: string;

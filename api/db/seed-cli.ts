@@ -1,6 +1,7 @@
 /** `npm run seed`: migrate the configured database and load the demo street if it is empty. */
 import { readEnv } from '../env';
-import { openDatabase, todayInChina } from '../server';
+import { todayInChina } from '../lib/query-params';
+import { openDatabase } from '../server';
 import { migrate } from './migrate';
 import { seedDemoStreetIfEmpty } from './seed';
 

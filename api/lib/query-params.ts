@@ -26,3 +26,31 @@ export const bboxParam = z
     }
     return [minLon, minLat, maxLon, maxLat];
   });
+
+/** Today's date in China (UTC+8), where every street using this product is. */
+export function todayInChina(now = new Date()): string {
+  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+}
+
+/** `asOf=YYYY-MM-DD`, a real calendar date not after today in China; defaults to today. */
+export const asOfParam = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined || raw === '') return todayInChina();
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(raw);
+    const date = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
+    if (!date || date.toISOString().slice(0, 10) !== raw) {
+      ctx.addIssue({ code: 'custom', message: `asOf must be a date as YYYY-MM-DD, e.g. 2026-10-31; got "${raw}"` });
+      return z.NEVER;
+    }
+    if (raw > todayInChina()) {
+      ctx.addIssue({ code: 'custom', message: `asOf ${raw} is in the future; the latest date with data is today, ${todayInChina()}` });
+      return z.NEVER;
+    }
+    if (raw < '2000-01-01') {
+      ctx.addIssue({ code: 'custom', message: `asOf ${raw} is before 2000-01-01, earlier than any record` });
+      return z.NEVER;
+    }
+    return raw;
+  });

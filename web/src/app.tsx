@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useCommunities, useConfig, useGrids } from './api';
 import { useLocale } from './i18n/locale';
-import { LOCALE_NAMES, LOCALES, type Locale } from './i18n/strings';
+import { LOCALE_NAMES, LOCALES, type Locale } from '../../geo/i18n/strings';
 import { MapView } from './map/map-view';
 import { LIGHT_THEME } from './map/map.theme';
 import { GridPanel } from './panels/grid-panel';

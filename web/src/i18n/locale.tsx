@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
-import { LOCALES, translate, type Locale, type StringKey } from './strings';
+import { LOCALES, translate, type Locale, type StringKey } from '../../../geo/i18n/strings';
 
 const STORAGE_KEY = 'minqing.locale';
 

@@ -1,0 +1,72 @@
+/**
+ * The numbers behind the map's colours (docs/metrics.md), computed by the SQL functions
+ * grid_stats / building_stats, with each metric's band decided here so every client agrees.
+ */
+import { Hono } from 'hono';
+import { zValidator } from '@hono/zod-validator';
+import { z } from 'zod';
+import { bandOf, METRICS, type BandOrNone, type MetricId } from '../../geo/metrics/legend';
+import type { AppDeps } from '../app';
+import { validationHook } from '../lib/errors';
+import { asOfParam, bboxParam } from '../lib/query-params';
+import { ANONYMOUS, asCaller } from '../lib/request-db';
+
+export interface AttentionBreakdown {
+  coverageGap: number;
+  atRiskOverdue: number;
+  overdueIssues: number;
+  patrolGap: number;
+}
+export interface AreaStats {
+  id: number;
+  households: number;
+  coveredHouseholds: number;
+  coverage: number | null;
+  overdueHouseholds: number;
+  atRiskHouseholds: number;
+  atRiskOverdue: number;
+  openIssues: number;
+  overdueIssues: number;
+  daysSinceLastVisit: number | null;
+  daysSinceLastPatrol: number | null;
+  attention: number;
+  attentionBreakdown: AttentionBreakdown;
+  bands: Record<MetricId, BandOrNone>;
+}
+export type BuildingStats = AreaStats & { gridId: number | null };
+
+const COLUMNS = `households, covered_households as "coveredHouseholds", coverage,
+  overdue_households as "overdueHouseholds", at_risk_households as "atRiskHouseholds",
+  at_risk_overdue as "atRiskOverdue", open_issues as "openIssues", overdue_issues as "overdueIssues",
+  days_since_last_visit as "daysSinceLastVisit", days_since_last_patrol as "daysSinceLastPatrol",
+  attention, attention_breakdown as "attentionBreakdown"`;
+
+function withBands<T extends Omit<AreaStats, 'bands'>>(row: T): T & { bands: Record<MetricId, BandOrNone> } {
+  const bands = Object.fromEntries(METRICS.map((m) => [m, bandOf(m, row[m])])) as Record<MetricId, BandOrNone>;
+  return { ...row, bands };
+}
+
+export function statsRoutes({ db }: AppDeps) {
+  return new Hono()
+    .get('/grids', zValidator('query', z.object({ asOf: asOfParam }), validationHook), async (c) => {
+      const { asOf } = c.req.valid('query');
+      const rows = await asCaller(db, ANONYMOUS, (tx) =>
+        tx.query<Omit<AreaStats, 'bands'>>(`select grid_id as id, ${COLUMNS} from public.grid_stats($1::date)`, [asOf]),
+      );
+      return c.json({ asOf, grids: rows.map(withBands) });
+    })
+    .get('/buildings', zValidator('query', z.object({ bbox: bboxParam, asOf: asOfParam }), validationHook), async (c) => {
+      const { asOf, bbox } = c.req.valid('query');
+      const rows = await asCaller(db, ANONYMOUS, (tx) =>
+        tx.query<Omit<BuildingStats, 'bands'>>(
+          `select s.building_id as id, s.grid_id as "gridId", ${COLUMNS}
+           from public.building_stats($1::date) s
+           join public.buildings b on b.id = s.building_id
+           where b.footprint && ST_MakeEnvelope($2, $3, $4, $5, 4326)
+           order by s.building_id`,
+          [asOf, ...bbox],
+        ),
+      );
+      return c.json({ asOf, buildings: rows.map(withBands) });
+    });
+}

@@ -1,0 +1,89 @@
+/**
+ * Bands and colours for each map metric. The API serves these (GET /api/legend) and stamps each
+ * grid's band in /api/stats, so the map, its legend and printed reports can never disagree.
+ *
+ * Colours: lightness falls monotonically from good to critical (L* ≈ 92 → 77 → 57 → 30), so the
+ * order survives greyscale printing and a washed-out projector; blue → orange → dark red avoids
+ * the red/green pair that the common colour-vision deficiencies confuse.
+ */
+import { LOCALES, STRINGS, type Locale, type StringKey } from '../i18n/strings';
+
+export const METRICS = ['coverage', 'overdueHouseholds', 'atRiskOverdue', 'openIssues', 'overdueIssues', 'attention'] as const;
+export type MetricId = (typeof METRICS)[number];
+
+export const BANDS = ['good', 'fair', 'poor', 'critical'] as const;
+export type BandId = (typeof BANDS)[number];
+/** `none`: the value is undefined (a grid with no households has no coverage). */
+export type BandOrNone = BandId | 'none';
+
+export const BAND_COLORS: Record<BandOrNone, string> = {
+  good: '#deebf7',
+  fair: '#fdae61',
+  poor: '#e6550d',
+  critical: '#7f2704',
+  none: '#d9d9d9',
+};
+
+export interface MetricSpec {
+  id: MetricId;
+  /** Coverage: more is better; counts and the attention score: less is better. */
+  higherIsBetter: boolean;
+  unit: 'share' | 'count' | 'score';
+  /** The boundaries between good|fair, fair|poor and poor|critical. A value on a boundary gets the better band. */
+  thresholds: readonly [number, number, number];
+}
+
+export const METRIC_SPECS: Record<MetricId, MetricSpec> = {
+  coverage: { id: 'coverage', higherIsBetter: true, unit: 'share', thresholds: [0.95, 0.85, 0.7] },
+  overdueHouseholds: { id: 'overdueHouseholds', higherIsBetter: false, unit: 'count', thresholds: [10, 25, 60] },
+  atRiskOverdue: { id: 'atRiskOverdue', higherIsBetter: false, unit: 'count', thresholds: [0, 2, 5] },
+  openIssues: { id: 'openIssues', higherIsBetter: false, unit: 'count', thresholds: [2, 5, 10] },
+  overdueIssues: { id: 'overdueIssues', higherIsBetter: false, unit: 'count', thresholds: [0, 1, 3] },
+  attention: { id: 'attention', higherIsBetter: false, unit: 'score', thresholds: [10, 25, 40] },
+};
+
+export function bandOf(metric: MetricId, value: number | null): BandOrNone {
+  if (value === null) return 'none';
+  const [a, b, c] = METRIC_SPECS[metric].thresholds;
+  if (METRIC_SPECS[metric].higherIsBetter) return value >= a ? 'good' : value >= b ? 'fair' : value >= c ? 'poor' : 'critical';
+  return value <= a ? 'good' : value <= b ? 'fair' : value <= c ? 'poor' : 'critical';
+}
+
+export type Labels = Record<Locale, string>;
+const labels = (key: StringKey): Labels =>
+  Object.fromEntries(LOCALES.map((l) => [l, STRINGS[l][key]])) as Labels;
+
+export interface LegendBand {
+  id: BandOrNone;
+  /** Inclusive bounds in the metric's unit; null where the band is open-ended. */
+  min: number | null;
+  max: number | null;
+  color: string;
+  labels: Labels;
+}
+export interface LegendMetric {
+  id: MetricId;
+  unit: MetricSpec['unit'];
+  higherIsBetter: boolean;
+  labels: Labels;
+  bands: LegendBand[];
+}
+
+export function legend(): LegendMetric[] {
+  return METRICS.map((id) => {
+    const spec = METRIC_SPECS[id];
+    const [a, b, c] = spec.thresholds;
+    const ranges: [number | null, number | null][] = spec.higherIsBetter
+      ? [[a, spec.unit === 'share' ? 1 : null], [b, a], [c, b], [spec.unit === 'share' ? 0 : null, c]]
+      : [[0, a], [a, b], [b, c], [c, null]];
+    const bands: LegendBand[] = BANDS.map((band, i) => ({
+      id: band,
+      min: ranges[i]![0],
+      max: ranges[i]![1],
+      color: BAND_COLORS[band],
+      labels: labels(`band_${band}`),
+    }));
+    if (id === 'coverage') bands.push({ id: 'none', min: null, max: null, color: BAND_COLORS.none, labels: labels('band_none') });
+    return { id, unit: spec.unit, higherIsBetter: spec.higherIsBetter, labels: labels(`metric_${id}`), bands };
+  });
+}
