@@ -23,7 +23,7 @@ const schema = z.object({
       message: 'BASEMAP must be none, osm, tianditu or a style URL starting with http(s)://',
     }),
   TIANDITU_TK: z.string().optional(),
-  /** Pins the demo generator's "today" (screenshots, reproducible demos); defaults to the real date. */
+  /** Pins "today" for the whole product — the demo generator and the default as-of date (screenshots, tests). */
   DEMO_TODAY: z.string().regex(isoDate, 'DEMO_TODAY must be YYYY-MM-DD').optional(),
   CI: z.string().optional(),
 });

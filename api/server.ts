@@ -14,7 +14,7 @@ import type { Database } from './db/database';
 import { migrate } from './db/migrate';
 import { seedDemoStreetIfEmpty } from './db/seed';
 import type { Env } from './env';
-import { todayInChina } from './lib/query-params';
+import { productToday } from './lib/query-params';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const WEB_DIST = path.resolve(here, '../dist/web');
@@ -37,7 +37,7 @@ export async function startServer(env: Env, log: (line: string) => void = consol
   try {
     const m = await migrate(db);
     if (m.applied.length > 0) log(`database: applied ${m.applied.length} migration(s): ${m.applied.join(', ')}`);
-    const seed = await seedDemoStreetIfEmpty(db, env.demoToday ?? todayInChina());
+    const seed = await seedDemoStreetIfEmpty(db, productToday(env));
     if (seed.seeded) log(`database: seeded the demo street ${JSON.stringify(seed.counts)}`);
   } catch (err) {
     await db.close().catch(() => undefined);

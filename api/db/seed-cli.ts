@@ -1,6 +1,6 @@
 /** `npm run seed`: migrate the configured database and load the demo street if it is empty. */
 import { readEnv } from '../env';
-import { todayInChina } from '../lib/query-params';
+import { productToday } from '../lib/query-params';
 import { openDatabase } from '../server';
 import { migrate } from './migrate';
 import { seedDemoStreetIfEmpty } from './seed';
@@ -10,7 +10,7 @@ const db = await openDatabase(env);
 try {
   const m = await migrate(db);
   console.log(`migrations: ${m.applied.length} applied, ${m.alreadyApplied} already there`);
-  const s = await seedDemoStreetIfEmpty(db, env.demoToday ?? todayInChina());
+  const s = await seedDemoStreetIfEmpty(db, productToday(env));
   console.log(s.seeded ? `seeded the demo street: ${JSON.stringify(s.counts)}` : 'the database already has a street; nothing seeded');
 } finally {
   await db.close();

@@ -32,20 +32,25 @@ export function todayInChina(now = new Date()): string {
   return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
 }
 
-/** `asOf=YYYY-MM-DD`, a real calendar date not after today in China; defaults to today. */
-export const asOfParam = z
+/** The product's "today": DEMO_TODAY when a demo pins it, otherwise the date in China. */
+export function productToday(env: { demoToday: string | undefined }): string {
+  return env.demoToday ?? todayInChina();
+}
+
+/** `asOf=YYYY-MM-DD`, a real calendar date not after `today()`; defaults to today. */
+export const asOfParam = (today: () => string) => z
   .string()
   .optional()
   .transform((raw, ctx) => {
-    if (raw === undefined || raw === '') return todayInChina();
+    if (raw === undefined || raw === '') return today();
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(raw);
     const date = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
     if (!date || date.toISOString().slice(0, 10) !== raw) {
       ctx.addIssue({ code: 'custom', message: `asOf must be a date as YYYY-MM-DD, e.g. 2026-10-31; got "${raw}"` });
       return z.NEVER;
     }
-    if (raw > todayInChina()) {
-      ctx.addIssue({ code: 'custom', message: `asOf ${raw} is in the future; the latest date with data is today, ${todayInChina()}` });
+    if (raw > today()) {
+      ctx.addIssue({ code: 'custom', message: `asOf ${raw} is in the future; the latest date with data is today, ${today()}` });
       return z.NEVER;
     }
     if (raw < '2000-01-01') {

@@ -1,6 +1,7 @@
 /** What the web app needs to know before it draws: the basemap, and the street it shows. */
 import { Hono } from 'hono';
 import type { AppDeps } from '../app';
+import { productToday } from '../lib/query-params';
 import { ANONYMOUS, asCaller } from '../lib/request-db';
 
 export interface StreetInfo {
@@ -23,6 +24,7 @@ export function configRoutes({ db, env }: AppDeps) {
         from public.streets s
         order by s.code`),
     );
-    return c.json({ basemap: env.basemap, streets });
+    // The web app's date picker must not offer days after today in China.
+    return c.json({ basemap: env.basemap, today: productToday(env), streets });
   });
 }

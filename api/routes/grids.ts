@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { HouseholdCategory } from '../../geo/domain/household';
 import { METRIC_SPECS, type BandId } from '../../geo/metrics/legend';
 import { ApiError, validationHook } from '../lib/errors';
-import { asOfParam } from '../lib/query-params';
+import { asOfParam, productToday } from '../lib/query-params';
 import type { FeatureCollection, MultiPolygon } from 'geojson';
 import type { AppDeps } from '../app';
 import { featureCollectionSql } from '../lib/geojson-sql';
@@ -50,9 +50,10 @@ export function visitsToNextBand(households: number, covered: number): { band: B
   return { band: next.band, visits: Math.ceil(next.t * households - covered - 1e-9) };
 }
 
-export function gridRoutes({ db }: AppDeps) {
+export function gridRoutes({ db, env }: AppDeps) {
+  const today = () => productToday(env);
   return new Hono()
-    .get('/:id/overdue', zValidator('param', idParam, validationHook), zValidator('query', z.object({ asOf: asOfParam }), validationHook), async (c) => {
+    .get('/:id/overdue', zValidator('param', idParam, validationHook), zValidator('query', z.object({ asOf: asOfParam(today) }), validationHook), async (c) => {
       const { id } = c.req.valid('param');
       const { asOf } = c.req.valid('query');
       const result = await asCaller(db, ANONYMOUS, async (tx) => {

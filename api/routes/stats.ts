@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { bandOf, METRICS, type BandOrNone, type MetricId } from '../../geo/metrics/legend';
 import type { AppDeps } from '../app';
 import { validationHook } from '../lib/errors';
-import { asOfParam, bboxParam } from '../lib/query-params';
+import { asOfParam, bboxParam, productToday } from '../lib/query-params';
 import { ANONYMOUS, asCaller } from '../lib/request-db';
 
 export interface AttentionBreakdown {
@@ -46,16 +46,17 @@ function withBands<T extends Omit<AreaStats, 'bands'>>(row: T): T & { bands: Rec
   return { ...row, bands };
 }
 
-export function statsRoutes({ db }: AppDeps) {
+export function statsRoutes({ db, env }: AppDeps) {
+  const today = () => productToday(env);
   return new Hono()
-    .get('/grids', zValidator('query', z.object({ asOf: asOfParam }), validationHook), async (c) => {
+    .get('/grids', zValidator('query', z.object({ asOf: asOfParam(today) }), validationHook), async (c) => {
       const { asOf } = c.req.valid('query');
       const rows = await asCaller(db, ANONYMOUS, (tx) =>
         tx.query<Omit<AreaStats, 'bands'>>(`select grid_id as id, ${COLUMNS} from public.grid_stats($1::date)`, [asOf]),
       );
       return c.json({ asOf, grids: rows.map(withBands) });
     })
-    .get('/buildings', zValidator('query', z.object({ bbox: bboxParam, asOf: asOfParam }), validationHook), async (c) => {
+    .get('/buildings', zValidator('query', z.object({ bbox: bboxParam, asOf: asOfParam(today) }), validationHook), async (c) => {
       const { asOf, bbox } = c.req.valid('query');
       const rows = await asCaller(db, ANONYMOUS, (tx) =>
         tx.query<Omit<BuildingStats, 'bands'>>(

@@ -77,6 +77,11 @@ export function driver(page: Page, product: Product) {
       offMachine.push(r.url());
     }
   });
+  /** Geometry requests, to prove a recolour does not refetch shapes. */
+  const geometryRequests: string[] = [];
+  page.on('request', (r) => {
+    if (/\/api\/(grids|buildings|communities|roads)(\?|$)/.test(r.url())) geometryRequests.push(r.url());
+  });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
 
@@ -101,6 +106,21 @@ export function driver(page: Page, product: Product) {
         }, name);
         if (!point) throw new Error(`no grid labelled ${name} is visible`);
         await page.mouse.click(point.x, point.y);
+      },
+      async chooseMetric(metric: string) {
+        await page.click(`.metric-buttons button[data-metric="${metric}"]`);
+        await page.waitForSelector(`[data-colored^="${metric}@"]`);
+      },
+      async chooseDate(date: string) {
+        await page.fill('[data-testid="as-of"]', date);
+        await page.waitForSelector(`[data-colored*="@${date}:"]`);
+        await page.waitForFunction(() => window.__minqingMap!.loaded());
+      },
+      async clickLegendBand(band: string) {
+        await page.click(`[data-testid="legend"] button[data-band="${band}"]`);
+      },
+      async clickRanking(position: number) {
+        await page.locator('[data-testid="ranking"] li button').nth(position).click();
       },
       async chooseLanguage(label: string) {
         await page.selectOption('.lang select', { label });
@@ -143,8 +163,25 @@ export function driver(page: Page, product: Product) {
           return { colours: colours.size, paintedShare: painted / (data.length / 4) };
         }),
       panelText: () => page.locator('[data-testid="grid-panel"]').innerText(),
+      legendText: () => page.locator('[data-testid="legend"]').innerText(),
+      rankingFirstName: () => page.locator('[data-testid="ranking"] .rank-name').first().innerText(),
+      /** Each grid's feature-state, as the renderer sees it. */
+      gridStates: () =>
+        page.evaluate(() => {
+          const map = window.__minqingMap!;
+          const ids = [...new Set(map.querySourceFeatures('grids').map((f) => Number(f.id)))].sort((a, b) => a - b);
+          return Object.fromEntries(ids.map((id) => [id, map.getFeatureState({ source: 'grids', id })]));
+        }),
+      /** Fill colours actually drawn under each grid's label point. */
+      renderedGridColours: () =>
+        page.evaluate(() => {
+          const map = window.__minqingMap!;
+          return map.queryRenderedFeatures({ layers: ['grid-fill'] }).map((f) => String((f.layer.paint as Record<string, unknown>)['fill-color']));
+        }),
+      url: () => page.url(),
       title: () => page.locator('.brand h1').innerText(),
       offMachineRequests: () => offMachine,
+      geometryRequests: () => [...geometryRequests],
       pageErrors: () => pageErrors,
       async screenshot(name: string) {
         fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });

@@ -63,6 +63,72 @@ describeWith(chromiumPrerequisite(), 'the map page in headless Chromium', () => 
     await d.then.screenshot('map-buildings');
   });
 
+  it('recolours grids through feature-state when the metric changes, without refetching geometry', async () => {
+    await d.given.theMapIsOpen();
+    const before = await d.then.gridStates();
+    const legendBefore = await d.then.legendText();
+    const requestsBefore = d.then.geometryRequests().length;
+    await d.when.chooseMetric('attention');
+    const after = await d.then.gridStates();
+    const changed = Object.keys(after).filter((id) => after[id]!.color !== before[id]!.color);
+    expect(changed.length).toBeGreaterThan(0);
+    expect(await d.then.legendText()).not.toBe(legendBefore);
+    expect(await d.then.legendText()).toContain('关注指数');
+    expect(d.then.geometryRequests().length).toBe(requestsBefore);
+    expect(d.then.url()).toContain('metric=attention');
+  });
+
+  it('changes the picture when the date moves back a year', async () => {
+    await d.given.theMapIsOpen();
+    const today = await d.then.gridStates();
+    const rankingToday = await page.locator('[data-testid="ranking"]').innerText();
+    await d.when.chooseDate('2025-11-30');
+    const yearAgo = await d.then.gridStates();
+    expect(Object.keys(yearAgo).some((id) => yearAgo[id]!.color !== today[id]!.color)).toBe(true);
+    // The band counts may happen to match; the ranking's grids and figures cannot.
+    expect(await page.locator('[data-testid="ranking"]').innerText()).not.toBe(rankingToday);
+    expect(d.then.url()).toContain('asOf=2025-11-30');
+    await d.then.screenshot('map-coverage-2025-11-30');
+  });
+
+  it('opens a shared link with its metric and date', async () => {
+    await d.given.theMapIsOpen('?metric=overdueIssues&asOf=2026-06-30');
+    expect(await page.locator('.metric-buttons button.active').getAttribute('data-metric')).toBe('overdueIssues');
+    expect(await page.inputValue('[data-testid="as-of"]')).toBe('2026-06-30');
+    await page.waitForSelector('[data-colored="overdueIssues@2026-06-30:19"]');
+  });
+
+  it('highlights the grids of a legend band when the band is clicked', async () => {
+    await d.given.theMapIsOpen();
+    await d.when.clickLegendBand('critical');
+    const states = await d.then.gridStates();
+    const dimmed = Object.values(states).filter((s) => s.dimmed === true).length;
+    const lit = Object.values(states).filter((s) => s.dimmed === false).length;
+    expect(dimmed).toBeGreaterThan(0);
+    expect(lit).toBeGreaterThan(0);
+    await d.then.screenshot('map-band-critical');
+  });
+
+  it('flies to the worst grid from the ranking and shows its breakdown', async () => {
+    await d.given.theMapIsOpen();
+    const name = await d.then.rankingFirstName();
+    await d.when.clickRanking(0);
+    const text = await d.then.panelText();
+    expect(text).toContain(name);
+    expect(text).toMatch(/覆盖率/);
+    expect(text).toMatch(/未覆盖/);
+  });
+
+  it('draws each metric with its legend', async () => {
+    await d.given.theMapIsOpen();
+    for (const metric of ['coverage', 'overdueHouseholds', 'atRiskOverdue', 'openIssues', 'overdueIssues', 'attention']) {
+      await d.when.chooseMetric(metric);
+      await page.waitForFunction(() => window.__minqingMap!.loaded());
+      const file = await d.then.screenshot(`metric-${metric}`);
+      expect(fs.statSync(file).size).toBeGreaterThan(20_000);
+    }
+  });
+
   it('switches the interface to English', async () => {
     await d.given.theMapIsOpen();
     await d.when.chooseLanguage('English');

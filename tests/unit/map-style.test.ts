@@ -32,9 +32,13 @@ describe('map style', () => {
     }
   });
 
-  it('tints grids by community', () => {
+  it('colours grids by the metric in feature-state, and by community until it arrives', () => {
     const fill = overlayLayers(LIGHT_THEME, [7, 9]).find((l) => l.id === LAYER.gridFill)!;
     const color = (fill.paint as Record<string, unknown>)['fill-color'];
-    expect(color).toEqual(['match', ['get', 'communityId'], 7, LIGHT_THEME.communityTints[0], 9, LIGHT_THEME.communityTints[1], LIGHT_THEME.communityTints[0]]);
+    expect(color).toEqual([
+      'coalesce',
+      ['feature-state', 'color'],
+      ['match', ['get', 'communityId'], 7, LIGHT_THEME.communityTints[0], 9, LIGHT_THEME.communityTints[1], LIGHT_THEME.communityTints[0]],
+    ]);
   });
 });

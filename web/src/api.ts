@@ -27,6 +27,10 @@ async function unwrap<T>(res: { ok: boolean; status: number; json(): Promise<T> 
 export type AppConfig = InferResponseType<typeof client.api.config.$get, 200>;
 export type GridCollection = InferResponseType<typeof client.api.grids.$get, 200>;
 export type CommunityCollection = InferResponseType<typeof client.api.communities.$get, 200>;
+export type Legend = InferResponseType<typeof client.api.legend.$get, 200>;
+export type GridStatsResponse = InferResponseType<typeof client.api.stats.grids.$get, 200>;
+export type GridStats = GridStatsResponse['grids'][number];
+export type BuildingStats = InferResponseType<typeof client.api.stats.buildings.$get, 200>['buildings'][number];
 export type BuildingCollection = InferResponseType<typeof client.api.buildings.$get, 200>;
 
 export function useConfig() {
@@ -43,6 +47,28 @@ export function useCommunities() {
 
 export function useRoads() {
   return useQuery({ queryKey: ['roads'], queryFn: async () => unwrap(await client.api.roads.$get()), staleTime: Infinity });
+}
+
+export function useLegend() {
+  return useQuery({ queryKey: ['legend'], queryFn: async () => unwrap(await client.api.legend.$get()), staleTime: Infinity });
+}
+
+/** asOf null means today; the server decides what today is (China time). */
+export function useGridStats(asOf: string | null) {
+  return useQuery({
+    queryKey: ['stats', 'grids', asOf],
+    queryFn: async () => unwrap(await client.api.stats.grids.$get({ query: asOf ? { asOf } : {} })),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useBuildingStats(bbox: string | null, asOf: string | null) {
+  return useQuery({
+    queryKey: ['stats', 'buildings', bbox, asOf],
+    queryFn: async () => unwrap(await client.api.stats.buildings.$get({ query: asOf ? { bbox: bbox!, asOf } : { bbox: bbox! } })),
+    enabled: bbox !== null,
+    placeholderData: keepPreviousData,
+  });
 }
 
 /** bbox is rounded by the caller so small pans reuse the cached answer. */

@@ -1,23 +1,65 @@
-import { useState } from 'react';
-import { useCommunities, useConfig, useGrids } from './api';
-import { useLocale } from './i18n/locale';
+import { useCallback, useMemo, useState } from 'react';
+import { BAND_COLORS, type BandOrNone } from '../../geo/metrics/legend';
 import { LOCALE_NAMES, LOCALES, type Locale } from '../../geo/i18n/strings';
+import { useCommunities, useConfig, useGrids, useGridStats, useLegend } from './api';
+import { useLocale } from './i18n/locale';
 import { MapView } from './map/map-view';
-import { LIGHT_THEME } from './map/map.theme';
+import { formatMetric } from './panels/format';
 import { GridPanel } from './panels/grid-panel';
+import { LegendPanel } from './panels/legend-panel';
+import { MetricBar } from './panels/metric-bar';
+import { RankingPanel } from './panels/ranking-panel';
+import { useUrlState } from './url-state';
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function App() {
   const { t, locale, setLocale } = useLocale();
+  const [state, update] = useUrlState();
   const config = useConfig();
   const grids = useGrids();
   const communities = useCommunities();
-  const [selected, setSelected] = useState<number | null>(null);
+  const legend = useLegend();
+  const stats = useGridStats(state.asOf);
   const [fitRequest, setFitRequest] = useState(0);
+  const [flyToGrid, setFlyToGrid] = useState<{ id: number; nonce: number } | null>(null);
+  const [highlight, setHighlight] = useState<BandOrNone | null>(null);
 
-  const failed = [config, grids, communities].find((q) => q.isError);
+  const failed = [config, grids, communities, legend, stats].find((q) => q.isError);
   const street = config.data?.streets[0];
-  const selectedGrid = grids.data?.features.find((f) => f.properties.id === selected)?.properties ?? null;
-  const households = grids.data?.features.reduce((sum, f) => sum + f.properties.households, 0) ?? 0;
+  const gridStats = stats.data?.grids ?? [];
+  const statsById = useMemo(() => new Map(gridStats.map((s) => [s.id, s])), [gridStats]);
+  const gridColors = useMemo(
+    () => new Map(gridStats.map((s) => [s.id, BAND_COLORS[s.bands[state.metric]]])),
+    [gridStats, state.metric],
+  );
+  const dimmedGrids = useMemo(
+    () => (highlight === null ? null : new Set(gridStats.filter((s) => s.bands[state.metric] !== highlight).map((s) => s.id))),
+    [highlight, gridStats, state.metric],
+  );
+  const selectedGrid = grids.data?.features.find((f) => f.properties.id === state.grid)?.properties ?? null;
+  const today = config.data?.today ?? null;
+
+  const gridTooltip = useCallback(
+    (id: number) => {
+      const s = statsById.get(id);
+      const name = grids.data?.features.find((f) => f.properties.id === id)?.properties.name;
+      if (!s || !name) return null;
+      const row = (label: string, value: string) => `<div><span>${escapeHtml(label)}</span><b>${escapeHtml(value)}</b></div>`;
+      return `<strong>${escapeHtml(name)}</strong>${[
+        row(t('fieldCoverage'), `${formatMetric('coverage', s.coverage)} (${s.coveredHouseholds}/${s.households})`),
+        row(t('fieldOverdueHouseholds'), String(s.overdueHouseholds)),
+        row(t('fieldAtRiskOverdue'), `${s.atRiskOverdue}/${s.atRiskHouseholds}`),
+        row(t('fieldOpenIssues'), `${s.openIssues} · ${t('fieldOverdueIssues')} ${s.overdueIssues}`),
+        row(t('fieldAttention'), formatMetric('attention', s.attention)),
+        row(t('breakdown_coverageGap'), s.attentionBreakdown.coverageGap.toFixed(1)),
+        row(t('breakdown_atRiskOverdue'), s.attentionBreakdown.atRiskOverdue.toFixed(1)),
+        row(t('breakdown_overdueIssues'), s.attentionBreakdown.overdueIssues.toFixed(1)),
+        row(t('breakdown_patrolGap'), s.attentionBreakdown.patrolGap.toFixed(1)),
+      ].join('')}`;
+    },
+    [statsById, grids.data, t],
+  );
 
   return (
     <div className="app">
@@ -47,6 +89,16 @@ export function App() {
           </select>
         </label>
       </header>
+      <MetricBar
+        metric={state.metric}
+        onMetric={(metric) => {
+          setHighlight(null);
+          update({ metric });
+        }}
+        asOf={state.asOf}
+        today={today}
+        onAsOf={(asOf) => update({ asOf })}
+      />
       <main className="body">
         {failed ? (
           <div className="state error" role="alert">
@@ -62,52 +114,49 @@ export function App() {
             config={config.data}
             grids={grids.data}
             communities={communities.data}
-            selectedGridId={selected}
-            onSelectGrid={setSelected}
+            metric={state.metric}
+            asOf={state.asOf}
+            colorsAsOf={stats.isPlaceholderData ? null : (stats.data?.asOf ?? null)}
+            gridColors={gridColors}
+            dimmedGrids={dimmedGrids}
+            selectedGridId={state.grid}
+            onSelectGrid={(grid) => update({ grid })}
+            gridTooltip={gridTooltip}
+            initialView={state.view}
+            onViewChange={(view) => update({ view })}
             fitRequest={fitRequest}
+            flyToGrid={flyToGrid}
           />
         ) : (
           <div className="state">{t('loading')}</div>
         )}
         <aside className="side">
-          {grids.data && communities.data && (
+          {grids.data && (
             <div className="summary">
               <div>
-                {t('gridCount', { n: grids.data.features.length })} · {t('householdCount', { n: households })}
+                {t('gridCount', { n: grids.data.features.length })} ·{' '}
+                {t('householdCount', { n: gridStats.reduce((sum, s) => sum + s.households, 0) })}
               </div>
               <button type="button" onClick={() => setFitRequest((n) => n + 1)}>
                 {t('fitAll')}
               </button>
             </div>
           )}
-          <GridPanel grid={selectedGrid} onClose={() => setSelected(null)} />
-          {communities.data && (
-            <section className="legend" aria-label={t('legendTitle')}>
-              <h3>{t('legendTitle')}</h3>
-              <ul>
-                {communities.data.features.map((f, i) => (
-                  <li key={f.properties.id}>
-                    <span
-                      className="swatch"
-                      style={{ background: LIGHT_THEME.communityTints[i % LIGHT_THEME.communityTints.length], opacity: 0.75 }}
-                    />
-                    {f.properties.name}
-                  </li>
-                ))}
-                <li>
-                  <span className="swatch line community" />
-                  {t('legendCommunity')}
-                </li>
-                <li>
-                  <span className="swatch line grid" />
-                  {t('legendGrid')}
-                </li>
-                <li>
-                  <span className="swatch building" />
-                  {t('legendBuilding')}
-                </li>
-              </ul>
-            </section>
+          <GridPanel grid={selectedGrid} stats={state.grid === null ? null : statsById.get(state.grid) ?? null} onClose={() => update({ grid: null })} />
+          {legend.data && (
+            <LegendPanel legend={legend.data} metric={state.metric} stats={gridStats} highlighted={highlight} onHighlight={setHighlight} />
+          )}
+          {grids.data && (
+            <RankingPanel
+              metric={state.metric}
+              stats={gridStats}
+              grids={grids.data}
+              selected={state.grid}
+              onPick={(id) => {
+                update({ grid: id });
+                setFlyToGrid({ id, nonce: Date.now() });
+              }}
+            />
           )}
         </aside>
       </main>

@@ -4,12 +4,18 @@ import type { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import latinFontUrl from '@fontsource/noto-sans/files/noto-sans-latin-400-normal.woff2?url';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
+import { bbox as turfBBox } from '@turf/turf';
 import { labelPoints } from '../../../geo/geometry/label-point';
-import { useBuildings, useRoads, type AppConfig, type CommunityCollection, type GridCollection } from '../api';
+import { BAND_COLORS, type MetricId } from '../../../geo/metrics/legend';
+import { useBuildings, useBuildingStats, useRoads, type AppConfig, type CommunityCollection, type GridCollection } from '../api';
 import { useLocale } from '../i18n/locale';
 import { baseStyle } from './base.style';
 import { LIGHT_THEME } from './map.theme';
 import { BUILDING_MIN_ZOOM, LAYER, SOURCE, overlayLayers, overlaySources } from './overlay.layers';
+
+// MapLibre 6 finds its worker next to its own module, which a bundle does not keep; point it at
+// the copy Vite emits.
+maplibregl.setWorkerUrl(new URL(workerUrl, window.location.href).href);
 
 declare global {
   interface Window {
@@ -18,17 +24,27 @@ declare global {
   }
 }
 
-// MapLibre 6 finds its worker next to its own module, which a bundle does not keep; point it at
-// the copy Vite emits.
-maplibregl.setWorkerUrl(new URL(workerUrl, window.location.href).href);
-
 interface Props {
   config: AppConfig;
   grids: GridCollection;
   communities: CommunityCollection;
+  metric: MetricId;
+  asOf: string | null;
+  /** The date the grid colours actually show (the stats answer's), which lags `asOf` while loading. */
+  colorsAsOf: string | null;
+  /** Grid id → fill colour for the current metric and date. */
+  gridColors: ReadonlyMap<number, string>;
+  /** Grids to fade (outside a highlighted legend band); null = none. */
+  dimmedGrids: ReadonlySet<number> | null;
   selectedGridId: number | null;
   onSelectGrid(id: number | null): void;
+  /** HTML for the hover tooltip of a grid (numbers only, no personal data). */
+  gridTooltip(id: number): string | null;
+  initialView: [number, number, number] | null;
+  onViewChange(view: [number, number, number]): void;
+  /** Increment to fit the whole street; set flyToGrid to fly to one grid. */
   fitRequest: number;
+  flyToGrid: { id: number; nonce: number } | null;
 }
 
 /** Buildings are fetched per viewport, on a coarse lattice so small pans hit the query cache. */
@@ -41,7 +57,13 @@ function viewportBBox(map: MapLibreMap): string | null {
   return [down(b.getWest()), down(b.getSouth()), up(b.getEast()), up(b.getNorth())].join(',');
 }
 
-export function MapView({ config, grids, communities, selectedGridId, onSelectGrid, fitRequest }: Props) {
+/** Sets one feature-state key on many features, clearing it on those not listed. */
+function applyState(map: MapLibreMap, source: string, ids: Iterable<number>, key: string, value: (id: number) => unknown) {
+  for (const id of ids) map.setFeatureState({ source, id }, { [key]: value(id) });
+}
+
+export function MapView(props: Props) {
+  const { config, grids, communities, metric, asOf, colorsAsOf, gridColors, dimmedGrids, selectedGridId, fitRequest, flyToGrid } = props;
   const { t } = useLocale();
   const container = useRef<HTMLDivElement>(null);
   const mapRef = useRef<MapLibreMap | null>(null);
@@ -49,26 +71,32 @@ export function MapView({ config, grids, communities, selectedGridId, onSelectGr
   const [bbox, setBBox] = useState<string | null>(null);
   const [zoom, setZoom] = useState(0);
   const buildings = useBuildings(bbox);
+  const buildingStats = useBuildingStats(bbox, asOf);
   const roads = useRoads();
   const street = config.streets[0];
   const communityIds = communities.features.map((f) => f.properties.id);
+  // Handlers registered once on the map read the latest props through this ref.
+  const latest = useRef(props);
+  latest.current = props;
 
-  // Create the map once; everything else updates sources and feature-state on it.
   useEffect(() => {
     if (!container.current) return;
     const fontUrl = new URL(latinFontUrl, window.location.href).href;
     const builtIn = config.basemap.kind !== 'style';
+    const initial = latest.current.initialView;
     const map = new maplibregl.Map({
       container: container.current,
       style: builtIn ? baseStyle({ basemap: config.basemap, theme: LIGHT_THEME, communityIds, fontUrl }) : config.basemap.styleUrl!,
-      bounds: street ? (street.bbox as [number, number, number, number]) : undefined,
-      fitBoundsOptions: { padding: 40 },
+      ...(initial
+        ? { center: [initial[0], initial[1]] as [number, number], zoom: initial[2] }
+        : { bounds: street ? (street.bbox as [number, number, number, number]) : undefined, fitBoundsOptions: { padding: 40 } }),
       attributionControl: { compact: true },
       localIdeographFontFamily: '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Source Han Sans SC", sans-serif',
       canvasContextAttributes: { preserveDrawingBuffer: true },
     });
     map.addControl(new maplibregl.NavigationControl({ showCompass: true }), 'top-right');
     map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+    const popup = new maplibregl.Popup({ closeButton: false, closeOnClick: false, className: 'grid-tooltip', maxWidth: '280px' });
     map.on('load', () => {
       if (!builtIn) {
         for (const [id, source] of Object.entries(overlaySources())) map.addSource(id, source as never);
@@ -81,24 +109,31 @@ export function MapView({ config, grids, communities, selectedGridId, onSelectGr
     map.on('moveend', () => {
       setZoom(map.getZoom());
       setBBox(viewportBBox(map));
+      const c = map.getCenter();
+      latest.current.onViewChange([c.lng, c.lat, map.getZoom()]);
     });
     let hovered: number | null = null;
     map.on('mousemove', LAYER.gridFill, (e) => {
       const id = e.features?.[0]?.id as number | undefined;
-      if (id === undefined || id === hovered) return;
-      if (hovered !== null) map.setFeatureState({ source: SOURCE.grids, id: hovered }, { hover: false });
-      hovered = id;
-      map.setFeatureState({ source: SOURCE.grids, id }, { hover: true });
+      if (id === undefined) return;
+      if (id !== hovered) {
+        if (hovered !== null) map.setFeatureState({ source: SOURCE.grids, id: hovered }, { hover: false });
+        hovered = id;
+        map.setFeatureState({ source: SOURCE.grids, id }, { hover: true });
+      }
       map.getCanvas().style.cursor = 'pointer';
+      const html = latest.current.gridTooltip(id);
+      if (html) popup.setLngLat(e.lngLat).setHTML(html).addTo(map);
     });
     map.on('mouseleave', LAYER.gridFill, () => {
       if (hovered !== null) map.setFeatureState({ source: SOURCE.grids, id: hovered }, { hover: false });
       hovered = null;
       map.getCanvas().style.cursor = '';
+      popup.remove();
     });
     map.on('click', (e) => {
       const hit = map.queryRenderedFeatures(e.point, { layers: [LAYER.gridFill] })[0];
-      onSelectRef.current(hit ? Number(hit.id) : null);
+      latest.current.onSelectGrid(hit ? Number(hit.id) : null);
     });
     mapRef.current = map;
     window.__minqingMap = map;
@@ -110,9 +145,6 @@ export function MapView({ config, grids, communities, selectedGridId, onSelectGr
     // The map is built once per basemap; data changes flow through the effects below.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [config.basemap]);
-
-  const onSelectRef = useRef(onSelectGrid);
-  onSelectRef.current = onSelectGrid;
 
   useEffect(() => {
     const map = mapRef.current;
@@ -135,7 +167,32 @@ export function MapView({ config, grids, communities, selectedGridId, onSelectGr
     (map.getSource(SOURCE.buildings) as GeoJSONSource).setData(buildings.data as never);
   }, [buildings.data, styleReady]);
 
-  // Selection is feature-state, so highlighting never touches the geometry.
+  // Metric colours are feature-state: recolouring never refetches or re-tiles geometry.
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !styleReady) return;
+    applyState(map, SOURCE.grids, grids.features.map((f) => f.properties.id), 'color', (id) => gridColors.get(id) ?? null);
+    // A readiness signal for tests and screenshots: which metric and date the map now shows.
+    container.current?.setAttribute('data-colored', `${metric}@${colorsAsOf ?? 'none'}:${gridColors.size}`);
+  }, [gridColors, grids, styleReady, metric, colorsAsOf]);
+
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !styleReady || !buildingStats.data || !buildings.data) return;
+    const byId = new Map(buildingStats.data.buildings.map((b) => [b.id, b]));
+    applyState(map, SOURCE.buildings, buildings.data.features.map((f) => f.properties.id), 'color', (id) => {
+      const band = byId.get(id)?.bands[metric];
+      return band ? BAND_COLORS[band] : null;
+    });
+  }, [buildingStats.data, buildings.data, metric, styleReady]);
+
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !styleReady) return;
+    applyState(map, SOURCE.grids, grids.features.map((f) => f.properties.id), 'dimmed', (id) => (dimmedGrids ? dimmedGrids.has(id) : false));
+  }, [dimmedGrids, grids, styleReady]);
+
+  // Selection is feature-state too, so highlighting never touches the geometry.
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !styleReady || selectedGridId === null) return;
@@ -149,6 +206,12 @@ export function MapView({ config, grids, communities, selectedGridId, onSelectGr
     if (fitRequest === 0 || !street) return;
     mapRef.current?.fitBounds(street.bbox as [number, number, number, number], { padding: 40 });
   }, [fitRequest, street]);
+
+  useEffect(() => {
+    if (!flyToGrid) return;
+    const f = grids.features.find((g) => g.properties.id === flyToGrid.id);
+    if (f) mapRef.current?.fitBounds(turfBBox(f as never) as [number, number, number, number], { padding: 80, maxZoom: 16 });
+  }, [flyToGrid, grids]);
 
   return (
     <div className="map-wrap">

@@ -6,7 +6,8 @@ export interface MapTheme {
   background: string;
   /** Fill tints per community, in order; chosen from a colour-blind-safe qualitative palette. */
   communityTints: readonly string[];
-  gridFillOpacity: number;
+  /** Opacity of grids coloured by a metric: strong enough to read on a projector. */
+  metricFillOpacity: number;
   gridOutline: string;
   gridOutlineSelected: string;
   communityOutline: string;
@@ -26,7 +27,7 @@ export const LIGHT_THEME: MapTheme = {
   background: '#f3f1ec',
   // Okabe–Ito-derived pastels: distinct for the common colour-vision deficiencies and in greyscale.
   communityTints: ['#9ecae1', '#fdd49e', '#b8e0b8', '#d9c3e6', '#f7b6b2', '#c7e9f1'],
-  gridFillOpacity: 0.45,
+  metricFillOpacity: 0.78,
   gridOutline: '#5b6770',
   gridOutlineSelected: '#d7301f',
   communityOutline: '#2b3a42',

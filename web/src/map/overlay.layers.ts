@@ -62,6 +62,8 @@ function roadWidth(base: number): ExpressionSpecification {
 
 const isSelected: ExpressionSpecification = ['boolean', ['feature-state', 'selected'], false];
 const isHovered: ExpressionSpecification = ['boolean', ['feature-state', 'hover'], false];
+/** Grids outside a legend band the user clicked fade back. */
+const isDimmed: ExpressionSpecification = ['boolean', ['feature-state', 'dimmed'], false];
 
 export function overlayLayers(theme: MapTheme, communityIds: readonly number[] = []): LayerSpecification[] {
   return [
@@ -70,8 +72,16 @@ export function overlayLayers(theme: MapTheme, communityIds: readonly number[] =
       type: 'fill',
       source: SOURCE.grids,
       paint: {
-        'fill-color': communityTint(theme, communityIds),
-        'fill-opacity': ['case', isSelected, theme.gridFillOpacity + 0.25, isHovered, theme.gridFillOpacity + 0.15, theme.gridFillOpacity],
+        // The metric colour arrives as feature-state (from /api/stats), so a metric or date
+        // switch recolours without touching geometry; before it arrives, grids show their community.
+        'fill-color': ['coalesce', ['feature-state', 'color'], communityTint(theme, communityIds)] as ExpressionSpecification,
+        'fill-opacity': [
+          'case',
+          isDimmed, 0.12,
+          isSelected, theme.metricFillOpacity + 0.1,
+          isHovered, theme.metricFillOpacity + 0.05,
+          theme.metricFillOpacity,
+        ] as ExpressionSpecification,
       },
     },
     {
@@ -99,7 +109,12 @@ export function overlayLayers(theme: MapTheme, communityIds: readonly number[] =
       type: 'fill',
       source: SOURCE.buildings,
       minzoom: BUILDING_MIN_ZOOM - 0.5,
-      paint: { 'fill-color': theme.buildingFill, 'fill-opacity': 0.9 },
+      paint: {
+        // Metric colours from z16, where single buildings are readable; neutral below, so the
+        // grid colours stay the message at street scale.
+        'fill-color': ['step', ['zoom'], theme.buildingFill, 16, ['coalesce', ['feature-state', 'color'], theme.buildingFill]] as ExpressionSpecification,
+        'fill-opacity': 0.95,
+      },
     },
     {
       id: LAYER.buildingOutline,

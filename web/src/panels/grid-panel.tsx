@@ -1,18 +1,31 @@
-import type { GridCollection } from '../api';
+import type { GridCollection, GridStats } from '../api';
 import { useLocale } from '../i18n/locale';
+import { formatMetric } from './format';
 
 type GridProperties = GridCollection['features'][number]['properties'];
 
-export function GridPanel({ grid, onClose }: { grid: GridProperties | null; onClose(): void }) {
+export function GridPanel({ grid, stats, onClose }: { grid: GridProperties | null; stats: GridStats | null; onClose(): void }) {
   const { t } = useLocale();
   if (!grid) return <p className="panel-hint">{t('panelHint')}</p>;
+  const days = (n: number | null) => (n === null ? t('never') : t('days', { n }));
   const rows: [string, string][] = [
     [t('fieldCode'), grid.code],
     [t('fieldCommunity'), grid.communityName],
     [t('fieldLeader'), grid.leader ?? t('noLeader')],
-    [t('fieldHouseholds'), t('householdCount', { n: grid.households })],
-    [t('fieldVersion'), `v${grid.version}`],
+    [t('fieldHouseholds'), t('householdCount', { n: stats?.households ?? grid.households })],
   ];
+  if (stats) {
+    rows.push(
+      [t('fieldCoverage'), `${formatMetric('coverage', stats.coverage)} (${stats.coveredHouseholds}/${stats.households})`],
+      [t('fieldOverdueHouseholds'), String(stats.overdueHouseholds)],
+      [t('fieldAtRiskOverdue'), `${stats.atRiskOverdue} / ${stats.atRiskHouseholds}`],
+      [t('fieldOpenIssues'), `${stats.openIssues}（${t('fieldOverdueIssues')} ${stats.overdueIssues}）`],
+      [t('fieldDaysSinceVisit'), days(stats.daysSinceLastVisit)],
+      [t('fieldDaysSincePatrol'), days(stats.daysSinceLastPatrol)],
+      [t('fieldAttention'), formatMetric('attention', stats.attention)],
+    );
+  }
+  rows.push([t('fieldVersion'), `v${grid.version}`]);
   return (
     <section className="grid-panel" aria-label={grid.name} data-testid="grid-panel">
       <header>
@@ -29,6 +42,31 @@ export function GridPanel({ grid, onClose }: { grid: GridProperties | null; onCl
           </div>
         ))}
       </dl>
+      {stats && <AttentionBars stats={stats} />}
     </section>
+  );
+}
+
+/** The attention score's breakdown as stacked points, so "why is this grid red" has an answer. */
+export function AttentionBars({ stats }: { stats: GridStats }) {
+  const { t } = useLocale();
+  const parts = [
+    ['coverageGap', '#7f2704'],
+    ['atRiskOverdue', '#e6550d'],
+    ['overdueIssues', '#fdae61'],
+    ['patrolGap', '#9ecae1'],
+  ] as const;
+  return (
+    <div className="attention-bars" aria-label={t('fieldAttention')}>
+      {parts.map(([key, color]) => (
+        <div key={key} className="attention-row">
+          <span>{t(`breakdown_${key}`)}</span>
+          <span className="bar">
+            <span style={{ width: `${Math.min(100, stats.attentionBreakdown[key] * 2.5)}%`, background: color }} />
+          </span>
+          <span className="pts">{stats.attentionBreakdown[key].toFixed(1)}</span>
+        </div>
+      ))}
+    </div>
   );
 }

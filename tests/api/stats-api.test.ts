@@ -1,0 +1,116 @@
+import { expect, it } from 'vitest';
+import { createApp } from '../../api/app';
+import { readEnv } from '../../api/env';
+import { visitsToNextBand } from '../../api/routes/grids';
+import { bandOf, METRICS } from '../../geo/metrics/legend';
+import { LOCALES } from '../../geo/i18n/strings';
+import { describeEachDatabase } from '../support/each-database';
+import { DEMO_TODAY } from '../support/fixtures';
+
+describeEachDatabase('stats API', (_mode, db) => {
+  const app = () => createApp({ db: db(), env: readEnv({ DEMO_TODAY }) });
+  const get = async (path: string) => {
+    const res = await app().request(path);
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
+  it('defaults to today and keeps coverage × households = coveredHouseholds for every grid', async () => {
+    const { status, body } = await get('/api/stats/grids');
+    expect(status).toBe(200);
+    expect(body.asOf).toBe(DEMO_TODAY);
+    expect(body.grids.length).toBeGreaterThanOrEqual(15);
+    for (const g of body.grids) {
+      expect(g.coverage * g.households).toBeCloseTo(g.coveredHouseholds, 9);
+      expect(g.overdueHouseholds).toBeLessThanOrEqual(g.households - g.coveredHouseholds);
+      expect(g.atRiskOverdue).toBeLessThanOrEqual(g.atRiskHouseholds);
+      expect(g.attention).toBeGreaterThanOrEqual(0);
+      expect(g.attention).toBeLessThanOrEqual(100);
+      const sum = Object.values(g.attentionBreakdown as Record<string, number>).reduce((a, b) => a + b, 0);
+      expect(Math.abs(sum - g.attention)).toBeLessThanOrEqual(0.25);
+      for (const m of METRICS) expect(g.bands[m]).toBe(bandOf(m, g[m]));
+    }
+  });
+
+  it('shows clear contrast between diligent and neglected grids', async () => {
+    const { body } = await get(`/api/stats/grids?asOf=${DEMO_TODAY}`);
+    const coverage = body.grids.map((g: any) => g.coverage as number);
+    expect(coverage.filter((c: number) => c < 0.7).length).toBeGreaterThanOrEqual(2);
+    expect(coverage.filter((c: number) => c >= 0.85).length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('paints a different picture a year earlier', async () => {
+    const critical = async (asOf: string) =>
+      (await get(`/api/stats/grids?asOf=${asOf}`)).body.grids
+        .filter((g: any) => g.bands.coverage === 'critical')
+        .map((g: any) => g.id)
+        .sort();
+    expect(await critical('2025-11-30')).not.toEqual(await critical(DEMO_TODAY));
+  });
+
+  it('adds building figures up to their grid', async () => {
+    const grids = (await get(`/api/stats/grids?asOf=${DEMO_TODAY}`)).body.grids;
+    const { status, body } = await get(`/api/stats/buildings?asOf=${DEMO_TODAY}&bbox=115.8,28.5,116.0,28.7`);
+    expect(status).toBe(200);
+    for (const g of grids) {
+      const mine = body.buildings.filter((b: any) => b.gridId === g.id);
+      expect(mine.reduce((s: number, b: any) => s + b.households, 0)).toBe(g.households);
+      expect(mine.reduce((s: number, b: any) => s + b.coveredHouseholds, 0)).toBe(g.coveredHouseholds);
+      expect(mine.reduce((s: number, b: any) => s + b.atRiskOverdue, 0)).toBe(g.atRiskOverdue);
+    }
+  });
+
+  it.each([
+    ['asOf=2026-02-30', /asOf must be a date as YYYY-MM-DD/],
+    ['asOf=yesterday', /asOf must be a date as YYYY-MM-DD/],
+    ['asOf=2099-01-01', /in the future; the latest date with data is today, 2026-11-15/],
+  ])('refuses %s with a 400 that says why', async (query, message) => {
+    const { status, body } = await get(`/api/stats/grids?${query}`);
+    expect(status).toBe(400);
+    expect(body.error.code).toBe('invalid_request');
+    expect(body.error.message).toMatch(message);
+  });
+
+  it('serves a legend for every metric, in three languages, with distinct band colours', async () => {
+    const { body } = await get('/api/legend');
+    expect(body.metrics.map((m: any) => m.id)).toEqual([...METRICS]);
+    for (const m of body.metrics) {
+      for (const l of LOCALES) expect(m.labels[l]).toEqual(expect.any(String));
+      const bands = m.bands.filter((b: any) => b.id !== 'none');
+      expect(bands.map((b: any) => b.id)).toEqual(['good', 'fair', 'poor', 'critical']);
+      expect(new Set(bands.map((b: any) => b.color)).size).toBe(4);
+    }
+    const coverage = body.metrics.find((m: any) => m.id === 'coverage');
+    expect(coverage.bands.slice(0, 4).map((b: any) => [b.min, b.max])).toEqual([[0.95, 1], [0.85, 0.95], [0.7, 0.85], [0, 0.7]]);
+  });
+
+  it('lists a grid’s overdue households at-risk first, then longest overdue, without names', async () => {
+    const grids = (await get(`/api/stats/grids?asOf=${DEMO_TODAY}`)).body.grids;
+    const worst = [...grids].sort((a: any, b: any) => a.coverage - b.coverage)[0];
+    const { status, body } = await get(`/api/grids/${worst.id}/overdue?asOf=${DEMO_TODAY}`);
+    expect(status).toBe(200);
+    expect(body.overdue).toHaveLength(worst.overdueHouseholds);
+    expect(body.overdue.filter((h: any) => h.atRisk)).toHaveLength(worst.atRiskOverdue);
+    for (let i = 1; i < body.overdue.length; i++) {
+      const [a, b] = [body.overdue[i - 1], body.overdue[i]];
+      expect(Number(a.atRisk) >= Number(b.atRisk)).toBe(true);
+      if (a.atRisk === b.atRisk) expect(a.daysOverdue).toBeGreaterThanOrEqual(b.daysOverdue);
+    }
+    expect(JSON.stringify(body)).not.toMatch(/headName|phone|"name"/);
+    expect(body.nextBand).toEqual(visitsToNextBand(worst.households, worst.coveredHouseholds));
+  });
+
+  it('answers an unknown grid with 404 and a malformed id with 400', async () => {
+    expect((await get('/api/grids/99999/overdue')).status).toBe(404);
+    const bad = await get('/api/grids/abc/overdue');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/grid id must be a number/);
+  });
+});
+
+it('counts the visits that lift a grid into the next band', () => {
+  expect(visitsToNextBand(200, 100)).toEqual({ band: 'poor', visits: 40 });
+  expect(visitsToNextBand(200, 140)).toEqual({ band: 'fair', visits: 30 });
+  expect(visitsToNextBand(300, 284)).toEqual({ band: 'good', visits: 1 });
+  expect(visitsToNextBand(300, 285)).toBeNull();
+  expect(visitsToNextBand(0, 0)).toBeNull();
+});
