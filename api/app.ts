@@ -13,6 +13,7 @@ import { configRoutes } from './routes/config';
 import { gridRoutes } from './routes/grids';
 import { healthRoutes } from './routes/health';
 import { legendRoutes } from './routes/legend';
+import { policyRoutes } from './routes/policies';
 import { roadRoutes } from './routes/roads';
 import { statsRoutes } from './routes/stats';
 
@@ -30,7 +31,8 @@ export function createApi(deps: AppDeps) {
     .route('/buildings', buildingRoutes(deps))
     .route('/roads', roadRoutes(deps))
     .route('/stats', statsRoutes(deps))
-    .route('/legend', legendRoutes());
+    .route('/legend', legendRoutes())
+    .route('/policies', policyRoutes(deps));
 }
 
 export function createApp(deps: AppDeps) {

@@ -35,6 +35,13 @@ export function errorBody(code: string, message: string, details?: unknown): Err
 
 export function onError(err: Error, c: Context): Response {
   if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, err.details), err.status);
+  // Row-level security or a missing grant refused the statement: the caller may not do this.
+  if ((err as { code?: string }).code === '42501') {
+    return c.json(
+      errorBody('forbidden', 'You are not allowed to do this. Sign in with an account whose role and scope permit it.'),
+      403,
+    );
+  }
   if (err instanceof HTTPException) {
     const status = err.status;
     const code = status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : 'http_error';
