@@ -74,6 +74,16 @@ describeEachDatabase('visit policies', (_mode, db) => {
     ).rejects.toThrow(/permission denied/);
   });
 
+  it('refuses a second version on the same date with a 409 rather than editing the first', async () => {
+    await db().query(
+      `insert into public.visit_policies (street_id, community_id, valid_from, settings) values (1, 2, '2028-01-01', $1::jsonb)`,
+      [JSON.stringify(DEFAULT_POLICY)],
+    );
+    const { status, body } = await put(2, { validFrom: '2028-01-01', settings: DEFAULT_POLICY });
+    expect(status).toBe(409);
+    expect(body.error.message).toMatch(/already has a policy version taking effect on 2028-01-01/);
+  });
+
   it('answers an unknown community with 404 before anything is written', async () => {
     const { status } = await put(999, { validFrom: '2027-01-01', settings: DEFAULT_POLICY });
     expect(status).toBe(404);
