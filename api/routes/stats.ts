@@ -6,34 +6,15 @@ import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { bandOf, METRICS, type BandOrNone, type MetricId } from '../../geo/metrics/legend';
+import type { BuildingStats as BuildingFigures, GridStats as GridFigures } from '../../geo/metrics/coverage.reference';
 import type { AppDeps } from '../app';
 import { validationHook } from '../lib/errors';
 import { asOfParam, bboxParam, productToday } from '../lib/query-params';
 import { ANONYMOUS, asCaller } from '../lib/request-db';
 
-export interface AttentionBreakdown {
-  coverageGap: number;
-  atRiskOverdue: number;
-  overdueIssues: number;
-  patrolGap: number;
-}
-export interface AreaStats {
-  id: number;
-  households: number;
-  coveredHouseholds: number;
-  coverage: number | null;
-  overdueHouseholds: number;
-  atRiskHouseholds: number;
-  atRiskOverdue: number;
-  openIssues: number;
-  overdueIssues: number;
-  daysSinceLastVisit: number | null;
-  daysSinceLastPatrol: number | null;
-  attention: number;
-  attentionBreakdown: AttentionBreakdown;
-  bands: Record<MetricId, BandOrNone>;
-}
-export type BuildingStats = AreaStats & { gridId: number | null };
+/** The API's figures are the reference's (docs/metrics.md) plus each metric's band. */
+export type AreaStats = GridFigures & { bands: Record<MetricId, BandOrNone> };
+export type BuildingStats = BuildingFigures & { bands: Record<MetricId, BandOrNone> };
 
 const COLUMNS = `households, covered_households as "coveredHouseholds", coverage,
   overdue_households as "overdueHouseholds", at_risk_households as "atRiskHouseholds",
@@ -41,7 +22,7 @@ const COLUMNS = `households, covered_households as "coveredHouseholds", coverage
   days_since_last_visit as "daysSinceLastVisit", days_since_last_patrol as "daysSinceLastPatrol",
   attention, attention_breakdown as "attentionBreakdown"`;
 
-function withBands<T extends Omit<AreaStats, 'bands'>>(row: T): T & { bands: Record<MetricId, BandOrNone> } {
+function withBands<T extends GridFigures>(row: T): T & { bands: Record<MetricId, BandOrNone> } {
   const bands = Object.fromEntries(METRICS.map((m) => [m, bandOf(m, row[m])])) as Record<MetricId, BandOrNone>;
   return { ...row, bands };
 }
@@ -52,14 +33,14 @@ export function statsRoutes({ db, env }: AppDeps) {
     .get('/grids', zValidator('query', z.object({ asOf: asOfParam(today) }), validationHook), async (c) => {
       const { asOf } = c.req.valid('query');
       const rows = await asCaller(db, ANONYMOUS, (tx) =>
-        tx.query<Omit<AreaStats, 'bands'>>(`select grid_id as id, ${COLUMNS} from public.grid_stats($1::date)`, [asOf]),
+        tx.query<GridFigures>(`select grid_id as id, ${COLUMNS} from public.grid_stats($1::date)`, [asOf]),
       );
       return c.json({ asOf, grids: rows.map(withBands) });
     })
     .get('/buildings', zValidator('query', z.object({ bbox: bboxParam, asOf: asOfParam(today) }), validationHook), async (c) => {
       const { asOf, bbox } = c.req.valid('query');
       const rows = await asCaller(db, ANONYMOUS, (tx) =>
-        tx.query<Omit<BuildingStats, 'bands'>>(
+        tx.query<BuildingFigures>(
           `select s.building_id as id, s.grid_id as "gridId", ${COLUMNS}
            from public.building_stats($1::date) s
            join public.buildings b on b.id = s.building_id

@@ -48,11 +48,12 @@ as $$
   )
 $$;
 
--- Rounds to one decimal half-up, identically to the reference's Math.floor(10x + 0.5) / 10
--- (PostgreSQL's round(float8) rounds half to even).
+-- Rounds to one decimal half-up, identically to the reference's roundTo1 (PostgreSQL's
+-- round(float8) rounds half to even). The 1e-9 absorbs binary noise: 0.15 × 100 × 5/12 is
+-- 6.249999999999999 in floating point but 6.25 in truth, and must show as 6.3.
 create function public.round1(x double precision) returns double precision
 language sql immutable parallel safe
-as $$ select floor(x * 10 + 0.5) / 10 $$;
+as $$ select floor(x * 10 + 0.5 + 1e-9) / 10 $$;
 
 -- ---------------------------------------------------------------------------------------------
 -- Per household (private): scope, interval, last qualifying visit, covered, due, overdue, risk
