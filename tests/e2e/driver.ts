@@ -122,6 +122,31 @@ export function driver(page: Page, product: Product) {
       async clickRanking(position: number) {
         await page.locator('[data-testid="ranking"] li button').nth(position).click();
       },
+      /** Hovers the first rendered building; returns its address. */
+      async hoverBuilding(): Promise<string> {
+        const hit = await page.evaluate(() => {
+          const map = window.__minqingMap!;
+          const canvas = map.getCanvas().getBoundingClientRect();
+          const centre = { x: canvas.width / 2, y: canvas.height / 2 };
+          const f = map
+            .queryRenderedFeatures({ layers: ['building-fill'] })
+            .map((b) => {
+              const ring = (b.geometry as GeoJSON.MultiPolygon | GeoJSON.Polygon).type === 'Polygon'
+                ? (b.geometry as GeoJSON.Polygon).coordinates[0]!
+                : (b.geometry as GeoJSON.MultiPolygon).coordinates[0]![0]!;
+              const lon = ring.slice(0, -1).reduce((s, p) => s + p[0]!, 0) / (ring.length - 1);
+              const lat = ring.slice(0, -1).reduce((s, p) => s + p[1]!, 0) / (ring.length - 1);
+              const p = map.project([lon, lat]);
+              return { address: String(b.properties!.address), x: p.x, y: p.y, d: Math.hypot(p.x - centre.x, p.y - centre.y) };
+            })
+            .sort((a, b) => a.d - b.d)[0];
+          return f ? { address: f.address, x: canvas.left + f.x, y: canvas.top + f.y } : null;
+        });
+        if (!hit) throw new Error('no building is rendered');
+        await page.mouse.move(hit.x - 3, hit.y);
+        await page.mouse.move(hit.x, hit.y);
+        return hit.address;
+      },
       async chooseLanguage(label: string) {
         await page.selectOption('.lang select', { label });
       },
@@ -179,6 +204,10 @@ export function driver(page: Page, product: Product) {
           return map.queryRenderedFeatures({ layers: ['grid-fill'] }).map((f) => String((f.layer.paint as Record<string, unknown>)['fill-color']));
         }),
       url: () => page.url(),
+      tooltipText: async () => {
+        await page.waitForSelector('.grid-tooltip', { timeout: 10_000 });
+        return page.locator('.grid-tooltip').innerText();
+      },
       title: () => page.locator('.brand h1').innerText(),
       offMachineRequests: () => offMachine,
       geometryRequests: () => [...geometryRequests],

@@ -129,6 +129,16 @@ describeWith(chromiumPrerequisite(), 'the map page in headless Chromium', () => 
     }
   });
 
+  it('shows a building’s own figures when hovering it at street level', async () => {
+    await d.given.theMapIsOpen();
+    await d.when.zoomTo(17);
+    await d.then.renderedBuildingCount();
+    const address = await d.when.hoverBuilding();
+    await page.waitForFunction((a) => document.querySelector('.grid-tooltip')?.textContent?.includes(a), address, { timeout: 10_000 });
+    expect(await d.then.tooltipText()).toMatch(/覆盖率/);
+    await d.then.screenshot('map-building-tooltip');
+  });
+
   it('switches the interface to English', async () => {
     await d.given.theMapIsOpen();
     await d.when.chooseLanguage('English');

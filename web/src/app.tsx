@@ -4,14 +4,12 @@ import { LOCALE_NAMES, LOCALES, type Locale } from '../../geo/i18n/strings';
 import { useCommunities, useConfig, useGrids, useGridStats, useLegend } from './api';
 import { useLocale } from './i18n/locale';
 import { MapView } from './map/map-view';
-import { formatMetric } from './panels/format';
 import { GridPanel } from './panels/grid-panel';
 import { LegendPanel } from './panels/legend-panel';
 import { MetricBar } from './panels/metric-bar';
 import { RankingPanel } from './panels/ranking-panel';
+import { areaTooltipHtml } from './panels/tooltips';
 import { useUrlState } from './url-state';
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function App() {
   const { t, locale, setLocale } = useLocale();
@@ -44,19 +42,7 @@ export function App() {
     (id: number) => {
       const s = statsById.get(id);
       const name = grids.data?.features.find((f) => f.properties.id === id)?.properties.name;
-      if (!s || !name) return null;
-      const row = (label: string, value: string) => `<div><span>${escapeHtml(label)}</span><b>${escapeHtml(value)}</b></div>`;
-      return `<strong>${escapeHtml(name)}</strong>${[
-        row(t('fieldCoverage'), `${formatMetric('coverage', s.coverage)} (${s.coveredHouseholds}/${s.households})`),
-        row(t('fieldOverdueHouseholds'), String(s.overdueHouseholds)),
-        row(t('fieldAtRiskOverdue'), `${s.atRiskOverdue}/${s.atRiskHouseholds}`),
-        row(t('fieldOpenIssues'), `${s.openIssues} · ${t('fieldOverdueIssues')} ${s.overdueIssues}`),
-        row(t('fieldAttention'), formatMetric('attention', s.attention)),
-        row(t('breakdown_coverageGap'), s.attentionBreakdown.coverageGap.toFixed(1)),
-        row(t('breakdown_atRiskOverdue'), s.attentionBreakdown.atRiskOverdue.toFixed(1)),
-        row(t('breakdown_overdueIssues'), s.attentionBreakdown.overdueIssues.toFixed(1)),
-        row(t('breakdown_patrolGap'), s.attentionBreakdown.patrolGap.toFixed(1)),
-      ].join('')}`;
+      return s && name ? areaTooltipHtml(t, name, s) : null;
     },
     [statsById, grids.data, t],
   );

@@ -9,6 +9,7 @@ import { labelPoints } from '../../../geo/geometry/label-point';
 import { BAND_COLORS, type MetricId } from '../../../geo/metrics/legend';
 import { useBuildings, useBuildingStats, useRoads, type AppConfig, type CommunityCollection, type GridCollection } from '../api';
 import { useLocale } from '../i18n/locale';
+import { areaTooltipHtml } from '../panels/tooltips';
 import { baseStyle } from './base.style';
 import { LIGHT_THEME } from './map.theme';
 import { BUILDING_MIN_ZOOM, LAYER, SOURCE, overlayLayers, overlaySources } from './overlay.layers';
@@ -76,8 +77,9 @@ export function MapView(props: Props) {
   const street = config.streets[0];
   const communityIds = communities.features.map((f) => f.properties.id);
   // Handlers registered once on the map read the latest props through this ref.
-  const latest = useRef(props);
-  latest.current = props;
+  const buildingStatsById = new Map((buildingStats.data?.buildings ?? []).map((b) => [b.id, b]));
+  const latest = useRef({ ...props, t, buildingStatsById });
+  latest.current = { ...props, t, buildingStatsById };
 
   useEffect(() => {
     if (!container.current) return;
@@ -124,6 +126,14 @@ export function MapView(props: Props) {
       map.getCanvas().style.cursor = 'pointer';
       const html = latest.current.gridTooltip(id);
       if (html) popup.setLngLat(e.lngLat).setHTML(html).addTo(map);
+    });
+    // Over a building at street level, the building's own figures replace the grid's.
+    map.on('mousemove', LAYER.buildingFill, (e) => {
+      if (map.getZoom() < 16) return;
+      const f = e.features?.[0];
+      const stats = f ? latest.current.buildingStatsById.get(Number(f.id)) : undefined;
+      if (!f || !stats) return;
+      popup.setLngLat(e.lngLat).setHTML(areaTooltipHtml(latest.current.t, String(f.properties.address), stats)).addTo(map);
     });
     map.on('mouseleave', LAYER.gridFill, () => {
       if (hovered !== null) map.setFeatureState({ source: SOURCE.grids, id: hovered }, { hover: false });
@@ -179,7 +189,7 @@ export function MapView(props: Props) {
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !styleReady || !buildingStats.data || !buildings.data) return;
-    const byId = new Map(buildingStats.data.buildings.map((b) => [b.id, b]));
+    const byId = latest.current.buildingStatsById;
     applyState(map, SOURCE.buildings, buildings.data.features.map((f) => f.properties.id), 'color', (id) => {
       const band = byId.get(id)?.bands[metric];
       return band ? BAND_COLORS[band] : null;
