@@ -6,7 +6,10 @@
 import { Hono } from 'hono';
 import type { Database } from './db/database';
 import type { Env } from './env';
+import { authenticate } from './auth/middleware';
 import { notFound, onError } from './lib/errors';
+import type { AppEnv } from './lib/request-db';
+import { authRoutes } from './routes/auth';
 import { buildingRoutes } from './routes/buildings';
 import { communityRoutes } from './routes/communities';
 import { configRoutes } from './routes/config';
@@ -20,11 +23,15 @@ import { statsRoutes } from './routes/stats';
 export interface AppDeps {
   db: Database;
   env: Env;
+  /** HS256 secret that signs and verifies access tokens (api/auth/tokens.ts). */
+  jwtSecret: string;
 }
 
 export function createApi(deps: AppDeps) {
-  return new Hono()
+  return new Hono<AppEnv>()
+    .use(authenticate(deps.jwtSecret))
     .route('/health', healthRoutes(deps))
+    .route('/auth', authRoutes(deps))
     .route('/config', configRoutes(deps))
     .route('/communities', communityRoutes(deps))
     .route('/grids', gridRoutes(deps))

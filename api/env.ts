@@ -15,6 +15,8 @@ const schema = z.object({
   DATABASE_URL: z.string().url().optional(),
   SUPABASE_URL: z.string().url().optional(),
   SUPABASE_ANON_KEY: z.string().optional(),
+  /** HS256 secret for access tokens (a Supabase project's legacy JWT secret); generated into DATA_DIR if unset. */
+  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
   /** none (offline default) | osm | tianditu | an http(s) style URL */
   BASEMAP: z
     .string()
@@ -34,6 +36,7 @@ export type Env = {
   dataDir: string;
   databaseUrl: string | undefined;
   supabase: { url: string; anonKey: string } | undefined;
+  jwtSecret: string | undefined;
   basemap: { kind: 'none' | 'osm' | 'tianditu' | 'style'; styleUrl?: string; tiandituKey?: string };
   demoToday: string | undefined;
   ci: boolean;
@@ -61,6 +64,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     host: e.HOST,
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
+    jwtSecret: e.JWT_SECRET,
     supabase: e.SUPABASE_URL && e.SUPABASE_ANON_KEY ? { url: e.SUPABASE_URL, anonKey: e.SUPABASE_ANON_KEY } : undefined,
     basemap,
     demoToday: e.DEMO_TODAY,

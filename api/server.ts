@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { createApp } from './app';
+import { loadOrCreateSecret } from './auth/tokens';
 import { connect } from './db/connect';
 import type { Database } from './db/database';
 import { migrate } from './db/migrate';
@@ -44,7 +45,7 @@ export async function startServer(env: Env, log: (line: string) => void = consol
     throw err;
   }
 
-  const app = createApp({ db, env });
+  const app = createApp({ db, env, jwtSecret: loadOrCreateSecret(env.jwtSecret, env.dataDir) });
   if (fs.existsSync(path.join(WEB_DIST, 'index.html'))) {
     const root = path.relative(process.cwd(), WEB_DIST) || '.';
     app.use('/*', serveStatic({ root }));

@@ -6,6 +6,8 @@
 import type { DemoStreet } from '../../geo/demo/demo-street.types';
 import { generateDemoStreet } from '../../geo/demo/street.generator';
 import { DEFAULT_POLICY } from '../../geo/domain/visit-policy';
+import { randomUUID } from 'node:crypto';
+import { hashPassword } from '../auth/password';
 import type { Database, Queryable } from './database';
 
 /** Rows per statement: keeps each JSON parameter to a few MB on the embedded database. */
@@ -69,6 +71,7 @@ export async function loadDemoStreet(tx: Queryable, s: DemoStreet): Promise<void
      select id, "streetId", "communityId", name, phone, email, role::public.staff_role
      from jsonb_to_recordset($1::jsonb) as r(id int, "streetId" int, "communityId" int, name text, phone text, email text, role text)`,
   );
+  await createDemoAccounts(tx);
   await insertRows(
     tx,
     s.staff.flatMap((p) => p.gridIds.map((gridId) => ({ staffId: p.id, gridId }))),
@@ -146,6 +149,27 @@ export async function loadDemoStreet(tx: Queryable, s: DemoStreet): Promise<void
     await tx.query(
       `select setval(pg_get_serial_sequence('public.${table}', 'id'), greatest((select max(id) from public.${table}), 1))`,
     );
+  }
+}
+
+/** The demo street's sign-in accounts, one per role; shown on the login page in demo mode only. */
+export const DEMO_ACCOUNTS = [
+  'street@demo.local',
+  'community@demo.local',
+  'grid01@demo.local',
+  'member01@demo.local',
+  'presenter@demo.local',
+] as const;
+export const DEMO_PASSWORD = 'demo1234';
+
+async function createDemoAccounts(tx: Queryable): Promise<void> {
+  // One hash for all five: scrypt is deliberately slow, and the demo password is public anyway.
+  const hash = await hashPassword(DEMO_PASSWORD);
+  for (const email of DEMO_ACCOUNTS) {
+    const userId = randomUUID();
+    await tx.query('insert into minqing.local_accounts (user_id, email, password_hash) values ($1, $2, $3)', [userId, email, hash]);
+    const updated = await tx.query('update public.staff set user_id = $1 where email = $2 returning id', [userId, email]);
+    if (updated.length !== 1) throw new Error(`Seeding: the demo street has no staff member with the email ${email}`);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Every request runs in one transaction as the caller's database role, with the JWT claims in
  * `request.jwt.claims` — exactly as Supabase's PostgREST does — so row-level security, not this
- * code, decides what a request can see. Until sign-in exists every request is anonymous.
+ * code, decides what a request can see. A request without a token is anonymous (`anon`).
  */
 import type { Database, Queryable } from '../db/database';
 
@@ -13,6 +13,9 @@ export interface Claims {
 }
 
 export const ANONYMOUS: Claims = { role: 'anon' };
+
+/** Hono's context type for our routes: the auth middleware puts the caller's claims here. */
+export type AppEnv = { Variables: { claims: Claims } };
 
 const ROLES: ReadonlySet<string> = new Set<DbRole>(['anon', 'authenticated']);
 

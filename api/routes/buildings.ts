@@ -6,7 +6,7 @@ import type { AppDeps } from '../app';
 import { validationHook } from '../lib/errors';
 import { bboxParam } from '../lib/query-params';
 import { featureCollectionSql } from '../lib/geojson-sql';
-import { ANONYMOUS, asCaller } from '../lib/request-db';
+import { asCaller, type AppEnv } from '../lib/request-db';
 
 export interface BuildingProperties {
   id: number;
@@ -25,9 +25,9 @@ export const MAX_BUILDINGS = 10_000;
 const query = z.object({ bbox: bboxParam });
 
 export function buildingRoutes({ db }: AppDeps) {
-  return new Hono().get('/', zValidator('query', query, validationHook), async (c) => {
+  return new Hono<AppEnv>().get('/', zValidator('query', query, validationHook), async (c) => {
     const [minLon, minLat, maxLon, maxLat] = c.req.valid('query').bbox;
-    const [row] = await asCaller(db, ANONYMOUS, (tx) =>
+    const [row] = await asCaller(db, c.get('claims'), (tx) =>
       tx.query<{ fc: BuildingFeatureCollection }>(
         featureCollectionSql({
           id: 'b.id',

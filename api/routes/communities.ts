@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { FeatureCollection, MultiPolygon } from 'geojson';
 import type { AppDeps } from '../app';
 import { featureCollectionSql } from '../lib/geojson-sql';
-import { ANONYMOUS, asCaller } from '../lib/request-db';
+import { asCaller, type AppEnv } from '../lib/request-db';
 
 export interface CommunityProperties {
   id: number;
@@ -14,8 +14,8 @@ export interface CommunityProperties {
 export type CommunityFeatureCollection = FeatureCollection<MultiPolygon, CommunityProperties>;
 
 export function communityRoutes({ db }: AppDeps) {
-  return new Hono().get('/', async (c) => {
-    const [row] = await asCaller(db, ANONYMOUS, (tx) =>
+  return new Hono<AppEnv>().get('/', async (c) => {
+    const [row] = await asCaller(db, c.get('claims'), (tx) =>
       tx.query<{ fc: CommunityFeatureCollection }>(
         featureCollectionSql({
           id: 'cm.id',

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import type { AppDeps } from '../app';
 import { productToday } from '../lib/query-params';
-import { ANONYMOUS, asCaller } from '../lib/request-db';
+import { asCaller, type AppEnv } from '../lib/request-db';
 
 export interface StreetInfo {
   id: number;
@@ -14,8 +14,8 @@ export interface StreetInfo {
 }
 
 export function configRoutes({ db, env }: AppDeps) {
-  return new Hono().get('/', async (c) => {
-    const streets = await asCaller(db, ANONYMOUS, (tx) =>
+  return new Hono<AppEnv>().get('/', async (c) => {
+    const streets = await asCaller(db, c.get('claims'), (tx) =>
       tx.query<StreetInfo>(`
         select s.id, s.code, s.name, s.is_demo as "isDemo",
           json_build_array(ST_XMin(s.boundary), ST_YMin(s.boundary), ST_XMax(s.boundary), ST_YMax(s.boundary)) as bbox,

@@ -8,7 +8,7 @@ import { asOfParam, productToday } from '../lib/query-params';
 import type { FeatureCollection, MultiPolygon } from 'geojson';
 import type { AppDeps } from '../app';
 import { featureCollectionSql } from '../lib/geojson-sql';
-import { ANONYMOUS, asCaller } from '../lib/request-db';
+import { asCaller, type AppEnv } from '../lib/request-db';
 
 export interface GridProperties {
   id: number;
@@ -52,11 +52,11 @@ export function visitsToNextBand(households: number, covered: number): { band: B
 
 export function gridRoutes({ db, env }: AppDeps) {
   const today = () => productToday(env);
-  return new Hono()
+  return new Hono<AppEnv>()
     .get('/:id/overdue', zValidator('param', idParam, validationHook), zValidator('query', z.object({ asOf: asOfParam(today) }), validationHook), async (c) => {
       const { id } = c.req.valid('param');
       const { asOf } = c.req.valid('query');
-      const result = await asCaller(db, ANONYMOUS, async (tx) => {
+      const result = await asCaller(db, c.get('claims'), async (tx) => {
         const [grid] = await tx.query<{ id: number; name: string; households: number; covered: number }>(
           `select g.id, g.name, s.households, s.covered_households as covered
            from public.grids g join public.grid_stats($2::date) s on s.grid_id = g.id where g.id = $1`,
@@ -85,7 +85,7 @@ export function gridRoutes({ db, env }: AppDeps) {
       });
     })
     .get('/', async (c) => {
-    const [row] = await asCaller(db, ANONYMOUS, (tx) =>
+    const [row] = await asCaller(db, c.get('claims'), (tx) =>
       tx.query<{ fc: GridFeatureCollection }>(
         featureCollectionSql({
           id: 'g.id',

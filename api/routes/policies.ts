@@ -10,7 +10,7 @@ import { policySettingsSchema, type PolicySettings } from '../../geo/domain/visi
 import type { AppDeps } from '../app';
 import { ApiError, errorBody, validationHook } from '../lib/errors';
 import { productToday } from '../lib/query-params';
-import { ANONYMOUS, asCaller } from '../lib/request-db';
+import { asCaller, type AppEnv } from '../lib/request-db';
 
 export interface PolicyVersion {
   id: number;
@@ -47,9 +47,9 @@ const SELECT = `select id, street_id as "streetId", community_id as "communityId
   settings, created_at as "createdAt" from public.visit_policies`;
 
 export function policyRoutes({ db, env }: AppDeps) {
-  return new Hono()
+  return new Hono<AppEnv>()
     .get('/', async (c) => {
-      const rows = await asCaller(db, ANONYMOUS, (tx) =>
+      const rows = await asCaller(db, c.get('claims'), (tx) =>
         tx.query<PolicyVersion>(`${SELECT} order by community_id nulls first, valid_from`),
       );
       return c.json({ policies: rows });
@@ -71,7 +71,7 @@ export function policyRoutes({ db, env }: AppDeps) {
             { path: 'gridHouseholds', message: 'min > max' },
           ]);
         }
-        const row = await asCaller(db, ANONYMOUS, async (tx) => {
+        const row = await asCaller(db, c.get('claims'), async (tx) => {
           const [community] = await tx.query<{ street_id: number }>('select street_id from public.communities where id = $1', [communityId]);
           if (!community) throw new ApiError(404, 'not_found', `No community with id ${communityId}`);
           const [clash] = await tx.query<{ id: number }>(

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { FeatureCollection, MultiLineString } from 'geojson';
 import type { AppDeps } from '../app';
 import { featureCollectionSql } from '../lib/geojson-sql';
-import { ANONYMOUS, asCaller } from '../lib/request-db';
+import { asCaller, type AppEnv } from '../lib/request-db';
 
 export interface RoadProperties {
   id: number;
@@ -12,8 +12,8 @@ export interface RoadProperties {
 export type RoadFeatureCollection = FeatureCollection<MultiLineString, RoadProperties>;
 
 export function roadRoutes({ db }: AppDeps) {
-  return new Hono().get('/', async (c) => {
-    const [row] = await asCaller(db, ANONYMOUS, (tx) =>
+  return new Hono<AppEnv>().get('/', async (c) => {
+    const [row] = await asCaller(db, c.get('claims'), (tx) =>
       tx.query<{ fc: RoadFeatureCollection }>(
         featureCollectionSql({
           id: 'r.id',

@@ -10,7 +10,7 @@ import type { BuildingStats as BuildingFigures, GridStats as GridFigures } from 
 import type { AppDeps } from '../app';
 import { validationHook } from '../lib/errors';
 import { asOfParam, bboxParam, productToday } from '../lib/query-params';
-import { ANONYMOUS, asCaller } from '../lib/request-db';
+import { asCaller, type AppEnv } from '../lib/request-db';
 
 /** The API's figures are the reference's (docs/metrics.md) plus each metric's band. */
 export type AreaStats = GridFigures & { bands: Record<MetricId, BandOrNone> };
@@ -29,17 +29,17 @@ function withBands<T extends GridFigures>(row: T): T & { bands: Record<MetricId,
 
 export function statsRoutes({ db, env }: AppDeps) {
   const today = () => productToday(env);
-  return new Hono()
+  return new Hono<AppEnv>()
     .get('/grids', zValidator('query', z.object({ asOf: asOfParam(today) }), validationHook), async (c) => {
       const { asOf } = c.req.valid('query');
-      const rows = await asCaller(db, ANONYMOUS, (tx) =>
+      const rows = await asCaller(db, c.get('claims'), (tx) =>
         tx.query<GridFigures>(`select grid_id as id, ${COLUMNS} from public.grid_stats($1::date)`, [asOf]),
       );
       return c.json({ asOf, grids: rows.map(withBands) });
     })
     .get('/buildings', zValidator('query', z.object({ bbox: bboxParam, asOf: asOfParam(today) }), validationHook), async (c) => {
       const { asOf, bbox } = c.req.valid('query');
-      const rows = await asCaller(db, ANONYMOUS, (tx) =>
+      const rows = await asCaller(db, c.get('claims'), (tx) =>
         tx.query<BuildingFigures>(
           `select s.building_id as id, s.grid_id as "gridId", ${COLUMNS}
            from public.building_stats($1::date) s

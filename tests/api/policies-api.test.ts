@@ -5,10 +5,10 @@ import { readEnv } from '../../api/env';
 import { asCaller } from '../../api/lib/request-db';
 import { DEFAULT_POLICY } from '../../geo/domain/visit-policy';
 import { describeEachDatabase } from '../support/each-database';
-import { DEMO_TODAY } from '../support/fixtures';
+import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
 describeEachDatabase('visit policies', (_mode, db) => {
-  const app = () => createApp({ db: db(), env: readEnv({ DEMO_TODAY }) });
+  const app = () => createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET });
   const put = async (communityId: number | string, body: unknown) => {
     const res = await app().request(`/api/policies/${communityId}`, {
       method: 'PUT',

@@ -5,10 +5,10 @@ import { visitsToNextBand } from '../../api/routes/grids';
 import { bandOf, METRICS } from '../../geo/metrics/legend';
 import { LOCALES } from '../../geo/i18n/strings';
 import { describeEachDatabase } from '../support/each-database';
-import { DEMO_TODAY } from '../support/fixtures';
+import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
 describeEachDatabase('stats API', (_mode, db) => {
-  const app = () => createApp({ db: db(), env: readEnv({ DEMO_TODAY }) });
+  const app = () => createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET });
   const get = async (path: string) => {
     const res = await app().request(path);
     return { status: res.status, body: (await res.json()) as any };
