@@ -38,7 +38,7 @@ export function createApi(deps: AppDeps) {
     .route('/buildings', buildingRoutes(deps))
     .route('/roads', roadRoutes(deps))
     .route('/stats', statsRoutes(deps))
-    .route('/legend', legendRoutes())
+    .route('/legend', legendRoutes(deps))
     .route('/policies', policyRoutes(deps));
 }
 

@@ -5,9 +5,10 @@
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import { bandOf, METRICS, type BandOrNone, type MetricId } from '../../geo/metrics/legend';
+import { bandOf, METRICS, type BandOrNone, type MetricId, type Thresholds } from '../../geo/metrics/legend';
 import type { BuildingStats as BuildingFigures, GridStats as GridFigures } from '../../geo/metrics/coverage.reference';
 import type { AppDeps } from '../app';
+import { bandThresholds } from '../lib/band-thresholds';
 import { validationHook } from '../lib/errors';
 import { asOfParam, bboxParam, productToday } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
@@ -22,8 +23,8 @@ const COLUMNS = `households, covered_households as "coveredHouseholds", coverage
   days_since_last_visit as "daysSinceLastVisit", days_since_last_patrol as "daysSinceLastPatrol",
   attention, attention_breakdown as "attentionBreakdown"`;
 
-function withBands<T extends GridFigures>(row: T): T & { bands: Record<MetricId, BandOrNone> } {
-  const bands = Object.fromEntries(METRICS.map((m) => [m, bandOf(m, row[m])])) as Record<MetricId, BandOrNone>;
+function withBands<T extends GridFigures>(row: T, thresholds: Thresholds): T & { bands: Record<MetricId, BandOrNone> } {
+  const bands = Object.fromEntries(METRICS.map((m) => [m, bandOf(m, row[m], thresholds)])) as Record<MetricId, BandOrNone>;
   return { ...row, bands };
 }
 
@@ -32,15 +33,17 @@ export function statsRoutes({ db, env }: AppDeps) {
   return new Hono<AppEnv>()
     .get('/grids', zValidator('query', z.object({ asOf: asOfParam(today) }), validationHook), async (c) => {
       const { asOf } = c.req.valid('query');
-      const rows = await asCaller(db, c.get('claims'), (tx) =>
-        tx.query<GridFigures>(`select grid_id as id, ${COLUMNS} from public.grid_stats($1::date)`, [asOf]),
-      );
-      return c.json({ asOf, grids: rows.map(withBands) });
+      const { rows, thresholds } = await asCaller(db, c.get('claims'), async (tx) => ({
+        rows: await tx.query<GridFigures>(`select grid_id as id, ${COLUMNS} from public.grid_stats($1::date)`, [asOf]),
+        thresholds: await bandThresholds(tx, asOf),
+      }));
+      return c.json({ asOf, grids: rows.map((r) => withBands(r, thresholds)) });
     })
     .get('/buildings', zValidator('query', z.object({ bbox: bboxParam, asOf: asOfParam(today) }), validationHook), async (c) => {
       const { asOf, bbox } = c.req.valid('query');
-      const rows = await asCaller(db, c.get('claims'), (tx) =>
-        tx.query<BuildingFigures>(
+      const { rows, thresholds } = await asCaller(db, c.get('claims'), async (tx) => ({
+        thresholds: await bandThresholds(tx, asOf),
+        rows: await tx.query<BuildingFigures>(
           `select s.building_id as id, s.grid_id as "gridId", ${COLUMNS}
            from public.building_stats($1::date) s
            join public.buildings b on b.id = s.building_id
@@ -48,7 +51,7 @@ export function statsRoutes({ db, env }: AppDeps) {
            order by s.building_id`,
           [asOf, ...bbox],
         ),
-      );
-      return c.json({ asOf, buildings: rows.map(withBands) });
+      }));
+      return c.json({ asOf, buildings: rows.map((r) => withBands(r, thresholds)) });
     });
 }

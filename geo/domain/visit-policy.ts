@@ -4,6 +4,7 @@
  * product keeps the rule configurable; these values are the preset the demo street uses.
  */
 import { z } from 'zod';
+import { METRIC_SPECS, METRICS, type MetricId } from '../metrics/legend';
 import { HOUSEHOLD_CATEGORIES, VISIT_METHODS, type HouseholdCategory } from './household';
 
 export const DEFAULT_VISIT_INTERVAL_DAYS: Readonly<Record<HouseholdCategory, number>> = {
@@ -91,6 +92,30 @@ export const policySettingsSchema = z
     patrolMinMinutes: z.number().int().min(1).max(600),
     /** The fair workload range for a grid (002 篇二: 200–300 households). */
     gridHouseholds: z.object({ min: z.number().int().min(1), max: z.number().int().min(1) }).strict(),
+    /**
+     * Band boundaries (good|fair, fair|poor, poor|critical) overriding geo/metrics/legend.ts.
+     * Read from the street-wide policy, so one legend serves every community on the map.
+     */
+    bands: z
+      .partialRecord(
+        z.enum(METRICS),
+        z.tuple([z.number().finite(), z.number().finite(), z.number().finite()]),
+      )
+      .superRefine((bands, ctx) => {
+        for (const [metric, t] of Object.entries(bands)) {
+          if (!t) continue;
+          const better = METRIC_SPECS[metric as MetricId].higherIsBetter;
+          const ordered = better ? t[0] > t[1] && t[1] > t[2] : t[0] < t[1] && t[1] < t[2];
+          if (!ordered) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [metric],
+              message: better ? 'boundaries must fall from good to critical' : 'boundaries must rise from good to critical',
+            });
+          }
+        }
+      })
+      .optional(),
   })
   .strict();
 

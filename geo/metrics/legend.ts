@@ -42,9 +42,11 @@ export const METRIC_SPECS: Record<MetricId, MetricSpec> = {
   attention: { id: 'attention', higherIsBetter: false, unit: 'score', thresholds: [10, 25, 40] },
 };
 
-export function bandOf(metric: MetricId, value: number | null): BandOrNone {
+export type Thresholds = Partial<Record<MetricId, readonly [number, number, number]>>;
+
+export function bandOf(metric: MetricId, value: number | null, overrides: Thresholds = {}): BandOrNone {
   if (value === null) return 'none';
-  const [a, b, c] = METRIC_SPECS[metric].thresholds;
+  const [a, b, c] = overrides[metric] ?? METRIC_SPECS[metric].thresholds;
   if (METRIC_SPECS[metric].higherIsBetter) return value >= a ? 'good' : value >= b ? 'fair' : value >= c ? 'poor' : 'critical';
   return value <= a ? 'good' : value <= b ? 'fair' : value <= c ? 'poor' : 'critical';
 }
@@ -69,10 +71,10 @@ export interface LegendMetric {
   bands: LegendBand[];
 }
 
-export function legend(): LegendMetric[] {
+export function legend(overrides: Thresholds = {}): LegendMetric[] {
   return METRICS.map((id) => {
     const spec = METRIC_SPECS[id];
-    const [a, b, c] = spec.thresholds;
+    const [a, b, c] = overrides[id] ?? spec.thresholds;
     const ranges: [number | null, number | null][] = spec.higherIsBetter
       ? [[a, spec.unit === 'share' ? 1 : null], [b, a], [c, b], [spec.unit === 'share' ? 0 : null, c]]
       : [[0, a], [a, b], [b, c], [c, null]];

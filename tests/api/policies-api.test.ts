@@ -37,6 +37,8 @@ describeEachDatabase('visit policies', (_mode, db) => {
     [{ settings: { ...DEFAULT_POLICY, countedMethods: [] } }, 'settings.countedMethods'],
     [{ settings: { ...DEFAULT_POLICY, attention: { ...DEFAULT_POLICY.attention, weights: { coverageGap: 1, atRiskOverdue: 1, overdueIssues: 0, patrolGap: 0 } } } }, 'settings.attention.weights'],
     [{ validFrom: '2020-01-01', settings: DEFAULT_POLICY }, 'validFrom'],
+    [{ settings: { ...DEFAULT_POLICY, bands: { coverage: [0.7, 0.85, 0.95] } } }, 'settings.bands.coverage'],
+    [{ settings: { ...DEFAULT_POLICY, bands: { pets: [1, 2, 3] } } }, 'settings.bands'],
   ])('refuses a bad policy with a 422 naming the field (%#)', async (body, path) => {
     const { status, body: res } = await put(1, body);
     expect(status).toBe(422);
@@ -82,6 +84,29 @@ describeEachDatabase('visit policies', (_mode, db) => {
     const { status, body } = await put(2, { validFrom: '2028-01-01', settings: DEFAULT_POLICY });
     expect(status).toBe(409);
     expect(body.error.message).toMatch(/already has a policy version taking effect on 2028-01-01/);
+  });
+
+  it('moves band boundaries from the street-wide policy, for the stats and the legend alike, from its date on', async () => {
+    const strict = { ...DEFAULT_POLICY, bands: { coverage: [0.99, 0.98, 0.97] as [number, number, number] } };
+    await db().query(
+      `insert into public.visit_policies (street_id, community_id, valid_from, settings) values (1, null, '2026-11-01', $1::jsonb)`,
+      [JSON.stringify(strict)],
+    );
+    const stats = async (asOf: string) => {
+      const res = await app().request(`/api/stats/grids?asOf=${asOf}`);
+      return ((await res.json()) as any).grids as any[];
+    };
+    const after = await stats(DEMO_TODAY);
+    for (const g of after) {
+      const expected = g.coverage >= 0.99 ? 'good' : g.coverage >= 0.98 ? 'fair' : g.coverage >= 0.97 ? 'poor' : 'critical';
+      expect(g.bands.coverage).toBe(expected);
+    }
+    const before = await stats('2026-10-31');
+    expect(before.some((g) => g.coverage >= 0.7 && g.coverage < 0.97 && g.bands.coverage !== 'critical')).toBe(true);
+    const legend = (await (await app().request(`/api/legend?asOf=${DEMO_TODAY}`)).json()) as any;
+    expect(legend.metrics[0].bands[0]).toMatchObject({ id: 'good', min: 0.99 });
+    const oldLegend = (await (await app().request('/api/legend?asOf=2026-10-31')).json()) as any;
+    expect(oldLegend.metrics[0].bands[0]).toMatchObject({ id: 'good', min: 0.95 });
   });
 
   it('answers an unknown community with 404 before anything is written', async () => {

@@ -49,8 +49,12 @@ export function useRoads() {
   return useQuery({ queryKey: ['roads'], queryFn: async () => unwrap(await client.api.roads.$get()), staleTime: Infinity });
 }
 
-export function useLegend() {
-  return useQuery({ queryKey: ['legend'], queryFn: async () => unwrap(await client.api.legend.$get()), staleTime: Infinity });
+export function useLegend(asOf: string | null) {
+  return useQuery({
+    queryKey: ['legend', asOf],
+    queryFn: async () => unwrap(await client.api.legend.$get({ query: asOf ? { asOf } : {} })),
+    placeholderData: keepPreviousData,
+  });
 }
 
 /** asOf null means today; the server decides what today is (China time). */

@@ -17,7 +17,7 @@ export function App() {
   const config = useConfig();
   const grids = useGrids();
   const communities = useCommunities();
-  const legend = useLegend();
+  const legend = useLegend(state.asOf);
   const stats = useGridStats(state.asOf);
   const [fitRequest, setFitRequest] = useState(0);
   const [flyToGrid, setFlyToGrid] = useState<{ id: number; nonce: number } | null>(null);
