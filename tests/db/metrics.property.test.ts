@@ -9,7 +9,7 @@
  * FC_RUNS=<n> runs more streets (60 by default).
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { Database, Queryable } from '../../api/db/database';
 import { migrate } from '../../api/db/migrate';
 import { HOUSEHOLD_CATEGORIES, VISIT_METHODS, VISIT_RESULTS, type HouseholdCategory, type VisitMethod, type VisitResult } from '../../geo/domain/household';
@@ -23,10 +23,9 @@ import {
   type AreaStats,
   type MetricsDataset,
 } from '../../geo/metrics/coverage.reference';
-import { emptyPglite, inRolledBackTransaction, scratchPostgres } from '../support/databases';
-import { describeEachDatabase } from '../support/each-database';
+import { inRolledBackTransaction } from '../support/databases';
+import { describeEachDatabase, describeEachEmptyDatabase } from '../support/each-database';
 import { DEMO_TODAY } from '../support/fixtures';
-import { describeWith, postgresPrerequisite } from '../support/prerequisites';
 
 const NUM_RUNS = Number(process.env.FC_RUNS ?? 60);
 /** Replays a failure: FC_SEED=<seed> FC_PATH=<path> as fast-check printed them. */
@@ -567,56 +566,44 @@ async function compareAt(tx: Queryable, data: MetricsDataset, asOf: string): Pro
 // The property, on an empty migrated database of each kind
 // =============================================================================================
 
-const pg = postgresPrerequisite();
-for (const mode of ['pglite', 'postgres'] as const) {
-  describeWith(mode === 'pglite' ? { ok: true, reason: '' } : pg, `metrics: SQL = reference on random streets [${mode}]`, () => {
-    let db: Database;
-    let cleanup: () => Promise<void>;
-    beforeAll(async () => {
-      if (mode === 'pglite') {
-        db = await emptyPglite();
-        cleanup = () => db.close();
-      } else {
-        const s = await scratchPostgres(pg.url!);
-        db = s.db;
-        cleanup = s.drop;
-      }
-      await migrate(db);
-    });
-    afterAll(() => cleanup());
-
-    it(
-      `agrees on every field of every grid and building (${NUM_RUNS} random streets)`,
-      async () => {
-        await fc.assert(
-          fc.asyncProperty(datasetArb, async (g) => {
-            const m = materialize(g);
-            const problems = await inRolledBackTransaction(db, async (tx) => {
-              await insertDataset(tx, m);
-              const assigned = await tx.query<{ id: number; grid_id: number | null }>('select id, grid_id from public.buildings order by id');
-              const misplaced = assigned.filter((b) => b.grid_id !== m.expectedGridOfBuilding.get(b.id));
-              if (misplaced.length > 0) return [`test setup: buildings landed in unexpected grids: ${JSON.stringify(misplaced)}`];
-              const out: string[] = [];
-              for (const asOf of m.asOfs) out.push(...(await compareAt(tx, m.reference, asOf)));
-              return out;
-            });
-            expect(problems, `timezone ${m.timezone}, as of ${m.asOfs.join(', ')}`).toEqual([]);
-          }),
-          // A run cut short by the time limit fails rather than passing on fewer streets.
-          { numRuns: NUM_RUNS, interruptAfterTimeLimit: 240_000, markInterruptAsFailure: true, ...FC_REPLAY },
-        );
-      },
-      300_000,
-    );
-
-    it('leaves the database empty afterwards (every run was rolled back)', async () => {
-      const [row] = await db.query<{ n: number }>(
-        `select (select count(*) from public.streets) + (select count(*) from public.households) + (select count(*) from public.visits) as n`,
-      );
-      expect(row?.n).toBe(0);
-    });
+describeEachEmptyDatabase('metrics: SQL = reference on random streets', (_mode, database) => {
+  let db: Database;
+  beforeAll(async () => {
+    db = database();
+    await migrate(db);
   });
-}
+
+  it(
+    `agrees on every field of every grid and building (${NUM_RUNS} random streets)`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(datasetArb, async (g) => {
+          const m = materialize(g);
+          const problems = await inRolledBackTransaction(db, async (tx) => {
+            await insertDataset(tx, m);
+            const assigned = await tx.query<{ id: number; grid_id: number | null }>('select id, grid_id from public.buildings order by id');
+            const misplaced = assigned.filter((b) => b.grid_id !== m.expectedGridOfBuilding.get(b.id));
+            if (misplaced.length > 0) return [`test setup: buildings landed in unexpected grids: ${JSON.stringify(misplaced)}`];
+            const out: string[] = [];
+            for (const asOf of m.asOfs) out.push(...(await compareAt(tx, m.reference, asOf)));
+            return out;
+          });
+          expect(problems, `timezone ${m.timezone}, as of ${m.asOfs.join(', ')}`).toEqual([]);
+        }),
+        // A run cut short by the time limit fails rather than passing on fewer streets.
+        { numRuns: NUM_RUNS, interruptAfterTimeLimit: 240_000, markInterruptAsFailure: true, ...FC_REPLAY },
+      );
+    },
+    300_000,
+  );
+
+  it('leaves the database empty afterwards (every run was rolled back)', async () => {
+    const [row] = await db.query<{ n: number }>(
+      `select (select count(*) from public.streets) + (select count(*) from public.households) + (select count(*) from public.visits) as n`,
+    );
+    expect(row?.n).toBe(0);
+  });
+});
 
 // =============================================================================================
 // The seeded demo street: the story it must tell, and the reference's agreement on real volume

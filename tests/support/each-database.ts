@@ -4,10 +4,19 @@
  */
 import { afterAll, beforeAll } from 'vitest';
 import type { Database } from '../../api/db/database';
-import { seededPglite, seededPostgres, type Mode } from './databases';
+import { emptyPglite, scratchPostgres, seededPglite, seededPostgres, type Mode } from './databases';
 import { describeWith, postgresPrerequisite } from './prerequisites';
 
 export function describeEachDatabase(name: string, body: (mode: Mode, db: () => Database) => void): void {
+  describeEach(name, 'seeded', body);
+}
+
+/** The same on an empty database (nothing migrated): for suites that migrate or load their own data. */
+export function describeEachEmptyDatabase(name: string, body: (mode: Mode, db: () => Database) => void): void {
+  describeEach(name, 'empty', body);
+}
+
+function describeEach(name: string, start: 'seeded' | 'empty', body: (mode: Mode, db: () => Database) => void): void {
   const pg = postgresPrerequisite();
   for (const mode of ['pglite', 'postgres'] as const) {
     const prereq = mode === 'pglite' ? { ok: true, reason: '' } : pg;
@@ -16,10 +25,10 @@ export function describeEachDatabase(name: string, body: (mode: Mode, db: () => 
       let drop: (() => Promise<void>) | undefined;
       beforeAll(async () => {
         if (mode === 'pglite') {
-          db = await seededPglite();
+          db = start === 'seeded' ? await seededPglite() : await emptyPglite();
           drop = () => db!.close();
         } else {
-          const scratch = await seededPostgres(pg.url!);
+          const scratch = start === 'seeded' ? await seededPostgres(pg.url!) : await scratchPostgres(pg.url!);
           db = scratch.db;
           drop = scratch.drop;
         }
