@@ -157,6 +157,26 @@ as $$
 $$;
 
 -- ---------------------------------------------------------------------------------------------
+-- Days since each grid's last patrol that counts (at least patrolMinMinutes, ended)
+-- ---------------------------------------------------------------------------------------------
+create function public.grid_days_since_patrol(as_of date)
+returns table (grid_id integer, days integer)
+language sql stable security definer
+set search_path = public, extensions
+as $$
+  select g.id, as_of - max(public.china_date(pt.started_at))
+  from public.grids g
+  cross join lateral (select public.policy_settings_at(g.community_id, as_of) as s) pol
+  join public.patrols pt on pt.grid_id = g.id
+  where public.china_date(pt.started_at) <= as_of
+    and pt.ended_at is not null
+    and pt.ended_at - pt.started_at >= make_interval(mins => (pol.s ->> 'patrolMinMinutes')::int)
+  group by g.id
+$$;
+revoke execute on function public.grid_days_since_patrol(date) from public;
+grant execute on function public.grid_days_since_patrol(date) to service_role;
+
+-- ---------------------------------------------------------------------------------------------
 -- Per grid and per building (public aggregates)
 -- ---------------------------------------------------------------------------------------------
 create function public.grid_stats(as_of date)
@@ -181,14 +201,7 @@ as $$
     from public.issue_status_at(as_of) s group by s.grid_id
   ),
   g as (select g.id, public.policy_settings_at(g.community_id, as_of) as s from public.grids g),
-  p as (
-    select g.id as grid_id, as_of - max(public.china_date(pt.started_at)) as days
-    from g join public.patrols pt on pt.grid_id = g.id
-    where public.china_date(pt.started_at) <= as_of
-      and pt.ended_at is not null
-      and pt.ended_at - pt.started_at >= make_interval(mins => (g.s ->> 'patrolMinMinutes')::int)
-    group by g.id
-  ),
+  p as (select * from public.grid_days_since_patrol(as_of)),
   r as (
     select g.id, g.s, coalesce(h.n, 0) as n, coalesce(h.covered, 0) as covered, coalesce(h.overdue, 0) as overdue,
       coalesce(h.at_risk, 0) as at_risk, coalesce(h.at_risk_overdue, 0) as at_risk_overdue,
@@ -224,7 +237,7 @@ as $$
     select s.building_id, count(*) filter (where open)::int as open, count(*) filter (where overdue)::int as overdue
     from public.issue_status_at(as_of) s where s.building_id is not null group by s.building_id
   ),
-  gp as (select gs.grid_id, gs.days_since_last_patrol from public.grid_stats(as_of) gs),
+  gp as (select p.grid_id, p.days as days_since_last_patrol from public.grid_days_since_patrol(as_of) p),
   r as (
     select b.id, b.grid_id,
       public.policy_settings_at((select g.community_id from public.grids g where g.id = b.grid_id), as_of) as s,
