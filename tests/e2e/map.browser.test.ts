@@ -133,8 +133,9 @@ describeWith(chromiumPrerequisite(), 'the map page in headless Chromium', () => 
     await d.given.theMapIsOpen();
     await d.when.zoomTo(17);
     await d.then.renderedBuildingCount();
+    await page.waitForSelector('[data-building-stats]:not([data-building-stats="0"])', { timeout: 30_000 });
     const address = await d.when.hoverBuilding();
-    await page.waitForFunction((a) => document.querySelector('.grid-tooltip')?.textContent?.includes(a), address, { timeout: 10_000 });
+    await page.waitForFunction((a) => document.querySelector('.grid-tooltip')?.textContent?.includes(a), address, { timeout: 20_000 });
     expect(await d.then.tooltipText()).toMatch(/覆盖率/);
     await d.then.screenshot('map-building-tooltip');
   });

@@ -194,6 +194,8 @@ export function MapView(props: Props) {
       const band = byId.get(id)?.bands[metric];
       return band ? BAND_COLORS[band] : null;
     });
+    // Readiness signal: buildings in view now have their figures (tooltips) and colours.
+    container.current?.setAttribute('data-building-stats', String(byId.size));
   }, [buildingStats.data, buildings.data, metric, styleReady]);
 
   useEffect(() => {
