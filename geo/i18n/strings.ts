@@ -68,6 +68,8 @@ const zhCN = {
   never: '从未',
   gridsInBand: '{n} 个网格',
   clearHighlight: '取消高亮',
+  nextBand: '再走访 {n} 户未覆盖住户可升至“{band}”',
+  overdueList: '逾期未访清单：{n} 户（重点人群 {risk} 户）',
 } as const;
 
 export type StringKey = keyof typeof zhCN;
@@ -135,6 +137,8 @@ const zhTW: Strings = {
   never: '從未',
   gridsInBand: '{n} 個網格',
   clearHighlight: '取消高亮',
+  nextBand: '再走訪 {n} 戶未覆蓋住戶可升至「{band}」',
+  overdueList: '逾期未訪清單：{n} 戶（重點人群 {risk} 戶）',
 };
 
 const en: Strings = {
@@ -199,6 +203,8 @@ const en: Strings = {
   never: 'never',
   gridsInBand: '{n} grids',
   clearHighlight: 'Clear highlight',
+  nextBand: '{n} more visits to uncovered households reach “{band}”',
+  overdueList: 'Overdue list: {n} households ({risk} at risk)',
 };
 
 export const STRINGS: Record<Locale, Strings> = { 'zh-CN': zhCN, 'zh-TW': zhTW, en };

@@ -117,6 +117,10 @@ describeWith(chromiumPrerequisite(), 'the map page in headless Chromium', () => 
     expect(text).toContain(name);
     expect(text).toMatch(/覆盖率/);
     expect(text).toMatch(/未覆盖/);
+    // The worst grid says what it takes to improve it.
+    await page.waitForSelector('[data-testid="mop-up"]');
+    expect(await page.locator('[data-testid="mop-up"]').innerText()).toMatch(/逾期未访清单：\d+ 户（重点人群 \d+ 户）\n再走访 \d+ 户/);
+    await d.then.screenshot('map-worst-grid');
   });
 
   it('draws each metric with its legend', async () => {

@@ -75,6 +75,16 @@ export function useBuildingStats(bbox: string | null, asOf: string | null) {
   });
 }
 
+/** A grid's mop-up list and how many visits lift it into the next coverage band. */
+export function useOverdue(gridId: number | null, asOf: string | null) {
+  return useQuery({
+    queryKey: ['overdue', gridId, asOf],
+    queryFn: async () =>
+      unwrap(await client.api.grids[':id'].overdue.$get({ param: { id: String(gridId) }, query: asOf ? { asOf } : {} })),
+    enabled: gridId !== null,
+  });
+}
+
 /** bbox is rounded by the caller so small pans reuse the cached answer. */
 export function useBuildings(bbox: string | null) {
   return useQuery({

@@ -128,7 +128,12 @@ export function App() {
               </button>
             </div>
           )}
-          <GridPanel grid={selectedGrid} stats={state.grid === null ? null : statsById.get(state.grid) ?? null} onClose={() => update({ grid: null })} />
+          <GridPanel
+            grid={selectedGrid}
+            stats={state.grid === null ? null : (statsById.get(state.grid) ?? null)}
+            asOf={state.asOf}
+            onClose={() => update({ grid: null })}
+          />
           {legend.data && (
             <LegendPanel legend={legend.data} metric={state.metric} stats={gridStats} highlighted={highlight} onHighlight={setHighlight} />
           )}

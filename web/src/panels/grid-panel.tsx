@@ -1,10 +1,20 @@
-import type { GridCollection, GridStats } from '../api';
+import { useOverdue, type GridCollection, type GridStats } from '../api';
 import { useLocale } from '../i18n/locale';
 import { formatMetric } from './format';
 
 type GridProperties = GridCollection['features'][number]['properties'];
 
-export function GridPanel({ grid, stats, onClose }: { grid: GridProperties | null; stats: GridStats | null; onClose(): void }) {
+export function GridPanel({
+  grid,
+  stats,
+  asOf,
+  onClose,
+}: {
+  grid: GridProperties | null;
+  stats: GridStats | null;
+  asOf: string | null;
+  onClose(): void;
+}) {
   const { t } = useLocale();
   if (!grid) return <p className="panel-hint">{t('panelHint')}</p>;
   const days = (n: number | null) => (n === null ? t('never') : t('days', { n }));
@@ -43,6 +53,7 @@ export function GridPanel({ grid, stats, onClose }: { grid: GridProperties | nul
         ))}
       </dl>
       {stats && <AttentionBars stats={stats} />}
+      <MopUpHint gridId={grid.id} asOf={asOf} />
     </section>
   );
 }
@@ -67,6 +78,20 @@ export function AttentionBars({ stats }: { stats: GridStats }) {
           <span className="pts">{stats.attentionBreakdown[key].toFixed(1)}</span>
         </div>
       ))}
+    </div>
+  );
+}
+
+/** What it takes to improve this grid: the mop-up list's size and the visits to the next band. */
+function MopUpHint({ gridId, asOf }: { gridId: number; asOf: string | null }) {
+  const { t } = useLocale();
+  const overdue = useOverdue(gridId, asOf);
+  if (!overdue.data) return null;
+  const { overdue: list, nextBand } = overdue.data;
+  return (
+    <div className="mop-up" data-testid="mop-up">
+      <div>{t('overdueList', { n: list.length, risk: list.filter((h) => h.atRisk).length })}</div>
+      {nextBand && <div>{t('nextBand', { n: nextBand.visits, band: t(`band_${nextBand.band}`) })}</div>}
     </div>
   );
 }
