@@ -59,13 +59,18 @@ export function notFound(c: Context): Response {
   );
 }
 
-/** The hook for @hono/zod-validator: a failed validation becomes a 400 naming each field. */
-export function validationHook(
-  result: { success: true } | { success: false; error: { issues: readonly z.core.$ZodIssue[] } },
-  c: Context,
-): Response | undefined {
-  if (result.success) return undefined;
-  const details = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-  const summary = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
-  return c.json(errorBody('invalid_request', summary, details), 400);
+/** A hook for @hono/zod-validator: a failed validation becomes `status` with `code`, naming each field. */
+export function validationHookFor(code: string, status: ContentfulStatusCode) {
+  return (
+    result: { success: true } | { success: false; error: { issues: readonly z.core.$ZodIssue[] } },
+    c: Context,
+  ): Response | undefined => {
+    if (result.success) return undefined;
+    const details = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    const summary = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
+    return c.json(errorBody(code, summary, details), status);
+  };
 }
+
+/** Malformed requests: a 400 naming each field. */
+export const validationHook = validationHookFor('invalid_request', 400);

@@ -8,7 +8,7 @@ import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { policySettingsSchema, type PolicySettings } from '../../geo/domain/visit-policy';
 import type { AppDeps } from '../app';
-import { ApiError, errorBody, validationHook } from '../lib/errors';
+import { ApiError, validationHook, validationHookFor } from '../lib/errors';
 import { productToday } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
 
@@ -32,25 +32,17 @@ const body = z
   })
   .strict();
 
-/** Policy problems are a 422 (the request is well-formed JSON but the policy is not acceptable). */
-function policyHook(
-  result: { success: true } | { success: false; error: { issues: readonly z.core.$ZodIssue[] } },
-  c: Parameters<typeof validationHook>[1],
-) {
-  if (result.success) return undefined;
-  const details = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-  const summary = details.map((d) => `${d.path || 'body'}: ${d.message}`).join('; ');
-  return c.json(errorBody('invalid_policy', summary, details), 422);
-}
+/** Policy problems are a 422: the request is well-formed JSON, but the policy is not acceptable. */
+const policyHook = validationHookFor('invalid_policy', 422);
 
-const SELECT = `select id, street_id as "streetId", community_id as "communityId", valid_from::text as "validFrom",
-  settings, created_at as "createdAt" from public.visit_policies`;
+const COLUMNS = `id, street_id as "streetId", community_id as "communityId", valid_from::text as "validFrom",
+  settings, created_at as "createdAt"`;
 
 export function policyRoutes({ db, env }: AppDeps) {
   return new Hono<AppEnv>()
     .get('/', async (c) => {
       const rows = await asCaller(db, c.get('claims'), (tx) =>
-        tx.query<PolicyVersion>(`${SELECT} order by community_id nulls first, valid_from`),
+        tx.query<PolicyVersion>(`select ${COLUMNS} from public.visit_policies order by community_id nulls first, valid_from`),
       );
       return c.json({ policies: rows });
     })
@@ -86,8 +78,7 @@ export function policyRoutes({ db, env }: AppDeps) {
                insert into public.visit_policies (street_id, community_id, valid_from, settings, created_by)
                values ($1, $2, $3, $4::jsonb, (select staff_id from public.current_staff_role_and_community()))
                returning *)
-             select id, street_id as "streetId", community_id as "communityId", valid_from::text as "validFrom",
-                    settings, created_at as "createdAt" from ins`,
+             select ${COLUMNS} from ins`,
             [community.street_id, communityId, validFrom, JSON.stringify(settings)],
           );
           return inserted!;
