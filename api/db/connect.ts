@@ -18,6 +18,9 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
       max: 10,
       types: { getTypeParser: ((oid: number, format?: string) => sharedParsers[oid] ?? pg.default.types.getTypeParser(oid, format as 'text')) as never },
     });
+    // An idle connection that the server closes (restart, failover, admin shutdown) must not
+    // crash the process: the pool drops it and the next request opens a new one.
+    pool.on('error', (err) => console.error(`database: an idle connection was closed (${err.message})`));
     // Fail at start-up, with the reason, rather than on the first request.
     await pool.query('select 1');
     return wrapPool(pool);

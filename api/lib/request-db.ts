@@ -20,11 +20,16 @@ export type AppEnv = { Variables: { claims: Claims } };
 const ROLES: ReadonlySet<string> = new Set<DbRole>(['anon', 'authenticated']);
 
 export function asCaller<T>(db: Database, claims: Claims, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  // The role name is interpolated (SET ROLE takes no parameters), so it must come from the list.
-  if (!ROLES.has(claims.role)) throw new Error(`asCaller: unknown database role ${String(claims.role)}`);
   return db.transaction(async (tx) => {
-    await tx.query(`set local role ${claims.role}`);
-    await tx.query(`select set_config('request.jwt.claims', $1, true)`, [JSON.stringify(claims)]);
+    await enterAsCaller(tx, claims);
     return fn(tx);
   });
+}
+
+/** Switches an open transaction to the caller's role and claims, until it ends. */
+export async function enterAsCaller(tx: Queryable, claims: Claims): Promise<void> {
+  // The role name is interpolated (SET ROLE takes no parameters), so it must come from the list.
+  if (!ROLES.has(claims.role)) throw new Error(`asCaller: unknown database role ${String(claims.role)}`);
+  await tx.query(`set local role ${claims.role}`);
+  await tx.query(`select set_config('request.jwt.claims', $1, true)`, [JSON.stringify(claims)]);
 }

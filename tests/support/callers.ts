@@ -1,0 +1,38 @@
+/**
+ * Who is calling, for access tests: the claims (database suites) and bearer tokens (API suites)
+ * of the demo street's signed-in accounts, looked up from the seeded data rather than assumed.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../../api/db/database';
+import { issueToken } from '../../api/auth/tokens';
+import type { Claims } from '../../api/lib/request-db';
+import { TEST_JWT_SECRET } from './fixtures';
+
+export const ROLE_ACCOUNTS = {
+  street_leader: 'street@demo.local',
+  community_staff: 'community@demo.local',
+  grid_leader: 'grid01@demo.local',
+  grid_member: 'member01@demo.local',
+  presenter: 'presenter@demo.local',
+} as const;
+export type DemoRole = keyof typeof ROLE_ACCOUNTS;
+export const DEMO_ROLES = Object.keys(ROLE_ACCOUNTS) as DemoRole[];
+
+export async function userIdOf(db: Queryable, email: string): Promise<string> {
+  const [row] = await db.query<{ user_id: string }>('select user_id from minqing.local_accounts where email = $1', [email]);
+  if (!row) throw new Error(`no local account ${email}`);
+  return row.user_id;
+}
+
+export async function claimsOf(db: Queryable, email: string, extra: Record<string, unknown> = {}): Promise<Claims> {
+  return { role: 'authenticated', aud: 'authenticated', sub: await userIdOf(db, email), email, ...extra };
+}
+
+/** A signed-in user with a valid token but no staff record (e.g. someone who signed up on Supabase). */
+export function strangerClaims(): Claims {
+  return { role: 'authenticated', aud: 'authenticated', sub: randomUUID(), email: 'stranger@example.com' };
+}
+
+export async function tokenOf(db: Queryable, email: string): Promise<string> {
+  return issueToken(TEST_JWT_SECRET, { id: await userIdOf(db, email), email });
+}
