@@ -6,15 +6,18 @@
 import { Hono } from 'hono';
 import type { Database } from './db/database';
 import type { Env } from './env';
-import { authenticate } from './auth/middleware';
+import { authenticate, requireSignIn } from './auth/middleware';
+import { createTokenVerifier } from './auth/tokens';
 import { notFound, onError } from './lib/errors';
 import type { AppEnv } from './lib/request-db';
+import { auditRoutes } from './routes/audit';
 import { authRoutes } from './routes/auth';
 import { buildingRoutes } from './routes/buildings';
 import { communityRoutes } from './routes/communities';
 import { configRoutes } from './routes/config';
 import { gridRoutes } from './routes/grids';
 import { healthRoutes } from './routes/health';
+import { householdRoutes } from './routes/households';
 import { legendRoutes } from './routes/legend';
 import { policyRoutes } from './routes/policies';
 import { roadRoutes } from './routes/roads';
@@ -28,10 +31,13 @@ export interface AppDeps {
 }
 
 export function createApi(deps: AppDeps) {
+  const verify = createTokenVerifier({ secret: deps.jwtSecret, supabaseUrl: deps.env.supabase?.url });
   return new Hono<AppEnv>()
-    .use(authenticate(deps.jwtSecret))
+    .use(authenticate(verify))
     .route('/health', healthRoutes(deps))
     .route('/auth', authRoutes(deps))
+    // Everything registered below needs a signed-in caller; the database then decides what it sees.
+    .use(requireSignIn)
     .route('/config', configRoutes(deps))
     .route('/communities', communityRoutes(deps))
     .route('/grids', gridRoutes(deps))
@@ -39,7 +45,9 @@ export function createApi(deps: AppDeps) {
     .route('/roads', roadRoutes(deps))
     .route('/stats', statsRoutes(deps))
     .route('/legend', legendRoutes(deps))
-    .route('/policies', policyRoutes(deps));
+    .route('/policies', policyRoutes(deps))
+    .route('/households', householdRoutes(deps))
+    .route('/audit', auditRoutes(deps));
 }
 
 export function createApp(deps: AppDeps) {

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { sign, verify } from 'hono/jwt';
+import { sign } from 'hono/jwt';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { Claims } from '../lib/request-db';
 
 export const TOKEN_LIFETIME_S = 3600;
@@ -20,13 +21,36 @@ export async function issueToken(secret: string, user: { id: string; email: stri
   );
 }
 
-/** The claims of a valid token; throws on a bad signature, a wrong algorithm or an expired token. */
-export async function verifyToken(secret: string, token: string): Promise<Claims> {
-  const payload = await verify(token, secret, { alg: 'HS256', aud: 'authenticated' });
-  if (payload.role !== 'authenticated' || typeof payload.sub !== 'string') {
-    throw new Error('token is not a signed-in user token');
-  }
-  return { ...payload, role: 'authenticated', sub: payload.sub };
+export type TokenVerifier = (token: string) => Promise<Claims>;
+
+/**
+ * Verifies access tokens: HS256 with the shared secret (our own tokens, or a Supabase project's
+ * legacy JWT secret), and — when a Supabase project is configured — its asymmetric signing keys
+ * (ES256/RS256) from the project's JWKS, fetched once and cached by jose. Throws on a bad
+ * signature, an unexpected algorithm, a wrong audience, an expired token, or a token that is not
+ * a signed-in user's.
+ */
+export function createTokenVerifier(opts: { secret: string; supabaseUrl?: string }): TokenVerifier {
+  const hmacKey = new TextEncoder().encode(opts.secret);
+  const jwks = opts.supabaseUrl
+    ? createRemoteJWKSet(new URL('/auth/v1/.well-known/jwks.json', opts.supabaseUrl), { cooldownDuration: 30_000 })
+    : undefined;
+  return async (token) => {
+    const { alg } = decodeProtectedHeader(token);
+    const options = { audience: 'authenticated', clockTolerance: 5 };
+    const { payload } =
+      alg === 'HS256'
+        ? await jwtVerify(token, hmacKey, { ...options, algorithms: ['HS256'] })
+        : jwks
+          ? await jwtVerify(token, jwks, { ...options, algorithms: ['ES256', 'RS256'] })
+          : (() => {
+              throw new Error(`tokens signed with ${String(alg)} need a configured Supabase project`);
+            })();
+    if (payload.role !== 'authenticated' || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') {
+      throw new Error('token is not a signed-in user token');
+    }
+    return { ...payload, role: 'authenticated', sub: payload.sub };
+  };
 }
 
 /** JWT_SECRET if configured; else a random secret kept (0600) beside the embedded database. */

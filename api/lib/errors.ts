@@ -38,7 +38,7 @@ export function onError(err: Error, c: Context): Response {
   // Row-level security or a missing grant refused the statement: the caller may not do this.
   if ((err as { code?: string }).code === '42501') {
     return c.json(
-      errorBody('forbidden', 'You are not allowed to do this. Sign in with an account whose role and scope permit it.'),
+      errorBody('forbidden', `You are not allowed to do this (${err.message}). Sign in with an account whose role and scope permit it.`),
       403,
     );
   }

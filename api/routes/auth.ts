@@ -11,6 +11,7 @@ import { verifyPassword } from '../auth/password';
 import { issueToken, TOKEN_LIFETIME_S } from '../auth/tokens';
 import { ApiError, validationHook } from '../lib/errors';
 import { asCaller, type AppEnv } from '../lib/request-db';
+import { capabilitiesOf, type Capabilities, type StaffRole } from '../../geo/domain/staff';
 
 const login = z.object({
   email: z.string().trim().toLowerCase().email('email must be an email address').max(254),
@@ -40,13 +41,51 @@ export class LoginLimiter {
   }
 }
 
-export function authRoutes({ db, jwtSecret }: AppDeps) {
+export interface Me {
+  userId: string;
+  email: string;
+  presenting: boolean;
+  staff: {
+    id: number;
+    name: string;
+    role: StaffRole;
+    communityId: number | null;
+    communityName: string | null;
+    grids: { id: number; name: string }[];
+  } | null;
+  /** Grids whose people the caller sees in full, and those it sees masked. */
+  scope: { fullGridIds: number[]; visibleGridIds: number[] };
+  can: Capabilities;
+}
+
+export function authRoutes({ db, env, jwtSecret }: AppDeps) {
   const limiter = new LoginLimiter();
   return new Hono<AppEnv>()
+    // Public: how to sign in. The demo accounts are listed only on the demo street, where their
+    // password is published in the README anyway.
+    .get('/config', async (c) => {
+      const [demo] = await db.query<{ demo: boolean }>('select coalesce(bool_or(is_demo), false) as demo from public.streets');
+      const local = !env.supabase;
+      const demoAccounts =
+        local && demo?.demo
+          ? await db.query<{ email: string; role: StaffRole }>(
+              `select a.email, s.role::text as role from minqing.local_accounts a join public.staff s on s.user_id = a.user_id
+               where a.email like '%@demo.local' order by array_position(enum_range(null::public.staff_role), s.role), a.email`,
+            )
+          : [];
+      return c.json({
+        mode: local ? ('local' as const) : ('supabase' as const),
+        supabase: env.supabase ?? null,
+        demoAccounts,
+      });
+    })
     .post('/login', zValidator('json', login, validationHook), async (c) => {
       const { email, password } = c.req.valid('json');
       const client = c.req.header('x-forwarded-for')?.split(',')[0]?.trim() || 'local';
       const keys = [`email:${email}`, `client:${client}`];
+      if (env.supabase) {
+        throw new ApiError(404, 'not_found', 'Sign-in goes through the Supabase project configured for this server (SUPABASE_URL).');
+      }
       if (limiter.blocked(keys)) {
         throw new ApiError(429, 'too_many_attempts', 'Too many failed sign-in attempts; wait 15 minutes and try again.');
       }
@@ -66,11 +105,28 @@ export function authRoutes({ db, jwtSecret }: AppDeps) {
     .get('/me', async (c) => {
       const claims = c.get('claims');
       if (claims.role !== 'authenticated') throw new ApiError(401, 'unauthorized', 'Sign in first.');
-      const [me] = await asCaller(db, claims, (tx) =>
-        tx.query<{ staffId: number; role: string; communityId: number | null }>(
-          'select staff_id as "staffId", role::text as role, community_id as "communityId" from public.current_staff_role_and_community()',
-        ),
-      );
-      return c.json({ userId: claims.sub!, email: String(claims.email ?? ''), staff: me ?? null });
+      const me = await asCaller(db, claims, async (tx) => {
+        const [staff] = await tx.query<NonNullable<Me['staff']>>(
+          `select s.id, s.name, s.role::text as role, s.community_id as "communityId", c.name as "communityName",
+                  coalesce((select json_agg(json_build_object('id', g.id, 'name', g.name) order by g.code)
+                            from public.staff_grids sg join public.grids g on g.id = sg.grid_id
+                            where sg.staff_id = s.id), '[]'::json) as grids
+           from minqing.my_staff() m join public.staff s on s.id = m.staff_id
+           left join public.communities c on c.id = s.community_id`,
+        );
+        const [scope] = await tx.query<Me['scope']>(
+          'select minqing.full_grid_ids() as "fullGridIds", minqing.visible_grid_ids() as "visibleGridIds"',
+        );
+        return { staff: staff ?? null, scope: scope! };
+      });
+      const presenting = claims.presentation === true;
+      return c.json({
+        userId: claims.sub!,
+        email: String(claims.email ?? ''),
+        presenting,
+        staff: me.staff,
+        scope: me.scope,
+        can: capabilitiesOf(me.staff?.role ?? null, presenting),
+      } satisfies Me);
     });
 }

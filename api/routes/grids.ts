@@ -63,6 +63,10 @@ export function gridRoutes({ db, env }: AppDeps) {
           [id, asOf],
         );
         if (!grid) return null;
+        const [{ access }] = (await tx.query<{ access: string }>('select minqing.grid_access($1) as access', [id])) as [{ access: string }];
+        if (access === 'none') {
+          throw new ApiError(403, 'forbidden', `The mop-up list of grid ${id} says where its households live; it is for the grid's team, its community staff and the street leader.`);
+        }
         const households = await tx.query<OverdueHousehold>(
           `select household_id as "householdId", building_id as "buildingId", address, unit, room,
                   categories::text[] as categories, at_risk as "atRisk", last_visit::text as "lastVisit",

@@ -7,3 +7,46 @@ export const STAFF_ROLES = [
   'presenter', // the projector account at 民情分析会
 ] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
+
+/**
+ * What each role may do, for the interface to show or hide actions. It mirrors the row-level
+ * security in supabase/migrations/*_access.sql, which is what actually enforces it; the API's
+ * access tests check that the two agree.
+ */
+export interface Capabilities {
+  /** List a grid's households (masked or not, per scope). */
+  readHouseholds: boolean;
+  /** Show a masked household's personal fields, with a reason, logged. */
+  revealPersonal: boolean;
+  /** Add visit-policy versions for a community. */
+  editPolicies: boolean;
+  /** Log visits and patrols, register and handle issues. */
+  logVisits: boolean;
+  /** Read the audit trail. */
+  readAudit: boolean;
+  /** Redraw grid boundaries. */
+  editBoundaries: boolean;
+}
+
+const NONE: Capabilities = {
+  readHouseholds: false,
+  revealPersonal: false,
+  editPolicies: false,
+  logVisits: false,
+  readAudit: false,
+  editBoundaries: false,
+};
+
+export const ROLE_CAPABILITIES: Record<StaffRole, Capabilities> = {
+  street_leader: { ...NONE, readHouseholds: true, revealPersonal: true, readAudit: true },
+  community_staff: { ...NONE, readHouseholds: true, editPolicies: true, logVisits: true, readAudit: true, editBoundaries: true },
+  grid_leader: { ...NONE, readHouseholds: true, logVisits: true, editBoundaries: true },
+  grid_member: { ...NONE, readHouseholds: true, logVisits: true },
+  presenter: NONE,
+};
+
+/** A presentation shows no personal data and changes nothing, whatever the role. */
+export function capabilitiesOf(role: StaffRole | null, presenting = false): Capabilities {
+  if (!role || presenting) return NONE;
+  return ROLE_CAPABILITIES[role];
+}

@@ -73,7 +73,7 @@ describeEachDatabase('sign-in', (_mode, db) => {
     });
     expect(mine.status).toBe(201);
     expect(mine.body).toMatchObject({ communityId: me.communityId, validFrom: '2030-01-01' });
-    const listed = (await call('GET', '/api/policies')).body.policies;
+    const listed = (await call('GET', '/api/policies', { token })).body.policies;
     expect(listed.some((p: any) => p.communityId === me.communityId && p.settings.intervals.elderly === 14)).toBe(true);
     const other = await call('PUT', `/api/policies/${me.communityId + 1}`, { token, body: { validFrom: '2030-01-01', settings: DEFAULT_POLICY } });
     expect(other.status).toBe(403);

@@ -2,11 +2,12 @@ import { expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
 import { MAX_BUILDINGS } from '../../api/routes/buildings';
+import { ROLE_ACCOUNTS, signedIn } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { TEST_JWT_SECRET } from '../support/fixtures';
 
 describeEachDatabase('map API', (mode, db) => {
-  const app = () => createApp({ db: db(), env: readEnv({}), jwtSecret: TEST_JWT_SECRET });
+  const app = () => signedIn(createApp({ db: db(), env: readEnv({}), jwtSecret: TEST_JWT_SECRET }), db(), ROLE_ACCOUNTS.street_leader);
   const get = async (path: string) => {
     const res = await app().request(path);
     return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as any };

@@ -1,16 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
 import { asCaller } from '../../api/lib/request-db';
 import { DEFAULT_POLICY } from '../../geo/domain/visit-policy';
+import { claimsOf, ROLE_ACCOUNTS, signedIn, type DemoRole } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
 describeEachDatabase('visit policies', (_mode, db) => {
-  const app = () => createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET });
-  const put = async (communityId: number | string, body: unknown) => {
-    const res = await app().request(`/api/policies/${communityId}`, {
+  const app = () => signedIn(createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }), db(), ROLE_ACCOUNTS.street_leader);
+  const base = () => createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET });
+  /** PUT as the demo community's staff unless told otherwise. */
+  const put = async (communityId: number | string, body: unknown, as: DemoRole = 'community_staff') => {
+    const res = await signedIn(base(), db(), ROLE_ACCOUNTS[as]).request(`/api/policies/${communityId}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -47,20 +49,19 @@ describeEachDatabase('visit policies', (_mode, db) => {
   });
 
   it('refuses a well-formed change from someone who is not the community’s staff', async () => {
-    const { status, body } = await put(1, { validFrom: '2027-01-01', settings: DEFAULT_POLICY });
-    expect(status).toBe(403);
-    expect(body.error.code).toBe('forbidden');
+    for (const role of ['street_leader', 'grid_leader', 'grid_member', 'presenter'] as const) {
+      const { status, body } = await put(1, { validFrom: '2027-01-01', settings: DEFAULT_POLICY }, role);
+      expect(status, role).toBe(403);
+      expect(body.error.code).toBe('forbidden');
+    }
+    expect((await put(2, { validFrom: '2027-01-01', settings: DEFAULT_POLICY })).status).toBe(403);
     const [n] = await db().query<{ n: number }>(`select count(*)::int n from public.visit_policies where valid_from = '2027-01-01'`);
     expect(n!.n).toBe(0);
   });
 
-  // Sign-in arrives with the access issue; until then the database rule itself is exercised
-  // with the claims a signed-in staff member will carry.
   it('lets community staff add a future version for their own community only', async () => {
-    const sub = randomUUID();
-    await db().query(`update public.staff set user_id = $1 where email = 'community@demo.local'`, [sub]);
-    const [me] = await db().query<{ community_id: number }>(`select community_id from public.staff where user_id = $1`, [sub]);
-    const claims = { role: 'authenticated' as const, sub };
+    const claims = await claimsOf(db(), ROLE_ACCOUNTS.community_staff);
+    const [me] = await db().query<{ community_id: number }>(`select community_id from public.staff where user_id = $1`, [claims.sub]);
     const insert = (communityId: number, validFrom: string) =>
       asCaller(db(), claims, (tx) =>
         tx.query(
@@ -78,10 +79,10 @@ describeEachDatabase('visit policies', (_mode, db) => {
 
   it('refuses a second version on the same date with a 409 rather than editing the first', async () => {
     await db().query(
-      `insert into public.visit_policies (street_id, community_id, valid_from, settings) values (1, 2, '2028-01-01', $1::jsonb)`,
+      `insert into public.visit_policies (street_id, community_id, valid_from, settings) values (1, 1, '2028-01-01', $1::jsonb)`,
       [JSON.stringify(DEFAULT_POLICY)],
     );
-    const { status, body } = await put(2, { validFrom: '2028-01-01', settings: DEFAULT_POLICY });
+    const { status, body } = await put(1, { validFrom: '2028-01-01', settings: DEFAULT_POLICY });
     expect(status).toBe(409);
     expect(body.error.message).toMatch(/already has a policy version taking effect on 2028-01-01/);
   });

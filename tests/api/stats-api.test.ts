@@ -4,11 +4,12 @@ import { readEnv } from '../../api/env';
 import { visitsToNextBand } from '../../api/routes/grids';
 import { bandOf, METRICS } from '../../geo/metrics/legend';
 import { LOCALES } from '../../geo/i18n/strings';
+import { ROLE_ACCOUNTS, signedIn } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
 describeEachDatabase('stats API', (_mode, db) => {
-  const app = () => createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET });
+  const app = () => signedIn(createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }), db(), ROLE_ACCOUNTS.street_leader);
   const get = async (path: string) => {
     const res = await app().request(path);
     return { status: res.status, body: (await res.json()) as any };

@@ -36,3 +36,22 @@ export function strangerClaims(): Claims {
 export async function tokenOf(db: Queryable, email: string): Promise<string> {
   return issueToken(TEST_JWT_SECRET, { id: await userIdOf(db, email), email });
 }
+
+interface Requester {
+  request(path: string, init?: RequestInit): Response | Promise<Response>;
+}
+
+/**
+ * The app as seen by one signed-in account: every request carries its bearer token unless the
+ * test sets its own Authorization header.
+ */
+export function signedIn(app: Requester, db: Queryable, email: string): Requester {
+  let token: Promise<string> | undefined;
+  return {
+    async request(path, init = {}) {
+      const headers = new Headers(init.headers);
+      if (!headers.has('authorization')) headers.set('authorization', `Bearer ${await (token ??= tokenOf(db, email))}`);
+      return app.request(path, { ...init, headers });
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Households, read through the database's household_records view: rows the caller may know
+ * exist, with personal fields masked unless its role and scope allow them (the database decides;
+ * see supabase/migrations/*_access.sql). Unmasked reads are written to the audit log.
+ */
+import { Hono } from 'hono';
+import { zValidator } from '@hono/zod-validator';
+import { z } from 'zod';
+import type { AppDeps } from '../app';
+import type { HouseholdCategory } from '../../geo/domain/household';
+import { ApiError, validationHook } from '../lib/errors';
+import { asCaller, type AppEnv } from '../lib/request-db';
+
+export interface HouseholdRecord {
+  id: number;
+  buildingId: number;
+  gridId: number;
+  address: string;
+  unit: string | null;
+  room: string;
+  headName: string;
+  phone: string | null;
+  idNumber: string | null;
+  members: number;
+  categories: HouseholdCategory[];
+  classification: string;
+  movedIn: string;
+  movedOut: string | null;
+  masked: boolean;
+}
+
+const COLUMNS = `id, building_id as "buildingId", grid_id as "gridId", address, unit, room, head_name as "headName",
+  phone, id_number as "idNumber", members, categories::text[] as categories, classification::text as classification,
+  moved_in as "movedIn", moved_out as "movedOut", masked`;
+
+const positiveId = (what: string) =>
+  z.coerce.number({ error: `${what} must be a number` }).int().positive(`${what} must be a positive integer`);
+
+export function householdRoutes({ db }: AppDeps) {
+  return new Hono<AppEnv>()
+    .get('/', zValidator('query', z.object({ gridId: positiveId('gridId') }), validationHook), async (c) => {
+      const { gridId } = c.req.valid('query');
+      const households = await asCaller(db, c.get('claims'), async (tx) => {
+        const [{ access }] = (await tx.query<{ access: string }>('select minqing.grid_access($1) as access', [gridId])) as [{ access: string }];
+        if (access === 'none') {
+          throw new ApiError(403, 'forbidden', `Grid ${gridId}'s households are not in your scope.`);
+        }
+        const rows = await tx.query<HouseholdRecord>(
+          `select ${COLUMNS} from public.household_records
+           where grid_id = $1 and moved_out is null order by address, unit nulls first, room, id`,
+          [gridId],
+        );
+        const shown = rows.filter((r) => !r.masked).map((r) => r.id);
+        await tx.query('select public.record_personal_view($1, $2::int[], $3, $4)', ['households', shown, gridId, 'list']);
+        return rows;
+      });
+      return c.json({ gridId, households });
+    })
+    .get('/:id', zValidator('param', z.object({ id: positiveId('the household id') }), validationHook), async (c) => {
+      const { id } = c.req.valid('param');
+      const row = await asCaller(db, c.get('claims'), async (tx) => {
+        const [r] = await tx.query<HouseholdRecord>(`select ${COLUMNS} from public.household_records where id = $1`, [id]);
+        if (r && !r.masked) await tx.query('select public.record_personal_view($1, $2::int[], $3, $4)', ['households', [id], r.gridId, 'detail']);
+        return r;
+      });
+      // Whether a household exists outside the caller's scope is itself private: 404, not 403.
+      if (!row) throw new ApiError(404, 'not_found', `No household with id ${id} in your scope.`);
+      return c.json(row);
+    })
+    .post(
+      '/:id/reveal',
+      zValidator('param', z.object({ id: positiveId('the household id') }), validationHook),
+      zValidator('json', z.object({ reason: z.string().trim().min(2, 'give a reason of at least 2 characters').max(200) }), validationHook),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const { reason } = c.req.valid('json');
+        const row = await asCaller(db, c.get('claims'), async (tx) => {
+          const [masked] = await tx.query<HouseholdRecord>(`select ${COLUMNS} from public.household_records where id = $1`, [id]);
+          if (!masked) return undefined;
+          const [personal] = await tx.query<{ headName: string; phone: string | null; idNumber: string | null }>(
+            'select head_name as "headName", phone, id_number as "idNumber" from public.reveal_household($1, $2)',
+            [id, reason],
+          );
+          return { ...masked, ...personal!, masked: false };
+        });
+        if (!row) throw new ApiError(404, 'not_found', `No household with id ${id} in your scope.`);
+        return c.json(row);
+      },
+    );
+}
