@@ -21,6 +21,7 @@ import { householdRoutes } from './routes/households';
 import { legendRoutes } from './routes/legend';
 import { policyRoutes } from './routes/policies';
 import { roadRoutes } from './routes/roads';
+import { staffRoutes } from './routes/staff';
 import { statsRoutes } from './routes/stats';
 
 export interface AppDeps {
@@ -47,7 +48,8 @@ export function createApi(deps: AppDeps) {
     .route('/legend', legendRoutes(deps))
     .route('/policies', policyRoutes(deps))
     .route('/households', householdRoutes(deps))
-    .route('/audit', auditRoutes(deps));
+    .route('/audit', auditRoutes(deps))
+    .route('/staff', staffRoutes(deps));
 }
 
 export function createApp(deps: AppDeps) {

@@ -190,6 +190,28 @@ describeEachDatabase('access through the API', (_mode, db) => {
     expect(entry.rowIds).toContain(householdIn);
   });
 
+  it('lets community staff give a member a second grid, which widens the member\'s scope at once', async () => {
+    const [member] = await db().query<{ id: number; community_id: number }>('select id, community_id from public.staff where email = $1', [ROLE_ACCOUNTS.grid_member]);
+    const [second] = await db().query<{ id: number }>(
+      'select id from public.grids where community_id = $1 and id <> $2 order by id limit 1',
+      [member!.community_id, memberGrid],
+    );
+    const assign = (who: DemoRole, gridIds: number[]) =>
+      call(who, `/api/staff/${member!.id}/grids`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ gridIds }) });
+    expect((await call('grid_member', `/api/households?gridId=${second!.id}`)).status).toBe(403);
+    expect((await assign('grid_leader', [memberGrid, second!.id])).status).toBe(403);
+    const outside = await assign('community_staff', [memberGrid, otherGrid]);
+    expect(outside.status).toBe(422);
+    expect(outside.body.error.details.gridIds).toEqual([otherGrid]);
+    const ok = await assign('community_staff', [memberGrid, second!.id]);
+    expect(ok.status).toBe(200);
+    expect(ok.body.gridIds).toEqual([memberGrid, second!.id].sort((a, b) => a - b));
+    expect((await call('grid_member', `/api/households?gridId=${second!.id}`)).status).toBe(200);
+    expect((await call('presenter', `/api/staff/${member!.id}/grids`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"gridIds":[]}' })).status).toBe(404);
+    // Back as it was, for the other tests of this suite.
+    expect((await assign('community_staff', [memberGrid])).status).toBe(200);
+  });
+
   it('never sends the presenter, or any presentation request, a personal field', async () => {
     // Staff names are public (the map shows grid leaders, as the 网格公示牌 does); a resident who
     // happens to share one is not a leak.
