@@ -8,19 +8,59 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { CHROMIUM_PATH } from '../support/prerequisites';
-import { DEMO_TODAY } from '../support/fixtures';
+import { DEMO_PASSWORD, DEMO_TODAY } from '../support/fixtures';
 
 const root = path.resolve(import.meta.dirname, '../..');
 export const SCREENSHOT_DIR = path.join(root, 'test-results');
+
+export interface ApiAnswer {
+  url: string;
+  status: number;
+  /** Whether the request asked for projector mode. */
+  presentation: boolean;
+  body: string;
+}
 
 export interface Product {
   url: string;
   stop(): Promise<void>;
 }
 
+const START_LOCK = path.join(root, 'node_modules/.cache/minqing/e2e-start.lock');
+
+/**
+ * Browser test files run in parallel, and the first product to start may rebuild dist/web; two
+ * builds into one directory would trip over each other. So products start one at a time: the
+ * first builds, the rest find the build fresh.
+ */
+async function oneStartAtATime<T>(start: () => Promise<T>): Promise<T> {
+  fs.mkdirSync(path.dirname(START_LOCK), { recursive: true });
+  for (;;) {
+    try {
+      fs.mkdirSync(START_LOCK);
+      break;
+    } catch {
+      // A lock older than any start could take was left by a killed run.
+      const age = Date.now() - (fs.statSync(START_LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 200_000) fs.rmSync(START_LOCK, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return await start();
+  } finally {
+    fs.rmSync(START_LOCK, { recursive: true, force: true });
+  }
+}
+
 /** Starts the product exactly as `npm start` does, and resolves with the URL it prints. */
-export async function startProduct(extraEnv: Record<string, string> = {}): Promise<Product> {
+export function startProduct(extraEnv: Record<string, string> = {}): Promise<Product> {
+  return oneStartAtATime(() => spawnProduct(extraEnv));
+}
+
+async function spawnProduct(extraEnv: Record<string, string>): Promise<Product> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'minqing-e2e-'));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'api/start.ts'], {
     cwd: root,
@@ -84,15 +124,71 @@ export function driver(page: Page, product: Product) {
   });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  /** Every API answer the page received: what reached the browser is what could leak. */
+  const apiAnswers: Promise<ApiAnswer>[] = [];
+  page.on('response', (r) => {
+    if (!new URL(r.url()).pathname.startsWith('/api/')) return;
+    const answer = { url: r.url(), status: r.status(), presentation: r.request().headers()['x-presentation'] === '1' };
+    apiAnswers.push(r.text().then((body) => ({ ...answer, body }), () => ({ ...answer, body: '' })));
+  });
 
   return {
     given: {
+      /** The map page, signed in already (see signedInAs); waits until the map has drawn. */
       async theMapIsOpen(query = '') {
         await page.goto(product.url + query);
         await page.waitForSelector('[data-map-ready="true"]', { timeout: 60_000 });
       },
+      async theSignInPageIsOpen() {
+        await page.goto(product.url);
+        await page.getByRole('heading', { name: '登录' }).waitFor();
+      },
+      /**
+       * A signed-in session without the form, for tests about something else: a token from the
+       * API, put where the web app keeps its session (web/src/auth/session.ts), once per page so a
+       * sign-out in the test stays signed out.
+       */
+      async signedInAs(email: string, password = DEMO_PASSWORD) {
+        const res = await fetch(new URL('api/auth/login', product.url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email, password }),
+        });
+        if (!res.ok) throw new Error(`signing in as ${email} failed: ${res.status} ${await res.text()}`);
+        const { access_token: token, expires_in: expiresIn } = (await res.json()) as { access_token: string; expires_in: number };
+        const { sub } = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string };
+        const session = { token, expiresAt: Date.now() + expiresIn * 1000, mode: 'local', userId: sub };
+        await page.addInitScript((s) => {
+          if (window.sessionStorage.getItem('e2e-signed-in')) return;
+          window.sessionStorage.setItem('e2e-signed-in', '1');
+          window.localStorage.setItem('minqing.session', JSON.stringify(s));
+        }, session);
+      },
     },
     when: {
+      async signIn(email: string, password: string) {
+        await page.getByLabel('邮箱', { exact: true }).fill(email);
+        await page.getByLabel('密码', { exact: true }).fill(password);
+        await page.getByRole('button', { name: '登录', exact: true }).click();
+      },
+      async chooseDemoAccount(email: string) {
+        await page.locator(`.demo-accounts button[data-email="${email}"]`).click();
+      },
+      async signOut() {
+        await page.getByRole('button', { name: '退出登录' }).click();
+      },
+      async turnOnProjectorMode() {
+        await page.getByRole('button', { name: '投影模式' }).click();
+      },
+      /** Asks to see the n-th masked household's details, giving a reason. */
+      async revealHousehold(n: number, reason: string): Promise<number> {
+        const row = page.locator('[data-testid="households"] li[data-masked="true"]').nth(n);
+        const id = Number(await row.getAttribute('data-household'));
+        await row.getByRole('button', { name: '显示详情' }).click();
+        await row.getByLabel('查看理由').fill(reason);
+        await row.getByRole('button', { name: '确认查看' }).click();
+        return id;
+      },
       async clickGrid(name: string) {
         const point = await page.evaluate((n) => {
           const map = window.__minqingMap!;
@@ -209,6 +305,32 @@ export function driver(page: Page, product: Product) {
         return page.locator('.grid-tooltip').innerText();
       },
       title: () => page.locator('.brand h1').innerText(),
+      signInError: () => page.locator('.sign-in-card [role="alert"]').innerText(),
+      demoAccounts: () => page.locator('.demo-accounts button').allInnerTexts(),
+      async accountText() {
+        await page.getByTestId('account').waitFor();
+        return page.getByTestId('account').innerText();
+      },
+      async isOnSignInPage() {
+        return (await page.getByLabel('密码', { exact: true }).count()) === 1 && (await page.locator('[data-map-ready]').count()) === 0;
+      },
+      hasHouseholdSection: async () => (await page.getByTestId('households').count()) > 0,
+      /** The grid panel's household rows as shown: head name, phone, masked or not. */
+      async households() {
+        await page.waitForSelector('[data-testid="households"] li', { timeout: 20_000 });
+        return page.locator('[data-testid="households"] li').evaluateAll((rows) =>
+          rows.map((li) => ({
+            id: Number(li.getAttribute('data-household')),
+            masked: li.getAttribute('data-masked') === 'true',
+            headName: li.querySelector('.head-name')?.textContent ?? '',
+            phone: li.querySelector('.phone')?.textContent ?? '',
+            text: (li as HTMLElement).innerText,
+          })),
+        );
+      },
+      household: (id: number) => page.locator(`[data-testid="households"] li[data-household="${id}"]`),
+      /** Every API answer so far, bodies included. */
+      apiAnswers: () => Promise.all(apiAnswers),
       offMachineRequests: () => offMachine,
       geometryRequests: () => [...geometryRequests],
       pageErrors: () => pageErrors,
@@ -220,4 +342,36 @@ export function driver(page: Page, product: Product) {
       },
     },
   };
+}
+
+export type Driver = ReturnType<typeof driver>;
+export interface BrowserTest {
+  product: Product;
+  page: Page;
+  d: Driver;
+}
+
+/**
+ * One product process and one browser per test file, a fresh page per test; `onPage` prepares
+ * each page (e.g. signs in) and receives what the test uses.
+ */
+export function useBrowserSuite(onPage: (t: BrowserTest) => void | Promise<void>): void {
+  let product: Product;
+  let browser: Browser;
+  let page: Page | undefined;
+  beforeAll(async () => {
+    product = await startProduct();
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await product?.stop();
+  });
+  beforeEach(async () => {
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
+    await onPage({ product, page, d: driver(page, product) });
+  });
+  afterEach(async () => {
+    await page?.close();
+  });
 }

@@ -1,29 +1,16 @@
 import fs from 'node:fs';
-import { afterAll, beforeAll, beforeEach, afterEach, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { chromiumPrerequisite, describeWith } from '../support/prerequisites';
-import { driver, launchBrowser, startProduct, type Product } from './driver';
+import { useBrowserSuite, type Driver } from './driver';
 
 describeWith(chromiumPrerequisite(), 'the map page in headless Chromium', () => {
-  let product: Product;
-  let browser: Browser;
   let page: Page;
-  let d: ReturnType<typeof driver>;
-
-  beforeAll(async () => {
-    product = await startProduct();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await product?.stop();
-  });
-  beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
-    d = driver(page, product);
-  });
-  afterEach(async () => {
-    await page.close();
+  let d: Driver;
+  useBrowserSuite(async (t) => {
+    ({ page, d } = t);
+    // The map is for signed-in staff only; the street leader sees all of it.
+    await d.given.signedInAs('street@demo.local');
   });
 
   it('renders every grid of the demo street on a canvas that is not blank', async () => {

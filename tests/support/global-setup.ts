@@ -43,7 +43,8 @@ export default async function setup(project: TestProject) {
   if (!fs.existsSync(file)) {
     const started = Date.now();
     fs.mkdirSync(dir, { recursive: true });
-    for (const old of fs.readdirSync(dir)) fs.rmSync(path.join(dir, old));
+    // Stale templates only: other files here (a running browser suite's lock) are not ours.
+    for (const old of fs.readdirSync(dir).filter((f) => f.startsWith('pglite-template-'))) fs.rmSync(path.join(dir, old));
     const db = await connect({ kind: 'pglite', dataDir: 'memory://' });
     try {
       await migrate(db);

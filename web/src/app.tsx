@@ -1,7 +1,9 @@
 import { useCallback, useMemo, useState } from 'react';
 import { BAND_COLORS, type BandOrNone } from '../../geo/metrics/legend';
-import { LOCALE_NAMES, LOCALES, type Locale } from '../../geo/i18n/strings';
-import { useCommunities, useConfig, useGrids, useGridStats, useLegend } from './api';
+import { useCommunities, useConfig, useGrids, useGridStats, useLegend, useMe } from './api';
+import { AccountBar } from './auth/account-bar';
+import { usePresentation } from './auth/presentation';
+import { LanguageSelect } from './i18n/language-select';
 import { useLocale } from './i18n/locale';
 import { MapView } from './map/map-view';
 import { GridPanel } from './panels/grid-panel';
@@ -12,8 +14,10 @@ import { areaTooltipHtml } from './panels/tooltips';
 import { useUrlState } from './url-state';
 
 export function App() {
-  const { t, locale, setLocale } = useLocale();
+  const { t } = useLocale();
   const [state, update] = useUrlState();
+  const me = useMe();
+  const presentation = usePresentation();
   const config = useConfig();
   const grids = useGrids();
   const communities = useCommunities();
@@ -64,17 +68,21 @@ export function App() {
             )}
           </div>
         )}
-        <label className="lang">
-          <span>{t('language')}</span>
-          <select value={locale} onChange={(e) => setLocale(e.target.value as Locale)}>
-            {LOCALES.map((l) => (
-              <option key={l} value={l}>
-                {LOCALE_NAMES[l]}
-              </option>
-            ))}
-          </select>
-        </label>
+        <div className="topbar-end">
+          <AccountBar me={me.data} />
+          <LanguageSelect />
+        </div>
       </header>
+      {me.data && me.data.staff === null && (
+        <div className="banner warn" role="alert">
+          {t('noStaffRecord')}
+        </div>
+      )}
+      {presentation && (
+        <div className="banner presenting" role="status">
+          {t('presentationActive')}
+        </div>
+      )}
       <MetricBar
         metric={state.metric}
         onMetric={(metric) => {
@@ -132,6 +140,7 @@ export function App() {
             grid={selectedGrid}
             stats={state.grid === null ? null : (statsById.get(state.grid) ?? null)}
             asOf={state.asOf}
+            can={me.data?.can}
             onClose={() => update({ grid: null })}
           />
           {legend.data && (

@@ -1,19 +1,39 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { ApiRequestError, useAuthConfig } from './api';
 import { App } from './app';
+import { onSessionEnd, useSession } from './auth/session';
+import { SignInPage } from './auth/sign-in-page';
+import { useSupabaseRefresh } from './auth/sign-in';
 import { LocaleProvider } from './i18n/locale';
 import './styles.css';
 
 const queryClient = new QueryClient({
-  defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } },
+  defaultOptions: {
+    queries: {
+      // A 4xx (forbidden, signed out, bad input) will not change on a second try.
+      retry: (failures, error) => !(error instanceof ApiRequestError && error.status < 500) && failures < 1,
+      refetchOnWindowFocus: false,
+    },
+  },
 });
+
+// Nothing one account fetched may be shown to the next one to sign in on this browser.
+onSessionEnd(() => queryClient.clear());
+
+function Root() {
+  const { session } = useSession();
+  const authConfig = useAuthConfig();
+  useSupabaseRefresh(authConfig.data);
+  return session ? <App /> : <SignInPage />;
+}
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
       <LocaleProvider>
-        <App />
+        <Root />
       </LocaleProvider>
     </QueryClientProvider>
   </StrictMode>,

@@ -1,6 +1,7 @@
-import { useOverdue, type GridCollection, type GridStats } from '../api';
+import { useOverdue, type GridCollection, type GridStats, type Me } from '../api';
 import { useLocale } from '../i18n/locale';
 import { formatMetric } from './format';
+import { HouseholdList } from './household-list';
 
 type GridProperties = GridCollection['features'][number]['properties'];
 
@@ -8,11 +9,14 @@ export function GridPanel({
   grid,
   stats,
   asOf,
+  can,
   onClose,
 }: {
   grid: GridProperties | null;
   stats: GridStats | null;
   asOf: string | null;
+  /** The signed-in account's permissions; undefined while they load (nothing extra is shown). */
+  can: Me['can'] | undefined;
   onClose(): void;
 }) {
   const { t } = useLocale();
@@ -54,6 +58,7 @@ export function GridPanel({
       </dl>
       {stats && <AttentionBars stats={stats} />}
       <MopUpHint gridId={grid.id} asOf={asOf} />
+      {can?.readHouseholds && <HouseholdList key={grid.id} gridId={grid.id} can={can} />}
     </section>
   );
 }

@@ -1,0 +1,52 @@
+import { useQueryClient } from '@tanstack/react-query';
+import type { Me } from '../api';
+import { useLocale } from '../i18n/locale';
+import { setPresentation, usePresentation } from './presentation';
+import { signOut } from './session';
+
+/** Where the signed-in account acts: its grids, else its community, else the whole street. */
+function scopeOf(staff: NonNullable<Me['staff']>, street: string): string {
+  const grids = staff.grids.map((g) => g.name).join('、');
+  if (staff.communityName && grids) return `${staff.communityName} · ${grids}`;
+  return staff.communityName || grids || street;
+}
+
+/** The header's account section: who is signed in and as what, projector mode, and sign-out. */
+export function AccountBar({ me }: { me: Me | undefined }) {
+  const { t } = useLocale();
+  const queryClient = useQueryClient();
+  const presentation = usePresentation();
+  const staff = me?.staff;
+  return (
+    <div className="account" aria-label={t('signedInAs')} role="group">
+      {staff && (
+        <div className="who" data-testid="account">
+          <strong className="who-name">{staff.name}</strong>
+          <span className="role-chip">{t(`role_${staff.role}`)}</span>
+          <span className="who-scope">{scopeOf(staff, t('scopeStreet'))}</span>
+        </div>
+      )}
+      {me && !staff && <div className="who">{me.email}</div>}
+      {/* Offered to accounts that can see personal data; kept while on, since the server then answers
+          with every capability off and the switch must stay reachable to turn it back off. */}
+      {(presentation || me?.can.readHouseholds) && (
+        <button
+          type="button"
+          className={presentation ? 'toggle active' : 'toggle'}
+          aria-pressed={presentation}
+          title={t('presentationHint')}
+          onClick={() => {
+            setPresentation(!presentation);
+            // Everything is fetched again with the new header; personal data is keyed by the mode.
+            void queryClient.invalidateQueries();
+          }}
+        >
+          {t('presentationMode')}
+        </button>
+      )}
+      <button type="button" className="sign-out" onClick={() => signOut()}>
+        {t('signOut')}
+      </button>
+    </div>
+  );
+}

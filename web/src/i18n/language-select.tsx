@@ -1,0 +1,19 @@
+import { LOCALE_NAMES, LOCALES, type Locale } from '../../../geo/i18n/strings';
+import { useLocale } from './locale';
+
+/** The language switcher, on the sign-in page and in the header alike. */
+export function LanguageSelect() {
+  const { t, locale, setLocale } = useLocale();
+  return (
+    <label className="lang">
+      <span>{t('language')}</span>
+      <select value={locale} onChange={(e) => setLocale(e.target.value as Locale)}>
+        {LOCALES.map((l) => (
+          <option key={l} value={l}>
+            {LOCALE_NAMES[l]}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}

@@ -1,0 +1,156 @@
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { HOUSEHOLD_CLASSIFICATIONS, type HouseholdClassification } from '../../../geo/domain/household';
+import { ApiRequestError, useHouseholds, useRevealHousehold, type Household, type Me } from '../api';
+import { usePresentation } from '../auth/presentation';
+import { useLocale } from '../i18n/locale';
+
+/**
+ * A grid's households as the server serves them to this account: masked or not is the
+ * database's decision, never the browser's. Unmasking one is a separate, audited request with a
+ * reason; its answer lives only in this component, so it is gone when the grid changes.
+ */
+export function HouseholdList({ gridId, can }: { gridId: number; can: Me['can'] }) {
+  const { t } = useLocale();
+  const presentation = usePresentation();
+  const households = useHouseholds(gridId, can.readHouseholds);
+  const [revealed, setRevealed] = useState<Map<number, Household>>(new Map());
+
+  let body: ReactNode;
+  if (households.isPending) body = <p className="muted">{t('householdsLoading')}</p>;
+  else if (households.isError) {
+    const forbidden = households.error instanceof ApiRequestError && households.error.status === 403;
+    body = (
+      <p className="muted" data-testid="households-unavailable">
+        {forbidden ? t('householdsForbidden') : t('householdsFailed', { message: households.error.message })}
+      </p>
+    );
+  } else {
+    // Projector mode hides what was revealed before it was turned on.
+    const shown = (h: Household) => (presentation ? h : (revealed.get(h.id) ?? h));
+    body = (
+      <ul>
+        {households.data.households.map((h) => (
+          <HouseholdRow
+            key={h.id}
+            household={shown(h)}
+            wasRevealed={!presentation && revealed.has(h.id)}
+            canReveal={can.revealPersonal && !presentation}
+            onRevealed={(full) => setRevealed((m) => new Map(m).set(full.id, full))}
+          />
+        ))}
+      </ul>
+    );
+  }
+  return (
+    <section className="households" data-testid="households" aria-labelledby="households-title">
+      <h3 id="households-title">
+        {households.data ? t('householdsTitle', { n: households.data.households.length }) : t('householdsHeading')}
+      </h3>
+      {body}
+    </section>
+  );
+}
+
+function HouseholdRow({
+  household: h,
+  wasRevealed,
+  canReveal,
+  onRevealed,
+}: {
+  household: Household;
+  wasRevealed: boolean;
+  canReveal: boolean;
+  onRevealed(h: Household): void;
+}) {
+  const { t } = useLocale();
+  const [asking, setAsking] = useState(false);
+  // The API types classification as text; an unknown value is shown as sent rather than dropped.
+  const classificationLabel = (c: string) =>
+    (HOUSEHOLD_CLASSIFICATIONS as readonly string[]).includes(c) ? t(`classification_${c as HouseholdClassification}`) : c;
+  const place = [h.address, h.unit, h.room].filter(Boolean).join(' ');
+  return (
+    <li className={h.masked ? 'household masked' : 'household'} data-household={h.id} data-masked={h.masked}>
+      <div className="household-place">
+        <span>{place}</span>
+        <span className="muted">{t('membersCount', { n: h.members })}</span>
+      </div>
+      <div className="household-person">
+        <span className="head-name" title={t('fieldHeadName')}>{h.headName}</span>
+        <span className="phone" title={t('fieldPhone')}>{h.phone}</span>
+        {!h.masked && h.idNumber && <span className="id-number" title={t('fieldIdNumber')}>{h.idNumber}</span>}
+      </div>
+      <div className="household-tags">
+        {h.categories.map((c) => (
+          <span key={c} className="tag">
+            {t(`category_${c}`)}
+          </span>
+        ))}
+        <span className={`tag classification ${h.classification}`}>{classificationLabel(h.classification)}</span>
+      </div>
+      {wasRevealed && <div className="revealed-note">{t('revealed')}</div>}
+      {h.masked && canReveal && !asking && (
+        <button type="button" className="link" onClick={() => setAsking(true)}>
+          {t('showDetails')}
+        </button>
+      )}
+      {h.masked && canReveal && asking && (
+        <RevealForm
+          householdId={h.id}
+          onCancel={() => setAsking(false)}
+          onRevealed={(full) => {
+            setAsking(false);
+            onRevealed(full);
+          }}
+        />
+      )}
+    </li>
+  );
+}
+
+function RevealForm({
+  householdId,
+  onCancel,
+  onRevealed,
+}: {
+  householdId: number;
+  onCancel(): void;
+  onRevealed(h: Household): void;
+}) {
+  const { t } = useLocale();
+  const [reason, setReason] = useState('');
+  const reveal = useRevealHousehold();
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    reveal.mutate({ id: householdId, reason: reason.trim() }, { onSuccess: onRevealed });
+  }
+  return (
+    <form className="reveal-form" onSubmit={submit}>
+      <label>
+        <span>{t('revealReasonLabel')}</span>
+        <input
+          value={reason}
+          onChange={(e) => setReason(e.target.value)}
+          placeholder={t('revealReasonPlaceholder')}
+          required
+          minLength={2}
+          maxLength={200}
+          autoFocus
+        />
+      </label>
+      <p className="muted">{t('revealAudited')}</p>
+      {reveal.isError && (
+        <p className="sign-in-error" role="alert">
+          {t('revealFailed', { message: reveal.error.message })}
+        </p>
+      )}
+      <div className="reveal-actions">
+        <button type="submit" className="primary" disabled={reveal.isPending || reason.trim().length < 2}>
+          {t('revealConfirm')}
+        </button>
+        <button type="button" onClick={onCancel}>
+          {t('revealCancel')}
+        </button>
+      </div>
+    </form>
+  );
+}
