@@ -10,7 +10,9 @@ import { authenticate, requireSignIn } from './auth/middleware';
 import { createTokenVerifier } from './auth/tokens';
 import { notFound, onError } from './lib/errors';
 import type { AppEnv } from './lib/request-db';
+import { ChangeFeed } from './live/change-feed';
 import { auditRoutes } from './routes/audit';
+import { eventRoutes } from './routes/events';
 import { authRoutes } from './routes/auth';
 import { buildingRoutes } from './routes/buildings';
 import { communityRoutes } from './routes/communities';
@@ -18,17 +20,22 @@ import { configRoutes } from './routes/config';
 import { gridRoutes } from './routes/grids';
 import { healthRoutes } from './routes/health';
 import { householdRoutes } from './routes/households';
+import { issueRoutes } from './routes/issues';
 import { legendRoutes } from './routes/legend';
+import { patrolRoutes } from './routes/patrols';
 import { policyRoutes } from './routes/policies';
 import { roadRoutes } from './routes/roads';
 import { staffRoutes } from './routes/staff';
 import { statsRoutes } from './routes/stats';
+import { visitRoutes } from './routes/visits';
 
 export interface AppDeps {
   db: Database;
   env: Env;
   /** HS256 secret that signs and verifies access tokens (api/auth/tokens.ts). */
   jwtSecret: string;
+  /** Live changes for GET /api/events; one per server (created here when not given). */
+  changes?: ChangeFeed;
 }
 
 export function createApi(deps: AppDeps) {
@@ -49,7 +56,11 @@ export function createApi(deps: AppDeps) {
     .route('/policies', policyRoutes(deps))
     .route('/households', householdRoutes(deps))
     .route('/audit', auditRoutes(deps))
-    .route('/staff', staffRoutes(deps));
+    .route('/visits', visitRoutes(deps))
+    .route('/patrols', patrolRoutes(deps))
+    .route('/staff', staffRoutes(deps))
+    .route('/issues', issueRoutes(deps))
+    .route('/events', eventRoutes({ changes: deps.changes ?? new ChangeFeed(deps.db) }));
 }
 
 export function createApp(deps: AppDeps) {

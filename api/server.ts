@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { createApp } from './app';
+import { ChangeFeed } from './live/change-feed';
 import { loadOrCreateSecret } from './auth/tokens';
 import { connect } from './db/connect';
 import type { Database } from './db/database';
@@ -45,7 +46,8 @@ export async function startServer(env: Env, log: (line: string) => void = consol
     throw err;
   }
 
-  const app = createApp({ db, env, jwtSecret: loadOrCreateSecret(env.jwtSecret, env.dataDir) });
+  const changes = new ChangeFeed(db);
+  const app = createApp({ db, env, jwtSecret: loadOrCreateSecret(env.jwtSecret, env.dataDir), changes });
   if (fs.existsSync(path.join(WEB_DIST, 'index.html'))) {
     const root = path.relative(process.cwd(), WEB_DIST) || '.';
     app.use('/*', serveStatic({ root }));
@@ -62,7 +64,11 @@ export async function startServer(env: Env, log: (line: string) => void = consol
     url,
     db,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Live-update streams never end by themselves.
+      if ('closeAllConnections' in server) server.closeAllConnections();
+      await closed;
+      await changes.close();
       await db.close();
     },
   };

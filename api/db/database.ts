@@ -15,7 +15,18 @@ export interface Queryable {
 export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * LISTEN on a channel: `onMessage` gets each committed NOTIFY's payload. Resolves, once
+   * listening, with the function that stops it.
+   */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+// Channel names are interpolated into LISTEN (it takes no parameters).
+function channelName(channel: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`listen: bad channel name ${channel}`);
+  return channel;
 }
 
 // Both drivers are told to return the same JS values: dates as 'YYYY-MM-DD' strings (a JS Date
@@ -51,6 +62,9 @@ export function wrapPglite(pg: PGlite): PgliteDatabase {
     raw: pg,
     ...wrap(pg),
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    async listen(channel, onMessage) {
+      return pg.listen(channelName(channel), onMessage);
+    },
     close: () => pg.close(),
   };
 }
@@ -80,6 +94,29 @@ export function wrapPool(pool: Pool): Database {
       } finally {
         client.release();
       }
+    },
+    async listen(channel, onMessage) {
+      // A connection of its own for as long as we listen; if the server drops it, listen again.
+      let client: PoolClient | undefined;
+      let stopped = false;
+      const connect = async (): Promise<void> => {
+        const c = await pool.connect();
+        client = c;
+        c.on('notification', (m) => {
+          if (m.channel === channel && m.payload !== undefined) onMessage(m.payload);
+        });
+        c.on('error', () => {
+          c.release(true);
+          if (!stopped) setTimeout(() => void connect().catch(() => undefined), 1000);
+        });
+        await c.query(`listen ${channelName(channel)}`);
+      };
+      await connect();
+      return async () => {
+        stopped = true;
+        await client?.query(`unlisten ${channelName(channel)}`).catch(() => undefined);
+        client?.release();
+      };
     },
     close: () => pool.end(),
   };

@@ -59,3 +59,7 @@ export const asOfParam = (today: () => string) => z
     }
     return raw;
   });
+
+/** A path or query id: a positive integer, with a message naming what it is. */
+export const positiveId = (what: string) =>
+  z.coerce.number({ error: `${what} must be a number` }).int().positive(`${what} must be a positive integer`);

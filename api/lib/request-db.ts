@@ -4,6 +4,7 @@
  * code, decides what a request can see. A request without a token is anonymous (`anon`).
  */
 import type { Database, Queryable } from '../db/database';
+import { ApiError } from './errors';
 
 export type DbRole = 'anon' | 'authenticated';
 export interface Claims {
@@ -32,4 +33,11 @@ export async function enterAsCaller(tx: Queryable, claims: Claims): Promise<void
   if (!ROLES.has(claims.role)) throw new Error(`asCaller: unknown database role ${String(claims.role)}`);
   await tx.query(`set local role ${claims.role}`);
   await tx.query(`select set_config('request.jwt.claims', $1, true)`, [JSON.stringify(claims)]);
+}
+
+/** The caller's staff id (within asCaller): the visitor of what they log, the actor of what they do. */
+export async function myStaffId(tx: Queryable): Promise<number> {
+  const [me] = await tx.query<{ staff_id: number }>('select staff_id from minqing.my_staff()');
+  if (!me) throw new ApiError(403, 'forbidden', 'Only staff of a street do field work; your account has no active staff record.');
+  return me.staff_id;
 }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../app';
 import type { HouseholdCategory } from '../../geo/domain/household';
 import { ApiError, validationHook } from '../lib/errors';
+import { positiveId } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
 
 export interface HouseholdRecord {
@@ -33,8 +34,6 @@ const COLUMNS = `id, building_id as "buildingId", grid_id as "gridId", address, 
   phone, id_number as "idNumber", members, categories::text[] as categories, classification::text as classification,
   moved_in as "movedIn", moved_out as "movedOut", masked`;
 
-const positiveId = (what: string) =>
-  z.coerce.number({ error: `${what} must be a number` }).int().positive(`${what} must be a positive integer`);
 
 export function householdRoutes({ db }: AppDeps) {
   return new Hono<AppEnv>()

@@ -93,6 +93,11 @@ export const policySettingsSchema = z
     /** The fair workload range for a grid (002 篇二: 200–300 households). */
     gridHouseholds: z.object({ min: z.number().int().min(1), max: z.number().int().min(1) }).strict(),
     /**
+     * Metres from the household's building beyond which a visit's GPS point is flagged for review
+     * (kept, never dropped). Defaulted, not required: versions stored before it existed lack it.
+     */
+    visitGeofenceM: z.number().min(5).max(5000).default(50),
+    /**
      * Band boundaries (good|fair, fair|poor, poor|critical) overriding geo/metrics/legend.ts.
      * Read from the street-wide policy, so one legend serves every community on the map.
      */
@@ -135,4 +140,5 @@ export const DEFAULT_POLICY: PolicySettings = {
   },
   patrolMinMinutes: 30,
   gridHouseholds: { min: 200, max: 300 },
+  visitGeofenceM: 50,
 };

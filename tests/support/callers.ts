@@ -37,6 +37,17 @@ export async function tokenOf(db: Queryable, email: string): Promise<string> {
   return issueToken(TEST_JWT_SECRET, { id: await userIdOf(db, email), email });
 }
 
+/** A demo account's staff id and the first grid it serves (by id). */
+export async function staffGridOf(db: Queryable, email: string): Promise<{ staffId: number; gridId: number }> {
+  const [row] = await db.query<{ staffId: number; gridId: number }>(
+    `select s.id as "staffId", sg.grid_id as "gridId" from public.staff s join public.staff_grids sg on sg.staff_id = s.id
+     where s.email = $1 order by sg.grid_id limit 1`,
+    [email],
+  );
+  if (!row) throw new Error(`${email} serves no grid`);
+  return row;
+}
+
 interface Requester {
   request(path: string, init?: RequestInit): Response | Promise<Response>;
 }

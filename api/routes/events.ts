@@ -1,0 +1,49 @@
+/**
+ * GET /api/events — server-sent events telling open maps what changed, so they recolour without a
+ * reload. Read with fetch (not EventSource) so the token travels in the Authorization header,
+ * never in the URL. Messages carry table names and grid ids only.
+ */
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { AppDeps } from '../app';
+import type { Change } from '../live/change-feed';
+import type { AppEnv } from '../lib/request-db';
+
+const HEARTBEAT_MS = 25_000;
+
+export function eventRoutes({ changes }: Pick<Required<AppDeps>, 'changes'>) {
+  return new Hono<AppEnv>().get('/', (c) =>
+    streamSSE(c, async (stream) => {
+      const queue: Change[] = [];
+      let wake: (() => void) | undefined;
+      const unsubscribe = await changes.subscribe((change) => {
+        queue.push(change);
+        wake?.();
+      });
+      stream.onAbort(() => {
+        unsubscribe();
+        wake?.();
+      });
+      await stream.writeSSE({ event: 'ready', data: '{}' });
+      let id = 0;
+      while (!stream.aborted && !stream.closed) {
+        const next = queue.shift();
+        if (next) {
+          await stream.writeSSE({ event: 'change', data: JSON.stringify(next), id: String(++id) });
+          continue;
+        }
+        // Wait for a change or the heartbeat that keeps proxies from closing an idle stream.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, HEARTBEAT_MS);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+        if (queue.length === 0 && !stream.aborted) await stream.writeSSE({ event: 'heartbeat', data: '{}' });
+      }
+      unsubscribe();
+    }),
+  );
+}
