@@ -316,15 +316,21 @@ export function computeStats(data: MetricsDataset, asOf: string): { grids: GridS
     if (i.buildingId !== null) (issuesByBuilding.get(i.buildingId) ?? issuesByBuilding.set(i.buildingId, []).get(i.buildingId)!).push(s);
   }
 
+  // The daily rule: a day counts when the grid's finished patrols started that day (China
+  // time) add up to patrolMinMinutes — two 15-minute rounds meet a 30-minute rule.
   const patrolDays = new Map<number, number | null>();
   for (const g of data.grids) {
     const minMinutes = policyOf(g.communityId).patrolMinMinutes;
-    let latest: number | null = null;
+    const minutesByDay = new Map<number, number>();
     for (const p of data.patrols) {
       if (p.gridId !== g.id || p.endedAt === null) continue;
-      if ((Date.parse(p.endedAt) - Date.parse(p.startedAt)) / 60_000 < minMinutes) continue;
       const day = epochDay(chinaDate(p.startedAt));
-      if (day <= d && (latest === null || day > latest)) latest = day;
+      if (day > d) continue;
+      minutesByDay.set(day, (minutesByDay.get(day) ?? 0) + (Date.parse(p.endedAt) - Date.parse(p.startedAt)) / 60_000);
+    }
+    let latest: number | null = null;
+    for (const [day, minutes] of minutesByDay) {
+      if (minutes >= minMinutes && (latest === null || day > latest)) latest = day;
     }
     patrolDays.set(g.id, latest === null ? null : d - latest);
   }
