@@ -73,7 +73,19 @@ export interface IssueSummary {
   masked: boolean;
 }
 
-export type TimelineEntry = ({ kind: 'visit' } & VisitRecord) | ({ kind: 'issue' } & IssueSummary);
+/** A change of the household's categories (they set its visit interval), from the audit log. */
+export interface CategoryChange {
+  id: number;
+  staffId: number | null;
+  staffName: string | null;
+  oldCategories: string[];
+  newCategories: string[];
+}
+
+export type TimelineEntry =
+  | ({ kind: 'visit' } & VisitRecord)
+  | ({ kind: 'issue' } & IssueSummary)
+  | ({ kind: 'categories' } & CategoryChange);
 
 
 const idempotencyHeader = z.object({
@@ -223,14 +235,21 @@ export function visitRoutes({ db }: AppDeps) {
            from public.issue_records where household_id = $1`,
           [householdId],
         );
+        const categoryChanges = await tx.query<CategoryChange & { at: string }>(
+          `select row_number() over ()::int as id, at, staff_id as "staffId", staff_name as "staffName",
+                  old_categories as "oldCategories", new_categories as "newCategories"
+           from public.household_category_changes($1)`,
+          [householdId],
+        );
         await recordPersonalViews(tx, 'visits', visits, 'timeline');
         await recordPersonalViews(tx, 'issues', issues, 'timeline');
-        return { household, visits, issues };
+        return { household, visits, issues, categoryChanges };
       });
       if (!result) throw new ApiError(404, 'not_found', `No household with id ${householdId} in your scope.`);
       const entries: (TimelineEntry & { at: string })[] = [
         ...result.visits.map((v) => ({ kind: 'visit' as const, at: v.visitedAt, ...v })),
         ...result.issues.map((i) => ({ kind: 'issue' as const, at: i.receivedAt, ...i })),
+        ...result.categoryChanges.map((ch) => ({ kind: 'categories' as const, ...ch })),
       ];
       // Newest first; on the same instant the later-created row (higher id) first.
       entries.sort((a, b) => new Date(b.at).getTime() - new Date(a.at).getTime() || b.id - a.id);

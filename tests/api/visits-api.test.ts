@@ -8,7 +8,8 @@ import { beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { issueToken } from '../../api/auth/tokens';
 import { readEnv } from '../../api/env';
-import { ROLE_ACCOUNTS, signedIn, staffGridOf, type DemoRole } from '../support/callers';
+import { enterAsCaller } from '../../api/lib/request-db';
+import { claimsOf, ROLE_ACCOUNTS, signedIn, staffGridOf, type DemoRole } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
@@ -277,6 +278,21 @@ describeEachDatabase('visits through the API', (_mode, db) => {
     const visits = body.entries.filter((e: any) => e.kind === 'visit');
     expect(visits.every((v: any) => v.notes === '***')).toBe(true);
     expect(body.entries.find((e: any) => e.kind === 'issue').reporterName).toMatch(/\*/);
+  });
+
+  it('shows a change of the household’s categories in its timeline, with who made it', async () => {
+    const householdId = households.pop()!;
+    // The grid leader marks the household as elderly, as the ledger would after a birthday.
+    const leader = await claimsOf(db(), ROLE_ACCOUNTS.grid_leader);
+    await db().transaction(async (tx) => {
+      await enterAsCaller(tx, leader);
+      await tx.query(`update public.households set categories = array['elderly', 'empty_nest']::public.household_category[] where id = $1`, [householdId]);
+    });
+    const { body } = await call('grid_member', `/api/visits/timeline?householdId=${householdId}`);
+    const change = body.entries.find((e: any) => e.kind === 'categories');
+    expect(change).toMatchObject({ newCategories: ['elderly', 'empty_nest'], staffName: expect.any(String) });
+    expect(change.oldCategories).not.toEqual(change.newCategories);
+    expect(body.entries[0].kind).toBe('categories');
   });
 
   it('answers 404 for the timeline of another grid’s household', async () => {
