@@ -17,6 +17,7 @@ import { authRoutes } from './routes/auth';
 import { buildingRoutes } from './routes/buildings';
 import { communityRoutes } from './routes/communities';
 import { configRoutes } from './routes/config';
+import { gridBoundaryRoutes } from './routes/grid-boundaries';
 import { gridRoutes } from './routes/grids';
 import { healthRoutes } from './routes/health';
 import { householdRoutes } from './routes/households';
@@ -49,6 +50,7 @@ export function createApi(deps: AppDeps) {
     .route('/config', configRoutes(deps))
     .route('/communities', communityRoutes(deps))
     .route('/grids', gridRoutes(deps))
+    .route('/grids', gridBoundaryRoutes(deps))
     .route('/buildings', buildingRoutes(deps))
     .route('/roads', roadRoutes(deps))
     .route('/stats', statsRoutes(deps))

@@ -21,3 +21,25 @@ export const lineStringSchema = z
   .object({ type: z.literal('LineString'), coordinates: z.array(position).min(2, 'a track needs at least 2 positions').max(20_000) })
   .strict();
 export type LineStringInput = z.infer<typeof lineStringSchema>;
+
+/**
+ * A drawn area: Polygon or MultiPolygon with positions in range. Ring closure, self-intersection
+ * and the like are the boundary validator's business (they get problems on the map, not a 400).
+ * The cap keeps a hostile body away from the validator's self-intersection check, whose time
+ * grows with the square of the vertices (about 1 s at 10,000); a real grid has a few hundred.
+ */
+export const MAX_AREA_VERTICES = 10_000;
+const ring = z.array(position).min(1, 'a ring needs positions');
+export const arealSchema = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('Polygon'), coordinates: z.array(ring).min(1, 'a polygon needs an outer ring') }).strict(),
+    z.object({ type: z.literal('MultiPolygon'), coordinates: z.array(z.array(ring).min(1)).min(1, 'a multipolygon needs a polygon') }).strict(),
+  ])
+  .superRefine((g, ctx) => {
+    const rings = g.type === 'Polygon' ? g.coordinates : g.coordinates.flat();
+    const vertices = rings.reduce((n, r) => n + r.length, 0);
+    if (vertices > MAX_AREA_VERTICES) {
+      ctx.addIssue({ code: 'custom', path: ['coordinates'], message: `${vertices} vertices; at most ${MAX_AREA_VERTICES} are accepted (simplify the shape first)` });
+    }
+  });
+export type ArealInput = z.infer<typeof arealSchema>;

@@ -121,7 +121,7 @@ describeWith(chromiumPrerequisite(), 'sign-in and what each role sees, in headle
     await d.given.theMapIsOpen('?grid=1');
     await d.then.households();
     // Answers to requests sent before the switch may still arrive; count from a quiet page.
-    await page.waitForLoadState('networkidle');
+    await d.then.quiet();
     const before = (await d.then.apiAnswers()).length;
     await d.when.turnOnProjectorMode();
     await page.getByRole('status').filter({ hasText: '投影模式已开启' }).waitFor();

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pointOnFeature } from '@turf/turf';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { CHROMIUM_PATH } from '../support/prerequisites';
@@ -124,13 +125,54 @@ export function driver(page: Page, product: Product) {
   });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  /** The live event stream stays open for the page's life; it carries table names and grid ids only. */
+  const isEventStream = (url: string) => new URL(url).pathname === '/api/events';
   /** Every API answer the page received: what reached the browser is what could leak. */
   const apiAnswers: Promise<ApiAnswer>[] = [];
   page.on('response', (r) => {
     if (!new URL(r.url()).pathname.startsWith('/api/')) return;
     const answer = { url: r.url(), status: r.status(), presentation: r.request().headers()['x-presentation'] === '1' };
+    // A stream's body never ends; waiting for it would wait forever.
+    if (isEventStream(r.url())) return void apiAnswers.push(Promise.resolve({ ...answer, body: '' }));
     apiAnswers.push(r.text().then((body) => ({ ...answer, body }), () => ({ ...answer, body: '' })));
   });
+  /** API requests in flight, but the event stream (which is why 'networkidle' never comes). */
+  let inFlight = 0;
+  let lastActivity = Date.now();
+  const counted = (r: { url(): string }) => new URL(r.url()).pathname.startsWith('/api/') && !isEventStream(r.url());
+  page.on('request', (r) => {
+    if (!counted(r)) return;
+    inFlight++;
+    lastActivity = Date.now();
+  });
+  const settled = (r: { url(): string }) => {
+    if (!counted(r)) return;
+    inFlight--;
+    lastActivity = Date.now();
+  };
+  page.on('requestfinished', settled);
+  page.on('requestfailed', settled);
+  /** Logs in through the API, as a test's setup does behind the user's back. */
+  async function logIn(email: string, password = DEMO_PASSWORD): Promise<{ token: string; expiresIn: number }> {
+    const res = await fetch(new URL('api/auth/login', product.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
+    if (!res.ok) throw new Error(`signing in as ${email} failed: ${res.status} ${await res.text()}`);
+    const { access_token: token, expires_in: expiresIn } = (await res.json()) as { access_token: string; expires_in: number };
+    return { token, expiresIn };
+  }
+  async function api<T>(token: string, route: string, init: RequestInit = {}): Promise<T> {
+    const res = await fetch(new URL(`api/${route}`, product.url), {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+    });
+    if (!res.ok) throw new Error(`${init.method ?? 'GET'} /api/${route} failed: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+  /** "Now" on the product's today (DEMO_TODAY), China time, the way the forms default it. */
+  const nowOnDemoToday = () => `${DEMO_TODAY}T${new Date(Date.now() + 8 * 3600_000).toISOString().slice(11, 19)}+08:00`;
 
   return {
     given: {
@@ -149,13 +191,7 @@ export function driver(page: Page, product: Product) {
        * sign-out in the test stays signed out.
        */
       async signedInAs(email: string, password = DEMO_PASSWORD) {
-        const res = await fetch(new URL('api/auth/login', product.url), {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ email, password }),
-        });
-        if (!res.ok) throw new Error(`signing in as ${email} failed: ${res.status} ${await res.text()}`);
-        const { access_token: token, expires_in: expiresIn } = (await res.json()) as { access_token: string; expires_in: number };
+        const { token, expiresIn } = await logIn(email, password);
         const { sub } = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string };
         const session = { token, expiresAt: Date.now() + expiresIn * 1000, mode: 'local', userId: sub };
         await page.addInitScript((s) => {
@@ -163,6 +199,31 @@ export function driver(page: Page, product: Product) {
           window.sessionStorage.setItem('e2e-signed-in', '1');
           window.localStorage.setItem('minqing.session', JSON.stringify(s));
         }, session);
+      },
+      /** A phone-sized screen (the size of a common phone, 390×844 CSS pixels). */
+      async aPhoneSizedScreen() {
+        await page.setViewportSize({ width: 390, height: 844 });
+      },
+      /**
+       * An issue registered through the API by `email`, in the middle of one of its grids, received
+       * "now" on the demo's today so the map (which shows that day) has its pin.
+       */
+      async anIssueRegisteredBy(email: string, gridId: number, fields: { category: string; description: string; complexity?: string }) {
+        const { token } = await logIn(email);
+        const grids = await api<GeoJSON.FeatureCollection>(token, 'grids');
+        const grid = grids.features.find((f) => f.properties?.id === gridId);
+        if (!grid) throw new Error(`no grid ${gridId}`);
+        const location = pointOnFeature(grid as never).geometry;
+        return api<{ id: number; regNo: string }>(token, 'issues', {
+          method: 'POST',
+          body: JSON.stringify({ complexity: 'ordinary', tier: 'on_spot', ...fields, location, receivedAt: nowOnDemoToday() }),
+        });
+      },
+      /** Marks the page, so a test can tell later that it was never reloaded (a reload drops the mark). */
+      async aMarkOnThePage(): Promise<string> {
+        const mark = `mark-${Math.random()}`;
+        await page.evaluate((m) => ((window as unknown as { __e2eMark: string }).__e2eMark = m), mark);
+        return mark;
       },
     },
     when: {
@@ -218,7 +279,7 @@ export function driver(page: Page, product: Product) {
       async clickRanking(position: number) {
         await page.locator('[data-testid="ranking"] li button').nth(position).click();
       },
-      /** Hovers the first rendered building; returns its address. */
+      /** Hovers the rendered building nearest the centre that no issue pin covers; returns its address. */
       async hoverBuilding(): Promise<string> {
         const hit = await page.evaluate(() => {
           const map = window.__minqingMap!;
@@ -235,6 +296,8 @@ export function driver(page: Page, product: Product) {
               const p = map.project([lon, lat]);
               return { address: String(b.properties!.address), x: p.x, y: p.y, d: Math.hypot(p.x - centre.x, p.y - centre.y) };
             })
+            // A pin over the building would take the pointer (its tooltip, its click) instead.
+            .filter((c) => map.queryRenderedFeatures([[c.x - 14, c.y - 14], [c.x + 14, c.y + 14]], { layers: ['issue-pins', 'issue-clusters', 'issue-pin-label'] }).length === 0)
             .sort((a, b) => a.d - b.d)[0];
           return f ? { address: f.address, x: canvas.left + f.x, y: canvas.top + f.y } : null;
         });
@@ -249,6 +312,125 @@ export function driver(page: Page, product: Product) {
       async zoomTo(zoom: number) {
         await page.evaluate((z) => window.__minqingMap!.jumpTo({ zoom: z }), zoom);
         await page.waitForFunction(() => window.__minqingMap!.areTilesLoaded() && !window.__minqingMap!.isMoving());
+      },
+      async jumpTo(center: [number, number], zoom: number) {
+        await page.evaluate(({ c, z }) => window.__minqingMap!.jumpTo({ center: c, zoom: z }), { c: center, z: zoom });
+        await page.waitForFunction(() => window.__minqingMap!.areTilesLoaded() && !window.__minqingMap!.isMoving());
+      },
+      /** Waits until the map has stopped moving (after a fly-to started by the page itself). */
+      async waitForTheMapToSettle() {
+        await page.waitForFunction(() => !window.__minqingMap!.isMoving() && window.__minqingMap!.loaded(), undefined, { timeout: 20_000 });
+      },
+      async showOnlyOverdueHouseholds() {
+        await page.getByTestId('households').getByLabel(/只看逾期未访/).check();
+      },
+      /** The n-th household shown in the grid panel's list; its id. */
+      async household(n: number): Promise<number> {
+        const row = page.locator('[data-testid="households"] li').nth(n);
+        await row.waitFor({ timeout: 20_000 });
+        return Number(await row.getAttribute('data-household'));
+      },
+      async openVisitForm(householdId: number) {
+        await page.locator(`[data-testid="households"] li[data-household="${householdId}"]`).getByRole('button', { name: '记录走访' }).click();
+        await page.getByTestId('visit-form').waitFor();
+      },
+      async fillVisit(visit: { method?: string; result?: string; durationMin?: number; notes?: string; visitedAt?: string }) {
+        const form = page.getByTestId('visit-form');
+        if (visit.visitedAt) await form.getByLabel('走访时间').fill(visit.visitedAt);
+        if (visit.method) await form.getByLabel('走访方式').selectOption({ label: visit.method });
+        if (visit.result) await form.getByLabel('走访结果').selectOption({ label: visit.result });
+        if (visit.durationMin !== undefined) await form.getByLabel(/时长/).fill(String(visit.durationMin));
+        if (visit.notes) await form.getByLabel('民情日记').fill(visit.notes);
+      },
+      /** Submits the visit form; resolves with the server's status for the request it sent. */
+      async submitVisit(): Promise<number> {
+        const answer = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/visits' && r.request().method() === 'POST');
+        await page.getByTestId('visit-form').getByRole('button', { name: '保存走访记录' }).click();
+        return (await answer).status();
+      },
+      async closeForm() {
+        await page.getByRole('button', { name: '完成' }).click();
+      },
+      async openIssueForm(householdId: number) {
+        await page.locator(`[data-testid="households"] li[data-household="${householdId}"]`).getByRole('button', { name: '登记事项' }).click();
+        await page.getByTestId('issue-form').waitFor();
+      },
+      async fillIssue(issue: { category: string; description: string; complexity?: string; tier?: string; workUnit?: string }) {
+        const form = page.getByTestId('issue-form');
+        await form.getByLabel('事项类别').selectOption({ label: issue.category });
+        if (issue.complexity) await form.getByLabel('复杂程度').selectOption({ label: issue.complexity });
+        if (issue.tier) await form.getByLabel('处理层级').selectOption({ label: issue.tier });
+        await form.getByLabel('事项内容').fill(issue.description);
+        if (issue.workUnit) await form.getByLabel('工作单位').fill(issue.workUnit);
+      },
+      /** Clicks the map at a point (lon, lat), as a user picking where a matter is. */
+      async clickMapAt(lonLat: [number, number]) {
+        const p = await page.evaluate((ll) => {
+          const map = window.__minqingMap!;
+          const xy = map.project(ll);
+          const box = map.getCanvas().getBoundingClientRect();
+          return { x: box.left + xy.x, y: box.top + xy.y };
+        }, lonLat);
+        await page.mouse.click(p.x, p.y);
+      },
+      /** Where the issue form puts the matter now, [lon, lat]. */
+      async issueLocation(): Promise<[number, number]> {
+        const point = await page.getByTestId('issue-location').getAttribute('data-point');
+        return point!.split(',').map(Number) as [number, number];
+      },
+      /** Registers the filled-in issue; resolves with the registration number the page shows. */
+      async submitIssue(): Promise<string> {
+        await page.getByTestId('issue-form').getByRole('button', { name: '登记', exact: true }).click();
+        const done = page.getByTestId('issue-registered');
+        await done.waitFor({ timeout: 20_000 });
+        return (await done.getAttribute('data-reg-no'))!;
+      },
+      async openIssueBoard() {
+        await page.getByRole('tab', { name: '事项台账' }).click();
+        await page.getByTestId('issue-board').waitFor();
+      },
+      async filterIssueBoard(filter: { status?: string; category?: string; tier?: string; overdue?: string; grid?: string }) {
+        const board = page.getByTestId('issue-board');
+        const labels = { status: '状态', category: '事项类别', tier: '处理层级', overdue: '超期', grid: '网格' } as const;
+        for (const [key, option] of Object.entries(filter)) {
+          // A label's accessible name includes its select's chosen option, hence the prefix match.
+          const select = board.getByRole('combobox', { name: new RegExp(`^${labels[key as keyof typeof labels]}`) });
+          await Promise.all([page.waitForResponse((r) => new URL(r.url()).pathname === '/api/issues'), select.selectOption({ label: option })]);
+        }
+      },
+      async openIssueFromBoard(regNo: string) {
+        await page.locator(`[data-testid="issue-board"] li[data-reg-no="${regNo}"] button`).click();
+        await page.getByTestId('issue-page').waitFor();
+      },
+      /**
+       * Presses a transition button on the issue page (受理, 开始办理 …), fills what it asks for and
+       * confirms; resolves with the server's status.
+       */
+      async handleIssue(action: string, input: { note?: string; evaluation?: string; days?: number } = {}): Promise<number> {
+        const actions = page.getByTestId('issue-actions');
+        await actions.getByRole('button', { name: action, exact: true }).click();
+        const form = page.getByTestId('action-form');
+        if (input.evaluation) await form.getByLabel('群众评价').selectOption({ label: input.evaluation });
+        if (input.days !== undefined) await form.getByLabel(/延期天数/).fill(String(input.days));
+        if (input.note) await form.getByRole('textbox', { name: /说明|理由/ }).fill(input.note);
+        const answer = page.waitForResponse((r) => /\/api\/issues\/\d+\/transitions$/.test(new URL(r.url()).pathname));
+        await form.getByRole('button', { name: `确认${action}` }).click();
+        const status = (await answer).status();
+        // Success closes the form; a refusal keeps it open with the reason.
+        if (status < 300) await form.waitFor({ state: 'detached' });
+        else await page.getByTestId('refusal').waitFor();
+        return status;
+      },
+      async toggleIssueStatusOnTheLayer(status: string) {
+        await page.getByTestId('issue-layer').getByRole('button', { name: status, exact: true }).click();
+      },
+      /** Clicks the building nearest the map's centre at street level; its address. */
+      async clickBuilding(): Promise<string> {
+        const address = await this.hoverBuilding();
+        // The mouse is over it now.
+        await page.mouse.down();
+        await page.mouse.up();
+        return address;
       },
     },
     then: {
@@ -329,6 +511,72 @@ export function driver(page: Page, product: Product) {
         );
       },
       household: (id: number) => page.locator(`[data-testid="households"] li[data-household="${id}"]`),
+      /** The grid panel's coverage: households covered and households, as shown. */
+      async gridCoverage(): Promise<{ covered: number; households: number; text: string }> {
+        const text = await page.locator('[data-testid="grid-panel"] dl').innerText();
+        const m = /覆盖率\s+([\d.]+%) \((\d+)\/(\d+)\)/.exec(text);
+        if (!m) throw new Error(`no coverage figure in the grid panel:\n${text}`);
+        return { text: m[1]!, covered: Number(m[2]), households: Number(m[3]) };
+      },
+      /** Each grid's figures as the ranking lists them (the whole street, as every open map shows it). */
+      rankingText: () => page.getByTestId('ranking').innerText(),
+      liveState: () => page.getByTestId('live').getAttribute('data-state'),
+      async pageWasNotReloaded(mark: string) {
+        return (await page.evaluate(() => (window as unknown as { __e2eMark?: string }).__e2eMark)) === mark;
+      },
+      /** How many pins the issue layer holds (after its filters). */
+      async issuePinCount(): Promise<number> {
+        return Number(await page.getByTestId('map').getAttribute('data-issue-pins'));
+      },
+      /** The unclustered pins drawn on screen: registration number and deadline stage. */
+      renderedIssuePins: () =>
+        page.evaluate(() =>
+          window.__minqingMap!.queryRenderedFeatures({ layers: ['issue-pins'] }).map((f) => ({
+            regNo: String(f.properties.regNo),
+            stage: String(f.properties.stage),
+            status: String(f.properties.status),
+            lonLat: (f.geometry as GeoJSON.Point).coordinates as [number, number],
+          })),
+        ),
+      /** Clusters drawn on screen, with how many pins each holds. */
+      renderedIssueClusters: () =>
+        page.evaluate(() =>
+          window.__minqingMap!.queryRenderedFeatures({ layers: ['issue-clusters'] }).map((f) => Number(f.properties.point_count)),
+        ),
+      issueLegendText: () => page.getByTestId('issue-legend').innerText(),
+      registeredText: () => page.getByTestId('issue-registered').innerText(),
+      refusalText: () => page.getByTestId('refusal').innerText(),
+      visitLoggedText: () => page.getByTestId('visit-logged').innerText(),
+      issueStatus: () => page.getByTestId('issue-status').getAttribute('data-status'),
+      /** The issue page's timeline, oldest first: the kind of each event. */
+      timelineKinds: () => page.locator('[data-testid="issue-timeline"] li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-kind'))),
+      transitionButtons: () => page.locator('[data-testid="issue-actions"] .action-buttons button').allInnerTexts(),
+      issueReporter: async () => ({
+        masked: (await page.getByTestId('issue-reporter').getAttribute('data-masked')) === 'true',
+        text: await page.getByTestId('issue-reporter').innerText(),
+      }),
+      boardRegNos: () => page.locator('[data-testid="issue-board"] li[data-reg-no]').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-reg-no')!)),
+      boardText: () => page.getByTestId('issue-board').innerText(),
+      /** How far the page and an element overflow the viewport sideways (0 = they fit). */
+      async horizontalOverflow(testId: string) {
+        return page.evaluate((id) => {
+          const el = document.querySelector(`[data-testid="${id}"]`)!;
+          const r = el.getBoundingClientRect();
+          return {
+            page: document.documentElement.scrollWidth - window.innerWidth,
+            element: Math.max(0, r.right - window.innerWidth, -r.left, el.scrollWidth - el.clientWidth),
+            widestChild: Math.max(...[...el.querySelectorAll('*')].map((c) => c.getBoundingClientRect().right)) - window.innerWidth,
+          };
+        }, testId);
+      },
+      /** Resolves once no API request (but the live stream) has been in flight for half a second. */
+      async quiet(timeoutMs = 30_000) {
+        const until = Date.now() + timeoutMs;
+        while (inFlight > 0 || Date.now() - lastActivity <= 500) {
+          if (Date.now() > until) throw new Error(`the page did not go quiet within ${timeoutMs} ms (${inFlight} API requests in flight)`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      },
       /** Every API answer so far, bodies included. */
       apiAnswers: () => Promise.all(apiAnswers),
       offMachineRequests: () => offMachine,
@@ -349,6 +597,8 @@ export interface BrowserTest {
   product: Product;
   page: Page;
   d: Driver;
+  /** A second browser (its own storage, so its own sign-in) on the same product, closed after the test. */
+  anotherPage(): Promise<{ page: Page; d: Driver }>;
 }
 
 /**
@@ -359,6 +609,7 @@ export function useBrowserSuite(onPage: (t: BrowserTest) => void | Promise<void>
   let product: Product;
   let browser: Browser;
   let page: Page | undefined;
+  let others: Page[] = [];
   beforeAll(async () => {
     product = await startProduct();
     browser = await launchBrowser();
@@ -369,9 +620,16 @@ export function useBrowserSuite(onPage: (t: BrowserTest) => void | Promise<void>
   });
   beforeEach(async () => {
     page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
-    await onPage({ product, page, d: driver(page, product) });
+    const anotherPage = async () => {
+      const other = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
+      others.push(other);
+      return { page: other, d: driver(other, product) };
+    };
+    await onPage({ product, page, d: driver(page, product), anotherPage });
   });
   afterEach(async () => {
     await page?.close();
+    await Promise.all(others.map((p) => p.close()));
+    others = [];
   });
 }

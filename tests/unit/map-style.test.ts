@@ -2,6 +2,17 @@ import { validateStyleMin } from '@maplibre/maplibre-gl-style-spec';
 import { describe, expect, it } from 'vitest';
 import { baseStyle, type BasemapConfig } from '../../web/src/map/base.style';
 import { LIGHT_THEME } from '../../web/src/map/map.theme';
+import {
+  countStages,
+  DEFAULT_PIN_FILTER,
+  filterPins,
+  ISSUE_CLUSTER_MAX_ZOOM,
+  ISSUE_LAYER,
+  ISSUE_SOURCE,
+  ISSUE_STAGES,
+  issueLayers,
+  selectedIssueFilter,
+} from '../../web/src/map/issues.layers';
 import { LAYER, overlayLayers, overlaySources } from '../../web/src/map/overlay.layers';
 
 const basemaps: BasemapConfig[] = [
@@ -40,5 +51,70 @@ describe('map style', () => {
       ['feature-state', 'color'],
       ['match', ['get', 'communityId'], 7, LIGHT_THEME.communityTints[0], 9, LIGHT_THEME.communityTints[1], LIGHT_THEME.communityTints[0]],
     ]);
+  });
+
+  describe('issue layer', () => {
+    const style = () => baseStyle({ basemap: { kind: 'none' }, theme: LIGHT_THEME, communityIds: [1], fontUrl: 'http://localhost/f.woff2' });
+    const paint = (id: string) => issueLayers(LIGHT_THEME).find((l) => l.id === id)!.paint as Record<string, unknown>;
+    const pin = (id: number, status: string, stage: string, category = 'dispute', tier = 'on_spot') => ({
+      type: 'Feature' as const,
+      id,
+      geometry: { type: 'Point' as const, coordinates: [115.9, 28.63] },
+      properties: { id, regNo: `202611${String(id).padStart(3, '0')}`, gridId: 1, category, tier, status, stage },
+    });
+    const pins = {
+      type: 'FeatureCollection' as const,
+      features: [
+        pin(1, 'registered', 'on_track'),
+        pin(2, 'in_progress', 'past_half', 'fire_hazard'),
+        pin(3, 'accepted', 'overdue', 'dispute', 'community'),
+        pin(4, 'resolved', 'resolved'),
+        pin(5, 'closed', 'closed'),
+        pin(6, 'cancelled', 'closed'),
+      ],
+    };
+
+    it('is part of the valid overlay, on top of every other layer', () => {
+      expect(validateStyleMin(style() as never)).toEqual([]);
+      const ids = style().layers.map((l) => l.id);
+      expect(ids.slice(-Object.keys(ISSUE_LAYER).length)).toEqual(Object.values(ISSUE_LAYER));
+    });
+
+    it('clusters pins at street scale and counts each cluster’s urgent stages', () => {
+      const source = overlaySources()[ISSUE_SOURCE] as Record<string, unknown>;
+      expect(source).toMatchObject({ type: 'geojson', cluster: true, clusterMaxZoom: ISSUE_CLUSTER_MAX_ZOOM });
+      expect(Object.keys(source.clusterProperties as object).sort()).toEqual(['onTrack', 'overdue', 'pastHalf']);
+      // The cluster is coloured by its most urgent stage: overdue first.
+      expect(paint(ISSUE_LAYER.clusters)['circle-color']).toEqual([
+        'case',
+        ['>', ['get', 'overdue'], 0], LIGHT_THEME.issueStage.overdue,
+        ['>', ['get', 'pastHalf'], 0], LIGHT_THEME.issueStage.past_half,
+        ['>', ['get', 'onTrack'], 0], LIGHT_THEME.issueStage.on_track,
+        LIGHT_THEME.issueStage.closed,
+      ]);
+    });
+
+    it('colours each pin by its deadline stage, a distinct colour per stage', () => {
+      const color = paint(ISSUE_LAYER.pins)['circle-color'] as unknown[];
+      expect(color.slice(0, 2)).toEqual(['match', ['get', 'stage']]);
+      for (const stage of ISSUE_STAGES) expect(color[color.indexOf(stage) + 1]).toBe(LIGHT_THEME.issueStage[stage]);
+      expect(new Set(Object.values(LIGHT_THEME.issueStage)).size).toBe(ISSUE_STAGES.length);
+    });
+
+    it('hides resolved, closed and cancelled matters by default, and filters by status, category and tier', () => {
+      const ids = (f: Parameters<typeof filterPins>[1]) => filterPins(pins, f).features.map((x) => x.id);
+      expect(ids(DEFAULT_PIN_FILTER)).toEqual([1, 2, 3]);
+      expect(ids({ ...DEFAULT_PIN_FILTER, statuses: ['resolved', 'closed'] })).toEqual([4, 5]);
+      expect(ids({ ...DEFAULT_PIN_FILTER, category: 'fire_hazard' })).toEqual([2]);
+      expect(ids({ ...DEFAULT_PIN_FILTER, tier: 'community' })).toEqual([3]);
+      expect(countStages(filterPins(pins, DEFAULT_PIN_FILTER))).toEqual({ on_track: 1, past_half: 1, overdue: 1, resolved: 0, closed: 0 });
+    });
+
+    it('rings only the open issue’s pin, never a cluster', () => {
+      expect(selectedIssueFilter(42)).toEqual(['all', ['!', ['has', 'point_count']], ['==', ['get', 'id'], 42]]);
+      const s = style();
+      s.layers = s.layers.map((l) => (l.id === ISSUE_LAYER.selected ? { ...l, filter: selectedIssueFilter(7) } : l)) as typeof s.layers;
+      expect(validateStyleMin(s as never)).toEqual([]);
+    });
   });
 });

@@ -3,11 +3,12 @@
  * TanStack Query hooks that keep server data cached and shared between components. Every request
  * carries the session's bearer token and, in projector mode, `X-Presentation: 1`.
  */
-import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
-import { hc, type InferResponseType } from 'hono/client';
+import { keepPreviousData, useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { hc, type InferRequestType, type InferResponseType } from 'hono/client';
 import type { AppType } from '../../api/app';
 import { presentationOn, usePresentation } from './auth/presentation';
 import { currentToken, signOut, useSession } from './auth/session';
+import { liveStreamOpen } from './live/live-state';
 
 function requestHeaders(): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -38,6 +39,8 @@ export class ApiRequestError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The error's `details` as the server sent them (e.g. the allowed transitions of a 409). */
+    readonly details: unknown = null,
   ) {
     super(message);
   }
@@ -45,8 +48,8 @@ export class ApiRequestError extends Error {
 
 async function unwrap<T>(res: { ok: boolean; status: number; json(): Promise<T> }): Promise<T> {
   if (res.ok) return res.json();
-  const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
-  throw new ApiRequestError(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? `HTTP ${res.status}`);
+  const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string; details?: unknown } } | null;
+  throw new ApiRequestError(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? `HTTP ${res.status}`, body?.error?.details ?? null);
 }
 
 export type AppConfig = InferResponseType<typeof client.api.config.$get, 200>;
@@ -172,4 +175,139 @@ export function useRevealHousehold() {
     mutationFn: async ({ id, reason }: { id: number; reason: string }) =>
       unwrap(await client.api.households[':id'].reveal.$post({ param: { id: String(id) }, json: { reason } })),
   });
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Field work: visits, issues and the live feed that keeps every open map current.
+ * ---------------------------------------------------------------------------------------------- */
+
+/** The issue layer's pins: ids, registration numbers and deadline stages, never personal data. */
+export type IssuePins = InferResponseType<typeof client.api.issues.pins.$get, 200>;
+export type IssuePin = IssuePins['features'][number];
+export type IssueListItem = InferResponseType<typeof client.api.issues.$get, 200>['issues'][number];
+/** One issue with its timeline and the transitions this caller may make now (none for read-only roles). */
+export type IssueDetail = InferResponseType<(typeof client.api.issues)[':id']['$get'], 200>;
+export type IssueEvent = IssueDetail['events'][number];
+export type VisitRequest = InferRequestType<typeof client.api.visits.$post>['json'];
+export type IssueRegistration = InferRequestType<typeof client.api.issues.$post>['json'];
+export type TransitionRequest = InferRequestType<(typeof client.api.issues)[':id']['transitions']['$post']>['json'];
+
+/** The board's filters, as the list endpoint takes them (empty = no filter). */
+export interface IssueListFilters {
+  status: string[];
+  category: string | null;
+  tier: string | null;
+  overdue: boolean | null;
+  gridId: number | null;
+}
+
+/**
+ * Which cached answers a committed change can make stale, by the table the database named.
+ * Stats cover grids and buildings; the legend's counts are computed from them. A visit does not
+ * change the household list (the overdue marks come from the mop-up list), and every unmasked
+ * read of that list is written to the audit log, so it is re-read only when households change.
+ */
+const STALE_AFTER: Record<string, readonly (readonly string[])[]> = {
+  visits: [['stats'], ['legend'], ['overdue'], ['visits']],
+  issues: [['stats'], ['legend'], ['issues']],
+  issue_events: [['issues']],
+  patrols: [['stats'], ['legend']],
+  households: [['stats'], ['legend'], ['overdue'], ['households']],
+};
+
+const startsWith = (key: readonly unknown[], prefix: readonly string[]) => prefix.every((p, i) => key[i] === p);
+/**
+ * Refetched before the rest: the grids' figures are what every open map recolours from. The rest
+ * waits a moment, so that every open page's request for them reaches the database (which answers
+ * one statement at a time on the embedded engine) before anyone's slower extras.
+ */
+const FIRST = ['stats', 'grids'];
+const REST_AFTER_MS = 400;
+
+/**
+ * Marks what a change touched as stale; TanStack Query refetches what is on screen and the rest
+ * when next shown. `null` (or a table this client does not know) refreshes everything live.
+ * Each query is invalidated once (a second invalidation would restart its refetch).
+ */
+export function refreshAfterChange(queryClient: QueryClient, tables: readonly string[] | null): void {
+  const all = tables === null || tables.some((t) => !(t in STALE_AFTER));
+  const prefixes = all ? Object.values(STALE_AFTER).flat() : tables.flatMap((t) => STALE_AFTER[t]!);
+  const stale = (key: readonly unknown[]) => prefixes.some((p) => startsWith(key, p));
+  void queryClient.invalidateQueries({ predicate: (q) => startsWith(q.queryKey, FIRST) && stale(q.queryKey) });
+  setTimeout(() => void queryClient.invalidateQueries({ predicate: (q) => !startsWith(q.queryKey, FIRST) && stale(q.queryKey) }), REST_AFTER_MS);
+}
+
+/** After this page's own change: the live stream will say so when it is open; otherwise refresh now. */
+function refreshAfterOwnChange(queryClient: QueryClient, table: string): void {
+  if (!liveStreamOpen()) refreshAfterChange(queryClient, [table]);
+}
+
+export function useIssuePins(asOf: string | null) {
+  return useQuery({
+    queryKey: ['issues', 'pins', asOf],
+    queryFn: async () => unwrap(await client.api.issues.pins.$get({ query: asOf ? { asOf } : {} })),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useIssues(filters: IssueListFilters) {
+  const presentation = usePresentation();
+  const query: Record<string, string> = {};
+  if (filters.status.length) query.status = filters.status.join(',');
+  if (filters.category) query.category = filters.category;
+  if (filters.tier) query.tier = filters.tier;
+  if (filters.overdue !== null) query.overdue = String(filters.overdue);
+  if (filters.gridId !== null) query.gridId = String(filters.gridId);
+  return useQuery({
+    queryKey: ['issues', 'list', query, presentation],
+    queryFn: async () => unwrap(await client.api.issues.$get({ query })),
+    placeholderData: keepPreviousData,
+  });
+}
+
+const issueKey = (id: number | null, presentation: boolean) => ['issues', 'detail', id, presentation] as const;
+
+export function useIssue(id: number | null) {
+  const presentation = usePresentation();
+  return useQuery({
+    queryKey: issueKey(id, presentation),
+    queryFn: async () => unwrap(await client.api.issues[':id'].$get({ param: { id: String(id) } })),
+    enabled: id !== null,
+  });
+}
+
+/** Logs a visit; `key` is the Idempotency-Key, the same for every retry of one submission. */
+export function useLogVisit() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ key, visit }: { key: string; visit: VisitRequest }) =>
+      unwrap(await client.api.visits.$post({ json: visit, header: { 'idempotency-key': key } })),
+    onSuccess: () => refreshAfterOwnChange(queryClient, 'visits'),
+  });
+}
+
+export function useRegisterIssue() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (issue: IssueRegistration) => unwrap(await client.api.issues.$post({ json: issue })),
+    onSuccess: () => refreshAfterOwnChange(queryClient, 'issues'),
+  });
+}
+
+export function useTransitionIssue(id: number) {
+  const queryClient = useQueryClient();
+  const presentation = usePresentation();
+  return useMutation({
+    mutationFn: async (transition: TransitionRequest) =>
+      unwrap(await client.api.issues[':id'].transitions.$post({ param: { id: String(id) }, json: transition })),
+    onSuccess: (issue) => {
+      queryClient.setQueryData(issueKey(id, presentation), issue);
+      refreshAfterOwnChange(queryClient, 'issues');
+    },
+  });
+}
+
+/** GET /api/events with the bearer token in its header (never in the URL); the caller reads the stream. */
+export function openEventStream(signal: AbortSignal): Promise<Response> {
+  return client.api.events.$get(undefined, { init: { signal } }) as unknown as Promise<Response>;
 }

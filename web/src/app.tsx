@@ -1,10 +1,18 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { BAND_COLORS, type BandOrNone } from '../../geo/metrics/legend';
-import { useCommunities, useConfig, useGrids, useGridStats, useLegend, useMe } from './api';
+import { useCommunities, useConfig, useGrids, useGridStats, useIssuePins, useLegend, useMe, type Household } from './api';
 import { AccountBar } from './auth/account-bar';
 import { usePresentation } from './auth/presentation';
+import { IssueForm, type IssueLocation } from './fieldwork/issue-form';
+import { VisitForm } from './fieldwork/visit-form';
 import { LanguageSelect } from './i18n/language-select';
 import { useLocale } from './i18n/locale';
+import { IssueBoard } from './issues/issue-board';
+import { IssueLayerPanel } from './issues/issue-layer-panel';
+import { IssuePage } from './issues/issue-page';
+import { LiveIndicator } from './live/live-indicator';
+import { useLiveUpdates } from './live/use-live-updates';
+import { DEFAULT_PIN_FILTER, filterPins, type IssuePinFilter } from './map/issues.layers';
 import { MapView } from './map/map-view';
 import { GridPanel } from './panels/grid-panel';
 import { LegendPanel } from './panels/legend-panel';
@@ -26,6 +34,15 @@ export function App() {
   const [fitRequest, setFitRequest] = useState(0);
   const [flyToGrid, setFlyToGrid] = useState<{ id: number; nonce: number } | null>(null);
   const [highlight, setHighlight] = useState<BandOrNone | null>(null);
+  const live = useLiveUpdates();
+  const pins = useIssuePins(state.asOf);
+  const [pinFilter, setPinFilter] = useState<IssuePinFilter>(DEFAULT_PIN_FILTER);
+  const shownPins = useMemo(() => (pins.data ? filterPins(pins.data, pinFilter) : null), [pins.data, pinFilter]);
+  /** The field-work form open in the side panel, if any. */
+  const [form, setForm] = useState<{ kind: 'visit' | 'issue'; household: Household | null; done?: boolean } | null>(null);
+  const [issueLocation, setIssueLocation] = useState<IssueLocation | null>(null);
+  const [building, setBuilding] = useState<{ id: number; address: string } | null>(null);
+  const [focus, setFocus] = useState<{ center: [number, number]; zoom: number; nonce: number } | null>(null);
 
   const failed = [config, grids, communities, legend, stats].find((q) => q.isError);
   const street = config.data?.streets[0];
@@ -41,6 +58,26 @@ export function App() {
   );
   const selectedGrid = grids.data?.features.find((f) => f.properties.id === state.grid)?.properties ?? null;
   const today = config.data?.today ?? null;
+  const can = me.data?.can;
+  // The board and issue pages are for staff who handle or oversee matters; the projector account sees only pins.
+  const seesIssues = !!me.data?.staff && me.data.staff.role !== 'presenter';
+  const openIssue = useCallback((issue: number) => update({ issue }), [update]);
+  const onIssueLocation = useCallback((l: IssueLocation) => {
+    setIssueLocation(l);
+    if (l.from === 'building') setFocus({ center: l.point, zoom: 16.5, nonce: Date.now() });
+  }, []);
+  // A form or an issue page covers the side panel's content, which stays mounted underneath:
+  // closing it returns to the same place in the same list, with the same filters.
+  const overlayOpen = form !== null || (state.issue !== null && seesIssues);
+  const side = useRef<HTMLElement>(null);
+  const listScroll = useRef(0);
+  useLayoutEffect(() => {
+    if (side.current) side.current.scrollTop = overlayOpen ? 0 : listScroll.current;
+  }, [overlayOpen, form, state.issue]);
+  const startForm = (kind: 'visit' | 'issue', household: Household | null) => {
+    setIssueLocation(null);
+    setForm({ kind, household });
+  };
 
   const gridTooltip = useCallback(
     (id: number) => {
@@ -69,6 +106,7 @@ export function App() {
           </div>
         )}
         <div className="topbar-end">
+          <LiveIndicator state={live} />
           <AccountBar me={me.data} />
           <LanguageSelect />
         </div>
@@ -114,50 +152,125 @@ export function App() {
             gridColors={gridColors}
             dimmedGrids={dimmedGrids}
             selectedGridId={state.grid}
-            onSelectGrid={(grid) => update({ grid })}
+            onSelectGrid={(grid) => {
+              setBuilding(null);
+              update({ grid });
+            }}
             gridTooltip={gridTooltip}
             initialView={state.view}
             onViewChange={(view) => update({ view })}
             fitRequest={fitRequest}
             flyToGrid={flyToGrid}
+            focus={focus}
+            issuePins={shownPins}
+            showIssues={state.pins}
+            selectedIssueId={state.issue}
+            onOpenIssue={(issue) => (seesIssues ? openIssue(issue) : undefined)}
+            onSelectBuilding={(b) => {
+              setBuilding(can?.readHouseholds ? { id: b.id, address: b.address } : null);
+              update({ grid: b.gridId, issue: null, tab: 'map' });
+            }}
+            pick={form?.kind === 'issue' && !form.done ? { location: issueLocation?.point ?? null, onPick: (point) => setIssueLocation({ point, from: 'map' }) } : null}
           />
         ) : (
           <div className="state">{t('loading')}</div>
         )}
-        <aside className="side">
-          {grids.data && (
-            <div className="summary">
-              <div>
-                {t('gridCount', { n: grids.data.features.length })} ·{' '}
-                {t('householdCount', { n: gridStats.reduce((sum, s) => sum + s.households, 0) })}
-              </div>
-              <button type="button" onClick={() => setFitRequest((n) => n + 1)}>
-                {t('fitAll')}
-              </button>
-            </div>
-          )}
-          <GridPanel
-            grid={selectedGrid}
-            stats={state.grid === null ? null : (statsById.get(state.grid) ?? null)}
-            asOf={state.asOf}
-            can={me.data?.can}
-            onClose={() => update({ grid: null })}
-          />
-          {legend.data && (
-            <LegendPanel legend={legend.data} metric={state.metric} stats={gridStats} highlighted={highlight} onHighlight={setHighlight} />
-          )}
-          {grids.data && (
-            <RankingPanel
-              metric={state.metric}
-              stats={gridStats}
+        <aside
+          ref={side}
+          className={`side${overlayOpen ? ' expanded' : ''}${form?.kind === 'visit' ? ' sheet' : ''}`}
+          onScroll={() => {
+            if (!overlayOpen && side.current) listScroll.current = side.current.scrollTop;
+          }}
+        >
+          {form && grids.data ? (
+            form.kind === 'visit' && form.household ? (
+              <VisitForm household={form.household} today={today} onClose={() => setForm(null)} />
+            ) : (
+              <IssueForm
+                household={form.household}
+                grids={grids.data}
+                today={today}
+                location={issueLocation}
+                onLocation={onIssueLocation}
+                onClose={() => setForm(null)}
+                onRegistered={() => setForm((f) => f && { ...f, done: true })}
+                onOpenIssue={(issue) => {
+                  setForm(null);
+                  openIssue(issue);
+                }}
+              />
+            )
+          ) : state.issue !== null && seesIssues && grids.data ? (
+            <IssuePage
+              id={state.issue}
               grids={grids.data}
-              selected={state.grid}
-              onPick={(id) => {
-                update({ grid: id });
-                setFlyToGrid({ id, nonce: Date.now() });
-              }}
+              onClose={() => update({ issue: null })}
+              onShowOnMap={(center) => setFocus({ center, zoom: 17, nonce: Date.now() })}
             />
-          )}
+          ) : null}
+          <div className="side-content" hidden={overlayOpen}>
+            {seesIssues && (
+              <div className="side-tabs" role="tablist">
+                {(['map', 'issues'] as const).map((tab) => (
+                  <button key={tab} type="button" role="tab" data-tab={tab} aria-selected={state.tab === tab} onClick={() => update({ tab })}>
+                    {t(tab === 'map' ? 'tabMap' : 'tabIssues')}
+                  </button>
+                ))}
+              </div>
+            )}
+            {state.tab === 'issues' && seesIssues && grids.data ? (
+              <IssueBoard
+                grids={grids.data}
+                visibleGridIds={me.data?.scope.visibleGridIds ?? null}
+                canRegister={!!can?.logVisits}
+                onOpen={openIssue}
+                onRegister={() => startForm('issue', null)}
+              />
+            ) : (
+              <>
+                {grids.data && (
+                  <div className="summary">
+                    <div>
+                      {t('gridCount', { n: grids.data.features.length })} ·{' '}
+                      {t('householdCount', { n: gridStats.reduce((sum, s) => sum + s.households, 0) })}
+                    </div>
+                    <button type="button" onClick={() => setFitRequest((n) => n + 1)}>
+                      {t('fitAll')}
+                    </button>
+                  </div>
+                )}
+                <GridPanel
+                  grid={selectedGrid}
+                  stats={state.grid === null ? null : (statsById.get(state.grid) ?? null)}
+                  asOf={state.asOf}
+                  can={can}
+                  onClose={() => {
+                    setBuilding(null);
+                    update({ grid: null });
+                  }}
+                  building={building}
+                  onClearBuilding={() => setBuilding(null)}
+                  actions={{ onLogVisit: (h) => startForm('visit', h), onRegisterIssue: (h) => startForm('issue', h) }}
+                />
+                {legend.data && (
+                  <LegendPanel legend={legend.data} metric={state.metric} stats={gridStats} highlighted={highlight} onHighlight={setHighlight} />
+                )}
+                <IssueLayerPanel shown={state.pins} onShown={(on) => update({ pins: on })} filter={pinFilter} onFilter={setPinFilter} pins={shownPins} />
+                {grids.data && (
+                  <RankingPanel
+                    metric={state.metric}
+                    stats={gridStats}
+                    grids={grids.data}
+                    selected={state.grid}
+                    onPick={(id) => {
+                      update({ grid: id });
+                      setFlyToGrid({ id, nonce: Date.now() });
+                    }}
+                  />
+                )}
+              </>
+            )}
+          </div>
         </aside>
       </main>
     </div>

@@ -7,10 +7,11 @@ import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { bbox as turfBBox } from '@turf/turf';
 import { labelPoints } from '../../../geo/geometry/label-point';
 import { BAND_COLORS, type MetricId } from '../../../geo/metrics/legend';
-import { useBuildings, useBuildingStats, useRoads, type AppConfig, type CommunityCollection, type GridCollection } from '../api';
+import { useBuildings, useBuildingStats, useRoads, type AppConfig, type CommunityCollection, type GridCollection, type IssuePins } from '../api';
 import { useLocale } from '../i18n/locale';
-import { areaTooltipHtml } from '../panels/tooltips';
+import { areaTooltipHtml, issuePinTooltipHtml } from '../panels/tooltips';
 import { baseStyle } from './base.style';
+import { ISSUE_LAYER, ISSUE_LAYER_IDS, ISSUE_SOURCE, selectedIssueFilter } from './issues.layers';
 import { LIGHT_THEME } from './map.theme';
 import { BUILDING_MIN_ZOOM, LAYER, SOURCE, overlayLayers, overlaySources } from './overlay.layers';
 
@@ -43,9 +44,19 @@ interface Props {
   gridTooltip(id: number): string | null;
   initialView: [number, number, number] | null;
   onViewChange(view: [number, number, number]): void;
-  /** Increment to fit the whole street; set flyToGrid to fly to one grid. */
+  /** Increment to fit the whole street; set flyToGrid to fly to one grid, focus to a point. */
   fitRequest: number;
   flyToGrid: { id: number; nonce: number } | null;
+  focus: { center: [number, number]; zoom: number; nonce: number } | null;
+  /** The issue pins to draw (already filtered); the layer is hidden when showIssues is off. */
+  issuePins: IssuePins | null;
+  showIssues: boolean;
+  selectedIssueId: number | null;
+  onOpenIssue(id: number): void;
+  /** A building clicked at street level (z16+), where single buildings are readable. */
+  onSelectBuilding(b: { id: number; gridId: number; address: string }): void;
+  /** While a form asks for a location, a click on the map answers it instead of selecting. */
+  pick: { location: [number, number] | null; onPick(point: [number, number]): void } | null;
 }
 
 /** Buildings are fetched per viewport, on a coarse lattice so small pans hit the query cache. */
@@ -64,7 +75,8 @@ function applyState(map: MapLibreMap, source: string, ids: Iterable<number>, key
 }
 
 export function MapView(props: Props) {
-  const { config, grids, communities, metric, asOf, colorsAsOf, gridColors, dimmedGrids, selectedGridId, fitRequest, flyToGrid } = props;
+  const { config, grids, communities, metric, asOf, colorsAsOf, gridColors, dimmedGrids, selectedGridId, fitRequest, flyToGrid, focus } = props;
+  const { issuePins, showIssues, selectedIssueId, pick } = props;
   const { t } = useLocale();
   const container = useRef<HTMLDivElement>(null);
   const mapRef = useRef<MapLibreMap | null>(null);
@@ -141,9 +153,41 @@ export function MapView(props: Props) {
       map.getCanvas().style.cursor = '';
       popup.remove();
     });
+    // Over a pin, the matter's number, category and stage (no personal data) replace the grid's figures.
+    map.on('mousemove', ISSUE_LAYER.pins, (e) => {
+      const f = e.features?.[0];
+      if (!f) return;
+      map.getCanvas().style.cursor = 'pointer';
+      popup.setLngLat(e.lngLat).setHTML(issuePinTooltipHtml(latest.current.t, f.properties as never)).addTo(map);
+    });
+    map.on('mouseleave', ISSUE_LAYER.pins, () => popup.remove());
     map.on('click', (e) => {
+      const now = latest.current;
+      if (now.pick) {
+        now.pick.onPick([e.lngLat.lng, e.lngLat.lat]);
+        return;
+      }
+      const pin = map.queryRenderedFeatures(e.point, { layers: [ISSUE_LAYER.pins] })[0];
+      if (pin) {
+        now.onOpenIssue(Number(pin.properties.id));
+        return;
+      }
+      const cluster = map.queryRenderedFeatures(e.point, { layers: [ISSUE_LAYER.clusters] })[0];
+      if (cluster) {
+        const center = (cluster.geometry as GeoJSON.Point).coordinates as [number, number];
+        void (map.getSource(ISSUE_SOURCE) as GeoJSONSource)
+          .getClusterExpansionZoom(Number(cluster.properties.cluster_id))
+          .then((zoom) => map.easeTo({ center, zoom: zoom + 0.1 }));
+        return;
+      }
+      const building = map.getZoom() >= 16 ? map.queryRenderedFeatures(e.point, { layers: [LAYER.buildingFill] })[0] : undefined;
+      if (building && building.properties.gridId !== null && building.properties.gridId !== undefined) {
+        const gridId = Number(building.properties.gridId);
+        now.onSelectBuilding({ id: Number(building.id), gridId, address: String(building.properties.address) });
+        return;
+      }
       const hit = map.queryRenderedFeatures(e.point, { layers: [LAYER.gridFill] })[0];
-      latest.current.onSelectGrid(hit ? Number(hit.id) : null);
+      now.onSelectGrid(hit ? Number(hit.id) : null);
     });
     mapRef.current = map;
     window.__minqingMap = map;
@@ -219,6 +263,42 @@ export function MapView(props: Props) {
     mapRef.current?.fitBounds(street.bbox as [number, number, number, number], { padding: 40 });
   }, [fitRequest, street]);
 
+  // Pins change with the date, the filters and every live update; the layer's switch is visibility.
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !styleReady || !issuePins) return;
+    (map.getSource(ISSUE_SOURCE) as GeoJSONSource).setData(issuePins as never);
+    container.current?.setAttribute('data-issue-pins', String(issuePins.features.length));
+  }, [issuePins, styleReady]);
+
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !styleReady) return;
+    for (const id of ISSUE_LAYER_IDS) map.setLayoutProperty(id, 'visibility', showIssues ? 'visible' : 'none');
+    container.current?.setAttribute('data-issues-shown', String(showIssues));
+  }, [showIssues, styleReady]);
+
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !styleReady) return;
+    map.setFilter(ISSUE_LAYER.selected, selectedIssueFilter(selectedIssueId));
+  }, [selectedIssueId, styleReady]);
+
+  // The location a form is asking for, as a marker the user can see move with each click.
+  const pickLocation = pick?.location ?? null;
+  const picking = pick !== null;
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !styleReady || !pickLocation) return;
+    const marker = new maplibregl.Marker({ color: LIGHT_THEME.issueStage.overdue }).setLngLat(pickLocation).addTo(map);
+    return () => void marker.remove();
+  }, [pickLocation, styleReady]);
+
+  useEffect(() => {
+    if (!focus) return;
+    mapRef.current?.flyTo({ center: focus.center, zoom: Math.max(focus.zoom, mapRef.current.getZoom()) });
+  }, [focus]);
+
   useEffect(() => {
     if (!flyToGrid) return;
     const f = grids.features.find((g) => g.properties.id === flyToGrid.id);
@@ -227,7 +307,8 @@ export function MapView(props: Props) {
 
   return (
     <div className="map-wrap">
-      <div ref={container} className="map" data-testid="map" />
+      <div ref={container} className={picking ? 'map picking' : 'map'} data-testid="map" data-picking={picking} />
+      {picking && <div className="map-hint top">{t('pickOnMap')}</div>}
       {styleReady && zoom < BUILDING_MIN_ZOOM - 0.5 && <div className="map-hint">{t('zoomInForBuildings')}</div>}
       {buildings.data?.truncated && <div className="map-hint">{t('buildingsTruncated')}</div>}
     </div>

@@ -21,6 +21,13 @@ export interface MapTheme {
   labelHalo: string;
   /** The font-faces family name used by every symbol layer. */
   font: string;
+  /**
+   * Issue pins by deadline stage. Chosen to stand apart from the metric fills (blue to brown):
+   * green, amber and magenta read as go / hurry / late, and the white ring keeps them off the fill.
+   */
+  issueStage: Record<'on_track' | 'past_half' | 'overdue' | 'resolved' | 'closed', string>;
+  issuePinRing: string;
+  issueClusterText: string;
 }
 
 export const LIGHT_THEME: MapTheme = {
@@ -40,4 +47,7 @@ export const LIGHT_THEME: MapTheme = {
   labelText: '#1f2a30',
   labelHalo: '#ffffff',
   font: 'Noto Sans Regular',
+  issueStage: { on_track: '#1a9850', past_half: '#f0a30a', overdue: '#c51b7d', resolved: '#5e72b0', closed: '#8c8c8c' },
+  issuePinRing: '#ffffff',
+  issueClusterText: '#ffffff',
 };

@@ -8,6 +8,7 @@ import type {
   LayerSpecification,
   SourceSpecification,
 } from '@maplibre/maplibre-gl-style-spec';
+import { issueLayers, issueSource, ISSUE_SOURCE } from './issues.layers';
 import type { MapTheme } from './map.theme';
 
 export const SOURCE = {
@@ -45,6 +46,7 @@ export function overlaySources(): Record<string, SourceSpecification> {
     [SOURCE.gridLabels]: { type: 'geojson', data: empty() },
     [SOURCE.buildings]: { type: 'geojson', data: empty(), promoteId: 'id' },
     [SOURCE.roads]: { type: 'geojson', data: empty() },
+    [ISSUE_SOURCE]: issueSource(),
   };
 }
 
@@ -171,5 +173,7 @@ export function overlayLayers(theme: MapTheme, communityIds: readonly number[] =
       },
       paint: { 'text-color': theme.labelText, 'text-halo-color': theme.labelHalo, 'text-halo-width': 1.6 },
     },
+    // Issue pins on top of everything: they are what a worker acts on.
+    ...issueLayers(theme),
   ];
 }

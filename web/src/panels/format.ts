@@ -17,3 +17,26 @@ export function recentMonthEnds(today: string, count: number): string[] {
     return end.toISOString().slice(0, 10);
   });
 }
+
+const CHINA_OFFSET_MS = 8 * 3600_000;
+
+/** An instant as China's wall-clock time, "YYYY-MM-DD HH:mm" (every street is on UTC+8). */
+export function formatChinaTime(iso: string): string {
+  return new Date(Date.parse(iso) + CHINA_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+/**
+ * "Now" as a datetime-local value in China time, on the product's today: the server's today is
+ * pinned on a demo street (DEMO_TODAY), and a record made "now" must fall on the day the map shows.
+ * Never later than the real now, which the server would refuse as the future.
+ */
+export function productNowLocal(today: string | null, now = new Date()): string {
+  const real = new Date(now.getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 16);
+  if (!today || today >= real.slice(0, 10)) return real;
+  return `${today}${real.slice(10)}`;
+}
+
+/** A datetime-local value entered in China time, as the ISO time with offset the API takes. */
+export function chinaLocalToIso(local: string): string {
+  return `${local.length === 16 ? `${local}:00` : local}+08:00`;
+}

@@ -1,7 +1,8 @@
 import { useOverdue, type GridCollection, type GridStats, type Me } from '../api';
 import { useLocale } from '../i18n/locale';
+import { FieldList } from './field-list';
 import { formatMetric } from './format';
-import { HouseholdList } from './household-list';
+import { HouseholdList, type HouseholdActions } from './household-list';
 
 type GridProperties = GridCollection['features'][number]['properties'];
 
@@ -11,6 +12,9 @@ export function GridPanel({
   asOf,
   can,
   onClose,
+  building,
+  onClearBuilding,
+  actions,
 }: {
   grid: GridProperties | null;
   stats: GridStats | null;
@@ -18,6 +22,10 @@ export function GridPanel({
   /** The signed-in account's permissions; undefined while they load (nothing extra is shown). */
   can: Me['can'] | undefined;
   onClose(): void;
+  /** A building clicked on the map: its households only. */
+  building: { id: number; address: string } | null;
+  onClearBuilding(): void;
+  actions: HouseholdActions;
 }) {
   const { t } = useLocale();
   if (!grid) return <p className="panel-hint">{t('panelHint')}</p>;
@@ -48,17 +56,12 @@ export function GridPanel({
           ×
         </button>
       </header>
-      <dl>
-        {rows.map(([label, value]) => (
-          <div key={label}>
-            <dt>{label}</dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
-      </dl>
+      <FieldList rows={rows} />
       {stats && <AttentionBars stats={stats} />}
       <MopUpHint gridId={grid.id} asOf={asOf} />
-      {can?.readHouseholds && <HouseholdList key={grid.id} gridId={grid.id} can={can} />}
+      {can?.readHouseholds && (
+        <HouseholdList key={grid.id} gridId={grid.id} can={can} asOf={asOf} building={building} onClearBuilding={onClearBuilding} actions={actions} />
+      )}
     </section>
   );
 }

@@ -1,19 +1,47 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { HOUSEHOLD_CLASSIFICATIONS, type HouseholdClassification } from '../../../geo/domain/household';
-import { ApiRequestError, useHouseholds, useRevealHousehold, type Household, type Me } from '../api';
+import { ApiRequestError, useHouseholds, useOverdue, useRevealHousehold, type Household, type Me } from '../api';
 import { usePresentation } from '../auth/presentation';
 import { useLocale } from '../i18n/locale';
+
+/** Where a household lives, as one line: address, unit, room. */
+export const householdPlace = (h: Pick<Household, 'address' | 'unit' | 'room'>) => [h.address, h.unit, h.room].filter(Boolean).join(' ');
+
+/** What the list can start for a household: field work, offered when the account may log it. */
+export interface HouseholdActions {
+  onLogVisit(h: Household): void;
+  onRegisterIssue(h: Household): void;
+}
 
 /**
  * A grid's households as the server serves them to this account: masked or not is the
  * database's decision, never the browser's. Unmasking one is a separate, audited request with a
  * reason; its answer lives only in this component, so it is gone when the grid changes.
+ * Overdue households (the mop-up list as of the map's date) are marked and can be shown alone;
+ * a building clicked on the map narrows the list to its households.
  */
-export function HouseholdList({ gridId, can }: { gridId: number; can: Me['can'] }) {
+export function HouseholdList({
+  gridId,
+  can,
+  asOf,
+  building,
+  onClearBuilding,
+  actions,
+}: {
+  gridId: number;
+  can: Me['can'];
+  asOf: string | null;
+  building: { id: number; address: string } | null;
+  onClearBuilding(): void;
+  actions: HouseholdActions;
+}) {
   const { t } = useLocale();
   const presentation = usePresentation();
   const households = useHouseholds(gridId, can.readHouseholds);
+  const overdue = useOverdue(gridId, asOf);
   const [revealed, setRevealed] = useState<Map<number, Household>>(new Map());
+  const [onlyOverdue, setOnlyOverdue] = useState(false);
+  const daysOverdue = new Map((overdue.data?.overdue ?? []).map((h) => [h.householdId, h.daysOverdue]));
 
   let body: ReactNode;
   if (households.isPending) body = <p className="muted">{t('householdsLoading')}</p>;
@@ -27,15 +55,20 @@ export function HouseholdList({ gridId, can }: { gridId: number; can: Me['can'] 
   } else {
     // Projector mode hides what was revealed before it was turned on.
     const shown = (h: Household) => (presentation ? h : (revealed.get(h.id) ?? h));
+    const rows = households.data.households.filter(
+      (h) => (building === null || h.buildingId === building.id) && (!onlyOverdue || daysOverdue.has(h.id)),
+    );
     body = (
       <ul>
-        {households.data.households.map((h) => (
+        {rows.map((h) => (
           <HouseholdRow
             key={h.id}
             household={shown(h)}
+            daysOverdue={daysOverdue.get(h.id) ?? null}
             wasRevealed={!presentation && revealed.has(h.id)}
             canReveal={can.revealPersonal && !presentation}
             onRevealed={(full) => setRevealed((m) => new Map(m).set(full.id, full))}
+            actions={can.logVisits ? actions : null}
           />
         ))}
       </ul>
@@ -46,6 +79,22 @@ export function HouseholdList({ gridId, can }: { gridId: number; can: Me['can'] 
       <h3 id="households-title">
         {households.data ? t('householdsTitle', { n: households.data.households.length }) : t('householdsHeading')}
       </h3>
+      <div className="household-filters">
+        {building && (
+          <span className="chip" data-testid="building-filter">
+            {t('onlyBuilding', { address: building.address })}
+            <button type="button" onClick={onClearBuilding} aria-label={t('clearFilter')}>
+              ×
+            </button>
+          </span>
+        )}
+        {overdue.data && (
+          <label className="check">
+            <input type="checkbox" checked={onlyOverdue} onChange={(e) => setOnlyOverdue(e.target.checked)} />
+            {t('onlyOverdue', { n: daysOverdue.size })}
+          </label>
+        )}
+      </div>
       {body}
     </section>
   );
@@ -53,23 +102,32 @@ export function HouseholdList({ gridId, can }: { gridId: number; can: Me['can'] 
 
 function HouseholdRow({
   household: h,
+  daysOverdue,
   wasRevealed,
   canReveal,
   onRevealed,
+  actions,
 }: {
   household: Household;
+  daysOverdue: number | null;
   wasRevealed: boolean;
   canReveal: boolean;
   onRevealed(h: Household): void;
+  actions: HouseholdActions | null;
 }) {
   const { t } = useLocale();
   const [asking, setAsking] = useState(false);
   // The API types classification as text; an unknown value is shown as sent rather than dropped.
   const classificationLabel = (c: string) =>
     (HOUSEHOLD_CLASSIFICATIONS as readonly string[]).includes(c) ? t(`classification_${c as HouseholdClassification}`) : c;
-  const place = [h.address, h.unit, h.room].filter(Boolean).join(' ');
+  const place = householdPlace(h);
   return (
-    <li className={h.masked ? 'household masked' : 'household'} data-household={h.id} data-masked={h.masked}>
+    <li
+      className={h.masked ? 'household masked' : 'household'}
+      data-household={h.id}
+      data-masked={h.masked}
+      data-overdue={daysOverdue !== null}
+    >
       <div className="household-place">
         <span>{place}</span>
         <span className="muted">{t('membersCount', { n: h.members })}</span>
@@ -86,7 +144,18 @@ function HouseholdRow({
           </span>
         ))}
         <span className={`tag classification ${h.classification}`}>{classificationLabel(h.classification)}</span>
+        {daysOverdue !== null && <span className="tag overdue">{t('overdueDays', { n: daysOverdue })}</span>}
       </div>
+      {actions && (
+        <div className="household-actions">
+          <button type="button" onClick={() => actions.onLogVisit(h)}>
+            {t('logVisit')}
+          </button>
+          <button type="button" onClick={() => actions.onRegisterIssue(h)}>
+            {t('registerIssue')}
+          </button>
+        </div>
+      )}
       {wasRevealed && <div className="revealed-note">{t('revealed')}</div>}
       {h.masked && canReveal && !asking && (
         <button type="button" className="link" onClick={() => setAsking(true)}>

@@ -4,6 +4,8 @@
  */
 import type { StringKey } from '../../../geo/i18n/strings';
 import type { GridStats } from '../api';
+import { categoryLabel } from '../issues/labels';
+import { ISSUE_STAGES, type IssueStage } from '../map/issues.layers';
 import { formatMetric } from './format';
 
 type T = (key: StringKey, vars?: Record<string, string | number>) => string;
@@ -24,4 +26,10 @@ export function areaTooltipHtml(t: T, title: string, s: Figures): string {
     row(t('breakdown_overdueIssues'), s.attentionBreakdown.overdueIssues.toFixed(1)),
     row(t('breakdown_patrolGap'), s.attentionBreakdown.patrolGap.toFixed(1)),
   ].join('')}`;
+}
+
+/** A pin's tooltip: registration number, category and deadline stage — what /api/issues/pins serves to everyone. */
+export function issuePinTooltipHtml(t: T, p: { regNo: string; category: string; stage: string }): string {
+  const stage = (ISSUE_STAGES as readonly string[]).includes(p.stage) ? t(`stage_${p.stage as IssueStage}`) : p.stage;
+  return `<strong>${escapeHtml(t('issueTitle', { regNo: p.regNo }))}</strong><div><span>${escapeHtml(categoryLabel(t, p.category))}</span><b>${escapeHtml(stage)}</b></div>`;
 }

@@ -1,0 +1,215 @@
+/**
+ * Redrawing a grid, step one: the preview. The same geo/ validator the web editor runs while
+ * drawing checks the proposal, then PostGIS re-checks what matters most (validity, overlaps,
+ * coverage of the community) — the server never trusts the client's geometry — and the impact is
+ * computed: which buildings would move in or out, households, workload, open issues, neighbours.
+ */
+import { Hono } from 'hono';
+import { zValidator } from '@hono/zod-validator';
+import { z } from 'zod';
+import type { MultiPolygon, Polygon, Position } from 'geojson';
+import type { AppDeps } from '../app';
+import { arealSchema, type ArealInput } from '../../geo/domain/geojson.validation';
+import { policySettingsSchema } from '../../geo/domain/visit-policy';
+import { boundaryPolicy } from '../../geo/geometry/grid-workload';
+import {
+  BOUNDARY_PROBLEM,
+  GAP_TOLERANCE_M2,
+  OUTSIDE_TOLERANCE_M2,
+  OVERLAP_TOLERANCE_M2,
+  validateGridBoundary,
+  type BoundaryProblem,
+} from '../../geo/geometry/grid-boundary.validation';
+import type { Queryable } from '../db/database';
+import { ApiError, validationHook } from '../lib/errors';
+import { positiveId, productToday } from '../lib/query-params';
+import { asCaller, type AppEnv } from '../lib/request-db';
+
+type Areal = Polygon | MultiPolygon;
+
+export interface BoundaryImpact {
+  buildingsIn: number[];
+  buildingsOut: number[];
+  households: number;
+  openIssues: number;
+  workloadBefore: number;
+  workloadAfter: number;
+  neighbours: { gridId: number; householdsBefore: number; householdsAfter: number }[];
+}
+
+function bboxOf(...geoms: Areal[]): [number, number, number, number] {
+  let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
+  const visit = (p: Position) => {
+    minX = Math.min(minX, p[0]!);
+    minY = Math.min(minY, p[1]!);
+    maxX = Math.max(maxX, p[0]!);
+    maxY = Math.max(maxY, p[1]!);
+  };
+  for (const g of geoms) (g.type === 'Polygon' ? g.coordinates : g.coordinates.flat()).flat().forEach(visit);
+  return [minX, minY, maxX, maxY];
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+/** Who may redraw a grid: its own leader, or staff of its community (the database says which grids are theirs). */
+async function requireEditor(tx: Queryable, gridId: number) {
+  const [row] = await tx.query<{ access: string; role: string | null; visible: boolean }>(
+    `select minqing.grid_access($1) as access, (select role::text from minqing.my_staff()) as role,
+            exists (select 1 from public.grids where id = $1) as visible`,
+    [gridId],
+  );
+  if (!row?.visible) throw new ApiError(404, 'not_found', `No grid with id ${gridId}.`);
+  if (row.access !== 'full' || !['grid_leader', 'community_staff'].includes(row.role ?? '')) {
+    throw new ApiError(403, 'forbidden', `Grid ${gridId}'s boundary is redrawn by its grid leader or its community's staff.`);
+  }
+}
+
+export async function previewBoundary(tx: Queryable, gridId: number, geometry: ArealInput, today: string) {
+  const [grid] = await tx.query<{ communityId: number; version: number; boundary: MultiPolygon; community: Areal; settings: unknown }>(
+    `select g.community_id as "communityId", g.version, ST_AsGeoJSON(g.boundary)::json as boundary,
+            ST_AsGeoJSON(c.boundary)::json as community, public.policy_settings_at(g.community_id, $2::date) as settings
+     from public.grids g join public.communities c on c.id = g.community_id where g.id = $1`,
+    [gridId, today],
+  );
+  if (!grid) throw new ApiError(404, 'not_found', `No grid with id ${gridId}.`);
+  const neighbours = await tx.query<{ id: number; boundary: Areal }>(
+    'select id, ST_AsGeoJSON(boundary)::json as boundary from public.grids where community_id = $1 and id <> $2 order by id',
+    [grid.communityId, gridId],
+  );
+  const [minX, minY, maxX, maxY] = bboxOf(grid.boundary, geometry);
+  const buildings = await tx.query<{ id: number; gridId: number | null; footprint: Areal; pointOnSurface: Position; households: number; requiredVisitsPerMonth: number }>(
+    `select b.id, b.grid_id as "gridId", ST_AsGeoJSON(b.footprint)::json as footprint,
+            json_build_array(ST_X(p), ST_Y(p)) as "pointOnSurface",
+            coalesce(w.households, 0) as households, coalesce(w.visits_per_month, 0) as "requiredVisitsPerMonth"
+     from public.buildings b
+     cross join lateral (select ST_PointOnSurface(b.footprint) as p) ps
+     left join public.building_workload($5::date) w on w.building_id = b.id
+     where b.footprint && ST_MakeEnvelope($1, $2, $3, $4, 4326)`,
+    [minX, minY, maxX, maxY, today],
+  );
+  const policy = policySettingsSchema.parse(grid.settings);
+  const checked = validateGridBoundary({
+    gridId,
+    geometry,
+    community: { id: grid.communityId, boundary: grid.community },
+    neighbours,
+    buildings,
+    policy: boundaryPolicy(policy),
+    oldBoundary: grid.boundary,
+  });
+  const problems: BoundaryProblem[] = [...checked.problems];
+  const structural = problems.some((p) => p.code === BOUNDARY_PROBLEM.INVALID_RING || p.code === BOUNDARY_PROBLEM.SELF_INTERSECTION);
+  let impact: BoundaryImpact | null = null;
+
+  if (!structural) {
+    // PostGIS has the last word on validity; nothing below runs on an invalid shape (GEOS
+    // overlay operations on one fail, and the embedded build can hang).
+    const [validity] = await tx.query<{ valid: boolean; reason: string | null; location: unknown }>(
+      `select (d).valid, (d).reason, ST_AsGeoJSON((d).location)::json as location
+       from (select ST_IsValidDetail(ST_SetSRID(ST_GeomFromGeoJSON($1::text), 4326)) as d) s`,
+      [JSON.stringify(geometry)],
+    );
+    if (!validity!.valid) {
+      problems.push({
+        code: /self-intersection|ring self/i.test(validity!.reason ?? '') ? BOUNDARY_PROBLEM.SELF_INTERSECTION : BOUNDARY_PROBLEM.INVALID_RING,
+        geometry: (validity!.location as BoundaryProblem['geometry']) ?? geometry,
+        details: { source: 'postgis', reason: validity!.reason ?? '' },
+      });
+    } else {
+      const params = [JSON.stringify(geometry), gridId, grid.communityId];
+      const newGeom = `ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($1::text), 4326))`;
+      const overlaps = await tx.query<{ gridId: number; areaM2: number; geometry: Areal }>(
+        `select g.id as "gridId", ST_Area(i::geography) as "areaM2", ST_AsGeoJSON(i)::json as geometry
+         from public.grids g cross join lateral (select ST_Intersection(${newGeom}, g.boundary) as i) x
+         where g.community_id = $3 and g.id <> $2 and ST_Intersects(${newGeom}, g.boundary)
+           and ST_Area(i::geography) > ${OVERLAP_TOLERANCE_M2}`,
+        params,
+      );
+      for (const o of overlaps) {
+        if (!problems.some((p) => p.code === BOUNDARY_PROBLEM.OVERLAPS_GRID && p.details.gridId === o.gridId)) {
+          problems.push({ code: BOUNDARY_PROBLEM.OVERLAPS_GRID, geometry: o.geometry, details: { gridId: o.gridId, areaM2: round1(o.areaM2), source: 'postgis' } });
+        }
+      }
+      const [cover] = await tx.query<{ outsideM2: number; outside: Areal | null; gapM2: number; gap: Areal | null }>(
+        `with n as (select ${newGeom} as geom),
+         c as (select boundary from public.communities where id = $3),
+         others as (select ST_Union(boundary) as geom from public.grids where community_id = $3 and id <> $2),
+         o as (select ST_Difference(n.geom, c.boundary) as geom from n, c),
+         gp as (select ST_Difference(ST_Intersection(g.boundary, c.boundary), ST_Union(n.geom, coalesce(others.geom, 'SRID=4326;POLYGON EMPTY'::geometry))) as geom
+                from public.grids g, n, c, others where g.id = $2)
+         select ST_Area(o.geom::geography) as "outsideM2", ST_AsGeoJSON(nullif(o.geom, 'SRID=4326;POLYGON EMPTY'::geometry))::json as outside,
+                ST_Area(gp.geom::geography) as "gapM2", ST_AsGeoJSON(gp.geom)::json as gap
+         from o, gp`,
+        params,
+      );
+      if (cover!.outsideM2 > OUTSIDE_TOLERANCE_M2 && !problems.some((p) => p.code === BOUNDARY_PROBLEM.OUTSIDE_COMMUNITY)) {
+        problems.push({ code: BOUNDARY_PROBLEM.OUTSIDE_COMMUNITY, geometry: cover!.outside!, details: { areaM2: round1(cover!.outsideM2), source: 'postgis' } });
+      }
+      if (cover!.gapM2 > Math.max(GAP_TOLERANCE_M2, 1) && !problems.some((p) => p.code === BOUNDARY_PROBLEM.LEAVES_GAP)) {
+        problems.push({ code: BOUNDARY_PROBLEM.LEAVES_GAP, geometry: cover!.gap!, details: { areaM2: round1(cover!.gapM2), source: 'postgis' } });
+      }
+      impact = await boundaryImpact(tx, gridId, JSON.stringify(geometry), [minX, minY, maxX, maxY], today);
+    }
+  }
+  return { gridId, version: grid.version, valid: problems.length === 0, problems, summary: checked.summary, impact };
+}
+
+/** Where each nearby building would belong after the change (the database's rule: the lowest-id grid covering its point on surface). */
+async function boundaryImpact(tx: Queryable, gridId: number, geojson: string, bbox: number[], today: string): Promise<BoundaryImpact> {
+  const rows = await tx.query<{ id: number; before: number | null; after: number | null; households: number; workload: number }>(
+    `with n as (select ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($1::text), 4326)) as geom),
+     near as (
+       select b.id, b.grid_id as before, ST_PointOnSurface(b.footprint) as p
+       from public.buildings b where b.footprint && ST_MakeEnvelope($3, $4, $5, $6, 4326)
+     )
+     select near.id, near.before,
+       (select x.id from (
+          select $2::int as id, n.geom from n
+          union all select g.id, g.boundary from public.grids g where g.id <> $2
+        ) x where ST_Covers(x.geom, near.p) order by x.id limit 1) as after,
+       coalesce(w.households, 0) as households, coalesce(w.visits_per_month, 0) as workload
+     from near left join public.building_workload($7::date) w on w.building_id = near.id`,
+    [geojson, gridId, ...bbox, today],
+  );
+  const [open] = await tx.query<{ n: number }>(
+    `select count(*)::int as n from public.issue_pins(now()) p
+     where p.stage in ('on_track', 'past_half', 'overdue')
+       and ST_Covers(ST_SetSRID(ST_GeomFromGeoJSON($1::text), 4326), ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))`,
+    [geojson],
+  );
+  const sum = (pred: (r: (typeof rows)[number]) => boolean, f: (r: (typeof rows)[number]) => number) => rows.filter(pred).reduce((s, r) => s + f(r), 0);
+  const others = [...new Set(rows.flatMap((r) => [r.before, r.after]).filter((g): g is number => g !== null && g !== gridId))].sort((a, b) => a - b);
+  return {
+    buildingsIn: rows.filter((r) => r.after === gridId && r.before !== gridId).map((r) => r.id).sort((a, b) => a - b),
+    buildingsOut: rows.filter((r) => r.before === gridId && r.after !== gridId).map((r) => r.id).sort((a, b) => a - b),
+    households: sum((r) => r.after === gridId, (r) => r.households),
+    openIssues: open!.n,
+    workloadBefore: round1(sum((r) => r.before === gridId, (r) => r.workload)),
+    workloadAfter: round1(sum((r) => r.after === gridId, (r) => r.workload)),
+    neighbours: others
+      .map((id) => ({
+        gridId: id,
+        householdsBefore: sum((r) => r.before === id, (r) => r.households),
+        householdsAfter: sum((r) => r.after === id, (r) => r.households),
+      }))
+      .filter((n) => n.householdsBefore !== n.householdsAfter),
+  };
+}
+
+export function gridBoundaryRoutes({ db, env }: AppDeps) {
+  const today = () => productToday(env);
+  return new Hono<AppEnv>().post(
+    '/:id/boundary/preview',
+    zValidator('param', z.object({ id: positiveId('the grid id') }), validationHook),
+    zValidator('json', z.object({ geometry: arealSchema }).strict(), validationHook),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { geometry } = c.req.valid('json');
+      const result = await asCaller(db, c.get('claims'), async (tx) => {
+        await requireEditor(tx, id);
+        return previewBoundary(tx, id, geometry, today());
+      });
+      return c.json(result);
+    },
+  );
+}
