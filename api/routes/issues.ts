@@ -38,6 +38,8 @@ export interface IssueRecord {
   status: IssueStatus;
   receivedAt: string;
   dueAt: string;
+  /** The tier before the escalation in force, if any (回退 goes back to it). */
+  escalatedFrom: IssueTier | null;
   originalDueAt: string | null;
   extensionReason: string | null;
   closedAt: string | null;
@@ -64,7 +66,7 @@ const ISSUE_COLUMNS = `r.id, r.reg_no as "regNo", r.category::text as category, 
   json_build_object('name', r.reporter_name, 'address', r.reporter_address, 'workUnit', r.reporter_work_unit,
                     'contact', r.reporter_contact) as reporter,
   r.complexity::text as complexity, r.tier::text as tier, r.status::text as status, r.received_at as "receivedAt",
-  r.due_at as "dueAt", r.original_due_at as "originalDueAt", r.extension_reason as "extensionReason",
+  r.due_at as "dueAt", r.escalated_from::text as "escalatedFrom", r.original_due_at as "originalDueAt", r.extension_reason as "extensionReason",
   r.closed_at as "closedAt", r.evaluation::text as evaluation,
   (r.status in ('registered', 'accepted', 'in_progress') and r.due_at < now()) as overdue, r.masked`;
 const ISSUE_FROM = 'public.issue_records r';
@@ -274,16 +276,12 @@ export function issueRoutes({ db, env }: AppDeps) {
       const result = await asCaller(db, c.get('claims'), async (tx) => {
         const issue = await loadIssue(tx, id);
         if (!issue) return undefined;
-        const [state] = await tx.query<{ escalatedFrom: IssueTier | null; full: boolean }>(
-          `select escalated_from::text as "escalatedFrom", true as full from public.issues where id = $1`,
-          [id],
-        );
-        return { issue, events: await loadEvents(tx, id), state };
+        return { issue, events: await loadEvents(tx, id) };
       });
       if (!result) throw new ApiError(404, 'not_found', `No issue with id ${id} in your scope.`);
-      const { issue, events, state } = result;
-      // Only those who may handle it (full access to its grid) are offered actions.
-      const actions = state ? allowedActions({ status: issue.status, tier: issue.tier, escalatedFrom: state.escalatedFrom }) : [];
+      const { issue, events } = result;
+      // Only those who may handle it (full access to its grid: an unmasked record) are offered actions.
+      const actions = issue.masked ? [] : allowedActions({ status: issue.status, tier: issue.tier, escalatedFrom: issue.escalatedFrom });
       return c.json({ ...issue, events, actions });
     })
     .post(
