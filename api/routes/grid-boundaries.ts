@@ -148,15 +148,23 @@ export async function previewBoundary(tx: Queryable, gridId: number, geometry: A
       if (cover!.gapM2 > Math.max(GAP_TOLERANCE_M2, 1) && !problems.some((p) => p.code === BOUNDARY_PROBLEM.LEAVES_GAP)) {
         problems.push({ code: BOUNDARY_PROBLEM.LEAVES_GAP, geometry: cover!.gap!, details: { areaM2: round1(cover!.gapM2), source: 'postgis' } });
       }
-      impact = await boundaryImpact(tx, gridId, JSON.stringify(geometry), [minX, minY, maxX, maxY], today);
+      impact = await boundaryImpact(tx, gridId, JSON.stringify(geometry), [minX, minY, maxX, maxY], buildings);
     }
   }
   return { gridId, version: grid.version, valid: problems.length === 0, problems, summary: checked.summary, impact };
 }
 
 /** Where each nearby building would belong after the change (the database's rule: the lowest-id grid covering its point on surface). */
-async function boundaryImpact(tx: Queryable, gridId: number, geojson: string, bbox: number[], today: string): Promise<BoundaryImpact> {
-  const rows = await tx.query<{ id: number; before: number | null; after: number | null; households: number; workload: number }>(
+async function boundaryImpact(
+  tx: Queryable,
+  gridId: number,
+  geojson: string,
+  bbox: number[],
+  // The same bbox's buildings as loaded for the validator: their households and workload are reused, not recomputed.
+  nearby: readonly { id: number; households: number; requiredVisitsPerMonth: number }[],
+): Promise<BoundaryImpact> {
+  const load = new Map(nearby.map((b) => [b.id, b]));
+  const assigned = await tx.query<{ id: number; before: number | null; after: number | null }>(
     `with n as (select ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($1::text), 4326)) as geom),
      near as (
        select b.id, b.grid_id as before, ST_PointOnSurface(b.footprint) as p
@@ -166,11 +174,11 @@ async function boundaryImpact(tx: Queryable, gridId: number, geojson: string, bb
        (select x.id from (
           select $2::int as id, n.geom from n
           union all select g.id, g.boundary from public.grids g where g.id <> $2
-        ) x where ST_Covers(x.geom, near.p) order by x.id limit 1) as after,
-       coalesce(w.households, 0) as households, coalesce(w.visits_per_month, 0) as workload
-     from near left join public.building_workload($7::date) w on w.building_id = near.id`,
-    [geojson, gridId, ...bbox, today],
+        ) x where ST_Covers(x.geom, near.p) order by x.id limit 1) as after
+     from near`,
+    [geojson, gridId, ...bbox],
   );
+  const rows = assigned.map((r) => ({ ...r, households: load.get(r.id)?.households ?? 0, workload: load.get(r.id)?.requiredVisitsPerMonth ?? 0 }));
   const [open] = await tx.query<{ n: number }>(
     `select count(*)::int as n from public.issue_pins(now()) p
      where p.stage in ('on_track', 'past_half', 'overdue')
