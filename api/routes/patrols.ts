@@ -24,6 +24,10 @@ export interface Patrol {
   /** Length in minutes, null while the patrol is open. */
   minutes: number | null;
   track: LineString | null;
+  /** Share (0–1) of the track within the grid or the policy's geofence of it; null without a track. */
+  trackInsideShare: number | null;
+  /** Less than half the track near the grid: kept and counted, for a person to review. */
+  flaggedForReview: boolean;
 }
 
 export interface PatrolDay {
@@ -39,7 +43,8 @@ export interface PatrolDay {
 
 const COLUMNS = `id, grid_id as "gridId", staff_id as "staffId", started_at as "startedAt", ended_at as "endedAt",
   round((extract(epoch from ended_at - started_at) / 60)::numeric, 1)::float8 as minutes,
-  ST_AsGeoJSON(track)::json as track`;
+  ST_AsGeoJSON(track)::json as track, track_inside_share::float8 as "trackInsideShare",
+  flagged_for_review as "flaggedForReview"`;
 
 export function patrolRoutes({ db }: AppDeps) {
   return new Hono<AppEnv>()

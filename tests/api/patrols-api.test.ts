@@ -79,6 +79,35 @@ describeEachDatabase('patrols through the API', (_mode, db) => {
     expect(body.track).toEqual(track);
   });
 
+  /** A track from PostGIS: a walk along the grid's ring, or the same walk moved `dx` degrees east. */
+  const ringTrack = async (dx: number) =>
+    (
+      await db().query<{ g: unknown }>(
+        `select ST_AsGeoJSON(ST_Translate(ST_LineSubstring(ST_ExteriorRing(ST_GeometryN(boundary, 1)), 0, 0.5), $2, 0), 7)::json as g
+         from public.grids where id = $1`,
+        [leaderGrid, dx],
+      )
+    )[0]!.g;
+
+  it('keeps a track that follows the grid unflagged, with its share inside', async () => {
+    await closeOpenPatrols();
+    const { body: started } = await start('grid_leader', leaderGrid);
+    const { body } = await stop('grid_leader', started.id, { track: await ringTrack(0) });
+    expect(body.trackInsideShare).toBe(1);
+    expect(body.flaggedForReview).toBe(false);
+  });
+
+  it('keeps a track that runs elsewhere but flags it for review', async () => {
+    await closeOpenPatrols();
+    const { body: started } = await start('grid_leader', leaderGrid);
+    // 0.05° east is ~5 km: outside this grid and its geofence.
+    const { status, body } = await stop('grid_leader', started.id, { track: await ringTrack(0.05) });
+    expect(status).toBe(200);
+    expect(body.trackInsideShare).toBe(0);
+    expect(body.flaggedForReview).toBe(true);
+    expect(body.endedAt).not.toBeNull();
+  });
+
   it('refuses to stop a patrol twice with a 409', async () => {
     await closeOpenPatrols();
     const { body: started } = await start('grid_leader', leaderGrid);
