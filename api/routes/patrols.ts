@@ -12,7 +12,7 @@ import { lineStringSchema } from '../../geo/domain/geojson.validation';
 import { monthBounds, monthSchema } from '../../geo/domain/period.validation';
 import type { AppDeps } from '../app';
 import { ApiError, validationHook } from '../lib/errors';
-import { positiveId } from '../lib/query-params';
+import { positiveId, productToday } from '../lib/query-params';
 import { asCaller, myStaffId, type AppEnv } from '../lib/request-db';
 
 export interface Patrol {
@@ -46,8 +46,21 @@ const COLUMNS = `id, grid_id as "gridId", staff_id as "staffId", started_at as "
   ST_AsGeoJSON(track)::json as track, track_inside_share::float8 as "trackInsideShare",
   flagged_for_review as "flaggedForReview"`;
 
-export function patrolRoutes({ db }: AppDeps) {
+export function patrolRoutes({ db, env }: AppDeps) {
   return new Hono<AppEnv>()
+    // The caller's patrol under way, if any: a phone that reloads (or another of the walker's
+    // devices) picks up the walk it is in the middle of instead of offering a second start.
+    .get('/open', async (c) => {
+      const patrol = await asCaller(db, c.get('claims'), async (tx) => {
+        const me = await myStaffId(tx);
+        const [open] = await tx.query<Patrol>(
+          `select ${COLUMNS} from public.patrols where staff_id = $1 and ended_at is null order by started_at desc limit 1`,
+          [me],
+        );
+        return open ?? null;
+      });
+      return c.json({ patrol });
+    })
     .post('/', zValidator('json', z.object({ gridId: z.number().int().positive() }).strict(), validationHook), async (c) => {
       const { gridId } = c.req.valid('json');
       const patrol = await asCaller(db, c.get('claims'), async (tx) => {
@@ -122,7 +135,7 @@ export function patrolRoutes({ db }: AppDeps) {
           return tx.query<PatrolDay>(
             `select day::text as date, round((seconds / 60)::numeric, 1)::float8 as minutes, patrols,
                required as "requiredMinutes",
-               case when day <= public.china_date(now()) then seconds >= required * 60 end as met
+               case when day <= $4::date then seconds >= required * 60 end as met
              from (
                select d.day, pol.required, count(p.id)::int as patrols,
                  coalesce(sum(extract(epoch from p.ended_at - p.started_at)), 0) as seconds
@@ -136,7 +149,8 @@ export function patrolRoutes({ db }: AppDeps) {
                group by d.day, pol.required
              ) t
              order by day`,
-            [gridId, from, to],
+            // The product's today, pinned on a demo street, so the days after it are still to come.
+            [gridId, from, to, productToday(env)],
           );
         });
         return c.json({

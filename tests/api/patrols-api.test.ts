@@ -39,6 +39,17 @@ describeEachDatabase('patrols through the API', (_mode, db) => {
     expect(body.staffId).toBe((await staffGridOf(db(), ROLE_ACCOUNTS.grid_leader)).staffId);
   });
 
+  it('tells the walker which patrol they have under way, and none once it is stopped', async () => {
+    await closeOpenPatrols();
+    const { body: started } = await start('grid_leader', leaderGrid);
+    const open = async (who: DemoRole) => (await call(who, '/api/patrols/open')).body.patrol;
+    expect(await open('grid_leader')).toMatchObject({ id: started.id, gridId: leaderGrid, endedAt: null });
+    // Another walker's open patrol is not theirs.
+    expect(await open('grid_member')).toBeNull();
+    await stop('grid_leader', started.id);
+    expect(await open('grid_leader')).toBeNull();
+  });
+
   it('refuses a second start while a patrol is under way with a 409 naming it', async () => {
     await closeOpenPatrols();
     const first = await start('grid_leader', leaderGrid);
@@ -199,6 +210,13 @@ describeEachDatabase('patrols through the API', (_mode, db) => {
     const { body } = await compliance('2030-01');
     expect(body.days.every((d: any) => d.met === null)).toBe(true);
     expect(body.daysJudged).toBe(0);
+  });
+
+  it('judges the days up to the product’s today, which a demo street pins', async () => {
+    const { body } = await compliance(DEMO_TODAY.slice(0, 7));
+    const judged = body.days.filter((d: any) => d.met !== null).map((d: any) => d.date);
+    expect(judged.at(-1)).toBe(DEMO_TODAY);
+    expect(body.daysJudged).toBe(Number(DEMO_TODAY.slice(8)));
   });
 
   it('refuses the compliance of a grid whose people the caller may not see with a 403', async () => {

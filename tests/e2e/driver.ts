@@ -227,6 +227,36 @@ export function driver(page: Page, product: Product) {
       },
     },
     when: {
+      async startPatrol() {
+        await page.getByTestId('patrol-card').getByRole('button', { name: '开始巡查' }).click();
+        await page.getByTestId('patrol-running').waitFor();
+      },
+      /** Stops the patrol under way; resolves with the server's status for the stop it sent. */
+      async stopPatrol(): Promise<number> {
+        const [res] = await Promise.all([
+          page.waitForResponse((r) => /\/api\/patrols\/\d+\/stop$/.test(r.url())),
+          page.getByTestId('patrol-card').getByRole('button', { name: '结束巡查' }).click(),
+        ]);
+        await page.getByTestId('patrol-card').getByRole('button', { name: '开始巡查' }).waitFor();
+        return res.status();
+      },
+      /** Opens a household's record (visits, matters, category changes) under its row. */
+      async openHouseholdRecord(householdId: number) {
+        const row = page.locator(`[data-testid="households"] li[data-household="${householdId}"]`);
+        await row.getByTestId('household-record').click();
+        await row.getByTestId('timeline').waitFor();
+      },
+      /** Opens the signed-in worker's 民情日记, by month when `month` is given. */
+      async openDiary(month?: string) {
+        await page.getByTestId('open-diary').click();
+        const diary = page.getByTestId('diary-page');
+        await diary.waitFor();
+        if (month) {
+          await diary.getByLabel('时段').selectOption({ label: '按月' });
+          await diary.getByLabel('按月').fill(month);
+        }
+        await diary.getByTestId('diary-tally').waitFor();
+      },
       async signIn(email: string, password: string) {
         await page.getByLabel('邮箱', { exact: true }).fill(email);
         await page.getByLabel('密码', { exact: true }).fill(password);
@@ -434,6 +464,20 @@ export function driver(page: Page, product: Product) {
       },
     },
     then: {
+      async patrolDaysMetText() {
+        return (await page.getByTestId('patrol-days-met').textContent()) ?? '';
+      },
+      /** The kinds of a household's record entries, newest first ('visit' | 'issue' | 'categories'). */
+      async householdRecordKinds(householdId: number): Promise<string[]> {
+        const entries = page.locator(`[data-testid="households"] li[data-household="${householdId}"] [data-testid="timeline"] > li`);
+        return entries.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind') ?? ''));
+      },
+      async diaryTallyText() {
+        return (await page.getByTestId('diary-tally').textContent()) ?? '';
+      },
+      async diaryVisitCount() {
+        return page.locator('[data-testid="diary-visits"] > li').count();
+      },
       renderedGridNames: () =>
         page.evaluate(() =>
           [...new Set(window.__minqingMap!.queryRenderedFeatures({ layers: ['grid-fill'] }).map((f) => f.id))].length,

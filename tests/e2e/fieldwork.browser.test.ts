@@ -9,6 +9,7 @@ import { useBrowserSuite, type BrowserTest, type Driver } from './driver';
 
 const MEMBER = 'member01@demo.local';
 const STREET_LEADER = 'street@demo.local';
+const LEADER = 'grid01@demo.local';
 /** The grid member01 serves. */
 const GRID = 1;
 
@@ -261,5 +262,36 @@ describeWith(chromiumPrerequisite(), 'field work in headless Chromium', () => {
     const rows = await d.then.households();
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.filter((r) => !r.text.startsWith(address))).toEqual([]);
+  });
+
+  it('lets a grid leader start and stop the day’s patrol from the grid panel', async () => {
+    await d.given.signedInAs(LEADER);
+    await d.given.theMapIsOpen(`?grid=${GRID}`);
+    expect(await d.then.patrolDaysMetText()).toMatch(/本月巡查达标 \d+\/\d+ 天/);
+    await d.when.startPatrol();
+    await d.then.screenshot('patrol-running');
+    expect(await d.when.stopPatrol()).toBe(200);
+    expect(d.then.pageErrors()).toEqual([]);
+  });
+
+  it('shows a household’s record, newest first, under its row', async () => {
+    await d.given.signedInAs(MEMBER);
+    await d.given.theMapIsOpen(`?grid=${GRID}`);
+    const household = await d.when.household(0);
+    await d.when.openHouseholdRecord(household);
+    const kinds = await d.then.householdRecordKinds(household);
+    expect(kinds.length).toBeGreaterThan(0);
+    expect(kinds).toContain('visit');
+    await d.then.screenshot('household-record');
+  });
+
+  it('shows a grid member their 民情日记 for a month with its tally', async () => {
+    await d.given.signedInAs(MEMBER);
+    await d.given.theMapIsOpen();
+    await d.when.openDiary('2026-10');
+    const visits = await d.then.diaryVisitCount();
+    expect(visits).toBeGreaterThan(0);
+    expect(await d.then.diaryTallyText()).toContain(`走访 ${visits} 次`);
+    await d.then.screenshot('diary');
   });
 });

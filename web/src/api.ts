@@ -209,9 +209,9 @@ export interface IssueListFilters {
  */
 const STALE_AFTER: Record<string, readonly (readonly string[])[]> = {
   visits: [['stats'], ['legend'], ['overdue'], ['visits']],
-  issues: [['stats'], ['legend'], ['issues']],
+  issues: [['stats'], ['legend'], ['issues'], ['visits', 'timeline']],
   issue_events: [['issues']],
-  patrols: [['stats'], ['legend']],
+  patrols: [['stats'], ['legend'], ['patrols']],
   households: [['stats'], ['legend'], ['overdue'], ['households']],
 };
 
@@ -310,4 +310,80 @@ export function useTransitionIssue(id: number) {
 /** GET /api/events with the bearer token in its header (never in the URL); the caller reads the stream. */
 export function openEventStream(signal: AbortSignal): Promise<Response> {
   return client.api.events.$get(undefined, { init: { signal } }) as unknown as Promise<Response>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field records: a household's timeline, a worker's diary, patrols, the grid's issue indicators
+// ---------------------------------------------------------------------------------------------
+export type Timeline = InferResponseType<typeof client.api.visits.timeline.$get, 200>;
+export type TimelineEntry = Timeline['entries'][number];
+export type Diary = InferResponseType<typeof client.api.visits.diary.$get, 200>;
+export type Patrol = NonNullable<InferResponseType<typeof client.api.patrols.open.$get, 200>['patrol']>;
+export type PatrolCompliance = InferResponseType<typeof client.api.patrols.compliance.$get, 200>;
+export type IssueIndicators = InferResponseType<typeof client.api.issues.indicators.$get, 200>;
+
+export function useTimeline(householdId: number | null) {
+  const presentation = usePresentation();
+  return useQuery({
+    queryKey: ['visits', 'timeline', householdId, presentation],
+    queryFn: async () => unwrap(await client.api.visits.timeline.$get({ query: { householdId: String(householdId) } })),
+    enabled: householdId !== null,
+  });
+}
+
+/** The signed-in worker's 民情日记 for one day (`YYYY-MM-DD`) or month (`YYYY-MM`). */
+export function useDiary(period: string) {
+  const query = period.length === 7 ? { month: period } : { date: period };
+  return useQuery({
+    queryKey: ['visits', 'diary', period],
+    queryFn: async () => unwrap(await client.api.visits.diary.$get({ query })),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useOpenPatrol(enabled: boolean) {
+  return useQuery({
+    queryKey: ['patrols', 'open'],
+    queryFn: async () => (await unwrap(await client.api.patrols.open.$get())).patrol,
+    enabled,
+  });
+}
+
+export function usePatrolCompliance(gridId: number, month: string, enabled: boolean) {
+  return useQuery({
+    queryKey: ['patrols', 'compliance', gridId, month],
+    queryFn: async () => unwrap(await client.api.patrols.compliance.$get({ query: { gridId: String(gridId), month } })),
+    enabled,
+  });
+}
+
+export function useStartPatrol() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (gridId: number) => unwrap(await client.api.patrols.$post({ json: { gridId } })),
+    onSuccess: (patrol) => {
+      queryClient.setQueryData(['patrols', 'open'], patrol);
+      refreshAfterOwnChange(queryClient, 'patrols');
+    },
+  });
+}
+
+export function useStopPatrol() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ id, track }: { id: number; track?: { type: 'LineString'; coordinates: [number, number][] } }) =>
+      unwrap(await client.api.patrols[':id'].stop.$post({ param: { id: String(id) }, json: track ? { track } : {} })),
+    onSuccess: () => {
+      queryClient.setQueryData(['patrols', 'open'], null);
+      refreshAfterOwnChange(queryClient, 'patrols');
+    },
+  });
+}
+
+/** 办结率, 按期办结率, 群众满意率 of one grid's matters registered in a period. */
+export function useIssueIndicators(gridId: number, from: string, to: string) {
+  return useQuery({
+    queryKey: ['issues', 'indicators', gridId, from, to],
+    queryFn: async () => unwrap(await client.api.issues.indicators.$get({ query: { gridId: String(gridId), from, to } })),
+  });
 }

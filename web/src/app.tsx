@@ -17,6 +17,7 @@ import { MapView } from './map/map-view';
 import { GridPanel } from './panels/grid-panel';
 import { LegendPanel } from './panels/legend-panel';
 import { MetricBar } from './panels/metric-bar';
+import { DiaryPage } from './records/diary-page';
 import { RankingPanel } from './panels/ranking-panel';
 import { areaTooltipHtml } from './panels/tooltips';
 import { useUrlState } from './url-state';
@@ -43,6 +44,7 @@ export function App() {
   const [issueLocation, setIssueLocation] = useState<IssueLocation | null>(null);
   const [building, setBuilding] = useState<{ id: number; address: string } | null>(null);
   const [focus, setFocus] = useState<{ center: [number, number]; zoom: number; nonce: number } | null>(null);
+  const [diaryOpen, setDiaryOpen] = useState(false);
 
   const failed = [config, grids, communities, legend, stats].find((q) => q.isError);
   const street = config.data?.streets[0];
@@ -68,7 +70,7 @@ export function App() {
   }, []);
   // A form or an issue page covers the side panel's content, which stays mounted underneath:
   // closing it returns to the same place in the same list, with the same filters.
-  const overlayOpen = form !== null || (state.issue !== null && seesIssues);
+  const overlayOpen = form !== null || (state.issue !== null && seesIssues) || diaryOpen;
   const side = useRef<HTMLElement>(null);
   const listScroll = useRef(0);
   useLayoutEffect(() => {
@@ -107,7 +109,7 @@ export function App() {
         )}
         <div className="topbar-end">
           <LiveIndicator state={live} />
-          <AccountBar me={me.data} />
+          <AccountBar me={me.data} onOpenDiary={can?.logVisits ? () => setDiaryOpen(true) : null} />
           <LanguageSelect />
         </div>
       </header>
@@ -200,6 +202,8 @@ export function App() {
                 }}
               />
             )
+          ) : diaryOpen && today ? (
+            <DiaryPage today={today} onClose={() => setDiaryOpen(false)} />
           ) : state.issue !== null && seesIssues && grids.data ? (
             <IssuePage
               id={state.issue}
@@ -250,7 +254,8 @@ export function App() {
                   }}
                   building={building}
                   onClearBuilding={() => setBuilding(null)}
-                  actions={{ onLogVisit: (h) => startForm('visit', h), onRegisterIssue: (h) => startForm('issue', h) }}
+                  actions={{ onLogVisit: (h) => startForm('visit', h), onRegisterIssue: (h) => startForm('issue', h), onOpenIssue: openIssue }}
+                  today={today}
                 />
                 {legend.data && (
                   <LegendPanel legend={legend.data} metric={state.metric} stats={gridStats} highlighted={highlight} onHighlight={setHighlight} />

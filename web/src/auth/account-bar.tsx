@@ -12,7 +12,7 @@ function scopeOf(staff: NonNullable<Me['staff']>, street: string): string {
 }
 
 /** The header's account section: who is signed in and as what, projector mode, and sign-out. */
-export function AccountBar({ me }: { me: Me | undefined }) {
+export function AccountBar({ me, onOpenDiary }: { me: Me | undefined; /** Offered to accounts that log visits. */ onOpenDiary: (() => void) | null }) {
   const { t } = useLocale();
   const queryClient = useQueryClient();
   const presentation = usePresentation();
@@ -27,6 +27,11 @@ export function AccountBar({ me }: { me: Me | undefined }) {
         </div>
       )}
       {me && !staff && <div className="who">{me.email}</div>}
+      {onOpenDiary && (
+        <button type="button" className="toggle" data-testid="open-diary" onClick={onOpenDiary}>
+          {t('diaryOpen')}
+        </button>
+      )}
       {/* Offered to accounts that can see personal data; kept while on, since the server then answers
           with every capability off and the switch must stay reachable to turn it back off. */}
       {(presentation || me?.can.readHouseholds) && (

@@ -1,5 +1,6 @@
 import { useOverdue, type GridCollection, type GridStats, type Me } from '../api';
 import { useLocale } from '../i18n/locale';
+import { GridIssueIndicators, PatrolCard } from '../records/patrol-card';
 import { FieldList } from './field-list';
 import { formatMetric } from './format';
 import { HouseholdList, type HouseholdActions } from './household-list';
@@ -15,6 +16,7 @@ export function GridPanel({
   building,
   onClearBuilding,
   actions,
+  today,
 }: {
   grid: GridProperties | null;
   stats: GridStats | null;
@@ -26,6 +28,8 @@ export function GridPanel({
   building: { id: number; address: string } | null;
   onClearBuilding(): void;
   actions: HouseholdActions;
+  /** The product's today (pinned on a demo street): the month of the patrol and issue figures. */
+  today: string | null;
 }) {
   const { t } = useLocale();
   if (!grid) return <p className="panel-hint">{t('panelHint')}</p>;
@@ -59,6 +63,12 @@ export function GridPanel({
       <FieldList rows={rows} />
       {stats && <AttentionBars stats={stats} />}
       <MopUpHint gridId={grid.id} asOf={asOf} />
+      {today && can?.readHouseholds && (
+        <>
+          <PatrolCard key={`patrol-${grid.id}`} gridId={grid.id} month={today.slice(0, 7)} canPatrol={can.logVisits} />
+          <GridIssueIndicators gridId={grid.id} month={today.slice(0, 7)} today={today} />
+        </>
+      )}
       {can?.readHouseholds && (
         <HouseholdList key={grid.id} gridId={grid.id} can={can} asOf={asOf} building={building} onClearBuilding={onClearBuilding} actions={actions} />
       )}

@@ -3,6 +3,7 @@ import { HOUSEHOLD_CLASSIFICATIONS, type HouseholdClassification } from '../../.
 import { ApiRequestError, useHouseholds, useOverdue, useRevealHousehold, type Household, type Me } from '../api';
 import { usePresentation } from '../auth/presentation';
 import { useLocale } from '../i18n/locale';
+import { HouseholdTimeline } from '../records/household-timeline';
 
 /** Where a household lives, as one line: address, unit, room. */
 export const householdPlace = (h: Pick<Household, 'address' | 'unit' | 'room'>) => [h.address, h.unit, h.room].filter(Boolean).join(' ');
@@ -11,6 +12,8 @@ export const householdPlace = (h: Pick<Household, 'address' | 'unit' | 'room'>) 
 export interface HouseholdActions {
   onLogVisit(h: Household): void;
   onRegisterIssue(h: Household): void;
+  /** Opens one of the household's matters (from its record). */
+  onOpenIssue(id: number): void;
 }
 
 /**
@@ -69,6 +72,7 @@ export function HouseholdList({
             canReveal={can.revealPersonal && !presentation}
             onRevealed={(full) => setRevealed((m) => new Map(m).set(full.id, full))}
             actions={can.logVisits ? actions : null}
+            onOpenIssue={actions.onOpenIssue}
           />
         ))}
       </ul>
@@ -107,6 +111,7 @@ function HouseholdRow({
   canReveal,
   onRevealed,
   actions,
+  onOpenIssue,
 }: {
   household: Household;
   daysOverdue: number | null;
@@ -114,9 +119,11 @@ function HouseholdRow({
   canReveal: boolean;
   onRevealed(h: Household): void;
   actions: HouseholdActions | null;
+  onOpenIssue(id: number): void;
 }) {
   const { t } = useLocale();
   const [asking, setAsking] = useState(false);
+  const [showRecord, setShowRecord] = useState(false);
   // The API types classification as text; an unknown value is shown as sent rather than dropped.
   const classificationLabel = (c: string) =>
     (HOUSEHOLD_CLASSIFICATIONS as readonly string[]).includes(c) ? t(`classification_${c as HouseholdClassification}`) : c;
@@ -146,16 +153,22 @@ function HouseholdRow({
         <span className={`tag classification ${h.classification}`}>{classificationLabel(h.classification)}</span>
         {daysOverdue !== null && <span className="tag overdue">{t('overdueDays', { n: daysOverdue })}</span>}
       </div>
-      {actions && (
-        <div className="household-actions">
-          <button type="button" onClick={() => actions.onLogVisit(h)}>
-            {t('logVisit')}
-          </button>
-          <button type="button" onClick={() => actions.onRegisterIssue(h)}>
-            {t('registerIssue')}
-          </button>
-        </div>
-      )}
+      <div className="household-actions">
+        {actions && (
+          <>
+            <button type="button" onClick={() => actions.onLogVisit(h)}>
+              {t('logVisit')}
+            </button>
+            <button type="button" onClick={() => actions.onRegisterIssue(h)}>
+              {t('registerIssue')}
+            </button>
+          </>
+        )}
+        <button type="button" aria-expanded={showRecord} data-testid="household-record" onClick={() => setShowRecord((v) => !v)}>
+          {t('householdRecord')}
+        </button>
+      </div>
+      {showRecord && <HouseholdTimeline householdId={h.id} onOpenIssue={onOpenIssue} />}
       {wasRevealed && <div className="revealed-note">{t('revealed')}</div>}
       {h.masked && canReveal && !asking && (
         <button type="button" className="link" onClick={() => setAsking(true)}>
