@@ -9,6 +9,7 @@ import type { Env } from './env';
 import { authenticate, requireSignIn } from './auth/middleware';
 import { createTokenVerifier } from './auth/tokens';
 import { notFound, onError } from './lib/errors';
+import { corsPolicy, jsonBodyLimit, securityHeaders } from './lib/security';
 import type { AppEnv } from './lib/request-db';
 import { ChangeFeed } from './live/change-feed';
 import { auditRoutes } from './routes/audit';
@@ -66,7 +67,11 @@ export function createApi(deps: AppDeps) {
 }
 
 export function createApp(deps: AppDeps) {
-  const app = new Hono().route('/api', createApi(deps));
+  const app = new Hono()
+    .use(securityHeaders(deps.env))
+    .use('/api/*', corsPolicy(deps.env))
+    .use('/api/*', jsonBodyLimit())
+    .route('/api', createApi(deps));
   app.onError(onError);
   app.notFound(notFound);
   return app;

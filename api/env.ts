@@ -6,6 +6,9 @@ import path from 'node:path';
 import { z } from 'zod';
 
 const isoDate = /^\d{4}-\d{2}-\d{2}$/;
+const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+/** scheme://host[:port], nothing else: these go into response headers verbatim. */
+const isOrigin = (v: string) => /^https?:\/\/[a-z0-9.-]+(:\d+)?$/i.test(v);
 
 const schema = z.object({
   /** 0 picks a free port (tests). */
@@ -27,6 +30,16 @@ const schema = z.object({
   TIANDITU_TK: z.string().optional(),
   /** Pins "today" for the whole product — the demo generator and the default as-of date (screenshots, tests). */
   DEMO_TODAY: z.string().regex(isoDate, 'DEMO_TODAY must be YYYY-MM-DD').optional(),
+  /** Origins (comma-separated) whose pages may call the API cross-origin; none by default. */
+  CORS_ORIGINS: z.string().optional().refine((v) => list(v).every(isOrigin), {
+    message: 'CORS_ORIGINS must be origins like https://example.org, separated by commas',
+  }),
+  /** Extra hosts (comma-separated, e.g. a custom basemap's tile server) the page may load from. */
+  CSP_ALLOW_HOSTS: z.string().optional().refine((v) => list(v).every((h) => isOrigin(h.replace('://*.', '://x.'))), {
+    message: 'CSP_ALLOW_HOSTS must be origins like https://tiles.example.org (or https://*.example.org), separated by commas',
+  }),
+  /** Longest a database statement may run for a request, in milliseconds (PostgreSQL). */
+  STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   CI: z.string().optional(),
 });
 
@@ -39,8 +52,12 @@ export type Env = {
   jwtSecret: string | undefined;
   basemap: { kind: 'none' | 'osm' | 'tianditu' | 'style'; styleUrl?: string; tiandituKey?: string };
   demoToday: string | undefined;
+  corsOrigins: string[];
+  cspAllowHosts: string[];
+  statementTimeoutMs: number;
   ci: boolean;
 };
+
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   // `DATABASE_URL= npm start` means "unset", as shells and .env files use it.
@@ -68,6 +85,9 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     supabase: e.SUPABASE_URL && e.SUPABASE_ANON_KEY ? { url: e.SUPABASE_URL, anonKey: e.SUPABASE_ANON_KEY } : undefined,
     basemap,
     demoToday: e.DEMO_TODAY,
+    corsOrigins: list(e.CORS_ORIGINS),
+    cspAllowHosts: list(e.CSP_ALLOW_HOSTS),
+    statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
     ci: e.CI === 'true' || e.CI === '1',
   };
 }

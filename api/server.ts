@@ -23,7 +23,7 @@ export const WEB_DIST = path.resolve(here, '../dist/web');
 
 export async function openDatabase(env: Env): Promise<Database> {
   return env.databaseUrl
-    ? connect({ kind: 'postgres', url: env.databaseUrl })
+    ? connect({ kind: 'postgres', url: env.databaseUrl, statementTimeoutMs: env.statementTimeoutMs })
     : connect({ kind: 'pglite', dataDir: path.join(env.dataDir, 'pglite') });
 }
 

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { sharedParsers, wrapPglite, wrapPool, type Database } from './database';
 
 export type ConnectOptions =
-  | { kind: 'postgres'; url: string }
+  /** statementTimeoutMs: the longest any statement may run (the server cancels it), unset = no limit. */
+  | { kind: 'postgres'; url: string; statementTimeoutMs?: number }
   | { kind: 'pglite'; dataDir: string | 'memory://'; loadDataDir?: Blob };
 
 export async function connect(opts: ConnectOptions): Promise<Database> {
@@ -16,6 +17,7 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
     const pool = new pg.default.Pool({
       connectionString: opts.url,
       max: 10,
+      ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
       types: { getTypeParser: ((oid: number, format?: string) => sharedParsers[oid] ?? pg.default.types.getTypeParser(oid, format as 'text')) as never },
     });
     // An idle connection that the server closes (restart, failover, admin shutdown) must not

@@ -93,6 +93,8 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<Migra
         continue;
       }
       await db.transaction(async (tx) => {
+        // A migration may rewrite a big table: the per-request statement timeout is not for it.
+        await tx.exec('set local statement_timeout = 0');
         try {
           await tx.exec(m.sql);
         } catch (err) {
