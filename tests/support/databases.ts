@@ -15,6 +15,10 @@ import { DEMO_TODAY } from './fixtures';
 declare module 'vitest' {
   export interface ProvidedContext {
     pgliteTemplate: string;
+    /** An on-disk embedded data directory holding the seeded demo street (browser suites copy it). */
+    pgliteSeededDir: string;
+    /** The seeded template database on DATABASE_URL's server; '' without one. */
+    postgresTemplate: string;
   }
 }
 
@@ -39,10 +43,32 @@ export interface ScratchPostgres {
 }
 
 /** A new, empty database on the PostgreSQL server at adminUrl. */
-export async function scratchPostgres(adminUrl: string): Promise<ScratchPostgres> {
+export async function scratchPostgres(adminUrl: string, template?: string): Promise<ScratchPostgres> {
   const name = `minqing_test_${randomBytes(5).toString('hex')}`;
   const admin = await connect({ kind: 'postgres', url: adminUrl });
-  await admin.exec(`create database ${name}`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await admin.exec(template ? `create database ${name} template ${template}` : `create database ${name}`);
+      break;
+    } catch (err) {
+      // 55006: another suite's copy is reading the template this very moment; wait and retry.
+      if ((err as { code?: string }).code !== '55006' || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 250 + Math.random() * 500));
+    }
+  }
+  if (template) {
+    // A copy takes the template's contents but not its ALTER DATABASE settings (the shim's
+    // search_path with `extensions`, where PostGIS lives): carry them over.
+    const settings = await admin.query<{ setting: string }>(
+      `select unnest(s.setconfig) as setting from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase
+       where d.datname = $1 and s.setrole = 0`,
+      [template],
+    );
+    for (const { setting } of settings) {
+      const at = setting.indexOf('=');
+      await admin.exec(`alter database ${name} set ${setting.slice(0, at)} to ${setting.slice(at + 1)}`);
+    }
+  }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const db = await connect({ kind: 'postgres', url: url.toString() });
@@ -58,10 +84,14 @@ export async function scratchPostgres(adminUrl: string): Promise<ScratchPostgres
 }
 
 export async function seededPostgres(adminUrl: string): Promise<ScratchPostgres> {
-  const scratch = await scratchPostgres(adminUrl);
-  await migrate(scratch.db);
-  await seedDemoStreetIfEmpty(scratch.db, DEMO_TODAY);
-  return scratch;
+  const template = inject('postgresTemplate');
+  if (!template) {
+    const scratch = await scratchPostgres(adminUrl);
+    await migrate(scratch.db);
+    await seedDemoStreetIfEmpty(scratch.db, DEMO_TODAY);
+    return scratch;
+  }
+  return scratchPostgres(adminUrl, template);
 }
 
 class Rollback extends Error {}
