@@ -71,6 +71,7 @@ create table public.grid_versions (
 );
 create unique index grid_versions_one_open on public.grid_versions (grid_id) where valid_to is null;
 create index grid_versions_community_idx on public.grid_versions (community_id);
+create index grid_versions_boundary_gist on public.grid_versions using gist (boundary);
 
 -- ---------------------------------------------------------------------------------------------
 -- Building → grid over time
@@ -333,6 +334,7 @@ create table public.boundary_proposals (
   constraint boundary_proposals_decided check ((status = 'pending') = (decided_at is null))
 );
 create index boundary_proposals_community_status_idx on public.boundary_proposals (community_id, status);
+create index boundary_proposals_geometry_gist on public.boundary_proposals using gist (geometry);
 
 -- ---------------------------------------------------------------------------------------------
 -- Who may redraw
