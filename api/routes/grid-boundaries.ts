@@ -51,15 +51,17 @@ function bboxOf(...geoms: Areal[]): [number, number, number, number] {
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
-/** Who may redraw a grid: its own leader, or staff of its community (the database says which grids are theirs). */
+/**
+ * Who may redraw a grid: its own leader, or staff of its community — the database decides
+ * (minqing.boundary_editor_role, the same check the commit functions make).
+ */
 async function requireEditor(tx: Queryable, gridId: number) {
-  const [row] = await tx.query<{ access: string; role: string | null; visible: boolean }>(
-    `select minqing.grid_access($1) as access, (select role::text from minqing.my_staff()) as role,
-            exists (select 1 from public.grids where id = $1) as visible`,
+  const [row] = await tx.query<{ role: string | null; visible: boolean }>(
+    `select minqing.boundary_editor_role($1) as role, exists (select 1 from public.grids where id = $1) as visible`,
     [gridId],
   );
   if (!row?.visible) throw new ApiError(404, 'not_found', `No grid with id ${gridId}.`);
-  if (row.access !== 'full' || !['grid_leader', 'community_staff'].includes(row.role ?? '')) {
+  if (!row.role) {
     throw new ApiError(403, 'forbidden', `Grid ${gridId}'s boundary is redrawn by its grid leader or its community's staff.`);
   }
 }
