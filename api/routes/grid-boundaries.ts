@@ -171,10 +171,13 @@ export async function previewBoundary(tx: Queryable, gridId: number, geometry: A
          from o, gp`,
         params,
       );
-      if (cover!.outsideM2 > OUTSIDE_TOLERANCE_M2 && !problems.some((p) => p.code === BOUNDARY_PROBLEM.OUTSIDE_COMMUNITY)) {
+      if (!cover) {
+        // The embedded PostGIS answers no row (instead of an error) when a GEOS overlay fails.
+        problems.push({ code: BOUNDARY_PROBLEM.OVERLAY_FAILED, geometry, details: { against: 'community', error: 'PostGIS could not compute the coverage', source: 'postgis' } });
+      } else if (cover.outsideM2 > OUTSIDE_TOLERANCE_M2 && !problems.some((p) => p.code === BOUNDARY_PROBLEM.OUTSIDE_COMMUNITY)) {
         problems.push({ code: BOUNDARY_PROBLEM.OUTSIDE_COMMUNITY, geometry: cover!.outside!, details: { areaM2: round1(cover!.outsideM2), source: 'postgis' } });
       }
-      if (cover!.gapM2 > Math.max(GAP_TOLERANCE_M2, 1) && !problems.some((p) => p.code === BOUNDARY_PROBLEM.LEAVES_GAP)) {
+      if (cover && cover.gapM2 > Math.max(GAP_TOLERANCE_M2, 1) && !problems.some((p) => p.code === BOUNDARY_PROBLEM.LEAVES_GAP)) {
         problems.push({ code: BOUNDARY_PROBLEM.LEAVES_GAP, geometry: cover!.gap!, details: { areaM2: round1(cover!.gapM2), source: 'postgis' } });
       }
       impact = await boundaryImpact(tx, gridId, JSON.stringify(geometry), [minX, minY, maxX, maxY], buildings, overridesJson);
