@@ -1,7 +1,9 @@
 import { useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { Map as MapLibreMap } from 'maplibre-gl';
 import { BAND_COLORS, type BandOrNone } from '../../geo/metrics/legend';
 import { useCommunities, useConfig, useGrids, useGridStats, useIssuePins, useLegend, useMe, type Household } from './api';
 import { AccountBar } from './auth/account-bar';
+import { BoundaryEditor } from './boundary-editor/boundary-editor';
 import { usePresentation } from './auth/presentation';
 import { IssueForm, type IssueLocation } from './fieldwork/issue-form';
 import { VisitForm } from './fieldwork/visit-form';
@@ -43,6 +45,11 @@ export function App() {
   const [issueLocation, setIssueLocation] = useState<IssueLocation | null>(null);
   const [building, setBuilding] = useState<{ id: number; address: string } | null>(null);
   const [focus, setFocus] = useState<{ center: [number, number]; zoom: number; nonce: number } | null>(null);
+  const [map, setMap] = useState<MapLibreMap | null>(null);
+  /** The grid whose boundary is being redrawn; the key restarts the editor after a reload. */
+  const [editing, setEditing] = useState<{ gridId: number; key: number } | null>(null);
+  /** What the last committed boundary change did, until the next grid is picked. */
+  const [notice, setNotice] = useState<string | null>(null);
 
   const failed = [config, grids, communities, legend, stats].find((q) => q.isError);
   const street = config.data?.streets[0];
@@ -68,7 +75,8 @@ export function App() {
   }, []);
   // A form or an issue page covers the side panel's content, which stays mounted underneath:
   // closing it returns to the same place in the same list, with the same filters.
-  const overlayOpen = form !== null || (state.issue !== null && seesIssues);
+  const editingGrid = editing ? (grids.data?.features.find((f) => f.properties.id === editing.gridId) ?? null) : null;
+  const overlayOpen = form !== null || (state.issue !== null && seesIssues) || editingGrid !== null;
   const side = useRef<HTMLElement>(null);
   const listScroll = useRef(0);
   useLayoutEffect(() => {
@@ -154,6 +162,7 @@ export function App() {
             selectedGridId={state.grid}
             onSelectGrid={(grid) => {
               setBuilding(null);
+              setNotice(null);
               update({ grid });
             }}
             gridTooltip={gridTooltip}
@@ -171,6 +180,8 @@ export function App() {
               update({ grid: b.gridId, issue: null, tab: 'map' });
             }}
             pick={form?.kind === 'issue' && !form.done ? { location: issueLocation?.point ?? null, onPick: (point) => setIssueLocation({ point, from: 'map' }) } : null}
+            editing={editingGrid !== null}
+            onMap={setMap}
           />
         ) : (
           <div className="state">{t('loading')}</div>
@@ -182,7 +193,22 @@ export function App() {
             if (!overlayOpen && side.current) listScroll.current = side.current.scrollTop;
           }}
         >
-          {form && grids.data ? (
+          {editingGrid && map && grids.data && communities.data ? (
+            <BoundaryEditor
+              key={`${editingGrid.properties.id}:${editing!.key}`}
+              map={map}
+              grid={editingGrid}
+              grids={grids.data}
+              communities={communities.data}
+              today={today}
+              onClose={() => setEditing(null)}
+              onDone={(message) => {
+                setEditing(null);
+                setNotice(message);
+              }}
+              onReload={() => void grids.refetch().then(() => setEditing((e) => e && { ...e, key: e.key + 1 }))}
+            />
+          ) : form && grids.data ? (
             form.kind === 'visit' && form.household ? (
               <VisitForm household={form.household} today={today} onClose={() => setForm(null)} />
             ) : (
@@ -239,6 +265,11 @@ export function App() {
                     </button>
                   </div>
                 )}
+                {notice && (
+                  <div className="form-success" role="status" data-testid="boundary-notice">
+                    <p>{notice}</p>
+                  </div>
+                )}
                 <GridPanel
                   grid={selectedGrid}
                   stats={state.grid === null ? null : (statsById.get(state.grid) ?? null)}
@@ -251,6 +282,18 @@ export function App() {
                   building={building}
                   onClearBuilding={() => setBuilding(null)}
                   actions={{ onLogVisit: (h) => startForm('visit', h), onRegisterIssue: (h) => startForm('issue', h) }}
+                  onEditBoundary={
+                    // Shown to whoever may redraw this grid (its leader, its community's staff); off for past dates.
+                    can?.editBoundaries && state.grid !== null && me.data?.scope.fullGridIds.includes(state.grid)
+                      ? state.asOf === null
+                        ? () => {
+                            setForm(null);
+                            update({ issue: null });
+                            setEditing({ gridId: state.grid!, key: 0 });
+                          }
+                        : null
+                      : undefined
+                  }
                 />
                 {legend.data && (
                   <LegendPanel legend={legend.data} metric={state.metric} stats={gridStats} highlighted={highlight} onHighlight={setHighlight} />

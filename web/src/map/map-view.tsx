@@ -57,6 +57,10 @@ interface Props {
   onSelectBuilding(b: { id: number; gridId: number; address: string }): void;
   /** While a form asks for a location, a click on the map answers it instead of selecting. */
   pick: { location: [number, number] | null; onPick(point: [number, number]): void } | null;
+  /** While a boundary is edited, clicks belong to the editor (Terra Draw), not to selection. */
+  editing?: boolean;
+  /** The map once its style is ready (null when it goes), for overlays that draw on it (the boundary editor). */
+  onMap?(map: MapLibreMap | null): void;
 }
 
 /** Buildings are fetched per viewport, on a coarse lattice so small pans hit the query cache. */
@@ -117,6 +121,7 @@ export function MapView(props: Props) {
         for (const layer of overlayLayers(LIGHT_THEME, communityIds)) map.addLayer(layer as never);
       }
       setStyleReady(true);
+      latest.current.onMap?.(map);
       setZoom(map.getZoom());
       setBBox(viewportBBox(map));
     });
@@ -163,6 +168,7 @@ export function MapView(props: Props) {
     map.on('mouseleave', ISSUE_LAYER.pins, () => popup.remove());
     map.on('click', (e) => {
       const now = latest.current;
+      if (now.editing) return;
       if (now.pick) {
         now.pick.onPick([e.lngLat.lng, e.lngLat.lat]);
         return;
@@ -192,6 +198,7 @@ export function MapView(props: Props) {
     mapRef.current = map;
     window.__minqingMap = map;
     return () => {
+      latest.current.onMap?.(null);
       map.remove();
       mapRef.current = null;
       delete window.__minqingMap;

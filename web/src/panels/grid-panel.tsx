@@ -15,6 +15,7 @@ export function GridPanel({
   building,
   onClearBuilding,
   actions,
+  onEditBoundary,
 }: {
   grid: GridProperties | null;
   stats: GridStats | null;
@@ -26,6 +27,8 @@ export function GridPanel({
   building: { id: number; address: string } | null;
   onClearBuilding(): void;
   actions: HouseholdActions;
+  /** Opens the boundary editor; absent when this caller may not redraw this grid. */
+  onEditBoundary?: (() => void) | null;
 }) {
   const { t } = useLocale();
   if (!grid) return <p className="panel-hint">{t('panelHint')}</p>;
@@ -57,6 +60,13 @@ export function GridPanel({
         </button>
       </header>
       <FieldList rows={rows} />
+      {onEditBoundary !== undefined && (
+        <div className="grid-actions">
+          <button type="button" onClick={onEditBoundary ?? undefined} disabled={!onEditBoundary} title={onEditBoundary ? undefined : t('editor_pastDate')} data-action="edit-boundary">
+            {t('editor_editBoundary')}
+          </button>
+        </div>
+      )}
       {stats && <AttentionBars stats={stats} />}
       <MopUpHint gridId={grid.id} asOf={asOf} />
       {can?.readHouseholds && (
