@@ -3,7 +3,7 @@
  * into the neighbour and sees the overlap in the panel and on the map, undoes it, previews an
  * edit's impact, and saves a valid edit with a reason.
  */
-import { booleanPointInPolygon, centroid, destination, bearing } from '@turf/turf';
+import { bearing, booleanPointInPolygon, centroid, destination, distance, pointOnFeature } from '@turf/turf';
 import type { Feature, MultiPolygon, Position } from 'geojson';
 import { expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -74,14 +74,27 @@ describeWith(chromiumPrerequisite(), 'the boundary editor in headless Chromium',
     expect(d.then.pageErrors()).toEqual([]);
   });
 
-  it('previews the impact of an edit: buildings moving and the households before and after', async () => {
-    const { vertex, target } = await editingAtAVertex();
+  it('previews the impact of an edit: the neighbour’s building moving in, households and workload before and after', async () => {
+    const { vertex, neighbour } = await editingAtAVertex();
+    // Past the neighbour's building nearest the vertex: its point on surface ends up in the grid.
+    const [x, y] = vertex;
+    const nearby = await d.then.apiAsThePage<{ features: Feature<MultiPolygon, { id: number; gridId: number; households: number }>[] }>(
+      `buildings?bbox=${x - 0.002},${y - 0.002},${x + 0.002},${y + 0.002}`,
+    );
+    const building = nearby.features
+      .filter((b) => b.properties.gridId === neighbour.properties.id && b.properties.households > 0)
+      .map((b) => ({ id: b.properties.id, at: pointOnFeature(b).geometry.coordinates }))
+      .sort((a, b) => distance(vertex, a.at) - distance(vertex, b.at))[0]!;
+    const target = destination(vertex, distance(vertex, building.at) + 0.012, bearing(vertex, building.at)).geometry.coordinates as [number, number];
     await d.when.dragOnMap(vertex, target);
     await page.click('[data-testid="boundary-editor"] [data-action="preview"]');
     const impact = page.getByTestId('boundary-impact');
     await impact.waitFor({ timeout: 30_000 });
-    expect(await impact.textContent()).toMatch(/划入楼栋\d+/);
-    expect(await impact.textContent()).toMatch(/每月走访量（前 → 后）[\d.]+ → [\d.]+/);
+    const text = (await impact.textContent()) ?? '';
+    expect(Number(/划入楼栋(\d+)/.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/每月走访量（前 → 后）[\d.]+ → [\d.]+/);
+    expect(text).toContain(neighbour.properties.name);
+    await d.when.waitForTheMapToSettle();
     await d.then.screenshot('boundary-editor-preview');
   });
 });

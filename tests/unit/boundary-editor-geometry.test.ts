@@ -99,3 +99,29 @@ describe('edit history', () => {
     expect(h.past[0]).toBe(10);
   });
 });
+
+describe('boundary editor layers', () => {
+  it('are a valid MapLibre style on top of the base style', async () => {
+    const { validateStyleMin } = await import('@maplibre/maplibre-gl-style-spec');
+    const { baseStyle } = await import('../../web/src/map/base.style');
+    const { LIGHT_THEME } = await import('../../web/src/map/map.theme');
+    const { editorLayers, editorSources } = await import('../../web/src/boundary-editor/boundary-editor.layers');
+    const style = baseStyle({ basemap: { kind: 'none' }, theme: LIGHT_THEME, communityIds: [1], fontUrl: 'http://localhost/f.woff2' });
+    const withEditor = { ...style, sources: { ...style.sources, ...editorSources() }, layers: [...style.layers, ...editorLayers(LIGHT_THEME)] };
+    expect(validateStyleMin(withEditor as never)).toEqual([]);
+  });
+
+  it('draw area problems where they are, with a marker on each cut building, and list whole-grid ones only', async () => {
+    const { problemFeatures } = await import('../../web/src/boundary-editor/boundary-editor.layers');
+    const fc = problemFeatures([
+      { code: 'OVERLAPS_GRID', geometry: square(X, Y, 0.001) },
+      { code: 'HOUSEHOLDS_OUT_OF_RANGE', geometry: square(X, Y, 0.002) },
+      { code: 'CUTS_BUILDING', geometry: square(X, Y, 0.0001) },
+    ]);
+    expect(fc.features.map((f) => [f.properties!.code, f.properties!.index, f.geometry.type])).toEqual([
+      ['OVERLAPS_GRID', 0, 'Polygon'],
+      ['CUTS_BUILDING', 2, 'Polygon'],
+      ['CUTS_BUILDING', 2, 'Point'],
+    ]);
+  });
+});

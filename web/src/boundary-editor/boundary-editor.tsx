@@ -218,7 +218,9 @@ export function BoundaryEditor({ map, grid: current, grids, communities, today, 
         apply(redo(history));
       } else if (e.key === 'Escape') {
         e.preventDefault();
-        cancel();
+        // In the reason field, Escape leaves the field; a second one leaves the editor.
+        if (typing) (e.target as HTMLElement).blur();
+        else cancel();
       } else if ((e.key === 'Delete' || e.key === 'Backspace') && !typing) {
         e.preventDefault();
         deleteActive();
@@ -228,7 +230,12 @@ export function BoundaryEditor({ map, grid: current, grids, communities, today, 
     return () => window.removeEventListener('keydown', onKey);
   }, [apply, history, cancel, deleteActive]);
 
-  const message = (p: ShownProblem) => t(BOUNDARY_PROBLEM_MESSAGE[p.code] as StringKey, p.details as Record<string, string | number>);
+  // A neighbour is named, not numbered: the messages' {gridId} gets the grid's name.
+  const message = (p: ShownProblem) => {
+    const details = { ...(p.details as Record<string, string | number>) };
+    if (typeof details.gridId === 'number') details.gridId = grids.features.find((f) => f.properties.id === details.gridId)?.properties.name ?? details.gridId;
+    return t(BOUNDARY_PROBLEM_MESSAGE[p.code] as StringKey, details);
+  };
 
   const onError = (e: unknown, geometry: MultiPolygon | null) => {
     if (e instanceof ApiRequestError && e.status === 409) {

@@ -141,12 +141,14 @@ export function MapView(props: Props) {
         map.setFeatureState({ source: SOURCE.grids, id }, { hover: true });
       }
       map.getCanvas().style.cursor = 'pointer';
+      // While a boundary is edited, the pointer is for vertices: no figures over them.
+      if (latest.current.editing) return void popup.remove();
       const html = latest.current.gridTooltip(id);
       if (html) popup.setLngLat(e.lngLat).setHTML(html).addTo(map);
     });
     // Over a building at street level, the building's own figures replace the grid's.
     map.on('mousemove', LAYER.buildingFill, (e) => {
-      if (map.getZoom() < 16) return;
+      if (map.getZoom() < 16 || latest.current.editing) return;
       const f = e.features?.[0];
       const stats = f ? latest.current.buildingStatsById.get(Number(f.id)) : undefined;
       if (!f || !stats) return;
