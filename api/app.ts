@@ -17,6 +17,8 @@ import { authRoutes } from './routes/auth';
 import { buildingRoutes } from './routes/buildings';
 import { communityRoutes } from './routes/communities';
 import { configRoutes } from './routes/config';
+import { boundaryProposalRoutes } from './routes/boundary-proposals';
+import { gridBoundaryCommitRoutes } from './routes/grid-boundary-commit';
 import { gridBoundaryRoutes } from './routes/grid-boundaries';
 import { gridRoutes } from './routes/grids';
 import { healthRoutes } from './routes/health';
@@ -51,6 +53,8 @@ export function createApi(deps: AppDeps) {
     .route('/communities', communityRoutes(deps))
     .route('/grids', gridRoutes(deps))
     .route('/grids', gridBoundaryRoutes(deps))
+    .route('/grids', gridBoundaryCommitRoutes(deps))
+    .route('/boundary-proposals', boundaryProposalRoutes(deps))
     .route('/buildings', buildingRoutes(deps))
     .route('/roads', roadRoutes(deps))
     .route('/stats', statsRoutes(deps))

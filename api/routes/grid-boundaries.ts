@@ -64,7 +64,31 @@ async function requireEditor(tx: Queryable, gridId: number) {
   }
 }
 
-export async function previewBoundary(tx: Queryable, gridId: number, geometry: ArealInput, today: string) {
+/** Other grids' boundaries as they would be in the same change: a new geometry, or null for a grid merged away. */
+export interface BoundaryOverride {
+  gridId: number;
+  geometry: Areal | null;
+  /** For a grid that does not exist yet (the new part of a split): its community. */
+  communityId?: number;
+}
+
+/**
+ * The community's other live grids, as a CTE `others(id, community_id, boundary)`: their
+ * current boundaries, except those `$overrides` (a JSON array of BoundaryOverride) replaces.
+ */
+const othersCte = (overrides: string, gridId: string) => `others as (
+    select g.id, g.community_id, g.boundary from public.grids g
+    where g.retired_at is null and g.id <> ${gridId}
+      and g.id not in (select (o ->> 'gridId')::int from jsonb_array_elements(${overrides}::jsonb) o)
+    union all
+    select (o ->> 'gridId')::int, coalesce(g.community_id, (o ->> 'communityId')::int),
+      ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(o ->> 'geometry'), 4326))
+    from jsonb_array_elements(${overrides}::jsonb) o left join public.grids g on g.id = (o ->> 'gridId')::int
+    where jsonb_typeof(o -> 'geometry') = 'object'
+  )`;
+
+export async function previewBoundary(tx: Queryable, gridId: number, geometry: ArealInput, today: string, overrides: readonly BoundaryOverride[] = []) {
+  const overridesJson = JSON.stringify(overrides);
   const [grid] = await tx.query<{ communityId: number; version: number; boundary: MultiPolygon; community: Areal; settings: unknown }>(
     `select g.community_id as "communityId", g.version, ST_AsGeoJSON(g.boundary)::json as boundary,
             ST_AsGeoJSON(c.boundary)::json as community, public.policy_settings_at(g.community_id, $2::date) as settings
@@ -73,10 +97,11 @@ export async function previewBoundary(tx: Queryable, gridId: number, geometry: A
   );
   if (!grid) throw new ApiError(404, 'not_found', `No grid with id ${gridId}.`);
   const neighbours = await tx.query<{ id: number; boundary: Areal }>(
-    'select id, ST_AsGeoJSON(boundary)::json as boundary from public.grids where community_id = $1 and id <> $2 order by id',
-    [grid.communityId, gridId],
+    `with ${othersCte('$3', '$2')}
+     select id, ST_AsGeoJSON(boundary)::json as boundary from others where community_id = $1 order by id`,
+    [grid.communityId, gridId, overridesJson],
   );
-  const [minX, minY, maxX, maxY] = bboxOf(grid.boundary, geometry);
+  const [minX, minY, maxX, maxY] = bboxOf(grid.boundary, geometry, ...overrides.flatMap((o) => (o.geometry ? [o.geometry] : [])));
   const buildings = await tx.query<{ id: number; gridId: number | null; footprint: Areal; pointOnSurface: Position; households: number; requiredVisitsPerMonth: number }>(
     `select b.id, b.grid_id as "gridId", ST_AsGeoJSON(b.footprint)::json as footprint,
             json_build_array(ST_X(p), ST_Y(p)) as "pointOnSurface",
@@ -116,11 +141,12 @@ export async function previewBoundary(tx: Queryable, gridId: number, geometry: A
         details: { source: 'postgis', reason: validity!.reason ?? '' },
       });
     } else {
-      const params = [JSON.stringify(geometry), gridId, grid.communityId];
+      const params = [JSON.stringify(geometry), gridId, grid.communityId, overridesJson];
       const newGeom = `ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($1::text), 4326))`;
       const overlaps = await tx.query<{ gridId: number; areaM2: number; geometry: Areal }>(
-        `select g.id as "gridId", ST_Area(i::geography) as "areaM2", ST_AsGeoJSON(i)::json as geometry
-         from public.grids g cross join lateral (select ST_Intersection(${newGeom}, g.boundary) as i) x
+        `with ${othersCte('$4', '$2')}
+         select g.id as "gridId", ST_Area(i::geography) as "areaM2", ST_AsGeoJSON(i)::json as geometry
+         from others g cross join lateral (select ST_Intersection(${newGeom}, g.boundary) as i) x
          where g.community_id = $3 and g.id <> $2 and ST_Intersects(${newGeom}, g.boundary)
            and ST_Area(i::geography) > ${OVERLAP_TOLERANCE_M2}`,
         params,
@@ -133,10 +159,11 @@ export async function previewBoundary(tx: Queryable, gridId: number, geometry: A
       const [cover] = await tx.query<{ outsideM2: number; outside: Areal | null; gapM2: number; gap: Areal | null }>(
         `with n as (select ${newGeom} as geom),
          c as (select boundary from public.communities where id = $3),
-         others as (select ST_Union(boundary) as geom from public.grids where community_id = $3 and id <> $2),
+         ${othersCte('$4', '$2')},
+         others_union as (select ST_Union(boundary) as geom from others where community_id = $3),
          o as (select ST_Difference(n.geom, c.boundary) as geom from n, c),
-         gp as (select ST_Difference(ST_Intersection(g.boundary, c.boundary), ST_Union(n.geom, coalesce(others.geom, 'SRID=4326;POLYGON EMPTY'::geometry))) as geom
-                from public.grids g, n, c, others where g.id = $2)
+         gp as (select ST_Difference(ST_Intersection(g.boundary, c.boundary), ST_Union(n.geom, coalesce(others_union.geom, 'SRID=4326;POLYGON EMPTY'::geometry))) as geom
+                from public.grids g, n, c, others_union where g.id = $2)
          select ST_Area(o.geom::geography) as "outsideM2", ST_AsGeoJSON(nullif(o.geom, 'SRID=4326;POLYGON EMPTY'::geometry))::json as outside,
                 ST_Area(gp.geom::geography) as "gapM2", ST_AsGeoJSON(gp.geom)::json as gap
          from o, gp`,
@@ -148,7 +175,7 @@ export async function previewBoundary(tx: Queryable, gridId: number, geometry: A
       if (cover!.gapM2 > Math.max(GAP_TOLERANCE_M2, 1) && !problems.some((p) => p.code === BOUNDARY_PROBLEM.LEAVES_GAP)) {
         problems.push({ code: BOUNDARY_PROBLEM.LEAVES_GAP, geometry: cover!.gap!, details: { areaM2: round1(cover!.gapM2), source: 'postgis' } });
       }
-      impact = await boundaryImpact(tx, gridId, JSON.stringify(geometry), [minX, minY, maxX, maxY], buildings);
+      impact = await boundaryImpact(tx, gridId, JSON.stringify(geometry), [minX, minY, maxX, maxY], buildings, overridesJson);
     }
   }
   return { gridId, version: grid.version, valid: problems.length === 0, problems, summary: checked.summary, impact };
@@ -162,10 +189,12 @@ async function boundaryImpact(
   bbox: number[],
   // The same bbox's buildings as loaded for the validator: their households and workload are reused, not recomputed.
   nearby: readonly { id: number; households: number; requiredVisitsPerMonth: number }[],
+  overridesJson = '[]',
 ): Promise<BoundaryImpact> {
   const load = new Map(nearby.map((b) => [b.id, b]));
   const assigned = await tx.query<{ id: number; before: number | null; after: number | null }>(
     `with n as (select ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($1::text), 4326)) as geom),
+     ${othersCte('$7', '$2')},
      near as (
        select b.id, b.grid_id as before, ST_PointOnSurface(b.footprint) as p
        from public.buildings b where b.footprint && ST_MakeEnvelope($3, $4, $5, $6, 4326)
@@ -173,10 +202,10 @@ async function boundaryImpact(
      select near.id, near.before,
        (select x.id from (
           select $2::int as id, n.geom from n
-          union all select g.id, g.boundary from public.grids g where g.id <> $2
+          union all select o.id, o.boundary from others o
         ) x where ST_Covers(x.geom, near.p) order by x.id limit 1) as after
      from near`,
-    [geojson, gridId, ...bbox],
+    [geojson, gridId, ...bbox, overridesJson],
   );
   const rows = assigned.map((r) => ({ ...r, households: load.get(r.id)?.households ?? 0, workload: load.get(r.id)?.requiredVisitsPerMonth ?? 0 }));
   const [open] = await tx.query<{ n: number }>(

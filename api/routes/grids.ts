@@ -88,29 +88,82 @@ export function gridRoutes({ db, env }: AppDeps) {
         overdue: households,
       });
     })
+    // The query is read by hand, not with zValidator, so the typed web client's `$get()` needs no argument.
     .get('/', async (c) => {
-    const [row] = await asCaller(db, c.get('claims'), (tx) =>
-      tx.query<{ fc: GridFeatureCollection }>(
-        featureCollectionSql({
-          id: 'g.id',
-          geometry: 'g.boundary',
-          properties: {
-            id: 'g.id',
-            code: 'g.code',
-            name: 'g.name',
-            communityId: 'g.community_id',
-            communityName: 'cm.name',
-            households: 'coalesce(hc.households, 0)',
-            leader: 'public.staff_display_name(g.leader_id)',
-            version: 'g.version',
-          },
-          from: `public.grids g
-            join public.communities cm on cm.id = g.community_id
-            left join public.grid_household_counts(current_date) hc on hc.grid_id = g.id`,
-          orderBy: 'g.code',
-        }),
-      ),
-    );
-    return c.json(row!.fc);
+      const parsed = asOfOrCurrent(today).safeParse(c.req.query('asOf'));
+      if (!parsed.success) {
+        const message = parsed.error.issues.map((i) => i.message).join('; ');
+        throw new ApiError(400, 'invalid_request', `asOf: ${message}`, [{ path: 'asOf', message }]);
+      }
+      const asOf = parsed.data;
+      const [row] = await asCaller(db, c.get('claims'), (tx) =>
+        tx.query<{ fc: GridFeatureCollection }>(asOf ? gridsAsOfSql() : gridFeaturesSql(), asOf ? [asOf] : []),
+      );
+      return c.json(row!.fc);
+    });
+}
+
+/** `asOf` when given (a past date, validated like the statistics'), else null: today's live grids. */
+const asOfOrCurrent = (today: () => string) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return null;
+      const parsed = asOfParam(today).safeParse(raw);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+        return z.NEVER;
+      }
+      return parsed.data;
+    });
+
+const GRID_PROPERTIES = {
+  id: 'g.id',
+  code: 'g.code',
+  name: 'g.name',
+  communityId: 'g.community_id',
+  communityName: 'cm.name',
+  households: 'coalesce(hc.households, 0)',
+  leader: 'public.staff_display_name(g.leader_id)',
+  version: 'g.version',
+};
+
+/** Today's live grids (a grid merged away is retired and left out), or one of them with `where` `g.id = $1`. */
+export function gridFeaturesSql(where = 'true'): string {
+  return featureCollectionSql({
+    id: 'g.id',
+    geometry: 'g.boundary',
+    properties: GRID_PROPERTIES,
+    from: `public.grids g
+      join public.communities cm on cm.id = g.community_id
+      left join public.grid_household_counts(current_date) hc on hc.grid_id = g.id
+      where g.retired_at is null and ${where}`,
+    orderBy: 'g.code',
+  });
+}
+
+/**
+ * The boundaries in force at the end of $1 (a China date), with the version, code and name they
+ * had then, including grids merged away since; households counted with that day's assignment.
+ */
+export function gridsAsOfSql(): string {
+  return featureCollectionSql({
+    id: 'v.grid_id',
+    geometry: 'v.boundary',
+    properties: {
+      ...GRID_PROPERTIES,
+      id: 'v.grid_id',
+      code: 'v.code',
+      name: 'v.name',
+      communityId: 'v.community_id',
+      version: 'v.version',
+      retired: 'g.retired_at is not null and g.retired_at < public.china_day_end($1::date)',
+    },
+    from: `public.grid_versions_at($1::date) v
+      join public.grids g on g.id = v.grid_id
+      join public.communities cm on cm.id = v.community_id
+      left join public.grid_household_counts($1::date) hc on hc.grid_id = v.grid_id`,
+    orderBy: 'v.code',
   });
 }

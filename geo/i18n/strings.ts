@@ -357,6 +357,14 @@ const zhCN = {
   history_revert: '恢复为此版本',
   history_reverted: '已恢复，生成了新的边界版本',
   history_unavailable: '此服务器尚不提供边界历史',
+  // Grid boundary changes: split, merge, revert (geo/geometry/grid-change.reasons.ts), one per reason
+  gridChange_splitLineDoesNotCross: '分割线没有完整穿过网格：线的两端都应在网格之外',
+  gridChange_splitMoreThanTwoParts: '分割线把网格分成了 {parts} 块，只能分成两块',
+  gridChange_mergeSameGrid: '不能把网格与自身合并',
+  gridChange_mergeDifferentCommunities: '网格 {gridIds} 属于不同社区，不能合并',
+  gridChange_mergeNotNeighbours: '网格 {gridIds} 没有共同边界，只能合并相邻网格',
+  gridChange_revertToCurrent: '网格当前已是第 {version} 版',
+  gridChange_neighbourNotInCommunity: '网格 {gridId} 不是本社区的其他网格',
 } as const;
 
 export type StringKey = keyof typeof zhCN;
@@ -707,6 +715,14 @@ const zhTW: Strings = {
   history_revert: '恢復為此版本',
   history_reverted: '已恢復，產生了新的邊界版本',
   history_unavailable: '此伺服器尚不提供邊界歷史',
+  // Grid boundary changes: split, merge, revert (geo/geometry/grid-change.reasons.ts), one per reason
+  gridChange_splitLineDoesNotCross: '分割線沒有完整穿過網格：線的兩端都應在網格之外',
+  gridChange_splitMoreThanTwoParts: '分割線把網格分成了 {parts} 塊，只能分成兩塊',
+  gridChange_mergeSameGrid: '不能把網格與自身合併',
+  gridChange_mergeDifferentCommunities: '網格 {gridIds} 屬於不同社區，不能合併',
+  gridChange_mergeNotNeighbours: '網格 {gridIds} 沒有共同邊界，只能合併相鄰網格',
+  gridChange_revertToCurrent: '網格目前已是第 {version} 版',
+  gridChange_neighbourNotInCommunity: '網格 {gridId} 不是本社區的其他網格',
 };
 
 const en: Strings = {
@@ -1054,6 +1070,14 @@ const en: Strings = {
   history_revert: 'Revert to this version',
   history_reverted: 'Reverted: a new boundary version was written',
   history_unavailable: 'This server does not offer boundary history yet',
+  // Grid boundary changes: split, merge, revert (geo/geometry/grid-change.reasons.ts), one per reason
+  gridChange_splitLineDoesNotCross: 'The line does not cross the grid: both of its ends must lie outside the grid',
+  gridChange_splitMoreThanTwoParts: 'The line cuts the grid into {parts} pieces; a split makes exactly two',
+  gridChange_mergeSameGrid: 'A grid cannot be merged with itself',
+  gridChange_mergeDifferentCommunities: 'Grids {gridIds} belong to different communities and cannot be merged',
+  gridChange_mergeNotNeighbours: 'Grids {gridIds} share no edge: only neighbouring grids can be merged',
+  gridChange_revertToCurrent: 'The grid is already at version {version}',
+  gridChange_neighbourNotInCommunity: 'Grid {gridId} is not another grid of this community',
 };
 
 export const STRINGS: Record<Locale, Strings> = { 'zh-CN': zhCN, 'zh-TW': zhTW, en };

@@ -1,0 +1,643 @@
+-- =============================================================================================
+-- Boundary history (issue 5): every grid boundary that ever was, who drew it and why, which
+-- grid each building belonged to when, and the proposals that wait for community staff.
+--
+-- Rules (docs/boundaries.md has them in full):
+--   * A boundary change never rewrites history: it closes the open version (valid_to) and opens
+--     a new one (valid_from), in the same transaction that moves grids.boundary and the buildings.
+--   * Versions and building assignments that existed before any edit are valid from -infinity:
+--     visits and issues go back years, grid rows were created when the street was loaded, and a
+--     past date must still find its grids.
+--   * "As of date D" means as at the end of D in China (UTC+8): the last commit of a day wins.
+--   * Statistics for a past date attribute households to grids through building_grid_history,
+--     a plain join; no geometry work at query time. Issues and patrols stay with the grid they
+--     were registered in (issues.grid_id, patrols.grid_id), whatever happens to boundaries later.
+--   * A grid merged into its neighbour is retired, never deleted: visits, issues, patrols and
+--     history point to it.
+--   * Only SECURITY DEFINER functions write here, and each checks the caller's role and scope:
+--     a grid leader their own grid(s), community staff their own community; nobody else.
+-- =============================================================================================
+
+-- ---------------------------------------------------------------------------------------------
+-- Retired grids
+-- A retired grid keeps its last boundary (the column's NOT NULL and validity checks stay), but
+-- no building is assigned to it and today's map and statistics leave it out.
+-- ---------------------------------------------------------------------------------------------
+alter table public.grids
+  add column retired_at timestamptz,
+  add column retired_into integer references public.grids (id) on delete restrict;
+
+-- The rule of places.sql (lowest id among the grids covering the point), among live grids only.
+create or replace function public.grid_for_point(p geometry) returns integer
+language sql stable
+set search_path = public, extensions
+as $$
+  select g.id from public.grids g where g.retired_at is null and ST_Covers(g.boundary, p) order by g.id limit 1
+$$;
+
+-- The instant a China date ends: "as of D" looks at what was in force just before it.
+create function public.china_day_end(d date) returns timestamptz
+language sql immutable parallel safe
+as $$ select ((d + 1)::timestamp - interval '8 hours') at time zone 'UTC' $$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Grid versions
+-- One row per boundary a grid has had; the open one (valid_to null) equals grids.boundary and
+-- grids.version. `households` is the grid's current households when the version was written
+-- (null for versions loaded with the street: the API then counts them at the version's end).
+-- ---------------------------------------------------------------------------------------------
+create table public.grid_versions (
+  grid_id integer not null references public.grids (id) on delete cascade,
+  version integer not null check (version >= 1),
+  community_id integer not null references public.communities (id) on delete restrict,
+  code text not null,
+  name text not null,
+  boundary geometry(MultiPolygon, 4326) not null,
+  valid_from timestamptz not null default '-infinity',
+  valid_to timestamptz,
+  kind text not null check (kind in ('created', 'redrawn', 'split', 'merged', 'reverted')),
+  -- Who and why; no foreign key to staff so that history outlives staff records.
+  staff_id integer,
+  user_id uuid,
+  reason text,
+  households integer,
+  -- The other grid of a split or merge; the version a revert went back to; the proposal applied.
+  related_grid_ids integer[] not null default '{}',
+  reverted_to integer,
+  proposal_id integer,
+  primary key (grid_id, version),
+  constraint grid_versions_interval check (valid_to is null or valid_to >= valid_from),
+  constraint grid_versions_boundary_is_valid check (ST_IsValid(boundary) and not ST_IsEmpty(boundary))
+);
+create unique index grid_versions_one_open on public.grid_versions (grid_id) where valid_to is null;
+create index grid_versions_community_idx on public.grid_versions (community_id);
+create index grid_versions_boundary_gist on public.grid_versions using gist (boundary);
+
+-- ---------------------------------------------------------------------------------------------
+-- Building → grid over time
+-- Maintained by triggers on buildings, so every path that changes buildings.grid_id (a boundary
+-- commit, a re-imported footprint) leaves history behind. grid_id is null for a building outside
+-- every grid.
+-- ---------------------------------------------------------------------------------------------
+create table public.building_grid_history (
+  building_id integer not null references public.buildings (id) on delete cascade,
+  grid_id integer references public.grids (id) on delete cascade,
+  valid_from timestamptz not null,
+  valid_to timestamptz,
+  primary key (building_id, valid_from),
+  constraint building_grid_history_interval check (valid_to is null or valid_to >= valid_from)
+);
+create unique index building_grid_history_one_open on public.building_grid_history (building_id) where valid_to is null;
+create index building_grid_history_grid_idx on public.building_grid_history (grid_id);
+
+-- What already exists was so from the beginning of time (a deployment with data before this
+-- migration; the demo seed and imports run after it and go through the triggers below).
+insert into public.grid_versions (grid_id, version, community_id, code, name, boundary, valid_from, kind)
+select id, version, community_id, code, name, boundary, '-infinity', 'created' from public.grids;
+insert into public.building_grid_history (building_id, grid_id, valid_from)
+select id, grid_id, '-infinity' from public.buildings;
+
+-- A grid inserted outside a boundary commit (seeding, an import) is version `version` since
+-- -infinity; the commit function writes its own rows for the grids a split creates.
+create function minqing.grid_first_version() returns trigger
+language plpgsql security definer
+set search_path = public, extensions
+as $$
+begin
+  if coalesce(current_setting('minqing.boundary_commit', true), '') <> 'on' then
+    insert into public.grid_versions (grid_id, version, community_id, code, name, boundary, valid_from, kind)
+    values (new.id, new.version, new.community_id, new.code, new.name, new.boundary, '-infinity', 'created');
+  end if;
+  return null;
+end
+$$;
+create trigger grids_first_version after insert on public.grids
+  for each row execute function minqing.grid_first_version();
+
+-- A building's assignment: from -infinity when it is inserted, then one row per change. Two
+-- changes in one transaction (same now()) fold into one row rather than a zero-length one.
+create function minqing.building_grid_track() returns trigger
+language plpgsql security definer
+set search_path = public, extensions
+as $$
+begin
+  if tg_op = 'INSERT' then
+    insert into public.building_grid_history (building_id, grid_id, valid_from) values (new.id, new.grid_id, '-infinity');
+  elsif new.grid_id is distinct from old.grid_id then
+    update public.building_grid_history set grid_id = new.grid_id
+    where building_id = new.id and valid_to is null and valid_from = now();
+    if not found then
+      update public.building_grid_history set valid_to = now() where building_id = new.id and valid_to is null;
+      insert into public.building_grid_history (building_id, grid_id, valid_from) values (new.id, new.grid_id, now());
+    end if;
+  end if;
+  return null;
+end
+$$;
+create trigger buildings_grid_history after insert or update of grid_id on public.buildings
+  for each row execute function minqing.building_grid_track();
+
+-- ---------------------------------------------------------------------------------------------
+-- As of a date
+-- ---------------------------------------------------------------------------------------------
+create function public.building_grids_at(as_of date)
+returns table (building_id integer, grid_id integer)
+language sql stable security definer
+set search_path = public, extensions
+as $$
+  select h.building_id, h.grid_id from public.building_grid_history h
+  where h.valid_from < public.china_day_end(as_of)
+    and (h.valid_to is null or h.valid_to >= public.china_day_end(as_of))
+$$;
+
+create function public.grid_versions_at(as_of date)
+returns table (grid_id integer, version integer, community_id integer, code text, name text, boundary geometry)
+language sql stable security definer
+set search_path = public, extensions
+as $$
+  select v.grid_id, v.version, v.community_id, v.code, v.name, v.boundary from public.grid_versions v
+  where v.valid_from < public.china_day_end(as_of)
+    and (v.valid_to is null or v.valid_to >= public.china_day_end(as_of))
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Statistics for a date use that date's boundaries
+-- Same signatures and result columns as before (other modules depend on them); only where a
+-- household's grid comes from changes: buildings.grid_id (today) → building_grids_at(as_of).
+-- ---------------------------------------------------------------------------------------------
+create or replace function public.grid_household_counts(as_of date default current_date)
+returns table (grid_id integer, households integer)
+language sql stable security definer
+set search_path = public, extensions
+as $$
+  select bg.grid_id, sum(c.households)::integer
+  from public.building_household_counts(as_of) c
+  join public.building_grids_at(as_of) bg on bg.building_id = c.building_id
+  where bg.grid_id is not null
+  group by bg.grid_id
+$$;
+
+create or replace function public.household_visit_status(as_of date)
+returns table (
+  household_id integer, building_id integer, grid_id integer, required_interval integer,
+  last_visit date, covered boolean, due_date date, overdue boolean, at_risk boolean
+)
+language sql stable security definer
+set search_path = public, extensions
+as $$
+  with pol as (
+    select c.id as community_id, public.policy_settings_at(c.id, as_of) as s from public.communities c
+    union all
+    select null, public.policy_settings_at(null, as_of)
+  ),
+  hh as (
+    select h.id, h.building_id, bg.grid_id, h.moved_in, pol.s,
+      (select min((pol.s -> 'intervals' ->> c::text)::int) from unnest(h.categories) c) as required_interval,
+      h.categories && array(select jsonb_array_elements_text(pol.s -> 'atRisk'))::public.household_category[] as at_risk
+    from public.households h
+    left join public.building_grids_at(as_of) bg on bg.building_id = h.building_id
+    left join public.grids g on g.id = bg.grid_id
+    join pol on pol.community_id is not distinct from g.community_id
+    where h.moved_in <= as_of and (h.moved_out is null or h.moved_out > as_of)
+  ),
+  lv as (
+    select v.household_id, max(public.china_date(v.visited_at)) as last_visit
+    from public.visits v
+    join hh on hh.id = v.household_id
+    where public.china_date(v.visited_at) <= as_of
+      and v.method::text in (select jsonb_array_elements_text(hh.s -> 'countedMethods'))
+      and (v.result = 'met' or (hh.s ->> 'notHomeCounts')::boolean)
+    group by v.household_id
+  )
+  select hh.id, hh.building_id, hh.grid_id, hh.required_interval, lv.last_visit,
+    coalesce(lv.last_visit > as_of - hh.required_interval, false) as covered,
+    coalesce(lv.last_visit, hh.moved_in) + hh.required_interval as due_date,
+    not coalesce(lv.last_visit > as_of - hh.required_interval, false)
+      and coalesce(lv.last_visit, hh.moved_in) + hh.required_interval < as_of as overdue,
+    hh.at_risk
+  from hh left join lv on lv.household_id = hh.id
+$$;
+
+-- The grids that existed at the end of as_of: a retired grid until it was retired, a grid a
+-- split created from the split on.
+create or replace function public.grid_stats(as_of date)
+returns table (
+  grid_id integer, households integer, covered_households integer, coverage double precision,
+  overdue_households integer, at_risk_households integer, at_risk_overdue integer,
+  open_issues integer, overdue_issues integer, days_since_last_visit integer,
+  days_since_last_patrol integer, attention double precision, attention_breakdown jsonb
+)
+language sql stable security definer
+set search_path = public, extensions
+as $$
+  with hs as (select * from public.household_visit_status(as_of) where grid_id is not null),
+  h as (
+    select hs.grid_id, count(*)::int as n, count(*) filter (where covered)::int as covered,
+      count(*) filter (where overdue)::int as overdue, count(*) filter (where at_risk)::int as at_risk,
+      count(*) filter (where at_risk and overdue)::int as at_risk_overdue, max(last_visit) as last_visit
+    from hs group by hs.grid_id
+  ),
+  i as (
+    select s.grid_id, count(*) filter (where open)::int as open, count(*) filter (where overdue)::int as overdue
+    from public.issue_status_at(as_of) s group by s.grid_id
+  ),
+  g as (
+    select g.id, public.policy_settings_at(g.community_id, as_of) as s
+    from public.grids g where g.id in (select v.grid_id from public.grid_versions_at(as_of) v)
+  ),
+  p as (select * from public.grid_days_since_patrol(as_of)),
+  r as (
+    select g.id, g.s, coalesce(h.n, 0) as n, coalesce(h.covered, 0) as covered, coalesce(h.overdue, 0) as overdue,
+      coalesce(h.at_risk, 0) as at_risk, coalesce(h.at_risk_overdue, 0) as at_risk_overdue,
+      coalesce(i.open, 0) as open_issues, coalesce(i.overdue, 0) as overdue_issues,
+      as_of - h.last_visit as days_visit, p.days as days_patrol
+    from g left join h on h.grid_id = g.id left join i on i.grid_id = g.id left join p on p.grid_id = g.id
+  )
+  select r.id, r.n, r.covered, case when r.n > 0 then r.covered::float8 / r.n end,
+    r.overdue, r.at_risk, r.at_risk_overdue, r.open_issues, r.overdue_issues, r.days_visit, r.days_patrol,
+    (a ->> 'total')::float8, a - 'total'
+  from r, lateral public.attention_points(r.s, r.n, r.covered, r.at_risk, r.at_risk_overdue, r.overdue_issues, r.days_patrol) a
+  order by r.id
+$$;
+
+create or replace function public.building_stats(as_of date)
+returns table (
+  building_id integer, grid_id integer, households integer, covered_households integer, coverage double precision,
+  overdue_households integer, at_risk_households integer, at_risk_overdue integer,
+  open_issues integer, overdue_issues integer, days_since_last_visit integer,
+  days_since_last_patrol integer, attention double precision, attention_breakdown jsonb
+)
+language sql stable security definer
+set search_path = public, extensions
+as $$
+  with hs as (select * from public.household_visit_status(as_of)),
+  h as (
+    select hs.building_id, count(*)::int as n, count(*) filter (where covered)::int as covered,
+      count(*) filter (where overdue)::int as overdue, count(*) filter (where at_risk)::int as at_risk,
+      count(*) filter (where at_risk and overdue)::int as at_risk_overdue, max(last_visit) as last_visit
+    from hs group by hs.building_id
+  ),
+  i as (
+    select s.building_id, count(*) filter (where open)::int as open, count(*) filter (where overdue)::int as overdue
+    from public.issue_status_at(as_of) s where s.building_id is not null group by s.building_id
+  ),
+  gp as (select p.grid_id, p.days as days_since_last_patrol from public.grid_days_since_patrol(as_of) p),
+  r as (
+    select b.id, bg.grid_id,
+      public.policy_settings_at((select g.community_id from public.grids g where g.id = bg.grid_id), as_of) as s,
+      coalesce(h.n, 0) as n, coalesce(h.covered, 0) as covered, coalesce(h.overdue, 0) as overdue,
+      coalesce(h.at_risk, 0) as at_risk, coalesce(h.at_risk_overdue, 0) as at_risk_overdue,
+      coalesce(i.open, 0) as open_issues, coalesce(i.overdue, 0) as overdue_issues,
+      as_of - h.last_visit as days_visit, gp.days_since_last_patrol as days_patrol
+    from public.buildings b
+    left join public.building_grids_at(as_of) bg on bg.building_id = b.id
+    left join h on h.building_id = b.id left join i on i.building_id = b.id left join gp on gp.grid_id = bg.grid_id
+  )
+  select r.id, r.grid_id, r.n, r.covered, case when r.n > 0 then r.covered::float8 / r.n end,
+    r.overdue, r.at_risk, r.at_risk_overdue, r.open_issues, r.overdue_issues, r.days_visit, r.days_patrol,
+    (a ->> 'total')::float8, a - 'total'
+  from r, lateral public.attention_points(r.s, r.n, r.covered, r.at_risk, r.at_risk_overdue, r.overdue_issues, r.days_patrol) a
+  order by r.id
+$$;
+
+-- grid_overdue_households (access.sql) reads household_visit_status' grid_id, so it follows too.
+
+revoke execute on function public.china_day_end(date), public.building_grids_at(date), public.grid_versions_at(date) from public;
+grant execute on function public.china_day_end(date), public.building_grids_at(date), public.grid_versions_at(date)
+  to authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------
+-- Proposals
+-- A grid leader's change that takes buildings from a grid they do not lead waits here for the
+-- staff of the community. The geometry and the neighbours' geometries are kept as drawn; an
+-- approval applies them through the same commit path, re-checking versions and validity.
+-- ---------------------------------------------------------------------------------------------
+create table public.boundary_proposals (
+  id integer generated always as identity primary key,
+  grid_id integer not null references public.grids (id) on delete cascade,
+  community_id integer not null references public.communities (id) on delete restrict,
+  base_version integer not null,
+  geometry geometry(MultiPolygon, 4326) not null,
+  -- Neighbours redrawn with it: [{"gridId","version","geometry"}].
+  neighbours jsonb not null default '[]',
+  reason text not null check (char_length(btrim(reason)) >= 2),
+  -- The grids whose leaders must see it: the grid itself and those it takes buildings from.
+  affected_grid_ids integer[] not null,
+  impact jsonb,
+  status text not null default 'pending' check (status in ('pending', 'approved', 'rejected')),
+  proposed_by integer,
+  proposed_at timestamptz not null default now(),
+  decided_by integer,
+  decided_at timestamptz,
+  note text,
+  committed_version integer,
+  constraint boundary_proposals_decided check ((status = 'pending') = (decided_at is null))
+);
+create index boundary_proposals_community_status_idx on public.boundary_proposals (community_id, status);
+create index boundary_proposals_geometry_gist on public.boundary_proposals using gist (geometry);
+
+-- ---------------------------------------------------------------------------------------------
+-- Who may redraw
+-- 'community_staff' for staff of the grid's community, 'grid_leader' for a leader serving the
+-- grid, null for everyone else (street leader, presenter, members, other communities, and any
+-- presentation request). geo/domain/staff.ts's editBoundaries mirrors this; this decides.
+-- ---------------------------------------------------------------------------------------------
+create function minqing.boundary_editor_role(p_grid_id integer) returns text
+language sql stable security definer
+set search_path = public, extensions
+as $$
+  select case
+    when minqing.presenting() then null
+    when me.role = 'community_staff' and g.community_id = me.community_id then 'community_staff'
+    when me.role = 'grid_leader'
+      and exists (select 1 from public.staff_grids sg where sg.staff_id = me.staff_id and sg.grid_id = g.id) then 'grid_leader'
+  end
+  from minqing.my_staff() me join public.grids g on g.id = p_grid_id
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Step one of every commit: lock the grids (in id order, so two commits never deadlock) and
+-- report their versions and last change, so the API can refuse a stale version naming who
+-- changed it. The caller must be able to redraw at least one of them (a leader proposing a
+-- change to a neighbour locks the neighbour's row to read its version consistently).
+-- ---------------------------------------------------------------------------------------------
+create function public.lock_grids_for_boundary_edit(p_grid_ids integer[])
+returns table (
+  grid_id integer, version integer, community_id integer, retired boolean, editor_role text,
+  leader_ids integer[], changed_by text, changed_at timestamptz, change_kind text
+)
+language plpgsql security definer
+set search_path = public, extensions
+as $$
+begin
+  if not exists (select 1 from unnest(p_grid_ids) x(id) where minqing.boundary_editor_role(x.id) is not null) then
+    raise exception 'you may not redraw grid %: boundaries are redrawn by the grid''s leader or its community''s staff', p_grid_ids[1]
+      using errcode = 'insufficient_privilege';
+  end if;
+  perform 1 from public.grids g where g.id = any (p_grid_ids) order by g.id for update;
+  return query
+    select g.id, g.version, g.community_id, g.retired_at is not null, minqing.boundary_editor_role(g.id),
+      array(select sg.staff_id from public.staff_grids sg join public.staff s on s.id = sg.staff_id
+            where sg.grid_id = g.id and s.role = 'grid_leader' and s.active order by sg.staff_id),
+      public.staff_display_name(v.staff_id), v.valid_from, v.kind
+    from public.grids g
+    left join public.grid_versions v on v.grid_id = g.id and v.valid_to is null
+    where g.id = any (p_grid_ids)
+    order by g.id;
+end
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- The commit
+-- p_changes: a JSON array, one element per grid touched:
+--   {"gridId", "version", "geometry"}                 a grid's new boundary (redraw, revert, the
+--                                                      kept part of a split, a merge's keeper)
+--   {"gridId", "version", "retireInto"}                a grid merged into another
+--   {"create": {"code","name"}, "from", "geometry"}   the new grid of a split (put it first: the
+--                                                      grids changed after it list it as related)
+-- optional per element: "relatedGridIds", "revertedTo", "name" (a rename). p_kind is the
+-- version kind written.
+-- Everything below happens in the caller's transaction: any error undoes all of it.
+-- Returns {"grids":[{"gridId","version"}], "moved":[{"buildingId","from","to"}]}.
+-- The API validates geometry first (the geo/ validator and PostGIS, as the preview does); this
+-- function re-checks what must hold whoever calls it: the caller's right, each version, and
+-- that the result is a valid polygon.
+-- ---------------------------------------------------------------------------------------------
+create function public.commit_grid_boundaries(p_changes jsonb, p_kind text, p_reason text, p_proposal_id integer default null)
+returns jsonb
+language plpgsql security definer
+set search_path = public, extensions
+as $$
+declare
+  me record;
+  c jsonb;
+  g record;
+  gid integer;
+  geom geometry;
+  touched integer[] := '{}';
+  created integer[] := '{}';
+  area geometry := null;
+  result_grids jsonb := '[]';
+  moved jsonb;
+begin
+  select * into me from minqing.my_staff();
+  if me.staff_id is null then
+    raise exception 'only staff of a street redraw grids' using errcode = 'insufficient_privilege';
+  end if;
+  if p_kind not in ('redrawn', 'split', 'merged', 'reverted') then
+    raise exception 'unknown change kind %', p_kind using errcode = 'invalid_parameter_value';
+  end if;
+  if p_reason is null or char_length(btrim(p_reason)) < 2 then
+    raise exception 'a boundary change needs a reason' using errcode = 'invalid_parameter_value';
+  end if;
+  perform set_config('minqing.boundary_commit', 'on', true);
+
+  for c in select * from jsonb_array_elements(p_changes) loop
+    if c ? 'create' then
+      -- The new grid of a split: same community as the grid it came from.
+      select * into g from public.grids where id = (c ->> 'from')::integer;
+      if g.id is null or minqing.boundary_editor_role(g.id) is null then
+        raise exception 'you may not split grid %', c ->> 'from' using errcode = 'insufficient_privilege';
+      end if;
+      geom := ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(c ->> 'geometry'), 4326));
+      insert into public.grids (community_id, code, name, boundary)
+      values (g.community_id, c -> 'create' ->> 'code', c -> 'create' ->> 'name', geom)
+      returning id into gid;
+      insert into public.grid_versions (grid_id, version, community_id, code, name, boundary, valid_from, kind,
+                                        staff_id, user_id, reason, related_grid_ids, proposal_id)
+      values (gid, 1, g.community_id, c -> 'create' ->> 'code', c -> 'create' ->> 'name', geom, now(), p_kind,
+              me.staff_id, auth.uid(), btrim(p_reason), array[g.id], p_proposal_id);
+      touched := touched || gid;
+      created := created || gid;
+      area := case when area is null then geom else ST_Collect(area, geom) end;
+      result_grids := result_grids || jsonb_build_object('gridId', gid, 'version', 1, 'created', true);
+      continue;
+    end if;
+
+    gid := (c ->> 'gridId')::integer;
+    select * into g from public.grids where id = gid for update;
+    if g.id is null then
+      raise exception 'no grid %', gid using errcode = 'no_data_found';
+    end if;
+    if minqing.boundary_editor_role(gid) is null then
+      raise exception 'you may not redraw grid %', gid using errcode = 'insufficient_privilege';
+    end if;
+    if g.retired_at is not null then
+      raise exception 'grid % was retired on %', gid, g.retired_at using errcode = 'object_not_in_prerequisite_state';
+    end if;
+    if g.version <> (c ->> 'version')::integer then
+      raise exception 'grid % is at version %, not %', gid, g.version, c ->> 'version' using errcode = 'serialization_failure';
+    end if;
+    area := case when area is null then g.boundary else ST_Collect(area, g.boundary) end;
+    update public.grid_versions set valid_to = now() where grid_id = gid and valid_to is null;
+
+    if c ? 'retireInto' then
+      update public.grids set retired_at = now(), retired_into = (c ->> 'retireInto')::integer, updated_at = now()
+      where id = gid;
+    else
+      geom := ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(c ->> 'geometry'), 4326));
+      if not ST_IsValid(geom) or ST_IsEmpty(geom) then
+        raise exception 'the new boundary of grid % is not a valid polygon: %', gid, ST_IsValidReason(geom)
+          using errcode = 'invalid_parameter_value';
+      end if;
+      update public.grids set boundary = geom, version = g.version + 1, name = coalesce(nullif(btrim(c ->> 'name'), ''), g.name),
+        updated_at = now()
+      where id = gid;
+      insert into public.grid_versions (grid_id, version, community_id, code, name, boundary, valid_from, kind,
+                                        staff_id, user_id, reason, related_grid_ids, reverted_to, proposal_id)
+      values (gid, g.version + 1, g.community_id, g.code, coalesce(nullif(btrim(c ->> 'name'), ''), g.name), geom, now(), p_kind,
+              me.staff_id, auth.uid(), btrim(p_reason),
+              -- A split lists the new grid (created earlier in this call) as related.
+              coalesce(array(select jsonb_array_elements_text(c -> 'relatedGridIds')::integer), '{}') || created,
+              (c ->> 'revertedTo')::integer, p_proposal_id);
+      area := case when area is null then geom else ST_Collect(area, geom) end;
+      result_grids := result_grids || jsonb_build_object('gridId', gid, 'version', g.version + 1);
+    end if;
+    touched := touched || gid;
+  end loop;
+
+  -- Buildings whose point on surface now lies in another grid (the rule of places.sql). The
+  -- triggers write building_grid_history and the audit log for each.
+  with changed as (
+    select b.id, b.grid_id as before, public.grid_for_point(ST_PointOnSurface(b.footprint)) as after
+    from public.buildings b
+    where b.footprint && area or b.grid_id = any (touched)
+  ),
+  upd as (
+    update public.buildings b set grid_id = changed.after
+    from changed where b.id = changed.id and changed.after is distinct from changed.before
+    returning b.id, changed.before, changed.after
+  )
+  select coalesce(jsonb_agg(jsonb_build_object('buildingId', id, 'from', before, 'to', after) order by id), '[]')
+  into moved from upd;
+
+  -- Households then, for the versions just written.
+  update public.grid_versions v set households = coalesce((
+      select sum(c.households)::integer from public.building_household_counts(public.china_date(now())) c
+      join public.buildings b on b.id = c.building_id where b.grid_id = v.grid_id), 0)
+  where v.grid_id = any (touched) and v.valid_to is null and v.valid_from = now();
+
+  -- Open maps refresh: the grids redrawn and those that gained or lost buildings.
+  perform pg_notify('minqing_changes', json_build_object('table', 'grids', 'gridId', x.id)::text)
+  from (select unnest(touched) as id
+        union select (m ->> 'from')::integer from jsonb_array_elements(moved) m where m ->> 'from' is not null
+        union select (m ->> 'to')::integer from jsonb_array_elements(moved) m where m ->> 'to' is not null) x;
+
+  return jsonb_build_object('grids', result_grids, 'moved', moved);
+end
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Proposing and deciding
+-- ---------------------------------------------------------------------------------------------
+create function public.propose_grid_boundary(
+  p_grid_id integer, p_base_version integer, p_geometry jsonb, p_neighbours jsonb, p_reason text,
+  p_affected integer[], p_impact jsonb
+) returns integer
+language plpgsql security definer
+set search_path = public, extensions
+as $$
+declare
+  me record;
+  new_id integer;
+begin
+  select * into me from minqing.my_staff();
+  if minqing.boundary_editor_role(p_grid_id) is null then
+    raise exception 'you may not propose a boundary for grid %', p_grid_id using errcode = 'insufficient_privilege';
+  end if;
+  insert into public.boundary_proposals (grid_id, community_id, base_version, geometry, neighbours, reason,
+                                         affected_grid_ids, impact, proposed_by)
+  select p_grid_id, g.community_id, p_base_version, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(p_geometry::text), 4326)),
+    coalesce(p_neighbours, '[]'), btrim(p_reason), p_affected, p_impact, me.staff_id
+  from public.grids g where g.id = p_grid_id
+  returning id into new_id;
+  perform pg_notify('minqing_changes', json_build_object('table', 'boundary_proposals', 'gridId', x)::text)
+  from unnest(p_affected) x;
+  return new_id;
+end
+$$;
+
+-- Approve or reject: staff of the proposal's community, once. An approval's commit happens
+-- first, in the same transaction (public.commit_grid_boundaries with p_proposal_id).
+create function public.decide_boundary_proposal(p_id integer, p_status text, p_note text, p_committed_version integer)
+returns void
+language plpgsql security definer
+set search_path = public, extensions
+as $$
+declare
+  me record;
+  p record;
+begin
+  select * into me from minqing.my_staff();
+  select * into p from public.boundary_proposals where id = p_id for update;
+  if p.id is null then
+    raise exception 'no boundary proposal %', p_id using errcode = 'no_data_found';
+  end if;
+  if minqing.presenting() or me.role is distinct from 'community_staff' or me.community_id is distinct from p.community_id then
+    raise exception 'boundary proposals are decided by the staff of their community' using errcode = 'insufficient_privilege';
+  end if;
+  if p.status <> 'pending' then
+    raise exception 'boundary proposal % was already %', p_id, p.status using errcode = 'object_not_in_prerequisite_state';
+  end if;
+  if p_status not in ('approved', 'rejected') then
+    raise exception 'a proposal is approved or rejected, not %', p_status using errcode = 'invalid_parameter_value';
+  end if;
+  update public.boundary_proposals
+  set status = p_status, decided_by = me.staff_id, decided_at = now(), note = nullif(btrim(coalesce(p_note, '')), ''),
+      committed_version = p_committed_version
+  where id = p_id;
+  perform pg_notify('minqing_changes', json_build_object('table', 'boundary_proposals', 'gridId', x)::text)
+  from unnest(p.affected_grid_ids) x;
+end
+$$;
+
+revoke execute on function minqing.boundary_editor_role(integer), minqing.grid_first_version(), minqing.building_grid_track(),
+  public.lock_grids_for_boundary_edit(integer[]), public.commit_grid_boundaries(jsonb, text, text, integer),
+  public.propose_grid_boundary(integer, integer, jsonb, jsonb, text, integer[], jsonb),
+  public.decide_boundary_proposal(integer, text, text, integer) from public;
+grant execute on function minqing.boundary_editor_role(integer),
+  public.lock_grids_for_boundary_edit(integer[]), public.commit_grid_boundaries(jsonb, text, text, integer),
+  public.propose_grid_boundary(integer, integer, jsonb, jsonb, text, integer[], jsonb),
+  public.decide_boundary_proposal(integer, text, text, integer) to authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------
+-- Row-level security
+-- Boundaries, their history and proposals are map geometry and working notes, not personal
+-- data: every staff member of the street reads them (like the grids themselves). Nobody writes
+-- them directly: there is no insert, update or delete policy, and no such grant; the definer
+-- functions above are the only writers, and each checks the caller.
+-- ---------------------------------------------------------------------------------------------
+alter table public.grid_versions enable row level security;
+alter table public.building_grid_history enable row level security;
+alter table public.boundary_proposals enable row level security;
+
+-- The community's street is the caller's street.
+create policy "Staff can read the boundary history of their street" on public.grid_versions
+  for select to authenticated using (
+    exists (select 1 from public.communities c
+            where c.id = grid_versions.community_id and c.street_id = (select minqing.my_street_id()))
+  );
+-- Through the grids policy: a building's past grids are readable where the grid is.
+create policy "Staff can read which grid each building belonged to in their street" on public.building_grid_history
+  for select to authenticated using (
+    exists (select 1 from public.grids g where g.id = building_grid_history.grid_id)
+  );
+-- Proposals are read street-wide so the leaders of the grids they touch, and the street, see them.
+create policy "Staff can read the boundary proposals of their street" on public.boundary_proposals
+  for select to authenticated using (
+    exists (select 1 from public.communities c
+            where c.id = boundary_proposals.community_id and c.street_id = (select minqing.my_street_id()))
+  );
+grant select on public.grid_versions, public.building_grid_history, public.boundary_proposals to authenticated;
+grant all on public.grid_versions, public.building_grid_history, public.boundary_proposals to service_role;
+
+-- ---------------------------------------------------------------------------------------------
+-- Audit and live changes
+-- grids and buildings are already audited (access.sql): a commit logs the grid's old and new
+-- row and every building that moved. The version row carries the reason and the kind; the
+-- proposal rows their decision and note.
+-- ---------------------------------------------------------------------------------------------
+create trigger grid_versions_audit after insert or update or delete on public.grid_versions
+  for each row execute function minqing.audit_row_change();
+create trigger boundary_proposals_audit after insert or update or delete on public.boundary_proposals
+  for each row execute function minqing.audit_row_change();
