@@ -27,6 +27,8 @@ export interface GridVersion {
   validTo: string | null;
   changedBy: string | null;
   reason: string | null;
+  /** created, redrawn, split, merged, reverted (docs/boundaries.md). */
+  kind: string | null;
   /** Anything else the server sends is shown as is. */
   [key: string]: unknown;
 }
@@ -127,7 +129,7 @@ export function useRevertGrid(gridId: number) {
 function toVersion(row: Record<string, unknown>): GridVersion {
   const pick = (...keys: string[]) => keys.map((k) => row[k]).find((v) => v !== undefined && v !== null);
   const str = (v: unknown) => (v === undefined || v === null ? null : String(v));
-  const by = pick('changedBy', 'changedByName', 'createdBy', 'changed_by', 'author');
+  const by = pick('staffName', 'changedBy', 'changed_by');
   return {
     ...row,
     version: Number(pick('version')),
@@ -135,6 +137,7 @@ function toVersion(row: Record<string, unknown>): GridVersion {
     validTo: str(pick('validTo', 'valid_to')),
     changedBy: typeof by === 'object' && by !== null ? str((by as { name?: unknown }).name) : str(by),
     reason: str(pick('reason')),
+    kind: str(pick('kind')),
   };
 }
 

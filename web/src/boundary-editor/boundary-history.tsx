@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from 'react';
 import type { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
+import type { StringKey } from '../../../geo/i18n/strings';
 import { ApiRequestError } from '../api';
 import { useLocale } from '../i18n/locale';
 import { useCompareVersions, useGridVersions, useRevertGrid } from './boundary-api';
@@ -56,10 +57,12 @@ export function BoundaryHistory({
           return (
             <li key={v.version} data-version={v.version} className={comparing ? 'comparing' : undefined}>
               <div className="history-head">
-                <strong>v{v.version}</strong>
+                <strong>
+                  v{v.version} {v.kind && <span className="muted small">{t(`history_kind_${v.kind}` as StringKey)}</span>}
+                </strong>
                 <span className="muted small">
-                  {v.validFrom ?? ''}
-                  {v.validTo ? ` – ${v.validTo}` : ` – ${t('history_current')}`}
+                  {v.validFrom ? v.validFrom.slice(0, 10) : t('history_sinceStart')}
+                  {v.validTo ? ` – ${v.validTo.slice(0, 10)}` : ` – ${t('history_current')}`}
                 </span>
               </div>
               <div className="small">

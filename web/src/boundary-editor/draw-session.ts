@@ -67,7 +67,7 @@ export function startDrawSession(
       polygon: {
         feature: {
           draggable: false,
-          coordinates: { draggable: true, midpoints: true, deletable: true, snappable: { toCustom: snap } },
+          coordinates: { draggable: true, midpoints: { draggable: true }, deletable: true, snappable: { toCustom: snap } },
         },
       },
     },
