@@ -2,6 +2,7 @@ import type { Polygon } from 'geojson';
 import { describe, expect, it } from 'vitest';
 import { nearestVertex, removeVertex, VERTEX_REMOVAL } from '../../geo/geometry/boundary-edit';
 import { metresPerPixel, SnapIndex } from '../../geo/geometry/boundary-snap';
+import { fitNeighbours } from '../../geo/geometry/neighbour-fit';
 import { canRedo, canUndo, MAX_HISTORY, pushEdit, redo, startHistory, undo } from '../../geo/geometry/edit-history';
 
 // Around Monaco: 1e-4° of latitude ≈ 11.1 m, of longitude ≈ 8.2 m.
@@ -123,5 +124,41 @@ describe('boundary editor layers', () => {
       ['CUTS_BUILDING', 2, 'Polygon'],
       ['CUTS_BUILDING', 2, 'Point'],
     ]);
+  });
+});
+
+describe('fitNeighbours', () => {
+  // Grid A west of neighbour B, sharing the edge x = X + 0.001; the community is both.
+  const A = square(X, Y, 0.001);
+  const B = square(X + 0.001, Y, 0.001);
+  const community: Polygon = { type: 'Polygon', coordinates: [[[X, Y], [X + 0.002, Y], [X + 0.002, Y + 0.001], [X, Y + 0.001], [X, Y]]] };
+  const moveSharedEdge = (dx: number): Polygon => ({
+    type: 'Polygon',
+    coordinates: [[[X, Y], [X + 0.001 + dx, Y], [X + 0.001 + dx, Y + 0.001], [X, Y + 0.001], [X, Y]]],
+  });
+
+  it('takes from the neighbour what the grid now covers, leaving no overlap', async () => {
+    const { area, intersect, featureCollection, feature } = await import('@turf/turf');
+    const proposed = moveSharedEdge(0.0002);
+    const [b] = fitNeighbours({ proposed, oldBoundary: A, community, neighbours: [{ id: 2, boundary: B }] });
+    expect(b!.id).toBe(2);
+    expect(b!.deltaM2).toBeLessThan(-100);
+    expect(area(b!.boundary) + area(proposed)).toBeCloseTo(area(A) + area(B), 0);
+    const shared = intersect(featureCollection([feature(proposed), feature(b!.boundary)]));
+    expect(shared === null ? 0 : area(shared)).toBeLessThan(1);
+  });
+
+  it('gives the gap back to the neighbour the edge was shared with', async () => {
+    const { area } = await import('@turf/turf');
+    const proposed = moveSharedEdge(-0.0002);
+    const far = square(X + 0.003, Y, 0.001);
+    const fitted = fitNeighbours({ proposed, oldBoundary: A, community, neighbours: [{ id: 2, boundary: B }, { id: 3, boundary: far }] });
+    expect(fitted.map((f) => f.id)).toEqual([2]);
+    expect(fitted[0]!.deltaM2).toBeGreaterThan(100);
+    expect(area(fitted[0]!.boundary) + area(proposed)).toBeCloseTo(area(A) + area(B), 0);
+  });
+
+  it('leaves neighbours alone when the shared edge did not move', () => {
+    expect(fitNeighbours({ proposed: A, oldBoundary: A, community, neighbours: [{ id: 2, boundary: B }] })).toEqual([]);
   });
 });
