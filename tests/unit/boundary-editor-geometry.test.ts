@@ -1,4 +1,4 @@
-import type { Polygon } from 'geojson';
+import type { MultiPolygon, Polygon } from 'geojson';
 import { describe, expect, it } from 'vitest';
 import { nearestVertex, removeVertex, VERTEX_REMOVAL } from '../../geo/geometry/boundary-edit';
 import { metresPerPixel, SnapIndex } from '../../geo/geometry/boundary-snap';
@@ -144,7 +144,7 @@ describe('fitNeighbours', () => {
     expect(b!.id).toBe(2);
     expect(b!.deltaM2).toBeLessThan(-100);
     expect(area(b!.boundary) + area(proposed)).toBeCloseTo(area(A) + area(B), 0);
-    const shared = intersect(featureCollection([feature(proposed), feature(b!.boundary)]));
+    const shared = intersect(featureCollection<Polygon | MultiPolygon>([feature(proposed), feature(b!.boundary)]));
     expect(shared === null ? 0 : area(shared)).toBeLessThan(1);
   });
 

@@ -70,10 +70,20 @@ export function useBoundaryPolicy(communityId: number, today: string | null) {
   });
 }
 
+/** A neighbour redrawn with the grid (a shared edge moved): the PUT's `neighbours`. */
+export interface NeighbourRedraw {
+  gridId: number;
+  version: number;
+  geometry: MultiPolygon;
+}
+
 export function usePreviewBoundary(gridId: number) {
   return useMutation({
-    mutationFn: async (geometry: MultiPolygon) => {
-      const res = await client.api.grids[':id'].boundary.preview.$post({ param: { id: String(gridId) }, json: { geometry: geometry as never } });
+    mutationFn: async ({ geometry, neighbours }: { geometry: MultiPolygon; neighbours: NeighbourRedraw[] }) => {
+      // The neighbours go along only when there are some: the preview route of the boundary
+      // branch takes { geometry } alone (strict), though previewBoundary already takes overrides.
+      const json = (neighbours.length ? { geometry, neighbours } : { geometry }) as never;
+      const res = await client.api.grids[':id'].boundary.preview.$post({ param: { id: String(gridId) }, json });
       if (res.ok) return (await res.json()) as BoundaryPreview;
       const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string; details?: unknown } } | null;
       throw new ApiRequestError(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? `HTTP ${res.status}`, body?.error?.details ?? null);
@@ -90,8 +100,9 @@ function savedOrProposal(status: number, body: Record<string, unknown>): SaveOut
 export function useSaveBoundary(gridId: number) {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: async (input: { geometry: MultiPolygon; version: number; reason: string }) => {
-      const { status, body } = await requestJson<Record<string, unknown>>('PUT', `${gridPath(gridId)}/boundary`, input);
+    mutationFn: async ({ neighbours, ...input }: { geometry: MultiPolygon; version: number; reason: string; neighbours: NeighbourRedraw[] }) => {
+      const body_ = neighbours.length ? { ...input, neighbours } : input;
+      const { status, body } = await requestJson<Record<string, unknown>>('PUT', `${gridPath(gridId)}/boundary`, body_);
       return savedOrProposal(status, body);
     },
     onSuccess: () => refreshAfterBoundaryChange(queryClient),

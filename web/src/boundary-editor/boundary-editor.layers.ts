@@ -16,9 +16,11 @@ export const EDITOR_SOURCE = {
   impact: 'boundary-impact',
   compare: 'boundary-compare',
   vertex: 'boundary-vertex',
+  neighbours: 'boundary-neighbours',
 } as const;
 
 export const EDITOR_LAYER = {
+  neighbourOutline: 'boundary-neighbour-outline',
   overlapHatch: 'boundary-overlap-hatch',
   areaFill: 'boundary-area-fill',
   problemOutline: 'boundary-problem-outline',
@@ -110,6 +112,13 @@ export function editorLayers(theme: MapTheme): LayerSpecification[] {
       type: 'line',
       source: EDITOR_SOURCE.compare,
       paint: { 'line-color': ['match', ['get', 'change'], 'added', b.added, b.removed], 'line-width': 2 },
+    },
+    {
+      // Neighbours redrawn to follow a moved shared edge: dashed, in the edit colour.
+      id: EDITOR_LAYER.neighbourOutline,
+      type: 'line',
+      source: EDITOR_SOURCE.neighbours,
+      paint: { 'line-color': b.editOutline, 'line-width': 2.5, 'line-dasharray': [2, 1.5] },
     },
     {
       id: EDITOR_LAYER.impactFill,

@@ -12,6 +12,7 @@ import { booleanIntersects } from '@turf/turf';
 import type { LineString, MultiPolygon } from 'geojson';
 import { nearestVertex, removeVertex, type VertexRef } from '../../../geo/geometry/boundary-edit';
 import { metresPerPixel } from '../../../geo/geometry/boundary-snap';
+import { fitNeighbours } from '../../../geo/geometry/neighbour-fit';
 import { canRedo, canUndo, pushEdit, redo, startHistory, undo, type EditHistory } from '../../../geo/geometry/edit-history';
 import { BOUNDARY_PROBLEM_MESSAGE, validateGridBoundary, type BoundaryProblem, type BoundaryProblemCode } from '../../../geo/geometry/grid-boundary.validation';
 import type { StringKey } from '../../../geo/i18n/strings';
@@ -104,9 +105,12 @@ export function BoundaryEditor({ map, grid: current, grids, communities, today, 
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [split, setSplit] = useState<{ state: 'drawing' } | { state: 'ready'; line: LineString } | null>(null);
   const [mergeWith, setMergeWith] = useState<number | null>(null);
+  /** Whether neighbours follow a moved shared edge (sent with the save), or stay and show the overlap / gap. */
+  const [fit, setFit] = useState(false);
   const session = useRef<DrawSession | null>(null);
   const snapIndex = useRef(context.snapIndex);
   snapIndex.current = context.snapIndex;
+  const neighbourName = (id: number) => grids.features.find((f) => f.properties.id === id)?.properties.name ?? `#${id}`;
   const previewCall = usePreviewBoundary(gridId);
   const save = useSaveBoundary(gridId);
   const splitCall = useSplitGrid(gridId);
@@ -148,9 +152,33 @@ export function BoundaryEditor({ map, grid: current, grids, communities, today, 
     session.current?.setGeometry(next.present);
   }, []);
 
-  // Validation on every shape, with the same code the server runs.
-  const local = useMemo(() => (context.input ? validateGridBoundary({ ...context.input, geometry: live }) : null), [context.input, live]);
   const changed = !sameGeometry(live, original);
+  const fitted = useMemo(
+    () =>
+      fit && changed && context.input
+        ? fitNeighbours({ proposed: live, oldBoundary: original, community: context.input.community.boundary, neighbours: context.input.neighbours })
+        : [],
+    [fit, changed, context.input, live, original],
+  );
+  const neighbourRedraws = useMemo(
+    () =>
+      fitted.map((f) => ({
+        gridId: f.id,
+        version: grids.features.find((g) => g.properties.id === f.id)?.properties.version ?? 0,
+        geometry: f.boundary,
+      })),
+    [fitted, grids],
+  );
+  // Validation on every shape, with the same code the server runs, against the neighbours as they would be.
+  const local = useMemo(() => {
+    if (!context.input) return null;
+    const redrawn = new Map(fitted.map((f) => [f.id, f.boundary]));
+    const neighbours = context.input.neighbours.map((n) => ({ id: n.id, boundary: redrawn.get(n.id) ?? n.boundary }));
+    return validateGridBoundary({ ...context.input, neighbours, geometry: live });
+  }, [context.input, live, fitted]);
+  useEffect(() => {
+    setSource(map, EDITOR_SOURCE.neighbours, { type: 'FeatureCollection', features: fitted.map((f) => ({ type: 'Feature', geometry: f.boundary, properties: { id: f.id } })) });
+  }, [map, fitted]);
   const problems: ShownProblem[] =
     serverProblems && sameGeometry(serverProblems.geometry, live) ? serverProblems.problems : (local?.problems ?? []);
   const fromServer = !!serverProblems && sameGeometry(serverProblems.geometry, live);
@@ -252,7 +280,7 @@ export function BoundaryEditor({ map, grid: current, grids, communities, today, 
   const runPreview = () => {
     const geometry = live;
     setOutcome(null);
-    previewCall.mutate(geometry, {
+    previewCall.mutate({ geometry, neighbours: neighbourRedraws }, {
       onSuccess: (result) => {
         setPreview({ geometry, result });
         setServerProblems({ geometry, problems: result.problems as ShownProblem[] });
@@ -265,7 +293,7 @@ export function BoundaryEditor({ map, grid: current, grids, communities, today, 
     const geometry = live;
     setOutcome(null);
     save.mutate(
-      { geometry, version: startVersion, reason: reason.trim() },
+      { geometry, version: startVersion, reason: reason.trim(), neighbours: neighbourRedraws },
       {
         onSuccess: (r: SaveOutcome) =>
           r.kind === 'saved' ? onDone(t('editor_saved', { version: r.version ?? '?' })) : setOutcome(r),
@@ -299,7 +327,6 @@ export function BoundaryEditor({ map, grid: current, grids, communities, today, 
 
   const reasonOk = reason.trim().length > 0;
   const finished = outcome?.kind === 'saved' || outcome?.kind === 'proposal' || outcome?.kind === 'done';
-  const neighbourName = (id: number) => grids.features.find((f) => f.properties.id === id)?.properties.name ?? `#${id}`;
 
   return (
     <section className="boundary-editor" aria-labelledby="boundary-editor-title" data-testid="boundary-editor">
@@ -336,6 +363,18 @@ export function BoundaryEditor({ map, grid: current, grids, communities, today, 
               {t('editor_reset')}
             </button>
           </div>
+
+          <label className="editor-fit">
+            <input type="checkbox" checked={fit} onChange={(e) => setFit(e.target.checked)} data-action="fit-neighbours" />
+            <span>{t('editor_fitNeighbours')}</span>
+          </label>
+          {fitted.length > 0 && (
+            <ul className="editor-fitted small" data-testid="boundary-fitted">
+              {fitted.map((f) => (
+                <li key={f.id}>{t(f.deltaM2 > 0 ? 'editor_neighbourGains' : 'editor_neighbourLoses', { name: neighbourName(f.id), areaM2: Math.abs(Math.round(f.deltaM2)) })}</li>
+              ))}
+            </ul>
+          )}
 
           <div className="editor-problems" data-testid="boundary-problems" aria-live="polite">
             <h3>
