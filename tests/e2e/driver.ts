@@ -406,6 +406,33 @@ export function driver(page: Page, product: Product) {
         }, lonLat);
         await page.mouse.click(p.x, p.y);
       },
+      /** Opens the boundary editor from the selected grid's panel; waits until it validates (neighbours and buildings loaded). */
+      async openBoundaryEditor() {
+        await page.click('[data-testid="grid-panel"] [data-action="edit-boundary"]');
+        await page.waitForSelector('[data-boundary-editing]');
+        await page.waitForFunction(() => {
+          const h = document.querySelector('[data-testid="boundary-problems"] h3')?.textContent ?? '';
+          return h !== '' && !h.includes('载入');
+        }, undefined, { timeout: 30_000 });
+      },
+      /** Drags on the map from one point to another (lon, lat) in small steps, as a finger or mouse would. */
+      async dragOnMap(from: [number, number], to: [number, number]) {
+        const [a, b] = await page.evaluate(
+          (pts) => {
+            const map = window.__minqingMap!;
+            const box = map.getCanvas().getBoundingClientRect();
+            return pts.map((ll) => {
+              const xy = map.project(ll);
+              return { x: box.left + xy.x, y: box.top + xy.y };
+            });
+          },
+          [from, to],
+        );
+        await page.mouse.move(a!.x, a!.y);
+        await page.mouse.down();
+        for (let i = 1; i <= 10; i++) await page.mouse.move(a!.x + ((b!.x - a!.x) * i) / 10, a!.y + ((b!.y - a!.y) * i) / 10);
+        await page.mouse.up();
+      },
       /** Where the issue form puts the matter now, [lon, lat]. */
       async issueLocation(): Promise<[number, number]> {
         const point = await page.getByTestId('issue-location').getAttribute('data-point');
@@ -623,6 +650,27 @@ export function driver(page: Page, product: Product) {
           if (Date.now() > until) throw new Error(`the page did not go quiet within ${timeoutMs} ms (${inFlight} API requests in flight)`);
           await new Promise((r) => setTimeout(r, 100));
         }
+      },
+      /** The reason codes the boundary editor lists, in order. */
+      async boundaryProblems(): Promise<string[]> {
+        return page.locator('[data-testid="boundary-problems"] li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-code') ?? ''));
+      },
+      /** The reason codes drawn by the boundary editor's problem layers (rendered now). */
+      async boundaryProblemsOnMap(): Promise<string[]> {
+        return page.evaluate(() => {
+          const map = window.__minqingMap!;
+          const layers = ['boundary-overlap-hatch', 'boundary-area-fill', 'boundary-problem-outline', 'boundary-problem-marker'].filter((l) => map.getLayer(l));
+          return [...new Set(map.queryRenderedFeatures({ layers }).map((f) => String(f.properties!.code)))].sort();
+        });
+      },
+      /** GET /api/<route> with the page's own session, as the web app would. */
+      async apiAsThePage<T>(route: string): Promise<T> {
+        return page.evaluate(async (r) => {
+          const s = JSON.parse(window.localStorage.getItem('minqing.session') ?? '{}') as { token?: string };
+          const res = await fetch(`/api/${r}`, { headers: { authorization: `Bearer ${s.token}` } });
+          if (!res.ok) throw new Error(`GET /api/${r}: ${res.status}`);
+          return res.json();
+        }, route) as Promise<T>;
       },
       /** Every API answer so far, bodies included. */
       apiAnswers: () => Promise.all(apiAnswers),

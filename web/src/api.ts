@@ -52,6 +52,18 @@ async function unwrap<T>(res: { ok: boolean; status: number; json(): Promise<T> 
   throw new ApiRequestError(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? `HTTP ${res.status}`, body?.error?.details ?? null);
 }
 
+/**
+ * A JSON request with the session's headers, for routes whose types the client does not have yet
+ * (the boundary editor's save, split, merge, revert and history: web/src/boundary-editor/boundary-api.ts).
+ * Errors arrive as ApiRequestError with the API's code and details, like every typed call's.
+ */
+export async function requestJson<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const headers: Record<string, string> = { ...requestHeaders() };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await sessionAwareFetch(new URL(path, window.location.origin).href, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, body: await unwrap<T>(res) };
+}
+
 export type AppConfig = InferResponseType<typeof client.api.config.$get, 200>;
 export type GridCollection = InferResponseType<typeof client.api.grids.$get, 200>;
 export type CommunityCollection = InferResponseType<typeof client.api.communities.$get, 200>;

@@ -1,7 +1,9 @@
 import { useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { Map as MapLibreMap } from 'maplibre-gl';
 import { BAND_COLORS, type BandOrNone } from '../../geo/metrics/legend';
 import { useCommunities, useConfig, useGrids, useGridStats, useIssuePins, useLegend, useMe, type Household } from './api';
 import { AccountBar } from './auth/account-bar';
+import { BoundaryEditor } from './boundary-editor/boundary-editor';
 import { usePresentation } from './auth/presentation';
 import { IssueForm, type IssueLocation } from './fieldwork/issue-form';
 import { VisitForm } from './fieldwork/visit-form';
@@ -45,6 +47,11 @@ export function App() {
   const [building, setBuilding] = useState<{ id: number; address: string } | null>(null);
   const [focus, setFocus] = useState<{ center: [number, number]; zoom: number; nonce: number } | null>(null);
   const [diaryOpen, setDiaryOpen] = useState(false);
+  const [map, setMap] = useState<MapLibreMap | null>(null);
+  /** The grid whose boundary is being redrawn; the key restarts the editor after a reload. */
+  const [editing, setEditing] = useState<{ gridId: number; key: number } | null>(null);
+  /** What the last committed boundary change did, until the next grid is picked. */
+  const [notice, setNotice] = useState<string | null>(null);
 
   const failed = [config, grids, communities, legend, stats].find((q) => q.isError);
   const street = config.data?.streets[0];
@@ -70,7 +77,8 @@ export function App() {
   }, []);
   // A form or an issue page covers the side panel's content, which stays mounted underneath:
   // closing it returns to the same place in the same list, with the same filters.
-  const overlayOpen = form !== null || (state.issue !== null && seesIssues) || diaryOpen;
+  const editingGrid = editing ? (grids.data?.features.find((f) => f.properties.id === editing.gridId) ?? null) : null;
+  const overlayOpen = form !== null || (state.issue !== null && seesIssues) || diaryOpen || editingGrid !== null;
   const side = useRef<HTMLElement>(null);
   const listScroll = useRef(0);
   useLayoutEffect(() => {
@@ -156,6 +164,7 @@ export function App() {
             selectedGridId={state.grid}
             onSelectGrid={(grid) => {
               setBuilding(null);
+              setNotice(null);
               update({ grid });
             }}
             gridTooltip={gridTooltip}
@@ -173,6 +182,8 @@ export function App() {
               update({ grid: b.gridId, issue: null, tab: 'map' });
             }}
             pick={form?.kind === 'issue' && !form.done ? { location: issueLocation?.point ?? null, onPick: (point) => setIssueLocation({ point, from: 'map' }) } : null}
+            editing={editingGrid !== null}
+            onMap={setMap}
           />
         ) : (
           <div className="state">{t('loading')}</div>
@@ -184,7 +195,22 @@ export function App() {
             if (!overlayOpen && side.current) listScroll.current = side.current.scrollTop;
           }}
         >
-          {form && grids.data ? (
+          {editingGrid && map && grids.data && communities.data ? (
+            <BoundaryEditor
+              key={`${editingGrid.properties.id}:${editing!.key}`}
+              map={map}
+              grid={editingGrid}
+              grids={grids.data}
+              communities={communities.data}
+              today={today}
+              onClose={() => setEditing(null)}
+              onDone={(message) => {
+                setEditing(null);
+                setNotice(message);
+              }}
+              onReload={() => void grids.refetch().then(() => setEditing((e) => e && { ...e, key: e.key + 1 }))}
+            />
+          ) : form && grids.data ? (
             form.kind === 'visit' && form.household ? (
               <VisitForm household={form.household} today={today} onClose={() => setForm(null)} />
             ) : (
@@ -243,6 +269,11 @@ export function App() {
                     </button>
                   </div>
                 )}
+                {notice && (
+                  <div className="form-success" role="status" data-testid="boundary-notice">
+                    <p>{notice}</p>
+                  </div>
+                )}
                 <GridPanel
                   grid={selectedGrid}
                   stats={state.grid === null ? null : (statsById.get(state.grid) ?? null)}
@@ -256,6 +287,18 @@ export function App() {
                   onClearBuilding={() => setBuilding(null)}
                   actions={{ onLogVisit: (h) => startForm('visit', h), onRegisterIssue: (h) => startForm('issue', h), onOpenIssue: openIssue }}
                   today={today}
+                  onEditBoundary={
+                    // Shown to whoever may redraw this grid (its leader, its community's staff); off for past dates.
+                    can?.editBoundaries && state.grid !== null && me.data?.scope.fullGridIds.includes(state.grid)
+                      ? state.asOf === null
+                        ? () => {
+                            setForm(null);
+                            update({ issue: null });
+                            setEditing({ gridId: state.grid!, key: 0 });
+                          }
+                        : null
+                      : undefined
+                  }
                 />
                 {legend.data && (
                   <LegendPanel legend={legend.data} metric={state.metric} stats={gridStats} highlighted={highlight} onHighlight={setHighlight} />

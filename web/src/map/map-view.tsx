@@ -57,6 +57,10 @@ interface Props {
   onSelectBuilding(b: { id: number; gridId: number; address: string }): void;
   /** While a form asks for a location, a click on the map answers it instead of selecting. */
   pick: { location: [number, number] | null; onPick(point: [number, number]): void } | null;
+  /** While a boundary is edited, clicks belong to the editor (Terra Draw), not to selection. */
+  editing?: boolean;
+  /** The map once its style is ready (null when it goes), for overlays that draw on it (the boundary editor). */
+  onMap?(map: MapLibreMap | null): void;
 }
 
 /** Buildings are fetched per viewport, on a coarse lattice so small pans hit the query cache. */
@@ -117,6 +121,7 @@ export function MapView(props: Props) {
         for (const layer of overlayLayers(LIGHT_THEME, communityIds)) map.addLayer(layer as never);
       }
       setStyleReady(true);
+      latest.current.onMap?.(map);
       setZoom(map.getZoom());
       setBBox(viewportBBox(map));
     });
@@ -136,12 +141,14 @@ export function MapView(props: Props) {
         map.setFeatureState({ source: SOURCE.grids, id }, { hover: true });
       }
       map.getCanvas().style.cursor = 'pointer';
+      // While a boundary is edited, the pointer is for vertices: no figures over them.
+      if (latest.current.editing) return void popup.remove();
       const html = latest.current.gridTooltip(id);
       if (html) popup.setLngLat(e.lngLat).setHTML(html).addTo(map);
     });
     // Over a building at street level, the building's own figures replace the grid's.
     map.on('mousemove', LAYER.buildingFill, (e) => {
-      if (map.getZoom() < 16) return;
+      if (map.getZoom() < 16 || latest.current.editing) return;
       const f = e.features?.[0];
       const stats = f ? latest.current.buildingStatsById.get(Number(f.id)) : undefined;
       if (!f || !stats) return;
@@ -163,6 +170,7 @@ export function MapView(props: Props) {
     map.on('mouseleave', ISSUE_LAYER.pins, () => popup.remove());
     map.on('click', (e) => {
       const now = latest.current;
+      if (now.editing) return;
       if (now.pick) {
         now.pick.onPick([e.lngLat.lng, e.lngLat.lat]);
         return;
@@ -192,6 +200,7 @@ export function MapView(props: Props) {
     mapRef.current = map;
     window.__minqingMap = map;
     return () => {
+      latest.current.onMap?.(null);
       map.remove();
       mapRef.current = null;
       delete window.__minqingMap;

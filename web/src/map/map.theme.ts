@@ -28,6 +28,24 @@ export interface MapTheme {
   issueStage: Record<'on_track' | 'past_half' | 'overdue' | 'resolved' | 'closed', string>;
   issuePinRing: string;
   issueClusterText: string;
+  /** The boundary editor (web/src/boundary-editor): the edited outline, problems, impact and history compare. */
+  boundary: {
+    editFill: string;
+    editOutline: string;
+    splitLine: string;
+    /** Overlap with another grid: red hatch and outline. */
+    overlap: string;
+    /** Gap left inside the community: orange. */
+    gap: string;
+    outside: string;
+    /** Cut buildings and self-intersections: markers. */
+    marker: string;
+    buildingIn: string;
+    buildingOut: string;
+    added: string;
+    removed: string;
+    activeVertex: string;
+  };
 }
 
 export const LIGHT_THEME: MapTheme = {
@@ -50,4 +68,18 @@ export const LIGHT_THEME: MapTheme = {
   issueStage: { on_track: '#1a9850', past_half: '#f0a30a', overdue: '#c51b7d', resolved: '#5e72b0', closed: '#8c8c8c' },
   issuePinRing: '#ffffff',
   issueClusterText: '#ffffff',
+  boundary: {
+    editFill: '#2166ac',
+    editOutline: '#2166ac',
+    splitLine: '#762a83',
+    overlap: '#d7191c',
+    gap: '#f28e2b',
+    outside: '#7b3294',
+    marker: '#d7191c',
+    buildingIn: '#1a9850',
+    buildingOut: '#d7191c',
+    added: '#1a9850',
+    removed: '#d7191c',
+    activeVertex: '#fdb863',
+  },
 };

@@ -17,6 +17,7 @@ export function GridPanel({
   onClearBuilding,
   actions,
   today,
+  onEditBoundary,
 }: {
   grid: GridProperties | null;
   stats: GridStats | null;
@@ -30,6 +31,8 @@ export function GridPanel({
   actions: HouseholdActions;
   /** The product's today (pinned on a demo street): the month of the patrol and issue figures. */
   today: string | null;
+  /** Opens the boundary editor; absent when this caller may not redraw this grid. */
+  onEditBoundary?: (() => void) | null;
 }) {
   const { t } = useLocale();
   if (!grid) return <p className="panel-hint">{t('panelHint')}</p>;
@@ -61,6 +64,13 @@ export function GridPanel({
         </button>
       </header>
       <FieldList rows={rows} />
+      {onEditBoundary !== undefined && (
+        <div className="grid-actions">
+          <button type="button" onClick={onEditBoundary ?? undefined} disabled={!onEditBoundary} title={onEditBoundary ? undefined : t('editor_pastDate')} data-action="edit-boundary">
+            {t('editor_editBoundary')}
+          </button>
+        </div>
+      )}
       {stats && <AttentionBars stats={stats} />}
       <MopUpHint gridId={grid.id} asOf={asOf} />
       {today && can?.readHouseholds && (
