@@ -309,6 +309,16 @@ begin
 end
 $$;
 
+create function minqing.stats_unbuilt() returns boolean
+language plpgsql volatile security definer
+set search_path = public, extensions
+as $$
+begin
+  update minqing.stats_state set version = version + 1 where as_of is null;
+  return found;
+end
+$$;
+
 -- ---------------------------------------------------------------------------------------------
 -- Statement-level triggers: one recompute per statement, whatever its row count
 -- Transition tables are always named new_rows / old_rows; a trigger with transition tables
@@ -321,6 +331,8 @@ as $$
 declare
   hh integer[];
 begin
+  -- Until the first read builds the rollups (seeding, bulk loads) a change only bumps the version.
+  if minqing.stats_unbuilt() then return null; end if;
   -- plpgsql plans a statement on first execution, so a branch may name a transition table
   -- that only its own event has.
   if tg_op = 'INSERT' then hh := array(select household_id from new_rows);
@@ -340,6 +352,8 @@ as $$
 declare
   hh integer[];
 begin
+  -- Until the first read builds the rollups (seeding, bulk loads) a change only bumps the version.
+  if minqing.stats_unbuilt() then return null; end if;
   if tg_op = 'INSERT' then hh := array(select id from new_rows);
   elsif tg_op = 'UPDATE' then hh := array(select id from new_rows union select id from old_rows);
   else hh := array(select id from old_rows);
@@ -359,6 +373,8 @@ as $$
 declare
   bb integer[];
 begin
+  -- Until the first read builds the rollups (seeding, bulk loads) a change only bumps the version.
+  if minqing.stats_unbuilt() then return null; end if;
   if tg_op = 'INSERT' then bb := array(select id from new_rows);
   elsif tg_op = 'UPDATE' then
     bb := array(select n.id from new_rows n join old_rows o on o.id = n.id where n.grid_id is distinct from o.grid_id);
@@ -378,6 +394,8 @@ declare
   gg integer[];
   moved integer[] := '{}';
 begin
+  -- Until the first read builds the rollups (seeding, bulk loads) a change only bumps the version.
+  if minqing.stats_unbuilt() then return null; end if;
   if tg_op = 'INSERT' then gg := array(select id from new_rows);
   elsif tg_op = 'UPDATE' then
     gg := array(select id from new_rows);
@@ -399,6 +417,8 @@ declare
   gg integer[];
   bb integer[];
 begin
+  -- Until the first read builds the rollups (seeding, bulk loads) a change only bumps the version.
+  if minqing.stats_unbuilt() then return null; end if;
   if tg_op = 'INSERT' then
     gg := array(select grid_id from new_rows); bb := array(select building_id from new_rows where building_id is not null);
   elsif tg_op = 'UPDATE' then
@@ -423,6 +443,8 @@ as $$
 declare
   ev integer[];
 begin
+  -- Until the first read builds the rollups (seeding, bulk loads) a change only bumps the version.
+  if minqing.stats_unbuilt() then return null; end if;
   if tg_op = 'INSERT' then ev := array(select issue_id from new_rows);
   else ev := array(select issue_id from old_rows);
   end if;
@@ -440,6 +462,8 @@ as $$
 declare
   gg integer[];
 begin
+  -- Until the first read builds the rollups (seeding, bulk loads) a change only bumps the version.
+  if minqing.stats_unbuilt() then return null; end if;
   if tg_op = 'INSERT' then gg := array(select grid_id from new_rows);
   elsif tg_op = 'UPDATE' then gg := array(select grid_id from new_rows union select grid_id from old_rows);
   else gg := array(select grid_id from old_rows);
