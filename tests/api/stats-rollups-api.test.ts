@@ -8,6 +8,7 @@
 import { expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { rebuildStats, statsDrift } from '../../api/db/stats-rollups';
+import { ChangeFeed, type Change } from '../../api/live/change-feed';
 import { readEnv } from '../../api/env';
 import { enterAsCaller } from '../../api/lib/request-db';
 import { claimsOf, ROLE_ACCOUNTS, signedIn } from '../support/callers';
@@ -60,6 +61,26 @@ describeEachDatabase('stats rollups', (_mode, db) => {
     // Past dates are tagged with the same version and revalidate the same way.
     const past = await get('/api/stats/grids?asOf=2026-06-30');
     expect((await get('/api/stats/grids?asOf=2026-06-30', { 'if-none-match': past.etag! })).status).toBe(304);
+  });
+
+  it('tells live maps the version that covers a change', async () => {
+    const feed = new ChangeFeed(db(), 50);
+    try {
+      let deliver!: (c: Change) => void;
+      const seen = new Promise<Change>((resolve) => (deliver = resolve));
+      await feed.subscribe((c) => deliver(c));
+      await db().query(
+        `insert into public.visits (household_id, visitor_id, visited_at, method, result)
+         values ((select max(id) from public.households where moved_out is null), $1, $2, 'in_person', 'met')`,
+        [await staffId(), at('12:00')],
+      );
+      const change = await seen;
+      expect(change.tables).toContain('visits');
+      const { body } = await get('/api/stats/grids');
+      expect(change.statsVersion).toBe(body.statsVersion);
+    } finally {
+      await feed.close();
+    }
   });
 
   it('stays exact through visits, issues, patrols, a moved household and a changed policy', async () => {
