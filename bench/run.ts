@@ -74,6 +74,7 @@ async function openPglite(): Promise<Database> {
   const db = await connect({ kind: 'pglite', dataDir: 'memory://' });
   await load(db);
   fs.mkdirSync(cacheDir, { recursive: true });
+  for (const old of fs.readdirSync(cacheDir).filter((f) => f.startsWith(`pglite-${tier}-`))) fs.rmSync(path.join(cacheDir, old));
   const dump = await (db as PgliteDatabase).raw.dumpDataDir('gzip');
   fs.writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
   return db;
@@ -82,6 +83,11 @@ async function openPglite(): Promise<Database> {
 async function openPostgres(adminUrl: string): Promise<{ db: Database; close(): Promise<void> }> {
   const name = `minqing_bench_${tier}_${inputsHash}`;
   const admin = await connect({ kind: 'postgres', url: adminUrl });
+  // Databases of this tier built from older migrations or seed code are of no further use.
+  for (const old of await admin.query<{ datname: string }>(
+    `select datname from pg_database where datname like $1 and datname <> $2`, [`minqing_bench_${tier}_%`, name])) {
+    await admin.exec(`drop database if exists ${old.datname} with (force)`);
+  }
   const exists = (await admin.query('select 1 from pg_database where datname = $1', [name])).length > 0;
   if (!exists) await admin.exec(`create database ${name}`);
   const url = new URL(adminUrl);
