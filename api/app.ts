@@ -31,6 +31,7 @@ import { policyRoutes } from './routes/policies';
 import { roadRoutes } from './routes/roads';
 import { staffRoutes } from './routes/staff';
 import { statsRoutes } from './routes/stats';
+import { tileRoutes } from './routes/tiles';
 import { visitRoutes } from './routes/visits';
 
 export interface AppDeps {
@@ -59,6 +60,7 @@ export function createApi(deps: AppDeps) {
     .route('/buildings', buildingRoutes(deps))
     .route('/roads', roadRoutes(deps))
     .route('/stats', statsRoutes(deps))
+    .route('/tiles', tileRoutes(deps))
     .route('/legend', legendRoutes(deps))
     .route('/policies', policyRoutes(deps))
     .route('/households', householdRoutes(deps))

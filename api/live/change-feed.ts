@@ -11,6 +11,11 @@ export interface Change {
   tables: string[];
   /** Grids whose figures may have changed (never personal data). */
   gridIds: number[];
+  /**
+   * The stats version after the change (GET /api/stats/* return it and use it as their ETag):
+   * a map holding this version already has these figures and need not refetch.
+   */
+  statsVersion?: number;
 }
 
 export const CHANGE_CHANNEL = 'minqing_changes';
@@ -50,17 +55,22 @@ export class ChangeFeed {
     }
     if (!this.pending) {
       this.pending = { tables: new Set(), grids: new Set() };
-      setTimeout(() => this.flush(), this.windowMs);
+      setTimeout(() => void this.flush(), this.windowMs);
     }
     if (typeof parsed.table === 'string') this.pending.tables.add(parsed.table);
     if (typeof parsed.gridId === 'number') this.pending.grids.add(parsed.gridId);
   }
 
-  private flush() {
+  private async flush() {
     const p = this.pending;
     this.pending = undefined;
     if (!p) return;
     const change: Change = { tables: [...p.tables].sort(), gridIds: [...p.grids].sort((a, b) => a - b) };
+    // Read after the commit that notified: the version now covers this change.
+    const version = await this.db
+      .query<{ v: number }>('select public.stats_version() as v')
+      .then((rows) => Number(rows[0]?.v), () => undefined);
+    if (version !== undefined && Number.isFinite(version)) change.statsVersion = version;
     for (const fn of this.subscribers) fn(change);
   }
 }

@@ -1,0 +1,191 @@
+/**
+ * Statistics rollups (issue #9, docs/metrics.md "Rollups"): the figures served for today come
+ * from rollups that statement-level triggers keep equal to the reference grid_stats /
+ * building_stats through visits, issues, patrols, moved households, policy changes, bulk
+ * boundary moves and new grids; the drift check finds a corrupted row; the version makes
+ * revalidation cheap; callers never read the per-household rollup.
+ */
+import { expect, it } from 'vitest';
+import { createApp } from '../../api/app';
+import { rebuildStats, statsDrift } from '../../api/db/stats-rollups';
+import { ChangeFeed, type Change } from '../../api/live/change-feed';
+import { readEnv } from '../../api/env';
+import { enterAsCaller } from '../../api/lib/request-db';
+import { claimsOf, ROLE_ACCOUNTS, signedIn } from '../support/callers';
+import { describeEachDatabase } from '../support/each-database';
+import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
+
+describeEachDatabase('stats rollups', (_mode, db) => {
+  const app = () => signedIn(createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }), db(), ROLE_ACCOUNTS.street_leader);
+  const get = async (path: string, headers: Record<string, string> = {}) => {
+    const res = await app().request(path, { headers });
+    return { status: res.status, etag: res.headers.get('etag'), body: res.status === 200 ? ((await res.json()) as any) : undefined };
+  };
+  const reference = () =>
+    db().query<Record<string, unknown>>(`select * from public.grid_stats($1::date) order by grid_id`, [DEMO_TODAY]);
+  const served = async () => (await get('/api/stats/grids')).body.grids as Array<Record<string, unknown>>;
+  /** The API's rows in the reference's column names, to compare every figure exactly. */
+  const asReference = (g: any) => ({
+    grid_id: g.id, households: g.households, covered_households: g.coveredHouseholds, coverage: g.coverage,
+    overdue_households: g.overdueHouseholds, at_risk_households: g.atRiskHouseholds, at_risk_overdue: g.atRiskOverdue,
+    open_issues: g.openIssues, overdue_issues: g.overdueIssues, days_since_last_visit: g.daysSinceLastVisit,
+    days_since_last_patrol: g.daysSinceLastPatrol, attention: g.attention, attention_breakdown: g.attentionBreakdown,
+  });
+  // The drift check compares every grid and building figure with grid_stats / building_stats.
+  const expectExact = async () => expect(await statsDrift(db())).toEqual([]);
+  const staffId = async () => (await db().query<{ id: number }>('select min(id)::int as id from public.staff'))[0]!.id;
+  const at = (time: string) => `${DEMO_TODAY}T${time}+08:00`;
+
+  it("serves today's grid figures from rollups equal to grid_stats(today), with a version", async () => {
+    const { status, body, etag } = await get('/api/stats/grids');
+    expect(status).toBe(200);
+    expect(body.statsVersion).toEqual(expect.any(Number));
+    expect(etag).toContain(`v${body.statsVersion}`);
+    const [state] = await db().query<{ as_of: string }>('select as_of from minqing.stats_state');
+    expect(state!.as_of).toBe(DEMO_TODAY);
+    expect(body.grids.map(asReference)).toEqual(await reference());
+    await expectExact();
+  });
+
+  it('answers 304 to an unchanged version and a new version after a visit', async () => {
+    const first = await get('/api/stats/grids');
+    expect((await get('/api/stats/grids', { 'if-none-match': first.etag! })).status).toBe(304);
+    await db().query(
+      `insert into public.visits (household_id, visitor_id, visited_at, method, result)
+       values ((select min(id) from public.households where moved_out is null), $1, $2, 'phone', 'met')`,
+      [await staffId(), at('09:00')],
+    );
+    const again = await get('/api/stats/grids', { 'if-none-match': first.etag! });
+    expect(again.status).toBe(200);
+    expect(again.body.statsVersion).toBeGreaterThan(first.body.statsVersion);
+    // Past dates are tagged with the same version and revalidate the same way.
+    const past = await get('/api/stats/grids?asOf=2026-06-30');
+    expect((await get('/api/stats/grids?asOf=2026-06-30', { 'if-none-match': past.etag! })).status).toBe(304);
+  });
+
+  it('tells live maps the version that covers a change', async () => {
+    const feed = new ChangeFeed(db(), 50);
+    try {
+      let deliver!: (c: Change) => void;
+      const seen = new Promise<Change>((resolve) => (deliver = resolve));
+      await feed.subscribe((c) => deliver(c));
+      await db().query(
+        `insert into public.visits (household_id, visitor_id, visited_at, method, result)
+         values ((select max(id) from public.households where moved_out is null), $1, $2, 'in_person', 'met')`,
+        [await staffId(), at('12:00')],
+      );
+      const change = await seen;
+      expect(change.tables).toContain('visits');
+      const { body } = await get('/api/stats/grids');
+      expect(change.statsVersion).toBe(body.statsVersion);
+    } finally {
+      await feed.close();
+    }
+  });
+
+  it('stays exact through a bulk load of visits', async () => {
+    await get('/api/stats/grids');
+    const staff = await staffId();
+    // A bulk visit load (one statement, many households), counted and not-counted results.
+    await db().query(
+      `insert into public.visits (household_id, visitor_id, visited_at, method, result)
+       select h.id, $1, $2::timestamptz, case when h.id % 3 = 0 then 'phone' else 'in_person' end::public.visit_method,
+              case when h.id % 4 = 0 then 'not_home' else 'met' end::public.visit_result
+       from public.households h where h.id % 11 = 0`,
+      [staff, at('10:00')],
+    );
+    await expectExact();
+  });
+
+  it('stays exact through issues opened and cancelled and a patrol', async () => {
+    await get('/api/stats/grids');
+    const staff = await staffId();
+    // An issue opened overdue, and another cancelled today.
+    const [issue] = await db().query<{ id: number; grid_id: number }>(
+      `insert into public.issues (category, description, location, grid_id, building_id, complexity, tier, received_at, due_at)
+       select category, 'rollup test', location, grid_id, building_id, complexity, tier, '2026-10-01T09:00:00+08:00', '2026-10-08T09:00:00+08:00'
+       from public.issues where building_id is not null order by id limit 1
+       returning id, grid_id`,
+    );
+    const [open] = await db().query<{ id: number }>(
+      `select id from public.issues where closed_at is null and grid_id <> $1 order by id limit 1`, [issue!.grid_id]);
+    await db().query(
+      `insert into public.issue_events (issue_id, at, to_status) values ($1, $2, 'cancelled')`, [open!.id, at('11:00')]);
+    await db().query(`update public.issues set status = 'cancelled' where id = $1`, [open!.id]);
+    // A long patrol today in the grid with the oldest patrol.
+    await db().query(
+      `insert into public.patrols (grid_id, staff_id, started_at, ended_at)
+       select g.id, $1, $2::timestamptz, $2::timestamptz + interval '45 minutes' from public.grids g order by g.id desc limit 1`,
+      [staff, at('08:00')],
+    );
+    await expectExact();
+  });
+
+  it('stays exact through moved households and a changed policy', async () => {
+    await get('/api/stats/grids');
+    // A household moves to a building of another grid.
+    await db().query(
+      `update public.households set building_id = (select min(b.id) from public.buildings b
+         where b.grid_id is distinct from (select o.grid_id from public.buildings o where o.id = households.building_id))
+       where id in (select id from public.households where moved_out is null order by id desc limit 3)`,
+    );
+    await expectExact();
+    // A stricter street-wide policy from today: every interval halves.
+    await db().query(
+      `insert into public.visit_policies (street_id, community_id, valid_from, settings)
+       select street_id, null, $1::date,
+         jsonb_set(settings, '{intervals}', (select jsonb_object_agg(k, greatest(1, v::int / 2)) from jsonb_each_text(settings -> 'intervals') e(k, v)))
+       from public.visit_policies where community_id is null order by valid_from desc limit 1`,
+      [DEMO_TODAY],
+    );
+    await expectExact();
+  });
+
+  it('follows a bulk boundary commit: buildings moved between grids and into a new grid', async () => {
+    await get('/api/stats/grids');
+    const [g] = await db().query<{ id: number; community_id: number }>('select id, community_id from public.grids order by id limit 1');
+    const [created] = await db().query<{ id: number }>(
+      `insert into public.grids (community_id, code, name, boundary)
+       values ($1, 'ROLLUP-NEW', '新网格', ST_Multi(ST_MakeEnvelope(100, 10, 100.01, 10.01, 4326))) returning id`,
+      [g!.community_id],
+    );
+    await db().query(`update public.buildings set grid_id = $1 where id % 5 = 0`, [g!.id]);
+    await db().query(`update public.buildings set grid_id = $1 where id % 7 = 1`, [created!.id]);
+    await expectExact();
+    const mine = (await served()).find((x) => x.id === created!.id)!;
+    expect(mine.households).toBeGreaterThan(0);
+  });
+
+  it('reports a corrupted rollup row as drift (grid, metric, rollup value, reference value), and a rebuild repairs it', async () => {
+    await get('/api/stats/grids');
+    const [row] = await db().query<{ grid_id: number; covered_households: number }>(
+      'select grid_id, covered_households from minqing.grid_rollup order by grid_id limit 1');
+    await db().query('update minqing.grid_rollup set covered_households = covered_households + 7 where grid_id = $1', [row!.grid_id]);
+    expect(await statsDrift(db())).toContainEqual({
+      kind: 'grid', id: row!.grid_id, metric: 'covered_households',
+      rollupValue: row!.covered_households + 7, referenceValue: row!.covered_households,
+    });
+    await rebuildStats(db(), DEMO_TODAY);
+    expect(await statsDrift(db())).toEqual([]);
+  });
+
+  it('never lets a caller read the rollup tables or run their maintenance', async () => {
+    for (const sql of [
+      'select * from minqing.household_rollup limit 1',
+      'select * from minqing.grid_rollup limit 1',
+      `select minqing.stats_rebuild('${DEMO_TODAY}')`,
+      'select * from minqing.stats_drift()',
+    ]) {
+      await expect(db().transaction(async (tx) => {
+        await enterAsCaller(tx, await claimsOf(tx, ROLE_ACCOUNTS.grid_member));
+        await tx.query(sql);
+      })).rejects.toThrow(/permission denied/);
+    }
+    // The aggregates are theirs to read.
+    const rows = await db().transaction(async (tx) => {
+      await enterAsCaller(tx, await claimsOf(tx, ROLE_ACCOUNTS.grid_member));
+      return tx.query('select * from public.grid_stats_rollup()');
+    });
+    expect(rows.length).toBeGreaterThan(0);
+  });
+});

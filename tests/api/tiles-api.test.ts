@@ -1,0 +1,134 @@
+/**
+ * Vector tiles (issue #9): decoded with @mapbox/vector-tile, on both databases. A tile carries
+ * geometry and `id` only, inside the tile's extent (plus the buffer); the URL's geometry version
+ * changes when a shape does; both encoders (ST_AsMVT, SQL clip + vt-pbf) agree on PostgreSQL.
+ */
+import { VectorTile } from '@mapbox/vector-tile';
+import { PbfReader } from 'pbf';
+import { beforeAll, expect, it } from 'vitest';
+import { createApp } from '../../api/app';
+import { readEnv } from '../../api/env';
+import { BUFFER, EXTENT, renderTile } from '../../api/lib/vector-tiles';
+import { ROLE_ACCOUNTS, signedIn } from '../support/callers';
+import { describeEachDatabase } from '../support/each-database';
+import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
+
+/** The slippy-map tile holding a point. */
+function tileOf(lon: number, lat: number, z: number): { z: number; x: number; y: number } {
+  const n = 2 ** z;
+  const r = (lat * Math.PI) / 180;
+  return { z, x: Math.floor(((lon + 180) / 360) * n), y: Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n) };
+}
+
+const decode = (bytes: Uint8Array) => new VectorTile(new PbfReader(bytes));
+
+describeEachDatabase('vector tiles', (mode, db) => {
+  // One app for the file: the tile cache lives in it, as in a running server.
+  let theApp: ReturnType<typeof signedIn> | undefined;
+  const app = () => (theApp ??= signedIn(createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }), db(), ROLE_ACCOUNTS.street_leader));
+  const get = async (path: string) => {
+    const res = await app().request(path);
+    return { status: res.status, headers: res.headers, bytes: new Uint8Array(await res.arrayBuffer()) };
+  };
+  const json = async (path: string) => JSON.parse(new TextDecoder().decode((await get(path)).bytes));
+  let grid: { id: number; lon: number; lat: number };
+  let building: { id: number; lon: number; lat: number };
+
+  beforeAll(async () => {
+    [grid = grid] = await db().query<typeof grid>(
+      `select id, ST_X(p) as lon, ST_Y(p) as lat from (select id, ST_PointOnSurface(boundary) as p from public.grids order by id limit 1) g`);
+    [building = building] = await db().query<typeof building>(
+      `select id, ST_X(p) as lon, ST_Y(p) as lat from (select id, ST_PointOnSurface(footprint) as p from public.buildings order by id limit 1) b`);
+  });
+
+  const tilePath = (layer: string, t: { z: number; x: number; y: number }, v?: number) =>
+    `/api/tiles/${layer}/${t.z}/${t.x}/${t.y}.mvt${v === undefined ? '' : `?v=${v}`}`;
+
+  it('serves a grids tile with geometry and id only, inside its extent, immutable at the current version', async () => {
+    const meta = await json('/api/tiles/grids.json');
+    expect(meta.tiles[0]).toMatch(/\/api\/tiles\/grids\/\{z\}\/\{x\}\/\{y\}\.mvt\?v=\d+$/);
+    expect(meta.minzoom).toBe(11);
+    const t = tileOf(grid.lon, grid.lat, 12);
+    const res = await get(tilePath('grids', t, meta.geometryVersion));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/vnd.mapbox-vector-tile');
+    expect(res.headers.get('cache-control')).toContain('immutable');
+    const layer = decode(res.bytes).layers.grids!;
+    expect(layer.extent).toBe(EXTENT);
+    expect(layer.length).toBeGreaterThan(0);
+    const ids: number[] = [];
+    for (let i = 0; i < layer.length; i++) {
+      const f = layer.feature(i);
+      expect(f.type).toBe(3);
+      expect(f.properties).toEqual({ id: f.id });
+      ids.push(f.id!);
+      for (const ring of f.loadGeometry()) {
+        for (const p of ring) {
+          expect(p.x).toBeGreaterThanOrEqual(-BUFFER);
+          expect(p.x).toBeLessThanOrEqual(EXTENT + BUFFER);
+          expect(p.y).toBeGreaterThanOrEqual(-BUFFER);
+          expect(p.y).toBeLessThanOrEqual(EXTENT + BUFFER);
+        }
+      }
+    }
+    expect(ids).toContain(grid.id);
+    // The grid's point on surface lands in its own outline, where the tile puts it.
+    const f = layer.feature(ids.indexOf(grid.id)).toGeoJSON(t.x, t.y, t.z);
+    const g = f.geometry as GeoJSON.Polygon | GeoJSON.MultiPolygon;
+    const points = g.type === 'Polygon' ? g.coordinates.flat() : g.coordinates.flat(2);
+    const lons = points.map((p) => p[0]!);
+    expect(Math.min(...lons)).toBeLessThanOrEqual(grid.lon);
+    expect(Math.max(...lons)).toBeGreaterThanOrEqual(grid.lon);
+  });
+
+  it('serves buildings from zoom 15 and nothing below', async () => {
+    const z15 = await get(tilePath('buildings', tileOf(building.lon, building.lat, 15)));
+    const layer = decode(z15.bytes).layers.buildings!;
+    const ids = Array.from({ length: layer.length }, (_, i) => layer.feature(i).id);
+    expect(ids).toContain(building.id);
+    expect(z15.headers.get('cache-control')).toBe('private, no-cache');
+    const z14 = await get(tilePath('buildings', tileOf(building.lon, building.lat, 14)));
+    expect(z14.status).toBe(200);
+    expect(z14.bytes.byteLength).toBe(0);
+  });
+
+  it('answers a repeat from its cache and moves to a new version when a shape changes', async () => {
+    const t = tileOf(building.lon, building.lat, 16);
+    const before = (await json('/api/tiles/buildings.json')).geometryVersion as number;
+    await get(tilePath('buildings', t, before));
+    expect((await get(tilePath('buildings', t, before))).headers.get('x-tile-cache')).toBe('hit');
+    await db().query(`update public.buildings set footprint = ST_Multi(ST_Buffer(ST_PointOnSurface(footprint), 0.0001, 4)) where id = $1`, [building.id]);
+    const after = (await json('/api/tiles/buildings.json')).geometryVersion as number;
+    expect(after).toBeGreaterThan(before);
+    const fresh = await get(tilePath('buildings', t, after));
+    expect(fresh.headers.get('x-tile-cache')).toBe('miss');
+    // The old URL is no longer the current shape: not immutable any more.
+    expect((await get(tilePath('buildings', t, before))).headers.get('cache-control')).toBe('private, no-cache');
+  });
+
+  it.each([
+    ['/api/tiles/grids/23/0/0.mvt', /zoom from 0 to 22/],
+    ['/api/tiles/grids/3/8/0.mvt', /below 2\^z = 8/],
+    ['/api/tiles/roads/12/0/0.mvt', /one of grids, buildings/],
+    ['/api/tiles/grids/12/0/0.png', /end in \{y\}\.mvt/],
+  ])('refuses %s with a 400 that says why', async (path, message) => {
+    const res = await get(path);
+    expect(res.status).toBe(400);
+    const body = JSON.parse(new TextDecoder().decode(res.bytes));
+    expect(body.error.code).toBe('invalid_request');
+    expect(JSON.stringify(body.error)).toMatch(message);
+  });
+
+  // Only PostgreSQL has ST_AsMVT to compare with.
+  if (mode === 'postgres') it('encodes the same features with ST_AsMVT as with the SQL clip and vt-pbf', async () => {
+    for (const [layer, z] of [['grids', 12], ['grids', 14], ['buildings', 15]] as const) {
+      const where = layer === 'grids' ? grid : building;
+      const t = { layer, ...tileOf(where.lon, where.lat, z) };
+      const ids = async (kind: 'pglite' | 'postgres') => {
+        const l = decode(await renderTile(db(), kind, t)).layers[layer]!;
+        return Array.from({ length: l.length }, (_, i) => l.feature(i).id).sort((a, b) => a! - b!);
+      };
+      expect(await ids('pglite')).toEqual(await ids('postgres'));
+    }
+  });
+});
