@@ -11,6 +11,9 @@ import { positiveId, productToday } from '../lib/query-params';
 import { asCaller, type AppEnv, type Claims } from '../lib/request-db';
 import { buildMonthlyReport, type MonthCache, type MonthlyReport } from '../reports/monthly-report';
 import type { Database } from '../db/database';
+import { LOCALES } from '../../geo/i18n/strings';
+import { renderMonthlyPdf, type GridShape } from '../reports/monthly-pdf';
+import { renderMonthlyXlsx } from '../reports/monthly-xlsx';
 
 const reportQuery = z.object({
   month: z.string({ error: 'month is required, as YYYY-MM, e.g. 2026-10' }),
@@ -49,9 +52,39 @@ export async function loadReport(db: Database, claims: Claims, today: string, q:
   return report;
 }
 
+const exportQuery = reportQuery.extend({ lang: z.enum(LOCALES).default('zh-CN') });
+
+/** The scope's grid shapes for the printed map, read as the caller (row-level security). */
+async function gridShapes(db: Database, claims: Claims, ids: number[]): Promise<GridShape[]> {
+  return asCaller(db, claims, (tx) =>
+    tx.query<GridShape>('select id, ST_AsGeoJSON(boundary, 6)::json as geometry from public.grids where id = any($1::int[]) order by id', [ids]),
+  );
+}
+
+const fileName = (r: MonthlyReport, ext: string) => `minqing-report-${r.month}${r.scope.communityId ? `-c${r.scope.communityId}` : ''}.${ext}`;
+
 export function reportRoutes({ db, env }: AppDeps) {
   const today = () => productToday(env);
-  return new Hono<AppEnv>().get('/monthly', zValidator('query', reportQuery, validationHook), async (c) => {
-    return c.json(await loadReport(db, c.get('claims'), today(), c.req.valid('query')));
-  });
+  return new Hono<AppEnv>()
+    .get('/monthly', zValidator('query', reportQuery, validationHook), async (c) => {
+      return c.json(await loadReport(db, c.get('claims'), today(), c.req.valid('query')));
+    })
+    .get('/monthly.pdf', zValidator('query', exportQuery, validationHook), async (c) => {
+      const q = c.req.valid('query');
+      const report = await loadReport(db, c.get('claims'), today(), q);
+      const pdf = await renderMonthlyPdf(report, await gridShapes(db, c.get('claims'), report.grids.map((g) => g.id)), q.lang);
+      return c.body(new Uint8Array(pdf), 200, {
+        'content-type': 'application/pdf',
+        'content-disposition': `attachment; filename="${fileName(report, 'pdf')}"`,
+      });
+    })
+    .get('/monthly.xlsx', zValidator('query', exportQuery, validationHook), async (c) => {
+      const q = c.req.valid('query');
+      const report = await loadReport(db, c.get('claims'), today(), q);
+      const xlsx = await renderMonthlyXlsx(report, q.lang);
+      return c.body(new Uint8Array(xlsx), 200, {
+        'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        'content-disposition': `attachment; filename="${fileName(report, 'xlsx')}"`,
+      });
+    });
 }
