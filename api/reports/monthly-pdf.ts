@@ -11,7 +11,7 @@ import { translate, type Locale, type StringKey } from '../../geo/i18n/strings';
 import { BAND_COLORS, type BandOrNone } from '../../geo/metrics/legend';
 import { projectAreas, type Box } from '../../geo/report/map-projection';
 import { changeTone, formatChange, formatKpi, KPI_IS_SHARE, KPIS, monthLabel, type KpiId } from '../../geo/report/kpis';
-import { drawText, type TextStyle } from './cjk-font';
+import { drawText, textWidth, type TextStyle } from './cjk-font';
 import type { MonthlyReport, ReportAction } from './monthly-report';
 
 export interface GridShape {
@@ -99,7 +99,14 @@ export function renderMonthlyPdf(report: MonthlyReport, shapes: GridShape[], loc
       doc.path(a.path).lineWidth(0.8).fillColor(BAND_COLORS[bands.get(a.id) ?? 'none']).strokeColor('#222222').fillAndStroke();
     }
     const names = new Map(report.grids.map((g) => [g.id, g.name]));
-    for (const a of projected.areas) text(names.get(a.id) ?? '', a.label[0], a.label[1] - 5, { size: 8, align: 'center' });
+    // Labels on a light plate: readable on the darkest band too.
+    const size = withLegend ? 8 : 6;
+    for (const a of projected.areas) {
+      const name = names.get(a.id) ?? '';
+      const w = textWidth(doc, name, size);
+      doc.rect(a.label[0] - w / 2 - 2, a.label[1] - size / 2 - 2, w + 4, size + 4).fillOpacity(0.8).fillColor('#ffffff').fill().fillOpacity(1);
+      text(name, a.label[0], a.label[1] - size / 2 - 1, { size, align: 'center' });
+    }
     // North arrow
     const nx = mapBox.x + mapBox.width - 22;
     const ny = box.y + 40;
@@ -239,6 +246,9 @@ export function renderMonthlyPdf(report: MonthlyReport, shapes: GridShape[], loc
     const px = (j: number) => x0 + (j * tw) / Math.max(1, values.length - 1);
     const py = (v: number) => y0 + 30 + (1 - (v - min) / (max - min || 1)) * (th - 60);
     doc.moveTo(x0, py(min)).lineTo(x0 + tw, py(min)).lineWidth(0.6).strokeColor('#999999').stroke();
+    // The scale's floor and ceiling, so a flat-looking line is not misread.
+    text(formatKpi(k, min), x0 + tw, py(min) + 2, { size: 8, color: '#555555', align: 'right' });
+    text(formatKpi(k, max), x0 + tw, py(max) - 10, { size: 8, color: '#555555', align: 'right' });
     let started = false;
     values.forEach((v, j) => {
       if (v === null) return;

@@ -178,11 +178,14 @@ export function actionRoutes({ db, env }: AppDeps) {
       const { id } = c.req.valid('param');
       const change = c.req.valid('json');
       const action = await asCaller(db, c.get('claims'), async (tx) => {
+        const [visible] = await tx.query('select 1 from public.meeting_actions where id = $1', [id]);
+        if (!visible) throw new ApiError(404, 'not_found', `No action with id ${id} in your street.`);
+        // FOR UPDATE sees only the rows the caller may update (row-level security's update rule).
         const [cur] = await tx.query<{ done: boolean; doneOn: string | null }>(
           'select done, done_on::text as "doneOn" from public.meeting_actions where id = $1 for update',
           [id],
         );
-        if (!cur) throw new ApiError(404, 'not_found', `No action with id ${id} in your street.`);
+        if (!cur) throw new ApiError(403, 'forbidden', `Action ${id} belongs to another community's meeting, or you are not its community staff; they update it.`);
         if (change.ownerId !== undefined && (await unknownStaff(tx, [change.ownerId])) !== undefined) {
           throw new ApiError(422, 'unknown_staff', `ownerId: ${change.ownerId} is not active staff of your street.`, { staffId: change.ownerId });
         }
@@ -194,8 +197,7 @@ export function actionRoutes({ db, env }: AppDeps) {
            where id = $1 returning id`,
           [id, done, doneOn, change.dueOn ?? null, change.ownerId ?? null, change.decision ?? null],
         );
-        // Readable but not writable: RLS filtered the update away.
-        if (updated.length === 0) throw new ApiError(403, 'forbidden', `Action ${id} belongs to another community's meeting; its community staff update it.`);
+        if (updated.length === 0) throw new ApiError(403, 'forbidden', `Action ${id} may not be changed by you.`);
         const [a] = await tx.query<MeetingAction>(`select ${ACTION_COLUMNS} from public.meeting_actions a where a.id = $1`, [id]);
         return a!;
       });

@@ -3,11 +3,17 @@
  * day, refuses months it cannot report, carries no personal field for the presenter; meetings and
  * their decisions, which the next month's report opens with.
  */
-import { beforeAll, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
 import { ROLE_ACCOUNTS, signedIn, type DemoRole } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
+import { describeWith, popplerPrerequisite } from '../support/prerequisites';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
 const MONTH = '2026-10';
@@ -129,5 +135,106 @@ describeEachDatabase('reports API', (_mode, db) => {
       if (p.phone) expect(text.includes(p.phone), p.phone).toBe(false);
     }
     expect(text).not.toMatch(/reporter|description|head_name|phone/i);
+  });
+
+  describe('meetings and decisions', () => {
+    let own: { community: number; grid: number; staff: number; otherGrid: number };
+    beforeAll(async () => {
+      const [me] = await db().query<{ id: number; community_id: number }>('select id, community_id from public.staff where email = $1', [ROLE_ACCOUNTS.community_staff]);
+      const [g] = await db().query<{ id: number }>('select id from public.grids where community_id = $1 order by id limit 1', [me!.community_id]);
+      const [o] = await db().query<{ id: number }>('select id from public.grids where community_id <> $1 order by id limit 1', [me!.community_id]);
+      own = { community: me!.community_id, grid: g!.id, staff: me!.id, otherGrid: o!.id };
+    });
+    const meeting = (over: Record<string, unknown> = {}) => ({
+      communityId: own.community,
+      month: '2026-09',
+      heldOn: '2026-10-03',
+      type: 'analysis',
+      attendeeStaffIds: [own.staff],
+      attendeeNames: ['王建国'],
+      ...over,
+    });
+
+    it("records a meeting and its decisions; the next month's report opens with them and whether each was done", async () => {
+      const m = await call('community_staff', 'POST', '/api/meetings', meeting());
+      expect(m.status, JSON.stringify(m.body)).toBe(201);
+      const a = await call('community_staff', 'POST', `/api/meetings/${m.body.id}/actions`, { gridId: own.grid, decision: '补访逾期重点户', ownerId: own.staff, dueOn: '2026-10-20' });
+      expect(a.status, JSON.stringify(a.body)).toBe(201);
+      const b = await call('community_staff', 'POST', `/api/meetings/${m.body.id}/actions`, { gridId: own.grid, decision: '修复楼道灯', ownerId: own.staff, dueOn: '2026-10-25' });
+      const done = await call('community_staff', 'PATCH', `/api/actions/${a.body.id}`, { done: true, doneOn: '2026-10-18' });
+      expect(done.status, JSON.stringify(done.body)).toBe(200);
+      expect(done.body).toMatchObject({ done: true, doneOn: '2026-10-18' });
+
+      const next = await call('presenter', 'GET', `/api/reports/monthly?month=${MONTH}`, undefined, { 'x-presentation': '1' });
+      const byId = new Map(next.body.previousActions.map((x: any) => [x.id, x]));
+      expect(byId.get(a.body.id)).toMatchObject({ decision: '补访逾期重点户', done: true, doneOn: '2026-10-18', gridId: own.grid });
+      expect(byId.get(b.body.id)).toMatchObject({ done: false, doneOn: null });
+
+      // The presenter reads the meeting, with the free-text attendee names masked.
+      const list = await call('presenter', 'GET', `/api/meetings?month=2026-09`, undefined, { 'x-presentation': '1' });
+      expect(list.status).toBe(200);
+      const mine = list.body.meetings.find((x: any) => x.id === m.body.id);
+      expect(mine.attendeeNames).toEqual(['王*国']);
+      expect(mine.actions.map((x: any) => x.id).sort()).toEqual([a.body.id, b.body.id].sort());
+    });
+
+    it('refuses writes by anyone but the community\'s staff, and decisions for another community\'s grid', async () => {
+      expect((await call('grid_member', 'POST', '/api/meetings', meeting())).status).toBe(403);
+      expect((await call('street_leader', 'POST', '/api/meetings', meeting())).status).toBe(403);
+      const m = await call('community_staff', 'POST', '/api/meetings', meeting());
+      const other = await call('community_staff', 'POST', `/api/meetings/${m.body.id}/actions`, { gridId: own.otherGrid, decision: '越界', ownerId: own.staff, dueOn: '2026-10-20' });
+      expect(other.status).toBe(422);
+      expect(other.body.error.code).toBe('grid_outside_community');
+      const a = await call('community_staff', 'POST', `/api/meetings/${m.body.id}/actions`, { gridId: own.grid, decision: '补访', ownerId: own.staff, dueOn: '2026-10-20' });
+      const byLeader = await call('street_leader', 'PATCH', `/api/actions/${a.body.id}`, { done: true });
+      expect(byLeader.status).toBe(403);
+      const bad = await call('community_staff', 'POST', '/api/meetings', meeting({ type: 'party', month: '2026-9' }));
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.message).toMatch(/type must be one of analysis, consultation/);
+      expect(bad.body.error.message).toMatch(/month/);
+    });
+  });
+
+  describeWith(popplerPrerequisite(), 'exports', () => {
+    it('exports an A4-landscape PDF of the slides with Chinese text, page numbers and the map, for the presenter', async () => {
+      const res = await call('presenter', 'GET', `/api/reports/monthly.pdf?month=${MONTH}`, undefined, { 'x-presentation': '1' });
+      expect(res.status).toBe(200);
+      expect(res.type).toBe('application/pdf');
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'minqing-pdf-'));
+      try {
+        const file = path.join(dir, 'report.pdf');
+        fs.writeFileSync(file, Buffer.from(res.body as ArrayBuffer));
+        execFileSync('pdftoppm', ['-r', '30', '-png', file, path.join(dir, 'page')]);
+        const pages = fs.readdirSync(dir).filter((f) => f.endsWith('.png'));
+        expect(pages.length).toBe(10);
+        const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+        expect(text).toContain('民情分析会');
+        expect(text).toContain('2026年10月 月度民情分析');
+        expect(text).toContain('第 1 页 / 共 10 页');
+        expect(text).toContain('第 10 页 / 共 10 页');
+        expect(text).toMatch(/生成于 \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
+        // The map page names every grid of the street, drawn from their shapes.
+        const mapPage = execFileSync('pdftotext', ['-f', '4', '-l', '4', file, '-'], { encoding: 'utf8' });
+        for (const g of report.grids) expect(mapPage).toContain(g.name);
+        // Fonts are embedded subsets: no tofu, no dependence on the viewer's fonts.
+        const fonts = execFileSync('pdffonts', [file], { encoding: 'utf8' });
+        expect(fonts).toMatch(/NotoSansSC/);
+        expect(fonts.split('\n').slice(2).filter((l) => l.trim()).every((l) => /\byes\s+yes\b/.test(l))).toBe(true);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('exports the tables as XLSX: key figures, grid ranking and matters', async () => {
+      const res = await call('street_leader', 'GET', `/api/reports/monthly.xlsx?month=${MONTH}`);
+      expect(res.status).toBe(200);
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.load(res.body as ArrayBuffer);
+      expect(wb.worksheets.map((w) => w.name)).toEqual(['主要指标', '网格排名', '民情事项']);
+      const ranking = wb.getWorksheet('网格排名')!;
+      expect(ranking.getRow(3).getCell(2).value).toBe(report.grids[0].name);
+      expect(ranking.rowCount).toBe(2 + report.grids.length);
+      expect(wb.getWorksheet('主要指标')!.getRow(3).getCell(2).value).toBeCloseTo(report.kpis.coverage.value, 12);
+    });
   });
 });
