@@ -99,9 +99,9 @@ export function renderMonthlyPdf(report: MonthlyReport, shapes: GridShape[], loc
       doc.path(a.path).lineWidth(0.8).fillColor(BAND_COLORS[bands.get(a.id) ?? 'none']).strokeColor('#222222').fillAndStroke();
     }
     const names = new Map(report.grids.map((g) => [g.id, g.name]));
-    // Labels on a light plate: readable on the darkest band too.
-    const size = withLegend ? 8 : 6;
-    for (const a of projected.areas) {
+    // Labels on a light plate, readable on the darkest band too; the full map only (as the slides).
+    const size = 8;
+    for (const a of withLegend ? projected.areas : []) {
       const name = names.get(a.id) ?? '';
       const w = textWidth(doc, name, size);
       doc.rect(a.label[0] - w / 2 - 2, a.label[1] - size / 2 - 2, w + 4, size + 4).fillOpacity(0.8).fillColor('#ffffff').fill().fillOpacity(1);

@@ -12,6 +12,7 @@ import type { BandOrNone } from '../../../geo/metrics/legend';
 import { changeTone, formatChange, formatKpi, KPIS, monthLabel, type KpiId } from '../../../geo/report/kpis';
 import { ApiRequestError, client, useGrids, type GridCollection } from '../api';
 import { setPresentation } from '../auth/presentation';
+import { currentToken } from '../auth/session';
 import { useLocale } from '../i18n/locale';
 import { SlideMap } from './slide-map';
 import { TrendChart } from './trend-chart';
@@ -118,7 +119,6 @@ export function MeetingView({ month: wanted, communityId }: { month: string | nu
 /** Exports need the bearer token, which a plain link does not carry: fetch, then save the blob. */
 async function download(e: { preventDefault(): void }, url: string, name: string) {
   e.preventDefault();
-  const { currentToken } = await import('../auth/session');
   const res = await fetch(url, { headers: { authorization: `Bearer ${currentToken() ?? ''}`, 'x-presentation': '1' } });
   if (!res.ok) return;
   const a = document.createElement('a');

@@ -21,7 +21,8 @@ interface Props {
 /**
  * The printed map: grids coloured by coverage band, with legend, scale bar, north arrow, date
  * and scope drawn into the picture itself (a photo of the projector still says what it shows).
- * The same projection draws the PDF's map (api/reports/monthly-pdf.ts).
+ * The same projection draws the PDF's map (api/reports/monthly-pdf.ts). Grid names are printed on
+ * the full map only: side by side they would cover the colours.
  */
 export function SlideMap({ grids, report, bands, caption, width = 1000, height = 620, legend = true }: Props) {
   const { t, locale } = useLocale();
@@ -35,6 +36,7 @@ export function SlideMap({ grids, report, bands, caption, width = 1000, height =
   const names = useMemo(() => new Map(report.grids.map((g) => [g.id, g.name])), [report]);
   const sb = map.scaleBar;
   return (
+    <div className="map-frame">
     <svg className="slide-map" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={caption} data-testid="slide-map">
       <rect x={0} y={0} width={width} height={height} fill="#ffffff" />
       <text x={8} y={28} className="map-caption">
@@ -43,7 +45,7 @@ export function SlideMap({ grids, report, bands, caption, width = 1000, height =
       {map.areas.map((a) => (
         <path key={a.id} d={a.path} fill={BAND_COLORS[bands.get(a.id) ?? 'none']} stroke="#222" strokeWidth={1.2} fillRule="evenodd" data-grid={a.id} data-band={bands.get(a.id) ?? 'none'} />
       ))}
-      {map.areas.map((a) => (
+      {legend && map.areas.map((a) => (
         <text key={`l${a.id}`} x={a.label[0]} y={a.label[1]} className="map-label" textAnchor="middle" dominantBaseline="middle">
           {names.get(a.id)}
         </text>
@@ -83,5 +85,6 @@ export function SlideMap({ grids, report, bands, caption, width = 1000, height =
         </g>
       )}
     </svg>
+    </div>
   );
 }

@@ -32,6 +32,13 @@ export function TrendChart({ kpi, label, points }: Props) {
         {formatKpi(kpi, last?.value ?? null)}
       </text>
       <line x1={pad.l} x2={w - pad.r} y1={y(min)} y2={y(min)} stroke="#999" />
+      {/* The scale's floor and ceiling, so a flat-looking line is not misread. */}
+      <text x={w - pad.r} y={y(min) - 4} className="trend-axis" textAnchor="end">
+        {formatKpi(kpi, min)}
+      </text>
+      <text x={w - pad.r} y={y(max) + 12} className="trend-axis" textAnchor="end">
+        {formatKpi(kpi, max)}
+      </text>
       <path d={d} fill="none" stroke="#08306b" strokeWidth={4} strokeLinejoin="round" />
       {points.map((p, i) =>
         p.value === null ? null : <circle key={p.month} cx={x(i)} cy={y(p.value)} r={i === points.length - 1 ? 7 : 4} fill="#08306b" />,
