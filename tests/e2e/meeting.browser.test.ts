@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { chromiumPrerequisite, describeWith } from '../support/prerequisites';
@@ -36,6 +37,11 @@ describeWith(chromiumPrerequisite(), 'meeting mode slides, in headless Chromium'
         const map = page.getByTestId('slide-map');
         expect(await map.locator('path[data-grid]').count()).toBeGreaterThanOrEqual(15);
         expect(await map.textContent()).toMatch(/数据截至 2026-10-31[\s\S]*北[\s\S]*\d+ m[\s\S]*走访覆盖率/);
+        // The map slide as a PNG, at twice the slide's drawing size.
+        const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('map-png').click()]);
+        const png = fs.readFileSync((await download.path())!);
+        expect(png.subarray(1, 4).toString()).toBe('PNG');
+        expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([2000, 1240]);
       }
       await page.keyboard.press('ArrowRight');
     }

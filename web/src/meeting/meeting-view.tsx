@@ -14,7 +14,7 @@ import { ApiRequestError, client, useGrids, type GridCollection } from '../api';
 import { setPresentation } from '../auth/presentation';
 import { currentToken } from '../auth/session';
 import { useLocale } from '../i18n/locale';
-import { SlideMap } from './slide-map';
+import { downloadMapPng, SlideMap } from './slide-map';
 import { TrendChart } from './trend-chart';
 
 export type MonthlyReportJson = InferResponseType<typeof client.api.reports.monthly.$get, 200>;
@@ -106,6 +106,19 @@ export function MeetingView({ month: wanted, communityId }: { month: string | nu
           <a href={`/api/reports/monthly.xlsx?${exportQuery}`} onClick={(e) => void download(e, `/api/reports/monthly.xlsx?${exportQuery}`, `report-${r.month}.xlsx`)}>
             {t('meeting_xlsx')}
           </a>
+          {slide.id === 'map' && (
+            <a
+              href="#png"
+              data-testid="map-png"
+              onClick={(e) => {
+                e.preventDefault();
+                const svg = document.querySelector<SVGSVGElement>('[data-testid="slide-map"]');
+                if (svg) void downloadMapPng(svg, `minqing-map-${r.month}.png`);
+              }}
+            >
+              PNG
+            </a>
+          )}
           <a href={window.location.pathname}>{t('meeting_exit')}</a>
         </span>
         <span data-testid="slide-number">

@@ -88,3 +88,41 @@ export function SlideMap({ grids, report, bands, caption, width = 1000, height =
     </div>
   );
 }
+
+/**
+ * The map slide as a PNG (2× for print): the SVG on screen, its CSS text styles inlined (an SVG
+ * drawn as an image sees no stylesheet), drawn on a canvas. Same picture, same data.
+ */
+export async function downloadMapPng(svg: SVGSVGElement, fileName: string): Promise<void> {
+  const copy = svg.cloneNode(true) as SVGSVGElement;
+  const originals = svg.querySelectorAll('text');
+  copy.querySelectorAll('text').forEach((el, i) => {
+    const cs = getComputedStyle(originals[i]!);
+    el.setAttribute('style', `font-family:${cs.fontFamily};font-size:${cs.fontSize};font-weight:${cs.fontWeight};fill:${cs.fill};stroke:${cs.stroke};stroke-width:${cs.strokeWidth};paint-order:${cs.paintOrder}`);
+  });
+  const [, , w, h] = (svg.getAttribute('viewBox') ?? '0 0 1000 620').split(' ').map(Number) as [number, number, number, number];
+  copy.setAttribute('width', String(w * 2));
+  copy.setAttribute('height', String(h * 2));
+  const url = URL.createObjectURL(new Blob([new XMLSerializer().serializeToString(copy)], { type: 'image/svg+xml' }));
+  try {
+    const img = new Image();
+    await new Promise<void>((resolve, reject) => {
+      img.onload = () => resolve();
+      img.onerror = () => reject(new Error('the map could not be drawn'));
+      img.src = url;
+    });
+    const canvas = document.createElement('canvas');
+    canvas.width = w * 2;
+    canvas.height = h * 2;
+    canvas.getContext('2d')!.drawImage(img, 0, 0);
+    const png = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
+    if (!png) return;
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(png);
+    a.download = fileName;
+    a.click();
+    URL.revokeObjectURL(a.href);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
