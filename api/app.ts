@@ -26,8 +26,10 @@ import { healthRoutes } from './routes/health';
 import { householdRoutes } from './routes/households';
 import { issueRoutes } from './routes/issues';
 import { legendRoutes } from './routes/legend';
+import { actionRoutes, meetingRoutes } from './routes/meetings';
 import { patrolRoutes } from './routes/patrols';
 import { policyRoutes } from './routes/policies';
+import { reportRoutes } from './routes/reports';
 import { roadRoutes } from './routes/roads';
 import { staffRoutes } from './routes/staff';
 import { statsRoutes } from './routes/stats';
@@ -69,6 +71,9 @@ export function createApi(deps: AppDeps) {
     .route('/patrols', patrolRoutes(deps))
     .route('/staff', staffRoutes(deps))
     .route('/issues', issueRoutes(deps))
+    .route('/reports', reportRoutes(deps))
+    .route('/meetings', meetingRoutes(deps))
+    .route('/actions', actionRoutes(deps))
     .route('/events', eventRoutes({ changes: deps.changes ?? new ChangeFeed(deps.db) }));
 }
 

@@ -27,6 +27,13 @@ export function chromiumPrerequisite(): Prerequisite {
     : { ok: false, reason: `${CHROMIUM_PATH} is missing (apt-get install chromium)` };
 }
 
+/** poppler-utils' pdftoppm and pdftotext, to render and read PDFs the product makes. */
+export function popplerPrerequisite(): Prerequisite {
+  return fs.existsSync('/usr/bin/pdftoppm') && fs.existsSync('/usr/bin/pdftotext')
+    ? { ok: true, reason: '' }
+    : { ok: false, reason: 'pdftoppm/pdftotext are missing (apt-get install poppler-utils)' };
+}
+
 /** describe() that skips locally and fails in CI when its prerequisite is missing. */
 export function describeWith(prereq: Prerequisite, name: string, body: () => void): void {
   if (prereq.ok) {

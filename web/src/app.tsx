@@ -116,6 +116,9 @@ export function App() {
           </div>
         )}
         <div className="topbar-end">
+          <a className="meeting-link" href="?view=meeting" data-testid="open-meeting">
+            {t('meeting_open')}
+          </a>
           <LiveIndicator state={live} />
           <AccountBar me={me.data} onOpenDiary={can?.logVisits ? () => setDiaryOpen(true) : null} />
           <LanguageSelect />

@@ -7,6 +7,7 @@ import { onSessionEnd, useSession } from './auth/session';
 import { SignInPage } from './auth/sign-in-page';
 import { useSupabaseRefresh } from './auth/sign-in';
 import { LocaleProvider } from './i18n/locale';
+import { MeetingView, meetingParams } from './meeting/meeting-view';
 import './styles.css';
 
 const queryClient = new QueryClient({
@@ -26,7 +27,9 @@ function Root() {
   const { session } = useSession();
   const authConfig = useAuthConfig();
   useSupabaseRefresh(authConfig.data);
-  return session ? <App /> : <SignInPage />;
+  if (!session) return <SignInPage />;
+  const meeting = meetingParams(window.location.search);
+  return meeting ? <MeetingView month={meeting.month} communityId={meeting.communityId} /> : <App />;
 }
 
 createRoot(document.getElementById('root')!).render(

@@ -1,0 +1,90 @@
+/**
+ * The month report for the 民情分析会: JSON for the slides, and the same content as an A4 PDF
+ * and an XLSX workbook. Figures as of the month's last day (docs/metrics.md "Month report").
+ */
+import { Hono } from 'hono';
+import { zValidator } from '@hono/zod-validator';
+import { z } from 'zod';
+import type { AppDeps } from '../app';
+import { ApiError, validationHook } from '../lib/errors';
+import { positiveId, productToday } from '../lib/query-params';
+import { asCaller, type AppEnv, type Claims } from '../lib/request-db';
+import { buildMonthlyReport, type MonthCache, type MonthlyReport } from '../reports/monthly-report';
+import type { Database } from '../db/database';
+import { LOCALES } from '../../geo/i18n/strings';
+import { renderMonthlyPdf, type GridShape } from '../reports/monthly-pdf';
+import { renderMonthlyXlsx } from '../reports/monthly-xlsx';
+
+const reportQuery = z.object({
+  month: z.string({ error: 'month is required, as YYYY-MM, e.g. 2026-10' }),
+  communityId: positiveId('communityId').optional(),
+});
+
+/** A month the report can be made for: YYYY-MM, from 2000, not after today's month (422 otherwise). */
+export function checkReportMonth(month: string, today: string): string {
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) {
+    throw new ApiError(422, 'invalid_month', `month must be a month as YYYY-MM, e.g. 2026-10; got "${month}"`, { month });
+  }
+  if (month < '2000-01') throw new ApiError(422, 'invalid_month', `month ${month} is before 2000-01, earlier than any record`, { month });
+  if (month > today.slice(0, 7)) {
+    throw new ApiError(422, 'invalid_month', `month ${month} is in the future; the latest month with data is ${today.slice(0, 7)} (today is ${today})`, {
+      month,
+      today,
+    });
+  }
+  return month;
+}
+
+// One cache of complete months' figures per database (tests run two databases in one process).
+const caches = new WeakMap<Database, MonthCache>();
+const cacheOf = (db: Database) => {
+  let cache = caches.get(db);
+  if (!cache) caches.set(db, (cache = new Map()));
+  return cache;
+};
+
+export async function loadReport(db: Database, claims: Claims, today: string, q: { month: string; communityId?: number }, trendMonths?: number): Promise<MonthlyReport> {
+  const month = checkReportMonth(q.month, today);
+  const report = await asCaller(db, claims, (tx) => buildMonthlyReport(tx, { month, communityId: q.communityId ?? null, today, trendMonths, cache: cacheOf(db) }));
+  if (!report) {
+    throw new ApiError(404, 'not_found', q.communityId ? `No community with id ${q.communityId} in your street.` : 'Your account belongs to no street; there is nothing to report.');
+  }
+  return report;
+}
+
+const exportQuery = reportQuery.extend({ lang: z.enum(LOCALES).default('zh-CN') });
+
+/** The scope's grid shapes for the printed map, read as the caller (row-level security). */
+async function gridShapes(db: Database, claims: Claims, ids: number[]): Promise<GridShape[]> {
+  return asCaller(db, claims, (tx) =>
+    tx.query<GridShape>('select id, ST_AsGeoJSON(boundary, 6)::json as geometry from public.grids where id = any($1::int[]) order by id', [ids]),
+  );
+}
+
+const fileName = (r: MonthlyReport, ext: string) => `minqing-report-${r.month}${r.scope.communityId ? `-c${r.scope.communityId}` : ''}.${ext}`;
+
+export function reportRoutes({ db, env }: AppDeps) {
+  const today = () => productToday(env);
+  return new Hono<AppEnv>()
+    .get('/monthly', zValidator('query', reportQuery, validationHook), async (c) => {
+      return c.json(await loadReport(db, c.get('claims'), today(), c.req.valid('query')));
+    })
+    .get('/monthly.pdf', zValidator('query', exportQuery, validationHook), async (c) => {
+      const q = c.req.valid('query');
+      const report = await loadReport(db, c.get('claims'), today(), q);
+      const pdf = await renderMonthlyPdf(report, await gridShapes(db, c.get('claims'), report.grids.map((g) => g.id)), q.lang);
+      return c.body(new Uint8Array(pdf), 200, {
+        'content-type': 'application/pdf',
+        'content-disposition': `attachment; filename="${fileName(report, 'pdf')}"`,
+      });
+    })
+    .get('/monthly.xlsx', zValidator('query', exportQuery, validationHook), async (c) => {
+      const q = c.req.valid('query');
+      const report = await loadReport(db, c.get('claims'), today(), q);
+      const xlsx = await renderMonthlyXlsx(report, q.lang);
+      return c.body(new Uint8Array(xlsx), 200, {
+        'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        'content-disposition': `attachment; filename="${fileName(report, 'xlsx')}"`,
+      });
+    });
+}

@@ -1,0 +1,234 @@
+-- =============================================================================================
+-- Meeting mode: the month report of the 民情分析会 and the meetings' decisions
+-- (../shared/DOMAIN.md "Reporting rhythm"; docs/metrics.md "Month report").
+--
+-- The report's grid figures come from public.grid_stats(month end) like the map's; what the map
+-- does not compute — visits that fell due in the month, patrol days met, issue counts by category
+-- and tier, the hard cases — comes from the aggregate functions below. Like grid_stats they are
+-- SECURITY DEFINER and return counts and registration numbers only, never a row that names a
+-- person, so the presenter's projector can show them; each returns only the caller's street.
+-- =============================================================================================
+
+-- ---------------------------------------------------------------------------------------------
+-- The grids a report may cover: the caller's street (server tasks without a caller: all)
+-- ---------------------------------------------------------------------------------------------
+create function minqing.report_grid_ids() returns integer[]
+language sql stable security definer
+set search_path = public, extensions
+as $$
+  select coalesce(array_agg(g.id), '{}')
+  from public.grids g join public.communities c on c.id = g.community_id
+  where nullif(current_setting('request.jwt.claims', true), '') is null
+     or c.street_id = minqing.my_street_id()
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- 按期走访率: household visits that fell due in a month, done, and done by their due date
+-- A household counts once a month, for the due date it had when the month began (its last
+-- qualifying visit before the month, or its move-in, plus its interval under the policy in
+-- force the day before the month): due in the month when that date is in [from, to]. Done: a
+-- qualifying visit (the month-end policy's methods and results) in [from, to]; on time: one in
+-- [from, due date]. A household that moved out before its due date owes nothing.
+-- ---------------------------------------------------------------------------------------------
+create function public.report_visit_timeliness(p_from date, p_to date)
+returns table (grid_id integer, due integer, done integer, on_time integer)
+language sql stable security definer
+set search_path = public, extensions
+as $$
+  -- The month-end policy's counted methods and results, once per community (not per row).
+  with pol as (
+    select g.id as grid_id, p.s -> 'countedMethods' as methods, (p.s ->> 'notHomeCounts')::boolean as not_home_counts
+    from public.grids g cross join lateral (select public.policy_settings_at(g.community_id, p_to) as s) p
+    where g.id = any (minqing.report_grid_ids())
+  ),
+  st as (
+    select s.household_id, s.grid_id, s.due_date, pol.methods, pol.not_home_counts
+    from public.household_visit_status(p_from - 1) s
+    join pol on pol.grid_id = s.grid_id
+    join public.households h on h.id = s.household_id
+    where s.due_date between p_from and p_to
+      and (h.moved_out is null or h.moved_out > s.due_date)
+  )
+  -- One index probe per household (visits_household_visited_at_idx) for its first counted visit
+  -- of the month: a join then aggregate misjudges the sizes and loops over every pair.
+  select st.grid_id, count(*)::int, count(v.first_visit)::int,
+    count(*) filter (where v.first_visit <= st.due_date)::int
+  from st
+  left join lateral (
+    select min(public.china_date(x.visited_at)) as first_visit
+    from public.visits x
+    where x.household_id = st.household_id
+      and x.visited_at >= (p_from::timestamp - interval '8 hours') at time zone 'UTC'
+      and x.visited_at < ((p_to + 1)::timestamp - interval '8 hours') at time zone 'UTC'
+      and st.methods ? x.method::text
+      and (x.result = 'met' or st.not_home_counts)
+  ) v on true
+  group by st.grid_id
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Patrol compliance: per grid, the days of a period up to p_last_day (today, for the running
+-- month) on which its finished patrols that started that day add up to patrolMinMinutes — the
+-- rule GET /api/patrols/compliance reports day by day.
+-- ---------------------------------------------------------------------------------------------
+create function public.report_patrol_days(p_from date, p_to date, p_last_day date)
+returns table (grid_id integer, days_met integer, days_judged integer)
+language sql stable security definer
+set search_path = public, extensions
+as $$
+  with d as (
+    select generate_series(p_from, least(p_to, p_last_day), interval '1 day')::date as day
+  ),
+  per_day as (
+    select g.id as grid_id, d.day,
+      (public.policy_settings_at(g.community_id, d.day) ->> 'patrolMinMinutes')::int * 60 as required,
+      coalesce((select sum(extract(epoch from p.ended_at - p.started_at)) from public.patrols p
+                where p.grid_id = g.id and p.ended_at is not null and public.china_date(p.started_at) = d.day), 0) as seconds
+    from public.grids g cross join d
+    where g.id = any (minqing.report_grid_ids())
+  )
+  select grid_id, count(*) filter (where seconds >= required)::int, count(*)::int
+  from per_day group by grid_id
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Issues registered in a period by grid, category and tier (cancelled ones left out, as in
+-- public.issue_indicators). The tier is the one the matter has now.
+-- ---------------------------------------------------------------------------------------------
+create function public.report_issue_counts(p_from date, p_to date)
+returns table (grid_id integer, category public.issue_category, tier public.issue_tier, registered integer)
+language sql stable security definer
+set search_path = public, extensions
+as $$
+  select i.grid_id, i.category, i.tier, count(*)::int
+  from public.issues i
+  where public.china_date(i.received_at) between p_from and p_to
+    and i.status <> 'cancelled'
+    and i.grid_id = any (minqing.report_grid_ids())
+  group by i.grid_id, i.category, i.tier
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- The hard cases at a date: matters open then that were escalated to the street or have been
+-- open for p_long_days or more. Registration number, category, tier, grid and dates only: no
+-- description, no reporter, no address (the projector shows them).
+-- ---------------------------------------------------------------------------------------------
+create function public.report_issue_cases(p_as_of date, p_long_days integer)
+returns table (reg_no text, grid_id integer, category public.issue_category, tier public.issue_tier,
+               received_on date, due_on date, days_open integer, overdue boolean)
+language sql stable security definer
+set search_path = public, extensions
+as $$
+  select i.reg_no, i.grid_id, i.category, i.tier, public.china_date(i.received_at), public.china_date(i.due_at),
+    p_as_of - public.china_date(i.received_at), public.china_date(i.due_at) < p_as_of
+  from public.issues i
+  where i.grid_id = any (minqing.report_grid_ids())
+    and public.china_date(i.received_at) <= p_as_of
+    and (i.closed_at is null or public.china_date(i.closed_at) > p_as_of)
+    and not exists (select 1 from public.issue_events e
+                    where e.issue_id = i.id and e.to_status = 'cancelled' and public.china_date(e.at) <= p_as_of)
+    and (i.tier = 'escalated' or p_as_of - public.china_date(i.received_at) >= p_long_days)
+  order by (i.tier = 'escalated') desc, i.received_at, i.reg_no
+$$;
+
+revoke execute on function public.report_visit_timeliness(date, date), public.report_patrol_days(date, date, date),
+  public.report_issue_counts(date, date), public.report_issue_cases(date, integer) from public;
+grant execute on function public.report_visit_timeliness(date, date), public.report_patrol_days(date, date, date),
+  public.report_issue_counts(date, date), public.report_issue_cases(date, integer) to authenticated, service_role;
+revoke execute on function minqing.report_grid_ids() from public;
+grant execute on function minqing.report_grid_ids() to authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------
+-- Meetings and their decisions
+-- A meeting (分析会 monthly analysis, 恳谈会 talk with residents) of one community reviews one
+-- month; its decisions are actions per grid with an owner and a due date, reviewed at the next
+-- meeting (the next month's report opens with them).
+-- ---------------------------------------------------------------------------------------------
+create type public.meeting_type as enum ('analysis', 'consultation');
+
+create table public.meetings (
+  id integer generated by default as identity primary key,
+  community_id integer not null references public.communities (id) on delete restrict,
+  -- The month under review, YYYY-MM; the meeting is usually held early in the next month.
+  month text not null check (month ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'),
+  held_on date not null,
+  type public.meeting_type not null,
+  -- Staff who attended (checked against the street's staff by the API) and others by name
+  -- (residents' representatives, unit delegates): names are masked during a presentation.
+  attendee_staff_ids integer[] not null default '{}',
+  attendee_names text[] not null default '{}' check (cardinality(attendee_names) <= 100),
+  notes text check (length(notes) <= 5000),
+  created_by integer references public.staff (id) on delete set null,
+  created_at timestamptz not null default now()
+);
+create index meetings_community_month_idx on public.meetings (community_id, month);
+
+create table public.meeting_actions (
+  id integer generated by default as identity primary key,
+  meeting_id integer not null references public.meetings (id) on delete cascade,
+  grid_id integer not null references public.grids (id) on delete restrict,
+  decision text not null check (length(decision) between 1 and 1000),
+  owner_id integer not null references public.staff (id) on delete restrict,
+  due_on date not null,
+  done boolean not null default false,
+  done_on date,
+  created_at timestamptz not null default now(),
+  constraint meeting_actions_done_has_date check (done = (done_on is not null))
+);
+create index meeting_actions_meeting_idx on public.meeting_actions (meeting_id);
+
+alter table public.meetings enable row level security;
+alter table public.meeting_actions enable row level security;
+
+-- The whole street reviews the figures, so every staff record of the street — street leader,
+-- other communities, grid teams and the presenter's projector — may read the meetings and
+-- their decisions. Free-text attendee names are masked by the API's query during a
+-- presentation (minqing.mask_name), as everywhere else.
+create policy "Staff can read the meetings of their street" on public.meetings
+  for select to authenticated using (
+    exists (select 1 from public.communities c
+            where c.id = meetings.community_id and c.street_id = (select minqing.my_street_id()))
+  );
+-- A community records its own meetings; nobody else writes into another community's minutes.
+create policy "Community staff can record their own community's meetings" on public.meetings
+  for insert to authenticated with check (
+    exists (select 1 from minqing.my_staff() me
+            where me.role = 'community_staff' and me.community_id = meetings.community_id)
+  );
+create policy "Community staff can correct their own community's meetings" on public.meetings
+  for update to authenticated
+  using (exists (select 1 from minqing.my_staff() me
+                 where me.role = 'community_staff' and me.community_id = meetings.community_id))
+  with check (exists (select 1 from minqing.my_staff() me
+                      where me.role = 'community_staff' and me.community_id = meetings.community_id));
+
+create policy "Staff can read the decisions of their street's meetings" on public.meeting_actions
+  for select to authenticated using (
+    exists (select 1 from public.meetings m where m.id = meeting_actions.meeting_id)
+  );
+-- The decision is for a grid of the meeting's own community, recorded by that community's staff.
+create policy "Community staff can add decisions for their own community's grids" on public.meeting_actions
+  for insert to authenticated with check (
+    exists (select 1 from minqing.my_staff() me
+            join public.meetings m on m.community_id = me.community_id
+            join public.grids g on g.community_id = m.community_id
+            where me.role = 'community_staff' and m.id = meeting_actions.meeting_id and g.id = meeting_actions.grid_id)
+  );
+-- Marking done (or correcting owner and due date) stays with the same community's staff.
+create policy "Community staff can update decisions of their own community" on public.meeting_actions
+  for update to authenticated
+  using (exists (select 1 from minqing.my_staff() me join public.meetings m on m.community_id = me.community_id
+                 where me.role = 'community_staff' and m.id = meeting_actions.meeting_id))
+  with check (exists (select 1 from minqing.my_staff() me
+                      join public.meetings m on m.community_id = me.community_id
+                      join public.grids g on g.community_id = m.community_id
+                      where me.role = 'community_staff' and m.id = meeting_actions.meeting_id
+                        and g.id = meeting_actions.grid_id));
+
+grant select, insert, update on public.meetings, public.meeting_actions to authenticated;
+grant all on public.meetings, public.meeting_actions to service_role;
+
+create trigger meetings_audit after insert or update or delete on public.meetings
+  for each row execute function minqing.audit_row_change();
+create trigger meeting_actions_audit after insert or update or delete on public.meeting_actions
+  for each row execute function minqing.audit_row_change();
