@@ -21,6 +21,7 @@ import { gridBoundaryRoutes } from './routes/grid-boundaries';
 import { gridRoutes } from './routes/grids';
 import { healthRoutes } from './routes/health';
 import { householdRoutes } from './routes/households';
+import { importRoutes } from './routes/imports';
 import { issueRoutes } from './routes/issues';
 import { legendRoutes } from './routes/legend';
 import { patrolRoutes } from './routes/patrols';
@@ -62,6 +63,7 @@ export function createApi(deps: AppDeps) {
     .route('/patrols', patrolRoutes(deps))
     .route('/staff', staffRoutes(deps))
     .route('/issues', issueRoutes(deps))
+    .route('/imports', importRoutes(deps))
     .route('/events', eventRoutes({ changes: deps.changes ?? new ChangeFeed(deps.db) }));
 }
 

@@ -27,6 +27,8 @@ const schema = z.object({
   TIANDITU_TK: z.string().optional(),
   /** Pins "today" for the whole product — the demo generator and the default as-of date (screenshots, tests). */
   DEMO_TODAY: z.string().regex(isoDate, 'DEMO_TODAY must be YYYY-MM-DD').optional(),
+  /** Largest file an import accepts, in megabytes (a street's building footprints are a few MB). */
+  IMPORT_MAX_MB: z.coerce.number().positive().max(1024).default(50),
   CI: z.string().optional(),
 });
 
@@ -39,6 +41,7 @@ export type Env = {
   jwtSecret: string | undefined;
   basemap: { kind: 'none' | 'osm' | 'tianditu' | 'style'; styleUrl?: string; tiandituKey?: string };
   demoToday: string | undefined;
+  importMaxBytes: number;
   ci: boolean;
 };
 
@@ -68,6 +71,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     supabase: e.SUPABASE_URL && e.SUPABASE_ANON_KEY ? { url: e.SUPABASE_URL, anonKey: e.SUPABASE_ANON_KEY } : undefined,
     basemap,
     demoToday: e.DEMO_TODAY,
+    importMaxBytes: Math.round(e.IMPORT_MAX_MB * 1024 * 1024),
     ci: e.CI === 'true' || e.CI === '1',
   };
 }
