@@ -62,10 +62,16 @@ const formSchema = z.object({
 const idParam = z.object({ id: z.uuid('the import id is a UUID from the dry run') });
 
 /** Database refusals that a batch can run into at commit, said in words. */
-function commitError(e: unknown): unknown {
+function commitError(e: unknown, rows: unknown[]): unknown {
   const code = (e as { code?: string }).code;
-  const detail = (e as { detail?: string }).detail ?? (e as Error).message;
-  if (code === '23505') return new ApiError(409, 'import_conflict', `The commit was refused and nothing was written: ${detail}. Something changed since the dry run; run the import again.`);
+  // Under row-level security PostgreSQL leaves the clashing key out of the error: name the candidates.
+  if (code === '23505') {
+    const codes = (rows as { code?: string | null }[]).map((r) => r.code).filter(Boolean);
+    const which = (e as { constraint?: string }).constraint === 'grids_code_key' || /grids_code_key/.test((e as Error).message)
+      ? `one of the grid codes ${codes.slice(0, 20).join(', ')} is in use by now`
+      : (e as Error).message;
+    return new ApiError(409, 'import_conflict', `The commit was refused and nothing was written: ${which}. Something changed since the dry run; run the import again.`);
+  }
   if (code === '23514' || code === '23502' || code === '23503') return new ApiError(422, 'import_rejected', `The commit was refused and nothing was written: ${(e as Error).message}.`);
   return e;
 }
@@ -150,13 +156,17 @@ export function importRoutes({ db, env }: AppDeps) {
     .post('/:id/commit', zValidator('param', idParam, validationHook), async (c) => {
       const { id } = c.req.valid('param');
       const result = await asCaller(db, c.get('claims'), async (tx) => {
-        // Locks the batch: two commits of one batch cannot both write.
-        const [b] = await tx.query<{ kind: z.infer<typeof kindSchema>; rows: unknown[]; committedAt: string | null; report: { communityId?: number } }>(
-          `select kind, rows, committed_at as "committedAt", report from public.import_batches where id = $1 for update`,
+        // Marked committed first: that locks the batch, so a second commit of it waits and then
+        // finds it taken; a failure below rolls the mark back with everything else.
+        const [b] = await tx.query<{ kind: z.infer<typeof kindSchema>; rows: unknown[]; report: { communityId?: number } }>(
+          `update public.import_batches set committed_at = now() where id = $1 and committed_at is null returning kind, rows, report`,
           [id],
         );
-        if (!b) throw new ApiError(404, 'not_found', `No import ${id} of yours; run the dry run (POST /api/imports) first.`);
-        if (b.committedAt) throw new ApiError(409, 'already_committed', `Import ${id} was committed at ${b.committedAt}; upload the file again to import it anew.`);
+        if (!b) {
+          const [seen] = await tx.query<{ committedAt: string }>(`select committed_at as "committedAt" from public.import_batches where id = $1`, [id]);
+          if (!seen) throw new ApiError(404, 'not_found', `No import ${id} of yours; run the dry run (POST /api/imports) first.`);
+          throw new ApiError(409, 'already_committed', `Import ${id} was committed at ${seen.committedAt}; upload the file again to import it anew.`);
+        }
         let counts: Record<string, number>;
         try {
           if (b.kind === 'households') {
@@ -168,9 +178,9 @@ export function importRoutes({ db, env }: AppDeps) {
             counts = await commitGeo(tx, b.kind, b.rows as GeoRow[], community.id);
           }
         } catch (e) {
-          throw commitError(e);
+          throw commitError(e, b.rows);
         }
-        await tx.query(`update public.import_batches set committed_at = now(), committed = $2::jsonb where id = $1`, [id, JSON.stringify(counts)]);
+        await tx.query(`update public.import_batches set committed = $2::jsonb where id = $1`, [id, JSON.stringify(counts)]);
         return { id, kind: b.kind, committed: counts };
       });
       return c.json(result);
