@@ -24,6 +24,7 @@ import { gridBoundaryRoutes } from './routes/grid-boundaries';
 import { gridRoutes } from './routes/grids';
 import { healthRoutes } from './routes/health';
 import { householdRoutes } from './routes/households';
+import { importRoutes } from './routes/imports';
 import { issueRoutes } from './routes/issues';
 import { legendRoutes } from './routes/legend';
 import { actionRoutes, meetingRoutes } from './routes/meetings';
@@ -74,6 +75,7 @@ export function createApi(deps: AppDeps) {
     .route('/reports', reportRoutes(deps))
     .route('/meetings', meetingRoutes(deps))
     .route('/actions', actionRoutes(deps))
+    .route('/imports', importRoutes(deps))
     .route('/events', eventRoutes({ changes: deps.changes ?? new ChangeFeed(deps.db) }));
 }
 

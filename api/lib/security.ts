@@ -66,12 +66,15 @@ export function corsPolicy(env: Env): MiddlewareHandler {
 
 /** Largest JSON body a route takes: a 10,000-vertex boundary is ~0.4 MB. Uploads set their own. */
 export const MAX_JSON_BYTES = 2 * 1024 * 1024;
+/** Routes that take files, with their own (configurable) limit. */
+const UPLOAD_PREFIXES = ['/api/imports'];
 
 export function jsonBodyLimit(maxSize = MAX_JSON_BYTES): MiddlewareHandler {
-  return bodyLimit({
+  const limit = bodyLimit({
     maxSize,
     onError: () => {
       throw new ApiError(413, 'payload_too_large', `The request body is larger than ${maxSize / 1024 / 1024} MB; send less at a time.`);
     },
   });
+  return (c, next) => (UPLOAD_PREFIXES.some((p) => c.req.path.startsWith(p)) ? next() : limit(c, next));
 }

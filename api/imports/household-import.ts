@@ -1,0 +1,164 @@
+/**
+ * Household ledgers (台账) from CSV or XLSX: column mapping from the Chinese headers, category
+ * labels onto the schema's categories, each row checked (geo/import/household-ledger.validation),
+ * its address matched to a building the caller may keep households in, and matched to an
+ * existing household — by ID number, else by building + room + name — so that re-importing an
+ * updated ledger updates instead of duplicating.
+ */
+import type { HouseholdCategory } from '../../geo/domain/household';
+import { guessLedgerMapping, type LedgerField, type LedgerMapping } from '../../geo/import/field-mapping';
+import { normaliseAddress, validateLedgerRow, type LedgerRow } from '../../geo/import/household-ledger.validation';
+import { IMPORT_PROBLEM, type ImportProblem } from '../../geo/import/import-problems';
+import type { Queryable } from '../db/database';
+import { ApiError } from '../lib/errors';
+import type { TableFile } from './read-file';
+
+export interface HouseholdRow extends Omit<LedgerRow, 'address' | 'building'> {
+  action: 'insert' | 'update';
+  targetId: number | null;
+  buildingId: number;
+  movedIn: string;
+}
+
+export interface HouseholdDryRun {
+  mapping: LedgerMapping;
+  fields: string[];
+  counts: { rows: number; valid: number; matched: number; unmatched: number; toInsert: number; toUpdate: number; skipped: number };
+  problems: ImportProblem[];
+  rows: HouseholdRow[];
+}
+
+const REQUIRED: { field: LedgerField; label: string }[] = [
+  { field: 'headName', label: '姓名 (name)' },
+  { field: 'room', label: '房号 (room)' },
+];
+
+/** Who may import a ledger: grid leaders and community staff (the households policies decide each row). */
+export async function requireLedgerKeeper(tx: Queryable): Promise<void> {
+  const [me] = await tx.query<{ role: string | null }>('select (select role::text from minqing.my_staff()) as role');
+  if (!me?.role || !['grid_leader', 'community_staff'].includes(me.role)) {
+    throw new ApiError(403, 'forbidden', 'Household ledgers are imported by grid leaders and community staff, for the grids they keep.');
+  }
+}
+
+export async function dryRunHouseholds(
+  tx: Queryable,
+  table: TableFile,
+  override: LedgerMapping,
+  categoryOverrides: Readonly<Record<string, HouseholdCategory>>,
+  today: string,
+): Promise<HouseholdDryRun> {
+  for (const [field, col] of Object.entries(override)) {
+    if (col && !table.headers.includes(col)) {
+      throw new ApiError(400, 'invalid_mapping', `The mapping names the column "${col}" for ${field}, but the sheet has no such column; it has: ${table.headers.join(', ')}.`);
+    }
+  }
+  const mapping: LedgerMapping = { ...guessLedgerMapping(table.headers), ...override };
+  const problems: ImportProblem[] = [];
+  const counts = { rows: table.rows.length, valid: 0, matched: 0, unmatched: 0, toInsert: 0, toUpdate: 0, skipped: 0 };
+  const missing = REQUIRED.filter((r) => !mapping[r.field]).map((r) => r.label);
+  if (!mapping.address && !mapping.building) missing.push('地址 or 楼栋 (address or building)');
+  if (missing.length) {
+    problems.push({
+      code: IMPORT_PROBLEM.MISSING_COLUMN,
+      severity: 'error',
+      row: 1,
+      message: `The header (row 1) has no column for ${missing.join(', ')}; rename the column or map it in the import. Columns found: ${table.headers.join(', ')}.`,
+      details: { missing, headers: table.headers },
+    });
+    counts.skipped = counts.rows;
+    return { mapping, fields: table.headers, counts, problems, rows: [] };
+  }
+
+  // Buildings the caller may keep households in; addresses compared loosely.
+  const buildings = await tx.query<{ id: number; address: string }>(
+    `select b.id, b.address from public.buildings b where b.grid_id = any (minqing.full_grid_ids()) order by b.id`,
+  );
+  const byAddress = new Map<string, number>();
+  for (const b of buildings) if (!byAddress.has(normaliseAddress(b.address))) byAddress.set(normaliseAddress(b.address), b.id);
+  // Longest building address first: "建德观街49号1栋" must win over "建德观街49号".
+  const prefixes = [...byAddress.entries()].sort((a, b) => b[0].length - a[0].length);
+  const findBuilding = (row: LedgerRow): number | null => {
+    const tries = [row.address, row.building && row.address !== row.building ? row.address + row.building : null].filter((t): t is string => !!t);
+    for (const t of tries.map(normaliseAddress)) {
+      const exact = byAddress.get(t);
+      if (exact) return exact;
+    }
+    for (const t of tries.map(normaliseAddress)) {
+      const hit = prefixes.find(([a]) => t.startsWith(a) && /^(\d*[单元室号户楼层\-]|$)/.test(t.slice(a.length)));
+      if (hit) return hit[1];
+    }
+    return null;
+  };
+
+  const valid: (LedgerRow & { buildingId: number })[] = [];
+  const seenId = new Map<string, number>();
+  for (const { row, cells } of table.rows) {
+    const checked = validateLedgerRow(cells, row, mapping, categoryOverrides);
+    problems.push(...checked.problems);
+    const v = checked.value;
+    if (!v) continue;
+    counts.valid++;
+    if (v.idNumber) {
+      const first = seenId.get(v.idNumber);
+      if (first !== undefined) {
+        problems.push({ code: IMPORT_PROBLEM.DUPLICATE_ROW, severity: 'error', row, message: `Row ${row}: the same ID number as row ${first}; only row ${first} is imported. Remove the repeated row.`, details: { duplicateOf: first } });
+        continue;
+      }
+      seenId.set(v.idNumber, row);
+    }
+    const buildingId = findBuilding(v);
+    if (buildingId === null) {
+      counts.unmatched++;
+      problems.push({ code: IMPORT_PROBLEM.UNMATCHED_ADDRESS, severity: 'error', row, message: `Row ${row}: the address "${v.address}" matches no building in the grids you keep; write it as the map has it (e.g. "${buildings[0]?.address ?? '街道名12号1栋'}").`, details: { address: v.address } });
+      continue;
+    }
+    counts.matched++;
+    valid.push({ ...v, buildingId });
+  }
+
+  // Existing households the caller may change: by ID number, else building + room + name.
+  const existing = valid.length
+    ? await tx.query<{ id: number; idNumber: string | null; buildingId: number; room: string; headName: string }>(
+        `select h.id, h.id_number as "idNumber", h.building_id as "buildingId", h.room, h.head_name as "headName"
+         from public.households h
+         where h.moved_out is null and (h.id_number = any ($1::text[]) or h.building_id = any ($2::int[]))`,
+        [valid.map((v) => v.idNumber).filter(Boolean), [...new Set(valid.map((v) => v.buildingId))]],
+      )
+    : [];
+  const byId = new Map(existing.filter((e) => e.idNumber).map((e) => [e.idNumber!, e.id]));
+  const byPlace = new Map(existing.map((e) => [`${e.buildingId}|${normaliseAddress(e.room)}|${e.headName}`, e.id]));
+  const rows: HouseholdRow[] = valid.map(({ address: _a, building: _b, ...v }) => {
+    const target = (v.idNumber ? byId.get(v.idNumber) : undefined) ?? byPlace.get(`${v.buildingId}|${normaliseAddress(v.room)}|${v.headName}`) ?? null;
+    return { ...v, movedIn: v.movedIn ?? today, action: target ? 'update' : 'insert', targetId: target };
+  });
+  counts.toInsert = rows.filter((r) => r.action === 'insert').length;
+  counts.toUpdate = rows.filter((r) => r.action === 'update').length;
+  counts.skipped = counts.rows - rows.length;
+  return { mapping, fields: table.headers, counts, problems, rows };
+}
+
+export async function commitHouseholds(tx: Queryable, rows: HouseholdRow[]) {
+  let updated = 0;
+  for (const r of rows.filter((x) => x.action === 'update')) {
+    const res = await tx.query(
+      `update public.households set building_id = $1, unit = $2, room = $3, head_name = $4, phone = coalesce($5, phone),
+         id_number = coalesce($6, id_number), members = $7, categories = $8::public.household_category[]
+       where id = $9 returning id`,
+      [r.buildingId, r.unit, r.room, r.headName, r.phone, r.idNumber, r.members, `{${r.categories.join(',')}}`, r.targetId],
+    );
+    if (res.length !== 1) throw new ApiError(409, 'import_conflict', `Row ${r.row}: the household to update changed or left your scope since the dry run; run the import again.`);
+    updated++;
+  }
+  const [{ inserted }] = (await tx.query<{ inserted: number }>(
+    `with ins as (
+       insert into public.households (building_id, unit, room, head_name, phone, id_number, members, categories, moved_in)
+       select (e ->> 'buildingId')::int, e ->> 'unit', e ->> 'room', e ->> 'headName', e ->> 'phone', e ->> 'idNumber',
+              (e ->> 'members')::smallint, array(select jsonb_array_elements_text(e -> 'categories'))::public.household_category[],
+              (e ->> 'movedIn')::date
+       from jsonb_array_elements($1::jsonb) e returning 1)
+     select count(*)::int as inserted from ins`,
+    [JSON.stringify(rows.filter((x) => x.action === 'insert'))],
+  )) as [{ inserted: number }];
+  return { inserted, updated };
+}

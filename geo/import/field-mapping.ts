@@ -1,0 +1,128 @@
+/**
+ * Which property of an imported feature, or which column of a ledger, holds what. Street offices'
+ * files use Chinese headers (姓名, 身份证号, 楼栋…), planning-bureau shapefiles short DBF names
+ * (MC, BM, DZ), OSM English ones: the guess tries each known alias, the user can override it.
+ */
+import type { HouseholdCategory } from '../domain/household';
+
+/** Lower-cased, without spaces, underscores, full-width brackets or a trailing colon. */
+export function normaliseHeader(h: string): string {
+  return h
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[\s_\-:：()（）*]/g, '');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Features: name, code, address
+// ---------------------------------------------------------------------------------------------
+
+export const FEATURE_FIELDS = ['name', 'code', 'address'] as const;
+export type FeatureField = (typeof FEATURE_FIELDS)[number];
+export type FeatureMapping = Partial<Record<FeatureField, string>>;
+
+const FEATURE_ALIASES: Record<FeatureField, readonly string[]> = {
+  name: ['name', '名称', '网格名称', '网格名', '楼栋名称', '建筑名称', '小区名称', 'mc', 'wgmc', 'jzmc', 'name_zh', 'namezh', 'title'],
+  code: ['code', '编码', '编号', '网格编码', '网格编号', '网格代码', '代码', 'bm', 'wgbm', 'wgdm', 'id_code', 'gridcode', 'ref'],
+  address: ['address', 'addr', '地址', '门牌地址', '详细地址', '楼栋地址', '门牌号', 'dz', 'mpdz', 'addrfull', 'addr:full', 'fulladdress'],
+};
+
+/** The first property (in the file's own order) matching each field's aliases. */
+export function guessFeatureMapping(keys: readonly string[]): FeatureMapping {
+  const out: FeatureMapping = {};
+  for (const field of FEATURE_FIELDS) {
+    for (const alias of FEATURE_ALIASES[field]) {
+      const hit = keys.find((k) => normaliseHeader(k) === normaliseHeader(alias));
+      if (hit) {
+        out[field] = hit;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ledgers: household columns
+// ---------------------------------------------------------------------------------------------
+
+export const LEDGER_FIELDS = [
+  'headName', 'idNumber', 'phone', 'address', 'building', 'unit', 'room', 'categories', 'members', 'movedIn',
+] as const;
+export type LedgerField = (typeof LEDGER_FIELDS)[number];
+export type LedgerMapping = Partial<Record<LedgerField, string>>;
+
+const LEDGER_ALIASES: Record<LedgerField, readonly string[]> = {
+  headName: ['姓名', '户主姓名', '户主', '户主名', '居民姓名', 'name', 'headname', 'head_name'],
+  idNumber: ['身份证号', '身份证号码', '公民身份号码', '证件号码', '身份证', 'idnumber', 'id_number', 'idcard'],
+  phone: ['联系电话', '电话', '手机', '手机号', '手机号码', '联系方式', 'phone', 'mobile', 'tel'],
+  address: ['地址', '住址', '家庭住址', '居住地址', '现住址', '门牌地址', 'address'],
+  building: ['楼栋', '楼号', '楼栋号', '栋', '幢', '楼宇', 'building'],
+  unit: ['单元', '单元号', 'unit'],
+  room: ['房号', '房间号', '门牌号', '室', '户号', 'room'],
+  categories: ['类别', '人员类别', '户类别', '家庭类别', '类型', '人群类别', '重点人群', 'categories', 'category'],
+  members: ['人口数', '家庭人口', '人数', '户人口', '家庭成员数', 'members'],
+  movedIn: ['入住日期', '入住时间', '迁入日期', '登记日期', 'movedin', 'moved_in'],
+};
+
+/** Each field's column among the headers; a header is used once, for the first field that claims it. */
+export function guessLedgerMapping(headers: readonly string[]): LedgerMapping {
+  const out: LedgerMapping = {};
+  const used = new Set<string>();
+  for (const field of LEDGER_FIELDS) {
+    for (const alias of LEDGER_ALIASES[field]) {
+      const hit = headers.find((h) => !used.has(h) && normaliseHeader(h) === normaliseHeader(alias));
+      if (hit) {
+        out[field] = hit;
+        used.add(hit);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Category labels
+// ---------------------------------------------------------------------------------------------
+
+/** Chinese labels as ledgers write them, onto the schema's household_category (geo/domain/household.ts). */
+export const CATEGORY_LABELS: Readonly<Record<string, HouseholdCategory>> = {
+  一般: 'ordinary', 一般户: 'ordinary', 一般家庭: 'ordinary', 一般家庭户: 'ordinary', 普通: 'ordinary', 普通户: 'ordinary', 无: 'ordinary',
+  老年人: 'elderly', 老年: 'elderly', 一般老年: 'elderly', 高龄: 'elderly', 高龄老人: 'elderly', 老人: 'elderly',
+  空巢: 'empty_nest', 空巢老人: 'empty_nest',
+  独居: 'lonely_elderly', 独居老人: 'lonely_elderly', 孤寡: 'lonely_elderly', 孤寡老人: 'lonely_elderly',
+  低保: 'low_income', 低保户: 'low_income', 低保家庭: 'low_income', 低收入: 'low_income', 特困: 'low_income', 特困供养: 'low_income',
+  残疾: 'disabled', 残疾人: 'disabled', 残疾人家庭: 'disabled',
+  重病: 'seriously_ill', 大病: 'seriously_ill', 卧床: 'seriously_ill', 重病卧床: 'seriously_ill', 重病患者: 'seriously_ill',
+  困难: 'difficult', 困难家庭: 'difficult', 困难户: 'difficult', 困难群众: 'difficult',
+  流动人口: 'floating', 流动人员: 'floating', 外来人口: 'floating', 流动: 'floating',
+  出租: 'rental', 出租房: 'rental', 出租屋: 'rental', 出租房屋: 'rental', 租户: 'rental',
+  社区矫正: 'community_correction', 社区矫正对象: 'community_correction', 矫正对象: 'community_correction',
+  重点人员: 'key_person', 重点人口: 'key_person', 重点: 'key_person', 刑满释放: 'key_person', 刑释解教: 'key_person', 吸毒人员: 'key_person', 精神障碍: 'key_person', 严重精神障碍: 'key_person',
+  上访: 'petitioner', 上访户: 'petitioner', 信访: 'petitioner', 信访户: 'petitioner',
+  失业: 'unemployed', 失业家庭: 'unemployed', 失业人员: 'unemployed', 下岗: 'unemployed',
+  军属: 'military_family', 军烈属: 'military_family', 退役军人: 'military_family', 优抚对象: 'military_family', 双拥: 'military_family',
+  个体工商户: 'business', 个体户: 'business', 商户: 'business', 就业: 'business',
+};
+
+/** Splits a category cell (低保、残疾 / 低保,残疾 / 低保;残疾 / 低保 残疾) and maps each label; unknown ones are returned as such. */
+export function mapCategoryLabels(
+  cell: string,
+  overrides: Readonly<Record<string, HouseholdCategory>> = {},
+): { categories: HouseholdCategory[]; unknown: string[] } {
+  const labels = cell
+    .normalize('NFKC')
+    .split(/[、,，;；/|\s]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const categories: HouseholdCategory[] = [];
+  const unknown: string[] = [];
+  for (const label of labels) {
+    const c = overrides[label] ?? CATEGORY_LABELS[label] ?? CATEGORY_LABELS[label.replace(/(户|人员|对象|家庭)$/, '')];
+    if (c) {
+      if (!categories.includes(c)) categories.push(c);
+    } else unknown.push(label);
+  }
+  return { categories, unknown };
+}
