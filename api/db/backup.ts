@@ -15,6 +15,8 @@ const SCHEMAS = ['public', 'minqing'];
 /** PostGIS's own table, and the ledger the target's migrations wrote for themselves. */
 const SKIP = new Set(['public.spatial_ref_sys', 'minqing.schema_migrations']);
 const BATCH = 2_000;
+/** Tables whose rows are a street's records, not something the migrations put there. */
+const RECORD_TABLES = ['public.streets', 'public.communities', 'public.grids', 'public.buildings', 'public.households', 'public.visits', 'public.issues', 'public.staff'];
 
 export interface TableInfo {
   name: string;
@@ -129,7 +131,7 @@ export async function backupToString(db: Database): Promise<string> {
 /**
  * Loads a backup into a migrated database. The backup's migrations must be the target's (else the
  * columns may not match: upgrade the older side first); a target that already holds data is
- * refused unless `replace`, which empties the product's tables in the same transaction.
+ * refused unless `replace`. Every product table is emptied first, in the restore's transaction.
  */
 export async function restoreBackup(db: Database, sql: string, { replace = false } = {}): Promise<{ tables: number }> {
   if (!sql.startsWith(HEADER)) throw new BackupError('This file is not a Minqing Map backup (it does not start with its header line).');
@@ -148,8 +150,11 @@ export async function restoreBackup(db: Database, sql: string, { replace = false
     );
   }
   const tables = await productTables(db);
+  // The street's own records decide whether the target "holds data": some tables get a row from
+  // the migrations themselves (state singletons, defaults), which the backup's rows replace.
+  const records = tables.filter((t) => RECORD_TABLES.includes(t.name));
   const counts = await db.query<{ name: string; n: number }>(
-    tables.map((t) => `select '${t.name}' as name, count(*)::int as n from ${qualified(t.name)}`).join(' union all '),
+    records.map((t) => `select '${t.name}' as name, count(*)::int as n from ${qualified(t.name)}`).join(' union all '),
   );
   const full = counts.filter((c) => c.n > 0);
   if (full.length && !replace) {
@@ -163,7 +168,7 @@ export async function restoreBackup(db: Database, sql: string, { replace = false
   const body = sql.replace(/^begin;$/m, '').replace(/^commit;\s*$/m, '');
   await db.transaction(async (tx) => {
     await tx.exec('set local session_replication_role = replica');
-    if (replace && full.length) await tx.exec(`truncate ${tables.map((t) => qualified(t.name)).join(', ')}`);
+    await tx.exec(`truncate ${tables.map((t) => qualified(t.name)).join(', ')}`);
     await tx.exec(body);
   });
   return { tables: tables.length };
