@@ -142,7 +142,12 @@ describeEachDatabase('stats rollups', (_mode, db) => {
   });
 
   it('follows a bulk boundary commit: buildings moved between grids and into a new grid', async () => {
-    await get('/api/stats/grids');
+    // A boundary commit is stamped with the real time, and the figures of a day use the boundaries
+    // at its end: on a demo day pinned in the past the move comes later. So this product's today
+    // is the real one.
+    const realToday = signedIn(createApp({ db: db(), env: readEnv({}), jwtSecret: TEST_JWT_SECRET }), db(), ROLE_ACCOUNTS.street_leader);
+    const servedToday = async () => ((await (await realToday.request('/api/stats/grids')).json()) as any).grids as Array<Record<string, unknown>>;
+    await servedToday();
     const [g] = await db().query<{ id: number; community_id: number }>('select id, community_id from public.grids order by id limit 1');
     const [created] = await db().query<{ id: number }>(
       `insert into public.grids (community_id, code, name, boundary)
@@ -152,7 +157,7 @@ describeEachDatabase('stats rollups', (_mode, db) => {
     await db().query(`update public.buildings set grid_id = $1 where id % 5 = 0`, [g!.id]);
     await db().query(`update public.buildings set grid_id = $1 where id % 7 = 1`, [created!.id]);
     await expectExact();
-    const mine = (await served()).find((x) => x.id === created!.id)!;
+    const mine = (await servedToday()).find((x) => x.id === created!.id)!;
     expect(mine.households).toBeGreaterThan(0);
   });
 
