@@ -9,8 +9,9 @@ import vtpbf, { type GeojsonVtFeature } from 'vt-pbf';
 import type { Queryable } from '../db/database';
 
 export const TILE_LAYERS = {
-  grids: { table: 'public.grids', geom: 'boundary', minzoom: 11, maxzoom: 14 },
-  buildings: { table: 'public.buildings', geom: 'footprint', minzoom: 15, maxzoom: 16 },
+  // A grid merged into its neighbour is retired, not deleted (docs/boundaries.md): not on today's map.
+  grids: { table: 'public.grids', geom: 'boundary', minzoom: 11, maxzoom: 14, where: 't.retired_at is null' },
+  buildings: { table: 'public.buildings', geom: 'footprint', minzoom: 15, maxzoom: 16, where: 'true' },
 } as const;
 export type TileLayer = keyof typeof TILE_LAYERS;
 
@@ -42,23 +43,23 @@ const BOUNDS = `with b as (
 
 /** The tile as ST_AsMVT encodes it (PostgreSQL). */
 export function mvtSql(t: TileRequest): string {
-  const { table, geom } = TILE_LAYERS[t.layer];
+  const { table, geom, where } = TILE_LAYERS[t.layer];
   return `${BOUNDS}
   select ST_AsMVT(q, '${t.layer}', ${EXTENT}, 'geom', 'fid') as tile from (
     select t.id, t.id as fid, ST_AsMVTGeom(${mercator(t)}, b.e, ${EXTENT}, ${BUFFER}, true) as geom
-    from ${table} t, b where t.${geom} && b.e4326
+    from ${table} t, b where t.${geom} && b.e4326 and ${where}
   ) q where q.geom is not null`;
 }
 
 /** The tile's shapes in tile coordinates as GeoJSON text, for vt-pbf (PGlite). */
 export function clippedSql(t: TileRequest): string {
-  const { table, geom } = TILE_LAYERS[t.layer];
+  const { table, geom, where } = TILE_LAYERS[t.layer];
   return `${BOUNDS}
   select q.id, ST_AsGeoJSON(q.g) as g from (
     select t.id, ST_SnapToGrid(ST_Affine(
         ST_ClipByBox2D(${mercator(t)}, ST_Expand(b.e, b.w * ${BUFFER} / ${EXTENT})),
         ${EXTENT} / b.w, 0, 0, -${EXTENT} / b.w, -b.x0 * ${EXTENT} / b.w, b.y1 * ${EXTENT} / b.w), 1) as g
-    from ${table} t, b where t.${geom} && b.e4326
+    from ${table} t, b where t.${geom} && b.e4326 and ${where}
   ) q where not ST_IsEmpty(q.g) and ST_Dimension(q.g) = 2
   order by q.id`;
 }

@@ -128,3 +128,11 @@ as $$
 $$;
 
 -- (building_grid_history's primary key (building_id, valid_from) serves the lookup by building.)
+
+-- ---------------------------------------------------------------------------------------------
+-- Vector tiles leave retired grids out, so retiring one (a merge) is a change of the shapes.
+-- ---------------------------------------------------------------------------------------------
+drop trigger grids_geometry_version on public.grids;
+create trigger grids_geometry_version
+  after insert or delete or update of boundary, retired_at on public.grids
+  for each statement execute function minqing.bump_geometry_version();

@@ -131,4 +131,22 @@ describeEachDatabase('vector tiles', (mode, db) => {
       expect(await ids('pglite')).toEqual(await ids('postgres'));
     }
   });
+
+  it('leaves a retired grid (merged away) out of the grids tiles, at a new geometry version', async () => {
+    const before = await json('/api/tiles/grids.json');
+    const t = tileOf(grid.lon, grid.lat, 12);
+    const ids = (bytes: Uint8Array) => {
+      const layer = decode(bytes).layers.grids!;
+      return Array.from({ length: layer.length }, (_, i) => layer.feature(i).id);
+    };
+    expect(ids((await get(tilePath('grids', t, before.geometryVersion))).bytes)).toContain(grid.id);
+    await db().query('update public.grids set retired_at = now() where id = $1', [grid.id]);
+    try {
+      const after = await json('/api/tiles/grids.json');
+      expect(after.geometryVersion).toBeGreaterThan(before.geometryVersion);
+      expect(ids((await get(tilePath('grids', t, after.geometryVersion))).bytes)).not.toContain(grid.id);
+    } finally {
+      await db().query('update public.grids set retired_at = null where id = $1', [grid.id]);
+    }
+  });
 });
