@@ -243,13 +243,29 @@ export function gridBoundaryRoutes({ db, env }: AppDeps) {
   return new Hono<AppEnv>().post(
     '/:id/boundary/preview',
     zValidator('param', z.object({ id: positiveId('the grid id') }), validationHook),
-    zValidator('json', z.object({ geometry: arealSchema }).strict(), validationHook),
+    zValidator(
+      'json',
+      z
+        .object({
+          geometry: arealSchema,
+          // Neighbours redrawn in the same change (the editor's "neighbours follow"), as the PUT takes them.
+          neighbours: z
+            .array(z.object({ gridId: positiveId('neighbours[].gridId'), version: z.number().int().positive().optional(), geometry: arealSchema }).strict())
+            .max(20, 'at most 20 neighbours change with one grid')
+            .optional(),
+        })
+        .strict(),
+      validationHook,
+    ),
     async (c) => {
       const { id } = c.req.valid('param');
-      const { geometry } = c.req.valid('json');
+      const { geometry, neighbours = [] } = c.req.valid('json');
+      if (neighbours.some((n) => n.gridId === id)) {
+        throw new ApiError(422, 'invalid_request', `neighbours must not include grid ${id} itself; its new shape is \`geometry\`.`);
+      }
       const result = await asCaller(db, c.get('claims'), async (tx) => {
         await requireEditor(tx, id);
-        return previewBoundary(tx, id, geometry, today());
+        return previewBoundary(tx, id, geometry, today(), neighbours.map((n) => ({ gridId: n.gridId, geometry: n.geometry as Areal })));
       });
       return c.json(result);
     },

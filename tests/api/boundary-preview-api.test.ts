@@ -56,6 +56,28 @@ describeEachDatabase('boundary preview', (_mode, db) => {
     expect(body.impact.households).toBeGreaterThanOrEqual(households);
   });
 
+  it('checks the neighbours redrawn in the same change, as the commit does: a neighbour that gives way is no overlap', async () => {
+    const [b] = await db().query<{ id: number; grid_id: number }>(
+      `select b.id, b.grid_id from public.buildings b join public.grids n on n.id = b.grid_id join public.grids g on g.id = $1
+       where n.id <> g.id and n.community_id = g.community_id and ST_DWithin(b.footprint, g.boundary, 0.0003) order by b.id limit 1`,
+      [grid],
+    );
+    const grown = await shape(`ST_Union(g.boundary, ST_Expand((select footprint from public.buildings where id = $2), 0.00003))`, [b!.id]);
+    const [{ n: gaveWay }] = (await db().query<{ n: unknown }>(
+      `select ST_AsGeoJSON(ST_Difference(n.boundary, ST_SetSRID(ST_GeomFromGeoJSON($2), 4326)))::json as n from public.grids n where n.id = $1`,
+      [b!.grid_id, JSON.stringify(grown)],
+    )) as [{ n: unknown }];
+    const res = await signedIn(app(), db(), ROLE_ACCOUNTS.community_staff).request(`/api/grids/${grid}/boundary/preview`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ geometry: grown, neighbours: [{ gridId: b!.grid_id, geometry: gaveWay }] }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body.problems.map((p: any) => p.code)).not.toContain(BOUNDARY_PROBLEM.OVERLAPS_GRID);
+    expect(body.impact.buildingsIn).toContain(b!.id);
+  });
+
   it('reports the gap a shrunken grid would leave, and the buildings that would move out', async () => {
     const shrunk = await shape('ST_Buffer(g.boundary::geography, -25)::geometry');
     const { body } = await preview(grid, shrunk);
