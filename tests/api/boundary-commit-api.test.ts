@@ -462,4 +462,18 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     });
     expect(Number(stranger[0]!.n)).toBe(0);
   });
+
+  it('commits a grid leader\'s redraw of their own grid directly, when it takes nothing from another grid', async () => {
+    const before = await version(grid);
+    const { g } = await one<{ g: { coordinates: number[][][][] } }>('select ST_AsGeoJSON(boundary)::json as g from public.grids where id = $1', [grid]);
+    const ring = g.coordinates[0]![0]!;
+    const rotated = { type: 'Polygon', coordinates: [[...ring.slice(1, -1), ring[0]!, ring[1]!], ...g.coordinates[0]!.slice(1)] };
+    const { status, body } = await call(ROLE_ACCOUNTS.grid_leader, 'PUT', `/api/grids/${grid}/boundary`, { geometry: rotated, version: before, reason: '网格长自行调整' });
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(body.grid.properties.version).toBe(before + 1);
+    expect(body.moved).toEqual([]);
+    const { body: history } = await call(ROLE_ACCOUNTS.grid_leader, 'GET', `/api/grids/${grid}/versions`);
+    expect(history.versions.at(-1)).toMatchObject({ version: before + 1, kind: 'redrawn', reason: '网格长自行调整', proposalId: null });
+    expect(history.versions.at(-1).staffName).not.toBe(staffName);
+  });
 });
