@@ -29,7 +29,7 @@ export function App() {
   const me = useMe();
   const presentation = usePresentation();
   const config = useConfig();
-  const grids = useGrids();
+  const grids = useGrids(state.asOf);
   const communities = useCommunities();
   const legend = useLegend(state.asOf);
   const stats = useGridStats(state.asOf);
