@@ -137,7 +137,11 @@ export function App() {
         }}
         asOf={state.asOf}
         today={today}
-        onAsOf={(asOf) => update({ asOf })}
+        onAsOf={(asOf) => {
+          // Boundaries are edited as they are today; a past date closes the editor.
+          if (asOf !== null) setEditing(null);
+          update({ asOf });
+        }}
       />
       <main className="body">
         {failed ? (
