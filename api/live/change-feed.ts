@@ -7,7 +7,7 @@
 import type { Database } from '../db/database';
 
 export interface Change {
-  /** Tables that changed in the window: visits, issues, issue_events, patrols. */
+  /** Tables that changed in the window: visits, issues, issue_events, patrols; grids and boundary_proposals (boundary commits). */
   tables: string[];
   /** Grids whose figures may have changed (never personal data). */
   gridIds: number[];

@@ -27,17 +27,20 @@ const rejectBody = z
   .object({ note: z.string({ error: 'note is required: tell the grid leader why the proposal is rejected' }).trim().min(2, 'note must say why (at least 2 characters)').max(500) })
   .strict();
 
-/** The proposal with what the caller may do about it. */
-async function loadProposal(tx: Queryable, id: number) {
-  const [p] = await tx.query<BoundaryProposal & { affectsMe: boolean; mayDecide: boolean }>(
-    `select ${PROPOSAL_COLUMNS},
+type ProposalRow = BoundaryProposal & { affectsMe: boolean; mayDecide: boolean };
+
+/** Proposals (`where` over `p`), each with what the caller may do about it. */
+function proposalsSql(where: string): string {
+  return `select ${PROPOSAL_COLUMNS},
        exists (select 1 from minqing.my_staff() me join public.staff_grids sg on sg.staff_id = me.staff_id
                where sg.grid_id = any (p.affected_grid_ids)) as "affectsMe",
        coalesce((select me.role = 'community_staff' and me.community_id = p.community_id and not minqing.presenting()
                  from minqing.my_staff() me), false) as "mayDecide"
-     from public.boundary_proposals p where p.id = $1`,
-    [id],
-  );
+     from public.boundary_proposals p where ${where}`;
+}
+
+async function loadProposal(tx: Queryable, id: number): Promise<ProposalRow> {
+  const [p] = await tx.query<ProposalRow>(proposalsSql('p.id = $1'), [id]);
   if (!p) throw new ApiError(404, 'not_found', `No boundary proposal with id ${id}.`);
   return p;
 }
@@ -56,17 +59,13 @@ export function boundaryProposalRoutes({ db, env }: AppDeps) {
   return new Hono<AppEnv>()
     .get('/', zValidator('query', listQuery, validationHook), async (c) => {
       const { status, gridId } = c.req.valid('query');
-      const proposals = await asCaller(db, c.get('claims'), async (tx) => {
-        const ids = await tx.query<{ id: number }>(
-          `select p.id from public.boundary_proposals p
-           where ($1::text is null or p.status = $1) and ($2::int is null or $2 = any (p.affected_grid_ids))
+      const proposals = await asCaller(db, c.get('claims'), (tx) =>
+        tx.query<ProposalRow>(
+          `${proposalsSql('($1::text is null or p.status = $1) and ($2::int is null or $2 = any (p.affected_grid_ids))')}
            order by p.proposed_at desc, p.id desc limit 200`,
           [status ?? null, gridId ?? null],
-        );
-        const out = [];
-        for (const { id } of ids) out.push(await loadProposal(tx, id));
-        return out;
-      });
+        ),
+      );
       return c.json({ proposals });
     })
 

@@ -51,15 +51,17 @@ function bboxOf(...geoms: Areal[]): [number, number, number, number] {
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
-/** Who may redraw a grid: its own leader, or staff of its community (the database says which grids are theirs). */
+/**
+ * Who may redraw a grid: its own leader, or staff of its community — the database decides
+ * (minqing.boundary_editor_role, the same check the commit functions make).
+ */
 async function requireEditor(tx: Queryable, gridId: number) {
-  const [row] = await tx.query<{ access: string; role: string | null; visible: boolean }>(
-    `select minqing.grid_access($1) as access, (select role::text from minqing.my_staff()) as role,
-            exists (select 1 from public.grids where id = $1) as visible`,
+  const [row] = await tx.query<{ role: string | null; visible: boolean }>(
+    `select minqing.boundary_editor_role($1) as role, exists (select 1 from public.grids where id = $1) as visible`,
     [gridId],
   );
   if (!row?.visible) throw new ApiError(404, 'not_found', `No grid with id ${gridId}.`);
-  if (row.access !== 'full' || !['grid_leader', 'community_staff'].includes(row.role ?? '')) {
+  if (!row.role) {
     throw new ApiError(403, 'forbidden', `Grid ${gridId}'s boundary is redrawn by its grid leader or its community's staff.`);
   }
 }
@@ -169,10 +171,13 @@ export async function previewBoundary(tx: Queryable, gridId: number, geometry: A
          from o, gp`,
         params,
       );
-      if (cover!.outsideM2 > OUTSIDE_TOLERANCE_M2 && !problems.some((p) => p.code === BOUNDARY_PROBLEM.OUTSIDE_COMMUNITY)) {
+      if (!cover) {
+        // The embedded PostGIS answers no row (instead of an error) when a GEOS overlay fails.
+        problems.push({ code: BOUNDARY_PROBLEM.OVERLAY_FAILED, geometry, details: { against: 'community', error: 'PostGIS could not compute the coverage', source: 'postgis' } });
+      } else if (cover.outsideM2 > OUTSIDE_TOLERANCE_M2 && !problems.some((p) => p.code === BOUNDARY_PROBLEM.OUTSIDE_COMMUNITY)) {
         problems.push({ code: BOUNDARY_PROBLEM.OUTSIDE_COMMUNITY, geometry: cover!.outside!, details: { areaM2: round1(cover!.outsideM2), source: 'postgis' } });
       }
-      if (cover!.gapM2 > Math.max(GAP_TOLERANCE_M2, 1) && !problems.some((p) => p.code === BOUNDARY_PROBLEM.LEAVES_GAP)) {
+      if (cover && cover.gapM2 > Math.max(GAP_TOLERANCE_M2, 1) && !problems.some((p) => p.code === BOUNDARY_PROBLEM.LEAVES_GAP)) {
         problems.push({ code: BOUNDARY_PROBLEM.LEAVES_GAP, geometry: cover!.gap!, details: { areaM2: round1(cover!.gapM2), source: 'postgis' } });
       }
       impact = await boundaryImpact(tx, gridId, JSON.stringify(geometry), [minX, minY, maxX, maxY], buildings, overridesJson);

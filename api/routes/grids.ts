@@ -137,7 +137,8 @@ export function gridFeaturesSql(where = 'true'): string {
     properties: GRID_PROPERTIES,
     from: `public.grids g
       join public.communities cm on cm.id = g.community_id
-      left join public.grid_household_counts(current_date) hc on hc.grid_id = g.id
+      -- Today in China, not the server's current_date: a commit made after 16:00 UTC is already "today" there.
+      left join public.grid_household_counts(public.china_date(now())) hc on hc.grid_id = g.id
       where g.retired_at is null and ${where}`,
     orderBy: 'g.code',
   });

@@ -170,12 +170,14 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     expect(await gridOf(building)).toBe(grid);
     expect(await version(neighbour)).toBe(2);
 
-    const versions = await q('select version, valid_from, valid_to, kind, staff_id, reason, proposal_id from public.grid_versions where grid_id = $1 order by version', [grid]);
+    const versions = await q(
+      `select version, valid_from = '-infinity' as since_beginning, valid_to is not null as closed, kind, staff_id, reason, proposal_id
+       from public.grid_versions where grid_id = $1 order by version`,
+      [grid],
+    );
     expect(versions).toHaveLength(2);
-    expect(versions[0]).toMatchObject({ version: 1, kind: 'created' });
-    expect(String(versions[0].valid_from)).toMatch(/infinity/i);
-    expect(versions[0].valid_to).not.toBeNull();
-    expect(versions[1]).toMatchObject({ version: 2, kind: 'redrawn', valid_to: null, reason: '楼栋与本网格同一小区', proposal_id: proposal.id });
+    expect(versions[0]).toMatchObject({ version: 1, kind: 'created', since_beginning: true, closed: true });
+    expect(versions[1]).toMatchObject({ version: 2, kind: 'redrawn', since_beginning: false, closed: false, reason: '楼栋与本网格同一小区', proposal_id: proposal.id });
     const history = await q('select grid_id, valid_to is null as open from public.building_grid_history where building_id = $1 order by valid_from', [building]);
     expect(history).toEqual([{ grid_id: neighbour, open: false }, { grid_id: grid, open: true }]);
     const audit = await q<{ table_name: string; staff_id: number }>('select table_name, staff_id from public.audit_log order by id desc limit 20');
@@ -277,9 +279,11 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     expect(overlap.body.error.details.problems.map((p: any) => p.code)).toContain(BOUNDARY_PROBLEM.OVERLAPS_GRID);
     const same = await call(staffEmail, 'POST', `/api/grids/${grid}/revert`, { toVersion: current, version: current, reason: '恢复' });
     expect(same.body.error.details.reason).toBe(GRID_CHANGE_REASON.REVERT_TO_CURRENT);
-    // A redraw that adds vertices along the edges (same shape), then a revert to the version before it.
-    const densified = await one<{ g: any }>('select ST_AsGeoJSON(ST_Segmentize(boundary, 0.0004))::json as g from public.grids where id = $1', [grid]);
-    const redrawn = await call(staffEmail, 'PUT', `/api/grids/${grid}/boundary`, { geometry: densified.g, version: current, reason: '加密顶点' });
+    // A redraw of the same shape with its ring starting at another corner, then a revert to the version before it.
+    const { g } = await one<{ g: { coordinates: number[][][][] } }>('select ST_AsGeoJSON(boundary)::json as g from public.grids where id = $1', [grid]);
+    const ring = g.coordinates[0]![0]!;
+    const rotated = { type: 'Polygon', coordinates: [[...ring.slice(1, -1), ring[0]!, ring[1]!], ...g.coordinates[0]!.slice(1)] };
+    const redrawn = await call(staffEmail, 'PUT', `/api/grids/${grid}/boundary`, { geometry: rotated, version: current, reason: '调整起点' });
     expect(redrawn.status, JSON.stringify(redrawn.body)).toBe(200);
     const { status, body } = await call(staffEmail, 'POST', `/api/grids/${grid}/revert`, { toVersion: current, version: current + 1, reason: '恢复加密前的边界' });
     expect(status, JSON.stringify(body)).toBe(200);
@@ -401,9 +405,10 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     // The database refuses them too, whatever client calls it.
     const changes = JSON.stringify([{ gridId: grid, version: await version(grid), geometry }]);
     for (const who of ['street_leader', 'presenter', 'grid_member'] as const) {
+      const claims = await claimsOf(db(), ROLE_ACCOUNTS[who]);
       await expect(
         db().transaction(async (tx) => {
-          await enterAsCaller(tx, await claimsOf(db(), ROLE_ACCOUNTS[who]));
+          await enterAsCaller(tx, claims);
           await tx.query(`select public.commit_grid_boundaries($1::jsonb, 'redrawn', '越权')`, [changes]);
         }),
         who,
@@ -411,9 +416,11 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     }
     // A grid leader may not commit a neighbour's boundary, nor write history rows directly.
     const neighbourChange = JSON.stringify([{ gridId: neighbour, version: await version(neighbour), geometry }]);
+    const leaderClaims = await claimsOf(db(), ROLE_ACCOUNTS.grid_leader);
+    const staffClaims = await claimsOf(db(), ROLE_ACCOUNTS.community_staff);
     await expect(
       db().transaction(async (tx) => {
-        await enterAsCaller(tx, await claimsOf(db(), ROLE_ACCOUNTS.grid_leader));
+        await enterAsCaller(tx, leaderClaims);
         await tx.query(`select public.commit_grid_boundaries($1::jsonb, 'redrawn', '越权')`, [neighbourChange]);
       }),
     ).rejects.toThrow(/may not redraw grid/);
@@ -425,7 +432,7 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     ]) {
       await expect(
         db().transaction(async (tx) => {
-          await enterAsCaller(tx, await claimsOf(db(), ROLE_ACCOUNTS.community_staff));
+          await enterAsCaller(tx, staffClaims);
           await tx.query(sql);
         }),
         sql,
@@ -435,8 +442,9 @@ describeEachDatabase('boundary commit', (_mode, db) => {
 
   it('lets the street\'s staff read boundary history and proposals, and nobody outside the street', async () => {
     for (const who of ['street_leader', 'grid_member', 'presenter', 'grid_leader'] as const) {
+      const claims = await claimsOf(db(), ROLE_ACCOUNTS[who]);
       const rows = await db().transaction(async (tx) => {
-        await enterAsCaller(tx, await claimsOf(db(), ROLE_ACCOUNTS[who]));
+        await enterAsCaller(tx, claims);
         return tx.query<{ versions: number; proposals: number; history: number }>(
           `select (select count(*)::int from public.grid_versions) as versions, (select count(*)::int from public.boundary_proposals) as proposals,
                   (select count(*)::int from public.building_grid_history) as history`,
@@ -451,5 +459,19 @@ describeEachDatabase('boundary commit', (_mode, db) => {
       return tx.query<{ n: number }>('select (select count(*) from public.grid_versions) + (select count(*) from public.boundary_proposals) + (select count(*) from public.building_grid_history) as n');
     });
     expect(Number(stranger[0]!.n)).toBe(0);
+  });
+
+  it('commits a grid leader\'s redraw of their own grid directly, when it takes nothing from another grid', async () => {
+    const before = await version(grid);
+    const { g } = await one<{ g: { coordinates: number[][][][] } }>('select ST_AsGeoJSON(boundary)::json as g from public.grids where id = $1', [grid]);
+    const ring = g.coordinates[0]![0]!;
+    const rotated = { type: 'Polygon', coordinates: [[...ring.slice(1, -1), ring[0]!, ring[1]!], ...g.coordinates[0]!.slice(1)] };
+    const { status, body } = await call(ROLE_ACCOUNTS.grid_leader, 'PUT', `/api/grids/${grid}/boundary`, { geometry: rotated, version: before, reason: '网格长自行调整' });
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(body.grid.properties.version).toBe(before + 1);
+    expect(body.moved).toEqual([]);
+    const { body: history } = await call(ROLE_ACCOUNTS.grid_leader, 'GET', `/api/grids/${grid}/versions`);
+    expect(history.versions.at(-1)).toMatchObject({ version: before + 1, kind: 'redrawn', reason: '网格长自行调整', proposalId: null });
+    expect(history.versions.at(-1).staffName).not.toBe(staffName);
   });
 });
