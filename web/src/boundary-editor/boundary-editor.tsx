@@ -315,7 +315,7 @@ export function BoundaryEditor({ map, grid: current, grids, communities, today, 
   const runSplit = (line: LineString) =>
     splitCall.mutate(
       { line, version: startVersion, reason: reason.trim() },
-      { onSuccess: () => onDone(t('editor_splitDone')), onError: (e) => onError(e, null) },
+      { onSuccess: () => onDone(t('editor_splitDone')), onError: (e) => onError(e, live) },
     );
 
   const touching = useMemo(
