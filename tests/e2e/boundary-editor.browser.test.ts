@@ -11,6 +11,10 @@ import { chromiumPrerequisite, describeWith } from '../support/prerequisites';
 import { useBrowserSuite, type Driver } from './driver';
 
 const LEADER = 'grid01@demo.local';
+/** The grid grid01 leads. */
+const GRID = 1;
+/** A shared machine can be slow to draw; each test still does one thing. */
+const SLOW_MACHINE_MS = 150_000;
 
 type Grid = Feature<MultiPolygon, { id: number; communityId: number; version: number; name: string }>;
 
@@ -23,7 +27,8 @@ const key = (p: Position) => `${p[0]},${p[1]}`;
 async function aSharedVertex(d: Driver) {
   const me = await d.then.apiAsThePage<{ scope: { fullGridIds: number[] } }>('auth/me');
   const grids = (await d.then.apiAsThePage<{ features: Grid[] }>('grids')).features;
-  const grid = grids.find((g) => g.properties.id === me.scope.fullGridIds[0])!;
+  const grid = grids.find((g) => g.properties.id === GRID)!;
+  expect(me.scope.fullGridIds).toContain(GRID);
   const ring = grid.geometry.coordinates[0]![0]!;
   const others = grids.filter((g) => g.properties.id !== grid.properties.id && g.properties.communityId === grid.properties.communityId);
   const owners = new Map<string, Grid[]>();
@@ -49,9 +54,9 @@ describeWith(chromiumPrerequisite(), 'the boundary editor in headless Chromium',
   });
 
   async function editingAtAVertex() {
-    await d.given.theMapIsOpen();
+    await d.given.theMapIsOpen(`?grid=${GRID}`);
     const at = await aSharedVertex(d);
-    await d.given.theMapIsOpen(`?grid=${at.grid.properties.id}&view=${at.vertex[0]},${at.vertex[1]},17.5`);
+    await d.when.jumpTo(at.vertex, 17.5);
     await d.when.openBoundaryEditor();
     return at;
   }
@@ -72,7 +77,7 @@ describeWith(chromiumPrerequisite(), 'the boundary editor in headless Chromium',
     await page.waitForFunction(() => !document.querySelector('[data-boundary-problems]')?.getAttribute('data-boundary-problems')?.includes('OVERLAPS_GRID'));
     expect(await d.then.boundaryProblems()).toEqual(before);
     expect(d.then.pageErrors()).toEqual([]);
-  });
+  }, SLOW_MACHINE_MS);
 
   it('previews the impact of an edit: the neighbour’s building moving in, households and workload before and after', async () => {
     const { vertex, neighbour } = await editingAtAVertex();
@@ -96,5 +101,36 @@ describeWith(chromiumPrerequisite(), 'the boundary editor in headless Chromium',
     expect(text).toContain(neighbour.properties.name);
     await d.when.waitForTheMapToSettle();
     await d.then.screenshot('boundary-editor-preview');
-  });
+  }, SLOW_MACHINE_MS);
+
+  it('saves a valid edit with a reason, the version goes up, and the history compares it with the one before', async () => {
+    const { grid, neighbour, vertex } = await editingAtAVertex();
+    const before = await d.then.boundaryProblems();
+    // A vertex added on the edge shared with the neighbour, pulled 1.5 m off it: snapping puts it
+    // back on the neighbour's edge, so the shape changes and stays valid.
+    const ring = grid.geometry.coordinates[0]![0]!;
+    const i = ring.findIndex((p) => key(p) === key(vertex));
+    const theirs = new Set(neighbour.geometry.coordinates.flat(2).map(key));
+    const other = [ring[i + 1], ring[i === 0 ? ring.length - 2 : i - 1]].find((p) => p && theirs.has(key(p)))!;
+    const mid: [number, number] = [(vertex[0] + other[0]!) / 2, (vertex[1] + other[1]!) / 2];
+    await d.when.dragOnMap(mid, destination(mid, 0.0015, bearing(mid, centroid(grid))).geometry.coordinates as [number, number]);
+    await page.getByRole('button', { name: '撤销' }).waitFor();
+    expect(await page.getByRole('button', { name: '撤销' }).isEnabled()).toBe(true);
+    expect(await d.then.boundaryProblems()).toEqual(before);
+
+    const save = page.locator('[data-testid="boundary-editor"] [data-action="save"]');
+    expect(await save.isDisabled()).toBe(true); // no reason yet
+    await page.getByLabel('调整理由（必填）').fill('按社区会议决定，在共享边上加一个顶点');
+    await save.click();
+    const next = grid.properties.version + 1;
+    await page.getByTestId('boundary-notice').getByText(`v${next}`).waitFor({ timeout: 30_000 });
+    await page.getByTestId('grid-panel').getByText(`v${next}`).waitFor();
+
+    await d.when.openBoundaryEditor();
+    await page.getByRole('tab', { name: '历史版本' }).click();
+    await page.getByRole('button', { name: `与 v${next - 1} 对比` }).click();
+    await page.waitForSelector(`[data-boundary-compare="${next - 1}-${next}"]`, { timeout: 30_000 });
+    expect(await page.getByTestId('boundary-history').textContent()).toContain('在共享边上加一个顶点');
+    await d.then.screenshot('boundary-editor-history');
+  }, SLOW_MACHINE_MS);
 });

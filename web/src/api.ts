@@ -77,8 +77,18 @@ export function useConfig() {
   return useQuery({ queryKey: ['config'], queryFn: async () => unwrap(await client.api.config.$get()), staleTime: Infinity });
 }
 
-export function useGrids() {
-  return useQuery({ queryKey: ['grids'], queryFn: async () => unwrap(await client.api.grids.$get()) });
+/**
+ * The grids, as their boundaries are today or were at the end of `asOf` (issue #5: past dates use
+ * the boundaries valid then). The previous answer stays on screen while another date loads, so the
+ * map is never torn down for a date change.
+ */
+export function useGrids(asOf: string | null = null) {
+  return useQuery({
+    queryKey: ['grids', asOf],
+    // The route reads asOf by hand (api/routes/grids.ts), so the typed client does not know it.
+    queryFn: async () => unwrap(await client.api.grids.$get((asOf ? { query: { asOf } } : undefined) as never)),
+    placeholderData: keepPreviousData,
+  });
 }
 
 export function useCommunities() {
@@ -225,6 +235,9 @@ const STALE_AFTER: Record<string, readonly (readonly string[])[]> = {
   issue_events: [['issues']],
   patrols: [['stats'], ['legend'], ['patrols']],
   households: [['stats'], ['legend'], ['overdue'], ['households']],
+  // A boundary commit (issue #5) moves buildings, and with them households, figures and history.
+  grids: [['grids'], ['stats'], ['legend'], ['buildings'], ['overdue'], ['households'], ['grid-versions']],
+  boundary_proposals: [['boundary-proposals']],
 };
 
 const startsWith = (key: readonly unknown[], prefix: readonly string[]) => prefix.every((p, i) => key[i] === p);

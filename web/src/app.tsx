@@ -30,7 +30,7 @@ export function App() {
   const me = useMe();
   const presentation = usePresentation();
   const config = useConfig();
-  const grids = useGrids();
+  const grids = useGrids(state.asOf);
   const communities = useCommunities();
   const legend = useLegend(state.asOf);
   const stats = useGridStats(state.asOf);
@@ -142,7 +142,11 @@ export function App() {
         }}
         asOf={state.asOf}
         today={today}
-        onAsOf={(asOf) => update({ asOf })}
+        onAsOf={(asOf) => {
+          // Boundaries are edited as they are today; a past date closes the editor.
+          if (asOf !== null) setEditing(null);
+          update({ asOf });
+        }}
       />
       <main className="body">
         {failed ? (

@@ -10,7 +10,8 @@ import type { LineString, MultiPolygon, Polygon } from 'geojson';
 import { DEFAULT_POLICY, type PolicySettings } from '../../../geo/domain/visit-policy';
 import type { BoundaryPolicy } from '../../../geo/geometry/grid-boundary.validation';
 import { boundaryPolicy } from '../../../geo/geometry/grid-workload';
-import { ApiRequestError, client, requestJson } from '../api';
+import { ApiRequestError, client, refreshAfterChange, requestJson } from '../api';
+import { liveStreamOpen } from '../live/live-state';
 
 export type BoundaryPreview = InferResponseType<(typeof client.api.grids)[':id']['boundary']['preview']['$post'], 200>;
 export type BoundaryImpact = NonNullable<BoundaryPreview['impact']>;
@@ -42,11 +43,14 @@ export interface VersionCompare {
 
 const gridPath = (id: number) => `/api/grids/${id}`;
 
-/** After a committed boundary change: every figure that depends on which building is in which grid. */
+/**
+ * After a committed boundary change: every figure that depends on which building is in which grid
+ * (api.ts STALE_AFTER.grids). The live stream announces the commit to every open map, this one
+ * included; only without it does this page refresh by itself (a second invalidation would restart
+ * the refetch).
+ */
 export function refreshAfterBoundaryChange(queryClient: QueryClient): void {
-  for (const key of [['grids'], ['stats'], ['legend'], ['buildings'], ['overdue'], ['households'], ['grid-versions'], ['issues']]) {
-    void queryClient.invalidateQueries({ queryKey: key });
-  }
+  if (!liveStreamOpen()) refreshAfterChange(queryClient, ['grids']);
 }
 
 /** The policy's household range for the grid's community on the product's today (the server's rule). */

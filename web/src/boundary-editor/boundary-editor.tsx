@@ -12,6 +12,7 @@ import { booleanIntersects } from '@turf/turf';
 import type { LineString, MultiPolygon } from 'geojson';
 import { nearestVertex, removeVertex, type VertexRef } from '../../../geo/geometry/boundary-edit';
 import { metresPerPixel } from '../../../geo/geometry/boundary-snap';
+import { GRID_CHANGE_MESSAGE, type GridChangeReason } from '../../../geo/geometry/grid-change.reasons';
 import { fitNeighbours } from '../../../geo/geometry/neighbour-fit';
 import { canRedo, canUndo, pushEdit, redo, startHistory, undo, type EditHistory } from '../../../geo/geometry/edit-history';
 import { BOUNDARY_PROBLEM_MESSAGE, validateGridBoundary, type BoundaryProblem, type BoundaryProblemCode } from '../../../geo/geometry/grid-boundary.validation';
@@ -273,7 +274,11 @@ export function BoundaryEditor({ map, grid: current, grids, communities, today, 
       setServerProblems({ geometry, problems: list });
       setOutcome({ kind: 'error', message: t('editor_serverRefused') });
     } else {
-      setOutcome({ kind: 'error', message: e instanceof Error ? e.message : String(e) });
+      // Split, merge and revert refusals carry a named reason (geo/geometry/grid-change.reasons.ts).
+      const details = e instanceof ApiRequestError ? (e.details as Record<string, string | number> | null) : null;
+      const reason = details?.reason as GridChangeReason | undefined;
+      const named = reason && reason in GRID_CHANGE_MESSAGE ? t(GRID_CHANGE_MESSAGE[reason], details!) : null;
+      setOutcome({ kind: 'error', message: named ?? (e instanceof Error ? e.message : String(e)) });
     }
   };
 
@@ -310,7 +315,7 @@ export function BoundaryEditor({ map, grid: current, grids, communities, today, 
   const runSplit = (line: LineString) =>
     splitCall.mutate(
       { line, version: startVersion, reason: reason.trim() },
-      { onSuccess: () => onDone(t('editor_splitDone')), onError: (e) => onError(e, null) },
+      { onSuccess: () => onDone(t('editor_splitDone')), onError: (e) => onError(e, live) },
     );
 
   const touching = useMemo(
