@@ -24,6 +24,7 @@ import { householdRoutes } from './routes/households';
 import { importRoutes } from './routes/imports';
 import { issueRoutes } from './routes/issues';
 import { legendRoutes } from './routes/legend';
+import { ogcRoutes } from './routes/ogc';
 import { patrolRoutes } from './routes/patrols';
 import { policyRoutes } from './routes/policies';
 import { roadRoutes } from './routes/roads';
@@ -68,7 +69,7 @@ export function createApi(deps: AppDeps) {
 }
 
 export function createApp(deps: AppDeps) {
-  const app = new Hono().route('/api', createApi(deps));
+  const app = new Hono().route('/api', createApi(deps)).route('/ogc', ogcRoutes(deps));
   app.onError(onError);
   app.notFound(notFound);
   return app;
