@@ -13,6 +13,7 @@ import type { AppEnv } from './lib/request-db';
 import { ChangeFeed } from './live/change-feed';
 import { auditRoutes } from './routes/audit';
 import { eventRoutes } from './routes/events';
+import { exportRoutes } from './routes/exports';
 import { authRoutes } from './routes/auth';
 import { buildingRoutes } from './routes/buildings';
 import { communityRoutes } from './routes/communities';
@@ -65,6 +66,7 @@ export function createApi(deps: AppDeps) {
     .route('/staff', staffRoutes(deps))
     .route('/issues', issueRoutes(deps))
     .route('/imports', importRoutes(deps))
+    .route('/exports', exportRoutes(deps))
     .route('/events', eventRoutes({ changes: deps.changes ?? new ChangeFeed(deps.db) }));
 }
 
