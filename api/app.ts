@@ -14,6 +14,7 @@ import type { AppEnv } from './lib/request-db';
 import { ChangeFeed } from './live/change-feed';
 import { auditRoutes } from './routes/audit';
 import { eventRoutes } from './routes/events';
+import { exportRoutes } from './routes/exports';
 import { authRoutes } from './routes/auth';
 import { buildingRoutes } from './routes/buildings';
 import { communityRoutes } from './routes/communities';
@@ -28,6 +29,7 @@ import { importRoutes } from './routes/imports';
 import { issueRoutes } from './routes/issues';
 import { legendRoutes } from './routes/legend';
 import { actionRoutes, meetingRoutes } from './routes/meetings';
+import { ogcRoutes } from './routes/ogc';
 import { patrolRoutes } from './routes/patrols';
 import { policyRoutes } from './routes/policies';
 import { reportRoutes } from './routes/reports';
@@ -76,6 +78,7 @@ export function createApi(deps: AppDeps) {
     .route('/meetings', meetingRoutes(deps))
     .route('/actions', actionRoutes(deps))
     .route('/imports', importRoutes(deps))
+    .route('/exports', exportRoutes(deps))
     .route('/events', eventRoutes({ changes: deps.changes ?? new ChangeFeed(deps.db) }));
 }
 
@@ -84,7 +87,8 @@ export function createApp(deps: AppDeps) {
     .use(securityHeaders(deps.env))
     .use('/api/*', corsPolicy(deps.env))
     .use('/api/*', jsonBodyLimit())
-    .route('/api', createApi(deps));
+    .route('/api', createApi(deps))
+    .route('/ogc', ogcRoutes(deps));
   app.onError(onError);
   app.notFound(notFound);
   return app;
