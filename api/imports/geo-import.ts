@@ -370,6 +370,11 @@ async function buildingRows(tx: Queryable, kept: Candidate[], community: { id: n
 /** Writes the batch's rows; the caller's transaction makes it all or nothing. */
 export async function commitGeo(tx: Queryable, kind: GeoKind, rows: GeoRow[], communityId: number) {
   let updated = 0;
+  // A redrawn grid gets its next version in the boundary history, marked as an import
+  // (supabase/migrations/*_boundary_history_every_path.sql).
+  await tx.query(`select set_config('minqing.change_kind', 'imported', true), set_config('minqing.change_reason', $1, true)`, [
+    `${kind} import`,
+  ]);
   const geo = `ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($1::text), 4326))`;
   for (const r of rows.filter((x) => x.action === 'update')) {
     const g = JSON.stringify(r.geometry);

@@ -225,6 +225,13 @@ describeEachDatabase('imports', (_mode, db) => {
       );
       expect(after).toMatchObject({ version: grid!.version + 1, name: '重绘网格' });
       expect(after!.offsetM).toBeLessThan(0.05);
+      // The import keeps the boundary history: the old version closed, the new one marked as imported.
+      const versions = await db().query<{ version: number; kind: string; closed: boolean; reason: string | null }>(
+        'select version, kind, valid_to is not null as closed, reason from public.grid_versions where grid_id = $1 order by version',
+        [grid!.id],
+      );
+      expect(versions.at(-2)).toMatchObject({ version: grid!.version, closed: true });
+      expect(versions.at(-1)).toMatchObject({ version: grid!.version + 1, kind: 'imported', closed: false, reason: 'grids import' });
       // Without crs=gcj02 the same file lands hundreds of metres off: the conversion is what moved it back.
       const [lon, lat] = grid!.boundary.coordinates[0]![0]![0]! as [number, number];
       const [glon, glat] = wgs84ToGcj02([lon, lat]);
