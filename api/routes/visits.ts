@@ -255,6 +255,41 @@ export function visitRoutes({ db }: AppDeps) {
       entries.sort((a, b) => new Date(b.at).getTime() - new Date(a.at).getTime() || b.id - a.id);
       return c.json({ household: result.household, entries });
     })
+    // 按期走访率 for any period, per grid, community or street (docs/metrics.md "Month report").
+    .get(
+      '/indicators',
+      zValidator(
+        'query',
+        z
+          .object({
+            from: calendarDateSchema,
+            to: calendarDateSchema,
+            gridId: positiveId('gridId').optional(),
+            communityId: positiveId('communityId').optional(),
+          })
+          .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['from'] }),
+        validationHook,
+      ),
+      async (c) => {
+        const q = c.req.valid('query');
+        const [t] = await asCaller(db, c.get('claims'), (tx) =>
+          tx.query<{ due: number; done: number; onTime: number }>(
+            `select coalesce(sum(due), 0)::int as due, coalesce(sum(done), 0)::int as done, coalesce(sum(on_time), 0)::int as "onTime"
+             from public.report_visit_timeliness($1::date, $2::date) s join public.grids g on g.id = s.grid_id
+             where ($3::int is null or g.id = $3) and ($4::int is null or g.community_id = $4)`,
+            [q.from, q.to, q.gridId ?? null, q.communityId ?? null],
+          ),
+        );
+        return c.json({
+          from: q.from,
+          to: q.to,
+          scope: q.gridId ? { gridId: q.gridId } : q.communityId ? { communityId: q.communityId } : { street: true },
+          counts: t!,
+          /** 按期走访率: visits due in the period done by their due date ÷ visits due (null when none fell due). */
+          rates: { onTimeVisits: t!.due > 0 ? t!.onTime / t!.due : null },
+        });
+      },
+    )
     .get('/diary', zValidator('query', diaryQuery, validationHook), async (c) => {
       const { date, month, staffId } = c.req.valid('query');
       const { from, to } = month !== undefined ? monthBounds(month) : { from: date!, to: date! };

@@ -4,7 +4,7 @@
  * the real clock (which judges "in the future"), each test on households of its own.
  */
 import { randomUUID } from 'node:crypto';
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { issueToken } from '../../api/auth/tokens';
 import { readEnv } from '../../api/env';
@@ -382,4 +382,38 @@ describeEachDatabase('visits through the API', (_mode, db) => {
       expect(body.error.code).toBe('invalid_request');
     },
   );
+
+  describe('按期走访率', () => {
+    /** The month report's own function, summed as the database owner: what the endpoint must equal. */
+    const reference = async (from: string, to: string, gridId: number | null) =>
+      (
+        await db().query<{ due: number; done: number; onTime: number }>(
+          `select coalesce(sum(due), 0)::int as due, coalesce(sum(done), 0)::int as done, coalesce(sum(on_time), 0)::int as "onTime"
+           from public.report_visit_timeliness($1::date, $2::date) where $3::int is null or grid_id = $3`,
+          [from, to, gridId],
+        )
+      )[0]!;
+
+    it('gives the street’s visits due in a period, done, and done on time, with the rate', async () => {
+      const { status, body } = await call('street_leader', '/api/visits/indicators?from=2026-10-01&to=2026-10-31');
+      expect(status).toBe(200);
+      const expected = await reference('2026-10-01', '2026-10-31', null);
+      expect(expected.due).toBeGreaterThan(0);
+      expect(body.counts).toEqual(expected);
+      expect(body.rates.onTimeVisits).toBeCloseTo(expected.onTime / expected.due, 10);
+      expect(body.counts.onTime).toBeLessThanOrEqual(body.counts.done);
+    });
+
+    it('narrows to one grid', async () => {
+      const { body } = await call('grid_leader', '/api/visits/indicators?from=2026-10-01&to=2026-10-31&gridId=1');
+      expect(body.scope).toEqual({ gridId: 1 });
+      expect(body.counts).toEqual(await reference('2026-10-01', '2026-10-31', 1));
+    });
+
+    it('refuses a period that ends before it starts with a 400', async () => {
+      const { status, body } = await call('street_leader', '/api/visits/indicators?from=2026-10-31&to=2026-10-01');
+      expect(status).toBe(400);
+      expect(body.error.message).toMatch(/from must not be after to/);
+    });
+  });
 });

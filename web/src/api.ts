@@ -405,6 +405,16 @@ export function useStopPatrol() {
   });
 }
 
+export type VisitIndicators = InferResponseType<typeof client.api.visits.indicators.$get, 200>;
+
+/** 按期走访率 of one grid for a period. */
+export function useVisitIndicators(gridId: number, from: string, to: string) {
+  return useQuery({
+    queryKey: ['visits', 'indicators', gridId, from, to],
+    queryFn: async () => unwrap(await client.api.visits.indicators.$get({ query: { gridId: String(gridId), from, to } })),
+  });
+}
+
 /** 办结率, 按期办结率, 群众满意率 of one grid's matters registered in a period. */
 export function useIssueIndicators(gridId: number, from: string, to: string) {
   return useQuery({

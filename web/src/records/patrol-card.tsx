@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { useIssueIndicators, useOpenPatrol, usePatrolCompliance, useStartPatrol, useStopPatrol, type Patrol } from '../api';
+import { useIssueIndicators, useVisitIndicators, useOpenPatrol, usePatrolCompliance, useStartPatrol, useStopPatrol, type Patrol } from '../api';
 import { Refusal } from '../fieldwork/refusal';
 import { useLocale } from '../i18n/locale';
 import { FieldList } from '../panels/field-list';
@@ -112,13 +112,15 @@ export function PatrolCard({ gridId, month, canPatrol }: { gridId: number; month
   );
 }
 
-/** The grid's matters this month: 办结率, 按期办结率, 群众满意率 (docs/metrics.md). */
+/** The grid's month: 办结率, 按期办结率, 群众满意率 of its matters, and 按期走访率 (docs/metrics.md). */
 export function GridIssueIndicators({ gridId, month, today }: { gridId: number; month: string; today: string }) {
   const { t } = useLocale();
   const from = `${month}-01`;
   const indicators = useIssueIndicators(gridId, from, today);
+  const visits = useVisitIndicators(gridId, from, today);
   if (!indicators.data) return null;
   const { counts, rates } = indicators.data;
+  const v = visits.data;
   const pct = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)}%`);
   return (
     <section className="grid-indicators" data-testid="grid-indicators" aria-labelledby="indicators-title">
@@ -129,6 +131,7 @@ export function GridIssueIndicators({ gridId, month, today }: { gridId: number; 
           [t('indicatorClosure'), `${pct(rates.closure)} (${counts.closed}/${counts.registered})`],
           [t('indicatorOnTime'), `${pct(rates.onTimeClosure)} (${counts.closedOnTime}/${counts.closed})`],
           [t('indicatorSatisfaction'), `${pct(rates.satisfaction)} (${counts.satisfied}/${counts.rated})`],
+          ...(v ? [[t('indicatorOnTimeVisits'), `${pct(v.rates.onTimeVisits)} (${v.counts.onTime}/${v.counts.due})`] as const] : []),
         ]}
       />
     </section>
