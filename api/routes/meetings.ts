@@ -9,12 +9,13 @@ import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { calendarDateSchema, monthSchema } from '../../geo/domain/period.validation';
 import type { AppDeps } from '../app';
+import { MEETING_TYPES } from '../../geo/domain/meeting';
 import type { Queryable } from '../db/database';
 import { ApiError, validationHook } from '../lib/errors';
 import { positiveId, productToday } from '../lib/query-params';
 import { asCaller, myStaffId, type AppEnv } from '../lib/request-db';
 
-export const MEETING_TYPES = ['analysis', 'consultation'] as const;
+export { MEETING_TYPES } from '../../geo/domain/meeting';
 
 export interface MeetingAction {
   id: number;

@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { HOUSEHOLD_CATEGORIES, HOUSEHOLD_CLASSIFICATIONS, VISIT_METHODS, VISIT_RESULTS } from '../../geo/domain/household';
 import { ISSUE_CATEGORIES, ISSUE_COMPLEXITIES, ISSUE_EVALUATIONS, ISSUE_STATUSES, ISSUE_TIERS } from '../../geo/domain/issue';
+import { MEETING_TYPES } from '../../geo/domain/meeting';
 import { STAFF_ROLES } from '../../geo/domain/staff';
 import { inRolledBackTransaction } from '../support/databases';
 import { describeEachDatabase } from '../support/each-database';
@@ -27,6 +28,7 @@ describeEachDatabase('schema', (_mode, db) => {
       issue_status: [...ISSUE_STATUSES],
       issue_evaluation: [...ISSUE_EVALUATIONS],
       staff_role: [...STAFF_ROLES],
+      meeting_type: [...MEETING_TYPES],
     });
   });
 

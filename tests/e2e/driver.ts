@@ -587,7 +587,7 @@ export function driver(page: Page, product: Product) {
       household: (id: number) => page.locator(`[data-testid="households"] li[data-household="${id}"]`),
       /** The grid panel's coverage: households covered and households, as shown. */
       async gridCoverage(): Promise<{ covered: number; households: number; text: string }> {
-        const text = await page.locator('[data-testid="grid-panel"] dl').innerText();
+        const text = await page.getByTestId('grid-figures').innerText();
         const m = /覆盖率\s+([\d.]+%) \((\d+)\/(\d+)\)/.exec(text);
         if (!m) throw new Error(`no coverage figure in the grid panel:\n${text}`);
         return { text: m[1]!, covered: Number(m[2]), households: Number(m[3]) };

@@ -37,7 +37,7 @@ describeWith(chromiumPrerequisite(), 'field work in headless Chromium', () => {
     await d.when.closeForm();
 
     // The figure the map shows moves by one household.
-    await page.waitForFunction((n) => document.querySelector('[data-testid="grid-panel"] dl')?.textContent?.includes(`(${n}/`), before.covered + 1);
+    await page.waitForFunction((n) => document.querySelector('[data-testid="grid-figures"]')?.textContent?.includes(`(${n}/`), before.covered + 1);
     const after = await d.then.gridCoverage();
     expect(after).toMatchObject({ covered: before.covered + 1, households: before.households });
     // The list kept its "overdue only" filter while the form was open, and the household leaves it.
@@ -100,7 +100,7 @@ describeWith(chromiumPrerequisite(), 'field work in headless Chromium', () => {
     const committed = Date.now();
 
     await page.waitForFunction(
-      (n) => document.querySelector('[data-testid="grid-panel"] dl')?.textContent?.includes(`(${n}/`),
+      (n) => document.querySelector('[data-testid="grid-figures"]')?.textContent?.includes(`(${n}/`),
       before.covered + 1,
       // The issue asks for 2 s; a loaded machine running three products and browsers at once needs more.
       { timeout: 10_000 },

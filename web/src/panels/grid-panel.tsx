@@ -63,7 +63,7 @@ export function GridPanel({
           ×
         </button>
       </header>
-      <FieldList rows={rows} />
+      <FieldList rows={rows} data-testid="grid-figures" />
       {onEditBoundary !== undefined && (
         <div className="grid-actions">
           <button type="button" onClick={onEditBoundary ?? undefined} disabled={!onEditBoundary} title={onEditBoundary ? undefined : t('editor_pastDate')} data-action="edit-boundary">
