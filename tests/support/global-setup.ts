@@ -41,6 +41,11 @@ function inputsHash(): string {
 export default async function setup(project: TestProject) {
   const dir = path.join(root, 'node_modules/.cache/minqing');
   const file = path.join(dir, `pglite-template-${inputsHash()}.tar.gz`);
+  const adminUrl = readEnv().databaseUrl;
+  // The two templates are built side by side: the embedded one keeps this process busy, the
+  // PostgreSQL one mostly waits on its server.
+  const postgres = adminUrl ? postgresTemplate(adminUrl, `minqing_tpl_${path.basename(file).slice(16, 32)}`) : Promise.resolve('');
+  postgres.catch(() => undefined); // reported where it is awaited, below
   if (!fs.existsSync(file)) {
     const started = Date.now();
     fs.mkdirSync(dir, { recursive: true });
@@ -59,8 +64,7 @@ export default async function setup(project: TestProject) {
   }
   project.provide('pgliteTemplate', file);
   project.provide('pgliteSeededDir', await seededDataDir(dir, file));
-  const adminUrl = readEnv().databaseUrl;
-  project.provide('postgresTemplate', adminUrl ? await postgresTemplate(adminUrl, `minqing_tpl_${path.basename(file).slice(16, 32)}`) : '');
+  project.provide('postgresTemplate', await postgres);
 }
 
 /**
