@@ -4,9 +4,10 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     globalSetup: ['tests/support/global-setup.ts'],
-    // Each file boots an embedded PostGIS (seconds of WASM start-up); two at a time fits 2 cores.
+    // Three files at a time on 2 cores: much of a file's time is spent waiting on the PostgreSQL
+    // server or on Chromium, which are other processes (a run used ~1.2 of 2 cores with two).
     pool: 'forks',
-    maxWorkers: 2,
+    maxWorkers: 3,
     testTimeout: 60_000,
     hookTimeout: 240_000,
     reporters: ['default', './tests/support/summary-reporter.ts'],
