@@ -97,16 +97,24 @@ export function wrapPool(pool: Pool): Database {
     },
     async listen(channel, onMessage) {
       // A connection of its own for as long as we listen; if the server drops it, listen again.
-      let client: PoolClient | undefined;
+      let current: { client: PoolClient; release(destroy?: boolean): void } | undefined;
       let stopped = false;
       const connect = async (): Promise<void> => {
         const c = await pool.connect();
-        client = c;
+        // Released once, whichever comes first: the stop, or the server dropping the connection
+        // (which may report more than one error for it). A second release throws from pg-pool.
+        let released = false;
+        const release = (destroy?: boolean) => {
+          if (released) return;
+          released = true;
+          c.release(destroy);
+        };
+        current = { client: c, release };
         c.on('notification', (m) => {
           if (m.channel === channel && m.payload !== undefined) onMessage(m.payload);
         });
         c.on('error', () => {
-          c.release(true);
+          release(true);
           if (!stopped) setTimeout(() => void connect().catch(() => undefined), 1000);
         });
         await c.query(`listen ${channelName(channel)}`);
@@ -114,8 +122,8 @@ export function wrapPool(pool: Pool): Database {
       await connect();
       return async () => {
         stopped = true;
-        await client?.query(`unlisten ${channelName(channel)}`).catch(() => undefined);
-        client?.release();
+        await current?.client.query(`unlisten ${channelName(channel)}`).catch(() => undefined);
+        current?.release();
       };
     },
     close: () => pool.end(),

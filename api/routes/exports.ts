@@ -10,7 +10,7 @@ import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { LOCALES, translate, type Locale, type StringKey } from '../../geo/i18n/strings';
-import { toCsv, toXlsx, type Column } from '../exports/table-file';
+import type { Column } from '../exports/table-file';
 import { ApiError, validationHook } from '../lib/errors';
 import { asOfParam, productToday } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
@@ -42,6 +42,8 @@ const fileParam = z.object({
 
 async function send<R>(c: Context, name: string, format: Format, locale: Locale, columns: [StringKey, (r: R) => string | number | boolean | null][], rows: R[]) {
   const cols: Column<R>[] = columns.map(([key, value]) => ({ header: translate(locale, key), value }));
+  // exceljs is loaded on the first export, not by every process that serves the API.
+  const { toCsv, toXlsx } = await import('../exports/table-file');
   const body = format === 'csv' ? toCsv(cols, rows) : await toXlsx(name, cols, rows);
   return c.body(body as Uint8Array<ArrayBuffer>, 200, {
     'content-type': TYPES[format],

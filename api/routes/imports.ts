@@ -14,7 +14,7 @@ import { FEATURE_FIELDS, LEDGER_FIELDS } from '../../geo/import/field-mapping';
 import { summariseProblems } from '../../geo/import/import-problems';
 import { commitGeo, dryRunGeo, managedCommunity, type GeoRow } from '../imports/geo-import';
 import { commitHouseholds, dryRunHouseholds, requireLedgerKeeper, type HouseholdRow } from '../imports/household-import';
-import { readGeoFile, readTableFile } from '../imports/read-file';
+import type { readGeoFile, readTableFile } from '../imports/read-file';
 import { ApiError, errorBody, validationHook } from '../lib/errors';
 import { productToday } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
@@ -103,6 +103,8 @@ export function importRoutes({ db, env }: AppDeps) {
         const today = productToday(env);
 
         // Parsed before the transaction opens: the embedded database has one connection.
+        // The format readers (shapefile, KML, FlatGeobuf, proj4, exceljs) load on the first upload.
+        const { readGeoFile, readTableFile } = await import('../imports/read-file');
         const parsed = kind === 'households' ? await readTableFile(fileName, bytes) : await readGeoFile(fileName, bytes, { gcj02: crs === 'gcj02' });
 
         const result = await asCaller(db, c.get('claims'), async (tx) => {

@@ -12,8 +12,7 @@ import { asCaller, type AppEnv, type Claims } from '../lib/request-db';
 import { buildMonthlyReport, type MonthCache, type MonthlyReport } from '../reports/monthly-report';
 import type { Database } from '../db/database';
 import { LOCALES } from '../../geo/i18n/strings';
-import { renderMonthlyPdf, type GridShape } from '../reports/monthly-pdf';
-import { renderMonthlyXlsx } from '../reports/monthly-xlsx';
+import type { GridShape } from '../reports/monthly-pdf';
 
 const reportQuery = z.object({
   month: z.string({ error: 'month is required, as YYYY-MM, e.g. 2026-10' }),
@@ -72,6 +71,8 @@ export function reportRoutes({ db, env }: AppDeps) {
     .get('/monthly.pdf', zValidator('query', exportQuery, validationHook), async (c) => {
       const q = c.req.valid('query');
       const report = await loadReport(db, c.get('claims'), today(), q);
+      // pdfkit and its font are loaded on the first export, not by every process that serves the API.
+      const { renderMonthlyPdf } = await import('../reports/monthly-pdf');
       const pdf = await renderMonthlyPdf(report, await gridShapes(db, c.get('claims'), report.grids.map((g) => g.id)), q.lang);
       return c.body(new Uint8Array(pdf), 200, {
         'content-type': 'application/pdf',
@@ -81,6 +82,7 @@ export function reportRoutes({ db, env }: AppDeps) {
     .get('/monthly.xlsx', zValidator('query', exportQuery, validationHook), async (c) => {
       const q = c.req.valid('query');
       const report = await loadReport(db, c.get('claims'), today(), q);
+      const { renderMonthlyXlsx } = await import('../reports/monthly-xlsx');
       const xlsx = await renderMonthlyXlsx(report, q.lang);
       return c.body(new Uint8Array(xlsx), 200, {
         'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',

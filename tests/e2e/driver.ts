@@ -562,7 +562,11 @@ export function driver(page: Page, product: Product) {
       },
       title: () => page.locator('.brand h1').innerText(),
       signInError: () => page.locator('.sign-in-card [role="alert"]').innerText(),
-      demoAccounts: () => page.locator('.demo-accounts button').allInnerTexts(),
+      /** The demo accounts the sign-in page offers, once it has loaded them from /api/auth/config. */
+      async demoAccounts() {
+        await page.locator('.demo-accounts button').first().waitFor({ timeout: 20_000 });
+        return page.locator('.demo-accounts button').allInnerTexts();
+      },
       async accountText() {
         await page.getByTestId('account').waitFor();
         return page.getByTestId('account').innerText();
