@@ -64,4 +64,17 @@ describeWith(chromiumPrerequisite(), 'meeting mode slides, in headless Chromium'
     await page.keyboard.press('Home');
     expect((await current()).id).toBe('title');
   }, 300_000);
+
+  it('presents one community when it is picked, keeping the month', async () => {
+    await d.given.signedInAs('presenter@demo.local');
+    await openMeeting();
+    const scope = page.getByTestId('meeting-scope');
+    const community = (await scope.locator('option').nth(1).textContent())!;
+    await scope.selectOption({ index: 1 });
+    await page.waitForURL(/communityId=\d+/);
+    expect(new URL(page.url()).searchParams.get('month')).toBe('2026-10');
+    await page.getByTestId('slide').waitFor({ timeout: 240_000 });
+    expect(await page.getByTestId('slide').innerText()).toContain(community);
+    await d.then.screenshot('meeting-community');
+  }, 300_000);
 });

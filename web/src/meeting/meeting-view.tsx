@@ -64,6 +64,8 @@ export function MeetingView({ month: wanted, communityId }: { month: string | nu
   }, [total]);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      // The month and scope pickers take their own arrow keys.
+      if (e.target instanceof HTMLSelectElement) return;
       if (e.key === 'ArrowRight' || e.key === 'PageDown' || e.key === ' ') go(1);
       else if (e.key === 'ArrowLeft' || e.key === 'PageUp') go(-1);
       else if (e.key === 'Home') go('first');
@@ -100,6 +102,13 @@ export function MeetingView({ month: wanted, communityId }: { month: string | nu
           {scope} · {monthLabel(locale, r.month)} · {t('meeting_asOf', { date: r.asOf })}
         </span>
         <span className="slide-actions">
+          <MeetingPicker
+            month={r.month}
+            today={config.data?.today ?? r.asOf}
+            communityId={communityId}
+            communities={config.data?.streets[0]?.communities ?? []}
+            streetLabel={t('meeting_scopeStreet', { street: r.scope.streetName })}
+          />
           <a href={`/api/reports/monthly.pdf?${exportQuery}`} onClick={(e) => void download(e, `/api/reports/monthly.pdf?${exportQuery}`, `report-${r.month}.pdf`)}>
             {t('meeting_pdf')}
           </a>
@@ -359,4 +368,57 @@ function buildSlides(r: MonthlyReportJson, grids: GridCollection, t: T, locale: 
     },
     { id: 'actions', title: t('meeting_actions'), body: actionTable(r.actions) },
   ];
+}
+
+/**
+ * Which month and scope to present: the running month and the twelve before it, the street or
+ * one community. A choice opens that report (its URL can be shared like any map view).
+ */
+function MeetingPicker({
+  month,
+  today,
+  communityId,
+  communities,
+  streetLabel,
+}: {
+  month: string;
+  today: string;
+  communityId: number | null;
+  communities: readonly { id: number; name: string }[];
+  streetLabel: string;
+}) {
+  const { t, locale } = useLocale();
+  const months = Array.from({ length: 13 }, (_, i) => {
+    const d = new Date(Date.UTC(Number(today.slice(0, 4)), Number(today.slice(5, 7)) - 1 - i, 1));
+    return d.toISOString().slice(0, 7);
+  });
+  const open = (m: string, c: number | null) => {
+    const q = new URLSearchParams({ view: 'meeting', month: m });
+    if (c !== null) q.set('communityId', String(c));
+    window.location.assign(`${window.location.pathname}?${q}`);
+  };
+  return (
+    <span className="meeting-picker">
+      <select aria-label={t('meeting_pickMonth')} data-testid="meeting-month" value={month} onChange={(e) => open(e.target.value, communityId)}>
+        {months.map((m) => (
+          <option key={m} value={m}>
+            {monthLabel(locale, m)}
+          </option>
+        ))}
+      </select>
+      <select
+        aria-label={t('meeting_pickScope')}
+        data-testid="meeting-scope"
+        value={communityId ?? ''}
+        onChange={(e) => open(month, e.target.value === '' ? null : Number(e.target.value))}
+      >
+        <option value="">{streetLabel}</option>
+        {communities.map((c) => (
+          <option key={c.id} value={c.id}>
+            {c.name}
+          </option>
+        ))}
+      </select>
+    </span>
+  );
 }
