@@ -98,6 +98,9 @@ revoke all on minqing.stats_state, minqing.household_rollup, minqing.grid_rollup
 
 -- ---------------------------------------------------------------------------------------------
 -- Keyed recomputation: the reference definitions, restricted to a set of ids (null = all)
+-- Like grid_stats(), a building's grid and the grids that exist come from the boundary history
+-- (building_grid_history, grid_versions) at the end of the China day: the same as the current
+-- rows on a real clock, but not on a demo day pinned in the past, nor for a grid a merge retired.
 -- These repeat household_visit_status / issue_status_at / grid_days_since_patrol with a filter
 -- pushed down to the indexes; minqing.stats_drift proves they still agree with grid_stats().
 -- No `set search_path` (every name is qualified) and invoker rights: only such SQL functions are
@@ -113,18 +116,19 @@ as $$
     select c.id as community_id, public.policy_settings_at(c.id, as_of) as s from public.communities c
     where ids is null or c.id in (
       select g.community_id from public.households h
-      join public.buildings b on b.id = h.building_id join public.grids g on g.id = b.grid_id
+      join public.building_grid_history bgh on bgh.building_id = h.building_id and bgh.valid_from < public.china_day_end(as_of) and (bgh.valid_to is null or bgh.valid_to >= public.china_day_end(as_of))
+      join public.grids g on g.id = bgh.grid_id
       where h.id = any(ids))
     union all
     select null, public.policy_settings_at(null, as_of)
   ),
   hh as (
-    select h.id, h.building_id, b.grid_id, h.moved_in, pol.s,
+    select h.id, h.building_id, bgh.grid_id, h.moved_in, pol.s,
       (select min((pol.s -> 'intervals' ->> c::text)::int) from unnest(h.categories) c) as required_interval,
       h.categories && array(select jsonb_array_elements_text(pol.s -> 'atRisk'))::public.household_category[] as at_risk
     from public.households h
-    join public.buildings b on b.id = h.building_id
-    left join public.grids g on g.id = b.grid_id
+    left join public.building_grid_history bgh on bgh.building_id = h.building_id and bgh.valid_from < public.china_day_end(as_of) and (bgh.valid_to is null or bgh.valid_to >= public.china_day_end(as_of))
+    left join public.grids g on g.id = bgh.grid_id
     join pol on pol.community_id is not distinct from g.community_id
     where h.moved_in <= as_of and (h.moved_out is null or h.moved_out > as_of)
       and (ids is null or h.id = any(ids))
@@ -198,7 +202,10 @@ language sql stable
 as $$
   with g as (
     select g.id, public.policy_settings_at(g.community_id, as_of) as s from public.grids g
-    where ids is null or g.id = any(ids)
+    where (ids is null or g.id = any(ids))
+      and exists (select 1 from public.grid_versions v where v.grid_id = g.id
+                  and v.valid_from < public.china_day_end(as_of)
+                  and (v.valid_to is null or v.valid_to >= public.china_day_end(as_of)))
   ),
   h as (
     select hr.grid_id, count(*)::int as n, count(*) filter (where covered)::int as covered,
@@ -231,7 +238,8 @@ as $$
   with pol as (
     select c.id as community_id, public.policy_settings_at(c.id, as_of) as s from public.communities c
     where ids is null or c.id in (
-      select g.community_id from public.buildings b join public.grids g on g.id = b.grid_id where b.id = any(ids))
+      select g.community_id from public.building_grid_history bgh join public.grids g on g.id = bgh.grid_id
+      where bgh.building_id = any(ids) and bgh.valid_from < public.china_day_end(as_of) and (bgh.valid_to is null or bgh.valid_to >= public.china_day_end(as_of)))
     union all
     select null, public.policy_settings_at(null, as_of)
   ),
@@ -245,16 +253,17 @@ as $$
   ),
   i as (select * from minqing.issue_counts_of(as_of, 'building', ids)),
   r as (
-    select b.id, b.grid_id, pol.s,
+    select b.id, bgh.grid_id, pol.s,
       coalesce(h.n, 0) as n, coalesce(h.covered, 0) as covered, coalesce(h.overdue, 0) as overdue,
       coalesce(h.at_risk, 0) as at_risk, coalesce(h.at_risk_overdue, 0) as at_risk_overdue,
       coalesce(i.open, 0) as open_issues, coalesce(i.overdue, 0) as overdue_issues,
       as_of - h.last_visit as days_visit, gr.days_since_last_patrol as days_patrol
     from public.buildings b
-    left join public.grids g on g.id = b.grid_id
+    left join public.building_grid_history bgh on bgh.building_id = b.id and bgh.valid_from < public.china_day_end(as_of) and (bgh.valid_to is null or bgh.valid_to >= public.china_day_end(as_of))
+    left join public.grids g on g.id = bgh.grid_id
     join pol on pol.community_id is not distinct from g.community_id
     left join h on h.building_id = b.id left join i on i.id = b.id
-    left join minqing.grid_rollup gr on gr.grid_id = b.grid_id
+    left join minqing.grid_rollup gr on gr.grid_id = bgh.grid_id
     where ids is null or b.id = any(ids)
   )
   select r.id, r.grid_id, r.n, r.covered, case when r.n > 0 then r.covered::float8 / r.n end,

@@ -26,8 +26,9 @@ end
 $$;
 revoke execute on function minqing.bump_geometry_version() from public;
 
+-- A retired grid (merged away) leaves the tiles, so retiring one changes the shapes too.
 create trigger grids_geometry_version
-  after insert or delete or update of boundary on public.grids
+  after insert or delete or update of boundary, retired_at on public.grids
   for each statement execute function minqing.bump_geometry_version();
 create trigger buildings_geometry_version
   after insert or delete or update of footprint, grid_id on public.buildings
