@@ -10,6 +10,9 @@ const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()
 /** scheme://host[:port], nothing else: these go into response headers verbatim. */
 const isOrigin = (v: string) => /^https?:\/\/[a-z0-9.-]+(:\d+)?$/i.test(v);
 
+/** The built-in basemaps; 天地图 needs a key (TIANDITU_TK) for either of its layers. */
+const BASEMAP_PRESETS = ['none', 'osm', 'tianditu', 'tianditu-vec', 'tianditu-img'] as const;
+
 const schema = z.object({
   /** 0 picks a free port (tests). */
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
@@ -20,12 +23,12 @@ const schema = z.object({
   SUPABASE_ANON_KEY: z.string().optional(),
   /** HS256 secret for access tokens (a Supabase project's legacy JWT secret); generated into DATA_DIR if unset. */
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
-  /** none (offline default) | osm | tianditu | an http(s) style URL */
+  /** none (offline default) | osm | tianditu (vector, alias tianditu-vec) | tianditu-img (imagery) | an http(s) style URL */
   BASEMAP: z
     .string()
     .default('none')
-    .refine((v) => ['none', 'osm', 'tianditu'].includes(v) || /^https?:\/\//.test(v), {
-      message: 'BASEMAP must be none, osm, tianditu or a style URL starting with http(s)://',
+    .refine((v) => BASEMAP_PRESETS.includes(v as (typeof BASEMAP_PRESETS)[number]) || /^https?:\/\//.test(v), {
+      message: `BASEMAP must be one of ${BASEMAP_PRESETS.join(', ')} or a style URL starting with http(s)://`,
     }),
   TIANDITU_TK: z.string().optional(),
   /** Pins "today" for the whole product — the demo generator and the default as-of date (screenshots, tests). */
@@ -52,7 +55,7 @@ export type Env = {
   databaseUrl: string | undefined;
   supabase: { url: string; anonKey: string } | undefined;
   jwtSecret: string | undefined;
-  basemap: { kind: 'none' | 'osm' | 'tianditu' | 'style'; styleUrl?: string; tiandituKey?: string };
+  basemap: { kind: 'none' | 'osm' | 'tianditu' | 'tianditu-img' | 'style'; styleUrl?: string; tiandituKey?: string };
   demoToday: string | undefined;
   corsOrigins: string[];
   cspAllowHosts: string[];
@@ -71,14 +74,16 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new Error(`Invalid configuration in the environment:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  if (e.BASEMAP === 'tianditu' && !e.TIANDITU_TK) {
-    throw new Error('Invalid configuration: BASEMAP=tianditu needs TIANDITU_TK (your 天地图 key).');
+  if (e.BASEMAP.startsWith('tianditu') && !e.TIANDITU_TK) {
+    throw new Error(`Invalid configuration: BASEMAP=${e.BASEMAP} needs TIANDITU_TK (your 天地图 key, from console.tianditu.gov.cn).`);
   }
   const basemap: Env['basemap'] = /^https?:\/\//.test(e.BASEMAP)
     ? { kind: 'style', styleUrl: e.BASEMAP }
-    : e.BASEMAP === 'tianditu'
+    : e.BASEMAP === 'tianditu' || e.BASEMAP === 'tianditu-vec'
       ? { kind: 'tianditu', tiandituKey: e.TIANDITU_TK }
-      : { kind: e.BASEMAP as 'none' | 'osm' };
+      : e.BASEMAP === 'tianditu-img'
+        ? { kind: 'tianditu-img', tiandituKey: e.TIANDITU_TK }
+        : { kind: e.BASEMAP as 'none' | 'osm' };
   return {
     port: e.PORT,
     host: e.HOST,

@@ -16,7 +16,7 @@ import { ApiError } from './errors';
 export function basemapHosts(env: Pick<Env, 'basemap' | 'cspAllowHosts'>): string[] {
   const hosts = [...env.cspAllowHosts];
   if (env.basemap.kind === 'osm') hosts.push('https://tile.openstreetmap.org');
-  if (env.basemap.kind === 'tianditu') hosts.push('https://*.tianditu.gov.cn');
+  if (env.basemap.kind === 'tianditu' || env.basemap.kind === 'tianditu-img') hosts.push('https://*.tianditu.gov.cn');
   if (env.basemap.kind === 'style' && env.basemap.styleUrl) hosts.push(new URL(env.basemap.styleUrl).origin);
   return hosts;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readEnv } from '../../api/env';
+import { contentSecurityPolicy } from '../../api/lib/security';
 
 describe('configuration', () => {
   it('defaults to the embedded database on port 8787 with no basemap', () => {
@@ -19,6 +20,28 @@ describe('configuration', () => {
       kind: 'style',
       styleUrl: 'https://example.org/style.json',
     });
+  });
+
+  it('has the basemap presets of the issue, 天地图 vector and imagery with their key', () => {
+    expect(readEnv({ BASEMAP: 'osm' }).basemap).toEqual({ kind: 'osm' });
+    expect(readEnv({ BASEMAP: 'tianditu', TIANDITU_TK: 'k1' }).basemap).toEqual({ kind: 'tianditu', tiandituKey: 'k1' });
+    expect(readEnv({ BASEMAP: 'tianditu-vec', TIANDITU_TK: 'k1' }).basemap).toEqual({ kind: 'tianditu', tiandituKey: 'k1' });
+    expect(readEnv({ BASEMAP: 'tianditu-img', TIANDITU_TK: 'k2' }).basemap).toEqual({ kind: 'tianditu-img', tiandituKey: 'k2' });
+    expect(() => readEnv({ BASEMAP: 'tianditu-img' })).toThrow(/BASEMAP=tianditu-img needs TIANDITU_TK/);
+  });
+
+  it("lets the page load the configured basemap's hosts and no other", () => {
+    const csp = (e: Record<string, string>) => contentSecurityPolicy(readEnv(e));
+    expect(csp({}).imgSrc).toEqual(["'self'", 'data:', 'blob:']);
+    expect(csp({}).connectSrc).toEqual(["'self'"]);
+    expect(csp({ BASEMAP: 'osm' }).imgSrc).toContain('https://tile.openstreetmap.org');
+    for (const preset of ['tianditu', 'tianditu-img']) {
+      const p = csp({ BASEMAP: preset, TIANDITU_TK: 'k' });
+      expect(p.imgSrc).toContain('https://*.tianditu.gov.cn');
+      expect(p.connectSrc).toContain('https://*.tianditu.gov.cn');
+      expect(p.imgSrc).not.toContain('https://tile.openstreetmap.org');
+    }
+    expect(csp({ BASEMAP: 'https://tiles.example.org/styles/street.json' }).connectSrc).toContain('https://tiles.example.org');
   });
 
   it('names the setting that is wrong', () => {

@@ -19,6 +19,7 @@ const basemaps: BasemapConfig[] = [
   { kind: 'none' },
   { kind: 'osm' },
   { kind: 'tianditu', tiandituKey: 'k' },
+  { kind: 'tianditu-img', tiandituKey: 'k' },
 ];
 
 describe('map style', () => {
@@ -29,6 +30,19 @@ describe('map style', () => {
       expect(style.layers.map((l) => l.id)).toContain(LAYER.gridFill);
     });
   }
+
+  it('draws 天地图 vector or imagery under its annotation layer, with the key on every tile', () => {
+    for (const [kind, base, labels] of [['tianditu', 'vec_w', 'cva_w'], ['tianditu-img', 'img_w', 'cia_w']] as const) {
+      const style = baseStyle({ basemap: { kind, tiandituKey: 'my key' }, theme: LIGHT_THEME, communityIds: [1], fontUrl: 'http://localhost/f.woff2' });
+      const tiles = (id: string) => (style.sources[id] as { tiles: string[] }).tiles;
+      expect(tiles('basemap').every((t) => t.includes(`/${base}/`) && t.endsWith('tk=my%20key'))).toBe(true);
+      expect(tiles('basemap-labels').every((t) => t.includes(`/${labels}/`))).toBe(true);
+      const ids = style.layers.map((l) => l.id);
+      // Below our overlay: the grids stay readable over imagery.
+      expect(ids.indexOf('basemap')).toBeLessThan(ids.indexOf('basemap-labels'));
+      expect(ids.indexOf('basemap-labels')).toBeLessThan(ids.indexOf(LAYER.gridFill));
+    }
+  });
 
   it('makes no request off the machine with the default basemap', () => {
     const style = baseStyle({ basemap: { kind: 'none' }, theme: LIGHT_THEME, communityIds: [], fontUrl: 'http://localhost/f.woff2' });

@@ -10,29 +10,52 @@ export type BasemapConfig =
   | { kind: 'none' }
   | { kind: 'osm' }
   | { kind: 'tianditu'; tiandituKey?: string }
+  | { kind: 'tianditu-img'; tiandituKey?: string }
   | { kind: 'style'; styleUrl?: string };
 
-function rasterSource(kind: 'osm' | 'tianditu', key = ''): SourceSpecification {
-  if (kind === 'osm') {
-    return {
-      type: 'raster',
-      tiles: ['https://tile.openstreetmap.org/{z}/{x}/{y}.png'],
-      tileSize: 256,
-      maxzoom: 19,
-      attribution: '© OpenStreetMap contributors',
-    };
-  }
-  // 天地图 vector basemap (vec_w, Web Mercator) with its annotation layer (cva_w).
+type RasterKind = 'osm' | 'tianditu' | 'tianditu-img';
+
+const isRaster = (b: BasemapConfig): b is Extract<BasemapConfig, { kind: RasterKind }> =>
+  b.kind === 'osm' || b.kind === 'tianditu' || b.kind === 'tianditu-img';
+
+/** One 天地图 WMTS layer in Web Mercator (the `_w` tile matrix set), over its eight hosts t0–t7. */
+function tiandituSource(layer: 'vec' | 'cva' | 'img' | 'cia', key: string): SourceSpecification {
   return {
     type: 'raster',
-    tiles: [0, 1, 2, 3].map(
+    tiles: [0, 1, 2, 3, 4, 5, 6, 7].map(
       (n) =>
-        `https://t${n}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=${encodeURIComponent(key)}`,
+        `https://t${n}.tianditu.gov.cn/${layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=${layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=${encodeURIComponent(key)}`,
     ),
     tileSize: 256,
     maxzoom: 18,
-    attribution: '© 天地图',
+    attribution: '© 天地图 GS(2024)0568号',
   };
+}
+
+/**
+ * The raster sources of a built-in basemap, bottom first. 天地图 draws its place names on a
+ * separate annotation layer (cva over the vector map, cia over imagery): without it the map is
+ * nameless.
+ */
+function rasterSources(basemap: Extract<BasemapConfig, { kind: RasterKind }>): [string, SourceSpecification][] {
+  if (basemap.kind === 'osm') {
+    return [
+      [
+        'basemap',
+        {
+          type: 'raster',
+          tiles: ['https://tile.openstreetmap.org/{z}/{x}/{y}.png'],
+          tileSize: 256,
+          maxzoom: 19,
+          attribution: '© OpenStreetMap contributors',
+        },
+      ],
+    ];
+  }
+  const key = basemap.tiandituKey ?? '';
+  return basemap.kind === 'tianditu'
+    ? [['basemap', tiandituSource('vec', key)], ['basemap-labels', tiandituSource('cva', key)]]
+    : [['basemap', tiandituSource('img', key)], ['basemap-labels', tiandituSource('cia', key)]];
 }
 
 export interface BaseStyleOptions {
@@ -45,18 +68,18 @@ export interface BaseStyleOptions {
 
 /** A complete style for the built-in basemaps. A style-URL basemap gets the overlay added after it loads. */
 export function baseStyle({ basemap, theme, communityIds, fontUrl }: BaseStyleOptions): StyleSpecification {
-  const raster = basemap.kind === 'osm' || basemap.kind === 'tianditu';
+  const raster = isRaster(basemap) ? rasterSources(basemap) : [];
   return {
     version: 8,
     name: 'minqing',
     'font-faces': { [theme.font]: [{ url: fontUrl, 'unicode-range': ['U+0000-024F', 'U+2000-206F'] }] },
     sources: {
-      ...(raster ? { basemap: rasterSource(basemap.kind, basemap.kind === 'tianditu' ? basemap.tiandituKey : '') } : {}),
+      ...Object.fromEntries(raster),
       ...overlaySources(),
     },
     layers: [
       { id: 'background', type: 'background', paint: { 'background-color': theme.background } },
-      ...(raster ? [{ id: 'basemap', type: 'raster' as const, source: 'basemap', paint: { 'raster-opacity': 0.85 } }] : []),
+      ...raster.map(([id]) => ({ id, type: 'raster' as const, source: id, paint: { 'raster-opacity': id === 'basemap' ? 0.85 : 1 } })),
       ...overlayLayers(theme, communityIds),
     ],
   };
