@@ -41,6 +41,9 @@ export async function startServer(env: Env, log: (line: string) => void = consol
     if (m.applied.length > 0) log(`database: applied ${m.applied.length} migration(s): ${m.applied.join(', ')}`);
     const seed = await seedDemoStreetIfEmpty(db, productToday(env));
     if (seed.seeded) log(`database: seeded the demo street ${JSON.stringify(seed.counts)}`);
+    // Import dry runs older than 24 hours hold ledgers nobody committed (docs/import-export.md).
+    const [purge] = await db.query<{ n: number }>(`select minqing.purge_import_batches() as n`);
+    if (purge && purge.n > 0) log(`database: removed ${purge.n} expired import dry run(s)`);
   } catch (err) {
     await db.close().catch(() => undefined);
     throw err;

@@ -12,6 +12,7 @@ import type { AppDeps } from '../app';
 import { HOUSEHOLD_CATEGORIES } from '../../geo/domain/household';
 import { FEATURE_FIELDS, LEDGER_FIELDS } from '../../geo/import/field-mapping';
 import { summariseProblems } from '../../geo/import/import-problems';
+import { problemPreview } from '../../geo/import/problem-preview';
 import { commitGeo, dryRunGeo, managedCommunity, type GeoRow } from '../imports/geo-import';
 import { commitHouseholds, dryRunHouseholds, requireLedgerKeeper, type HouseholdRow } from '../imports/household-import';
 import type { readGeoFile, readTableFile } from '../imports/read-file';
@@ -58,6 +59,13 @@ const formSchema = z.object({
   mapping: jsonField('mapping', mappingSchema),
   categoryLabels: jsonField('categoryLabels', categoryLabelsSchema),
 });
+
+/** How long an uncommitted dry run is kept (minqing.purge_import_batches; docs/import-export.md). */
+export const IMPORT_DRY_RUN_HOURS = 24;
+const expiresAt = (createdAt: string | Date) => new Date(new Date(createdAt).getTime() + IMPORT_DRY_RUN_HOURS * 3600_000).toISOString();
+
+/** Expired dry runs are removed whenever anyone imports: a ledger nobody committed is not kept. */
+const purgeExpired = (tx: { query: (sql: string) => Promise<unknown> }) => tx.query(`select minqing.purge_import_batches()`);
 
 const idParam = z.object({ id: z.uuid('the import id is a UUID from the dry run') });
 
@@ -108,6 +116,7 @@ export function importRoutes({ db, env }: AppDeps) {
         const parsed = kind === 'households' ? await readTableFile(fileName, bytes) : await readGeoFile(fileName, bytes, { gcj02: crs === 'gcj02' });
 
         const result = await asCaller(db, c.get('claims'), async (tx) => {
+          await purgeExpired(tx);
           let run: { mapping: object; fields: string[]; counts: object; problems: import('../../geo/import/import-problems').ImportProblem[]; rows: unknown[] };
           let extra: Record<string, unknown>;
           if (kind === 'households') {
@@ -138,7 +147,11 @@ export function importRoutes({ db, env }: AppDeps) {
              returning id, created_at as "createdAt"`,
             [kind, fileName, parsed.format, JSON.stringify(report), JSON.stringify(run.rows)],
           );
-          return { id: batch!.id, createdAt: batch!.createdAt, committed: false, ...report };
+          // The problem geometries for the wizard's map: in the answer only, not kept with the batch.
+          const preview = kind === 'households'
+            ? null
+            : problemPreview((parsed as Awaited<ReturnType<typeof readGeoFile>>).features, run.problems, { withUnproblematic: kind === 'grids' });
+          return { id: batch!.id, createdAt: batch!.createdAt, expiresAt: expiresAt(batch!.createdAt), committed: false, ...report, preview };
         });
         return c.json(result, 201);
       },
@@ -152,12 +165,22 @@ export function importRoutes({ db, env }: AppDeps) {
         );
         return b;
       });
-      if (!row) throw new ApiError(404, 'not_found', `No import ${id} of yours.`);
-      return c.json({ id, createdAt: row.createdAt, committed: row.committedAt !== null, committedAt: row.committedAt, counts: row.committed, ...row.report });
+      if (!row) throw new ApiError(404, 'not_found', `No import ${id} of yours (dry runs not committed within ${IMPORT_DRY_RUN_HOURS} hours are removed).`);
+      // The report's own `counts` are the dry run's; what the commit wrote is `committedCounts`.
+      return c.json({
+        ...row.report,
+        id,
+        createdAt: row.createdAt,
+        ...(row.committedAt === null ? { expiresAt: expiresAt(row.createdAt) } : {}),
+        committed: row.committedAt !== null,
+        committedAt: row.committedAt,
+        committedCounts: row.committed,
+      });
     })
     .post('/:id/commit', zValidator('param', idParam, validationHook), async (c) => {
       const { id } = c.req.valid('param');
       const result = await asCaller(db, c.get('claims'), async (tx) => {
+        await purgeExpired(tx);
         // Marked committed first: that locks the batch, so a second commit of it waits and then
         // finds it taken; a failure below rolls the mark back with everything else.
         const [b] = await tx.query<{ kind: z.infer<typeof kindSchema>; rows: unknown[]; report: { communityId?: number } }>(
@@ -166,7 +189,9 @@ export function importRoutes({ db, env }: AppDeps) {
         );
         if (!b) {
           const [seen] = await tx.query<{ committedAt: string }>(`select committed_at as "committedAt" from public.import_batches where id = $1`, [id]);
-          if (!seen) throw new ApiError(404, 'not_found', `No import ${id} of yours; run the dry run (POST /api/imports) first.`);
+          if (!seen) {
+            throw new ApiError(404, 'not_found', `No import ${id} of yours: dry runs not committed within ${IMPORT_DRY_RUN_HOURS} hours are removed. Upload the file again (POST /api/imports) and commit the new dry run.`);
+          }
           throw new ApiError(409, 'already_committed', `Import ${id} was committed at ${seen.committedAt}; upload the file again to import it anew.`);
         }
         let counts: Record<string, number>;
@@ -182,7 +207,8 @@ export function importRoutes({ db, env }: AppDeps) {
         } catch (e) {
           throw commitError(e, b.rows);
         }
-        await tx.query(`update public.import_batches set committed = $2::jsonb where id = $1`, [id, JSON.stringify(counts)]);
+        // The counts are kept; the rows, and a ledger's personal data in the report, are dropped.
+        await tx.query(`select minqing.seal_import_batch($1, $2::jsonb)`, [id, JSON.stringify(counts)]);
         return { id, kind: b.kind, committed: counts };
       });
       return c.json(result);
