@@ -26,6 +26,10 @@ export interface Capabilities {
   readAudit: boolean;
   /** Redraw grid boundaries. */
   editBoundaries: boolean;
+  /** Import grids and buildings from files into their community (20261127000400_imports.sql). */
+  importMap: boolean;
+  /** Import household ledgers (台账) for the grids they keep. */
+  importLedgers: boolean;
 }
 
 const NONE: Capabilities = {
@@ -35,12 +39,14 @@ const NONE: Capabilities = {
   logVisits: false,
   readAudit: false,
   editBoundaries: false,
+  importMap: false,
+  importLedgers: false,
 };
 
 export const ROLE_CAPABILITIES: Record<StaffRole, Capabilities> = {
   street_leader: { ...NONE, readHouseholds: true, revealPersonal: true, readAudit: true },
-  community_staff: { ...NONE, readHouseholds: true, editPolicies: true, logVisits: true, readAudit: true, editBoundaries: true },
-  grid_leader: { ...NONE, readHouseholds: true, logVisits: true, editBoundaries: true },
+  community_staff: { ...NONE, readHouseholds: true, editPolicies: true, logVisits: true, readAudit: true, editBoundaries: true, importMap: true, importLedgers: true },
+  grid_leader: { ...NONE, readHouseholds: true, logVisits: true, editBoundaries: true, importLedgers: true },
   grid_member: { ...NONE, readHouseholds: true, logVisits: true },
   presenter: NONE,
 };

@@ -64,6 +64,12 @@ export async function requestJson<T>(method: 'GET' | 'POST' | 'PUT', path: strin
   return { status: res.status, body: await unwrap<T>(res) };
 }
 
+/** A multipart upload with the session's headers (the import wizard's files); errors as in requestJson. */
+export async function requestForm<T>(path: string, form: FormData): Promise<{ status: number; body: T }> {
+  const res = await sessionAwareFetch(new URL(path, window.location.origin).href, { method: 'POST', headers: requestHeaders(), body: form });
+  return { status: res.status, body: await unwrap<T>(res) };
+}
+
 export type AppConfig = InferResponseType<typeof client.api.config.$get, 200>;
 export type GridCollection = InferResponseType<typeof client.api.grids.$get, 200>;
 export type CommunityCollection = InferResponseType<typeof client.api.communities.$get, 200>;

@@ -19,6 +19,8 @@ import { MapView } from './map/map-view';
 import { GridPanel } from './panels/grid-panel';
 import { LegendPanel } from './panels/legend-panel';
 import { MetricBar } from './panels/metric-bar';
+import { ImportWizard } from './imports/import-wizard';
+import type { ImportKind } from './imports/import-api';
 import { DiaryPage } from './records/diary-page';
 import { RankingPanel } from './panels/ranking-panel';
 import { areaTooltipHtml } from './panels/tooltips';
@@ -52,6 +54,7 @@ export function App() {
   const [editing, setEditing] = useState<{ gridId: number; key: number } | null>(null);
   /** What the last committed boundary change did, until the next grid is picked. */
   const [notice, setNotice] = useState<string | null>(null);
+  const [importing, setImporting] = useState(false);
 
   const failed = [config, grids, communities, legend, stats].find((q) => q.isError);
   const street = config.data?.streets[0];
@@ -68,6 +71,8 @@ export function App() {
   const selectedGrid = grids.data?.features.find((f) => f.properties.id === state.grid)?.properties ?? null;
   const today = config.data?.today ?? null;
   const can = me.data?.can;
+  // What this account may import: community staff their community's map and ledgers, grid leaders ledgers.
+  const importKinds: ImportKind[] = [...(can?.importMap ? (['grids', 'buildings'] as const) : []), ...(can?.importLedgers ? (['households'] as const) : [])];
   // The board and issue pages are for staff who handle or oversee matters; the projector account sees only pins.
   const seesIssues = !!me.data?.staff && me.data.staff.role !== 'presenter';
   const openIssue = useCallback((issue: number) => update({ issue }), [update]);
@@ -119,11 +124,17 @@ export function App() {
           <a className="meeting-link" href="?view=meeting" data-testid="open-meeting">
             {t('meeting_open')}
           </a>
+          {importKinds.length > 0 && (
+            <button type="button" className="import-open" onClick={() => setImporting(true)} data-testid="open-import">
+              {t('import_open')}
+            </button>
+          )}
           <LiveIndicator state={live} />
           <AccountBar me={me.data} onOpenDiary={can?.logVisits ? () => setDiaryOpen(true) : null} />
           <LanguageSelect />
         </div>
       </header>
+      {importing && importKinds.length > 0 && <ImportWizard kinds={importKinds} onClose={() => setImporting(false)} />}
       {me.data && me.data.staff === null && (
         <div className="banner warn" role="alert">
           {t('noStaffRecord')}

@@ -1,0 +1,353 @@
+/**
+ * The import wizard (issue #8; docs/import-export.md): choose what and a file → the dry run's
+ * report (counts, coordinate system, every problem with its row or feature, the problem shapes on
+ * a small map) → the field mapping and GCJ-02 option, checked again → the commit, after which the
+ * map re-reads what changed. Nothing is written before the commit; the server decides everything
+ * (formats, checks, who may import what) and this page shows its answers and its errors.
+ */
+import { useMemo, useRef, useState, type DragEvent } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { FEATURE_FIELDS, LEDGER_FIELDS } from '../../../geo/import/field-mapping';
+import type { ImportProblem } from '../../../geo/import/import-problems';
+import { STRINGS, type StringKey } from '../../../geo/i18n/strings';
+import { refreshAfterChange } from '../api';
+import { useLocale } from '../i18n/locale';
+import { commitImport, dryRunImport, IMPORT_ACCEPT, type ImportKind, type ImportReport } from './import-api';
+import { ImportPreview } from './import-preview';
+
+/** Problems listed in the table at most; the counts by type above it are always complete. */
+const LISTED = 200;
+
+interface Props {
+  kinds: readonly ImportKind[];
+  onClose(): void;
+}
+
+type Step = 'choose' | 'report' | 'done';
+
+export function ImportWizard({ kinds, onClose }: Props) {
+  const { t, locale } = useLocale();
+  const queryClient = useQueryClient();
+  const [kind, setKind] = useState<ImportKind>(kinds[0]!);
+  const [file, setFile] = useState<File | null>(null);
+  const [report, setReport] = useState<ImportReport | null>(null);
+  const [mapping, setMapping] = useState<Record<string, string>>({});
+  const [gcj02, setGcj02] = useState(false);
+  const [committed, setCommitted] = useState<Record<string, number> | null>(null);
+  const [busy, setBusy] = useState<'checking' | 'committing' | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const picker = useRef<HTMLInputElement>(null);
+  const step: Step = committed ? 'done' : report ? 'report' : 'choose';
+  // A string key built from a server code: shown as the code itself if this client has no label.
+  const label = (key: string, fallback: string) => (key in STRINGS[locale] ? t(key as StringKey) : fallback);
+
+  const check = async (opts: { mapping?: Record<string, string>; gcj02?: boolean } = {}) => {
+    if (!file) return;
+    setBusy('checking');
+    setError(null);
+    try {
+      const r = await dryRunImport(kind, file, { mapping: opts.mapping ?? mapping, gcj02: opts.gcj02 ?? gcj02 });
+      setReport(r);
+      setMapping(Object.fromEntries(Object.entries(r.mapping).filter((e): e is [string, string] => typeof e[1] === 'string')));
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const commit = async () => {
+    if (!report) return;
+    setBusy('committing');
+    setError(null);
+    try {
+      const done = await commitImport(report.id);
+      setCommitted(done.committed);
+      // Grids and buildings move figures, buildings and households with them; a ledger, households.
+      refreshAfterChange(queryClient, [report.kind === 'households' ? 'households' : 'grids']);
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const restart = () => {
+    setFile(null);
+    setReport(null);
+    setCommitted(null);
+    setMapping({});
+    setGcj02(false);
+    setError(null);
+  };
+
+  const chooseFile = (f: File | null | undefined) => {
+    if (!f) return;
+    setFile(f);
+    setReport(null);
+    setMapping({});
+    setError(null);
+  };
+
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    chooseFile(e.dataTransfer.files[0]);
+  };
+
+  const writable = report ? (report.counts.toInsert ?? 0) + (report.counts.toUpdate ?? 0) : 0;
+  const fields = report?.kind === 'households' ? LEDGER_FIELDS : FEATURE_FIELDS;
+
+  return (
+    <div className="modal-backdrop" onClick={(e) => e.target === e.currentTarget && busy === null && onClose()}>
+      <div className="modal import-wizard" role="dialog" aria-modal="true" aria-labelledby="import-title" data-testid="import-wizard">
+        <header className="modal-head">
+          <h2 id="import-title">{t('import_title')}</h2>
+          <ol className="import-steps">
+            {(['import_step_choose', 'import_step_report', 'import_step_mapping', 'import_step_commit'] as const).map((k, i) => (
+              <li key={k} aria-current={(step === 'choose' && i === 0) || (step === 'report' && (i === 1 || i === 2)) || (step === 'done' && i === 3) ? 'step' : undefined}>
+                {t(k)}
+              </li>
+            ))}
+          </ol>
+          <button type="button" className="link" onClick={onClose} disabled={busy !== null}>
+            {t('import_close')}
+          </button>
+        </header>
+
+        {error && (
+          <div className="form-error" role="alert" data-testid="import-error">
+            {error}
+          </div>
+        )}
+
+        {step === 'choose' && (
+          <section className="import-choose">
+            <fieldset>
+              <legend>{t('import_kind')}</legend>
+              {kinds.map((k) => (
+                <label key={k} className="import-kind">
+                  <input type="radio" name="import-kind" value={k} checked={kind === k} onChange={() => setKind(k)} />
+                  <span>{t(`import_kind_${k}`)}</span>
+                  <small>{t(k === 'households' ? 'import_formats_ledger' : 'import_formats_geo')}</small>
+                </label>
+              ))}
+            </fieldset>
+            <div
+              className={`import-drop${dragging ? ' dragging' : ''}`}
+              onDragOver={(e) => {
+                e.preventDefault();
+                setDragging(true);
+              }}
+              onDragLeave={() => setDragging(false)}
+              onDrop={onDrop}
+            >
+              {t('import_drop')}{' '}
+              <button type="button" onClick={() => picker.current?.click()}>
+                {t('import_pick')}
+              </button>
+              <input
+                ref={picker}
+                type="file"
+                hidden
+                accept={IMPORT_ACCEPT[kind]}
+                data-testid="import-file"
+                onChange={(e) => chooseFile(e.target.files?.[0])}
+              />
+              {file && <p data-testid="import-file-name">{t('import_file_chosen', { name: file.name, size: Math.max(1, Math.round(file.size / 1024)) })}</p>}
+            </div>
+            <div className="form-actions">
+              <button type="button" className="primary" disabled={!file || busy !== null} onClick={() => void check({})} data-testid="import-check">
+                {busy === 'checking' ? t('import_checking') : t('import_check')}
+              </button>
+            </div>
+          </section>
+        )}
+
+        {step === 'report' && report && (
+          <section className="import-report" data-testid="import-report">
+            <h3>{t('import_report_of', { file: report.fileName })}</h3>
+            <dl className="import-facts">
+              <dt>{t('import_format')}</dt>
+              <dd data-testid="import-format">{report.format}</dd>
+              {report.crs && (
+                <>
+                  <dt>{t('import_crs')}</dt>
+                  <dd data-testid="import-crs">
+                    {report.crs.name} · {label(`import_crs_${report.crs.source}`, report.crs.source)}
+                    {report.crs.reprojected && <> · {t('import_crs_reprojected')}</>}
+                    {report.crs.swapped && <strong className="warn"> · {t('import_crs_swapped')}</strong>}
+                    {report.crs.fromGcj02 && <> · {t('import_crs_gcj02')}</>}
+                  </dd>
+                </>
+              )}
+              {report.encoding && (
+                <>
+                  <dt>{t('import_encoding')}</dt>
+                  <dd>{report.encoding}</dd>
+                </>
+              )}
+            </dl>
+
+            <table className="import-counts" data-testid="import-counts">
+              <caption>{t('import_counts')}</caption>
+              <tbody>
+                {Object.entries(report.counts).map(([k, n]) => (
+                  <tr key={k} data-count={k}>
+                    <th scope="row">{label(`import_count_${k}`, k)}</th>
+                    <td>{n.toLocaleString(locale)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+
+            <ProblemTables report={report} label={label} />
+
+            {report.preview && report.preview.features.length > 0 && <ImportPreview data={report.preview} label={t('import_preview_label')} />}
+
+            <fieldset className="import-mapping" data-testid="import-mapping">
+              <legend>{t('import_step_mapping')}</legend>
+              <p className="hint">{t('import_mapping_hint')}</p>
+              {fields.map((f) => (
+                <label key={f}>
+                  <span>{t(`import_field_${f}`)}</span>
+                  <select value={mapping[f] ?? ''} data-field={f} onChange={(e) => setMapping((m) => ({ ...m, [f]: e.target.value }))}>
+                    <option value="">{t('import_mapping_none')}</option>
+                    {report.fields.map((h) => (
+                      <option key={h} value={h}>
+                        {h}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              ))}
+              {report.kind !== 'households' && (
+                <label className="checkbox">
+                  <input type="checkbox" checked={gcj02} onChange={(e) => setGcj02(e.target.checked)} data-testid="import-gcj02" />
+                  {t('import_gcj02')}
+                </label>
+              )}
+              <button type="button" disabled={busy !== null} onClick={() => void check()} data-testid="import-recheck">
+                {busy === 'checking' ? t('import_checking') : t('import_recheck')}
+              </button>
+            </fieldset>
+
+            {report.expiresAt && <p className="hint">{t('import_expires', { time: new Date(report.expiresAt).toLocaleString(locale) })}</p>}
+            <div className="form-actions">
+              <button type="button" onClick={restart} disabled={busy !== null}>
+                {t('import_again')}
+              </button>
+              {writable > 0 ? (
+                <button type="button" className="primary" disabled={busy !== null} onClick={() => void commit()} data-testid="import-commit">
+                  {busy === 'committing' ? t('import_committing') : t('import_commit', { n: writable.toLocaleString(locale) })}
+                </button>
+              ) : (
+                <p className="hint">{t('import_nothing')}</p>
+              )}
+            </div>
+          </section>
+        )}
+
+        {step === 'done' && committed && (
+          <section className="import-done" data-testid="import-done">
+            <p className="form-success" role="status">
+              {t('import_done')}
+            </p>
+            <table className="import-counts" data-testid="import-committed">
+              <tbody>
+                {Object.entries(committed).map(([k, n]) => (
+                  <tr key={k} data-count={k}>
+                    <th scope="row">{label(`import_count_${k}`, k)}</th>
+                    <td>{n.toLocaleString(locale)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <div className="form-actions">
+              <button type="button" onClick={restart}>
+                {t('import_again')}
+              </button>
+              <button type="button" className="primary" onClick={onClose}>
+                {t('import_close')}
+              </button>
+            </div>
+          </section>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function ProblemTables({ report, label }: { report: ImportReport; label: (key: string, fallback: string) => string }) {
+  const { t, locale } = useLocale();
+  const byType = useMemo(
+    () =>
+      Object.entries(report.problemCounts).map(([code, n]) => ({
+        code,
+        n: n ?? 0,
+        severity: report.problems.find((p) => p.code === code)?.severity ?? 'warning',
+      })),
+    [report],
+  );
+  const total = byType.reduce((s, x) => s + x.n, 0);
+  if (total === 0) return <p className="import-ok" data-testid="import-no-problems">{t('import_no_problems')}</p>;
+  // Errors first, then in the file's order.
+  const listed = [...report.problems]
+    .sort((a, b) => (a.severity === b.severity ? where(a) - where(b) : a.severity === 'error' ? -1 : 1))
+    .slice(0, LISTED);
+  return (
+    <>
+      <table className="import-problem-types" data-testid="import-problem-types">
+        <caption>{t('import_problems')}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{t('import_col_type')}</th>
+            <th scope="col">{t('import_col_severity')}</th>
+            <th scope="col">{t('import_col_count')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {byType.map((x) => (
+            <tr key={x.code} data-code={x.code} className={x.severity}>
+              <td>{label(`import_problem_${x.code}`, x.code)}</td>
+              <td>{t(x.severity === 'error' ? 'import_severity_error' : 'import_severity_warning')}</td>
+              <td>{x.n.toLocaleString(locale)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="import-problem-scroll">
+        <table className="import-problems" data-testid="import-problems">
+          <thead>
+            <tr>
+              <th scope="col">{t('import_col_where')}</th>
+              <th scope="col">{t('import_col_type')}</th>
+              <th scope="col">{t('import_col_severity')}</th>
+              <th scope="col">{t('import_col_message')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {listed.map((p, i) => (
+              <tr key={i} className={p.severity} data-code={p.code} data-row={p.row ?? ''} data-feature={p.featureIndex ?? ''}>
+                <td>
+                  {p.row !== undefined
+                    ? t('import_where_row', { n: p.row })
+                    : p.featureIndex !== undefined
+                      ? t('import_where_feature', { n: p.featureIndex })
+                      : t('import_where_file')}
+                </td>
+                <td>{label(`import_problem_${p.code}`, p.code)}</td>
+                <td>{t(p.severity === 'error' ? 'import_severity_error' : 'import_severity_warning')}</td>
+                <td className="message">{p.message}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {total > listed.length && <p className="hint">{t('import_problems_shown', { shown: listed.length, total: total.toLocaleString(locale) })}</p>}
+    </>
+  );
+}
+
+const where = (p: ImportProblem) => p.row ?? p.featureIndex ?? -1;
