@@ -11,7 +11,8 @@ import { guessFeatureMapping, guessLedgerMapping, mapCategoryLabels } from '../.
 import { gcj02ToWgs84, outOfChina, wgs84ToGcj02 } from '../../geo/import/gcj02';
 import { generateGridCodes, GRID_CODE_REASON, validateGridCode } from '../../geo/import/grid-code';
 import { isValidIdNumber, isValidPhone, normaliseAddress, parseLedgerDate, validateLedgerRow } from '../../geo/import/household-ledger.validation';
-import { IMPORT_PROBLEM, MAX_LISTED_PER_CODE, summariseProblems } from '../../geo/import/import-problems';
+import { IMPORT_PROBLEM, MAX_LISTED_PER_CODE, summariseProblems, type ImportProblem } from '../../geo/import/import-problems';
+import { problemPreview } from '../../geo/import/problem-preview';
 
 const metres = (a: readonly number[], b: readonly number[]) =>
   Math.hypot((a[0]! - b[0]!) * 111320 * Math.cos((a[1]! * Math.PI) / 180), (a[1]! - b[1]!) * 110540);
@@ -220,5 +221,36 @@ describe('grid codes', () => {
         for (const c of codes) expect(validateGridCode(c, { communityPrefix: '360102001001' }).valid).toBe(true);
       }),
     );
+  });
+});
+
+describe('problem preview', () => {
+  const square = (x: number) => ({
+    type: 'Feature' as const,
+    properties: {},
+    geometry: { type: 'Polygon' as const, coordinates: [[[x, 0], [x + 0.123456789, 0], [x, 0.1], [x, 0]]] },
+  });
+  const features = [0, 1, 2, 3].map(square);
+  const p = (code: ImportProblem['code'], severity: ImportProblem['severity'], featureIndex?: number): ImportProblem =>
+    ({ code, severity, message: '', ...(featureIndex === undefined ? {} : { featureIndex }) });
+
+  it("draws each feature once with its worst problem, errors first, and for grids the rest after, within the cap", () => {
+    const problems = [
+      p(IMPORT_PROBLEM.REPAIRED_GEOMETRY, 'warning', 1),
+      p(IMPORT_PROBLEM.DUPLICATE_GEOMETRY, 'error', 3),
+      p(IMPORT_PROBLEM.GRID_OVERLAP, 'warning', 3),
+      p(IMPORT_PROBLEM.GRID_GAP, 'warning'),
+    ];
+    const only = problemPreview(features, problems, { withUnproblematic: false });
+    expect(only.features.map((f) => [f.properties.featureIndex, f.properties.code, f.properties.severity])).toEqual([
+      [3, IMPORT_PROBLEM.DUPLICATE_GEOMETRY, 'error'],
+      [1, IMPORT_PROBLEM.REPAIRED_GEOMETRY, 'warning'],
+    ]);
+    // Rounded to 1e-6 degrees (about 10 cm).
+    expect(JSON.stringify(only.features[0]!.geometry)).toContain('3.123457');
+    const all = problemPreview(features, problems, { withUnproblematic: true });
+    expect(all.features.map((f) => f.properties.featureIndex)).toEqual([3, 1, 0, 2]);
+    expect(all.features[2]!.properties).toMatchObject({ code: null, severity: null });
+    expect(problemPreview(features, problems, { withUnproblematic: true, max: 3 }).features).toHaveLength(3);
   });
 });
