@@ -10,7 +10,7 @@ import ExcelJS from 'exceljs';
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { chromiumPrerequisite, describeWith } from '../support/prerequisites';
-import { useBrowserSuite, type Driver } from './driver';
+import { SCREENSHOT_DIR, useBrowserSuite, type Driver } from './driver';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/imports/', import.meta.url));
 const REALDATA = fileURLToPath(new URL('../../../shared/realdata/', import.meta.url));
@@ -65,7 +65,7 @@ describeWith(chromiumPrerequisite(), 'import wizard, in headless Chromium', () =
     const gridsBefore = (await d.then.apiAsThePage<{ features: unknown[] }>('grids')).features.length;
 
     await upload('grids', { name: 'monaco-quartiers-utm32n.zip', buffer: fs.readFileSync(`${FIXTURES}monaco-quartiers-utm32n.zip`) });
-    await page.getByTestId('import-report').waitFor({ timeout: 60_000 });
+    await page.getByTestId('import-report').waitFor({ timeout: 150_000 });
     expect(await page.getByTestId('import-format').textContent()).toBe('shapefile');
     expect(await page.getByTestId('import-crs').textContent()).toMatch(/WGS_1984_UTM_Zone_32N · 来自 \.prj · 已转换为 WGS84/);
     expect(await counts('import-counts')).toMatchObject({ features: n, polygons: n, toInsert: n, toUpdate: 0, skipped: 0 });
@@ -77,15 +77,17 @@ describeWith(chromiumPrerequisite(), 'import wizard, in headless Chromium', () =
     // The problem shapes on the preview map: n outlines, drawn.
     const preview = page.getByTestId('import-preview');
     await preview.locator('canvas').waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid="import-preview"]')?.classList.contains('ready'));
+    await preview.screenshot({ path: `${SCREENSHOT_DIR}/imports-1b-preview.png` });
     await d.then.screenshot('imports-1-shapefile-report');
 
     await page.getByTestId('import-commit').click();
-    await page.getByTestId('import-done').waitFor({ timeout: 60_000 });
+    await page.getByTestId('import-done').waitFor({ timeout: 150_000 });
     expect(await counts('import-committed')).toMatchObject({ inserted: n, updated: 0 });
     await d.then.screenshot('imports-2-shapefile-committed');
     // The map re-read the grids: the summary counts the new ones.
     await page.getByText(`${gridsBefore + n} 个网格`).waitFor({ timeout: 30_000 });
-  }, 120_000);
+  }, 300_000);
 
   it('reports exactly the deliberate errors of an XLSX ledger by row, re-checks it with a mapped column, and imports the good rows', async () => {
     // An unreadable file: the API's message, in the wizard.
@@ -114,13 +116,13 @@ describeWith(chromiumPrerequisite(), 'import wizard, in headless Chromium', () =
       ['导入丁', '', '12345', a1, '105', ''], // row 6: not a phone number
     ]);
     await upload('households', { name: '台账.xlsx', buffer: xlsx });
-    await page.getByTestId('import-report').waitFor({ timeout: 60_000 });
+    await page.getByTestId('import-report').waitFor({ timeout: 150_000 });
     expect(await listedProblems()).toEqual([['missing_column', 1, 'error']]);
     expect(await page.getByTestId('import-commit').count()).toBe(0);
 
     await page.locator('select[data-field="headName"]').selectOption('居民');
     await page.getByTestId('import-recheck').click();
-    await page.getByTestId('import-problems').locator('tr[data-code="invalid_id_number"]').waitFor({ timeout: 60_000 });
+    await page.getByTestId('import-problems').locator('tr[data-code="invalid_id_number"]').waitFor({ timeout: 150_000 });
     expect(await listedProblems()).toEqual([
       ['invalid_id_number', 3, 'error'],
       ['unmatched_address', 4, 'error'],
@@ -132,8 +134,8 @@ describeWith(chromiumPrerequisite(), 'import wizard, in headless Chromium', () =
     await d.then.screenshot('imports-3-ledger-report');
 
     await page.getByTestId('import-commit').click();
-    await page.getByTestId('import-done').waitFor({ timeout: 60_000 });
+    await page.getByTestId('import-done').waitFor({ timeout: 150_000 });
     expect(await counts('import-committed')).toEqual({ inserted: 1, updated: 0 });
     await d.then.screenshot('imports-4-ledger-committed');
-  }, 120_000);
+  }, 300_000);
 });

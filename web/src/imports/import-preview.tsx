@@ -27,6 +27,8 @@ export function ImportPreview({ data, label }: { data: FeatureCollection; label:
       fitBoundsOptions: { padding: 16, maxZoom: 18 },
       attributionControl: false,
     });
+    // Marked once drawn, for screenshots and tests.
+    map.once('idle', () => container.current?.classList.add('ready'));
     return () => map.remove();
   }, [data]);
   return <div ref={container} className="import-preview" role="img" aria-label={label} data-testid="import-preview" />;
