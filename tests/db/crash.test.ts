@@ -19,7 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { connect } from '../../api/db/connect';
-import type { Database } from '../../api/db/database';
+import { PGlite } from '@electric-sql/pglite';
+import { sharedParsers, wrapPglite, type Database } from '../../api/db/database';
 import { rebuildStats, statsDrift } from '../../api/db/stats-rollups';
 import { seededPostgres, type Mode, type ScratchPostgres } from '../support/databases';
 import { DEMO_PASSWORD, DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
@@ -33,6 +34,8 @@ const SERVER_APP_NAME = 'minqing-crash-server';
 const IMPORT_ROWS = 200;
 const VISITS = 50;
 const PAUSE_S = 2;
+/** Each test starts the server (a few seconds idle, a minute on a loaded 2-core machine) and opens the data once. */
+const TEST_TIMEOUT_MS = 180_000;
 
 interface Server {
   url: string;
@@ -97,10 +100,16 @@ for (const mode of ['pglite', 'postgres'] as Mode[]) {
     let serverEnv: Record<string, string>;
     let server: Server | undefined;
 
-    /** The data, opened directly while no server runs: for the embedded mode, as the product opens it. */
-    async function inspect<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+    /**
+     * The data, opened directly while no server runs. After a kill the embedded directory is
+     * opened without PostGIS (loading it is most of an open's 5–15 s): that first open is where
+     * PostgreSQL replays its write-ahead log, which needs no extension code, the checks read no
+     * geometry, and the next test's start opens the directory exactly as the product does.
+     */
+    async function inspect<T>(fn: (db: Database) => Promise<T>, withPostgis = false): Promise<T> {
       if (scratch) return fn(scratch.db);
-      const db = await connect({ kind: 'pglite', dataDir: path.join(dataDir, 'pglite') });
+      const dir = path.join(dataDir, 'pglite');
+      const db = withPostgis ? await connect({ kind: 'pglite', dataDir: dir }) : wrapPglite(await PGlite.create({ dataDir: dir, parsers: sharedParsers }));
       try {
         return await fn(db);
       } finally {
@@ -246,7 +255,7 @@ for (const mode of ['pglite', 'postgres'] as Mode[]) {
           create function public.crash_test_pause() returns trigger language plpgsql security definer as $$
           begin ${mark} perform pg_sleep(${PAUSE_S}); return null; end $$;
           create trigger crash_test_pause after insert or update on public.buildings for each statement execute function public.crash_test_pause();`);
-      });
+      }, true);
     });
 
     afterAll(async () => {
@@ -288,7 +297,7 @@ for (const mode of ['pglite', 'postgres'] as Mode[]) {
         expect(r).toEqual({ rows: 0, committed: false });
         await boundaryConsistent(db);
       });
-    });
+    }, TEST_TIMEOUT_MS);
 
     it('keeps the old boundary version and assignments when killed mid-commit of a redraw', async () => {
       await restart(); // on the data the last kill left
@@ -337,7 +346,7 @@ for (const mode of ['pglite', 'postgres'] as Mode[]) {
         );
         await boundaryConsistent(db);
       });
-    });
+    }, TEST_TIMEOUT_MS);
 
     it('keeps every visit that was answered 2xx, whole, and rollups equal to their definition, when killed during a burst of 50', async () => {
       await restart();
@@ -379,13 +388,13 @@ for (const mode of ['pglite', 'postgres'] as Mode[]) {
         await boundaryConsistent(db);
         await db.exec('drop trigger crash_test_pause on public.buildings; drop function public.crash_test_pause();');
       });
-    });
+    }, TEST_TIMEOUT_MS);
 
     it('starts again on the data the last kill left, and serves', async () => {
       await restart();
       const health = await fetch(new URL('api/health', server!.url));
       expect(await health.json()).toMatchObject({ status: 'ok', database: mode });
       expect(server!.output()).not.toMatch(/applied \d+ migration|seeded the demo street/);
-    });
+    }, TEST_TIMEOUT_MS);
   });
 }
