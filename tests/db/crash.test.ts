@@ -117,19 +117,32 @@ for (const mode of ['pglite', 'postgres'] as Mode[]) {
       }
     }
 
-    /** Resolves once the buildings trigger has paused a transaction that has written its rows. */
-    async function paused(): Promise<void> {
+    /** The embedded trigger's mark: the time of the last pause. */
+    const readMark = () => (fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : '');
+
+    /**
+     * Resolves once the buildings trigger has paused a transaction that has written its rows;
+     * fails at once, with the answer, if `request` is answered first (it never reached the pause).
+     */
+    async function paused(request: Promise<unknown>, markBefore: string): Promise<void> {
+      let answered: unknown;
+      void request.then((a) => (answered = a ?? 'answered'));
+      const answeredFirst = () => {
+        if (answered) throw new Error(`the request was answered before it reached the pause: ${JSON.stringify(answered)}\n${server?.output()}`);
+      };
       if (scratch) {
         await until('the commit to pause in its trigger', async () => {
+          answeredFirst();
           const [r] = await scratch!.db.query<{ n: number }>(
             `select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = $1 and wait_event = 'PgSleep'`,
             [SERVER_APP_NAME],
           );
           return r!.n > 0;
-        });
+        }, 120_000);
       } else {
-        await until('the commit to pause in its trigger', () => fs.existsSync(marker));
-        fs.rmSync(marker);
+        // The mark is rewritten, never deleted: removing it behind PGlite's back leaves its
+        // in-memory file tree naming a file that is gone, and the next write to it fails.
+        await until('the commit to pause in its trigger', () => readMark() !== markBefore || (answeredFirst(), false), 120_000);
       }
     }
 
@@ -168,6 +181,9 @@ for (const mode of ['pglite', 'postgres'] as Mode[]) {
 
     const api = (token: string, route: string, init: RequestInit = {}) =>
       fetch(new URL(`api/${route}`, server!.url), { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } });
+    /** The answer's status and body, or the Error of a request the server never answered. */
+    const answer = (res: Promise<Response>) =>
+      res.then(async (r) => ({ status: r.status, body: (await r.json()) as unknown }), (e: Error) => e);
 
     let migrations: unknown[];
     let communityId: number;
@@ -250,7 +266,7 @@ for (const mode of ['pglite', 'postgres'] as Mode[]) {
         expect(await statsDrift(db)).toEqual([]);
         await boundaryConsistent(db);
         // The pause, once per statement that writes buildings: the import's insert and the boundary commit's regrid.
-        const mark = mode === 'pglite' ? `copy (select 1) to '/pglite/data/crash-marker';` : '';
+        const mark = mode === 'pglite' ? `copy (select clock_timestamp()) to '/pglite/data/crash-marker';` : '';
         await db.exec(`
           create function public.crash_test_pause() returns trigger language plpgsql security definer as $$
           begin ${mark} perform pg_sleep(${PAUSE_S}); return null; end $$;
@@ -282,8 +298,9 @@ for (const mode of ['pglite', 'postgres'] as Mode[]) {
       expect(report.counts.toInsert).toBe(IMPORT_ROWS);
       batchId = report.id;
 
-      const commit = api(token, `imports/${batchId}/commit`, { method: 'POST' }).then((r) => r.status, (e: Error) => e);
-      await paused();
+      const mark = readMark();
+      const commit = answer(api(token, `imports/${batchId}/commit`, { method: 'POST' }));
+      await paused(commit, mark);
       await crash();
       expect(await commit).toBeInstanceOf(Error); // no answer: the server died inside the transaction
 
@@ -303,15 +320,15 @@ for (const mode of ['pglite', 'postgres'] as Mode[]) {
       await restart(); // on the data the last kill left
       const token = await login(ROLE_ACCOUNTS.community_staff);
       // The batch the kill interrupted commits whole now.
-      const again = api(token, `imports/${batchId}/commit`, { method: 'POST' });
-      await paused();
-      const recommitted = await again;
-      expect(recommitted.status).toBe(200);
-      expect(((await recommitted.json()) as { committed: { inserted: number } }).committed.inserted).toBe(IMPORT_ROWS);
+      expect(await answer(api(token, `imports/${batchId}/commit`, { method: 'POST' }))).toMatchObject({
+        status: 200,
+        body: { committed: { inserted: IMPORT_ROWS } },
+      });
 
       const before = await (await api(token, 'grids')).json() as { features: { properties: { id: number; version: number } }[] };
       const versionOf = (id: number) => before.features.find((f) => f.properties.id === id)!.properties.version;
-      const save = api(token, `grids/${boundary.grid}/boundary`, {
+      const mark = readMark();
+      const save = answer(api(token, `grids/${boundary.grid}/boundary`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
@@ -320,8 +337,8 @@ for (const mode of ['pglite', 'postgres'] as Mode[]) {
           reason: '崩溃测试',
           neighbours: [{ gridId: boundary.neighbour, version: versionOf(boundary.neighbour), geometry: boundary.shrunk }],
         }),
-      }).then((r) => r.status, (e: Error) => e);
-      await paused();
+      }));
+      await paused(save, mark);
       await crash();
       expect(await save).toBeInstanceOf(Error);
 
