@@ -45,6 +45,8 @@ const schema = z.object({
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   /** Largest file an import accepts, in megabytes (a street's building footprints are a few MB). */
   IMPORT_MAX_MB: z.coerce.number().positive().max(1024).default(50),
+  /** auto: `npm start` builds the web app when it is missing or stale; skip: serve the API (and any existing build) only. */
+  WEB_BUILD: z.enum(['auto', 'skip'], { error: 'WEB_BUILD must be auto or skip' }).default('auto'),
   CI: z.string().optional(),
 });
 
@@ -61,6 +63,7 @@ export type Env = {
   cspAllowHosts: string[];
   statementTimeoutMs: number;
   importMaxBytes: number;
+  webBuild: 'auto' | 'skip';
   ci: boolean;
 };
 
@@ -97,6 +100,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     cspAllowHosts: list(e.CSP_ALLOW_HOSTS),
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
     importMaxBytes: Math.round(e.IMPORT_MAX_MB * 1024 * 1024),
+    webBuild: e.WEB_BUILD,
     ci: e.CI === 'true' || e.CI === '1',
   };
 }

@@ -18,6 +18,45 @@ export interface HouseholdRow extends Omit<LedgerRow, 'address' | 'building'> {
   targetId: number | null;
   buildingId: number;
   movedIn: string;
+  /**
+   * The household as the dry run read it (updates only): the commit writes the row only if it is
+   * still so, because a ledger prepared from a state someone has changed since would silently
+   * undo their change (a lost update). Absent in batches prepared before this check existed.
+   */
+  before?: HouseholdImage;
+}
+
+/** The columns an import writes, as they were. */
+interface HouseholdImage {
+  buildingId: number;
+  unit: string | null;
+  room: string;
+  headName: string;
+  phone: string | null;
+  idNumber: string | null;
+  members: number;
+  categories: string[];
+}
+
+type Existing = HouseholdImage & { id: number };
+
+/** Current households the caller may change that a ledger's rows could be: same ID number, or in the same building. */
+async function existingHouseholds(tx: Queryable, rows: { idNumber: string | null; buildingId: number }[]): Promise<Existing[]> {
+  if (rows.length === 0) return [];
+  return tx.query<Existing>(
+    `select h.id, h.building_id as "buildingId", h.unit, h.room, h.head_name as "headName", h.phone, h.id_number as "idNumber",
+            h.members, h.categories::text[] as categories
+     from public.households h
+     where h.moved_out is null and (h.id_number = any ($1::text[]) or h.building_id = any ($2::int[]))`,
+    [rows.map((v) => v.idNumber).filter(Boolean), [...new Set(rows.map((v) => v.buildingId))]],
+  );
+}
+
+/** Matches a ledger row to an existing household: by ID number, else by building + room + name. */
+function matcher(existing: Existing[]): (v: { idNumber: string | null; buildingId: number; room: string; headName: string }) => Existing | undefined {
+  const byId = new Map(existing.filter((e) => e.idNumber).map((e) => [e.idNumber!, e]));
+  const byPlace = new Map(existing.map((e) => [`${e.buildingId}|${normaliseAddress(e.room)}|${e.headName}`, e]));
+  return (v) => (v.idNumber ? byId.get(v.idNumber) : undefined) ?? byPlace.get(`${v.buildingId}|${normaliseAddress(v.room)}|${v.headName}`);
 }
 
 export interface HouseholdDryRun {
@@ -118,19 +157,12 @@ export async function dryRunHouseholds(
   }
 
   // Existing households the caller may change: by ID number, else building + room + name.
-  const existing = valid.length
-    ? await tx.query<{ id: number; idNumber: string | null; buildingId: number; room: string; headName: string }>(
-        `select h.id, h.id_number as "idNumber", h.building_id as "buildingId", h.room, h.head_name as "headName"
-         from public.households h
-         where h.moved_out is null and (h.id_number = any ($1::text[]) or h.building_id = any ($2::int[]))`,
-        [valid.map((v) => v.idNumber).filter(Boolean), [...new Set(valid.map((v) => v.buildingId))]],
-      )
-    : [];
-  const byId = new Map(existing.filter((e) => e.idNumber).map((e) => [e.idNumber!, e.id]));
-  const byPlace = new Map(existing.map((e) => [`${e.buildingId}|${normaliseAddress(e.room)}|${e.headName}`, e.id]));
+  const match = matcher(await existingHouseholds(tx, valid));
   const rows: HouseholdRow[] = valid.map(({ address: _a, building: _b, ...v }) => {
-    const target = (v.idNumber ? byId.get(v.idNumber) : undefined) ?? byPlace.get(`${v.buildingId}|${normaliseAddress(v.room)}|${v.headName}`) ?? null;
-    return { ...v, movedIn: v.movedIn ?? today, action: target ? 'update' : 'insert', targetId: target };
+    const target = match(v);
+    if (!target) return { ...v, movedIn: v.movedIn ?? today, action: 'insert', targetId: null };
+    const { id, ...before } = target;
+    return { ...v, movedIn: v.movedIn ?? today, action: 'update', targetId: id, before };
   });
   counts.toInsert = rows.filter((r) => r.action === 'insert').length;
   counts.toUpdate = rows.filter((r) => r.action === 'update').length;
@@ -139,15 +171,33 @@ export async function dryRunHouseholds(
 }
 
 export async function commitHouseholds(tx: Queryable, rows: HouseholdRow[]) {
+  // Ledger commits take turns (the lock ends with the transaction): two ledgers that both add the
+  // same new household would otherwise each find it absent and write it twice. Imports are rare
+  // and short; a street's keepers never notice the wait.
+  await tx.query(`select pg_advisory_xact_lock(hashtext('minqing.household_import'))`);
+  const match = matcher(await existingHouseholds(tx, rows.filter((r) => r.action === 'insert')));
+  for (const r of rows.filter((x) => x.action === 'insert')) {
+    const now = match(r);
+    if (now) {
+      throw new ApiError(409, 'import_conflict', `Row ${r.row}: household ${r.headName} (${r.room}) was added by someone else since the dry run (household ${now.id}); nothing was written. Run the import again: it will update that household instead.`, { row: r.row, householdId: now.id });
+    }
+  }
   let updated = 0;
   for (const r of rows.filter((x) => x.action === 'update')) {
+    const b = r.before;
     const res = await tx.query(
       `update public.households set building_id = $1, unit = $2, room = $3, head_name = $4, phone = coalesce($5, phone),
          id_number = coalesce($6, id_number), members = $7, categories = $8::public.household_category[]
-       where id = $9 returning id`,
-      [r.buildingId, r.unit, r.room, r.headName, r.phone, r.idNumber, r.members, `{${r.categories.join(',')}}`, r.targetId],
+       where id = $9 and moved_out is null
+         and ($10::jsonb is null or (building_id, unit, room, head_name, phone, id_number, members, categories::text[])
+               is not distinct from (($10 ->> 'buildingId')::int, $10 ->> 'unit', $10 ->> 'room', $10 ->> 'headName', $10 ->> 'phone',
+                                     $10 ->> 'idNumber', ($10 ->> 'members')::smallint, array(select jsonb_array_elements_text($10 -> 'categories'))))
+       returning id`,
+      [r.buildingId, r.unit, r.room, r.headName, r.phone, r.idNumber, r.members, `{${r.categories.join(',')}}`, r.targetId, b ? JSON.stringify(b) : null],
     );
-    if (res.length !== 1) throw new ApiError(409, 'import_conflict', `Row ${r.row}: the household to update changed or left your scope since the dry run; run the import again.`);
+    if (res.length !== 1) {
+      throw new ApiError(409, 'import_conflict', `Row ${r.row}: household ${r.targetId} (${r.headName}) changed since the dry run, or left your scope; nothing was written. Run the import again to see the ledger against the household as it is now.`, { row: r.row, householdId: r.targetId });
+    }
     updated++;
   }
   const [{ inserted }] = (await tx.query<{ inserted: number }>(

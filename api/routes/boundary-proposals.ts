@@ -54,6 +54,23 @@ function requireDecider(p: { id: number; status: string; mayDecide: boolean; com
   }
 }
 
+/**
+ * Records the decision. Two staff deciding the same proposal at once both find it pending; the
+ * database function locks the row, so the second waits and then finds it decided: that is a 409
+ * for the second, not a failure (it was a 500 before the concurrency suite raced them).
+ */
+async function decide(tx: Queryable, id: number, status: 'approved' | 'rejected', note: string | null, version: number | null): Promise<void> {
+  try {
+    await tx.query('select public.decide_boundary_proposal($1, $2, $3, $4)', [id, status, note, version]);
+  } catch (e) {
+    const already = (e as { code?: string }).code === '55000' ? /was already (\w+)/.exec((e as Error).message)?.[1] : undefined;
+    if (!already) throw e;
+    throw new ApiError(409, 'proposal_decided', `Boundary proposal ${id} was already ${already} by someone else a moment ago; your decision was not recorded and nothing changed. Reload the proposals.`, {
+      status: already,
+    });
+  }
+}
+
 export function boundaryProposalRoutes({ db, env }: AppDeps) {
   const today = () => productToday(env);
   return new Hono<AppEnv>()
@@ -87,7 +104,7 @@ export function boundaryProposalRoutes({ db, env }: AppDeps) {
           today(),
         );
         if (outcome.status !== 'committed') throw new Error('an approved proposal is committed, never proposed again');
-        await tx.query('select public.decide_boundary_proposal($1, $2, $3, $4)', [id, 'approved', note ?? null, outcome.grid.properties.version]);
+        await decide(tx, id, 'approved', note ?? null, outcome.grid.properties.version);
         const { status: _, ...committed } = outcome;
         return { proposal: await loadProposal(tx, id), ...committed };
       });
@@ -99,7 +116,7 @@ export function boundaryProposalRoutes({ db, env }: AppDeps) {
       const { note } = c.req.valid('json');
       const proposal = await asCaller(db, c.get('claims'), async (tx) => {
         requireDecider(await loadProposal(tx, id));
-        await tx.query('select public.decide_boundary_proposal($1, $2, $3, null)', [id, 'rejected', note]);
+        await decide(tx, id, 'rejected', note, null);
         return loadProposal(tx, id);
       });
       return c.json({ proposal });
