@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --tier community|street|district] [--runs N]`: measures the statistics
+ * `npm run bench [-- --tier community|street|district] [--runs N] [--load-seconds S]`: measures the statistics
  * rollups, the stats API and vector tiles on the embedded PGlite and, when DATABASE_URL is set,
  * on PostgreSQL, side by side in the same run. Every figure is a median and p95 over repeated
  * runs; ratios compare two paths measured in this run on this machine. Prints a markdown table
@@ -26,6 +26,7 @@ import { readEnv } from '../api/env';
 import { ChangeFeed } from '../api/live/change-feed';
 import { renderTile, type TileRequest } from '../api/lib/vector-tiles';
 import { generateDemoStreet } from '../geo/demo/street.generator';
+import { LOAD_ROWS, loadBench } from './load.bench';
 
 const TIERS = { community: 2, street: 18, district: 100 } as const;
 type Tier = keyof typeof TIERS;
@@ -224,6 +225,7 @@ async function measure(db: Database): Promise<Results> {
     stop();
   });
   await feed.close();
+  Object.assign(r, await loadBench(db, { env, jwtSecret: SECRET, token, today: TODAY, seconds: Number(arg('load-seconds') ?? 60), log }));
   return r;
 }
 
@@ -266,6 +268,7 @@ const ROWS: [string, string][] = [
   ['bulk2000Maintained', '2,000 visits in one INSERT, maintained'],
   ['bulk2000Unmaintained', '2,000 visits in one INSERT, not maintained'],
   ['liveRecolour', 'POST /api/visits → change event → GET stats'],
+  ...LOAD_ROWS,
 ];
 const dbs = Object.keys(results);
 const lines: string[] = [];
