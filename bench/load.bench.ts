@@ -2,7 +2,7 @@
  * The bench's load run (issue #9): the real API on a loopback HTTP server, `connections`
  * concurrent users for `seconds`, each cycling through a mix of what an open map asks for —
  * the stats for today and for a closed month, buildings' stats for a viewport, grid and building
- * tiles around the busiest ones, and detail requests (a household card, a grid's mop-up list).
+ * tiles around the busiest ones, and detail requests (a household card, an issue).
  * autocannon drives it; every response's latency is recorded in the server, so that p50/p95/p99
  * come from all of them (autocannon's own histogram has no p95), overall and per kind. Errors are
  * socket errors, timeouts and any non-2xx/304 answer. Bounded: loopback only, a fixed duration.
@@ -14,6 +14,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../api/app';
 import type { Database } from '../api/db/database';
 import type { Env } from '../api/env';
+import { rebuildStats, warmMonthSnapshots } from '../api/db/stats-rollups';
 
 export interface LoadRequest {
   kind: 'stats' | 'tiles' | 'detail';
@@ -41,7 +42,7 @@ function percentiles(xs: number[]): Latencies {
 /** The request mix: one list that every connection walks round, so each user asks for all kinds. */
 export async function loadMix(db: Database, opts: { geometryVersion: number; tiles: Array<{ layer: string; z: number; x: number; y: number }>; bbox: [number, number, number, number]; closedMonthEnd: string }): Promise<LoadRequest[]> {
   const households = await db.query<{ id: number }>(`select id from public.households where moved_out is null order by id % 97, id limit 20`);
-  const grids = await db.query<{ id: number }>(`select id from public.grids where retired_at is null order by id limit 10`);
+  const issues = await db.query<{ id: number }>(`select id from public.issues order by id % 89, id limit 10`);
   const mix: LoadRequest[] = [];
   // Neighbours of the busiest tiles: some cold at first, cached after.
   const tiles = opts.tiles.flatMap((t) => [-1, 0, 1].flatMap((dx) => [-1, 0, 1].map((dy) => ({ ...t, x: t.x + dx, y: t.y + dy }))));
@@ -53,7 +54,7 @@ export async function loadMix(db: Database, opts: { geometryVersion: number; til
     mix.push({ kind: 'tiles', path: `/api/tiles/${u.layer}/${u.z}/${u.x}/${u.y}.mvt?v=${opts.geometryVersion}` });
     mix.push(i % 2 === 0
       ? { kind: 'detail', path: `/api/households/${households[i % households.length]!.id}` }
-      : { kind: 'detail', path: `/api/grids/${grids[i % grids.length]!.id}/overdue` });
+      : { kind: 'detail', path: `/api/issues/${issues[i % issues.length]!.id}` });
     if (i % 5 === 0) mix.push({ kind: 'stats', path: `/api/stats/buildings?bbox=${opts.bbox.join(',')}` });
   }
   return mix;
@@ -170,6 +171,9 @@ export async function loadBench(db: Database, opts: { env: Env; jwtSecret: strin
   const [y, m] = opts.today.split('-').map(Number) as [number, number];
   const closedMonthEnd = new Date(Date.UTC(y, m - 1, 0)).toISOString().slice(0, 10);
   const mix = await loadMix(db, { geometryVersion: v, tiles, bbox: tileBbox(z15.z, z15.x, z15.y), closedMonthEnd });
+  // As after the nightly `npm run stats:rebuild`: today's rollups and the last closed month stored.
+  await rebuildStats(db, opts.today);
+  await warmMonthSnapshots(db, opts.today, 1);
   const connections = opts.connections ?? 50;
   opts.log?.(`${db.kind}: load run, ${connections} users for ${opts.seconds} s`);
   const f = await loadRun(db, { env: opts.env, jwtSecret: opts.jwtSecret, token: opts.token, seconds: opts.seconds, connections, mix });
@@ -182,6 +186,7 @@ export async function loadBench(db: Database, opts: { env: Env; jwtSecret: strin
     load_p95: r1(f.p95),
     load_p99: r1(f.p99),
     load_errors: f.errors,
+    load_non2xx: f.non2xx,
     load_timeouts: f.timeouts,
     load_rps: r1(f.requestsPerSecond),
     load_stats_p95: r1(f.byKind.stats.p95),
