@@ -321,7 +321,7 @@ describeEachDatabase('stats rollups', (_mode, db) => {
           }
           expect(await statsDrift(db()), done.join('; ')).toEqual([]);
         }),
-        { numRuns: 15 },
+        { numRuns: 12 },
       );
     }, 120_000);
   });
