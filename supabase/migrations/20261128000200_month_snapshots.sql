@@ -354,8 +354,11 @@ language plpgsql security definer
 set search_path = public, extensions
 as $$
 begin
-  if tg_table_name = 'grids' then
-    if tg_op = 'DELETE' or exists (select 1 from new_rows n join old_rows o on o.id = n.id where n.community_id <> o.community_id) then
+  -- Separate branches: a statement naming new_rows cannot even be planned in a DELETE trigger.
+  if tg_table_name = 'grids' and tg_op = 'DELETE' then
+    perform minqing.month_snapshots_invalidate('-infinity');
+  elsif tg_table_name = 'grids' then
+    if exists (select 1 from new_rows n join old_rows o on o.id = n.id where n.community_id <> o.community_id) then
       perform minqing.month_snapshots_invalidate('-infinity');
     end if;
   elsif exists (select 1 from new_rows n join old_rows o on o.id = n.id where n.street_id <> o.street_id) then

@@ -33,6 +33,9 @@ describeEachDatabase('month-end snapshots', (_mode, db) => {
   });
   const reference = (asOf: string) => db().query(`select * from public.grid_stats($1::date) order by grid_id`, [asOf]);
   const stored = () => storedMonthEnds(db());
+  // Marks a month stored without computing it (what the invalidation removes is the mark and the rows).
+  const markStored = (end: string) =>
+    db().query(`insert into minqing.month_snapshot_state (month_end, stats_version) values ($1, 0) on conflict do nothing`, [end]);
   const staffId = async () => (await db().query<{ id: number }>('select min(id)::int as id from public.staff'))[0]!.id;
   const asCallerDo = <T>(claims: Claims, fn: (q: (sql: string) => Promise<unknown[]>) => Promise<T>) =>
     db().transaction(async (tx) => {
@@ -122,5 +125,17 @@ describeEachDatabase('month-end snapshots', (_mode, db) => {
     ]) {
       await expect(asCallerDo(leader, (q) => q(sql)), sql).rejects.toThrow(/permission denied/);
     }
+  });
+
+  it('drops every month when a grid is added or deleted (its history reaches back to the beginning)', async () => {
+    expect(await stored()).not.toEqual([]);
+    const [g] = await db().query<{ id: number }>(
+      `insert into public.grids (community_id, code, name, boundary)
+       select community_id, 'SNAP-TMP', '临时网格', ST_Multi(ST_MakeEnvelope(100, 10, 100.01, 10.01, 4326)) from public.grids order by id limit 1
+       returning id`);
+    expect(await stored()).toEqual([]);
+    await markStored('2026-07-31');
+    await db().query('delete from public.grids where id = $1', [g!.id]);
+    expect(await stored()).toEqual([]);
   });
 });
