@@ -1,13 +1,16 @@
 /**
  * `npm run stats:rebuild`: checks the maintained rollups against the reference functions for
  * the product's today (drift means the incremental maintenance missed something), rebuilds
- * them from scratch, checks again, and exits 1 if either check found drift.
+ * them from scratch, checks again, and exits 1 if either check found drift. Then the same for
+ * the stored month-end snapshots: each is checked against the reference functions at its month
+ * end, all are dropped, and the twelve closed months before today are stored afresh.
  */
 import { readEnv } from '../env';
 import { productToday } from '../lib/query-params';
 import { openDatabase } from '../server';
 import { migrate } from './migrate';
-import { formatDrift, rebuildStats, rollupDate, statsDrift } from './stats-rollups';
+import { snapshotDrift, storedMonthEnds } from '../reports/month-snapshots';
+import { dropMonthSnapshots, formatDrift, rebuildStats, rollupDate, statsDrift, warmMonthSnapshots } from './stats-rollups';
 
 const env = readEnv();
 const today = productToday(env);
@@ -35,6 +38,19 @@ try {
     console.log('drift right after a full rebuild (the keyed functions disagree with the reference):');
     console.log(formatDrift(after));
   } else console.log('rebuilt rollups: no drift');
+
+  for (const end of await storedMonthEnds(db)) {
+    const drift = await snapshotDrift(db, end);
+    if (drift.length > 0) {
+      drifted = true;
+      console.log(`drift in the month-end snapshot of ${end} (grid, metric, snapshot value, reference value):`);
+      for (const d of drift.slice(0, 50)) console.log(`  grid ${d.gridId}  ${d.metric}: snapshot ${JSON.stringify(d.snapshotValue)}, reference ${JSON.stringify(d.referenceValue)}`);
+    } else console.log(`month-end snapshot ${end}: no drift`);
+  }
+  const warming = performance.now();
+  await dropMonthSnapshots(db);
+  const stored = await warmMonthSnapshots(db, today);
+  console.log(`stored ${stored.length} month-end snapshots (${stored[0]} … ${stored.at(-1)}) in ${Math.round(performance.now() - warming)} ms`);
 } finally {
   await db.close();
 }

@@ -40,3 +40,30 @@ export function formatDrift(drift: Drift[], limit = 50): string {
   if (drift.length > limit) lines.push(`  … and ${drift.length - limit} more`);
   return lines.join('\n');
 }
+
+/** The last day of each of the `months` months before `today`'s month, oldest first. */
+export function closedMonthEnds(today: string, months: number): string[] {
+  const [y, m] = today.split('-').map(Number) as [number, number];
+  return Array.from({ length: months }, (_, i) => new Date(Date.UTC(y, m - 1 - (months - 1 - i), 0)).toISOString().slice(0, 10));
+}
+
+/**
+ * Stores the month-end snapshots of the `months` closed months before `today` (those a month
+ * report's trend reads), computing only those not stored; returns the month ends computed.
+ * Runs as the database owner; the API computes the same lazily at first read.
+ */
+export async function warmMonthSnapshots(db: Queryable, today: string, months = 12): Promise<string[]> {
+  const stored = new Set((await db.query<{ d: string }>('select month_end::text as d from minqing.month_snapshot_state')).map((r) => r.d));
+  const computed: string[] = [];
+  for (const end of closedMonthEnds(today, months)) {
+    if (stored.has(end)) continue;
+    await db.query('select public.month_snapshot_ready($1::date)', [end]);
+    computed.push(end);
+  }
+  return computed;
+}
+
+/** Deletes every stored month-end snapshot (the rebuild command then computes them afresh). */
+export async function dropMonthSnapshots(db: Queryable): Promise<void> {
+  await db.query(`select minqing.month_snapshots_invalidate('-infinity')`);
+}

@@ -12,6 +12,7 @@ import { bandOf, legend, METRICS, type BandOrNone, type LegendMetric, type Metri
 import { KPIS, type KpiId, type KpiValues } from '../../geo/report/kpis';
 import type { Queryable } from '../db/database';
 import { bandThresholds } from '../lib/band-thresholds';
+import { isClosedMonthEnd, snapshotMonth } from './month-snapshots';
 
 /** A matter open this many days or more is a long-open case on the report. */
 export const LONG_OPEN_DAYS = 30;
@@ -127,22 +128,32 @@ interface MonthFigures extends GridMonth {
 }
 
 /**
- * Per-grid figures of complete months, per database and street: a month's figures take seconds
- * on the embedded database and the trend needs twelve, while a past month's numbers do not move
- * (docs/metrics.md "Month report"). Entries live a few minutes, so a late correction shows soon.
+ * Per-grid figures of a month: a closed month's from its month-end snapshot (stored by the
+ * database at the first read, deleted by any change dated on or before its end, so never
+ * stale), the running month's computed now.
  */
-export type MonthCache = Map<string, { at: number; month: GridMonth }>;
-const CACHE_MS = 5 * 60_000;
-const CACHE_ENTRIES = 200;
-
-async function gridMonth(tx: Queryable, month: string, today: string, streetId: number, cache?: MonthCache): Promise<GridMonth> {
+async function gridMonth(tx: Queryable, month: string, today: string): Promise<GridMonth> {
   const { from, to } = monthBounds(month);
   const asOf = to < today ? to : today;
-  const key = `${streetId}|${month}|${asOf}`;
-  const hit = cache?.get(key);
-  if (hit && Date.now() - hit.at < CACHE_MS) return hit.month;
+  const thresholds: Thresholds = await bandThresholds(tx, asOf);
+  const withBands = <T extends GridFigures>(r: T) => ({
+    ...r,
+    bands: Object.fromEntries(METRICS.map((m) => [m, bandOf(m, r[m], thresholds)])) as Record<MetricId, BandOrNone>,
+  });
+  if (isClosedMonthEnd(to, today)) {
+    const rows = await snapshotMonth(tx, to);
+    return {
+      asOf,
+      grids: new Map(
+        rows.filter((r) => r.listed).map(({ listed: _l, visits: _v, issues: _i, patrol: _p, ...g }) => [g.id, withBands(g)]),
+      ),
+      visits: new Map(rows.map((r) => [r.id, r.visits])),
+      issues: new Map(rows.map((r) => [r.id, r.issues])),
+      patrol: new Map(rows.map((r) => [r.id, r.patrol])),
+    };
+  }
   const byGrid = <T extends { gridId: number }>(rows: T[]) => new Map(rows.map((r) => [r.gridId, r]));
-  const result: GridMonth = {
+  return {
     asOf,
     grids: new Map((await gridFiguresAt(tx, asOf)).map((g) => [g.id, g])),
     visits: byGrid(
@@ -165,16 +176,10 @@ async function gridMonth(tx: Queryable, month: string, today: string, streetId: 
       ),
     ),
   };
-  // Only complete months: the running month changes with every visit.
-  if (cache && to < today) {
-    if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
-    cache.set(key, { at: Date.now(), month: result });
-  }
-  return result;
 }
 
-async function monthFigures(tx: Queryable, month: string, today: string, streetId: number, gridIds: Set<number>, cache?: MonthCache): Promise<MonthFigures> {
-  const all = await gridMonth(tx, month, today, streetId, cache);
+async function monthFigures(tx: Queryable, month: string, today: string, gridIds: Set<number>): Promise<MonthFigures> {
+  const all = await gridMonth(tx, month, today);
   const only = <T>(m: Map<number, T>) => new Map([...m].filter(([id]) => gridIds.has(id)));
   const grids = only(all.grids);
   const visits = only(all.visits);
@@ -211,7 +216,6 @@ export interface ReportRequest {
   now?: Date;
   /** Months in the trend (TREND_MONTHS); exports that do not draw it may ask for fewer. */
   trendMonths?: number;
-  cache?: MonthCache;
 }
 
 /** Builds the report in the caller's transaction; null when the community is not in the caller's street. */
@@ -235,9 +239,9 @@ export async function buildMonthlyReport(tx: Queryable, req: ReportRequest): Pro
   const gridIds = new Set(gridInfo.keys());
   const scope = { gridIds };
 
-  const current = await monthFigures(tx, req.month, req.today, street.id, gridIds, req.cache);
+  const current = await monthFigures(tx, req.month, req.today, gridIds);
   const previousMonth = previousMonthOf(req.month);
-  const previous = await monthFigures(tx, previousMonth, req.today, street.id, gridIds, req.cache);
+  const previous = await monthFigures(tx, previousMonth, req.today, gridIds);
 
   const zeroIssues = { registered: 0, closed: 0, closedOnTime: 0, rated: 0, satisfied: 0 };
   const grids: ReportGrid[] = [...current.grids.values()]
@@ -319,7 +323,7 @@ export async function buildMonthlyReport(tx: Queryable, req: ReportRequest): Pro
   const trend: MonthlyReport['trend'] = [];
   for (let back = trendMonths - 1; back >= 0; back--) {
     const m = previousMonthOf(req.month, back);
-    const figures = back === 0 ? current : back === 1 ? previous : await monthFigures(tx, m, req.today, street.id, gridIds, req.cache);
+    const figures = back === 0 ? current : back === 1 ? previous : await monthFigures(tx, m, req.today, gridIds);
     trend.push({ month: m, asOf: figures.asOf, ...figures.kpis });
   }
 

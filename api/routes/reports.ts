@@ -9,7 +9,7 @@ import type { AppDeps } from '../app';
 import { ApiError, validationHook } from '../lib/errors';
 import { positiveId, productToday } from '../lib/query-params';
 import { asCaller, type AppEnv, type Claims } from '../lib/request-db';
-import { buildMonthlyReport, type MonthCache, type MonthlyReport } from '../reports/monthly-report';
+import { buildMonthlyReport, type MonthlyReport } from '../reports/monthly-report';
 import type { Database } from '../db/database';
 import { LOCALES } from '../../geo/i18n/strings';
 import type { GridShape } from '../reports/monthly-pdf';
@@ -34,17 +34,9 @@ export function checkReportMonth(month: string, today: string): string {
   return month;
 }
 
-// One cache of complete months' figures per database (tests run two databases in one process).
-const caches = new WeakMap<Database, MonthCache>();
-const cacheOf = (db: Database) => {
-  let cache = caches.get(db);
-  if (!cache) caches.set(db, (cache = new Map()));
-  return cache;
-};
-
 export async function loadReport(db: Database, claims: Claims, today: string, q: { month: string; communityId?: number }, trendMonths?: number): Promise<MonthlyReport> {
   const month = checkReportMonth(q.month, today);
-  const report = await asCaller(db, claims, (tx) => buildMonthlyReport(tx, { month, communityId: q.communityId ?? null, today, trendMonths, cache: cacheOf(db) }));
+  const report = await asCaller(db, claims, (tx) => buildMonthlyReport(tx, { month, communityId: q.communityId ?? null, today, trendMonths }));
   if (!report) {
     throw new ApiError(404, 'not_found', q.communityId ? `No community with id ${q.communityId} in your street.` : 'Your account belongs to no street; there is nothing to report.');
   }

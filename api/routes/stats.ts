@@ -1,8 +1,9 @@
 /**
  * The numbers behind the map's colours (docs/metrics.md), with each metric's band decided here
  * so every client agrees. For the product's today they come from the rollups kept current by
- * the database (docs/metrics.md "Rollups"); any other date is computed on the fly by the
- * reference functions grid_stats / building_stats. Every answer carries `statsVersion`, which
+ * the database (docs/metrics.md "Rollups"); a closed month's last day from its month-end
+ * snapshot; any other date is computed on the fly by the reference functions grid_stats /
+ * building_stats. Every answer carries `statsVersion`, which
  * changes with every change to the figures' inputs: it is the ETag, so a client revalidating
  * with If-None-Match gets a 304 until something changed.
  */
@@ -16,6 +17,7 @@ import { bandThresholds } from '../lib/band-thresholds';
 import { validationHook } from '../lib/errors';
 import { asOfParam, bboxParam, productToday } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
+import { isClosedMonthEnd, snapshotGridStats } from '../reports/month-snapshots';
 import type { Queryable } from '../db/database';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
@@ -80,12 +82,17 @@ export function statsRoutes({ db, env }: AppDeps) {
       const result = await asCaller(db, c.get('claims'), async (tx) => {
         const version = await statsVersion(tx, asOf, today());
         const etag = etagOf('grids', asOf, version);
-        const source = asOf === today() ? 'public.grid_stats_rollup()' : 'public.grid_stats($1::date)';
-        const params = asOf === today() ? [] : [asOf];
+        // Today: the rollups; a closed month's last day: its month-end snapshot (stored at the
+        // first read, street-scoped by row-level security); any other date: the reference.
+        const rows = asOf === today()
+          ? await tx.query<GridFigures>(`select grid_id as id, ${COLUMNS} from public.grid_stats_rollup() order by grid_id`)
+          : isClosedMonthEnd(asOf, today())
+            ? await snapshotGridStats(tx, asOf)
+            : await tx.query<GridFigures>(`select grid_id as id, ${COLUMNS} from public.grid_stats($1::date) order by grid_id`, [asOf]);
         return {
           etag,
           version,
-          rows: await tx.query<GridFigures>(`select grid_id as id, ${COLUMNS} from ${source} order by grid_id`, params),
+          rows,
           thresholds: await bandThresholds(tx, asOf),
         };
       });

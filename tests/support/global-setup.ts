@@ -12,6 +12,7 @@ import { connect } from '../../api/db/connect';
 import type { PgliteDatabase } from '../../api/db/database';
 import { migrate } from '../../api/db/migrate';
 import { seedDemoStreetIfEmpty } from '../../api/db/seed';
+import { warmMonthSnapshots } from '../../api/db/stats-rollups';
 import { readEnv } from '../../api/env';
 import { DEMO_TODAY } from './fixtures';
 
@@ -55,6 +56,8 @@ export default async function setup(project: TestProject) {
     try {
       await migrate(db);
       await seedDemoStreetIfEmpty(db, DEMO_TODAY);
+      // The closed months a month report reads, as `npm run stats:rebuild` stores them.
+      await warmMonthSnapshots(db, DEMO_TODAY);
       const dump = await (db as PgliteDatabase).raw.dumpDataDir('gzip');
       fs.writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
     } finally {
@@ -101,6 +104,8 @@ async function postgresTemplate(adminUrl: string, name: string): Promise<string>
     try {
       await migrate(db);
       await seedDemoStreetIfEmpty(db, DEMO_TODAY);
+      // The closed months a month report reads, as `npm run stats:rebuild` stores them.
+      await warmMonthSnapshots(db, DEMO_TODAY);
     } finally {
       await db.close();
     }
