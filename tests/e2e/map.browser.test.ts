@@ -78,6 +78,20 @@ describeWith(chromiumPrerequisite(), 'the map page in headless Chromium', () => 
     await d.then.screenshot('map-coverage-2025-11-30');
   });
 
+  it('draws grids from vector tiles asked for with the session in a header, a past date from that date’s tiles', async () => {
+    const tiles: { url: string; authorised: boolean }[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname.startsWith('/api/tiles/')) tiles.push({ url: r.url(), authorised: /^Bearer ey/.test(r.headers().authorization ?? '') });
+    });
+    await d.given.theMapIsOpen();
+    expect(tiles.filter((t) => /\/api\/tiles\/grids\/\d+\/\d+\/\d+\.mvt\?v=\d+$/.test(t.url)).length).toBeGreaterThan(0);
+    // The token never appears in a URL (logs, caches, Referer).
+    expect(tiles.every((t) => t.authorised && !/ey[A-Za-z0-9_-]{10,}/.test(t.url))).toBe(true);
+    await d.when.chooseDate('2025-11-30');
+    await page.waitForFunction(() => window.__minqingMap!.areTilesLoaded());
+    expect(tiles.some((t) => /\/api\/tiles\/grids\/\d+\/\d+\/\d+\.mvt\?v=\d+&asOf=2025-11-30$/.test(t.url))).toBe(true);
+  });
+
   it('opens a shared link with its metric and date', async () => {
     await d.given.theMapIsOpen('?metric=overdueIssues&asOf=2026-06-30');
     expect(await page.locator('.metric-buttons button.active').getAttribute('data-metric')).toBe('overdueIssues');
