@@ -178,12 +178,14 @@ export async function browserBench(
     await browser.close();
     await product.close();
   }
-  o.log(`browser: ${grids} grids drawn on the measured view`);
-  return {
+  const r = {
     browserGridsDrawn: grids,
     browserFirstColoured: figure(first),
     browserColoursApplied: figure(firstApplied),
     browserMetricSwitch: figure(switches),
     browserMetricApplied: figure(switchApplied),
   };
+  const f = (x: Figure) => `${x.median.toFixed(0)} / ${x.p95.toFixed(0)} ms`;
+  o.log(`browser: ${grids} grids drawn; first coloured ${f(r.browserFirstColoured)} (state ${f(r.browserColoursApplied)}), metric switch ${f(r.browserMetricSwitch)} (state ${f(r.browserMetricApplied)}), median / p95`);
+  return r;
 }
