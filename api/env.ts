@@ -31,6 +31,8 @@ const schema = z.object({
       message: `BASEMAP must be one of ${BASEMAP_PRESETS.join(', ')} or a style URL starting with http(s)://`,
     }),
   TIANDITU_TK: z.string().optional(),
+  /** The coordinate system of a style-URL basemap: gcj02 for AMap/高德-style tiles, whose streets are offset. */
+  BASEMAP_CRS: z.enum(['wgs84', 'gcj02'], { error: 'BASEMAP_CRS must be wgs84 (the default) or gcj02 (AMap/高德 and other Chinese web maps)' }).default('wgs84'),
   /** Pins "today" for the whole product — the demo generator and the default as-of date (screenshots, tests). */
   DEMO_TODAY: z.string().regex(isoDate, 'DEMO_TODAY must be YYYY-MM-DD').optional(),
   /** Origins (comma-separated) whose pages may call the API cross-origin; none by default. */
@@ -57,7 +59,8 @@ export type Env = {
   databaseUrl: string | undefined;
   supabase: { url: string; anonKey: string } | undefined;
   jwtSecret: string | undefined;
-  basemap: { kind: 'none' | 'osm' | 'tianditu' | 'tianditu-img' | 'style'; styleUrl?: string; tiandituKey?: string };
+  /** `crs` only when the basemap is drawn in GCJ-02: our overlays are then shifted on screen (never in the data). */
+  basemap: { kind: 'none' | 'osm' | 'tianditu' | 'tianditu-img' | 'style'; styleUrl?: string; tiandituKey?: string; crs?: 'gcj02' };
   demoToday: string | undefined;
   corsOrigins: string[];
   cspAllowHosts: string[];
@@ -80,8 +83,12 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (e.BASEMAP.startsWith('tianditu') && !e.TIANDITU_TK) {
     throw new Error(`Invalid configuration: BASEMAP=${e.BASEMAP} needs TIANDITU_TK (your 天地图 key, from console.tianditu.gov.cn).`);
   }
-  const basemap: Env['basemap'] = /^https?:\/\//.test(e.BASEMAP)
-    ? { kind: 'style', styleUrl: e.BASEMAP }
+  const isStyleUrl = /^https?:\/\//.test(e.BASEMAP);
+  if (e.BASEMAP_CRS === 'gcj02' && !isStyleUrl) {
+    throw new Error('Invalid configuration: BASEMAP_CRS=gcj02 is for a style-URL basemap (BASEMAP=https://…); OSM and 天地图 are drawn in WGS84/CGCS2000.');
+  }
+  const basemap: Env['basemap'] = isStyleUrl
+    ? { kind: 'style', styleUrl: e.BASEMAP, ...(e.BASEMAP_CRS === 'gcj02' ? { crs: 'gcj02' as const } : {}) }
     : e.BASEMAP === 'tianditu' || e.BASEMAP === 'tianditu-vec'
       ? { kind: 'tianditu', tiandituKey: e.TIANDITU_TK }
       : e.BASEMAP === 'tianditu-img'

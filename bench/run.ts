@@ -26,6 +26,7 @@ import { readEnv } from '../api/env';
 import { ChangeFeed } from '../api/live/change-feed';
 import { renderTile, type TileRequest } from '../api/lib/vector-tiles';
 import { generateDemoStreet } from '../geo/demo/street.generator';
+import { browserBench, BROWSER_ROWS } from './browser.bench';
 import { LOAD_ROWS, loadBench } from './load.bench';
 
 const TIERS = { community: 2, street: 18, district: 100 } as const;
@@ -192,6 +193,8 @@ async function measure(db: Database): Promise<Results> {
     r[`${key}_apiCached`] = await time(RUNS, async () => (await get(url)).arrayBuffer());
   }
 
+  Object.assign(r, await browserBench(db, { env, secret: SECRET, token, userId: leader!.user_id, runs: RUNS, slowRuns: SLOW_RUNS, log: (l) => log(`${db.kind}: ${l}`) }));
+
   log(`${db.kind}: ingest`);
   const [staff] = await db.query<{ id: number }>('select min(id)::int as id from public.staff');
   const oneVisit = () => db.query(
@@ -271,6 +274,7 @@ const ROWS: [string, string][] = [
   ['bulk2000Maintained', '2,000 visits in one INSERT, maintained'],
   ['bulk2000Unmaintained', '2,000 visits in one INSERT, not maintained'],
   ['liveRecolour', 'POST /api/visits → change event → GET stats'],
+  ...BROWSER_ROWS,
   ...LOAD_ROWS,
 ];
 const dbs = Object.keys(results);

@@ -6,6 +6,7 @@
  * encodes them with vt-pbf. Both read as the caller, so row-level security decides the shapes.
  */
 import vtpbf, { type GeojsonVtFeature } from 'vt-pbf';
+import { tileDisplayShift, type DisplayCrs } from '../../geo/geometry/display-crs';
 import type { Queryable } from '../db/database';
 
 export const TILE_LAYERS = {
@@ -27,41 +28,93 @@ export interface TileRequest {
   z: number;
   x: number;
   y: number;
+  /** Grids only: the boundaries in force at the end of this China date (retired grids included), not today's. */
+  asOf?: string;
+  /** The basemap's coordinate system; gcj02 shifts the shapes for display (geo/geometry/display-crs.ts). */
+  crs?: DisplayCrs;
 }
 
-/** The shape in Web Mercator, simplified below SIMPLIFY_BELOW_ZOOM ($4 = tile width in metres). */
-function mercator(t: TileRequest): string {
-  const { geom } = TILE_LAYERS[t.layer];
-  const g = `ST_Transform(t.${geom}, 3857)`;
-  return t.z < SIMPLIFY_BELOW_ZOOM ? `ST_SimplifyPreserveTopology(${g}, ${SIMPLIFY_UNITS} * b.w / ${EXTENT})` : g;
+/** The SQL text and its parameters: $1..$3 are z, x, y; the rest depend on the request. */
+interface TileQuery {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * The rows a tile is cut from, as `t(id, geom)`. A past date reads the boundary history
+ * (grid_versions_at, security definer) joined to public.grids, so row-level security still
+ * decides which grids the caller sees.
+ */
+function shapes(t: TileRequest, params: unknown[]): string {
+  if (t.layer === 'grids' && t.asOf) {
+    params.push(t.asOf);
+    return `(select v.grid_id as id, v.boundary as geom
+             from public.grid_versions_at($${params.length}::date) v join public.grids g on g.id = v.grid_id) t`;
+  }
+  const { table, geom, where } = TILE_LAYERS[t.layer];
+  return `(select t.id, t.${geom} as geom from ${table} t where ${where}) t`;
+}
+
+/**
+ * The shape in Web Mercator, simplified below SIMPLIFY_BELOW_ZOOM, and moved by the tile's
+ * display shift for a GCJ-02 basemap (one affine map per tile, computed here, not per vertex).
+ */
+function mercator(t: TileRequest, params: unknown[]): string {
+  const g = `ST_Transform(t.geom, 3857)`;
+  const simplified = t.z < SIMPLIFY_BELOW_ZOOM ? `ST_SimplifyPreserveTopology(${g}, ${SIMPLIFY_UNITS} * b.w / ${EXTENT})` : g;
+  if (t.crs !== 'gcj02') return simplified;
+  const s = tileDisplayShift(t.z, t.x, t.y);
+  const at = params.push(s.a, s.b, s.d, s.e, s.xoff, s.yoff) - 5;
+  return `ST_Affine(${simplified}, $${at}::float8, $${at + 1}::float8, $${at + 2}::float8, $${at + 3}::float8, $${at + 4}::float8, $${at + 5}::float8)`;
+}
+
+/** Where the tile's shapes come from: for a shifted tile, the box the shift moves onto the tile. */
+function searchBox(t: TileRequest, params: unknown[]): string {
+  if (t.crs !== 'gcj02') return 'b.e4326';
+  const [dx, dy] = tileDisplayShift(t.z, t.x, t.y).centre;
+  const at = params.push(-dx, -dy) - 1;
+  // The buffer (about 1.5 % of the tile, ≥ 9 m at z16) covers the shift's change across the tile.
+  return `ST_Transform(ST_Translate(ST_Expand(b.e, b.w * ${BUFFER} / ${EXTENT}), $${at}::float8, $${at + 1}::float8), 4326)`;
 }
 
 const BOUNDS = `with b as (
     select e, ST_Transform(e, 4326) as e4326, ST_XMin(e) as x0, ST_YMax(e) as y1, ST_XMax(e) - ST_XMin(e) as w
-    from (select ST_TileEnvelope($1, $2, $3) as e) env
+    from (select ST_TileEnvelope($1::int, $2::int, $3::int) as e) env
   )`;
 
 /** The tile as ST_AsMVT encodes it (PostgreSQL). */
-export function mvtSql(t: TileRequest): string {
-  const { table, geom, where } = TILE_LAYERS[t.layer];
-  return `${BOUNDS}
+export function mvtQuery(t: TileRequest): TileQuery {
+  const params: unknown[] = [t.z, t.x, t.y];
+  const from = shapes(t, params);
+  const geom = mercator(t, params);
+  const box = searchBox(t, params);
+  return {
+    sql: `${BOUNDS}
   select ST_AsMVT(q, '${t.layer}', ${EXTENT}, 'geom', 'fid') as tile from (
-    select t.id, t.id as fid, ST_AsMVTGeom(${mercator(t)}, b.e, ${EXTENT}, ${BUFFER}, true) as geom
-    from ${table} t, b where t.${geom} && b.e4326 and ${where}
-  ) q where q.geom is not null`;
+    select t.id, t.id as fid, ST_AsMVTGeom(${geom}, b.e, ${EXTENT}, ${BUFFER}, true) as geom
+    from ${from}, b where t.geom && ${box}
+  ) q where q.geom is not null`,
+    params,
+  };
 }
 
 /** The tile's shapes in tile coordinates as GeoJSON text, for vt-pbf (PGlite). */
-export function clippedSql(t: TileRequest): string {
-  const { table, geom, where } = TILE_LAYERS[t.layer];
-  return `${BOUNDS}
+export function clippedQuery(t: TileRequest): TileQuery {
+  const params: unknown[] = [t.z, t.x, t.y];
+  const from = shapes(t, params);
+  const geom = mercator(t, params);
+  const box = searchBox(t, params);
+  return {
+    sql: `${BOUNDS}
   select q.id, ST_AsGeoJSON(q.g) as g from (
     select t.id, ST_SnapToGrid(ST_Affine(
-        ST_ClipByBox2D(${mercator(t)}, ST_Expand(b.e, b.w * ${BUFFER} / ${EXTENT})),
+        ST_ClipByBox2D(${geom}, ST_Expand(b.e, b.w * ${BUFFER} / ${EXTENT})),
         ${EXTENT} / b.w, 0, 0, -${EXTENT} / b.w, -b.x0 * ${EXTENT} / b.w, b.y1 * ${EXTENT} / b.w), 1) as g
-    from ${table} t, b where t.${geom} && b.e4326 and ${where}
+    from ${from}, b where t.geom && ${box}
   ) q where not ST_IsEmpty(q.g) and ST_Dimension(q.g) = 2
-  order by q.id`;
+  order by q.id`,
+    params,
+  };
 }
 
 type Ring = Array<[number, number]>;
@@ -85,7 +138,7 @@ function polygonsOf(geojson: { type: string; coordinates?: unknown; geometries?:
   return [];
 }
 
-/** Encodes clipped rows (clippedSql) as one MVT layer. */
+/** Encodes clipped rows (clippedQuery) as one MVT layer. */
 export function encodeTile(layer: TileLayer, rows: Array<{ id: number; g: string }>): Uint8Array {
   const features: GeojsonVtFeature[] = [];
   for (const row of rows) {
@@ -105,10 +158,11 @@ export function encodeTile(layer: TileLayer, rows: Array<{ id: number; g: string
 /** One tile, encoded by the database when it can and by vt-pbf when it cannot. */
 export async function renderTile(tx: Queryable, kind: 'pglite' | 'postgres', t: TileRequest): Promise<Uint8Array> {
   if (t.z < TILE_LAYERS[t.layer].minzoom) return new Uint8Array(0);
-  const params = [t.z, t.x, t.y];
   if (kind === 'postgres') {
-    const [row] = await tx.query<{ tile: Uint8Array | null }>(mvtSql(t), params);
+    const q = mvtQuery(t);
+    const [row] = await tx.query<{ tile: Uint8Array | null }>(q.sql, q.params);
     return row?.tile ? new Uint8Array(row.tile) : new Uint8Array(0);
   }
-  return encodeTile(t.layer, await tx.query<{ id: number; g: string }>(clippedSql(t), params));
+  const q = clippedQuery(t);
+  return encodeTile(t.layer, await tx.query<{ id: number; g: string }>(q.sql, q.params));
 }

@@ -24,7 +24,8 @@ import { createMiddleware } from 'hono/factory';
 
 /** The API's figures are the reference's (docs/metrics.md) plus each metric's band. */
 export type AreaStats = GridFigures & { bands: Record<MetricId, BandOrNone> };
-export type BuildingStats = BuildingFigures & { bands: Record<MetricId, BandOrNone> };
+/** A building's figures carry its address: vector tiles hold shapes and ids only, and the map's tooltip and panel name it. */
+export type BuildingStats = BuildingFigures & { address: string; bands: Record<MetricId, BandOrNone> };
 
 const COLUMNS = `households, covered_households as "coveredHouseholds", coverage,
   overdue_households as "overdueHouseholds", at_risk_households as "atRiskHouseholds",
@@ -110,8 +111,8 @@ export function statsRoutes({ db, env }: AppDeps) {
           etag,
           version,
           thresholds: await bandThresholds(tx, asOf),
-          rows: await tx.query<BuildingFigures>(
-            `select s.building_id as id, s.grid_id as "gridId", ${COLUMNS}
+          rows: await tx.query<BuildingFigures & { address: string }>(
+            `select s.building_id as id, s.grid_id as "gridId", b.address, ${COLUMNS}
              from ${source} s
              join public.buildings b on b.id = s.building_id
              where b.footprint && ST_MakeEnvelope($1, $2, $3, $4, 4326)

@@ -7,13 +7,22 @@
  * current `v` is served `immutable`, and kept in an in-process LRU keyed by what the caller may
  * see (row-level security scopes shapes to the caller's street; only a street leader sees
  * buildings outside every grid). A missing or stale `v` still gets the current shapes, revalidated.
+ *
+ * Two variants, each its own URL and cache entry:
+ * - `asOf=YYYY-MM-DD` (grids): the boundaries in force at the end of that day, as GET /api/grids?asOf=
+ *   draws them (retired grids included while they existed). Footprints have no history, so the
+ *   buildings layer is the same for every date and ignores it.
+ * - `crs=gcj02`: shapes shifted for display over a GCJ-02 basemap (AMap/高德); the stored data is
+ *   WGS84 and stays so (geo/geometry/display-crs.ts).
  */
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
+import { DISPLAY_CRS } from '../../geo/geometry/display-crs';
 import { validationHook } from '../lib/errors';
+import { asOfParam, productToday } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
 import { renderTile, TILE_LAYERS, type TileLayer } from '../lib/vector-tiles';
 
@@ -38,14 +47,42 @@ const tileParams = z
     return { layer: p.layer, z: p.z, x: p.x, y };
   });
 
+/** The variant a tile URL asks for; absent = today's shapes in WGS84. */
+const variantQuery = (today: () => string) =>
+  z.object({
+    v: z.string().optional(),
+    asOf: z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        if (raw === undefined || raw === '') return undefined;
+        const parsed = asOfParam(today).safeParse(raw);
+        if (parsed.success) return parsed.data;
+        for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+        return z.NEVER;
+      }),
+    crs: z.enum(DISPLAY_CRS, { error: `crs must be one of ${DISPLAY_CRS.join(', ')} (the basemap's coordinate system)` }).optional(),
+  });
+
+/** The query string that selects the variant, kept on the TileJSON's tile URL. */
+function variantSearch(layer: TileLayer, q: { asOf?: string; crs?: string }): string {
+  const p = new URLSearchParams();
+  if (layer === 'grids' && q.asOf) p.set('asOf', q.asOf);
+  if (q.crs && q.crs !== 'wgs84') p.set('crs', q.crs);
+  const s = p.toString();
+  return s ? `&${s}` : '';
+}
+
 /** About 64 MB of typical tiles; an entry is a few KB to a few hundred KB. */
 const cacheOptions = { maxSize: 64 * 1024 * 1024, sizeCalculation: (t: Uint8Array) => Math.max(1, t.byteLength) };
 
-export function tileRoutes({ db }: AppDeps) {
+export function tileRoutes({ db, env }: AppDeps) {
   const cache = new LRUCache<string, Uint8Array>(cacheOptions);
+  const variant = variantQuery(() => productToday(env));
   return new Hono<AppEnv>()
-    .get('/:file{(grids|buildings)\\.json}', async (c) => {
+    .get('/:file{(grids|buildings)\\.json}', zValidator('query', variant, validationHook), async (c) => {
       const layer = c.req.param('file').replace(/\.json$/, '') as TileLayer;
+      const q = c.req.valid('query');
       const version = await asCaller(db, c.get('claims'), async (tx) =>
         Number((await tx.query<{ v: number }>('select public.geometry_version() as v'))[0]!.v));
       const origin = new URL(c.req.url).origin;
@@ -55,23 +92,25 @@ export function tileRoutes({ db }: AppDeps) {
         tilejson: '3.0.0',
         name: layer,
         scheme: 'xyz',
-        tiles: [`${origin}/api/tiles/${layer}/{z}/{x}/{y}.mvt?v=${version}`],
+        tiles: [`${origin}/api/tiles/${layer}/{z}/{x}/{y}.mvt?v=${version}${variantSearch(layer, q)}`],
         minzoom,
         maxzoom,
         geometryVersion: version,
         vector_layers: [{ id: layer, fields: { id: 'Number' }, minzoom, maxzoom }],
       });
     })
-    .get('/:layer/:z/:x/:y', zValidator('param', tileParams, validationHook), async (c) => {
-      const t = c.req.valid('param');
-      const asked = c.req.query('v');
+    .get('/:layer/:z/:x/:y', zValidator('param', tileParams, validationHook), zValidator('query', variant, validationHook), async (c) => {
+      const q = c.req.valid('query');
+      const p = c.req.valid('param');
+      const t = { ...p, asOf: p.layer === 'grids' ? q.asOf : undefined, crs: q.crs };
+      const asked = q.v;
       const tile = await asCaller(db, c.get('claims'), async (tx) => {
         const [scope] = await tx.query<{ v: number; street: number | null; leader: boolean }>(
           `select public.geometry_version() as v, me.street_id as street, coalesce(me.role = 'street_leader', false) as leader
            from (select 1) one left join minqing.my_staff() me on true`,
         );
         const version = Number(scope!.v);
-        const key = `${t.layer}/${t.z}/${t.x}/${t.y}@${version}:${scope!.street}:${scope!.leader}`;
+        const key = `${t.layer}/${t.z}/${t.x}/${t.y}@${version}:${scope!.street}:${scope!.leader}:${t.asOf ?? 'now'}:${t.crs ?? 'wgs84'}`;
         let bytes = cache.get(key);
         const hit = bytes !== undefined;
         if (!bytes) {

@@ -58,6 +58,10 @@ describeEachDatabase('stats API', (_mode, db) => {
       expect(mine.reduce((s: number, b: any) => s + b.coveredHouseholds, 0)).toBe(g.coveredHouseholds);
       expect(mine.reduce((s: number, b: any) => s + b.atRiskOverdue, 0)).toBe(g.atRiskOverdue);
     }
+    // Vector tiles carry ids only: the map names a building (tooltip, panel) from its figures.
+    const [first] = body.buildings;
+    const [row] = await db().query<{ address: string }>('select address from public.buildings where id = $1', [first.id]);
+    expect(first.address).toBe(row!.address);
   });
 
   it.each([

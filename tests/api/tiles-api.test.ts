@@ -9,6 +9,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
 import { BUFFER, EXTENT, renderTile } from '../../api/lib/vector-tiles';
+import { wgs84ToGcj02 } from '../../geo/import/gcj02';
 import { ROLE_ACCOUNTS, signedIn } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
@@ -111,6 +112,9 @@ describeEachDatabase('vector tiles', (mode, db) => {
     ['/api/tiles/grids/3/8/0.mvt', /below 2\^z = 8/],
     ['/api/tiles/roads/12/0/0.mvt', /one of grids, buildings/],
     ['/api/tiles/grids/12/0/0.png', /end in \{y\}\.mvt/],
+    ['/api/tiles/grids/12/0/0.mvt?crs=bd09', /crs must be one of wgs84, gcj02/],
+    ['/api/tiles/grids/12/0/0.mvt?asOf=2099-01-01', /asOf 2099-01-01 is in the future/],
+    ['/api/tiles/grids.json?asOf=2026-02-30', /asOf must be a date as YYYY-MM-DD/],
   ])('refuses %s with a 400 that says why', async (path, message) => {
     const res = await get(path);
     expect(res.status).toBe(400);
@@ -121,15 +125,68 @@ describeEachDatabase('vector tiles', (mode, db) => {
 
   // Only PostgreSQL has ST_AsMVT to compare with.
   if (mode === 'postgres') it('encodes the same features with ST_AsMVT as with the SQL clip and vt-pbf', async () => {
-    for (const [layer, z] of [['grids', 12], ['grids', 14], ['buildings', 15]] as const) {
+    const variants = [{}, { crs: 'gcj02' as const }, { asOf: '2026-10-31' }];
+    for (const [layer, z, variant] of [['grids', 12, 0], ['grids', 14, 1], ['grids', 14, 2], ['buildings', 15, 0], ['buildings', 16, 1]] as const) {
       const where = layer === 'grids' ? grid : building;
-      const t = { layer, ...tileOf(where.lon, where.lat, z) };
+      // A shifted tile is the one over the shape's GCJ-02 position.
+      const [lon, lat] = variant === 1 ? wgs84ToGcj02([where.lon, where.lat]) : [where.lon, where.lat];
+      const t = { layer, ...tileOf(lon, lat, z), ...variants[variant] };
       const ids = async (kind: 'pglite' | 'postgres') => {
         const l = decode(await renderTile(db(), kind, t)).layers[layer]!;
         return Array.from({ length: l.length }, (_, i) => l.feature(i).id).sort((a, b) => a! - b!);
       };
       expect(await ids('pglite')).toEqual(await ids('postgres'));
     }
+  });
+
+  /** Mean of a tile feature's outer-ring vertices, [lon, lat]. */
+  const centreOf = (bytes: Uint8Array, layer: string, id: number, t: { z: number; x: number; y: number }): [number, number] => {
+    const l = decode(bytes).layers[layer]!;
+    const i = Array.from({ length: l.length }, (_, k) => l.feature(k).id).indexOf(id);
+    expect(i, `feature ${id} in ${layer} tile ${t.z}/${t.x}/${t.y}`).toBeGreaterThanOrEqual(0);
+    const g = l.feature(i).toGeoJSON(t.x, t.y, t.z).geometry as GeoJSON.Polygon | GeoJSON.MultiPolygon;
+    const ring = (g.type === 'Polygon' ? g.coordinates[0]! : g.coordinates[0]![0]!).slice(0, -1);
+    return [ring.reduce((s, p) => s + p[0]!, 0) / ring.length, ring.reduce((s, p) => s + p[1]!, 0) / ring.length];
+  };
+  /** Ground distance in metres between two nearby points. */
+  const metres = (a: [number, number], b: [number, number]) =>
+    Math.hypot((a[0] - b[0]) * Math.cos((a[1] * Math.PI) / 180), a[1] - b[1]) * 111_320;
+
+  it('shifts a tile for a GCJ-02 basemap by the GCJ-02 offset, leaving the stored shapes as they are', async () => {
+    const stored = async () => (await db().query<{ wkt: string }>('select ST_AsText(footprint) as wkt from public.buildings where id = $1', [building.id]))[0]!.wkt;
+    const before = await stored();
+    const plain = tileOf(building.lon, building.lat, 16);
+    const [glon, glat] = wgs84ToGcj02([building.lon, building.lat]);
+    // The shift is hundreds of metres: the shifted building is drawn in the tile over its GCJ-02 position.
+    const shifted = tileOf(glon, glat, 16);
+    const a = centreOf((await get(tilePath('buildings', plain) )).bytes, 'buildings', building.id, plain);
+    const b = centreOf((await get(`${tilePath('buildings', shifted)}?crs=gcj02`)).bytes, 'buildings', building.id, shifted);
+    expect(metres(a, b)).toBeGreaterThan(100);
+    // Where a per-vertex GCJ-02 conversion puts it, within the tile's grid (0.15 m at z16) and the per-tile shift's error.
+    expect(metres(b, wgs84ToGcj02(a))).toBeLessThan(0.5);
+    expect(await stored()).toBe(before);
+    // The TileJSON of the variant names it on its tile URL.
+    expect((await json('/api/tiles/buildings.json?crs=gcj02')).tiles[0]).toMatch(/\.mvt\?v=\d+&crs=gcj02$/);
+  });
+
+  it('draws a past date with the boundaries in force then, today with today’s', async () => {
+    const t = tileOf(grid.lon, grid.lat, 14);
+    const extentOf = (bytes: Uint8Array) => {
+      const l = decode(bytes).layers.grids!;
+      const f = l.feature(Array.from({ length: l.length }, (_, k) => l.feature(k).id).indexOf(grid.id));
+      const xs = f.loadGeometry().flat().map((p) => p.x);
+      return Math.max(...xs) - Math.min(...xs);
+    };
+    const pastDay = '2026-10-31';
+    expect((await json(`/api/tiles/grids.json?asOf=${pastDay}`)).tiles[0]).toMatch(new RegExp(`\\.mvt\\?v=\\d+&asOf=${pastDay}$`));
+    const original = extentOf((await get(`${tilePath('grids', t)}?asOf=${pastDay}`)).bytes);
+    // A boundary redrawn now (a new version in the history, valid from now) shrinks the grid today only.
+    await db().query('update public.grids set boundary = ST_Multi(ST_Buffer(ST_PointOnSurface(boundary), 0.0005, 4)) where id = $1', [grid.id]);
+    const v = (await json('/api/tiles/grids.json')).geometryVersion as number;
+    const today = extentOf((await get(tilePath('grids', t, v))).bytes);
+    const past = extentOf((await get(`${tilePath('grids', t, v)}&asOf=${pastDay}`)).bytes);
+    expect(past).toBe(original);
+    expect(today).toBeLessThan(original / 2);
   });
 
   it('leaves a retired grid (merged away) out of the grids tiles, at a new geometry version', async () => {

@@ -121,10 +121,10 @@ export function driver(page: Page, product: Product) {
       offMachine.push(r.url());
     }
   });
-  /** Geometry requests, to prove a recolour does not refetch shapes. */
+  /** Geometry requests (GeoJSON and vector tiles), to prove a recolour does not refetch shapes. */
   const geometryRequests: string[] = [];
   page.on('request', (r) => {
-    if (/\/api\/(grids|buildings|communities|roads)(\?|$)/.test(r.url())) geometryRequests.push(r.url());
+    if (/\/api\/((grids|buildings|communities|roads)(\?|$)|tiles\/)/.test(r.url())) geometryRequests.push(r.url());
   });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -312,9 +312,12 @@ export function driver(page: Page, product: Product) {
       async clickRanking(position: number) {
         await page.locator('[data-testid="ranking"] li button').nth(position).click();
       },
-      /** Hovers the rendered building nearest the centre that no issue pin covers; returns its address. */
+      /**
+       * Hovers the rendered building nearest the centre that no issue pin covers; returns its
+       * address (a tile carries the id only: the address is looked up as the page's session).
+       */
       async hoverBuilding(): Promise<string> {
-        const hit = await page.evaluate(() => {
+        const hit = await page.evaluate(async () => {
           const map = window.__minqingMap!;
           const canvas = map.getCanvas().getBoundingClientRect();
           const centre = { x: canvas.width / 2, y: canvas.height / 2 };
@@ -327,12 +330,18 @@ export function driver(page: Page, product: Product) {
               const lon = ring.slice(0, -1).reduce((s, p) => s + p[0]!, 0) / (ring.length - 1);
               const lat = ring.slice(0, -1).reduce((s, p) => s + p[1]!, 0) / (ring.length - 1);
               const p = map.project([lon, lat]);
-              return { address: String(b.properties!.address), x: p.x, y: p.y, d: Math.hypot(p.x - centre.x, p.y - centre.y) };
+              return { id: Number(b.id), lon, lat, x: p.x, y: p.y, d: Math.hypot(p.x - centre.x, p.y - centre.y) };
             })
             // A pin over the building would take the pointer (its tooltip, its click) instead.
             .filter((c) => map.queryRenderedFeatures([[c.x - 14, c.y - 14], [c.x + 14, c.y + 14]], { layers: ['issue-pins', 'issue-clusters', 'issue-pin-label'] }).length === 0)
             .sort((a, b) => a.d - b.d)[0];
-          return f ? { address: f.address, x: canvas.left + f.x, y: canvas.top + f.y } : null;
+          if (!f) return null;
+          const s = JSON.parse(window.localStorage.getItem('minqing.session') ?? '{}') as { token?: string };
+          const bbox = [f.lon - 0.001, f.lat - 0.001, f.lon + 0.001, f.lat + 0.001].join(',');
+          const res = await fetch(`/api/stats/buildings?bbox=${bbox}`, { headers: { authorization: `Bearer ${s.token}` } });
+          const { buildings } = (await res.json()) as { buildings: { id: number; address: string }[] };
+          const address = buildings.find((b) => b.id === f.id)?.address ?? `building ${f.id} has no figures`;
+          return { address, x: canvas.left + f.x, y: canvas.top + f.y };
         });
         if (!hit) throw new Error('no building is rendered');
         await page.mouse.move(hit.x - 3, hit.y);
@@ -542,12 +551,12 @@ export function driver(page: Page, product: Product) {
       panelText: () => page.locator('[data-testid="grid-panel"]').innerText(),
       legendText: () => page.locator('[data-testid="legend"]').innerText(),
       rankingFirstName: () => page.locator('[data-testid="ranking"] .rank-name').first().innerText(),
-      /** Each grid's feature-state, as the renderer sees it. */
+      /** Each grid's feature-state, as the renderer sees it (the grids are vector tiles, one source layer). */
       gridStates: () =>
         page.evaluate(() => {
           const map = window.__minqingMap!;
-          const ids = [...new Set(map.querySourceFeatures('grids').map((f) => Number(f.id)))].sort((a, b) => a - b);
-          return Object.fromEntries(ids.map((id) => [id, map.getFeatureState({ source: 'grids', id })]));
+          const ids = [...new Set(map.querySourceFeatures('grids', { sourceLayer: 'grids' }).map((f) => Number(f.id)))].sort((a, b) => a - b);
+          return Object.fromEntries(ids.map((id) => [id, map.getFeatureState({ source: 'grids', sourceLayer: 'grids', id })]));
         }),
       /** Fill colours actually drawn under each grid's label point. */
       renderedGridColours: () =>

@@ -65,8 +65,15 @@ describeWith(chromiumPrerequisite(), 'the map page in headless Chromium', () => 
     expect(d.then.url()).toContain('metric=attention');
   });
 
-  it('changes the picture when the date moves back a year', async () => {
+  it('changes the picture when the date moves back a year, drawing that day’s boundaries from their own tiles', async () => {
+    const tiles: { url: string; authorised: boolean }[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname.startsWith('/api/tiles/')) tiles.push({ url: r.url(), authorised: /^Bearer ey/.test(r.headers().authorization ?? '') });
+    });
     await d.given.theMapIsOpen();
+    expect(tiles.filter((t) => /\/api\/tiles\/grids\/\d+\/\d+\/\d+\.mvt\?v=\d+$/.test(t.url)).length).toBeGreaterThan(0);
+    // The session rides in a header: the token never appears in a tile URL (logs, caches, Referer).
+    expect(tiles.every((t) => t.authorised && !/ey[A-Za-z0-9_-]{10,}/.test(t.url))).toBe(true);
     const today = await d.then.gridStates();
     const rankingToday = await page.locator('[data-testid="ranking"]').innerText();
     await d.when.chooseDate('2025-11-30');
@@ -75,6 +82,8 @@ describeWith(chromiumPrerequisite(), 'the map page in headless Chromium', () => 
     // The band counts may happen to match; the ranking's grids and figures cannot.
     expect(await page.locator('[data-testid="ranking"]').innerText()).not.toBe(rankingToday);
     expect(d.then.url()).toContain('asOf=2025-11-30');
+    await page.waitForFunction(() => window.__minqingMap!.areTilesLoaded());
+    expect(tiles.some((t) => /\/api\/tiles\/grids\/\d+\/\d+\/\d+\.mvt\?v=\d+&asOf=2025-11-30$/.test(t.url))).toBe(true);
     await d.then.screenshot('map-coverage-2025-11-30');
   });
 

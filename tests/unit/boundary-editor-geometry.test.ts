@@ -107,7 +107,7 @@ describe('boundary editor layers', () => {
     const { baseStyle } = await import('../../web/src/map/base.style');
     const { LIGHT_THEME } = await import('../../web/src/map/map.theme');
     const { editorLayers, editorSources } = await import('../../web/src/boundary-editor/boundary-editor.layers');
-    const style = baseStyle({ basemap: { kind: 'none' }, theme: LIGHT_THEME, communityIds: [1], fontUrl: 'http://localhost/f.woff2' });
+    const style = baseStyle({ basemap: { kind: 'none' }, theme: LIGHT_THEME, communityIds: [1], fontUrl: 'http://localhost/f.woff2', tiles: { origin: 'http://localhost' } });
     const withEditor = { ...style, sources: { ...style.sources, ...editorSources() }, layers: [...style.layers, ...editorLayers(LIGHT_THEME)] };
     expect(validateStyleMin(withEditor as never)).toEqual([]);
   });

@@ -44,6 +44,16 @@ describe('configuration', () => {
     expect(csp({ BASEMAP: 'https://tiles.example.org/styles/street.json' }).connectSrc).toContain('https://tiles.example.org');
   });
 
+  it('marks a GCJ-02 style-URL basemap, and refuses GCJ-02 for the WGS84 basemaps', () => {
+    expect(readEnv({ BASEMAP: 'https://example.org/amap.json', BASEMAP_CRS: 'gcj02' }).basemap).toEqual({
+      kind: 'style',
+      styleUrl: 'https://example.org/amap.json',
+      crs: 'gcj02',
+    });
+    expect(() => readEnv({ BASEMAP: 'osm', BASEMAP_CRS: 'gcj02' })).toThrow(/BASEMAP_CRS=gcj02 is for a style-URL basemap/);
+    expect(() => readEnv({ BASEMAP_CRS: 'bd09' })).toThrow(/BASEMAP_CRS must be wgs84/);
+  });
+
   it('names the setting that is wrong', () => {
     expect(() => readEnv({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => readEnv({ BASEMAP: 'google' })).toThrow(/BASEMAP must be/);

@@ -13,7 +13,9 @@ import {
   issueLayers,
   selectedIssueFilter,
 } from '../../web/src/map/issues.layers';
-import { LAYER, overlayLayers, overlaySources } from '../../web/src/map/overlay.layers';
+import { LAYER, overlayLayers, overlaySources, SOURCE, SOURCE_LAYER, tileJsonUrl } from '../../web/src/map/overlay.layers';
+
+const TILES = { origin: 'http://localhost' };
 
 const basemaps: BasemapConfig[] = [
   { kind: 'none' },
@@ -25,7 +27,7 @@ const basemaps: BasemapConfig[] = [
 describe('map style', () => {
   for (const basemap of basemaps) {
     it(`is a valid MapLibre style with the ${basemap.kind} basemap`, () => {
-      const style = baseStyle({ basemap, theme: LIGHT_THEME, communityIds: [1, 2, 3], fontUrl: 'http://localhost/f.woff2' });
+      const style = baseStyle({ basemap, theme: LIGHT_THEME, communityIds: [1, 2, 3], fontUrl: 'http://localhost/f.woff2', tiles: TILES });
       expect(validateStyleMin(style as never)).toEqual([]);
       expect(style.layers.map((l) => l.id)).toContain(LAYER.gridFill);
     });
@@ -33,10 +35,10 @@ describe('map style', () => {
 
   it('draws 天地图 vector or imagery under its annotation layer, with the key on every tile', () => {
     for (const [kind, base, labels] of [['tianditu', 'vec_w', 'cva_w'], ['tianditu-img', 'img_w', 'cia_w']] as const) {
-      const style = baseStyle({ basemap: { kind, tiandituKey: 'my key' }, theme: LIGHT_THEME, communityIds: [1], fontUrl: 'http://localhost/f.woff2' });
-      const tiles = (id: string) => (style.sources[id] as { tiles: string[] }).tiles;
-      expect(tiles('basemap').every((t) => t.includes(`/${base}/`) && t.endsWith('tk=my%20key'))).toBe(true);
-      expect(tiles('basemap-labels').every((t) => t.includes(`/${labels}/`))).toBe(true);
+      const style = baseStyle({ basemap: { kind, tiandituKey: 'my key' }, theme: LIGHT_THEME, communityIds: [1], fontUrl: 'http://localhost/f.woff2', tiles: TILES });
+      const urls = (id: string) => (style.sources[id] as { tiles: string[] }).tiles;
+      expect(urls('basemap').every((t) => t.includes(`/${base}/`) && t.endsWith('tk=my%20key'))).toBe(true);
+      expect(urls('basemap-labels').every((t) => t.includes(`/${labels}/`))).toBe(true);
       const ids = style.layers.map((l) => l.id);
       // Below our overlay: the grids stay readable over imagery.
       expect(ids.indexOf('basemap')).toBeLessThan(ids.indexOf('basemap-labels'));
@@ -45,30 +47,45 @@ describe('map style', () => {
   });
 
   it('makes no request off the machine with the default basemap', () => {
-    const style = baseStyle({ basemap: { kind: 'none' }, theme: LIGHT_THEME, communityIds: [], fontUrl: 'http://localhost/f.woff2' });
+    const style = baseStyle({ basemap: { kind: 'none' }, theme: LIGHT_THEME, communityIds: [], fontUrl: 'http://localhost/f.woff2', tiles: TILES });
     const urls = JSON.stringify(style).match(/https?:\/\/[^"]+/g) ?? [];
     expect(urls.every((u) => u.startsWith('http://localhost/'))).toBe(true);
   });
 
   it('only uses sources it declares, so the overlay fits on any base style', () => {
-    const sources = new Set(Object.keys(overlaySources()));
+    const sources = new Set(Object.keys(overlaySources(TILES)));
     for (const layer of overlayLayers(LIGHT_THEME, [1])) {
       if ('source' in layer) expect(sources.has(layer.source as string)).toBe(true);
     }
   });
 
-  it('colours grids by the metric in feature-state, and by community until it arrives', () => {
+  it('colours grids by the metric in feature-state, and by community (also feature-state: tiles carry ids only) until it arrives', () => {
     const fill = overlayLayers(LIGHT_THEME, [7, 9]).find((l) => l.id === LAYER.gridFill)!;
     const color = (fill.paint as Record<string, unknown>)['fill-color'];
     expect(color).toEqual([
       'coalesce',
       ['feature-state', 'color'],
-      ['match', ['get', 'communityId'], 7, LIGHT_THEME.communityTints[0], 9, LIGHT_THEME.communityTints[1], LIGHT_THEME.communityTints[0]],
+      ['match', ['number', ['feature-state', 'communityId'], -1], 7, LIGHT_THEME.communityTints[0], 9, LIGHT_THEME.communityTints[1], LIGHT_THEME.communityTints[0]],
     ]);
+    // Nothing in the overlay reads a property a tile does not carry.
+    for (const layer of overlayLayers(LIGHT_THEME, [7, 9]).filter((l) => 'source-layer' in l)) {
+      expect(JSON.stringify(layer)).not.toMatch(/\["get",/);
+    }
+  });
+
+  it('draws grids and buildings from the API’s vector tiles, with ids promoted for feature-state', () => {
+    const sources = overlaySources({ origin: 'http://localhost:8787', asOf: '2026-10-31', crs: 'gcj02' });
+    expect(sources[SOURCE.grids]).toEqual({ type: 'vector', url: 'http://localhost:8787/api/tiles/grids.json?asOf=2026-10-31&crs=gcj02', promoteId: 'id' });
+    // Footprints have no history: every date shares the buildings' tiles.
+    expect(sources[SOURCE.buildings]).toEqual({ type: 'vector', url: 'http://localhost:8787/api/tiles/buildings.json?crs=gcj02', promoteId: 'id' });
+    expect(tileJsonUrl('grids', TILES)).toBe('http://localhost/api/tiles/grids.json');
+    const byId = Object.fromEntries(overlayLayers(LIGHT_THEME, [1]).map((l) => [l.id, l as Record<string, unknown>]));
+    for (const id of [LAYER.gridFill, LAYER.gridOutline, LAYER.gridSelected]) expect(byId[id]!['source-layer']).toBe(SOURCE_LAYER.grids);
+    for (const id of [LAYER.buildingFill, LAYER.buildingOutline]) expect(byId[id]!['source-layer']).toBe(SOURCE_LAYER.buildings);
   });
 
   describe('issue layer', () => {
-    const style = () => baseStyle({ basemap: { kind: 'none' }, theme: LIGHT_THEME, communityIds: [1], fontUrl: 'http://localhost/f.woff2' });
+    const style = () => baseStyle({ basemap: { kind: 'none' }, theme: LIGHT_THEME, communityIds: [1], fontUrl: 'http://localhost/f.woff2', tiles: TILES });
     const paint = (id: string) => issueLayers(LIGHT_THEME).find((l) => l.id === id)!.paint as Record<string, unknown>;
     const pin = (id: number, status: string, stage: string, category = 'dispute', tier = 'on_spot') => ({
       type: 'Feature' as const,
@@ -95,7 +112,7 @@ describe('map style', () => {
     });
 
     it('clusters pins at street scale and counts each cluster’s urgent stages', () => {
-      const source = overlaySources()[ISSUE_SOURCE] as Record<string, unknown>;
+      const source = overlaySources(TILES)[ISSUE_SOURCE] as Record<string, unknown>;
       expect(source).toMatchObject({ type: 'geojson', cluster: true, clusterMaxZoom: ISSUE_CLUSTER_MAX_ZOOM });
       expect(Object.keys(source.clusterProperties as object).sort()).toEqual(['onTrack', 'overdue', 'pastHalf']);
       // The cluster is coloured by its most urgent stage: overdue first.

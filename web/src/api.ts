@@ -131,6 +131,27 @@ export function useBuildingStats(bbox: string | null, asOf: string | null) {
   });
 }
 
+/** A tile layer's TileJSON: the tile URL with the current geometry version in it. */
+export interface TileJson {
+  tiles: string[];
+  minzoom: number;
+  maxzoom: number;
+  geometryVersion: number;
+}
+
+/**
+ * The TileJSON of the map's grids or buildings (url from tileJsonUrl). Keyed under 'grids', so a
+ * boundary change (which refreshes the grids) also fetches the new geometry version: the map then
+ * points its source at the new tile URLs, and nothing else ever re-requests shapes.
+ */
+export function useTileJson(url: string) {
+  return useQuery({
+    queryKey: ['grids', 'tilejson', url],
+    queryFn: async () => (await requestJson<TileJson>('GET', url)).body,
+    placeholderData: keepPreviousData,
+  });
+}
+
 /** A grid's mop-up list and how many visits lift it into the next coverage band. */
 export function useOverdue(gridId: number | null, asOf: string | null) {
   return useQuery({

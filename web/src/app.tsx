@@ -15,7 +15,7 @@ import { IssuePage } from './issues/issue-page';
 import { LiveIndicator } from './live/live-indicator';
 import { useLiveUpdates } from './live/use-live-updates';
 import { DEFAULT_PIN_FILTER, filterPins, type IssuePinFilter } from './map/issues.layers';
-import { MapView } from './map/map-view';
+import { displayCrsOf, MapView } from './map/map-view';
 import { GridPanel } from './panels/grid-panel';
 import { LegendPanel } from './panels/legend-panel';
 import { MetricBar } from './panels/metric-bar';
@@ -217,6 +217,7 @@ export function App() {
             <BoundaryEditor
               key={`${editingGrid.properties.id}:${editing!.key}`}
               map={map}
+              crs={config.data ? displayCrsOf(config.data) : 'wgs84'}
               grid={editingGrid}
               grids={grids.data}
               communities={communities.data}

@@ -34,6 +34,7 @@ import {
   vertexFeatures,
 } from './boundary-editor.layers';
 import { BoundaryHistory } from './boundary-history';
+import { fromDisplayPoint, toDisplay, type DisplayCrs } from '../../../geo/geometry/display-crs';
 import { SNAP_PIXELS, startDrawSession, type DrawSession } from './draw-session';
 import { useBoundaryContext, type GridFeature } from './use-boundary-context';
 
@@ -52,6 +53,8 @@ type Outcome =
 
 interface Props {
   map: MapLibreMap;
+  /** The basemap's coordinate system: over a GCJ-02 basemap the editor draws shifted and saves WGS84. */
+  crs?: DisplayCrs;
   grid: GridFeature;
   grids: GridCollection;
   communities: CommunityCollection;
@@ -81,11 +84,12 @@ function useEditorLayers(map: MapLibreMap) {
   }, [map]);
 }
 
-function setSource(map: MapLibreMap, id: string, data: unknown) {
-  (map.getSource(id) as GeoJSONSource | undefined)?.setData(data as never);
+/** Puts WGS84 GeoJSON on the map, shifted to the basemap's system (geo/geometry/display-crs.ts). */
+function setSource(map: MapLibreMap, id: string, data: unknown, crs: DisplayCrs) {
+  (map.getSource(id) as GeoJSONSource | undefined)?.setData(toDisplay(data, crs) as never);
 }
 
-export function BoundaryEditor({ map, grid: current, grids, communities, today, onClose, onReload, onDone }: Props) {
+export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, communities, today, onClose, onReload, onDone }: Props) {
   const { t } = useLocale();
   // The grid as it was when editing began: its version is what the save is based on, even if a
   // live update brings a newer one meanwhile (the server then answers 409 and the user reloads).
@@ -123,7 +127,7 @@ export function BoundaryEditor({ map, grid: current, grids, communities, today, 
   // Terra Draw, started once per grid and version; every later shape arrives through setGeometry.
   useEffect(() => {
     let frame = 0;
-    const s = startDrawSession(map, original, () => snapIndex.current, LIGHT_THEME, {
+    const s = startDrawSession(map, original, () => snapIndex.current, LIGHT_THEME, crs, {
       onChange: () => {
         if (frame) return;
         frame = requestAnimationFrame(() => {
@@ -178,32 +182,32 @@ export function BoundaryEditor({ map, grid: current, grids, communities, today, 
     return validateGridBoundary({ ...context.input, neighbours, geometry: live });
   }, [context.input, live, fitted]);
   useEffect(() => {
-    setSource(map, EDITOR_SOURCE.neighbours, { type: 'FeatureCollection', features: fitted.map((f) => ({ type: 'Feature', geometry: f.boundary, properties: { id: f.id } })) });
-  }, [map, fitted]);
+    setSource(map, EDITOR_SOURCE.neighbours, { type: 'FeatureCollection', features: fitted.map((f) => ({ type: 'Feature', geometry: f.boundary, properties: { id: f.id } })) }, crs);
+  }, [map, fitted, crs]);
   const problems: ShownProblem[] =
     serverProblems && sameGeometry(serverProblems.geometry, live) ? serverProblems.problems : (local?.problems ?? []);
   const fromServer = !!serverProblems && sameGeometry(serverProblems.geometry, live);
   const shownPreview = preview && sameGeometry(preview.geometry, live) ? preview.result : null;
 
   useEffect(() => {
-    setSource(map, EDITOR_SOURCE.problems, problemFeatures(problems));
+    setSource(map, EDITOR_SOURCE.problems, problemFeatures(problems), crs);
     map.getContainer().setAttribute('data-boundary-problems', problems.map((p) => p.code).join(','));
-  }, [map, problems]);
+  }, [map, problems, crs]);
 
   useEffect(() => {
     const impact = shownPreview?.impact;
-    setSource(map, EDITOR_SOURCE.impact, impactFeatures(context.footprints, impact?.buildingsIn ?? [], impact?.buildingsOut ?? []));
-  }, [map, shownPreview, context.footprints]);
+    setSource(map, EDITOR_SOURCE.impact, impactFeatures(context.footprints, impact?.buildingsIn ?? [], impact?.buildingsOut ?? []), crs);
+  }, [map, shownPreview, context.footprints, crs]);
 
   // The vertex Delete removes: the one nearest to the last tap or click on the map.
   const activePosition = active ? (live.coordinates[active.polygon]?.[active.ring]?.[active.index] ?? null) : null;
-  useEffect(() => setSource(map, EDITOR_SOURCE.vertex, vertexFeatures(activePosition)), [map, activePosition]);
+  useEffect(() => setSource(map, EDITOR_SOURCE.vertex, vertexFeatures(activePosition), crs), [map, activePosition, crs]);
   const liveRef = useRef(live);
   liveRef.current = live;
   useEffect(() => {
     const pick = (e: MapMouseEvent | MapTouchEvent) => {
       const tolerance = SNAP_PIXELS * metresPerPixel(e.lngLat.lat, map.getZoom());
-      const v = nearestVertex(liveRef.current, [e.lngLat.lng, e.lngLat.lat], tolerance);
+      const v = nearestVertex(liveRef.current, fromDisplayPoint([e.lngLat.lng, e.lngLat.lat], crs), tolerance);
       setActive(v ? { polygon: v.polygon, ring: v.ring, index: v.index } : null);
     };
     map.on('mousedown', pick);
@@ -212,7 +216,7 @@ export function BoundaryEditor({ map, grid: current, grids, communities, today, 
       map.off('mousedown', pick);
       map.off('touchstart', pick);
     };
-  }, [map]);
+  }, [map, crs]);
 
   const deleteActive = useCallback(() => {
     if (!active) return;
@@ -350,7 +354,7 @@ export function BoundaryEditor({ map, grid: current, grids, communities, today, 
         ))}
       </div>
       {tab === 'history' ? (
-        <BoundaryHistory map={map} gridId={gridId} version={startVersion} reason={reason} onReason={setReason} />
+        <BoundaryHistory map={map} crs={crs} gridId={gridId} version={startVersion} reason={reason} onReason={setReason} />
       ) : (
         <>
           <p className="editor-help">{t(split?.state === 'drawing' ? 'editor_splitHelp' : 'editor_help')}</p>
@@ -479,8 +483,9 @@ export function BoundaryEditor({ map, grid: current, grids, communities, today, 
 
 /** The compare layer belongs to the history tab; leaving it clears the map. */
 function CompareLegendReset({ map, active }: { map: MapLibreMap; active: boolean }) {
+  // Empty collections: nothing to shift.
   useEffect(() => {
-    if (!active) setSource(map, EDITOR_SOURCE.compare, compareFeatures(null, null));
+    if (!active) setSource(map, EDITOR_SOURCE.compare, compareFeatures(null, null), 'wgs84');
   }, [map, active]);
   return null;
 }

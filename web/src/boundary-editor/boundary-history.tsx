@@ -9,16 +9,20 @@ import type { StringKey } from '../../../geo/i18n/strings';
 import { ApiRequestError } from '../api';
 import { useLocale } from '../i18n/locale';
 import { useCompareVersions, useGridVersions, useRevertGrid } from './boundary-api';
+import { toDisplay, type DisplayCrs } from '../../../geo/geometry/display-crs';
 import { compareFeatures, EDITOR_SOURCE } from './boundary-editor.layers';
 
 export function BoundaryHistory({
   map,
+  crs,
   gridId,
   version,
   reason,
   onReason,
 }: {
   map: MapLibreMap;
+  /** The basemap's coordinate system: the compared shapes are shifted to it on screen. */
+  crs: DisplayCrs;
   gridId: number;
   /** The grid's current version, which a revert is based on. */
   version: number;
@@ -33,10 +37,10 @@ export function BoundaryHistory({
 
   useEffect(() => {
     const data = pair && compare.data ? compareFeatures(compare.data.added, compare.data.removed) : compareFeatures(null, null);
-    (map.getSource(EDITOR_SOURCE.compare) as GeoJSONSource | undefined)?.setData(data as never);
+    (map.getSource(EDITOR_SOURCE.compare) as GeoJSONSource | undefined)?.setData(toDisplay(data, crs) as never);
     if (pair && compare.data) map.getContainer().setAttribute('data-boundary-compare', `${pair.from}-${pair.to}`);
     else map.getContainer().removeAttribute('data-boundary-compare');
-  }, [map, pair, compare.data]);
+  }, [map, pair, compare.data, crs]);
 
   if (versions.isError) {
     const e = versions.error;

@@ -13,6 +13,7 @@ import type { LineString, MultiPolygon, Polygon, Position } from 'geojson';
 import { TerraDraw, TerraDrawLineStringMode, TerraDrawPolygonMode, TerraDrawSelectMode, type GeoJSONStoreFeatures, type TerraDrawMouseEvent } from 'terra-draw';
 import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter';
 import { metresPerPixel, roundPosition, type SnapIndex } from '../../../geo/geometry/boundary-snap';
+import { fromDisplayPoint, toDisplay, type DisplayCrs } from '../../../geo/geometry/display-crs';
 import type { MapTheme } from '../map/map.theme';
 
 /** Terra Draw's store keeps 9 decimals (0.1 mm) and refuses features with more. */
@@ -45,18 +46,34 @@ export function startDrawSession(
   initial: MultiPolygon,
   snapIndex: () => SnapIndex | null,
   theme: MapTheme,
+  crs: DisplayCrs,
   callbacks: DrawCallbacks,
 ): DrawSession {
   let holes: Position[][][] = [];
   let ids: string[] = [];
   let pendingLine: ((line: LineString | null) => void) | null = null;
 
+  /**
+   * Over a GCJ-02 basemap Terra Draw works on shifted positions. Each shifted position it was
+   * given (the grid's vertices, snap targets) maps back to the exact WGS84 one, so an edge shared
+   * with a neighbour is not nudged by the round trip; only a moved vertex is converted back.
+   */
+  const exact = new Map<string, Position>();
+  const key = (p: Position) => `${p[0]},${p[1]}`;
+  const shown = (p: Position): Position => {
+    if (crs === 'wgs84') return roundPosition(p, DRAW_PRECISION);
+    const d = roundPosition(toDisplay({ type: 'Point', coordinates: p }, crs).coordinates, DRAW_PRECISION);
+    exact.set(key(d), p);
+    return d;
+  };
+  const stored = (p: Position): Position => (crs === 'wgs84' ? p : (exact.get(key(p)) ?? fromDisplayPoint([p[0]!, p[1]!], crs)));
+
   const snap = (event: TerraDrawMouseEvent): Position | undefined => {
     const index = snapIndex();
     if (!index) return undefined;
     const tolerance = SNAP_PIXELS * metresPerPixel(event.lat, map.getZoom());
-    const hit = index.snap([event.lng, event.lat], tolerance);
-    return hit ? roundPosition(hit.position, DRAW_PRECISION) : undefined;
+    const hit = index.snap(fromDisplayPoint([event.lng, event.lat], crs), tolerance);
+    return hit ? shown(roundPosition(hit.position, DRAW_PRECISION)) : undefined;
   };
 
   const select = new TerraDrawSelectMode({
@@ -105,7 +122,7 @@ export function startDrawSession(
     coordinates: ids.map((id, i) => {
       const f = draw.getSnapshotFeature(id);
       const outer = (f?.geometry as Polygon | undefined)?.coordinates[0] ?? [];
-      return [outer, ...(holes[i] ?? [])];
+      return [outer.map(stored), ...(holes[i] ?? [])];
     }),
   });
 
@@ -118,7 +135,7 @@ export function startDrawSession(
     const features: GeoJSONStoreFeatures[] = g.coordinates.map((rings) => ({
       id: crypto.randomUUID(),
       type: 'Feature',
-      geometry: { type: 'Polygon', coordinates: [roundRing(rings[0]!)] },
+      geometry: { type: 'Polygon', coordinates: [crs === 'wgs84' ? roundRing(rings[0]!) : rings[0]!.map(shown)] },
       properties: { mode: 'polygon' },
     }));
     const results = draw.addFeatures(features);
@@ -147,7 +164,8 @@ export function startDrawSession(
       draw.removeFeatures([id]);
       draw.setMode('select');
       if (ids[0]) draw.selectFeature(ids[0]);
-      done?.((f?.geometry as LineString | undefined) ?? null);
+      const drawn = (f?.geometry as LineString | undefined) ?? null;
+      done?.(drawn && { ...drawn, coordinates: drawn.coordinates.map(stored) });
       return;
     }
     callbacks.onEdit(read());

@@ -4,14 +4,15 @@
  */
 import type { SourceSpecification, StyleSpecification } from '@maplibre/maplibre-gl-style-spec';
 import type { MapTheme } from './map.theme';
-import { overlayLayers, overlaySources } from './overlay.layers';
+import { overlayLayers, overlaySources, type TileOptions } from './overlay.layers';
 
 export type BasemapConfig =
   | { kind: 'none' }
   | { kind: 'osm' }
   | { kind: 'tianditu'; tiandituKey?: string }
   | { kind: 'tianditu-img'; tiandituKey?: string }
-  | { kind: 'style'; styleUrl?: string };
+  /** crs gcj02: the style's streets are in GCJ-02, so our overlays are shifted on screen to match. */
+  | { kind: 'style'; styleUrl?: string; crs?: 'gcj02' };
 
 type RasterKind = 'osm' | 'tianditu' | 'tianditu-img';
 
@@ -64,10 +65,12 @@ export interface BaseStyleOptions {
   communityIds: readonly number[];
   /** Absolute URL of the Latin font file; CJK is drawn with the browser's own fonts. */
   fontUrl: string;
+  /** Where the grids' and buildings' vector tiles come from. */
+  tiles: TileOptions;
 }
 
 /** A complete style for the built-in basemaps. A style-URL basemap gets the overlay added after it loads. */
-export function baseStyle({ basemap, theme, communityIds, fontUrl }: BaseStyleOptions): StyleSpecification {
+export function baseStyle({ basemap, theme, communityIds, fontUrl, tiles }: BaseStyleOptions): StyleSpecification {
   const raster = isRaster(basemap) ? rasterSources(basemap) : [];
   return {
     version: 8,
@@ -75,7 +78,7 @@ export function baseStyle({ basemap, theme, communityIds, fontUrl }: BaseStyleOp
     'font-faces': { [theme.font]: [{ url: fontUrl, 'unicode-range': ['U+0000-024F', 'U+2000-206F'] }] },
     sources: {
       ...Object.fromEntries(raster),
-      ...overlaySources(),
+      ...overlaySources(tiles),
     },
     layers: [
       { id: 'background', type: 'background', paint: { 'background-color': theme.background } },

@@ -1,19 +1,21 @@
 import { useEffect, useRef, useState } from 'react';
 import * as maplibregl from 'maplibre-gl';
-import type { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
+import type { FeatureIdentifier, GeoJSONSource, Map as MapLibreMap, VectorTileSource } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import latinFontUrl from '@fontsource/noto-sans/files/noto-sans-latin-400-normal.woff2?url';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { bbox as turfBBox } from '@turf/turf';
+import { fromDisplayPoint, toDisplay, type DisplayCrs } from '../../../geo/geometry/display-crs';
 import { labelPoints } from '../../../geo/geometry/label-point';
 import { BAND_COLORS, type MetricId } from '../../../geo/metrics/legend';
-import { useBuildings, useBuildingStats, useRoads, type AppConfig, type CommunityCollection, type GridCollection, type IssuePins } from '../api';
+import { useBuildingStats, useRoads, useTileJson, type AppConfig, type CommunityCollection, type GridCollection, type IssuePins } from '../api';
+import { currentToken } from '../auth/session';
 import { useLocale } from '../i18n/locale';
 import { areaTooltipHtml, issuePinTooltipHtml } from '../panels/tooltips';
 import { baseStyle } from './base.style';
 import { ISSUE_LAYER, ISSUE_LAYER_IDS, ISSUE_SOURCE, selectedIssueFilter } from './issues.layers';
 import { LIGHT_THEME } from './map.theme';
-import { BUILDING_MIN_ZOOM, LAYER, SOURCE, overlayLayers, overlaySources } from './overlay.layers';
+import { BUILDING_MIN_ZOOM, LAYER, SOURCE, SOURCE_LAYER, overlayLayers, overlaySources, tileJsonUrl } from './overlay.layers';
 
 // MapLibre 6 finds its worker next to its own module, which a bundle does not keep; point it at
 // the copy Vite emits.
@@ -63,7 +65,7 @@ interface Props {
   onMap?(map: MapLibreMap | null): void;
 }
 
-/** Buildings are fetched per viewport, on a coarse lattice so small pans hit the query cache. */
+/** Building figures are fetched per viewport, on a coarse lattice so small pans hit the query cache. */
 function viewportBBox(map: MapLibreMap): string | null {
   if (map.getZoom() < BUILDING_MIN_ZOOM - 0.5) return null;
   const b = map.getBounds();
@@ -73,9 +75,29 @@ function viewportBBox(map: MapLibreMap): string | null {
   return [down(b.getWest()), down(b.getSouth()), up(b.getEast()), up(b.getNorth())].join(',');
 }
 
-/** Sets one feature-state key on many features, clearing it on those not listed. */
-function applyState(map: MapLibreMap, source: string, ids: Iterable<number>, key: string, value: (id: number) => unknown) {
-  for (const id of ids) map.setFeatureState({ source, id }, { [key]: value(id) });
+/** A grid or building in its vector-tile source, as feature-state addresses it. */
+const gridFeature = (id: number): FeatureIdentifier => ({ source: SOURCE.grids, sourceLayer: SOURCE_LAYER.grids, id });
+const buildingFeature = (id: number): FeatureIdentifier => ({ source: SOURCE.buildings, sourceLayer: SOURCE_LAYER.buildings, id });
+
+/**
+ * Sets one feature-state key on many features. State is kept by id, loaded or not: tiles that
+ * arrive later are drawn with it, so colours never wait for geometry or the other way round.
+ */
+function applyState(map: MapLibreMap, feature: (id: number) => FeatureIdentifier, ids: Iterable<number>, key: string, value: (id: number) => unknown) {
+  for (const id of ids) map.setFeatureState(feature(id), { [key]: value(id) });
+}
+
+/** The basemap's coordinate system: our shapes follow it on screen, and only there. */
+export function displayCrsOf(config: AppConfig): DisplayCrs {
+  return config.basemap.kind === 'style' && config.basemap.crs === 'gcj02' ? 'gcj02' : 'wgs84';
+}
+
+/** A WGS84 bbox as drawn over the basemap (its corners shifted; the GCJ-02 offset barely turns). */
+function displayBBox(b: readonly number[], crs: DisplayCrs): [number, number, number, number] {
+  const [w, s, e, n] = b as [number, number, number, number];
+  const sw = toDisplay({ type: 'Point', coordinates: [w, s] }, crs).coordinates as [number, number];
+  const ne = toDisplay({ type: 'Point', coordinates: [e, n] }, crs).coordinates as [number, number];
+  return [sw[0], sw[1], ne[0], ne[1]];
 }
 
 export function MapView(props: Props) {
@@ -87,10 +109,14 @@ export function MapView(props: Props) {
   const [styleReady, setStyleReady] = useState(false);
   const [bbox, setBBox] = useState<string | null>(null);
   const [zoom, setZoom] = useState(0);
-  const buildings = useBuildings(bbox);
   const buildingStats = useBuildingStats(bbox, asOf);
   const roads = useRoads();
   const street = config.streets[0];
+  const crs = displayCrsOf(config);
+  const tiles = { origin: window.location.origin, asOf, crs };
+  // The grids' tiles follow the date (the boundaries in force then); footprints have no history.
+  const gridTiles = useTileJson(tileJsonUrl('grids', tiles));
+  const buildingTiles = useTileJson(tileJsonUrl('buildings', tiles));
   const communityIds = communities.features.map((f) => f.properties.id);
   // Handlers registered once on the map read the latest props through this ref.
   const buildingStatsById = new Map((buildingStats.data?.buildings ?? []).map((b) => [b.id, b]));
@@ -102,12 +128,19 @@ export function MapView(props: Props) {
     const fontUrl = new URL(latinFontUrl, window.location.href).href;
     const builtIn = config.basemap.kind !== 'style';
     const initial = latest.current.initialView;
+    const tileOptions = { origin: window.location.origin, asOf: latest.current.asOf, crs };
+    const tilesPrefix = `${window.location.origin}/api/tiles/`;
     const map = new maplibregl.Map({
       container: container.current,
-      style: builtIn ? baseStyle({ basemap: config.basemap, theme: LIGHT_THEME, communityIds, fontUrl }) : config.basemap.styleUrl!,
+      style: builtIn ? baseStyle({ basemap: config.basemap, theme: LIGHT_THEME, communityIds, fontUrl, tiles: tileOptions }) : config.basemap.styleUrl!,
+      // Tiles are per caller (row-level security): the session's bearer token goes in a header, never in the URL.
+      transformRequest: (url) => {
+        const token = currentToken();
+        return url.startsWith(tilesPrefix) && token ? { url, headers: { authorization: `Bearer ${token}` } } : undefined;
+      },
       ...(initial
         ? { center: [initial[0], initial[1]] as [number, number], zoom: initial[2] }
-        : { bounds: street ? (street.bbox as [number, number, number, number]) : undefined, fitBoundsOptions: { padding: 40 } }),
+        : { bounds: street ? displayBBox(street.bbox, crs) : undefined, fitBoundsOptions: { padding: 40 } }),
       attributionControl: { compact: true },
       localIdeographFontFamily: '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Source Han Sans SC", sans-serif',
       canvasContextAttributes: { preserveDrawingBuffer: true },
@@ -117,7 +150,7 @@ export function MapView(props: Props) {
     const popup = new maplibregl.Popup({ closeButton: false, closeOnClick: false, className: 'grid-tooltip', maxWidth: '280px' });
     map.on('load', () => {
       if (!builtIn) {
-        for (const [id, source] of Object.entries(overlaySources())) map.addSource(id, source as never);
+        for (const [id, source] of Object.entries(overlaySources(tileOptions))) map.addSource(id, source as never);
         for (const layer of overlayLayers(LIGHT_THEME, communityIds)) map.addLayer(layer as never);
       }
       setStyleReady(true);
@@ -136,9 +169,9 @@ export function MapView(props: Props) {
       const id = e.features?.[0]?.id as number | undefined;
       if (id === undefined) return;
       if (id !== hovered) {
-        if (hovered !== null) map.setFeatureState({ source: SOURCE.grids, id: hovered }, { hover: false });
+        if (hovered !== null) map.setFeatureState(gridFeature(hovered), { hover: false });
         hovered = id;
-        map.setFeatureState({ source: SOURCE.grids, id }, { hover: true });
+        map.setFeatureState(gridFeature(id), { hover: true });
       }
       map.getCanvas().style.cursor = 'pointer';
       // While a boundary is edited, the pointer is for vertices: no figures over them.
@@ -152,10 +185,10 @@ export function MapView(props: Props) {
       const f = e.features?.[0];
       const stats = f ? latest.current.buildingStatsById.get(Number(f.id)) : undefined;
       if (!f || !stats) return;
-      popup.setLngLat(e.lngLat).setHTML(areaTooltipHtml(latest.current.t, String(f.properties.address), stats)).addTo(map);
+      popup.setLngLat(e.lngLat).setHTML(areaTooltipHtml(latest.current.t, stats.address, stats)).addTo(map);
     });
     map.on('mouseleave', LAYER.gridFill, () => {
-      if (hovered !== null) map.setFeatureState({ source: SOURCE.grids, id: hovered }, { hover: false });
+      if (hovered !== null) map.setFeatureState(gridFeature(hovered), { hover: false });
       hovered = null;
       map.getCanvas().style.cursor = '';
       popup.remove();
@@ -172,7 +205,8 @@ export function MapView(props: Props) {
       const now = latest.current;
       if (now.editing) return;
       if (now.pick) {
-        now.pick.onPick([e.lngLat.lng, e.lngLat.lat]);
+        // The point on screen is in the basemap's system; the matter is stored where it really is.
+        now.pick.onPick(fromDisplayPoint([e.lngLat.lng, e.lngLat.lat], crs));
         return;
       }
       const pin = map.queryRenderedFeatures(e.point, { layers: [ISSUE_LAYER.pins] })[0];
@@ -188,10 +222,11 @@ export function MapView(props: Props) {
           .then((zoom) => map.easeTo({ center, zoom: zoom + 0.1 }));
         return;
       }
+      // A tile carries the building's id only; its grid and address come with its figures.
       const building = map.getZoom() >= 16 ? map.queryRenderedFeatures(e.point, { layers: [LAYER.buildingFill] })[0] : undefined;
-      if (building && building.properties.gridId !== null && building.properties.gridId !== undefined) {
-        const gridId = Number(building.properties.gridId);
-        now.onSelectBuilding({ id: Number(building.id), gridId, address: String(building.properties.address) });
+      const info = building ? now.buildingStatsById.get(Number(building.id)) : undefined;
+      if (info && info.gridId !== null && info.gridId !== undefined) {
+        now.onSelectBuilding({ id: info.id, gridId: info.gridId, address: info.address });
         return;
       }
       const hit = map.queryRenderedFeatures(e.point, { layers: [LAYER.gridFill] })[0];
@@ -209,76 +244,85 @@ export function MapView(props: Props) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [config.basemap]);
 
+  // A new date or geometry version is a new tile URL; the source switches to it (the rest of the
+  // time the tiles, immutable at their version, come from the browser's cache).
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !styleReady) return;
-    (map.getSource(SOURCE.grids) as GeoJSONSource).setData(grids as never);
-    (map.getSource(SOURCE.gridLabels) as GeoJSONSource).setData(labelPoints(grids as never) as never);
-    (map.getSource(SOURCE.communities) as GeoJSONSource).setData(communities as never);
+    for (const [id, tileJson] of [[SOURCE.grids, gridTiles.data], [SOURCE.buildings, buildingTiles.data]] as const) {
+      const source = map.getSource(id) as VectorTileSource | undefined;
+      if (tileJson && source && source.tiles?.[0] !== tileJson.tiles[0]) source.setTiles(tileJson.tiles);
+    }
+  }, [gridTiles.data, buildingTiles.data, styleReady]);
+
+  // Labels and community outlines stay GeoJSON (a point or a line per area); the grid shapes are tiles.
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !styleReady) return;
+    (map.getSource(SOURCE.gridLabels) as GeoJSONSource).setData(toDisplay(labelPoints(grids as never), crs) as never);
+    (map.getSource(SOURCE.communities) as GeoJSONSource).setData(toDisplay(communities, crs) as never);
+    // Tiles carry no community: the tint until figures arrive reads it from feature-state.
+    const community = new Map(grids.features.map((f) => [f.properties.id, f.properties.communityId]));
+    applyState(map, gridFeature, community.keys(), 'communityId', (id) => community.get(id));
     map.once('idle', () => container.current?.setAttribute('data-map-ready', 'true'));
-  }, [grids, communities, styleReady]);
+  }, [grids, communities, styleReady, crs]);
 
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !styleReady || !roads.data) return;
-    (map.getSource(SOURCE.roads) as GeoJSONSource).setData(roads.data as never);
-  }, [roads.data, styleReady]);
-
-  useEffect(() => {
-    const map = mapRef.current;
-    if (!map || !styleReady || !buildings.data) return;
-    (map.getSource(SOURCE.buildings) as GeoJSONSource).setData(buildings.data as never);
-  }, [buildings.data, styleReady]);
+    (map.getSource(SOURCE.roads) as GeoJSONSource).setData(toDisplay(roads.data, crs) as never);
+  }, [roads.data, styleReady, crs]);
 
   // Metric colours are feature-state: recolouring never refetches or re-tiles geometry.
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !styleReady) return;
-    applyState(map, SOURCE.grids, grids.features.map((f) => f.properties.id), 'color', (id) => gridColors.get(id) ?? null);
+    applyState(map, gridFeature, grids.features.map((f) => f.properties.id), 'color', (id) => gridColors.get(id) ?? null);
     // A readiness signal for tests and screenshots: which metric and date the map now shows.
     container.current?.setAttribute('data-colored', `${metric}@${colorsAsOf ?? 'none'}:${gridColors.size}`);
   }, [gridColors, grids, styleReady, metric, colorsAsOf]);
 
+  // Buildings: the figures of those in view, per viewport; their tiles load on their own.
   useEffect(() => {
     const map = mapRef.current;
-    if (!map || !styleReady || !buildingStats.data || !buildings.data) return;
+    if (!map || !styleReady || !buildingStats.data) return;
     const byId = latest.current.buildingStatsById;
-    applyState(map, SOURCE.buildings, buildings.data.features.map((f) => f.properties.id), 'color', (id) => {
+    applyState(map, buildingFeature, byId.keys(), 'color', (id) => {
       const band = byId.get(id)?.bands[metric];
       return band ? BAND_COLORS[band] : null;
     });
     // Readiness signal: buildings in view now have their figures (tooltips) and colours.
     container.current?.setAttribute('data-building-stats', String(byId.size));
-  }, [buildingStats.data, buildings.data, metric, styleReady]);
+  }, [buildingStats.data, metric, styleReady]);
 
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !styleReady) return;
-    applyState(map, SOURCE.grids, grids.features.map((f) => f.properties.id), 'dimmed', (id) => (dimmedGrids ? dimmedGrids.has(id) : false));
+    applyState(map, gridFeature, grids.features.map((f) => f.properties.id), 'dimmed', (id) => (dimmedGrids ? dimmedGrids.has(id) : false));
   }, [dimmedGrids, grids, styleReady]);
 
   // Selection is feature-state too, so highlighting never touches the geometry.
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !styleReady || selectedGridId === null) return;
-    map.setFeatureState({ source: SOURCE.grids, id: selectedGridId }, { selected: true });
+    map.setFeatureState(gridFeature(selectedGridId), { selected: true });
     return () => {
-      if (map.getSource(SOURCE.grids)) map.setFeatureState({ source: SOURCE.grids, id: selectedGridId }, { selected: false });
+      if (map.getSource(SOURCE.grids)) map.setFeatureState(gridFeature(selectedGridId), { selected: false });
     };
   }, [selectedGridId, styleReady]);
 
   useEffect(() => {
     if (fitRequest === 0 || !street) return;
-    mapRef.current?.fitBounds(street.bbox as [number, number, number, number], { padding: 40 });
-  }, [fitRequest, street]);
+    mapRef.current?.fitBounds(displayBBox(street.bbox, crs), { padding: 40 });
+  }, [fitRequest, street, crs]);
 
   // Pins change with the date, the filters and every live update; the layer's switch is visibility.
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !styleReady || !issuePins) return;
-    (map.getSource(ISSUE_SOURCE) as GeoJSONSource).setData(issuePins as never);
+    (map.getSource(ISSUE_SOURCE) as GeoJSONSource).setData(toDisplay(issuePins, crs) as never);
     container.current?.setAttribute('data-issue-pins', String(issuePins.features.length));
-  }, [issuePins, styleReady]);
+  }, [issuePins, styleReady, crs]);
 
   useEffect(() => {
     const map = mapRef.current;
@@ -299,27 +343,28 @@ export function MapView(props: Props) {
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !styleReady || !pickLocation) return;
-    const marker = new maplibregl.Marker({ color: LIGHT_THEME.issueStage.overdue }).setLngLat(pickLocation).addTo(map);
+    const shown = toDisplay({ type: 'Point', coordinates: pickLocation }, crs).coordinates as [number, number];
+    const marker = new maplibregl.Marker({ color: LIGHT_THEME.issueStage.overdue }).setLngLat(shown).addTo(map);
     return () => void marker.remove();
-  }, [pickLocation, styleReady]);
+  }, [pickLocation, styleReady, crs]);
 
   useEffect(() => {
     if (!focus) return;
-    mapRef.current?.flyTo({ center: focus.center, zoom: Math.max(focus.zoom, mapRef.current.getZoom()) });
-  }, [focus]);
+    const center = toDisplay({ type: 'Point', coordinates: focus.center }, crs).coordinates as [number, number];
+    mapRef.current?.flyTo({ center, zoom: Math.max(focus.zoom, mapRef.current.getZoom()) });
+  }, [focus, crs]);
 
   useEffect(() => {
     if (!flyToGrid) return;
     const f = grids.features.find((g) => g.properties.id === flyToGrid.id);
-    if (f) mapRef.current?.fitBounds(turfBBox(f as never) as [number, number, number, number], { padding: 80, maxZoom: 16 });
-  }, [flyToGrid, grids]);
+    if (f) mapRef.current?.fitBounds(turfBBox(toDisplay(f, crs) as never) as [number, number, number, number], { padding: 80, maxZoom: 16 });
+  }, [flyToGrid, grids, crs]);
 
   return (
     <div className="map-wrap">
       <div ref={container} className={picking ? 'map picking' : 'map'} data-testid="map" data-picking={picking} />
       {picking && <div className="map-hint top">{t('pickOnMap')}</div>}
       {styleReady && zoom < BUILDING_MIN_ZOOM - 0.5 && <div className="map-hint">{t('zoomInForBuildings')}</div>}
-      {buildings.data?.truncated && <div className="map-hint">{t('buildingsTruncated')}</div>}
     </div>
   );
 }

@@ -8,6 +8,7 @@ import type {
   LayerSpecification,
   SourceSpecification,
 } from '@maplibre/maplibre-gl-style-spec';
+import type { DisplayCrs } from '../../../geo/geometry/display-crs';
 import { issueLayers, issueSource, ISSUE_SOURCE } from './issues.layers';
 import type { MapTheme } from './map.theme';
 
@@ -36,25 +37,53 @@ export const LAYER = {
 /** Buildings appear from this zoom; below it a street of 600 footprints is only noise. */
 export const BUILDING_MIN_ZOOM = 15;
 
+/** The vector-tile layers (api/lib/vector-tiles.ts): each source holds one layer of the same name. */
+export const SOURCE_LAYER = { grids: 'grids', buildings: 'buildings' } as const;
+export type TiledSource = keyof typeof SOURCE_LAYER;
 
-/** Empty GeoJSON sources; data arrives later with setData. promoteId enables feature-state. */
-export function overlaySources(): Record<string, SourceSpecification> {
+/**
+ * Which tiles the map shows: the API's origin, the date (grids: the boundaries in force then;
+ * null = today) and the basemap's coordinate system (gcj02 tiles are shifted for display).
+ */
+export interface TileOptions {
+  origin: string;
+  asOf?: string | null;
+  crs?: DisplayCrs;
+}
+
+/** The TileJSON that names the current tile URL (with the geometry version) of one variant. */
+export function tileJsonUrl(layer: TiledSource, o: TileOptions): string {
+  const q = new URLSearchParams();
+  if (layer === 'grids' && o.asOf) q.set('asOf', o.asOf);
+  if (o.crs === 'gcj02') q.set('crs', o.crs);
+  const search = q.toString();
+  return `${o.origin}/api/tiles/${layer}.json${search ? `?${search}` : ''}`;
+}
+
+/**
+ * Grids and buildings are vector tiles (shapes and ids only), coloured through feature-state
+ * (promoteId) from the stats endpoints; the small rest is GeoJSON that arrives with setData.
+ */
+export function overlaySources(tiles: TileOptions): Record<string, SourceSpecification> {
   const empty = () => ({ type: 'FeatureCollection' as const, features: [] });
   return {
     [SOURCE.communities]: { type: 'geojson', data: empty(), promoteId: 'id' },
-    [SOURCE.grids]: { type: 'geojson', data: empty(), promoteId: 'id' },
+    [SOURCE.grids]: { type: 'vector', url: tileJsonUrl('grids', tiles), promoteId: 'id' },
     [SOURCE.gridLabels]: { type: 'geojson', data: empty() },
-    [SOURCE.buildings]: { type: 'geojson', data: empty(), promoteId: 'id' },
+    [SOURCE.buildings]: { type: 'vector', url: tileJsonUrl('buildings', tiles), promoteId: 'id' },
     [SOURCE.roads]: { type: 'geojson', data: empty() },
     [ISSUE_SOURCE]: issueSource(),
   };
 }
 
-/** Community index → tint, by the order of communities in the street. */
+/**
+ * Community index → tint, by the order of communities in the street. A tile carries no
+ * community, so the map puts each grid's community id in its feature-state.
+ */
 function communityTint(theme: MapTheme, communityIds: readonly number[]): ExpressionSpecification {
   if (communityIds.length === 0) return ['literal', theme.communityTints[0]!] as unknown as ExpressionSpecification;
   const pairs = communityIds.flatMap((id, i) => [id, theme.communityTints[i % theme.communityTints.length]!]);
-  return ['match', ['get', 'communityId'], ...pairs, theme.communityTints[0]!] as unknown as ExpressionSpecification;
+  return ['match', ['number', ['feature-state', 'communityId'], -1], ...pairs, theme.communityTints[0]!] as unknown as ExpressionSpecification;
 }
 
 /** Main roads (OSM primary/secondary) are drawn wider than residential ones. */
@@ -86,6 +115,7 @@ export function overlayLayers(theme: MapTheme, communityIds: readonly number[] =
       id: LAYER.gridFill,
       type: 'fill',
       source: SOURCE.grids,
+      'source-layer': SOURCE_LAYER.grids,
       paint: {
         // The metric colour arrives as feature-state (from /api/stats), so a metric or date
         // switch recolours without touching geometry; before it arrives, grids show their community.
@@ -106,6 +136,7 @@ export function overlayLayers(theme: MapTheme, communityIds: readonly number[] =
       id: LAYER.buildingFill,
       type: 'fill',
       source: SOURCE.buildings,
+      'source-layer': SOURCE_LAYER.buildings,
       minzoom: BUILDING_MIN_ZOOM - 0.5,
       paint: {
         // Metric colours from z16, where single buildings are readable; neutral below, so the
@@ -118,6 +149,7 @@ export function overlayLayers(theme: MapTheme, communityIds: readonly number[] =
       id: LAYER.buildingOutline,
       type: 'line',
       source: SOURCE.buildings,
+      'source-layer': SOURCE_LAYER.buildings,
       minzoom: BUILDING_MIN_ZOOM - 0.5,
       paint: { 'line-color': theme.buildingOutline, 'line-width': 0.6 },
     },
@@ -125,6 +157,7 @@ export function overlayLayers(theme: MapTheme, communityIds: readonly number[] =
       id: LAYER.gridOutline,
       type: 'line',
       source: SOURCE.grids,
+      'source-layer': SOURCE_LAYER.grids,
       paint: {
         'line-color': theme.gridOutline,
         'line-width': ['interpolate', ['linear'], ['zoom'], 12, 0.6, 16, 1.6],
@@ -144,6 +177,7 @@ export function overlayLayers(theme: MapTheme, communityIds: readonly number[] =
       id: LAYER.gridSelected,
       type: 'line',
       source: SOURCE.grids,
+      'source-layer': SOURCE_LAYER.grids,
       // Filters cannot read feature-state; opacity can, so selection never rebuilds the layer.
       paint: { 'line-color': theme.gridOutlineSelected, 'line-width': 3.5, 'line-opacity': ['case', isSelected, 1, 0] },
     },
