@@ -316,8 +316,8 @@ describeEachDatabase('boundary commit', (_mode, db) => {
   });
 
   it('splits a grid along a line: the part with more households keeps the id, the other becomes a new grid', async () => {
-    const other = await one<{ id: number; code: string; version: number }>(
-      `select g.id, g.code, g.version from public.grids g where g.community_id = (select community_id from public.grids where id = $1) and g.id not in ($1, $2) order by g.id desc limit 1`,
+    const other = await one<{ id: number; code: string; name: string; version: number }>(
+      `select g.id, g.code, g.name, g.version from public.grids g where g.community_id = (select community_id from public.grids where id = $1) and g.id not in ($1, $2) order by g.id desc limit 1`,
       [grid, neighbour],
     );
     splitGrids.push(other.id);
@@ -337,12 +337,27 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     expect(miss.status).toBe(422);
     expect(miss.body.error).toMatchObject({ code: 'invalid_split', details: { reason: GRID_CHANGE_REASON.SPLIT_LINE_DOES_NOT_CROSS } });
 
+    // The new grid's name must be free in the community (the editor asks the same, geo/geometry/grid-change.reasons.ts).
+    const { name: taken } = await one<{ name: string }>('select name from public.grids where id = $1', [neighbour]);
+    for (const names of [[other.name, taken], [other.name, ` ${other.name} `]]) {
+      const clash = await call(staffEmail, 'POST', `/api/grids/${other.id}/split`, { line: crossing.line, version: other.version, reason: '分割', names });
+      expect(clash.status).toBe(422);
+      expect(clash.body.error).toMatchObject({ code: 'invalid_split', details: { reason: GRID_CHANGE_REASON.SPLIT_NAME_TAKEN, name: names[1]!.trim() } });
+    }
+    expect((await call(staffEmail, 'POST', `/api/grids/${other.id}/split`, { line: crossing.line, version: other.version, reason: '分割', names: [other.name, '  '] })).status).toBe(400);
+
     const buildingsBefore = (await one<{ n: number }>('select count(*)::int as n from public.buildings where grid_id = $1', [other.id])).n;
-    const { status, body } = await call(staffEmail, 'POST', `/api/grids/${other.id}/split`, { line: crossing.line, version: other.version, reason: '户数过多，一分为二' });
+    const { status, body } = await call(staffEmail, 'POST', `/api/grids/${other.id}/split`, {
+      line: crossing.line,
+      version: other.version,
+      reason: '户数过多，一分为二',
+      names: [other.name, `${other.name}二`],
+    });
     expect(status, JSON.stringify(body)).toBe(200);
     splitGrids.push(body.newGrid.id);
     expect(body.grid.properties).toMatchObject({ id: other.id, version: other.version + 1 });
-    expect(body.newGrid.properties).toMatchObject({ code: `${other.code}-2`, version: 1, leader: null });
+    expect(body.newGrid.properties).toMatchObject({ code: `${other.code}-2`, name: `${other.name}二`, version: 1, leader: null });
+    expect(body.grid.properties.name).toBe(other.name);
     expect(body.households.kept).toBeGreaterThanOrEqual(body.households.new);
     expect(body.warnings.map((w: any) => w.code)).toContain(BOUNDARY_PROBLEM.HOUSEHOLDS_OUT_OF_RANGE);
     const after = await q<{ grid_id: number; n: number }>('select grid_id, count(*)::int as n from public.buildings where grid_id in ($1, $2) group by grid_id', [other.id, body.newGrid.id]);
