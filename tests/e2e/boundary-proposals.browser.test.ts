@@ -5,7 +5,7 @@
  * community staff approve it on the proposals screen and see the new boundary on the map. The
  * tests run in order on the same grid, each from the version the one before left.
  */
-import { booleanContains, booleanDisjoint, booleanWithin, buffer, destination, distance, point, pointOnFeature, polygon, bearing } from '@turf/turf';
+import { bbox as turfBBox, bearing, booleanContains, booleanDisjoint, booleanWithin, buffer, destination, distance, point, pointOnFeature, polygon } from '@turf/turf';
 import type { Feature, MultiPolygon, Position } from 'geojson';
 import { expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -35,22 +35,27 @@ function sameShapeNewRing(grid: Grid) {
 /**
  * A redraw of the shared edge with a neighbour that takes exactly one of its buildings: the
  * midpoint of a shared edge pulled past a building, so that the triangle it adds holds the
- * building whole, cuts no other building, and stays inside the neighbour.
+ * building whole, cuts no other building, and stays inside the neighbour. Found once per file:
+ * the tests before the proposal only rewrite the grid's ring, never its shape.
  */
-async function aBuildingToTake(d: Driver) {
+let found: Promise<{ grid: Grid; neighbour: Grid; building: number; mid: [number, number]; to: [number, number] }> | undefined;
+function aBuildingToTake(d: Driver) {
+  return (found ??= findABuildingToTake(d));
+}
+async function findABuildingToTake(d: Driver) {
   const grids = await theGrids(d);
   const grid = grids.find((g) => g.properties.id === GRID)!;
   const ring = grid.geometry.coordinates[0]![0]!;
+  const [w, s, e, n] = turfBBox(grid);
+  const nearby = (await d.then.apiAsThePage<{ features: Building[] }>(`buildings?bbox=${w - 0.002},${s - 0.002},${e + 0.002},${n + 0.002}`)).features;
   for (const neighbour of grids.filter((g) => g.properties.id !== GRID && g.properties.communityId === grid.properties.communityId)) {
     const theirs = new Set(neighbour.geometry.coordinates.flat(2).map(key));
     for (let i = 0; i < ring.length - 1; i++) {
       const [a, b] = [ring[i]!, ring[i + 1]!];
       if (!theirs.has(key(a)) || !theirs.has(key(b)) || distance(a, b) < 0.03) continue;
       const mid: [number, number] = [(a[0]! + b[0]!) / 2, (a[1]! + b[1]!) / 2];
-      const nearby = (
-        await d.then.apiAsThePage<{ features: Building[] }>(`buildings?bbox=${mid[0] - 0.002},${mid[1] - 0.002},${mid[0] + 0.002},${mid[1] + 0.002}`)
-      ).features;
-      for (const target of nearby.filter((f) => f.properties.gridId === neighbour.properties.id && f.properties.households > 0)) {
+      const candidates = nearby.filter((f) => f.properties.gridId === neighbour.properties.id && f.properties.households > 0 && distance(mid, pointOnFeature(f)) < 0.08);
+      for (const target of candidates) {
         const at = pointOnFeature(target).geometry.coordinates;
         for (const beyond of [0.008, 0.012, 0.018]) {
           const to = destination(mid, distance(mid, at) + beyond, bearing(mid, at)).geometry.coordinates as [number, number];
