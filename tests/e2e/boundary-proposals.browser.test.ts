@@ -143,6 +143,9 @@ describeWith(chromiumPrerequisite(), 'boundary history and proposals in headless
     await page.getByLabel('调整理由（必填）').fill('楼栋与本网格同一小区');
     await page.click('[data-testid="boundary-editor"] [data-action="save"]');
     await page.locator('[data-outcome="proposal"]').waitFor({ timeout: 30_000 });
+    // The leader finds it among their proposals, waiting.
+    await page.locator('[data-outcome="proposal"] [data-action="open-proposals"]').click();
+    await page.locator('[data-testid="proposals-panel"] li[data-status="pending"]').getByText('我提出的').waitFor({ timeout: 30_000 });
     const version = (await theGrids(d)).find((g) => g.properties.id === GRID)!.properties.version;
 
     // Community staff, on their own screen.

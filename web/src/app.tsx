@@ -229,6 +229,10 @@ export function App() {
                 setNotice(message);
               }}
               onReload={() => void grids.refetch().then(() => setEditing((e) => e && { ...e, key: e.key + 1 }))}
+              onOpenProposals={() => {
+                setEditing(null);
+                setProposalsOpen(true);
+              }}
             />
           ) : proposalsOpen && map && grids.data ? (
             <ProposalsPanel map={map} grids={grids.data} onClose={() => setProposalsOpen(false)} />

@@ -61,6 +61,8 @@ interface Props {
   onReload(): void;
   /** A change was committed (saved, split, merged): close with this message for the side panel. */
   onDone(message: string): void;
+  /** After a 202: the proposals screen, where the proposal now waits. */
+  onOpenProposals?(): void;
 }
 
 const sameGeometry = (a: MultiPolygon, b: MultiPolygon) => JSON.stringify(a.coordinates) === JSON.stringify(b.coordinates);
@@ -85,7 +87,7 @@ function setSource(map: MapLibreMap, id: string, data: unknown) {
   (map.getSource(id) as GeoJSONSource | undefined)?.setData(data as never);
 }
 
-export function BoundaryEditor({ map, grid: current, grids, communities, today, onClose, onReload, onDone }: Props) {
+export function BoundaryEditor({ map, grid: current, grids, communities, today, onClose, onReload, onDone, onOpenProposals }: Props) {
   const { t } = useLocale();
   // The grid as it was when editing began: its version is what the save is based on, even if a
   // live update brings a newer one meanwhile (the server then answers 409 and the user reloads).
@@ -474,7 +476,16 @@ export function BoundaryEditor({ map, grid: current, grids, communities, today, 
       {outcome && (
         <div className={`editor-outcome ${outcome.kind}`} role={outcome.kind === 'error' || outcome.kind === 'stale' ? 'alert' : 'status'} data-outcome={outcome.kind}>
           {outcome.kind === 'saved' && <p>{t('editor_saved', { version: outcome.version ?? '?' })}</p>}
-          {outcome.kind === 'proposal' && <p>{t('editor_proposal', { community: grid.properties.communityName })}</p>}
+          {outcome.kind === 'proposal' && (
+            <>
+              <p>{t('editor_proposal', { community: grid.properties.communityName })}</p>
+              {onOpenProposals && (
+                <button type="button" onClick={onOpenProposals} data-action="open-proposals">
+                  {t('proposals_open')}
+                </button>
+              )}
+            </>
+          )}
           {outcome.kind === 'stale' && (
             <>
               <p>{t('editor_stale')}</p>
