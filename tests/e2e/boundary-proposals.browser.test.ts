@@ -146,6 +146,7 @@ describeWith(chromiumPrerequisite(), 'boundary history and proposals in headless
     // The leader finds it among their proposals, waiting.
     await page.locator('[data-outcome="proposal"] [data-action="open-proposals"]').click();
     await page.locator('[data-testid="proposals-panel"] li[data-status="pending"]').getByText('我提出的').waitFor({ timeout: 30_000 });
+    await d.then.screenshot('boundary-proposals-leader');
     const version = (await theGrids(d)).find((g) => g.properties.id === GRID)!.properties.version;
 
     // Community staff, on their own screen.
