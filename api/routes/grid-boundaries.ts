@@ -180,7 +180,7 @@ export async function previewBoundary(tx: Queryable, gridId: number, geometry: A
       if (cover && cover.gapM2 > Math.max(GAP_TOLERANCE_M2, 1) && !problems.some((p) => p.code === BOUNDARY_PROBLEM.LEAVES_GAP)) {
         problems.push({ code: BOUNDARY_PROBLEM.LEAVES_GAP, geometry: cover!.gap!, details: { areaM2: round1(cover!.gapM2), source: 'postgis' } });
       }
-      impact = await boundaryImpact(tx, gridId, JSON.stringify(geometry), [minX, minY, maxX, maxY], buildings, overridesJson);
+      impact = await boundaryImpact(tx, gridId, JSON.stringify(geometry), [minX, minY, maxX, maxY], buildings, overridesJson, today);
     }
   }
   return { gridId, version: grid.version, valid: problems.length === 0, problems, summary: checked.summary, impact };
@@ -194,7 +194,8 @@ async function boundaryImpact(
   bbox: number[],
   // The same bbox's buildings as loaded for the validator: their households and workload are reused, not recomputed.
   nearby: readonly { id: number; households: number; requiredVisitsPerMonth: number }[],
-  overridesJson = '[]',
+  overridesJson: string,
+  today: string,
 ): Promise<BoundaryImpact> {
   const load = new Map(nearby.map((b) => [b.id, b]));
   const assigned = await tx.query<{ id: number; before: number | null; after: number | null }>(
@@ -221,6 +222,19 @@ async function boundaryImpact(
   );
   const sum = (pred: (r: (typeof rows)[number]) => boolean, f: (r: (typeof rows)[number]) => number) => rows.filter(pred).reduce((s, r) => s + f(r), 0);
   const others = [...new Set(rows.flatMap((r) => [r.before, r.after]).filter((g): g is number => g !== null && g !== gridId))].sort((a, b) => a - b);
+  // Only the buildings near the change were loaded, but a neighbour reaches further: its totals
+  // are all its buildings' households, then adjusted by the buildings that move. Households are
+  // counted as building_workload counts them (same day, same rule), so the two never disagree.
+  const totals = new Map(
+    (
+      await tx.query<{ gridId: number; households: number }>(
+        `select b.grid_id as "gridId", coalesce(sum(c.households), 0)::int as households
+         from public.buildings b join public.building_household_counts($2::date) c on c.building_id = b.id
+         where b.grid_id = any ($1::int[]) group by b.grid_id`,
+        [others, today],
+      )
+    ).map((r) => [r.gridId, r.households]),
+  );
   return {
     buildingsIn: rows.filter((r) => r.after === gridId && r.before !== gridId).map((r) => r.id).sort((a, b) => a - b),
     buildingsOut: rows.filter((r) => r.before === gridId && r.after !== gridId).map((r) => r.id).sort((a, b) => a - b),
@@ -229,11 +243,12 @@ async function boundaryImpact(
     workloadBefore: round1(sum((r) => r.before === gridId, (r) => r.workload)),
     workloadAfter: round1(sum((r) => r.after === gridId, (r) => r.workload)),
     neighbours: others
-      .map((id) => ({
-        gridId: id,
-        householdsBefore: sum((r) => r.before === id, (r) => r.households),
-        householdsAfter: sum((r) => r.after === id, (r) => r.households),
-      }))
+      .map((id) => {
+        const before = totals.get(id) ?? 0;
+        const leaving = sum((r) => r.before === id && r.after !== id, (r) => r.households);
+        const arriving = sum((r) => r.after === id && r.before !== id, (r) => r.households);
+        return { gridId: id, householdsBefore: before, householdsAfter: before - leaving + arriving };
+      })
       .filter((n) => n.householdsBefore !== n.householdsAfter),
   };
 }

@@ -12,7 +12,7 @@ import type { Feature, MultiPolygon, Polygon } from 'geojson';
 import type { AppDeps } from '../app';
 import { arealSchema, lineStringSchema, type ArealInput } from '../../geo/domain/geojson.validation';
 import { BOUNDARY_PROBLEM, validateGridBoundary, type BoundaryProblem } from '../../geo/geometry/grid-boundary.validation';
-import { GRID_CHANGE_REASON, MIN_SHARED_EDGE_M, type GridChangeReason } from '../../geo/geometry/grid-change.reasons';
+import { GRID_CHANGE_REASON, MIN_SHARED_EDGE_M, validateSplitName, type GridChangeReason } from '../../geo/geometry/grid-change.reasons';
 import type { Queryable } from '../db/database';
 import { ApiError, validationHook } from '../lib/errors';
 import { positiveId, productToday } from '../lib/query-params';
@@ -418,6 +418,24 @@ export function gridBoundaryCommitRoutes({ db, env }: AppDeps) {
            from public.grids g where g.id = $1`,
           [id],
         );
+        if (body.names) {
+          // The names of the community's other live grids: both pieces' names must be free (and differ).
+          const others = (
+            await tx.query<{ name: string }>(
+              'select name from public.grids where community_id = $1 and retired_at is null and id <> $2',
+              [locks.get(id)!.communityId, id],
+            )
+          ).map((r) => r.name);
+          for (const [name, taken] of [
+            [body.names[0], others],
+            [body.names[1], [...others, body.names[0]]],
+          ] as const) {
+            const checked = validateSplitName(name, taken);
+            if (!checked.valid) {
+              throw refuse(checked.reason, `Grid ${id}'s community already has a grid named "${checked.name}": name the pieces of the split differently.`, { name: checked.name });
+            }
+          }
+        }
         const newName = body.names?.[1] ?? `${naming!.name}（二）`;
         const committed = await commit(
           tx,

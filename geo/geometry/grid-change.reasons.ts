@@ -11,6 +11,10 @@ export const GRID_CHANGE_REASON = {
   SPLIT_LINE_DOES_NOT_CROSS: 'SPLIT_LINE_DOES_NOT_CROSS',
   /** The line cuts the grid into more than two pieces (it crosses it several times). */
   SPLIT_MORE_THAN_TWO_PARTS: 'SPLIT_MORE_THAN_TWO_PARTS',
+  /** The new grid of a split has no name. */
+  SPLIT_NAME_EMPTY: 'SPLIT_NAME_EMPTY',
+  /** Another grid of the community already has the name chosen for a split's grid. */
+  SPLIT_NAME_TAKEN: 'SPLIT_NAME_TAKEN',
   /** Merging a grid with itself. */
   MERGE_SAME_GRID: 'MERGE_SAME_GRID',
   /** The two grids belong to different communities. */
@@ -28,6 +32,8 @@ export type GridChangeReason = (typeof GRID_CHANGE_REASON)[keyof typeof GRID_CHA
 export const GRID_CHANGE_MESSAGE: Readonly<Record<GridChangeReason, StringKey>> = {
   SPLIT_LINE_DOES_NOT_CROSS: 'gridChange_splitLineDoesNotCross',
   SPLIT_MORE_THAN_TWO_PARTS: 'gridChange_splitMoreThanTwoParts',
+  SPLIT_NAME_EMPTY: 'gridChange_splitNameEmpty',
+  SPLIT_NAME_TAKEN: 'gridChange_splitNameTaken',
   MERGE_SAME_GRID: 'gridChange_mergeSameGrid',
   MERGE_DIFFERENT_COMMUNITIES: 'gridChange_mergeDifferentCommunities',
   MERGE_NOT_NEIGHBOURS: 'gridChange_mergeNotNeighbours',
@@ -37,3 +43,18 @@ export const GRID_CHANGE_MESSAGE: Readonly<Record<GridChangeReason, StringKey>> 
 
 /** Two grids are neighbours when their shared edge is at least this long (a corner is not an edge). */
 export const MIN_SHARED_EDGE_M = 1;
+
+/**
+ * The name of a split's new grid: not empty, and unique among the community's other live grids
+ * (names compare trimmed, as grids are named). `taken` is every other grid's name, the grid being
+ * split included (its own name stays with it). The editor and the split endpoint both ask this.
+ */
+export function validateSplitName(
+  name: string,
+  taken: readonly string[],
+): { valid: true; name: string } | { valid: false; reason: typeof GRID_CHANGE_REASON.SPLIT_NAME_EMPTY | typeof GRID_CHANGE_REASON.SPLIT_NAME_TAKEN; name: string } {
+  const trimmed = name.trim();
+  if (trimmed.length === 0) return { valid: false, reason: GRID_CHANGE_REASON.SPLIT_NAME_EMPTY, name: trimmed };
+  if (taken.some((t) => t.trim() === trimmed)) return { valid: false, reason: GRID_CHANGE_REASON.SPLIT_NAME_TAKEN, name: trimmed };
+  return { valid: true, name: trimmed };
+}

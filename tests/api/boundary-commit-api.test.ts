@@ -5,7 +5,7 @@
  * API and the database's own checks). One seeded database per engine; the tests run in order
  * and build on each other's changes.
  */
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
 import { issueToken } from '../../api/auth/tokens';
@@ -316,8 +316,8 @@ describeEachDatabase('boundary commit', (_mode, db) => {
   });
 
   it('splits a grid along a line: the part with more households keeps the id, the other becomes a new grid', async () => {
-    const other = await one<{ id: number; code: string; version: number }>(
-      `select g.id, g.code, g.version from public.grids g where g.community_id = (select community_id from public.grids where id = $1) and g.id not in ($1, $2) order by g.id desc limit 1`,
+    const other = await one<{ id: number; code: string; name: string; version: number }>(
+      `select g.id, g.code, g.name, g.version from public.grids g where g.community_id = (select community_id from public.grids where id = $1) and g.id not in ($1, $2) order by g.id desc limit 1`,
       [grid, neighbour],
     );
     splitGrids.push(other.id);
@@ -337,12 +337,27 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     expect(miss.status).toBe(422);
     expect(miss.body.error).toMatchObject({ code: 'invalid_split', details: { reason: GRID_CHANGE_REASON.SPLIT_LINE_DOES_NOT_CROSS } });
 
+    // The new grid's name must be free in the community (the editor asks the same, geo/geometry/grid-change.reasons.ts).
+    const { name: taken } = await one<{ name: string }>('select name from public.grids where id = $1', [neighbour]);
+    for (const names of [[other.name, taken], [other.name, ` ${other.name} `]]) {
+      const clash = await call(staffEmail, 'POST', `/api/grids/${other.id}/split`, { line: crossing.line, version: other.version, reason: '分割', names });
+      expect(clash.status).toBe(422);
+      expect(clash.body.error).toMatchObject({ code: 'invalid_split', details: { reason: GRID_CHANGE_REASON.SPLIT_NAME_TAKEN, name: names[1]!.trim() } });
+    }
+    expect((await call(staffEmail, 'POST', `/api/grids/${other.id}/split`, { line: crossing.line, version: other.version, reason: '分割', names: [other.name, '  '] })).status).toBe(400);
+
     const buildingsBefore = (await one<{ n: number }>('select count(*)::int as n from public.buildings where grid_id = $1', [other.id])).n;
-    const { status, body } = await call(staffEmail, 'POST', `/api/grids/${other.id}/split`, { line: crossing.line, version: other.version, reason: '户数过多，一分为二' });
+    const { status, body } = await call(staffEmail, 'POST', `/api/grids/${other.id}/split`, {
+      line: crossing.line,
+      version: other.version,
+      reason: '户数过多，一分为二',
+      names: [other.name, `${other.name}二`],
+    });
     expect(status, JSON.stringify(body)).toBe(200);
     splitGrids.push(body.newGrid.id);
     expect(body.grid.properties).toMatchObject({ id: other.id, version: other.version + 1 });
-    expect(body.newGrid.properties).toMatchObject({ code: `${other.code}-2`, version: 1, leader: null });
+    expect(body.newGrid.properties).toMatchObject({ code: `${other.code}-2`, name: `${other.name}二`, version: 1, leader: null });
+    expect(body.grid.properties.name).toBe(other.name);
     expect(body.households.kept).toBeGreaterThanOrEqual(body.households.new);
     expect(body.warnings.map((w: any) => w.code)).toContain(BOUNDARY_PROBLEM.HOUSEHOLDS_OUT_OF_RANGE);
     const after = await q<{ grid_id: number; n: number }>('select grid_id, count(*)::int as n from public.buildings where grid_id in ($1, $2) group by grid_id', [other.id, body.newGrid.id]);
@@ -475,5 +490,138 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     const { body: history } = await call(ROLE_ACCOUNTS.grid_leader, 'GET', `/api/grids/${grid}/versions`);
     expect(history.versions.at(-1)).toMatchObject({ version: before + 1, kind: 'redrawn', reason: '网格长自行调整', proposalId: null });
     expect(history.versions.at(-1).staffName).not.toBe(staffName);
+  });
+
+  /**
+   * The proposals screen (one seeded database with the rest of this file, so it runs last and
+   * picks its own grids as they are by then): who sees which proposals (the list filtered for the
+   * caller, the header's counts), who may approve or reject, and that an approval goes through
+   * the commit's version check: a proposal overtaken by a later change is refused with a message
+   * naming who changed what.
+   */
+  describe('the proposals screen', () => {
+    /** A sign-in for the leader of a grid that has no demo account. */
+    const leaderOf = async (gridId: number) => {
+      const leader = await one<{ user_id: string; email: string }>(
+        `update public.staff s set user_id = coalesce(s.user_id, gen_random_uuid()) from public.staff_grids sg
+         where sg.staff_id = s.id and sg.grid_id = $1 and s.role = 'grid_leader' returning s.user_id, s.email`,
+        [gridId],
+      );
+      return issueToken(TEST_JWT_SECRET, { id: leader.user_id, email: leader.email });
+    };
+    const listed = async (who: string, query = 'status=pending&concerning=me') =>
+      ((await call(who, 'GET', `/api/boundary-proposals?${query}`)).body.proposals as any[]).map((p) => p.id);
+
+    let from: number; // a live neighbour of grid01's grid, led by another leader
+    let moving: number; // a building of it near their shared edge
+    let movingHouseholds: number;
+    let fromLeader: string; // a bearer token
+    let bystander: string; // a bearer token: the leader of a grid the proposals do not touch
+    let base: number; // grid01's grid's version the proposals are drawn on
+    let first: number;
+    let second: number;
+    const propose = async (reason: string) => {
+      const { grown, shrunk } = await transfer(moving, from, grid);
+      const res = await call(ROLE_ACCOUNTS.grid_leader, 'PUT', `/api/grids/${grid}/boundary`, {
+        geometry: grown,
+        version: await version(grid),
+        reason,
+        neighbours: [{ gridId: from, version: await version(from), geometry: shrunk }],
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      return res.body.proposal.id as number;
+    };
+
+    beforeAll(async () => {
+      ({ from, moving, households: movingHouseholds } = await one(
+        `with a as (select id, boundary from public.grids where id = $1)
+         select b.grid_id as from, b.id as moving, hc.households
+         from public.buildings b join public.grids n on n.id = b.grid_id, a, public.building_household_counts($2::date) hc
+         where hc.building_id = b.id and n.id <> a.id and n.retired_at is null and n.community_id = (select community_id from public.grids where id = $1)
+           and ST_DWithin(b.footprint, a.boundary, 0.0004) and hc.households between 5 and 25
+           and not exists (select 1 from public.buildings o where o.id <> b.id and ST_Intersects(o.footprint,
+                 ST_Expand(ST_Collect(b.footprint, ST_ClosestPoint(ST_Boundary(a.boundary), b.footprint)), 0.00002)))
+           and exists (select 1 from public.staff_grids sg join public.staff s on s.id = sg.staff_id
+                       where sg.grid_id = n.id and s.role = 'grid_leader' and s.email <> $3)
+         order by b.id limit 1`,
+        [grid, DEMO_TODAY, ROLE_ACCOUNTS.grid_leader],
+      ));
+      fromLeader = await leaderOf(from);
+      const { id: far } = await one<{ id: number }>(
+        `select g.id from public.grids g join public.staff_grids sg on sg.grid_id = g.id join public.staff s on s.id = sg.staff_id and s.role = 'grid_leader'
+         where g.id not in ($1, $2) and s.email <> $3
+           and not exists (select 1 from public.staff_grids o where o.staff_id = s.id and o.grid_id in ($1, $2))
+         order by g.id limit 1`,
+        [grid, from, ROLE_ACCOUNTS.grid_leader],
+      );
+      bystander = await leaderOf(far);
+      base = await version(grid);
+      first = await propose('楼栋与本网格同一小区（再提）');
+      second = await propose('同一楼栋，第二次提议');
+    });
+
+    it('lists for each caller the proposals that concern them: the deciding staff, the proposer and the leader losing buildings', async () => {
+      expect(await listed(staffEmail)).toEqual([second, first]);
+      expect(await listed(ROLE_ACCOUNTS.grid_leader)).toEqual([second, first]);
+      expect(await listed(fromLeader)).toEqual([second, first]);
+      // A leader of an untouched grid, and the street leader, have no part in them (but may read the street's).
+      expect(await listed(bystander)).toEqual([]);
+      expect(await listed(ROLE_ACCOUNTS.street_leader)).toEqual([]);
+      expect(await listed(bystander, 'status=pending')).toEqual([second, first]);
+
+      const { body } = await call(staffEmail, 'GET', '/api/boundary-proposals?concerning=me');
+      expect(body.proposals.find((p: any) => p.id === first)).toMatchObject({
+        mayDecide: true,
+        proposedByMe: false,
+        householdsIn: movingHouseholds,
+        householdsOut: 0,
+        impact: expect.objectContaining({ buildingsIn: [moving] }),
+      });
+      const mine = (await call(ROLE_ACCOUNTS.grid_leader, 'GET', '/api/boundary-proposals?concerning=me')).body.proposals.find((p: any) => p.id === first);
+      expect(mine).toMatchObject({ mayDecide: false, proposedByMe: true, affectsMe: true });
+      const theirs = (await call(fromLeader, 'GET', '/api/boundary-proposals?concerning=me')).body.proposals.find((p: any) => p.id === first);
+      expect(theirs).toMatchObject({ mayDecide: false, proposedByMe: false, affectsMe: true });
+      expect((await call(bystander, 'GET', '/api/boundary-proposals?concerning=everyone')).status).toBe(400);
+    });
+
+    it('counts the pending proposals for the header: to decide for community staff, concerning me for everyone', async () => {
+      const summary = async (who: string) => (await call(who, 'GET', '/api/boundary-proposals/summary')).body;
+      expect(await summary(staffEmail)).toEqual({ toDecide: 2, concerningMe: 2 });
+      expect(await summary(fromLeader)).toEqual({ toDecide: 0, concerningMe: 2 });
+      expect(await summary(bystander)).toEqual({ toDecide: 0, concerningMe: 0 });
+      expect(await summary(ROLE_ACCOUNTS.presenter)).toEqual({ toDecide: 0, concerningMe: 0 });
+    });
+
+    it('lets no one but the community\'s staff approve or reject: leaders, street leader, member and presenter get 403', async () => {
+      for (const who of [ROLE_ACCOUNTS.grid_leader, fromLeader, ROLE_ACCOUNTS.street_leader, ROLE_ACCOUNTS.grid_member, ROLE_ACCOUNTS.presenter]) {
+        expect((await call(who, 'POST', `/api/boundary-proposals/${first}/approve`, { note: '同意' })).status, who).toBe(403);
+        expect((await call(who, 'POST', `/api/boundary-proposals/${first}/reject`, { note: '不同意' })).status, who).toBe(403);
+      }
+      expect(await version(grid)).toBe(base);
+      expect(await listed(staffEmail)).toEqual([second, first]);
+    });
+
+    it('approves through the commit, and refuses a proposal overtaken by that change with 409 naming who changed the grid', async () => {
+      const approved = await call(staffEmail, 'POST', `/api/boundary-proposals/${first}/approve`, { note: '同意' });
+      expect(approved.status).toBe(200);
+      expect(approved.body.proposal).toMatchObject({ status: 'approved', note: '同意', committedVersion: base + 1 });
+      expect(await gridOf(moving)).toBe(grid);
+
+      const stale = await call(staffEmail, 'POST', `/api/boundary-proposals/${second}/approve`, {});
+      expect(stale.status).toBe(409);
+      expect(stale.body.error.code).toBe('proposal_stale');
+      expect(stale.body.error.message).toContain(`proposal ${second} was drawn on version ${base} of grid`);
+      expect(stale.body.error.message).toContain(staffName);
+      expect(stale.body.error.message).toMatch(/reject the proposal/);
+      expect(stale.body.error.details).toMatchObject({ proposalId: second, currentVersion: base + 1, yourVersion: base, changedBy: staffName });
+      expect(await version(grid)).toBe(base + 1);
+
+      // Still pending: the staff reject it with a note, and the leaders see how it ended.
+      const rejected = await call(staffEmail, 'POST', `/api/boundary-proposals/${second}/reject`, { note: '已按第一个提议调整' });
+      expect(rejected.body.proposal).toMatchObject({ status: 'rejected', note: '已按第一个提议调整', decidedByName: staffName });
+      expect(await listed(ROLE_ACCOUNTS.grid_leader)).toEqual([]);
+      expect((await listed(ROLE_ACCOUNTS.grid_leader, 'concerning=me&status=rejected'))[0]).toBe(second);
+      expect(await listed(fromLeader, 'concerning=me&status=approved')).toContain(first);
+    });
   });
 });

@@ -56,6 +56,31 @@ describeEachDatabase('boundary preview', (_mode, db) => {
     expect(body.impact.households).toBeGreaterThanOrEqual(households);
   });
 
+  it('gives each neighbour its full household totals before and after, not only the buildings near the edit', async () => {
+    // A neighbour that reaches well beyond the edited grid's box, and one of its buildings near the shared edge.
+    const [b] = await db().query<{ id: number; grid_id: number; households: number; total: number }>(
+      `select b.id, b.grid_id, hc.households, t.households as total
+       from public.buildings b join public.grids n on n.id = b.grid_id join public.grids g on g.id = $1
+       join public.building_household_counts($2::date) hc on hc.building_id = b.id
+       join public.grid_household_counts($2::date) t on t.grid_id = n.id
+       where n.id <> g.id and n.community_id = g.community_id and ST_DWithin(b.footprint, g.boundary, 0.0003)
+         and not ST_Within(n.boundary, ST_Envelope(ST_Expand(g.boundary, 0.0003)))
+       order by b.id limit 1`,
+      [grid, DEMO_TODAY],
+    );
+    const grown = await shape(`ST_Union(g.boundary, ST_Expand((select footprint from public.buildings where id = $2), 0.00003))`, [b!.id]);
+    const { body } = await preview(grid, grown);
+    const moving = body.impact.buildingsIn as number[];
+    expect(moving).toContain(b!.id);
+    const [{ leaving }] = (await db().query<{ leaving: number }>(
+      `select coalesce(sum(hc.households), 0)::int as leaving from public.buildings x
+       join public.building_household_counts($3::date) hc on hc.building_id = x.id where x.id = any ($1::int[]) and x.grid_id = $2`,
+      [moving, b!.grid_id, DEMO_TODAY],
+    )) as [{ leaving: number }];
+    expect(leaving).toBeGreaterThanOrEqual(b!.households);
+    expect(body.impact.neighbours).toContainEqual({ gridId: b!.grid_id, householdsBefore: b!.total, householdsAfter: b!.total - leaving });
+  });
+
   it('checks the neighbours redrawn in the same change, as the commit does: a neighbour that gives way is no overlap', async () => {
     const [b] = await db().query<{ id: number; grid_id: number }>(
       `select b.id, b.grid_id from public.buildings b join public.grids n on n.id = b.grid_id join public.grids g on g.id = $1

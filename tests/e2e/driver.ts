@@ -222,6 +222,11 @@ export function driver(page: Page, product: Product) {
           body: JSON.stringify({ complexity: 'ordinary', tier: 'on_spot', ...fields, location, receivedAt: nowOnDemoToday() }),
         });
       },
+      /** Another account's API request meanwhile (e.g. a boundary someone else saves); its JSON answer. */
+      async theApiCalledAs<T>(email: string, route: string, init: RequestInit = {}): Promise<T> {
+        const { token } = await logIn(email);
+        return api<T>(token, route, init);
+      },
       /** Marks the page, so a test can tell later that it was never reloaded (a reload drops the mark). */
       async aMarkOnThePage(): Promise<string> {
         const mark = `mark-${Math.random()}`;

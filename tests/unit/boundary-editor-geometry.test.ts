@@ -4,6 +4,7 @@ import { nearestVertex, removeVertex, VERTEX_REMOVAL } from '../../geo/geometry/
 import { metresPerPixel, SnapIndex } from '../../geo/geometry/boundary-snap';
 import { fitNeighbours } from '../../geo/geometry/neighbour-fit';
 import { canRedo, canUndo, MAX_HISTORY, pushEdit, redo, startHistory, undo } from '../../geo/geometry/edit-history';
+import { GRID_CHANGE_REASON, validateSplitName } from '../../geo/geometry/grid-change.reasons';
 
 // Around Monaco: 1e-4° of latitude ≈ 11.1 m, of longitude ≈ 8.2 m.
 const square = (x: number, y: number, s: number): Polygon => ({
@@ -160,5 +161,18 @@ describe('fitNeighbours', () => {
 
   it('leaves neighbours alone when the shared edge did not move', () => {
     expect(fitNeighbours({ proposed: A, oldBoundary: A, community, neighbours: [{ id: 2, boundary: B }] })).toEqual([]);
+  });
+});
+
+describe('the name of a split\'s new grid', () => {
+  const taken = ['洗马池社区第一网格', '洗马池社区第二网格'];
+
+  it('accepts a free name, trimmed', () => {
+    expect(validateSplitName('  洗马池社区第一网格（二） ', taken)).toEqual({ valid: true, name: '洗马池社区第一网格（二）' });
+  });
+
+  it('refuses an empty name and one another grid of the community has, with a named reason', () => {
+    expect(validateSplitName('   ', taken)).toMatchObject({ valid: false, reason: GRID_CHANGE_REASON.SPLIT_NAME_EMPTY });
+    expect(validateSplitName(' 洗马池社区第二网格', taken)).toEqual({ valid: false, reason: GRID_CHANGE_REASON.SPLIT_NAME_TAKEN, name: '洗马池社区第二网格' });
   });
 });

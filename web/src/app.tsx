@@ -4,6 +4,8 @@ import { BAND_COLORS, type BandOrNone } from '../../geo/metrics/legend';
 import { useCommunities, useConfig, useGrids, useGridStats, useIssuePins, useLegend, useMe, type Household } from './api';
 import { AccountBar } from './auth/account-bar';
 import { BoundaryEditor } from './boundary-editor/boundary-editor';
+import { ProposalsButton } from './boundary-editor/proposals-button';
+import { ProposalsPanel } from './boundary-editor/proposals-panel';
 import { usePresentation } from './auth/presentation';
 import { IssueForm, type IssueLocation } from './fieldwork/issue-form';
 import { VisitForm } from './fieldwork/visit-form';
@@ -49,6 +51,8 @@ export function App() {
   const [building, setBuilding] = useState<{ id: number; address: string } | null>(null);
   const [focus, setFocus] = useState<{ center: [number, number]; zoom: number; nonce: number } | null>(null);
   const [diaryOpen, setDiaryOpen] = useState(false);
+  /** The boundary proposals screen (issue #5), from the header. */
+  const [proposalsOpen, setProposalsOpen] = useState(false);
   const [map, setMap] = useState<MapLibreMap | null>(null);
   /** The grid whose boundary is being redrawn; the key restarts the editor after a reload. */
   const [editing, setEditing] = useState<{ gridId: number; key: number } | null>(null);
@@ -83,7 +87,7 @@ export function App() {
   // A form or an issue page covers the side panel's content, which stays mounted underneath:
   // closing it returns to the same place in the same list, with the same filters.
   const editingGrid = editing ? (grids.data?.features.find((f) => f.properties.id === editing.gridId) ?? null) : null;
-  const overlayOpen = form !== null || (state.issue !== null && seesIssues) || diaryOpen || editingGrid !== null;
+  const overlayOpen = form !== null || (state.issue !== null && seesIssues) || diaryOpen || editingGrid !== null || proposalsOpen;
   const side = useRef<HTMLElement>(null);
   const listScroll = useRef(0);
   useLayoutEffect(() => {
@@ -129,6 +133,15 @@ export function App() {
               {t('import_open')}
             </button>
           )}
+          <ProposalsButton
+            me={me.data}
+            onOpen={() => {
+              setEditing(null);
+              setForm(null);
+              setDiaryOpen(false);
+              setProposalsOpen(true);
+            }}
+          />
           <LiveIndicator state={live} />
           <AccountBar me={me.data} onOpenDiary={can?.logVisits ? () => setDiaryOpen(true) : null} />
           <LanguageSelect />
@@ -228,7 +241,13 @@ export function App() {
                 setNotice(message);
               }}
               onReload={() => void grids.refetch().then(() => setEditing((e) => e && { ...e, key: e.key + 1 }))}
+              onOpenProposals={() => {
+                setEditing(null);
+                setProposalsOpen(true);
+              }}
             />
+          ) : proposalsOpen && map && grids.data ? (
+            <ProposalsPanel map={map} grids={grids.data} onClose={() => setProposalsOpen(false)} />
           ) : form && grids.data ? (
             form.kind === 'visit' && form.household ? (
               <VisitForm household={form.household} today={today} onClose={() => setForm(null)} />
@@ -312,6 +331,7 @@ export function App() {
                       ? state.asOf === null
                         ? () => {
                             setForm(null);
+                            setProposalsOpen(false);
                             update({ issue: null });
                             setEditing({ gridId: state.grid!, key: 0 });
                           }

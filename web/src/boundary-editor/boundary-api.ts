@@ -116,7 +116,7 @@ export function useSaveBoundary(gridId: number) {
 export function useSplitGrid(gridId: number) {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: async (input: { line: LineString; version: number; reason: string }) =>
+    mutationFn: async (input: { line: LineString; version: number; reason: string; names: [string, string] }) =>
       (await requestJson<Record<string, unknown>>('POST', `${gridPath(gridId)}/split`, input)).body,
     onSuccess: () => refreshAfterBoundaryChange(queryClient),
   });

@@ -12,7 +12,7 @@ import { booleanIntersects } from '@turf/turf';
 import type { LineString, MultiPolygon } from 'geojson';
 import { nearestVertex, removeVertex, type VertexRef } from '../../../geo/geometry/boundary-edit';
 import { metresPerPixel } from '../../../geo/geometry/boundary-snap';
-import { GRID_CHANGE_MESSAGE, type GridChangeReason } from '../../../geo/geometry/grid-change.reasons';
+import { GRID_CHANGE_MESSAGE, validateSplitName, type GridChangeReason } from '../../../geo/geometry/grid-change.reasons';
 import { fitNeighbours } from '../../../geo/geometry/neighbour-fit';
 import { canRedo, canUndo, pushEdit, redo, startHistory, undo, type EditHistory } from '../../../geo/geometry/edit-history';
 import { BOUNDARY_PROBLEM_MESSAGE, validateGridBoundary, type BoundaryProblem, type BoundaryProblemCode } from '../../../geo/geometry/grid-boundary.validation';
@@ -64,6 +64,8 @@ interface Props {
   onReload(): void;
   /** A change was committed (saved, split, merged): close with this message for the side panel. */
   onDone(message: string): void;
+  /** After a 202: the proposals screen, where the proposal now waits. */
+  onOpenProposals?(): void;
 }
 
 const sameGeometry = (a: MultiPolygon, b: MultiPolygon) => JSON.stringify(a.coordinates) === JSON.stringify(b.coordinates);
@@ -89,7 +91,7 @@ function setSource(map: MapLibreMap, id: string, data: unknown, crs: DisplayCrs)
   (map.getSource(id) as GeoJSONSource | undefined)?.setData(toDisplay(data, crs) as never);
 }
 
-export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, communities, today, onClose, onReload, onDone }: Props) {
+export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, communities, today, onClose, onReload, onDone, onOpenProposals }: Props) {
   const { t } = useLocale();
   // The grid as it was when editing began: its version is what the save is based on, even if a
   // live update brings a newer one meanwhile (the server then answers 409 and the user reloads).
@@ -110,6 +112,8 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [split, setSplit] = useState<{ state: 'drawing' } | { state: 'ready'; line: LineString } | null>(null);
   const [mergeWith, setMergeWith] = useState<number | null>(null);
+  /** The name of the grid a split creates; suggested from this grid's name. */
+  const [splitName, setSplitName] = useState(() => t('split_defaultName', { name: current.properties.name }));
   /** Whether neighbours follow a moved shared edge (sent with the save), or stay and show the overlap / gap. */
   const [fit, setFit] = useState(false);
   const session = useRef<DrawSession | null>(null);
@@ -316,9 +320,18 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
     setSplit({ state: 'drawing' });
     void session.current?.drawLine().then((line) => setSplit(line ? { state: 'ready', line } : null));
   };
+  // The same check as the server's: not empty, and no other grid of the community has the name.
+  const splitNameCheck = useMemo(
+    () =>
+      validateSplitName(
+        splitName,
+        grids.features.filter((f) => f.properties.communityId === grid.properties.communityId).map((f) => f.properties.name),
+      ),
+    [splitName, grids, grid.properties.communityId],
+  );
   const runSplit = (line: LineString) =>
     splitCall.mutate(
-      { line, version: startVersion, reason: reason.trim() },
+      { line, version: startVersion, reason: reason.trim(), names: [grid.properties.name, splitNameCheck.name] },
       { onSuccess: () => onDone(t('editor_splitDone')), onError: (e) => onError(e, live) },
     );
 
@@ -425,7 +438,16 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
             <div className="editor-actions">
               {split?.state === 'ready' ? (
                 <>
-                  <button type="button" className="primary" disabled={busy || !reasonOk} onClick={() => runSplit(split.line)}>
+                  <label className="editor-reason split-name">
+                    <span>{t('split_newName')}</span>
+                    <input value={splitName} onChange={(e) => setSplitName(e.target.value)} maxLength={60} aria-invalid={!splitNameCheck.valid} data-field="split-name" />
+                  </label>
+                  {!splitNameCheck.valid && (
+                    <p className="small out" role="alert" data-testid="split-name-problem">
+                      {t(GRID_CHANGE_MESSAGE[splitNameCheck.reason], { name: splitNameCheck.name })}
+                    </p>
+                  )}
+                  <button type="button" className="primary" disabled={busy || !reasonOk || !splitNameCheck.valid} onClick={() => runSplit(split.line)}>
                     {t('editor_splitConfirm')}
                   </button>
                   <button type="button" onClick={() => setSplit(null)}>
@@ -458,7 +480,16 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
       {outcome && (
         <div className={`editor-outcome ${outcome.kind}`} role={outcome.kind === 'error' || outcome.kind === 'stale' ? 'alert' : 'status'} data-outcome={outcome.kind}>
           {outcome.kind === 'saved' && <p>{t('editor_saved', { version: outcome.version ?? '?' })}</p>}
-          {outcome.kind === 'proposal' && <p>{t('editor_proposal', { community: grid.properties.communityName })}</p>}
+          {outcome.kind === 'proposal' && (
+            <>
+              <p>{t('editor_proposal', { community: grid.properties.communityName })}</p>
+              {onOpenProposals && (
+                <button type="button" onClick={onOpenProposals} data-action="open-proposals">
+                  {t('proposals_open')}
+                </button>
+              )}
+            </>
+          )}
           {outcome.kind === 'stale' && (
             <>
               <p>{t('editor_stale')}</p>
