@@ -14,12 +14,13 @@ import { ApiError, validationHook } from '../lib/errors';
 import { positiveId, productToday } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
 import { PROPOSAL_COLUMNS, redraw, type BoundaryProposal } from './grid-boundary-commit';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 
 const STATUSES = ['pending', 'approved', 'rejected'] as const;
 
 const listQuery = z.object({
   status: z.enum(STATUSES, { error: `status is one of ${STATUSES.join(', ')}` }).optional(),
-  gridId: z.coerce.number().int().positive('gridId must be a positive integer').optional(),
+  gridId: z.coerce.number().int().positive('gridId must be a positive integer').max(MAX_DB_INT, `at most ${MAX_DB_INT}`).optional(),
 });
 const idParam = z.object({ id: positiveId('the proposal id') });
 const approveBody = z.object({ note: z.string().trim().max(500).optional() }).strict();
