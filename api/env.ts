@@ -40,6 +40,8 @@ const schema = z.object({
   }),
   /** Longest a database statement may run for a request, in milliseconds (PostgreSQL). */
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** Longest the API works on one request before answering 504, in milliseconds; imports, reports and exports get 4x. */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(30_000),
   /** Largest file an import accepts, in megabytes (a street's building footprints are a few MB). */
   IMPORT_MAX_MB: z.coerce.number().positive().max(1024).default(50),
   CI: z.string().optional(),
@@ -57,6 +59,7 @@ export type Env = {
   corsOrigins: string[];
   cspAllowHosts: string[];
   statementTimeoutMs: number;
+  requestTimeoutMs: number;
   importMaxBytes: number;
   ci: boolean;
 };
@@ -91,6 +94,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     corsOrigins: list(e.CORS_ORIGINS),
     cspAllowHosts: list(e.CSP_ALLOW_HOSTS),
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     importMaxBytes: Math.round(e.IMPORT_MAX_MB * 1024 * 1024),
     ci: e.CI === 'true' || e.CI === '1',
   };
