@@ -16,7 +16,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import type { Database } from '../../api/db/database';
 import { readEnv } from '../../api/env';
+import { ChangeFeed } from '../../api/live/change-feed';
 import { errorBodySchema } from '../../api/lib/errors';
+import { DEFAULT_POLICY } from '../../geo/domain/visit-policy';
 import { routeTimeoutMs } from '../../api/lib/security';
 import { ROLE_ACCOUNTS, tokenOf, type DemoRole } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
@@ -215,7 +217,7 @@ const SPECS: Record<string, RouteSpec> = {
   'PUT /api/policies/:communityId': {
     who: ['community_staff', 'grid_leader'],
     params: (i) => ({ communityId: `${i.community}` }),
-    json: () => ({ validFrom: '2031-01-01', settings: { intervals: { elderly: 14 } } }),
+    json: () => ({ validFrom: '2031-01-01', settings: DEFAULT_POLICY }),
   },
   'GET /api/households': { who: ['grid_member', 'presenter'], query: (i) => ({ gridId: `${i.grid}` }) },
   'GET /api/households/:id': { who: ['grid_member', 'presenter'], params: (i) => ({ id: `${i.household}` }) },
@@ -223,7 +225,7 @@ const SPECS: Record<string, RouteSpec> = {
   'GET /api/audit': { who: ['community_staff', 'grid_member'], query: () => ({ limit: '10', action: 'update', before: '100' }) },
   'POST /api/visits': {
     who: ['grid_member', 'presenter'],
-    json: (i) => ({ householdId: i.household, visitedAt: `${DEMO_TODAY}T09:00:00+08:00`, method: 'home', result: 'met', location: { type: 'Point', coordinates: [115.9, 28.6] }, accuracyM: 10 }),
+    json: (i) => ({ householdId: i.household, visitedAt: `${DEMO_TODAY}T09:00:00+08:00`, method: 'in_person', result: 'met', location: { type: 'Point', coordinates: [115.9, 28.6] }, accuracyM: 10 }),
     geometryFields: ['location'],
     headers: { 'idempotency-key': 'fuzz' },
   },
@@ -244,21 +246,21 @@ const SPECS: Record<string, RouteSpec> = {
   'POST /api/issues': {
     who: ['grid_member', 'presenter'],
     json: (i) => ({
-      category: 'environment',
+      category: 'dispute',
       description: '楼道堆物',
       location: { type: 'Point', coordinates: [115.9, 28.6] },
-      complexity: 'simple',
+      complexity: 'ordinary',
       householdId: i.household,
       receivedAt: `${DEMO_TODAY}T09:30:00+08:00`,
       reporter: { name: '王*', contact: '13800000000' },
     }),
     geometryFields: ['location'],
   },
-  'GET /api/issues': { who: ['grid_member', 'presenter'], query: (i) => ({ status: 'registered,accepted', category: 'environment', overdue: 'true', gridId: `${i.grid}`, limit: '5', offset: '0' }) },
+  'GET /api/issues': { who: ['grid_member', 'presenter'], query: (i) => ({ status: 'registered,accepted', category: 'dispute', overdue: 'true', gridId: `${i.grid}`, limit: '5', offset: '0' }) },
   'GET /api/issues/pins': { who: ['grid_member', 'nobody'], query: () => ({ asOf: DEMO_TODAY }) },
   'GET /api/issues/indicators': { who: ['grid_member', 'nobody'], query: (i) => ({ from: `${MONTH}-01`, to: DEMO_TODAY, gridId: `${i.grid}` }) },
   'GET /api/issues/:id': { who: ['grid_member', 'presenter'], params: (i) => ({ id: `${i.issue}` }) },
-  'POST /api/issues/:id/transitions': { who: ['grid_member', 'presenter'], params: (i) => ({ id: `${i.issue}` }), json: () => ({ to: 'accept', note: '已受理', days: 3 }) },
+  'POST /api/issues/:id/transitions': { who: ['grid_member', 'presenter'], params: (i) => ({ id: `${i.issue}` }), json: () => ({ to: 'accepted', note: '已受理' }) },
   'GET /api/reports/monthly': { who: ['community_staff', 'nobody'], query: (i) => ({ month: MONTH, communityId: `${i.community}` }), runs: 6 },
   'GET /api/reports/monthly.pdf': { who: ['community_staff', 'nobody'], query: (i) => ({ month: MONTH, communityId: `${i.community}` }), runs: 3 },
   'GET /api/reports/monthly.xlsx': { who: ['community_staff', 'nobody'], query: (i) => ({ month: MONTH, communityId: `${i.community}` }), runs: 3 },
@@ -374,12 +376,39 @@ function caseFor(template: string, method: string, spec: RouteSpec, ids: Ids): f
       : method === 'GET'
         ? fc.constant({ init: {}, label: '' })
         : fc.constantFrom(...MALFORMED_JSON.slice(0, 6)).map((b) => ({ init: { body: b, headers: { 'content-type': 'application/json' } }, label: `body ${JSON.stringify(b)}` }));
-  return fc.record({ who: fc.constantFrom(...spec.who), params, query, body, header: fc.option(hostileText, { freq: 4 }) }).map(({ who, params, query, body, header }) => {
-    const path = pathOf(template, params) + queryString(query);
-    const headers = new Headers(body.init.headers);
-    for (const [k, v] of Object.entries(spec.headers ?? {})) headers.set(k, header === null ? v : encode(header));
-    return { who, path, init: { ...body.init, method, headers }, label: body.label };
-  });
+  return fc.record({ who: fc.constantFrom(...spec.who), params, query, body, header: fc.option(hostileText, { freq: 4 }) }).map(({ who, params, query, body, header }) =>
+    assemble(template, method, spec, { who, params, query, body, header }),
+  );
+}
+
+function assemble(
+  template: string,
+  method: string,
+  spec: RouteSpec,
+  c: { who: Who; params: Record<string, string>; query: Record<string, string>; body: { init: RequestInit; label: string }; header: string | null },
+): FuzzCase {
+  const path = pathOf(template, c.params) + queryString(c.query);
+  const headers = new Headers(c.body.init.headers);
+  for (const [k, v] of Object.entries(spec.headers ?? {})) headers.set(k, c.header === null ? v : encode(c.header));
+  return { who: c.who, path, init: { ...c.body.init, method, headers }, label: c.body.label };
+}
+
+/**
+ * Cases every run tries first, whatever the seed: the inputs that found defects (an id past
+ * PostgreSQL's integer, a date that is no date), in every path and query slot of the route.
+ */
+const REGRESSION_VALUES = ['2147483648', 'x'];
+function examplesFor(template: string, method: string, spec: RouteSpec, ids: Ids): FuzzCase[] {
+  const params = spec.params?.(ids) ?? {};
+  const query = spec.query?.(ids) ?? {};
+  const body = spec.json ? { init: { body: JSON.stringify(spec.json(ids)), headers: { 'content-type': 'application/json' } }, label: 'valid body' } : { init: {}, label: '' };
+  const all = (o: Record<string, string>, v: string) => Object.fromEntries(Object.keys(o).map((k) => [k, v]));
+  const cases: FuzzCase[] = [];
+  for (const v of REGRESSION_VALUES) {
+    if (Object.keys(params).length) cases.push(assemble(template, method, spec, { who: spec.who[0], params: all(params, v), query, body, header: null }));
+    if (Object.keys(query).length) cases.push(assemble(template, method, spec, { who: spec.who[0], params, query: all(query, v), body, header: null }));
+  }
+  return cases;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -417,13 +446,16 @@ it('has a case generator for every route of the app, and none for a route it lac
 });
 
 describeEachDatabase('request fuzzer', (mode, db) => {
-  const app = () => createApp({ db: db(), env: readEnv({ DEMO_TODAY, IMPORT_MAX_MB: String(IMPORT_MAX_MB) }), jwtSecret: TEST_JWT_SECRET });
+  // The live stream's listener holds a connection until closed; owned here so the database can be dropped.
+  let changes: ChangeFeed;
+  const app = () => createApp({ db: db(), env: readEnv({ DEMO_TODAY, IMPORT_MAX_MB: String(IMPORT_MAX_MB) }), jwtSecret: TEST_JWT_SECRET, changes });
   let shared: ReturnType<typeof app>;
   let ids: Ids;
   const tokens = new Map<Who, string>();
   const counts: Record<string, number> = {};
 
   beforeAll(async () => {
+    changes = new ChangeFeed(db());
     shared = app();
     for (const role of Object.keys(ROLE_ACCOUNTS) as DemoRole[]) tokens.set(role, await tokenOf(db(), ROLE_ACCOUNTS[role]));
     const one = async <T>(sql: string, params: unknown[] = [], fallback: T): Promise<T> =>
@@ -446,14 +478,15 @@ describeEachDatabase('request fuzzer', (mode, db) => {
     };
   });
 
-  afterAll(() => {
+  afterAll(async () => {
+    await changes.close();
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     const lines = Object.entries(counts).map(([route, n]) => `  ${String(n).padStart(3)}  ${route}`);
     console.log(`[fuzz ${mode}] ${total} cases over ${Object.keys(counts).length} routes:\n${lines.join('\n')}`);
   });
 
   it('answers a request that runs past its route’s time limit with a 504 in the error shape, and keeps serving', async () => {
-    const impatient = createApp({ db: db(), env: readEnv({ DEMO_TODAY, REQUEST_TIMEOUT_MS: '1' }), jwtSecret: TEST_JWT_SECRET });
+    const impatient = createApp({ db: db(), env: readEnv({ DEMO_TODAY, REQUEST_TIMEOUT_MS: '1' }), jwtSecret: TEST_JWT_SECRET, changes });
     const res = await impatient.request('/api/stats/grids', { headers: { authorization: `Bearer ${tokens.get('grid_member')}` } });
     expect(res.status).toBe(504);
     const body = errorBodySchema.parse(await res.json());
@@ -468,10 +501,12 @@ describeEachDatabase('request fuzzer', (mode, db) => {
     const spec = SPECS[route];
     if (!spec) continue;
     const runs = spec.runs ?? RUNS;
-    it(`${route}: ${runs} cases, each a success or a 4xx with the error shape`, async () => {
+    it(`${route}: ${runs} generated cases and its regression examples, each a success or a 4xx with the error shape`, async () => {
       const [method, template] = route.split(' ') as [string, string];
+      let ran = 0;
       await fc.assert(
         fc.asyncProperty(caseFor(template, method, spec, ids), async (c) => {
+          ran++;
           const headers = new Headers(c.init.headers);
           if (c.who !== 'nobody') headers.set('authorization', `Bearer ${tokens.get(c.who)}`);
           const res = await withTimeout(Promise.resolve(shared.request(c.path, { ...c.init, headers })), REQUEST_TIMEOUT_MS, `${c.who} ${method} ${c.path.slice(0, 200)} (${c.label})`);
@@ -485,9 +520,9 @@ describeEachDatabase('request fuzzer', (mode, db) => {
             expect(errorBodySchema.safeParse(JSON.parse(text)).success, where).toBe(true);
           }
         }),
-        { numRuns: runs, endOnFailure: true },
+        { numRuns: runs, endOnFailure: true, examples: examplesFor(template, method, spec, ids).map((c) => [c] as [FuzzCase]) },
       );
-      counts[route] = runs;
+      counts[route] = ran;
       // The database must still answer: a GEOS error or a runaway statement would show here.
       expect(await withTimeout(db().query<{ one: number }>('select 1 as one'), 10_000, 'the database after the fuzzed requests')).toEqual([{ one: 1 }]);
     }, 180_000);
