@@ -506,6 +506,8 @@ describeEachDatabase('request fuzzer', (mode, db) => {
     it(`${route}: ${runs} generated cases and its regression examples, each a success or a 4xx with the error shape`, async () => {
       const [method, template] = route.split(' ') as [string, string];
       let ran = 0;
+      // fast-check runs the examples as the first of numRuns: the generated cases come on top.
+      const examples = examplesFor(template, method, spec, ids).map((c) => [c] as [FuzzCase]);
       await fc.assert(
         fc.asyncProperty(caseFor(template, method, spec, ids), async (c) => {
           ran++;
@@ -522,7 +524,7 @@ describeEachDatabase('request fuzzer', (mode, db) => {
             expect(errorBodySchema.safeParse(JSON.parse(text)).success, where).toBe(true);
           }
         }),
-        { numRuns: runs, endOnFailure: true, examples: examplesFor(template, method, spec, ids).map((c) => [c] as [FuzzCase]) },
+        { numRuns: runs + examples.length, endOnFailure: true, examples },
       );
       counts[route] = ran;
       // The database must still answer: a GEOS error or a runaway statement would show here.
