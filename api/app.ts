@@ -9,7 +9,7 @@ import type { Env } from './env';
 import { authenticate, requireSignIn } from './auth/middleware';
 import { createTokenVerifier } from './auth/tokens';
 import { notFound, onError } from './lib/errors';
-import { corsPolicy, jsonBodyLimit, securityHeaders } from './lib/security';
+import { corsPolicy, jsonBodyLimit, requestTimeout, securityHeaders } from './lib/security';
 import type { AppEnv } from './lib/request-db';
 import { ChangeFeed } from './live/change-feed';
 import { auditRoutes } from './routes/audit';
@@ -87,6 +87,8 @@ export function createApp(deps: AppDeps) {
     .use(securityHeaders(deps.env))
     .use('/api/*', corsPolicy(deps.env))
     .use('/api/*', jsonBodyLimit())
+    .use('/api/*', requestTimeout(deps.env))
+    .use('/ogc/*', requestTimeout(deps.env))
     .route('/api', createApi(deps))
     .route('/ogc', ogcRoutes(deps));
   app.onError(onError);

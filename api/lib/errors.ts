@@ -23,6 +23,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** Headers the refusal carries, e.g. Retry-After on a 429. */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -34,7 +36,7 @@ export function errorBody(code: string, message: string, details?: unknown): Err
 }
 
 export function onError(err: Error, c: Context): Response {
-  if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, err.details), err.status);
+  if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, err.details), err.status, err.headers);
   // Row-level security or a missing grant refused the statement: the caller may not do this.
   if ((err as { code?: string }).code === '42501') {
     return c.json(
@@ -47,9 +49,17 @@ export function onError(err: Error, c: Context): Response {
     const code = status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : 'http_error';
     return c.json(errorBody(code, err.message || 'Request refused'), status);
   }
-  // The stack only: driver errors also carry the query's parameters, which may be personal data.
-  console.error(`[api] ${c.req.method} ${new URL(c.req.url).pathname} failed: ${err.stack ?? err.message}`);
+  // The stack only: driver errors also carry the query's parameters, which may be personal data,
+  // and their messages quote values (a phone in "invalid input syntax", a key in a unique violation).
+  console.error(`[api] ${c.req.method} ${new URL(c.req.url).pathname} failed: ${redactValues(err.stack ?? err.message)}`);
   return c.json(errorBody('internal_error', 'The server failed to handle this request; it has been logged.'), 500);
+}
+
+/** Quoted values and long digit runs (phones, ID numbers) out of a log line; the words stay. */
+export function redactValues(text: string): string {
+  return text
+    .replace(/"[^"\n]*"|'[^'\n]*'|=\([^\n]*?\)(?= |$)/gm, '…')
+    .replace(/\d{6,}[\dXx]?/g, '…');
 }
 
 export function notFound(c: Context): Response {

@@ -1,5 +1,6 @@
 /** Query-string schemas shared by several routes. */
 import { z } from 'zod';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 
 export type BBox = [minLon: number, minLat: number, maxLon: number, maxLat: number];
 
@@ -62,4 +63,4 @@ export const asOfParam = (today: () => string) => z
 
 /** A path or query id: a positive integer, with a message naming what it is. */
 export const positiveId = (what: string) =>
-  z.coerce.number({ error: `${what} must be a number` }).int().positive(`${what} must be a positive integer`);
+  z.coerce.number({ error: `${what} must be a number` }).int().positive(`${what} must be a positive integer`).max(MAX_DB_INT, `${what} is at most ${MAX_DB_INT}`);

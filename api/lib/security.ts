@@ -78,3 +78,49 @@ export function jsonBodyLimit(maxSize = MAX_JSON_BYTES): MiddlewareHandler {
   });
   return (c, next) => (UPLOAD_PREFIXES.some((p) => c.req.path.startsWith(p)) ? next() : limit(c, next));
 }
+
+/**
+ * Per-route time limits. Files (imports, reports, exports) may take longer than a map read; the
+ * live stream is open by design and has none. The product's default comes from REQUEST_TIMEOUT_MS.
+ */
+const SLOW_PREFIXES = ['/api/imports', '/api/reports', '/api/exports'];
+const UNTIMED_PREFIXES = ['/api/events'];
+
+/** How long a request to `path` may take, in milliseconds; null for none. */
+export function routeTimeoutMs(path: string, defaultMs: number): number | null {
+  if (UNTIMED_PREFIXES.some((p) => path.startsWith(p))) return null;
+  return SLOW_PREFIXES.some((p) => path.startsWith(p)) ? defaultMs * 4 : defaultMs;
+}
+
+/**
+ * Answers 504 with the error shape when a route runs past its limit, instead of leaving the
+ * client (and a phone on a weak connection) waiting. The work itself is not interrupted — on
+ * PostgreSQL the statement timeout ends a runaway query — so the message says a change may
+ * still be saved.
+ */
+export function requestTimeout(env: Pick<Env, 'requestTimeoutMs'>): MiddlewareHandler {
+  return async (c, next) => {
+    const ms = routeTimeoutMs(c.req.path, env.requestTimeoutMs);
+    if (ms === null) return next();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new ApiError(
+              504,
+              'timeout',
+              `The server did not finish ${c.req.method} ${c.req.path} within ${ms / 1000} s. A change it was making may still be saved: reload before trying again, or ask for less (a smaller area, month or file).`,
+              { timeoutMs: ms },
+            ),
+          ),
+        ms,
+      );
+    });
+    try {
+      await Promise.race([next(), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}

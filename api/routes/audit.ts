@@ -6,6 +6,7 @@ import type { AppDeps } from '../app';
 import { capabilitiesOf, type StaffRole } from '../../geo/domain/staff';
 import { ApiError, validationHook } from '../lib/errors';
 import { asCaller, type AppEnv } from '../lib/request-db';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 
 export interface AuditEntry {
   id: number;
@@ -24,7 +25,7 @@ export interface AuditEntry {
 const query = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   /** Paging: entries older than this id. */
-  before: z.coerce.number().int().positive().optional(),
+  before: z.coerce.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`).optional(),
   action: z.enum(['insert', 'update', 'delete', 'view_personal']).optional(),
 });
 

@@ -18,26 +18,46 @@ const login = z.object({
   password: z.string().min(1, 'password is required').max(256),
 });
 
-/** Failed attempts per email and per client, in a sliding window: guessing gets 429s, not answers. */
+/**
+ * Failed sign-ins in a sliding window, counted per client and account together (guessing one
+ * password gets 429s, not answers), and, more loosely, per account (guessing from many addresses)
+ * and per client (one address trying many accounts; loose because a street office shares one).
+ */
 export class LoginLimiter {
   private failures = new Map<string, number[]>();
   constructor(
-    private readonly max = 5,
+    private readonly max = { pair: 5, account: 20, client: 50 },
     private readonly windowMs = 15 * 60_000,
   ) {}
+  keys(email: string, client: string): Record<keyof LoginLimiter['max'], string> {
+    return { pair: `pair:${client}|${email}`, account: `email:${email}`, client: `client:${client}` };
+  }
   private recent(key: string, now: number) {
     const list = (this.failures.get(key) ?? []).filter((t) => now - t < this.windowMs);
-    this.failures.set(key, list);
+    if (list.length > 0) this.failures.set(key, list);
+    else this.failures.delete(key);
     return list;
   }
-  blocked(keys: string[], now = Date.now()): boolean {
-    return keys.some((k) => this.recent(k, now).length >= this.max);
+  /** Seconds until the caller may try again, or 0 when it may now. */
+  retryAfterS(email: string, client: string, now = Date.now()): number {
+    let until = 0;
+    for (const [kind, key] of Object.entries(this.keys(email, client)) as [keyof LoginLimiter['max'], string][]) {
+      const list = this.recent(key, now);
+      const limit = this.max[kind];
+      // Blocked until enough of the failures age out of the window to leave one attempt.
+      if (list.length >= limit) until = Math.max(until, list[list.length - limit]! + this.windowMs);
+    }
+    return until > now ? Math.ceil((until - now) / 1000) : 0;
   }
-  fail(keys: string[], now = Date.now()) {
-    for (const k of keys) this.recent(k, now).push(now);
+  fail(email: string, client: string, now = Date.now()) {
+    for (const key of Object.values(this.keys(email, client))) {
+      this.recent(key, now);
+      this.failures.set(key, [...(this.failures.get(key) ?? []), now]);
+    }
   }
-  succeed(keys: string[]) {
-    for (const k of keys) this.failures.delete(k);
+  /** A correct password clears this client's count for the account, not the account's or client's totals. */
+  succeed(email: string, client: string) {
+    this.failures.delete(this.keys(email, client).pair);
   }
 }
 
@@ -82,12 +102,19 @@ export function authRoutes({ db, env, jwtSecret }: AppDeps) {
     .post('/login', zValidator('json', login, validationHook), async (c) => {
       const { email, password } = c.req.valid('json');
       const client = c.req.header('x-forwarded-for')?.split(',')[0]?.trim() || 'local';
-      const keys = [`email:${email}`, `client:${client}`];
       if (env.supabase) {
         throw new ApiError(404, 'not_found', 'Sign-in goes through the Supabase project configured for this server (SUPABASE_URL).');
       }
-      if (limiter.blocked(keys)) {
-        throw new ApiError(429, 'too_many_attempts', 'Too many failed sign-in attempts; wait 15 minutes and try again.');
+      const retryAfterS = limiter.retryAfterS(email, client);
+      if (retryAfterS > 0) {
+        const minutes = Math.ceil(retryAfterS / 60);
+        throw new ApiError(
+          429,
+          'too_many_attempts',
+          `Too many failed sign-in attempts for this account; try again in ${minutes} minute${minutes === 1 ? '' : 's'}, or ask an administrator to reset the password.`,
+          { retryAfterS },
+          { 'Retry-After': String(retryAfterS) },
+        );
       }
       const [account] = await db.query<{ user_id: string; password_hash: string }>(
         'select user_id, password_hash from minqing.local_accounts where email = $1',
@@ -95,10 +122,10 @@ export function authRoutes({ db, env, jwtSecret }: AppDeps) {
       );
       // Same answer for an unknown email and a wrong password: the reply must not reveal who has an account.
       if (!account || !(await verifyPassword(password, account.password_hash))) {
-        limiter.fail(keys);
+        limiter.fail(email, client);
         throw new ApiError(401, 'invalid_credentials', 'The email or password is not correct.');
       }
-      limiter.succeed(keys);
+      limiter.succeed(email, client);
       const token = await issueToken(jwtSecret, { id: account.user_id, email });
       return c.json({ access_token: token, token_type: 'bearer' as const, expires_in: TOKEN_LIFETIME_S });
     })

@@ -14,12 +14,13 @@ import { ApiError, validationHook } from '../lib/errors';
 import { positiveId, productToday } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
 import { PROPOSAL_COLUMNS, redraw, type BoundaryProposal } from './grid-boundary-commit';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 
 const STATUSES = ['pending', 'approved', 'rejected'] as const;
 
 const listQuery = z.object({
   status: z.enum(STATUSES, { error: `status is one of ${STATUSES.join(', ')}` }).optional(),
-  gridId: z.coerce.number().int().positive('gridId must be a positive integer').optional(),
+  gridId: z.coerce.number().int().positive('gridId must be a positive integer').max(MAX_DB_INT, `at most ${MAX_DB_INT}`).optional(),
   // "me": only those the caller has a part in (see concernsMe below).
   concerning: z.enum(['me'], { error: 'concerning is "me" (or left out for every proposal of the street)' }).optional(),
 });

@@ -14,6 +14,7 @@ import type { Column } from '../exports/table-file';
 import { ApiError, validationHook } from '../lib/errors';
 import { asOfParam, productToday } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 
 const FORMATS = ['geojson', 'csv', 'xlsx'] as const;
 type Format = (typeof FORMATS)[number];
@@ -58,7 +59,7 @@ export function exportRoutes({ db, env }: AppDeps) {
   const query = z.object({
     asOf: asOfParam(today),
     lang: z.enum(LOCALES).default('zh-CN'),
-    gridId: z.coerce.number().int().positive().optional(),
+    gridId: z.coerce.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`).optional(),
   });
   return new Hono<AppEnv>().get('/:file', zValidator('param', fileParam, validationHook), zValidator('query', query, validationHook), async (c) => {
     const [what, fmt] = c.req.valid('param').file.split('.') as ['grids' | 'overdue' | 'issues', Format];

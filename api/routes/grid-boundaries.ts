@@ -24,6 +24,7 @@ import type { Queryable } from '../db/database';
 import { ApiError, validationHook } from '../lib/errors';
 import { positiveId, productToday } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 
 type Areal = Polygon | MultiPolygon;
 
@@ -265,7 +266,7 @@ export function gridBoundaryRoutes({ db, env }: AppDeps) {
           geometry: arealSchema,
           // Neighbours redrawn in the same change (the editor's "neighbours follow"), as the PUT takes them.
           neighbours: z
-            .array(z.object({ gridId: positiveId('neighbours[].gridId'), version: z.number().int().positive().optional(), geometry: arealSchema }).strict())
+            .array(z.object({ gridId: positiveId('neighbours[].gridId'), version: z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`).optional(), geometry: arealSchema }).strict())
             .max(20, 'at most 20 neighbours change with one grid')
             .optional(),
         })

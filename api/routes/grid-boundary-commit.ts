@@ -19,6 +19,7 @@ import { positiveId, productToday } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
 import { previewBoundary, type BoundaryImpact, type BoundaryOverride } from './grid-boundaries';
 import { gridFeaturesSql, type GridProperties } from './grids';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 
 type Areal = Polygon | MultiPolygon;
 export type VersionKind = 'created' | 'redrawn' | 'split' | 'merged' | 'reverted';
@@ -57,7 +58,7 @@ const reasonSchema = z
   .trim()
   .min(2, 'reason must say why the boundary changes (at least 2 characters)')
   .max(500, 'reason is at most 500 characters');
-const versionSchema = z.number({ error: 'version is the grid version you edited (properties.version of the grid)' }).int().positive();
+const versionSchema = z.number({ error: 'version is the grid version you edited (properties.version of the grid)' }).int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`);
 
 const refuse = (reason: GridChangeReason, message: string, details: Record<string, unknown> = {}) =>
   new ApiError(422, reason.startsWith('SPLIT') ? 'invalid_split' : reason.startsWith('MERGE') ? 'invalid_merge' : 'invalid_change', message, {
@@ -341,7 +342,7 @@ const mergeSchema = z
 
 const revertSchema = z.object({ toVersion: versionSchema, version: versionSchema, reason: reasonSchema }).strict();
 
-const compareSchema = z.object({ from: z.coerce.number().int().positive('from is a version number'), to: z.coerce.number().int().positive('to is a version number') });
+const compareSchema = z.object({ from: z.coerce.number().int().positive('from is a version number').max(MAX_DB_INT, `at most ${MAX_DB_INT}`), to: z.coerce.number().int().positive('to is a version number').max(MAX_DB_INT, `at most ${MAX_DB_INT}`) });
 
 export function gridBoundaryCommitRoutes({ db, env }: AppDeps) {
   const today = () => productToday(env);

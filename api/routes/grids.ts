@@ -9,6 +9,7 @@ import type { FeatureCollection, MultiPolygon } from 'geojson';
 import type { AppDeps } from '../app';
 import { featureCollectionSql } from '../lib/geojson-sql';
 import { asCaller, type AppEnv } from '../lib/request-db';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 
 export interface GridProperties {
   id: number;
@@ -36,7 +37,7 @@ export interface OverdueHousehold {
 }
 
 const idParam = z.object({
-  id: z.coerce.number({ error: 'the grid id must be a number' }).int().positive('the grid id must be a positive integer'),
+  id: z.coerce.number({ error: 'the grid id must be a number' }).int().positive('the grid id must be a positive integer').max(MAX_DB_INT, `at most ${MAX_DB_INT}`),
 });
 
 /** Visits to uncovered households needed to lift coverage into the next better band, or null at the top. */

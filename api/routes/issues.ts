@@ -22,6 +22,7 @@ import { ApiError, validationHook } from '../lib/errors';
 import { asOfParam, positiveId, productToday } from '../lib/query-params';
 import { asCaller, myStaffId, type AppEnv } from '../lib/request-db';
 import type { Queryable } from '../db/database';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 
 export interface IssueRecord {
   id: number;
@@ -79,8 +80,8 @@ const registration = z
     location: pointSchema,
     complexity: z.enum(ISSUE_COMPLEXITIES),
     tier: z.enum(ISSUE_TIERS).default('on_spot'),
-    householdId: z.number().int().positive().optional(),
-    buildingId: z.number().int().positive().optional(),
+    householdId: z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`).optional(),
+    buildingId: z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`).optional(),
     /** When the matter was received, if entered later from a paper form; defaults to now. */
     receivedAt: z.iso.datetime({ offset: true, error: 'receivedAt must be an ISO time with its offset, e.g. 2026-11-20T09:30:00+08:00' }).optional(),
     reporter: z
@@ -126,7 +127,7 @@ const listQuery = z.object({
   overdue: z.enum(['true', 'false']).optional(),
   gridId: positiveId('gridId').optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
-  offset: z.coerce.number().int().min(0).default(0),
+  offset: z.coerce.number().int().min(0).max(MAX_DB_INT, `at most ${MAX_DB_INT}`).default(0),
 });
 
 const periodQuery = (today: () => string) =>

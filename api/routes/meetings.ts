@@ -14,6 +14,7 @@ import type { Queryable } from '../db/database';
 import { ApiError, validationHook } from '../lib/errors';
 import { positiveId, productToday } from '../lib/query-params';
 import { asCaller, myStaffId, type AppEnv } from '../lib/request-db';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 
 export { MEETING_TYPES } from '../../geo/domain/meeting';
 
@@ -52,11 +53,11 @@ const ACTION_COLUMNS = `a.id, a.meeting_id as "meetingId", a.grid_id as "gridId"
 
 const newMeeting = z
   .object({
-    communityId: z.number().int().positive(),
+    communityId: z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`),
     month: monthSchema,
     heldOn: calendarDateSchema,
     type: z.enum(MEETING_TYPES, { error: `type must be one of ${MEETING_TYPES.join(', ')} (分析会, 恳谈会)` }),
-    attendeeStaffIds: z.array(z.number().int().positive()).max(200).default([]),
+    attendeeStaffIds: z.array(z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`)).max(200).default([]),
     attendeeNames: z.array(z.string().trim().min(1).max(50)).max(100).default([]),
     notes: z.string().max(5000).optional(),
   })
@@ -64,9 +65,9 @@ const newMeeting = z
 
 const newAction = z
   .object({
-    gridId: z.number().int().positive(),
+    gridId: z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`),
     decision: z.string().trim().min(1, 'decision must not be empty').max(1000),
-    ownerId: z.number().int().positive(),
+    ownerId: z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`),
     dueOn: calendarDateSchema,
   })
   .strict();
@@ -76,7 +77,7 @@ const actionChange = z
     done: z.boolean().optional(),
     doneOn: calendarDateSchema.optional(),
     dueOn: calendarDateSchema.optional(),
-    ownerId: z.number().int().positive().optional(),
+    ownerId: z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`).optional(),
     decision: z.string().trim().min(1).max(1000).optional(),
   })
   .strict()

@@ -14,6 +14,7 @@ import { createTokenVerifier } from '../auth/tokens';
 import { ApiError, validationHook } from '../lib/errors';
 import { bboxParam, productToday } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 
 const GEOJSON = 'application/geo+json';
 const CRS84 = 'http://www.opengis.net/def/crs/OGC/1.3/CRS84';
@@ -61,7 +62,7 @@ const itemsQuery = z.object({
   bbox: bboxParam.optional(),
   // Above the maximum a server answers with fewer (the spec's rule), not an error.
   limit: z.coerce.number().int().min(1).default(OGC_DEFAULT_LIMIT).transform((v) => Math.min(v, OGC_MAX_LIMIT)),
-  offset: z.coerce.number().int().min(0).default(0),
+  offset: z.coerce.number().int().min(0).max(MAX_DB_INT, `at most ${MAX_DB_INT}`).default(0),
   f: z.string().optional(),
 });
 
@@ -170,7 +171,7 @@ export function ogcRoutes(deps: AppDeps) {
     })
     .get(
       '/collections/:collectionId/items/:featureId',
-      zValidator('param', collectionParam.extend({ featureId: z.coerce.number().int().positive('feature ids are positive integers') }), validationHook),
+      zValidator('param', collectionParam.extend({ featureId: z.coerce.number().int().positive('feature ids are positive integers').max(MAX_DB_INT, `at most ${MAX_DB_INT}`) }), validationHook),
       async (c) => {
         const { collectionId, featureId } = c.req.valid('param');
         const [row] = await asCaller(db, c.get('claims'), (tx) =>

@@ -14,6 +14,7 @@ import type { AppDeps } from '../app';
 import { ApiError, validationHook } from '../lib/errors';
 import { positiveId, productToday } from '../lib/query-params';
 import { asCaller, myStaffId, type AppEnv } from '../lib/request-db';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 
 export interface Patrol {
   id: number;
@@ -61,7 +62,7 @@ export function patrolRoutes({ db, env }: AppDeps) {
       });
       return c.json({ patrol });
     })
-    .post('/', zValidator('json', z.object({ gridId: z.number().int().positive() }).strict(), validationHook), async (c) => {
+    .post('/', zValidator('json', z.object({ gridId: z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`) }).strict(), validationHook), async (c) => {
       const { gridId } = c.req.valid('json');
       const patrol = await asCaller(db, c.get('claims'), async (tx) => {
         const me = await myStaffId(tx);

@@ -11,6 +11,7 @@ import type { AppDeps } from '../app';
 import { ApiError, validationHook, validationHookFor } from '../lib/errors';
 import { productToday } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 
 export interface PolicyVersion {
   id: number;
@@ -22,7 +23,7 @@ export interface PolicyVersion {
 }
 
 const communityParam = z.object({
-  communityId: z.coerce.number({ error: 'communityId must be a number' }).int().positive('communityId must be a positive integer'),
+  communityId: z.coerce.number({ error: 'communityId must be a number' }).int().positive('communityId must be a positive integer').max(MAX_DB_INT, `at most ${MAX_DB_INT}`),
 });
 
 const body = z

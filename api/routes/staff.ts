@@ -10,6 +10,7 @@ import type { AppDeps } from '../app';
 import type { StaffRole } from '../../geo/domain/staff';
 import { ApiError, validationHook } from '../lib/errors';
 import { asCaller, type AppEnv } from '../lib/request-db';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 
 export interface StaffMember {
   id: number;
@@ -27,12 +28,12 @@ const STAFF_SQL = `
   from public.staff s`;
 
 const assignment = z.object({
-  gridIds: z.array(z.number().int().positive()).max(20, 'a staff member serves at most 20 grids'),
+  gridIds: z.array(z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`)).max(20, 'a staff member serves at most 20 grids'),
 });
 
 export function staffRoutes({ db }: AppDeps) {
   return new Hono<AppEnv>()
-    .get('/', zValidator('query', z.object({ communityId: z.coerce.number().int().positive().optional() }), validationHook), async (c) => {
+    .get('/', zValidator('query', z.object({ communityId: z.coerce.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`).optional() }), validationHook), async (c) => {
       const { communityId } = c.req.valid('query');
       const staff = await asCaller(db, c.get('claims'), (tx) =>
         tx.query<StaffMember>(`${STAFF_SQL} where ($1::int is null or s.community_id = $1) order by s.community_id nulls first, s.role, s.name`, [
@@ -43,7 +44,7 @@ export function staffRoutes({ db }: AppDeps) {
     })
     .put(
       '/:id/grids',
-      zValidator('param', z.object({ id: z.coerce.number().int().positive() }), validationHook),
+      zValidator('param', z.object({ id: z.coerce.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`) }), validationHook),
       zValidator('json', assignment, validationHook),
       async (c) => {
         const { id } = c.req.valid('param');

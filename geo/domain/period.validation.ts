@@ -5,9 +5,11 @@
  */
 import { z } from 'zod';
 
+// Zod runs refinements even after the regex failed, so this sees any string ("x", "é"): no time, no date.
 const isRealDate = (s: string) => {
   const [y, m, d] = s.split('-').map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, d)).toISOString().slice(0, 10) === s;
+  const t = Date.UTC(y, m - 1, d);
+  return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === s;
 };
 
 export const calendarDateSchema = z

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { METRIC_SPECS, METRICS, type MetricId } from '../metrics/legend';
 import { HOUSEHOLD_CATEGORIES, VISIT_METHODS, type HouseholdCategory } from './household';
+import { MAX_DB_INT } from './db-int';
 
 export const DEFAULT_VISIT_INTERVAL_DAYS: Readonly<Record<HouseholdCategory, number>> = {
   ordinary: 182, // 2 a year (000 第一篇)
@@ -85,13 +86,13 @@ export const policySettingsSchema = z
         /** Overdue issues per 100 households at which that term is full. */
         overdueIssuesPer100Cap: z.number().positive(),
         /** Days without a patrol at which that term is full. */
-        patrolGapDaysCap: z.number().int().positive(),
+        patrolGapDaysCap: z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`),
       })
       .strict(),
     /** A patrol counts for "days since the last patrol" only if it lasted this long (000 第一篇: half an hour). */
     patrolMinMinutes: z.number().int().min(1).max(600),
     /** The fair workload range for a grid (002 篇二: 200–300 households). */
-    gridHouseholds: z.object({ min: z.number().int().min(1), max: z.number().int().min(1) }).strict(),
+    gridHouseholds: z.object({ min: z.number().int().min(1).max(MAX_DB_INT), max: z.number().int().min(1).max(MAX_DB_INT) }).strict(),
     /**
      * Metres from the household's building beyond which a visit's GPS point is flagged for review
      * (kept, never dropped). Defaulted, not required: versions stored before it existed lack it.

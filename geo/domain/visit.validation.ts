@@ -7,10 +7,11 @@
 import { z } from 'zod';
 import { pointSchema } from './geojson.validation';
 import { VISIT_METHODS, VISIT_RESULTS } from './household';
+import { MAX_DB_INT } from './db-int';
 
 export const visitInputSchema = z
   .object({
-    householdId: z.number().int().positive(),
+    householdId: z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`),
     visitedAt: z.iso
       .datetime({ offset: true, error: 'visitedAt must be an ISO time with its offset, e.g. 2026-11-20T10:00:00+08:00' })
       .refine((s) => Date.parse(s) >= Date.parse('2000-01-01T00:00:00+08:00'), 'visitedAt is before 2000, earlier than any record'),
