@@ -3,6 +3,7 @@
  * server tasks that run as the owner role (the other is migrating): it writes rows no API role
  * could, in one transaction, so a failed seed leaves the database empty rather than half-filled.
  */
+import { rebuildStats } from './stats-rollups';
 import type { DemoStreet } from '../../geo/demo/demo-street.types';
 import { generateDemoStreet } from '../../geo/demo/street.generator';
 import { DEFAULT_POLICY } from '../../geo/domain/visit-policy';
@@ -188,6 +189,9 @@ export async function seedDemoStreetIfEmpty(db: Database, today: string): Promis
   if ((row?.n ?? 0) > 0) return { seeded: false };
   const street = generateDemoStreet({ today });
   await db.transaction((tx) => loadDemoStreet(tx, street));
+  // The rollups for the seed's today, built now rather than by the first map that asks (~10 s
+  // on the embedded database): every copy of a seeded database then starts ready.
+  await rebuildStats(db, today);
   return {
     seeded: true,
     counts: {

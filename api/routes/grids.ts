@@ -60,7 +60,7 @@ export function gridRoutes({ db, env }: AppDeps) {
       const result = await asCaller(db, c.get('claims'), async (tx) => {
         const [grid] = await tx.query<{ id: number; name: string; households: number; covered: number }>(
           `select g.id, g.name, s.households, s.covered_households as covered
-           from public.grids g join public.grid_stats($2::date) s on s.grid_id = g.id where g.id = $1`,
+           from public.grids g, public.grid_visit_counts(g.id, $2::date) s where g.id = $1`,
           [id, asOf],
         );
         if (!grid) return null;

@@ -272,10 +272,12 @@ export function visitRoutes({ db }: AppDeps) {
       ),
       async (c) => {
         const q = c.req.valid('query');
+        // One grid's figure derives only its households' status (a grid panel asks on every opening).
         const [t] = await asCaller(db, c.get('claims'), (tx) =>
           tx.query<{ due: number; done: number; onTime: number }>(
             `select coalesce(sum(due), 0)::int as due, coalesce(sum(done), 0)::int as done, coalesce(sum(on_time), 0)::int as "onTime"
-             from public.report_visit_timeliness($1::date, $2::date) s join public.grids g on g.id = s.grid_id
+             from ${q.gridId ? 'public.grid_visit_timeliness($3, $1::date, $2::date)' : 'public.report_visit_timeliness($1::date, $2::date)'} s
+             join public.grids g on g.id = s.grid_id
              where ($3::int is null or g.id = $3) and ($4::int is null or g.community_id = $4)`,
             [q.from, q.to, q.gridId ?? null, q.communityId ?? null],
           ),

@@ -104,6 +104,30 @@ describeEachDatabase('stats API', (_mode, db) => {
     expect(body.nextBand).toEqual(visitsToNextBand(worst.households, worst.coveredHouseholds));
   });
 
+  it('lists, for every grid and date, exactly the overdue households and counts of the street-wide definition in that grid', async () => {
+    for (const asOf of [DEMO_TODAY, '2026-06-30']) {
+      // household_visit_status is the street-wide definition grid_stats aggregates.
+      const street = await db().query<{ grid_id: number; household_id: number; covered: boolean; overdue: boolean }>(
+        `select grid_id, household_id, covered, overdue from public.household_visit_status($1::date) where grid_id is not null order by 1, 2`, [asOf]);
+      const perGrid = await db().query<{ grid_id: number; household_id: number }>(
+        `select g.id as grid_id, o.household_id from public.grids g, public.grid_overdue_households(g.id, $1::date) o order by 1, 2`, [asOf]);
+      const overdue = street.filter((r) => r.overdue).map(({ grid_id, household_id }) => ({ grid_id, household_id }));
+      expect(overdue.length).toBeGreaterThan(100);
+      expect(perGrid).toEqual(overdue);
+      // The list's header figures, for one grid.
+      const counts = await db().query<{ grid_id: number; households: number; covered: number }>(
+        `select g.id as grid_id, c.households, c.covered_households as covered from public.grids g, public.grid_visit_counts(g.id, $1::date) c order by 1`, [asOf]);
+      const expected = new Map<number, { grid_id: number; households: number; covered: number }>();
+      for (const r of street) {
+        const e = expected.get(r.grid_id) ?? { grid_id: r.grid_id, households: 0, covered: 0 };
+        e.households++;
+        if (r.covered) e.covered++;
+        expected.set(r.grid_id, e);
+      }
+      expect(counts.filter((c) => c.households > 0)).toEqual([...expected.values()]);
+    }
+  });
+
   it('answers an unknown grid with 404 and a malformed id with 400', async () => {
     expect((await get('/api/grids/99999/overdue')).status).toBe(404);
     const bad = await get('/api/grids/abc/overdue');

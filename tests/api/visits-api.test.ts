@@ -410,6 +410,34 @@ describeEachDatabase('visits through the API', (_mode, db) => {
       expect(body.counts).toEqual(await reference('2026-10-01', '2026-10-31', 1));
     });
 
+    it('gives every grid, from its own households only, what the street-wide definition gives it', async () => {
+      // The definition as first written (meeting_mode.sql): over household_visit_status, the
+      // coverage reference, for the whole street. The per-grid and report paths must equal it.
+      const streetWide = await db().query(
+        `with pol as (
+           select g.id as grid_id, p.s -> 'countedMethods' as methods, (p.s ->> 'notHomeCounts')::boolean as nh
+           from public.grids g, lateral (select public.policy_settings_at(g.community_id, $2::date) as s) p),
+         st as (
+           select s.household_id, s.grid_id, s.due_date, pol.methods, pol.nh
+           from public.household_visit_status($1::date - 1) s join pol using (grid_id) join public.households h on h.id = s.household_id
+           where s.due_date between $1::date and $2::date and (h.moved_out is null or h.moved_out > s.due_date))
+         select st.grid_id, count(*)::int as due, count(v.first)::int as done, count(*) filter (where v.first <= st.due_date)::int as on_time
+         from st left join lateral (
+           select min(public.china_date(x.visited_at)) as first from public.visits x
+           where x.household_id = st.household_id and public.china_date(x.visited_at) between $1::date and $2::date
+             and st.methods ? x.method::text and (x.result = 'met' or st.nh)) v on true
+         group by 1 order by 1`,
+        ['2026-10-01', '2026-10-31'],
+      );
+      expect(streetWide.length).toBeGreaterThan(10);
+      const report = await db().query(`select * from public.report_visit_timeliness('2026-10-01', '2026-10-31') order by 1`);
+      expect(report).toEqual(streetWide);
+      const perGrid = await db().query(
+        `select t.* from public.grids g, public.grid_visit_timeliness(g.id, '2026-10-01', '2026-10-31') t order by 1`,
+      );
+      expect(perGrid).toEqual(streetWide);
+    });
+
     it('refuses a period that ends before it starts with a 400', async () => {
       const { status, body } = await call('street_leader', '/api/visits/indicators?from=2026-10-31&to=2026-10-01');
       expect(status).toBe(400);

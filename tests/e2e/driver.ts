@@ -715,6 +715,13 @@ export interface BrowserTest {
 }
 
 /**
+ * Every test page: a desktop screen in Chinese, asking for reduced motion, which MapLibre honours
+ * by jumping instead of flying. The tests wait for where the camera ends, not for the flight, and
+ * each flight is dozens of frames drawn in software (SwiftShader) on a shared 2-core machine.
+ */
+const PAGE_OPTIONS = { viewport: { width: 1400, height: 900 }, locale: 'zh-CN', reducedMotion: 'reduce' } as const;
+
+/**
  * One product process and one browser per test file, a fresh page per test; `onPage` prepares
  * each page (e.g. signs in) and receives what the test uses.
  */
@@ -732,9 +739,9 @@ export function useBrowserSuite(onPage: (t: BrowserTest) => void | Promise<void>
     await product?.stop();
   });
   beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
+    page = await browser.newPage(PAGE_OPTIONS);
     const anotherPage = async () => {
-      const other = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
+      const other = await browser.newPage(PAGE_OPTIONS);
       others.push(other);
       return { page: other, d: driver(other, product) };
     };
