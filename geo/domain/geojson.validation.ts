@@ -8,10 +8,15 @@ import { z } from 'zod';
 const position = z
   .tuple([z.number().finite(), z.number().finite()], { error: 'a position is [longitude, latitude] in degrees' })
   .rest(z.number().finite())
-  .superRefine(([lon, lat], ctx) => {
+  .superRefine((p, ctx) => {
+    const [lon, lat] = p;
     if (lon < -180 || lon > 180) ctx.addIssue({ code: 'custom', path: [0], message: `longitude ${lon} is outside -180..180` });
     if (lat < -90 || lat > 90) ctx.addIssue({ code: 'custom', path: [1], message: `latitude ${lat} is outside -90..90` });
-  });
+    if (p.length > 3) ctx.addIssue({ code: 'custom', path: [3], message: `a position has ${p.length} numbers; at most 3 (longitude, latitude, altitude)` });
+  })
+  // Stored geometry is 2D: an altitude is dropped here, so that a mix of 2D and 3D positions
+  // (which PostGIS refuses) cannot reach the database.
+  .transform(([lon, lat]): [number, number] => [lon, lat]);
 
 export const pointSchema = z.object({ type: z.literal('Point'), coordinates: position }).strict();
 export type PointInput = z.infer<typeof pointSchema>;

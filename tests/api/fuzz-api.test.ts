@@ -205,7 +205,8 @@ const SPECS: Record<string, RouteSpec> = {
   'POST /api/grids/merge': { who: ['community_staff', 'grid_member'], json: (i) => ({ gridIds: [i.grid, i.otherGrid], versions: { [i.grid]: i.gridVersion }, reason: '合并' }) },
   'GET /api/grids/:id/versions': { who: ['grid_member', 'nobody'], params: (i) => ({ id: `${i.grid}` }) },
   'GET /api/grids/:id/versions/compare': { who: ['grid_member', 'nobody'], params: (i) => ({ id: `${i.grid}` }), query: () => ({ from: '1', to: '2' }) },
-  'GET /api/boundary-proposals': { who: ['community_staff', 'nobody'], query: (i) => ({ status: 'pending', gridId: `${i.grid}` }) },
+  'GET /api/boundary-proposals': { who: ['community_staff', 'nobody'], query: (i) => ({ status: 'pending', gridId: `${i.grid}`, concerning: 'me' }) },
+  'GET /api/boundary-proposals/summary': { who: ['grid_leader', 'nobody'] },
   'POST /api/boundary-proposals/:id/approve': { who: ['community_staff', 'grid_member'], params: (i) => ({ id: `${i.proposal}` }), json: () => ({ note: '同意' }) },
   'POST /api/boundary-proposals/:id/reject': { who: ['community_staff', 'grid_member'], params: (i) => ({ id: `${i.proposal}` }), json: () => ({ note: '不同意' }) },
   'GET /api/buildings': { who: ['grid_member', 'nobody'], query: () => ({ bbox: '115.90,28.62,115.93,28.64' }) },
@@ -397,9 +398,12 @@ function assemble(
 
 /**
  * Cases every run tries first, whatever the seed: the inputs that found defects (an id past
- * PostgreSQL's integer, a date that is no date), in every path and query slot of the route.
+ * PostgreSQL's integer, a date that is no date), in every path and query slot of the route, and a
+ * position of five numbers in every geometry field.
  */
 const REGRESSION_VALUES = ['2147483648', 'x'];
+/** A position with five numbers beside 2D ones: PostGIS refused the mix with a 500. */
+const REGRESSION_GEOMETRY = { type: 'Polygon', coordinates: [[[115.9, 28.6, 1, 2, 3], [115.91, 28.6], [115.91, 28.61], [115.9, 28.6]]] };
 function examplesFor(template: string, method: string, spec: RouteSpec, ids: Ids): FuzzCase[] {
   const params = spec.params?.(ids) ?? {};
   const query = spec.query?.(ids) ?? {};
@@ -409,6 +413,10 @@ function examplesFor(template: string, method: string, spec: RouteSpec, ids: Ids
   for (const v of REGRESSION_VALUES) {
     if (Object.keys(params).length) cases.push(assemble(template, method, spec, { who: spec.who[0], params: all(params, v), query, body, header: null }));
     if (Object.keys(query).length) cases.push(assemble(template, method, spec, { who: spec.who[0], params, query: all(query, v), body, header: null }));
+  }
+  for (const key of spec.json ? (spec.geometryFields ?? []) : []) {
+    const init = { body: JSON.stringify({ ...spec.json!(ids), [key]: REGRESSION_GEOMETRY }), headers: { 'content-type': 'application/json' } };
+    cases.push(assemble(template, method, spec, { who: spec.who[0], params, query, body: { init, label: `${key} with a five-number position` }, header: null }));
   }
   return cases;
 }
