@@ -28,6 +28,8 @@ interface CollectionSpec {
   source: string;
   /** The table alone, for the extent (no statistics computed). */
   table: string;
+  /** Run in the request's transaction before `source`, with the same first parameter. */
+  ready?: string;
 }
 
 const COLLECTIONS: Record<'grids' | 'buildings', CollectionSpec> = {
@@ -39,7 +41,9 @@ const COLLECTIONS: Record<'grids' | 'buildings', CollectionSpec> = {
         'households', coalesce(s.households, 0), 'coverage', s.coverage, 'overdueHouseholds', s.overdue_households,
         'atRiskOverdue', s.at_risk_overdue, 'openIssues', s.open_issues, 'overdueIssues', s.overdue_issues,
         'attention', s.attention, 'asOf', $1::text) as props
-      from public.grids g left join public.grid_stats($1::date) s on s.grid_id = g.id`,
+      from public.grids g left join public.grid_stats_rollup() s on s.grid_id = g.id`,
+    // Today's figures from the rollups, as /api/stats/grids serves them (built first if the day changed).
+    ready: 'select public.stats_rollup_ready($1::date)',
     table: 'select boundary as geom from public.grids',
   },
   buildings: {
@@ -143,6 +147,7 @@ export function ogcRoutes(deps: AppDeps) {
       const where = bbox ? 'where s.geom && ST_MakeEnvelope($2, $3, $4, $5, 4326) and ST_Intersects(s.geom, ST_MakeEnvelope($2, $3, $4, $5, 4326))' : '';
       const params: unknown[] = [today(), ...(bbox ?? [])];
       const { matched, features } = await asCaller(db, c.get('claims'), async (tx) => {
+        if (COLLECTIONS[collectionId].ready) await tx.query(COLLECTIONS[collectionId].ready!, [today()]);
         const [{ n }] = (await tx.query<{ n: number }>(`select count(*)::int as n from (${COLLECTIONS[collectionId].source}) s ${where}`, params)) as [{ n: number }];
         const rows = await tx.query<{ feature: unknown }>(
           `select json_build_object('type', 'Feature', 'id', s.id, 'geometry', ST_AsGeoJSON(s.geom, 7)::json, 'properties', s.props) as feature
@@ -174,13 +179,14 @@ export function ogcRoutes(deps: AppDeps) {
       zValidator('param', collectionParam.extend({ featureId: z.coerce.number().int().positive('feature ids are positive integers').max(MAX_DB_INT, `at most ${MAX_DB_INT}`) }), validationHook),
       async (c) => {
         const { collectionId, featureId } = c.req.valid('param');
-        const [row] = await asCaller(db, c.get('claims'), (tx) =>
-          tx.query<{ feature: Record<string, unknown> }>(
+        const [row] = await asCaller(db, c.get('claims'), async (tx) => {
+          if (COLLECTIONS[collectionId].ready) await tx.query(COLLECTIONS[collectionId].ready!, [today()]);
+          return tx.query<{ feature: Record<string, unknown> }>(
             `select json_build_object('type', 'Feature', 'id', s.id, 'geometry', ST_AsGeoJSON(s.geom, 7)::json, 'properties', s.props) as feature
              from (${COLLECTIONS[collectionId].source}) s where s.id = $2`,
             [today(), featureId],
-          ),
-        );
+          );
+        });
         if (!row) throw new ApiError(404, 'not_found', `No feature ${featureId} in ${collectionId} that you may see.`);
         const base = baseUrl(c);
         return geo(c, {
