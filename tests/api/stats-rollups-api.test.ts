@@ -321,7 +321,7 @@ describeEachDatabase('stats rollups', (_mode, db) => {
           }
           expect(await statsDrift(db()), done.join('; ')).toEqual([]);
         }),
-        { numRuns: 12 },
+        { numRuns: 5 },
       );
     }, 120_000);
   });
