@@ -87,6 +87,20 @@ async function load(db: Database): Promise<void> {
   const t = performance.now();
   const counts = { streets: 0, grids: 0, households: 0, visits: 0 };
   const { streets, communities } = TIERS[tier];
+  // The large tiers load visits and patrols without their per-row audit and change-feed triggers
+  // and visits without the far-from-building check (a geography distance per row): together they
+  // cost ~300 µs a visit, ~30 min for a district's visits on this shared machine. Seeded rows then
+  // have no audit rows, announce no change and carry no distance_m / flagged_for_review, which no
+  // measured path reads (stats, tiles, the load mix); the statement-level rollup and snapshot
+  // triggers stay on, and all are enabled again before the database is used.
+  const rowTriggers: [string, string[]][] = [
+    ['visits', ['visits_audit', 'visits_announce', 'visits_flag_far_from_building']],
+    ['patrols', ['patrols_audit', 'patrols_announce']],
+  ];
+  const setTriggers = (how: 'enable' | 'disable') =>
+    Promise.all(rowTriggers.map(([table, names]) =>
+      db.exec(`alter table public.${table} ${names.map((n) => `${how} trigger ${n}`).join(', ')}`)));
+  if (large) await setTriggers('disable');
   for (const street of generateDemoDistrict({ today: TODAY, streets, communitiesPerStreet: communities })) {
     // One transaction per street: a district's millions of rows in one would hold every lock and
     // all of the WAL to the end; a failure drops the half-loaded database anyway (see openPostgres).
@@ -97,7 +111,10 @@ async function load(db: Database): Promise<void> {
     counts.visits += street.visits.length;
     log(`loaded street ${counts.streets}/${streets}: ${counts.grids} grids, ${counts.households} households, ${counts.visits} visits in ${ms(performance.now() - t)}`);
   }
-  if (large) await db.exec('analyze');
+  if (large) {
+    await setTriggers('enable');
+    await db.exec('analyze');
+  }
 }
 
 async function openPglite(): Promise<Database> {

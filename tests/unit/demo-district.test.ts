@@ -9,7 +9,7 @@ const OPTIONS = { today: '2026-11-15', streets: 3, communitiesPerStreet: 1, mont
 const district = [...generateDemoDistrict(OPTIONS)];
 const alone = (k: number) => generateDemoStreet({ today: OPTIONS.today, seed: 20261122 + k, communities: 1, months: 2 });
 const TABLES = ['communities', 'grids', 'buildings', 'households', 'staff', 'visits', 'patrols', 'issues', 'roads'] as const;
-const all = <K extends (typeof TABLES)[number]>(table: K) => district.flatMap((s) => s[table] as DemoStreet[K]);
+const all = <K extends (typeof TABLES)[number]>(table: K): DemoStreet[K] => district.flatMap((s) => s[table] as { id: number }[]) as DemoStreet[K];
 
 describe('the demo district generator', () => {
   it('yields the requested number of streets, each as large as the same street generated alone', () => {
@@ -25,7 +25,7 @@ describe('the demo district generator', () => {
 
   it('numbers every table 1..n across the streets, with no gap and no repeat', () => {
     for (const t of TABLES) {
-      const ids = all(t).map((r) => r.id);
+      const ids = (all(t) as readonly { id: number }[]).map((r) => r.id);
       expect(ids, t).toEqual(ids.map((_, i) => i + 1));
     }
     expect(district.map((s) => s.street.id)).toEqual([1, 2, 3]);
