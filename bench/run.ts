@@ -168,6 +168,8 @@ async function openPostgres(adminUrl: string): Promise<{ db: Database; close(): 
 // ---------------------------------------------------------------------------------------------
 interface Figure { median: number; p95: number; runs: number }
 const ms = (x: number) => `${x < 10 ? x.toFixed(2) : x.toFixed(0)} ms`;
+const fig = (x: Figure | number | undefined) =>
+  x === undefined ? '–' : typeof x === 'number' ? String(x) : `${ms(x.median)} / ${ms(x.p95)}`;
 
 async function time(runs: number, fn: () => Promise<unknown>): Promise<Figure> {
   await fn(); // warm-up
@@ -207,7 +209,15 @@ async function busiestTile(db: Database, layer: 'grids' | 'buildings', z: number
 type Results = Record<string, Figure | number>;
 
 async function measure(db: Database): Promise<Results> {
-  const r: Results = {};
+  // Each figure is logged as it is taken: a long tier's run that is stopped part-way (the district's
+  // first run was) keeps what it measured in its log.
+  const r: Results = new Proxy({} as Results, {
+    set(target, key, value: Figure | number) {
+      target[key as string] = value;
+      log(`${db.kind}: ${String(key)} = ${fig(value)}`);
+      return true;
+    },
+  });
   const [leader] = await db.query<{ user_id: string }>(`select user_id from minqing.local_accounts where email = 'street@demo.local'`);
   const token = await issueToken(SECRET, { id: leader!.user_id, email: 'street@demo.local' });
   const [member] = await db.query<{ user_id: string; household_id: number }>(
@@ -312,8 +322,6 @@ if (postgresUrl && databases.includes('postgres')) {
   try { results.postgres = await measure(pg.db); } finally { await pg.close(); }
 }
 
-const fig = (x: Figure | number | undefined) =>
-  x === undefined ? '–' : typeof x === 'number' ? String(x) : `${ms(x.median)} / ${ms(x.p95)}`;
 const med = (db: string, k: string) => (results[db]?.[k] as Figure | undefined)?.median;
 const ratio = (a?: number, b?: number) => (a === undefined || b === undefined ? '–' : `${(a / b).toFixed(a / b < 10 ? 2 : 0)}×`);
 
