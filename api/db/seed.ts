@@ -29,7 +29,11 @@ async function insertRows(tx: Queryable, rows: readonly object[], sql: string): 
 // hence the jsonb_typeof tests on optional geometries below.
 const geom = (col: string) => `ST_SetSRID(ST_GeomFromGeoJSON(${col}), 4326)`;
 
-export async function loadDemoStreet(tx: Queryable, s: DemoStreet): Promise<void> {
+/**
+ * `accounts: false` skips the demo sign-in accounts: a district's further streets (geo/demo/
+ * district.generator.ts) have no staff with the demo addresses, only its first street does.
+ */
+export async function loadDemoStreet(tx: Queryable, s: DemoStreet, { accounts = true }: { accounts?: boolean } = {}): Promise<void> {
   await tx.query(
     `insert into public.streets (id, code, name, boundary, is_demo)
      values ($1, $2, $3, ${geom('$4')}, true)`,
@@ -72,7 +76,7 @@ export async function loadDemoStreet(tx: Queryable, s: DemoStreet): Promise<void
      select id, "streetId", "communityId", name, phone, email, role::public.staff_role
      from jsonb_to_recordset($1::jsonb) as r(id int, "streetId" int, "communityId" int, name text, phone text, email text, role text)`,
   );
-  await createDemoAccounts(tx);
+  if (accounts) await createDemoAccounts(tx);
   await insertRows(
     tx,
     s.staff.flatMap((p) => p.gridIds.map((gridId) => ({ staffId: p.id, gridId }))),
