@@ -82,12 +82,18 @@ const BOUNDS = `with b as (
     from (select ST_TileEnvelope($1::int, $2::int, $3::int) as e) env
   )`;
 
-/** The tile as ST_AsMVT encodes it (PostgreSQL). */
-export function mvtQuery(t: TileRequest): TileQuery {
+/** The pieces both encoders share: the parameters, the shapes, their Mercator geometry and the box searched. */
+function tileParts(t: TileRequest) {
   const params: unknown[] = [t.z, t.x, t.y];
   const from = shapes(t, params);
   const geom = mercator(t, params);
   const box = searchBox(t, params);
+  return { params, from, geom, box };
+}
+
+/** The tile as ST_AsMVT encodes it (PostgreSQL). */
+export function mvtQuery(t: TileRequest): TileQuery {
+  const { params, from, geom, box } = tileParts(t);
   return {
     sql: `${BOUNDS}
   select ST_AsMVT(q, '${t.layer}', ${EXTENT}, 'geom', 'fid') as tile from (
@@ -100,10 +106,7 @@ export function mvtQuery(t: TileRequest): TileQuery {
 
 /** The tile's shapes in tile coordinates as GeoJSON text, for vt-pbf (PGlite). */
 export function clippedQuery(t: TileRequest): TileQuery {
-  const params: unknown[] = [t.z, t.x, t.y];
-  const from = shapes(t, params);
-  const geom = mercator(t, params);
-  const box = searchBox(t, params);
+  const { params, from, geom, box } = tileParts(t);
   return {
     sql: `${BOUNDS}
   select q.id, ST_AsGeoJSON(q.g) as g from (
