@@ -19,6 +19,10 @@ declare module 'vitest' {
     pgliteSeededDir: string;
     /** The seeded template database on DATABASE_URL's server; '' without one. */
     postgresTemplate: string;
+    /** The embedded database migrated but holding no data, as a tarball. */
+    pgliteMigratedTemplate: string;
+    /** The migrated template database (no data) on DATABASE_URL's server; '' without one. */
+    postgresMigratedTemplate: string;
   }
 }
 
@@ -28,6 +32,12 @@ export type Mode = 'pglite' | 'postgres';
 export async function seededPglite(): Promise<Database> {
   const file = inject('pgliteTemplate');
   const blob = new Blob([fs.readFileSync(file)]);
+  return connect({ kind: 'pglite', dataDir: 'memory://', loadDataDir: blob });
+}
+
+/** A fresh embedded database with every migration applied and no data. */
+export async function migratedPglite(): Promise<Database> {
+  const blob = new Blob([fs.readFileSync(inject('pgliteMigratedTemplate'))]);
   return connect({ kind: 'pglite', dataDir: 'memory://', loadDataDir: blob });
 }
 
@@ -92,6 +102,15 @@ export async function seededPostgres(adminUrl: string): Promise<ScratchPostgres>
     return scratch;
   }
   return scratchPostgres(adminUrl, template);
+}
+
+/** A new database on the server at adminUrl with every migration applied and no data. */
+export async function migratedPostgres(adminUrl: string): Promise<ScratchPostgres> {
+  const template = inject('postgresMigratedTemplate');
+  if (template) return scratchPostgres(adminUrl, template);
+  const scratch = await scratchPostgres(adminUrl);
+  await migrate(scratch.db);
+  return scratch;
 }
 
 class Rollback extends Error {}

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll } from 'vitest';
 import type { Database } from '../../api/db/database';
-import { emptyPglite, scratchPostgres, seededPglite, seededPostgres, type Mode } from './databases';
+import { emptyPglite, migratedPglite, migratedPostgres, scratchPostgres, seededPglite, seededPostgres, type Mode } from './databases';
 import { describeWith, postgresPrerequisite } from './prerequisites';
 
 export function describeEachDatabase(name: string, body: (mode: Mode, db: () => Database) => void): void {
@@ -16,7 +16,19 @@ export function describeEachEmptyDatabase(name: string, body: (mode: Mode, db: (
   describeEach(name, 'empty', body);
 }
 
-function describeEach(name: string, start: 'seeded' | 'empty', body: (mode: Mode, db: () => Database) => void): void {
+/** The same on a migrated database holding no data (a copy of a template): for suites that bring their own rows. */
+export function describeEachMigratedDatabase(name: string, body: (mode: Mode, db: () => Database) => void): void {
+  describeEach(name, 'migrated', body);
+}
+
+type Start = 'seeded' | 'migrated' | 'empty';
+const open = {
+  seeded: { pglite: seededPglite, postgres: seededPostgres },
+  migrated: { pglite: migratedPglite, postgres: migratedPostgres },
+  empty: { pglite: emptyPglite, postgres: scratchPostgres },
+} satisfies Record<Start, unknown>;
+
+function describeEach(name: string, start: Start, body: (mode: Mode, db: () => Database) => void): void {
   const pg = postgresPrerequisite();
   for (const mode of ['pglite', 'postgres'] as const) {
     const prereq = mode === 'pglite' ? { ok: true, reason: '' } : pg;
@@ -25,10 +37,10 @@ function describeEach(name: string, start: 'seeded' | 'empty', body: (mode: Mode
       let drop: (() => Promise<void>) | undefined;
       beforeAll(async () => {
         if (mode === 'pglite') {
-          db = start === 'seeded' ? await seededPglite() : await emptyPglite();
+          db = await open[start].pglite();
           drop = () => db!.close();
         } else {
-          const scratch = start === 'seeded' ? await seededPostgres(pg.url!) : await scratchPostgres(pg.url!);
+          const scratch = await open[start].postgres(pg.url!);
           db = scratch.db;
           drop = scratch.drop;
         }
