@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongFilesFirstSequencer from './tests/support/long-files-first.sequencer';
 
 export default defineConfig({
   test: {
@@ -8,6 +9,8 @@ export default defineConfig({
     // server or on Chromium, which are other processes (a run used ~1.2 of 2 cores with two).
     pool: 'forks',
     maxWorkers: 3,
+    // A fresh clone has no durations cached: the longest files must not start last.
+    sequence: { sequencer: LongFilesFirstSequencer },
     testTimeout: 60_000,
     hookTimeout: 240_000,
     reporters: ['default', './tests/support/summary-reporter.ts'],
