@@ -7,8 +7,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { backupToString, BackupError, productTables, restoreBackup } from '../../api/db/backup';
 import type { Database } from '../../api/db/database';
-import { migrate } from '../../api/db/migrate';
-import { emptyPglite, scratchPostgres, seededPglite, type ScratchPostgres } from '../support/databases';
+import { migratedPglite, migratedPostgres, seededPglite, type ScratchPostgres } from '../support/databases';
 import { describeWith, postgresPrerequisite } from '../support/prerequisites';
 
 /** Per table: row count and a digest of every row's text (UTC times), in a stable order. */
@@ -34,10 +33,9 @@ describeWith(pg, 'backup and restore across both database modes', () => {
   let dump: string;
   beforeAll(async () => {
     original = await seededPglite();
-    postgres = await scratchPostgres(pg.url!);
-    await migrate(postgres.db);
-    copy = await emptyPglite();
-    await migrate(copy);
+    // Both targets: migrated, no data (copies of the migrated templates).
+    postgres = await migratedPostgres(pg.url!);
+    copy = await migratedPglite();
     dump = await backupToString(original);
   });
   afterAll(async () => {
