@@ -81,6 +81,27 @@ describeEachDatabase('reports API', (_mode, db) => {
     expect(report.grids.every((g: any) => g.patrol.daysJudged === 31)).toBe(true);
   });
 
+  it("counts each grid's days that met the patrol rule as the patrols add up, day by day in China time", async () => {
+    // From the rows, here: a day meets the rule when the grid's finished patrols that started on
+    // it (China date) add up to the policy's patrolMinMinutes of that day.
+    const patrols = await db().query<{ grid: number; day: string; seconds: number }>(
+      `select grid_id as grid, to_char((started_at at time zone 'UTC') + interval '8 hours', 'YYYY-MM-DD') as day,
+              extract(epoch from ended_at - started_at)::float8 as seconds
+       from public.patrols where ended_at is not null`,
+    );
+    const walked = new Map<string, number>();
+    for (const p of patrols) walked.set(`${p.grid} ${p.day}`, (walked.get(`${p.grid} ${p.day}`) ?? 0) + p.seconds);
+    const rules = await db().query<{ grid: number; day: string; minutes: number }>(
+      `select g.id as grid, d::date::text as day, (public.policy_settings_at(g.community_id, d::date) ->> 'patrolMinMinutes')::int as minutes
+       from public.grids g cross join generate_series($1::date, $2::date, interval '1 day') d`,
+      [`${MONTH}-01`, MONTH_END],
+    );
+    const met = new Map<number, number>();
+    for (const r of rules) if ((walked.get(`${r.grid} ${r.day}`) ?? 0) >= r.minutes * 60) met.set(r.grid, (met.get(r.grid) ?? 0) + 1);
+    expect(report.grids.map((g: any) => [g.id, g.patrol.daysMet])).toEqual(report.grids.map((g: any) => [g.id, met.get(g.id) ?? 0]));
+    expect([...met.values()].some((n) => n > 0 && n < 31)).toBe(true);
+  });
+
   it('ranks grids by attention, counts issues by category and tier, and trends 12 months ending with this one', async () => {
     const att = report.grids.map((g: any) => g.attention);
     expect(att).toEqual([...att].sort((a: number, b: number) => b - a));
