@@ -492,7 +492,8 @@ export function driver(page: Page, product: Product) {
       /**
        * Drags on the map from one point to another (lon, lat) in a few steps, as a finger or mouse
        * would. Few: while a boundary is edited every pointer move re-validates the shape and redraws
-       * in software, a second or more each on a loaded machine, and only where the drag ends counts.
+       * in software, a second or more each on a loaded machine, and only where the drag starts and
+       * ends counts.
        */
       async dragOnMap(from: [number, number], to: [number, number]) {
         const [a, b] = await page.evaluate(
@@ -508,7 +509,10 @@ export function driver(page: Page, product: Product) {
         );
         await page.mouse.move(a!.x, a!.y);
         await page.mouse.down();
-        for (let i = 1; i <= 3; i++) await page.mouse.move(a!.x + ((b!.x - a!.x) * i) / 3, a!.y + ((b!.y - a!.y) * i) / 3);
+        // The drag starts where the first move lands: a short first step, so it starts on the
+        // grabbed vertex (a long one grabs nothing and the shape never changes), then on to the end.
+        const length = Math.hypot(b!.x - a!.x, b!.y - a!.y) || 1;
+        for (const share of [Math.min(0.5, 3 / length), 0.5, 1]) await page.mouse.move(a!.x + (b!.x - a!.x) * share, a!.y + (b!.y - a!.y) * share);
         await page.mouse.up();
       },
       /** Where the issue form puts the matter now, [lon, lat]. */
