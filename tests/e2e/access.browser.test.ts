@@ -149,10 +149,7 @@ describeWith(chromiumPrerequisite(), 'sign-in and what each role sees, in headle
   });
 
   it('signs out and says why when the server rejects the token', async () => {
-    await page.addInitScript(() => {
-      const session = { token: 'not.a-valid.token', expiresAt: Date.now() + 3_600_000, mode: 'local', userId: 'x' };
-      window.localStorage.setItem('minqing.session', JSON.stringify(session));
-    });
+    await d.given.aStoredSession({ token: 'not.a-valid.token', expiresAt: Date.now() + 3_600_000, mode: 'local', userId: 'x' });
     await page.goto(product.url);
     await page.getByText('登录已过期，请重新登录').waitFor();
     expect(await d.then.isOnSignInPage()).toBe(true);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pointOnFeature } from '@turf/turf';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { CHROMIUM_PATH } from '../support/prerequisites';
 import { DEMO_PASSWORD, DEMO_TODAY } from '../support/fixtures';
@@ -31,10 +31,25 @@ export interface Product {
 
 const START_LOCK = path.join(root, 'node_modules/.cache/minqing/e2e-start.lock');
 
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Whether `npm start` would rebuild dist/web (api/start.ts asks the same question). */
+function webBuildIsStale(): boolean {
+  const index = fs.statSync(path.join(root, 'dist/web/index.html'), { throwIfNoEntry: false });
+  return !index || index.mtimeMs < Math.max(newestMtime(path.join(root, 'web')), newestMtime(path.join(root, 'geo')));
+}
+
 /**
  * Browser test files run in parallel, and the first product to start may rebuild dist/web; two
- * builds into one directory would trip over each other. So products start one at a time: the
- * first builds, the rest find the build fresh.
+ * builds into one directory would trip over each other. So while the build is stale, products
+ * start one at a time: the first builds, the rest find the build fresh. Once it is fresh they
+ * start side by side (serialised, three files waited up to two boots each for nothing).
  */
 async function oneStartAtATime<T>(start: () => Promise<T>): Promise<T> {
   fs.mkdirSync(path.dirname(START_LOCK), { recursive: true });
@@ -58,7 +73,7 @@ async function oneStartAtATime<T>(start: () => Promise<T>): Promise<T> {
 
 /** Starts the product exactly as `npm start` does, and resolves with the URL it prints. */
 export function startProduct(extraEnv: Record<string, string> = {}): Promise<Product> {
-  return oneStartAtATime(() => spawnProduct(extraEnv));
+  return webBuildIsStale() ? oneStartAtATime(() => spawnProduct(extraEnv)) : spawnProduct(extraEnv);
 }
 
 async function spawnProduct(extraEnv: Record<string, string>): Promise<Product> {
@@ -112,10 +127,39 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/** Tokens from the API's sign-in, per product and account (see logIn). */
+const tokens = new Map<string, Promise<{ token: string; expiresIn: number }>>();
+
+interface StoredSession {
+  token: string;
+  expiresAt: number;
+  mode: string;
+  userId: string;
+}
+
+/**
+ * A cheap page on the product's origin (a JSON answer, no app), so a test can set the browser's
+ * storage before the app's first load.
+ */
+async function onTheProductsOrigin(page: Page, product: Product) {
+  if (new URL(page.url(), 'about:blank').origin !== new URL(product.url).origin) await page.goto(new URL('api/health', product.url).href);
+}
+
 export function driver(page: Page, product: Product) {
+  /**
+   * The page outlives a test (one page per file), so what a driver records is this test's only:
+   * its listeners come off when the test ends (`dispose`).
+   */
+  type Listener = (...args: unknown[]) => void;
+  type Subscribe = (event: string, listener: Listener) => Page;
+  const listeners: [string, Listener][] = [];
+  const on = ((event: string, listener: Listener) => {
+    listeners.push([event, listener]);
+    return (page.on as Subscribe).call(page, event, listener);
+  }) as unknown as Page['on'];
   /** Requests that left the machine; the default configuration must make none. */
   const offMachine: string[] = [];
-  page.on('request', (r) => {
+  on('request', (r) => {
     const u = new URL(r.url());
     if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !u.protocol.startsWith('data') && !u.protocol.startsWith('blob')) {
       offMachine.push(r.url());
@@ -123,16 +167,16 @@ export function driver(page: Page, product: Product) {
   });
   /** Geometry requests (GeoJSON and vector tiles), to prove a recolour does not refetch shapes. */
   const geometryRequests: string[] = [];
-  page.on('request', (r) => {
+  on('request', (r) => {
     if (/\/api\/((grids|buildings|communities|roads)(\?|$)|tiles\/)/.test(r.url())) geometryRequests.push(r.url());
   });
   const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  on('pageerror', (e) => pageErrors.push(e.message));
   /** The live event stream stays open for the page's life; it carries table names and grid ids only. */
   const isEventStream = (url: string) => new URL(url).pathname === '/api/events';
   /** Every API answer the page received: what reached the browser is what could leak. */
   const apiAnswers: Promise<ApiAnswer>[] = [];
-  page.on('response', (r) => {
+  on('response', (r) => {
     if (!new URL(r.url()).pathname.startsWith('/api/')) return;
     const answer = { url: r.url(), status: r.status(), presentation: r.request().headers()['x-presentation'] === '1' };
     // A stream's body never ends; waiting for it would wait forever.
@@ -143,7 +187,7 @@ export function driver(page: Page, product: Product) {
   let inFlight = 0;
   let lastActivity = Date.now();
   const counted = (r: { url(): string }) => new URL(r.url()).pathname.startsWith('/api/') && !isEventStream(r.url());
-  page.on('request', (r) => {
+  on('request', (r) => {
     if (!counted(r)) return;
     inFlight++;
     lastActivity = Date.now();
@@ -153,10 +197,24 @@ export function driver(page: Page, product: Product) {
     inFlight--;
     lastActivity = Date.now();
   };
-  page.on('requestfinished', settled);
-  page.on('requestfailed', settled);
-  /** Logs in through the API, as a test's setup does behind the user's back. */
-  async function logIn(email: string, password = DEMO_PASSWORD): Promise<{ token: string; expiresIn: number }> {
+  on('requestfinished', settled);
+  on('requestfailed', settled);
+  /**
+   * Logs in through the API, as a test's setup does behind the user's back. Once per account and
+   * product: a token outlives a file's tests, and each sign-in is a deliberately slow scrypt on
+   * the server.
+   */
+  function logIn(email: string, password = DEMO_PASSWORD): Promise<{ token: string; expiresIn: number }> {
+    const key = `${product.url} ${email} ${password}`;
+    let login = tokens.get(key);
+    if (!login) {
+      login = logInNow(email, password);
+      tokens.set(key, login);
+      login.catch(() => tokens.delete(key));
+    }
+    return login;
+  }
+  async function logInNow(email: string, password: string): Promise<{ token: string; expiresIn: number }> {
     const res = await fetch(new URL('api/auth/login', product.url), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -174,6 +232,10 @@ export function driver(page: Page, product: Product) {
     if (!res.ok) throw new Error(`${init.method ?? 'GET'} /api/${route} failed: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   }
+  async function storeSession(session: StoredSession) {
+    await onTheProductsOrigin(page, product);
+    await page.evaluate((x) => window.localStorage.setItem('minqing.session', JSON.stringify(x)), session);
+  }
   /** "Now" on the product's today (DEMO_TODAY), China time, the way the forms default it. */
   const nowOnDemoToday = () => `${DEMO_TODAY}T${new Date(Date.now() + 8 * 3600_000).toISOString().slice(11, 19)}+08:00`;
 
@@ -190,19 +252,17 @@ export function driver(page: Page, product: Product) {
       },
       /**
        * A signed-in session without the form, for tests about something else: a token from the
-       * API, put where the web app keeps its session (web/src/auth/session.ts), once per page so a
-       * sign-out in the test stays signed out.
+       * API, put where the web app keeps its session (web/src/auth/session.ts). The next page
+       * load finds it; a sign-out in the test then stays signed out, as it would for a user.
        */
       async signedInAs(email: string, password = DEMO_PASSWORD) {
         const { token, expiresIn } = await logIn(email, password);
-        const { sub } = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string };
-        const session = { token, expiresAt: Date.now() + expiresIn * 1000, mode: 'local', userId: sub };
-        await page.addInitScript((s) => {
-          if (window.sessionStorage.getItem('e2e-signed-in')) return;
-          window.sessionStorage.setItem('e2e-signed-in', '1');
-          window.localStorage.setItem('minqing.session', JSON.stringify(s));
-        }, session);
+        const { sub, exp } = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string; exp?: number };
+        // The token may be a few minutes old (see logIn): its own expiry, not a fresh one.
+        await storeSession({ token, expiresAt: exp ? exp * 1000 : Date.now() + expiresIn * 1000, mode: 'local', userId: sub });
       },
+      /** A session in the browser's storage, as the web app would have left it (whether the server takes it or not). */
+      aStoredSession: (session: StoredSession) => storeSession(session),
       /** A phone-sized screen (the size of a common phone, 390×844 CSS pixels). */
       async aPhoneSizedScreen() {
         await page.setViewportSize({ width: 390, height: 844 });
@@ -429,7 +489,12 @@ export function driver(page: Page, product: Product) {
           return h !== '' && !h.includes('载入');
         }, undefined, { timeout: 30_000 });
       },
-      /** Drags on the map from one point to another (lon, lat) in small steps, as a finger or mouse would. */
+      /**
+       * Drags on the map from one point to another (lon, lat) in a few steps, as a finger or mouse
+       * would. Few: while a boundary is edited every pointer move re-validates the shape and redraws
+       * in software, a second or more each on a loaded machine, and only where the drag starts and
+       * ends counts.
+       */
       async dragOnMap(from: [number, number], to: [number, number]) {
         const [a, b] = await page.evaluate(
           (pts) => {
@@ -444,7 +509,10 @@ export function driver(page: Page, product: Product) {
         );
         await page.mouse.move(a!.x, a!.y);
         await page.mouse.down();
-        for (let i = 1; i <= 10; i++) await page.mouse.move(a!.x + ((b!.x - a!.x) * i) / 10, a!.y + ((b!.y - a!.y) * i) / 10);
+        // The drag starts where the first move lands: a short first step, so it starts on the
+        // grabbed vertex (a long one grabs nothing and the shape never changes), then on to the end.
+        const length = Math.hypot(b!.x - a!.x, b!.y - a!.y) || 1;
+        for (const share of [Math.min(0.5, 3 / length), 0.5, 1]) await page.mouse.move(a!.x + (b!.x - a!.x) * share, a!.y + (b!.y - a!.y) * share);
         await page.mouse.up();
       },
       /** Where the issue form puts the matter now, [lon, lat]. */
@@ -702,6 +770,10 @@ export function driver(page: Page, product: Product) {
         return file;
       },
     },
+    /** Takes this driver's listeners off the page (the next test gets its own driver). */
+    dispose() {
+      for (const [event, listener] of listeners.splice(0)) (page.off as Subscribe).call(page, event, listener);
+    },
   };
 }
 
@@ -722,34 +794,54 @@ export interface BrowserTest {
 const PAGE_OPTIONS = { viewport: { width: 1400, height: 900 }, locale: 'zh-CN', reducedMotion: 'reduce' } as const;
 
 /**
- * One product process and one browser per test file, a fresh page per test; `onPage` prepares
- * each page (e.g. signs in) and receives what the test uses.
+ * One product process, one browser and ONE page per test file. A new browser context per test
+ * paid for the app's bundle, its compiled code and every vector tile again, test after test;
+ * the same page keeps the browser's caches warm. Each test still starts clean: the page leaves
+ * the app for a bare page on the product's origin, the browser's storage (session, language,
+ * projector mode) is cleared and the screen is the desktop one again, so the test's `given`
+ * opens the app afresh like a user who has never been there. `onPage` prepares each test (e.g.
+ * signs in) and receives what the test uses.
  */
 export function useBrowserSuite(onPage: (t: BrowserTest) => void | Promise<void>): void {
   let product: Product;
   let browser: Browser;
-  let page: Page | undefined;
-  let others: Page[] = [];
+  let context: BrowserContext;
+  let page: Page;
+  let d: Driver | undefined;
+  let others: { context: BrowserContext; d: Driver }[] = [];
   beforeAll(async () => {
+    // The browser starts while the product boots.
+    const launching = launchBrowser();
+    launching.catch(() => undefined); // reported where it is awaited, below
     product = await startProduct();
-    browser = await launchBrowser();
+    browser = await launching;
+    context = await browser.newContext(PAGE_OPTIONS);
+    page = await context.newPage();
   });
   afterAll(async () => {
     await browser?.close();
     await product?.stop();
   });
   beforeEach(async () => {
-    page = await browser.newPage(PAGE_OPTIONS);
+    await page.goto(new URL('api/health', product.url).href);
+    await page.evaluate(() => {
+      window.localStorage.clear();
+      window.sessionStorage.clear();
+    });
+    await page.setViewportSize(PAGE_OPTIONS.viewport);
+    d = driver(page, product);
     const anotherPage = async () => {
-      const other = await browser.newPage(PAGE_OPTIONS);
-      others.push(other);
-      return { page: other, d: driver(other, product) };
+      const other = await browser.newContext(PAGE_OPTIONS);
+      const otherPage = await other.newPage();
+      const od = driver(otherPage, product);
+      others.push({ context: other, d: od });
+      return { page: otherPage, d: od };
     };
-    await onPage({ product, page, d: driver(page, product), anotherPage });
+    await onPage({ product, page, d, anotherPage });
   });
   afterEach(async () => {
-    await page?.close();
-    await Promise.all(others.map((p) => p.close()));
+    d?.dispose();
+    await Promise.all(others.map((o) => o.context.close()));
     others = [];
   });
 }
