@@ -85,6 +85,28 @@ describeEachDatabase('stats answer cache', (mode, db) => {
     expect(covered(after.body)).toBe(covered(before.body) + 1);
   });
 
+  it("counts the month report's patrol days as the per-grid, per-day definition does (the fill's set-based rewrite)", async () => {
+    // The definition the rewrite replaced (*_meeting_mode.sql), verbatim but for the dates.
+    const definition = (from: string, to: string) => db().query(
+      `with d as (select generate_series($1::date, $2::date, interval '1 day')::date as day),
+       per_day as (
+         select g.id as grid_id, d.day,
+           (public.policy_settings_at(g.community_id, d.day) ->> 'patrolMinMinutes')::int * 60 as required,
+           coalesce((select sum(extract(epoch from p.ended_at - p.started_at)) from public.patrols p
+                     where p.grid_id = g.id and p.ended_at is not null and public.china_date(p.started_at) = d.day), 0) as seconds
+         from public.grids g cross join d
+         where g.id = any (minqing.report_grid_ids()))
+       select grid_id, count(*) filter (where seconds >= required)::int as days_met, count(*)::int as days_judged
+       from per_day group by grid_id order by grid_id`, [from, to]);
+    const served = (from: string, to: string) =>
+      db().query('select * from public.report_patrol_days($1::date, $2::date, $2::date) order by grid_id', [from, to]);
+    for (const [from, to] of [['2026-10-01', '2026-10-31'], ['2026-11-01', DEMO_TODAY]] as const) {
+      const expected = await definition(from, to);
+      expect(expected.some((r: any) => r.days_met > 0)).toBe(true);
+      expect(await served(from, to)).toEqual(expected);
+    }
+  });
+
   // PostgreSQL only: the embedded database has one connection, so no fill can run beside a
   // request there (and a running query blocks its event loop: the fill simply completes first).
   if (mode === 'postgres') {
@@ -95,7 +117,9 @@ describeEachDatabase('stats answer cache', (mode, db) => {
       // Another process's fill: the fill's advisory lock, held by a transaction of its own.
       const busy = await db().transaction(async (tx) => {
         await tx.query(`select pg_advisory_xact_lock(hashtext('minqing.month_snapshot'), ($1::date - date '2000-01-01'))`, [monthEnd]);
-        return as(ROLE_ACCOUNTS.street_leader).request(path);
+        // A patient app: only answering at once, not the bound, can make this request return.
+        const patient = createApp({ db: db(), env: readEnv({ DEMO_TODAY, MONTH_END_WAIT_MS: '3600000' }), jwtSecret: TEST_JWT_SECRET });
+        return signedIn(patient, db(), ROLE_ACCOUNTS.street_leader).request(path);
       });
       expect(busy.status).toBe(503);
       expect(busy.headers.get('retry-after')).toMatch(/^\d+$/);
