@@ -47,6 +47,12 @@ const schema = z.object({
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   /** Longest the API works on one request before answering 504, in milliseconds; imports, reports and exports get 4x. */
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(30_000),
+  /**
+   * Longest a stats request waits for a closed month's month-end snapshot to be stored, in
+   * milliseconds, before answering 503 with Retry-After (the fill goes on; a retry finds it).
+   * Default: the request timeout less 3 s, so a fill that fits in a request is still answered.
+   */
+  MONTH_END_WAIT_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
   /** Largest file an import accepts, in megabytes (a street's building footprints are a few MB). */
   IMPORT_MAX_MB: z.coerce.number().positive().max(1024).default(50),
   /** auto: `npm start` builds the web app when it is missing or stale; skip: serve the API (and any existing build) only. */
@@ -68,6 +74,7 @@ export type Env = {
   cspAllowHosts: string[];
   statementTimeoutMs: number;
   requestTimeoutMs: number;
+  monthEndWaitMs: number;
   importMaxBytes: number;
   webBuild: 'auto' | 'skip';
   ci: boolean;
@@ -110,6 +117,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     cspAllowHosts: list(e.CSP_ALLOW_HOSTS),
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    monthEndWaitMs: e.MONTH_END_WAIT_MS ?? Math.max(0, e.REQUEST_TIMEOUT_MS - 3_000),
     importMaxBytes: Math.round(e.IMPORT_MAX_MB * 1024 * 1024),
     webBuild: e.WEB_BUILD,
     ci: e.CI === 'true' || e.CI === '1',

@@ -4,7 +4,7 @@
  * grid_stats / building_stats at the rollups' date. Used by `npm run stats:rebuild`, the tests
  * and the benchmark; runs as the database owner (the functions are not granted to API callers).
  */
-import type { Queryable } from './database';
+import type { Database, Queryable } from './database';
 
 export interface Drift {
   kind: 'grid' | 'building';
@@ -61,6 +61,14 @@ export async function warmMonthSnapshots(db: Queryable, today: string, months = 
     computed.push(end);
   }
   return computed;
+}
+
+/** Deletes one stored month-end snapshot (a drifted one: the next warm-up stores it afresh). */
+export async function dropMonthSnapshot(db: Database, monthEnd: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query('delete from minqing.month_snapshot_state where month_end = $1::date', [monthEnd]);
+    await tx.query('delete from public.grid_month_snapshots where month_end = $1::date', [monthEnd]);
+  });
 }
 
 /** Deletes every stored month-end snapshot (the rebuild command then computes them afresh). */
