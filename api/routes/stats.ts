@@ -86,7 +86,12 @@ export function statsRoutes({ db, env }: AppDeps) {
         // Today: the rollups; a closed month's last day: its month-end snapshot (stored at the
         // first read, street-scoped by row-level security); any other date: the reference.
         const rows = asOf === today()
-          ? await tx.query<GridFigures>(`select grid_id as id, ${COLUMNS} from public.grid_stats_rollup() order by grid_id`)
+          // The rollup function is security definer (it reads the whole table); the join with
+          // public.grids, under row-level security, keeps the answer to the caller's street as
+          // every other date's is (docs/access.md: aggregates are street-scoped).
+          ? await tx.query<GridFigures>(
+            `select r.grid_id as id, ${COLUMNS} from public.grid_stats_rollup() r
+             where r.grid_id in (select g.id from public.grids g) order by r.grid_id`)
           : isClosedMonthEnd(asOf, today())
             ? await snapshotGridStats(tx, asOf)
             : await tx.query<GridFigures>(`select grid_id as id, ${COLUMNS} from public.grid_stats($1::date) order by grid_id`, [asOf]);
