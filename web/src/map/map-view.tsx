@@ -326,8 +326,10 @@ export function MapView(props: Props) {
     const map = mapRef.current;
     if (!map || !styleReady) return;
     const held_ = held.current.dimmed;
-    // Only grids dimmed now or before: nothing to set while no band is highlighted.
-    applyState(map, gridFeature, new Set([...(dimmedGrids ?? []), ...held_.keys()]), 'dimmed', (id) => (dimmedGrids ? dimmedGrids.has(id) : false), held_);
+    // While a band is highlighted every grid says whether it is dimmed; otherwise only those that
+    // were are reset, so a first load with no highlight sets nothing.
+    const ids = dimmedGrids ? [...latest.current.gridColors.keys(), ...held_.keys()] : [...held_.keys()];
+    applyState(map, gridFeature, new Set(ids), 'dimmed', (id) => (dimmedGrids ? dimmedGrids.has(id) : false), held_);
   }, [dimmedGrids, styleReady]);
 
   // Selection is feature-state too, so highlighting never touches the geometry.
