@@ -185,11 +185,13 @@ export function App() {
               {t('retry')}
             </button>
           </div>
-        ) : config.data && communities.data ? (
-          // The map starts without the grids' GeoJSON (labels, tint): shapes are tiles, colours the stats.
+        ) : config.data && communities.data && grids.data ? (
+          // MapView could start without the grids' GeoJSON (shapes are tiles, colours the stats), but
+          // measured on the district (3 interleaved runs in SwiftShader) starting the map while the
+          // first answers arrive was slower: its frames compete with them for the main thread.
           <MapView
             config={config.data}
-            grids={grids.data ?? null}
+            grids={grids.data}
             communities={communities.data}
             metric={state.metric}
             asOf={state.asOf}
