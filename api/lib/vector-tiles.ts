@@ -11,7 +11,10 @@ import type { Queryable } from '../db/database';
 
 export const TILE_LAYERS = {
   // A grid merged into its neighbour is retired, not deleted (docs/boundaries.md): not on today's map.
-  grids: { table: 'public.grids', geom: 'boundary', minzoom: 11, maxzoom: 14, where: 't.retired_at is null' },
+  // From z8 (a whole district, ~25 km, in a fraction of one tile) so a leader zoomed out still sees
+  // every grid coloured; below z14 each zoom is simplified by SIMPLIFY_UNITS of its own tile units,
+  // so a z8 grid is a handful of vertices (all 2,100 of a district: one 67 KB tile).
+  grids: { table: 'public.grids', geom: 'boundary', minzoom: 8, maxzoom: 14, where: 't.retired_at is null' },
   buildings: { table: 'public.buildings', geom: 'footprint', minzoom: 15, maxzoom: 16, where: 'true' },
 } as const;
 export type TileLayer = keyof typeof TILE_LAYERS;

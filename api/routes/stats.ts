@@ -134,9 +134,12 @@ export function statsRoutes({ db, env }: AppDeps) {
         // by row-level security); any other date: the reference. The rollups and the reference
         // hold every street's grids, so they are cut to the grids the caller may read (RLS).
         const rows = asOf === today()
+          // The rollup function is security definer (it reads the whole table); the join with
+          // public.grids, under row-level security, keeps the answer to the caller's street as
+          // every other date's is (docs/access.md: aggregates are street-scoped).
           ? await tx.query<GridFigures>(
-            `select grid_id as id, ${COLUMNS} from public.grid_stats_rollup()
-             where grid_id in (select id from public.grids) order by grid_id`)
+            `select r.grid_id as id, ${COLUMNS} from public.grid_stats_rollup() r
+             where r.grid_id in (select g.id from public.grids g) order by r.grid_id`)
           : isClosedMonthEnd(asOf, today())
             ? await snapshotGridStats(tx, asOf)
             : await tx.query<GridFigures>(

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { createApp } from '../../api/app';
+import { issueToken } from '../../api/auth/tokens';
 import { readEnv } from '../../api/env';
 import { visitsToNextBand } from '../../api/routes/grids';
 import { bandOf, METRICS } from '../../geo/metrics/legend';
@@ -133,6 +134,24 @@ describeEachDatabase('stats API', (_mode, db) => {
     const bad = await get('/api/grids/abc/overdue');
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/grid id must be a number/);
+  });
+
+  // Today's figures come from a security-definer rollup read; the answer must still be the
+  // caller's street only (docs/access.md), as every other date's is by row-level security.
+  it('answers today’s figures for the caller’s street only, the grids its map draws', async () => {
+    const mine = (await get('/api/stats/grids')).body.grids.map((g: any) => g.id).sort((a: number, b: number) => a - b);
+    const drawn = ((await (await app().request('/api/grids')).json()) as any).features.map((f: any) => f.properties.id).sort((a: number, b: number) => a - b);
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine).toEqual(drawn);
+    const [other] = await db().query<{ id: string }>(
+      `with s as (insert into public.streets (code, name, boundary) values ('STATS-OTHER', '别的街道', ST_Multi(ST_MakeEnvelope(100, 10, 100.01, 10.01, 4326))) returning id)
+       insert into public.staff (user_id, street_id, name, email, role) select gen_random_uuid(), s.id, '别街道', 'stats-other@test.local', 'street_leader' from s
+       returning user_id as id`);
+    const token = await issueToken(TEST_JWT_SECRET, { id: other!.id, email: 'stats-other@test.local' });
+    const res = await createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET })
+      .request('/api/stats/grids', { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as any).grids).toEqual([]);
   });
 });
 

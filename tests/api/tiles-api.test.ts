@@ -48,7 +48,7 @@ describeEachDatabase('vector tiles', (mode, db) => {
   it('serves a grids tile with geometry and id only, inside its extent, immutable at the current version', async () => {
     const meta = await json('/api/tiles/grids.json');
     expect(meta.tiles[0]).toMatch(/\/api\/tiles\/grids\/\{z\}\/\{x\}\/\{y\}\.mvt\?v=\d+$/);
-    expect(meta.minzoom).toBe(11);
+    expect(meta.minzoom).toBe(8);
     const t = tileOf(grid.lon, grid.lat, 12);
     const res = await get(tilePath('grids', t, meta.geometryVersion));
     expect(res.status).toBe(200);
@@ -80,6 +80,35 @@ describeEachDatabase('vector tiles', (mode, db) => {
     const lons = points.map((p) => p[0]!);
     expect(Math.min(...lons)).toBeLessThanOrEqual(grid.lon);
     expect(Math.max(...lons)).toBeGreaterThanOrEqual(grid.lon);
+  });
+
+  // A street or district leader zoomed out to the whole area still sees every grid, coloured by
+  // feature-state (the same ids), drawn with fewer vertices the further out.
+  it('serves grids from zoom 8, simplified per zoom, every tile under 500 KB, and nothing below', async () => {
+    const v = (await json('/api/tiles/grids.json')).geometryVersion as number;
+    const [{ n }] = (await db().query<{ n: number }>('select count(*)::int as n from public.grids where retired_at is null')) as [{ n: number }];
+    const verticesOf = (bytes: Uint8Array, t: { z: number; x: number; y: number }) => {
+      const l = decode(bytes).layers.grids!;
+      const i = Array.from({ length: l.length }, (_, k) => l.feature(k).id).indexOf(grid.id);
+      expect(i, `grid ${grid.id} in tile ${t.z}/${t.x}/${t.y}`).toBeGreaterThanOrEqual(0);
+      return l.feature(i).loadGeometry().flat().length;
+    };
+    const vertices: number[] = [];
+    for (const z of [8, 10, 12, 14]) {
+      const t = tileOf(grid.lon, grid.lat, z);
+      const res = await get(tilePath('grids', t, v));
+      expect(res.status).toBe(200);
+      expect(res.bytes.byteLength).toBeLessThan(500 * 1024);
+      if (z === 8) expect(decode(res.bytes).layers.grids!.length).toBe(n);
+      vertices.push(verticesOf(res.bytes, t));
+    }
+    // Never more vertices a step out, clearly fewer at z8 than at z14, and a polygon still (≥ 4 with the closing one).
+    for (let i = 1; i < vertices.length; i++) expect(vertices[i - 1]!, `vertices by zoom 8, 10, 12, 14: ${vertices}`).toBeLessThanOrEqual(vertices[i]!);
+    expect(vertices[0]!, `vertices by zoom 8, 10, 12, 14: ${vertices}`).toBeLessThan(vertices[3]!);
+    expect(vertices[0]).toBeGreaterThanOrEqual(4);
+    const z7 = await get(tilePath('grids', tileOf(grid.lon, grid.lat, 7), v));
+    expect(z7.status).toBe(200);
+    expect(z7.bytes.byteLength).toBe(0);
   });
 
   it('serves buildings from zoom 15 and nothing below', async () => {
@@ -126,7 +155,7 @@ describeEachDatabase('vector tiles', (mode, db) => {
   // Only PostgreSQL has ST_AsMVT to compare with.
   if (mode === 'postgres') it('encodes the same features with ST_AsMVT as with the SQL clip and vt-pbf', async () => {
     const variants = [{}, { crs: 'gcj02' as const }, { asOf: '2026-10-31' }];
-    for (const [layer, z, variant] of [['grids', 12, 0], ['grids', 14, 1], ['grids', 14, 2], ['buildings', 15, 0], ['buildings', 16, 1]] as const) {
+    for (const [layer, z, variant] of [['grids', 8, 0], ['grids', 10, 1], ['grids', 12, 0], ['grids', 14, 1], ['grids', 14, 2], ['buildings', 15, 0], ['buildings', 16, 1]] as const) {
       const where = layer === 'grids' ? grid : building;
       // A shifted tile is the one over the shape's GCJ-02 position.
       const [lon, lat] = variant === 1 ? wgs84ToGcj02([where.lon, where.lat]) : [where.lon, where.lat];

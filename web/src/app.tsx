@@ -1,4 +1,4 @@
-import { useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { Map as MapLibreMap } from 'maplibre-gl';
 import { BAND_COLORS, type BandOrNone } from '../../geo/metrics/legend';
 import { useCommunities, useConfig, useGrids, useGridStats, useIssuePins, useLegend, useMe, type Household } from './api';
@@ -61,6 +61,9 @@ export function App() {
   const [importing, setImporting] = useState(false);
 
   const failed = [config, grids, communities, legend, stats].find((q) => q.isError);
+  // The panels (legend counts, the ranking's hundreds of rows) follow a metric switch in a
+  // render of their own, after the map has been recoloured: their re-layout never delays it.
+  const panelMetric = useDeferredValue(state.metric);
   const street = config.data?.streets[0];
   const gridStats = stats.data?.grids ?? [];
   const statsById = useMemo(() => new Map(gridStats.map((s) => [s.id, s])), [gridStats]);
@@ -182,7 +185,10 @@ export function App() {
               {t('retry')}
             </button>
           </div>
-        ) : config.data && grids.data && communities.data ? (
+        ) : config.data && communities.data && grids.data ? (
+          // MapView could start without the grids' GeoJSON (shapes are tiles, colours the stats), but
+          // measured on the district (3 interleaved runs in SwiftShader) starting the map while the
+          // first answers arrive was slower: its frames compete with them for the main thread.
           <MapView
             config={config.data}
             grids={grids.data}
@@ -340,12 +346,12 @@ export function App() {
                   }
                 />
                 {legend.data && (
-                  <LegendPanel legend={legend.data} metric={state.metric} stats={gridStats} highlighted={highlight} onHighlight={setHighlight} />
+                  <LegendPanel legend={legend.data} metric={panelMetric} stats={gridStats} highlighted={highlight} onHighlight={setHighlight} />
                 )}
                 <IssueLayerPanel shown={state.pins} onShown={(on) => update({ pins: on })} filter={pinFilter} onFilter={setPinFilter} pins={shownPins} />
                 {grids.data && (
                   <RankingPanel
-                    metric={state.metric}
+                    metric={panelMetric}
                     stats={gridStats}
                     grids={grids.data}
                     selected={state.grid}

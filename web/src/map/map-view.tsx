@@ -30,13 +30,17 @@ declare global {
 
 interface Props {
   config: AppConfig;
-  grids: GridCollection;
+  /**
+   * The grids as GeoJSON, for their labels, the community tint and flying to one; null while it
+   * loads. The map does not wait for it: shapes come from the tiles, colours from the stats.
+   */
+  grids: GridCollection | null;
   communities: CommunityCollection;
   metric: MetricId;
   asOf: string | null;
   /** The date the grid colours actually show (the stats answer's), which lags `asOf` while loading. */
   colorsAsOf: string | null;
-  /** Grid id → fill colour for the current metric and date. */
+  /** Grid id → fill colour for the current metric and date: every grid the caller's stats hold. */
   gridColors: ReadonlyMap<number, string>;
   /** Grids to fade (outside a highlighted legend band); null = none. */
   dimmedGrids: ReadonlySet<number> | null;
@@ -82,9 +86,20 @@ const buildingFeature = (id: number): FeatureIdentifier => ({ source: SOURCE.bui
 /**
  * Sets one feature-state key on many features. State is kept by id, loaded or not: tiles that
  * arrive later are drawn with it, so colours never wait for geometry or the other way round.
+ * Only changed values are set: each call costs a bucket update on every loaded tile holding the
+ * feature, and a metric switch leaves many grids in the band they were in.
  */
-function applyState(map: MapLibreMap, feature: (id: number) => FeatureIdentifier, ids: Iterable<number>, key: string, value: (id: number) => unknown) {
-  for (const id of ids) map.setFeatureState(feature(id), { [key]: value(id) });
+function applyState(map: MapLibreMap, feature: (id: number) => FeatureIdentifier, ids: Iterable<number>, key: string, value: (id: number) => unknown, last: Map<number, unknown>) {
+  for (const id of ids) {
+    const v = value(id);
+    if (last.has(id) && last.get(id) === v) continue;
+    last.set(id, v);
+    map.setFeatureState(feature(id), { [key]: v });
+  }
+}
+
+function newHeldState() {
+  return { color: new Map<number, unknown>(), dimmed: new Map<number, unknown>(), communityId: new Map<number, unknown>(), buildingColor: new Map<number, unknown>() };
 }
 
 /** The basemap's coordinate system: our shapes follow it on screen, and only there. */
@@ -122,6 +137,8 @@ export function MapView(props: Props) {
   const buildingStatsById = new Map((buildingStats.data?.buildings ?? []).map((b) => [b.id, b]));
   const latest = useRef({ ...props, t, buildingStatsById });
   latest.current = { ...props, t, buildingStatsById };
+  /** The feature-state values this map holds, per key, so an update sets only what changed. */
+  const held = useRef(newHeldState());
 
   useEffect(() => {
     if (!container.current) return;
@@ -233,6 +250,7 @@ export function MapView(props: Props) {
       now.onSelectGrid(hit ? Number(hit.id) : null);
     });
     mapRef.current = map;
+    held.current = newHeldState();
     window.__minqingMap = map;
     return () => {
       latest.current.onMap?.(null);
@@ -255,17 +273,23 @@ export function MapView(props: Props) {
     }
   }, [gridTiles.data, buildingTiles.data, styleReady]);
 
-  // Labels and community outlines stay GeoJSON (a point or a line per area); the grid shapes are tiles.
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !styleReady) return;
-    (map.getSource(SOURCE.gridLabels) as GeoJSONSource).setData(toDisplay(labelPoints(grids as never), crs) as never);
     (map.getSource(SOURCE.communities) as GeoJSONSource).setData(toDisplay(communities, crs) as never);
+  }, [communities, styleReady, crs]);
+
+  // Labels stay GeoJSON (a point per grid); the grid shapes are tiles. They come with the grids'
+  // GeoJSON, which the first coloured map does not wait for.
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !styleReady || !grids) return;
+    (map.getSource(SOURCE.gridLabels) as GeoJSONSource).setData(toDisplay(labelPoints(grids as never), crs) as never);
     // Tiles carry no community: the tint until figures arrive reads it from feature-state.
     const community = new Map(grids.features.map((f) => [f.properties.id, f.properties.communityId]));
-    applyState(map, gridFeature, community.keys(), 'communityId', (id) => community.get(id));
+    applyState(map, gridFeature, community.keys(), 'communityId', (id) => community.get(id), held.current.communityId);
     map.once('idle', () => container.current?.setAttribute('data-map-ready', 'true'));
-  }, [grids, communities, styleReady, crs]);
+  }, [grids, styleReady, crs]);
 
   useEffect(() => {
     const map = mapRef.current;
@@ -273,14 +297,17 @@ export function MapView(props: Props) {
     (map.getSource(SOURCE.roads) as GeoJSONSource).setData(toDisplay(roads.data, crs) as never);
   }, [roads.data, styleReady, crs]);
 
-  // Metric colours are feature-state: recolouring never refetches or re-tiles geometry.
+  // Metric colours are feature-state: recolouring never refetches or re-tiles geometry. The ids
+  // are the stats' (the caller's grids), not the GeoJSON's, so colours need only the figures;
+  // a grid the figures no longer hold loses its colour.
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !styleReady) return;
-    applyState(map, gridFeature, grids.features.map((f) => f.properties.id), 'color', (id) => gridColors.get(id) ?? null);
+    const held_ = held.current.color;
+    applyState(map, gridFeature, new Set([...gridColors.keys(), ...held_.keys()]), 'color', (id) => gridColors.get(id) ?? null, held_);
     // A readiness signal for tests and screenshots: which metric and date the map now shows.
     container.current?.setAttribute('data-colored', `${metric}@${colorsAsOf ?? 'none'}:${gridColors.size}`);
-  }, [gridColors, grids, styleReady, metric, colorsAsOf]);
+  }, [gridColors, styleReady, metric, colorsAsOf]);
 
   // Buildings: the figures of those in view, per viewport; their tiles load on their own.
   useEffect(() => {
@@ -290,7 +317,7 @@ export function MapView(props: Props) {
     applyState(map, buildingFeature, byId.keys(), 'color', (id) => {
       const band = byId.get(id)?.bands[metric];
       return band ? BAND_COLORS[band] : null;
-    });
+    }, held.current.buildingColor);
     // Readiness signal: buildings in view now have their figures (tooltips) and colours.
     container.current?.setAttribute('data-building-stats', String(byId.size));
   }, [buildingStats.data, metric, styleReady]);
@@ -298,8 +325,12 @@ export function MapView(props: Props) {
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !styleReady) return;
-    applyState(map, gridFeature, grids.features.map((f) => f.properties.id), 'dimmed', (id) => (dimmedGrids ? dimmedGrids.has(id) : false));
-  }, [dimmedGrids, grids, styleReady]);
+    const held_ = held.current.dimmed;
+    // While a band is highlighted every grid says whether it is dimmed; otherwise only those that
+    // were are reset, so a first load with no highlight sets nothing.
+    const ids = dimmedGrids ? [...latest.current.gridColors.keys(), ...held_.keys()] : [...held_.keys()];
+    applyState(map, gridFeature, new Set(ids), 'dimmed', (id) => (dimmedGrids ? dimmedGrids.has(id) : false), held_);
+  }, [dimmedGrids, styleReady]);
 
   // Selection is feature-state too, so highlighting never touches the geometry.
   useEffect(() => {
@@ -356,7 +387,7 @@ export function MapView(props: Props) {
 
   useEffect(() => {
     if (!flyToGrid) return;
-    const f = grids.features.find((g) => g.properties.id === flyToGrid.id);
+    const f = grids?.features.find((g) => g.properties.id === flyToGrid.id);
     if (f) mapRef.current?.fitBounds(turfBBox(toDisplay(f, crs) as never) as [number, number, number, number], { padding: 80, maxZoom: 16 });
   }, [flyToGrid, grids, crs]);
 
