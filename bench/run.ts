@@ -1,20 +1,22 @@
 /**
- * `npm run bench [-- --tier community|street|district] [--runs N] [--load-seconds S]`: measures the statistics
- * rollups, the stats API and vector tiles on the embedded PGlite and, when DATABASE_URL is set,
- * on PostgreSQL, side by side in the same run. Every figure is a median and p95 over repeated
- * runs; ratios compare two paths measured in this run on this machine. Prints a markdown table
- * and writes bench/results.json. Not a test: figures are reported, never asserted.
+ * `npm run bench [-- --tier community|street|district|city] [--runs N] [--load-seconds S]
+ *   [--databases pglite,postgres] [--steps stats,rebuild,tiles,browser,ingest,live,load] [--step-minutes M] [--prepare]`:
+ * measures the statistics rollups, the stats API, vector tiles, ingest, live recolour, the map in
+ * a browser and a load run on the embedded PGlite and, when DATABASE_URL is set, on PostgreSQL,
+ * side by side in the same run. Every figure is a median and p95 over repeated runs, and only
+ * answers are samples: a failed call (an HTTP error such as a 504, a thrown error, no answer
+ * within its bound) is counted as an error of that figure. Every step is bounded (`--step-minutes`,
+ * default 8): a step that hangs is reported as failed with what it waited for, and the run goes
+ * on. Prints a markdown table (figures, ratios, the issue's targets met or missed and by how much,
+ * and each step's wall time) and writes bench/results.json. Not a test: nothing is asserted.
  *
  * Tiers come from the demo generator (~1,600 households and ~6 grids per community): community and
  * street are one demo street of 2 and 18 communities; district (7 streets × 48 communities: 2,100
- * grids, ~59k buildings, ~547k households, ~5.9M visits) and city (67 × 48, on demand only: 20,100
- * grids, ~0.57M buildings, ~5.2M households, ~57M visits) are several streets side by side from
- * geo/demo/district.generator.ts, generated and loaded one street at a time (one transaction per
- * street, 20,000-row statements) so memory stays bounded by one street. Generated databases are
- * cached under node_modules/.cache/minqing/bench/ (PGlite as a data-dir dump, PostgreSQL as a
- * database named minqing_bench_<tier>_<hash> kept on the server, renamed to that name only once
- * fully loaded). `--databases pglite,postgres` picks the databases; district and city default to
- * PostgreSQL only (see PGLITE_LIMIT).
+ * grids, ~62k buildings, ~549k households, ~6.0M visits) and city (67 × 48, on demand only) are
+ * several streets side by side from geo/demo/district.generator.ts, generated and loaded one street
+ * at a time. The generated databases are cached (bench/cache.ts) on the generator, the seed code and
+ * the tier only: new migrations are applied to a cached database, and each run works on a copy.
+ * `--prepare` only builds or refreshes the caches.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -102,7 +104,7 @@ function bounded<T>(p: Promise<T>, limitMs: number, what: string): Promise<T> {
 async function answer(res: Response | Promise<Response>, what: string): Promise<ArrayBuffer> {
   const r = await res;
   const body = await r.arrayBuffer();
-  if (r.status !== 200 && r.status !== 304) {
+  if (!((r.status >= 200 && r.status < 300) || r.status === 304)) {
     throw new Error(`${what} answered ${r.status}: ${new TextDecoder().decode(body).slice(0, 160)}`);
   }
   return body;
@@ -412,6 +414,16 @@ const ROWS: [string, string][] = [
   ...BROWSER_ROWS,
   ...LOAD_ROWS,
 ];
+const file = path.join(root, 'bench/results.json');
+const previous = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+// A run of some steps only (`--steps live`) updates those figures in the tier's entry and keeps
+// the rest, so that one step can be measured again without a whole run.
+const partial = steps.length < STEPS.length;
+const before = previous[tier] as { results?: Record<string, Results>; runInfo?: Record<string, RunInfo>; partialRuns?: unknown[] } | undefined;
+if (partial && before?.results) {
+  for (const d of Object.keys(results)) results[d] = { ...before.results[d], ...results[d] };
+  for (const d of Object.keys(before.results)) results[d] ??= before.results[d]!;
+}
 const attempted = Object.keys(infos);
 if (attempted.length === 0) {
   console.error('No database measured: DATABASE_URL is unset and --databases left out pglite.');
@@ -517,9 +529,7 @@ if (!databases.includes('pglite') && large) lines.push('', PGLITE_LIMIT);
 const table = lines.join('\n');
 console.log(table);
 
-const file = path.join(root, 'bench/results.json');
-const previous = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-previous[tier] = { at: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGB: Math.round(os.totalmem() / 2 ** 30), loadavg: os.loadavg() }, runs: RUNS, command: process.argv.slice(2).join(' '), minutes: Math.round((performance.now() - started) / 6000) / 10, runInfo: infos, results, markdown: table };
+previous[tier] = { ...(partial ? { partialRuns: [...(before?.partialRuns ?? []), { at: new Date().toISOString(), steps, runInfo: infos }], runInfo: before?.runInfo } : {}), at: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGB: Math.round(os.totalmem() / 2 ** 30), loadavg: os.loadavg() }, runs: RUNS, command: process.argv.slice(2).join(' '), minutes: Math.round((performance.now() - started) / 6000) / 10, ...(partial ? {} : { runInfo: infos }), results, markdown: table };
 fs.writeFileSync(file, `${JSON.stringify(previous, null, 2)}\n`);
 log(`done in ${ms(performance.now() - started)}; wrote bench/results.json`);
 const failed = Object.values(infos).some((i) => Object.keys(i.failures).length > 0);
