@@ -39,6 +39,15 @@ export const BROWSER_ROWS: [string, string][] = [
   ['browserMetricApplied', 'browser: … of which until the new colours were in feature-state'],
 ];
 
+/** Rejects naming what was awaited when `p` has not settled in `limitMs`: a map that never colours must not hang the bench. */
+function bounded<T>(p: Promise<T>, limitMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`browser: ${what} not within ${limitMs / 1000} s`)), limitMs);
+  });
+  return Promise.race([p, expired]).finally(() => clearTimeout(timer));
+}
+
 function figure(samples: number[]): Figure {
   const out = [...samples].sort((a, b) => a - b);
   const at = (q: number) => out[Math.min(out.length - 1, Math.ceil(q * out.length) - 1)]!;
@@ -155,8 +164,9 @@ export async function browserBench(
       const context = await browser.newContext({ viewport: VIEWPORT, locale: 'zh-CN' });
       await context.addInitScript((s) => window.localStorage.setItem('minqing.session', JSON.stringify(s)), session);
       const page = await context.newPage();
-      await page.goto(`${product.url}?view=${view}`);
-      const done = (await page.evaluate(FULLY_COLOURED)) as { at: number; applied: number; grids: number };
+      await page.goto(`${product.url}?view=${view}`, { timeout: 60_000 });
+      const done = (await bounded(page.evaluate(FULLY_COLOURED), 120_000,
+        `run ${run}: every drawn grid coloured (data-colored signal, tiles loaded, feature-state set)`)) as { at: number; applied: number; grids: number };
       grids = done.grids;
       // The first run warms the server (its caches, the JIT).
       if (run > 0) {
@@ -165,7 +175,8 @@ export async function browserBench(
       }
       if (run === o.slowRuns) {
         for (let i = 0; i <= o.runs; i++) {
-          const ms = (await page.evaluate(SWITCH_METRIC(METRICS[i % METRICS.length]!))) as { applied: number; drawn: number };
+          const metric = METRICS[i % METRICS.length]!;
+          const ms = (await bounded(page.evaluate(SWITCH_METRIC(metric)), 30_000, `the recolour after switching to ${metric}`)) as { applied: number; drawn: number };
           if (i > 0) {
             switches.push(ms.drawn);
             switchApplied.push(ms.applied);

@@ -5,7 +5,9 @@
  * tiles around the busiest ones, and detail requests (a household card, an issue).
  * autocannon drives it; every response's latency is recorded in the server, so that p50/p95/p99
  * come from all of them (autocannon's own histogram has no p95), overall and per kind. Errors are
- * socket errors, timeouts and any non-2xx/304 answer. Bounded: loopback only, a fixed duration.
+ * socket errors, timeouts and any non-2xx/304 answer (a 504 from the request timeout included),
+ * counted per status and per kind; an error is never a latency sample, so the percentiles are
+ * those of the answers users got. Bounded: loopback only, a fixed duration.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +16,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../api/app';
 import type { Database } from '../api/db/database';
 import type { Env } from '../api/env';
-import { rebuildStats, warmMonthSnapshots } from '../api/db/stats-rollups';
+import { rebuildStats, rollupDate, warmMonthSnapshots } from '../api/db/stats-rollups';
 
 export interface LoadRequest {
   kind: 'stats' | 'tiles' | 'detail';
@@ -30,7 +32,9 @@ export interface LoadFigures extends Latencies {
   errors: number;
   non2xx: number;
   timeouts: number;
-  byKind: Record<LoadRequest['kind'], Latencies>;
+  byKind: Record<LoadRequest['kind'], Latencies & { errors: number }>;
+  /** Error answers by HTTP status. */
+  byStatus: Record<string, number>;
 }
 
 function percentiles(xs: number[]): Latencies {
@@ -68,6 +72,8 @@ export async function loadRun(db: Database, opts: { env: Env; jwtSecret: string;
   const all: number[] = [];
   const byKind: Record<LoadRequest['kind'], number[]> = { stats: [], tiles: [], detail: [] };
   let non2xx = 0;
+  const kindErrors: Record<LoadRequest['kind'], number> = { stats: 0, tiles: 0, detail: 0 };
+  const byStatus: Record<string, number> = {};
   let inFlight = 0;
   // Timed in the server from the request's arrival to its full body: with one request in flight
   // per user, the same as the user waits on loopback, and classified by its own path.
@@ -78,9 +84,15 @@ export async function loadRun(db: Database, opts: { env: Env; jwtSecret: string;
       const res = await app.fetch(req);
       const body = await res.arrayBuffer();
       const ms = performance.now() - t;
-      all.push(ms);
-      byKind[kindOf(new URL(req.url).pathname)].push(ms);
-      if (!(res.status >= 200 && res.status < 300) && res.status !== 304) non2xx += 1;
+      const kind = kindOf(new URL(req.url).pathname);
+      if ((res.status >= 200 && res.status < 300) || res.status === 304) {
+        all.push(ms);
+        byKind[kind].push(ms);
+      } else {
+        non2xx += 1;
+        kindErrors[kind] += 1;
+        byStatus[res.status] = (byStatus[res.status] ?? 0) + 1;
+      }
       return new Response(res.status === 304 ? null : body, { status: res.status, headers: res.headers });
     } finally {
       inFlight -= 1;
@@ -114,7 +126,12 @@ export async function loadRun(db: Database, opts: { env: Env; jwtSecret: string;
       errors: result.errors + non2xx,
       non2xx,
       timeouts: result.timeouts,
-      byKind: { stats: percentiles(byKind.stats), tiles: percentiles(byKind.tiles), detail: percentiles(byKind.detail) },
+      byKind: {
+        stats: { ...percentiles(byKind.stats), errors: kindErrors.stats },
+        tiles: { ...percentiles(byKind.tiles), errors: kindErrors.tiles },
+        detail: { ...percentiles(byKind.detail), errors: kindErrors.detail },
+      },
+      byStatus,
     };
   } finally {
     server.closeAllConnections();
@@ -144,10 +161,18 @@ export const LOAD_ROWS: [string, string][] = [
   ['load_p95', 'load run: p95 (ms)'],
   ['load_p99', 'load run: p99 (ms)'],
   ['load_errors', 'load run: errors (sockets, timeouts, non-2xx)'],
+  ['load_timeouts', 'load run: … of which no answer within 30 s'],
+  ['load_status_504', 'load run: … of which 504 (request timeout)'],
+  ['load_status_500', 'load run: … of which 500'],
   ['load_rps', 'load run: requests per second'],
+  ['load_answers', 'load run: answers (2xx/304)'],
   ['load_stats_p95', 'load run: stats requests p95 (ms)'],
+  ['load_stats_errors', 'load run: stats requests, errors'],
   ['load_tiles_p95', 'load run: tile requests p95 (ms)'],
+  ['load_tiles_errors', 'load run: tile requests, errors'],
   ['load_detail_p95', 'load run: detail requests p95 (ms)'],
+  ['load_detail_errors', 'load run: detail requests, errors'],
+  ['load_prepare_ms', 'load run: preparing (rollups for today, last closed month stored), ms'],
 ];
 
 /**
@@ -171,9 +196,14 @@ export async function loadBench(db: Database, opts: { env: Env; jwtSecret: strin
   const [y, m] = opts.today.split('-').map(Number) as [number, number];
   const closedMonthEnd = new Date(Date.UTC(y, m - 1, 0)).toISOString().slice(0, 10);
   const mix = await loadMix(db, { geometryVersion: v, tiles, bbox: tileBbox(z15.z, z15.x, z15.y), closedMonthEnd });
-  // As after the nightly `npm run stats:rebuild`: today's rollups and the last closed month stored.
-  await rebuildStats(db, opts.today);
-  await warmMonthSnapshots(db, opts.today, 1);
+  // As after the nightly `npm run stats:rebuild`: today's rollups and the last closed month stored
+  // (the rollups are rebuilt only if something left them on another date: at a district a
+  // rebuild is a minute or more).
+  const prepared = performance.now();
+  if ((await rollupDate(db)) !== opts.today) await rebuildStats(db, opts.today);
+  const filled = await warmMonthSnapshots(db, opts.today, 1);
+  const prepareMs = performance.now() - prepared;
+  opts.log?.(`${db.kind}: load run prepared in ${Math.round(prepareMs)} ms${filled.length > 0 ? ` (filled the month-end snapshot ${filled.join(', ')})` : ''}`);
   const connections = opts.connections ?? 50;
   opts.log?.(`${db.kind}: load run, ${connections} users for ${opts.seconds} s`);
   const f = await loadRun(db, { env: opts.env, jwtSecret: opts.jwtSecret, token: opts.token, seconds: opts.seconds, connections, mix });
@@ -181,7 +211,8 @@ export async function loadBench(db: Database, opts: { env: Env; jwtSecret: strin
   return {
     load_seconds: f.seconds,
     load_connections: f.connections,
-    load_requests: f.n,
+    load_answers: f.n,
+    load_prepare_ms: Math.round(prepareMs),
     load_p50: r1(f.p50),
     load_p95: r1(f.p95),
     load_p99: r1(f.p99),
@@ -190,7 +221,11 @@ export async function loadBench(db: Database, opts: { env: Env; jwtSecret: strin
     load_timeouts: f.timeouts,
     load_rps: r1(f.requestsPerSecond),
     load_stats_p95: r1(f.byKind.stats.p95),
+    load_stats_errors: f.byKind.stats.errors,
     load_tiles_p95: r1(f.byKind.tiles.p95),
+    load_tiles_errors: f.byKind.tiles.errors,
     load_detail_p95: r1(f.byKind.detail.p95),
+    load_detail_errors: f.byKind.detail.errors,
+    ...Object.fromEntries(Object.entries(f.byStatus).map(([status, n]) => [`load_status_${status}`, n])),
   };
 }
