@@ -1,6 +1,7 @@
--- Two functions that repeated a lookup for every row of a large set, found while cutting the test
--- suite's time. Each gives the same rows as before (checked on the demo street on PostgreSQL);
--- the tests that compare them with their definitions run unchanged.
+-- A function that repeated a lookup for every row of a large set, found while cutting the test
+-- suite's time. It gives the same rows as before (checked on the demo street on PostgreSQL); the
+-- tests that compare it with its definition run unchanged. (The month report's patrol days, found
+-- slow the same way, are rewritten once, in 20261129000300_month_snapshot_fill.sql.)
 
 -- =============================================================================================
 -- Boundary preview: the per-building workload reads each community's policy once
@@ -32,41 +33,4 @@ as $$
   join pol on pol.community_id is not distinct from g.community_id
   where h.moved_in <= as_of and (h.moved_out is null or h.moved_out > as_of)
   group by h.building_id
-$$;
-
--- =============================================================================================
--- Month report and month-end snapshots: patrol days from one pass over the patrols
--- report_patrol_days (20261127000300_meeting_mode.sql) summed each grid's patrols of each day with
--- a subquery per grid and day, each scanning the grid's patrols of every day: ~0.9 s for one month
--- on PostgreSQL and several on the embedded database, paid by every month-end snapshot (a month
--- report's trend stores twelve) and ~7 s for a year. The patrols are now summed per grid and day
--- once and joined; the rule (the policy's patrolMinMinutes of that day), rows and signature are
--- those of 20261127000300_meeting_mode.sql.
--- =============================================================================================
-
-create or replace function public.report_patrol_days(p_from date, p_to date, p_last_day date)
-returns table (grid_id integer, days_met integer, days_judged integer)
-language sql stable security definer
-set search_path = public, extensions
-as $$
-  with d as (
-    select generate_series(p_from, least(p_to, p_last_day), interval '1 day')::date as day
-  ),
-  -- Each grid's patrolled seconds per China day, summed once over the period's patrols.
-  walked as (
-    select p.grid_id, public.china_date(p.started_at) as day, sum(extract(epoch from p.ended_at - p.started_at)) as seconds
-    from public.patrols p
-    where p.ended_at is not null and public.china_date(p.started_at) between p_from and least(p_to, p_last_day)
-    group by p.grid_id, public.china_date(p.started_at)
-  ),
-  per_day as (
-    select g.id as grid_id, d.day,
-      (public.policy_settings_at(g.community_id, d.day) ->> 'patrolMinMinutes')::int * 60 as required,
-      coalesce(w.seconds, 0) as seconds
-    from public.grids g cross join d
-    left join walked w on w.grid_id = g.id and w.day = d.day
-    where g.id = any (minqing.report_grid_ids())
-  )
-  select grid_id, count(*) filter (where seconds >= required)::int, count(*)::int
-  from per_day group by grid_id
 $$;
