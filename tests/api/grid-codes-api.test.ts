@@ -55,10 +55,14 @@ describeEachDatabase('grid codes and names', (_mode, db) => {
       [STAFF],
     );
     expect(grid.communityCode).toMatch(/^\d{12}$/);
+    // Only the listed demo accounts can sign in: this one gets a sign-in subject of its own.
     const o = await one<{ email: string; userId: string }>(
-      `select email, user_id as "userId" from public.staff where role = 'community_staff' and community_id <> (select community_id from public.staff where email = $1) order by id limit 1`,
+      `update public.staff set user_id = coalesce(user_id, gen_random_uuid())
+       where id = (select id from public.staff where role = 'community_staff' and community_id <> (select community_id from public.staff where email = $1) order by id limit 1)
+       returning email, user_id as "userId"`,
       [STAFF],
     );
+    expect(o.userId).toBeTruthy();
     otherStaff = { ...o, token: await issueToken(TEST_JWT_SECRET, { id: o.userId, email: o.email }) };
   });
 
