@@ -22,6 +22,7 @@ import { configRoutes } from './routes/config';
 import { boundaryProposalRoutes } from './routes/boundary-proposals';
 import { gridBoundaryCommitRoutes } from './routes/grid-boundary-commit';
 import { gridBoundaryRoutes } from './routes/grid-boundaries';
+import { gridLabelRoutes } from './routes/grid-labels';
 import { gridRoutes } from './routes/grids';
 import { healthRoutes } from './routes/health';
 import { householdRoutes } from './routes/households';
@@ -61,6 +62,7 @@ export function createApi(deps: AppDeps) {
     .route('/grids', gridRoutes(deps))
     .route('/grids', gridBoundaryRoutes(deps))
     .route('/grids', gridBoundaryCommitRoutes(deps))
+    .route('/grids', gridLabelRoutes(deps))
     .route('/boundary-proposals', boundaryProposalRoutes(deps))
     .route('/buildings', buildingRoutes(deps))
     .route('/roads', roadRoutes(deps))

@@ -212,7 +212,7 @@ export async function dryRunGeo(
         continue;
       }
       if (r.share !== null && r.share < BUILDING_WHOLE_SHARE) {
-        problem(IMPORT_PROBLEM.BUILDING_CROSSES_GRIDS, 'warning', r.i, `Feature ${r.i}: a grid edge cuts this building (${Math.round(r.share * 100)}% lies in grid ${grids.find((g) => g.id === r.gridId)?.code ?? r.gridId}, where it is counted); consider moving the edge.`, { gridId: r.gridId, share: Math.round(r.share * 1000) / 1000 });
+        problem(IMPORT_PROBLEM.BUILDING_CROSSES_GRIDS, 'warning', r.i, `Feature ${r.i}: a grid edge cuts this building (${Math.round(r.share * 100)}% lies in grid ${grids.find((g) => g.id === r.gridId)?.code ?? r.gridId}, where it is counted); consider moving the edge.`, { gridId: r.gridId, gridCode: grids.find((g) => g.id === r.gridId)?.code ?? String(r.gridId), share: Math.round(r.share * 1000) / 1000 });
       }
     }
     kept.push({ ...c, hash: r.hash! });
@@ -257,17 +257,17 @@ async function gridRows(tx: Queryable, kept: Candidate[], community: { id: numbe
     if (c.code) {
       const first = seenCode.get(c.code);
       if (first !== undefined) {
-        problem(IMPORT_PROBLEM.DUPLICATE_CODE, 'error', c.i, `Feature ${c.i}: the code ${c.code} is also feature ${first}'s; only the first is imported. Give each grid its own code.`, { duplicateOf: first });
+        problem(IMPORT_PROBLEM.DUPLICATE_CODE, 'error', c.i, `Feature ${c.i}: the code ${c.code} is also feature ${first}'s; only the first is imported. Give each grid its own code.`, { duplicateOf: first, code: c.code });
         continue;
       }
       seenCode.set(c.code, c.i);
       const same = byCode.get(c.code);
       if ((same && same.communityId !== community.id) || (!same && taken.includes(c.code))) {
-        problem(IMPORT_PROBLEM.CODE_TAKEN, 'error', c.i, `Feature ${c.i}: the code ${c.code} belongs to a grid of another community; give this grid a code of your community.`);
+        problem(IMPORT_PROBLEM.CODE_TAKEN, 'error', c.i, `Feature ${c.i}: the code ${c.code} belongs to a grid of another community; give this grid a code of your community.`, { code: c.code });
         continue;
       }
       if (!validateGridCode(c.code, { communityPrefix: GRID_CODE_PATTERN.test(community.code + '001') ? community.code : undefined }).valid) {
-        problem(IMPORT_PROBLEM.NONSTANDARD_CODE, 'warning', c.i, `Feature ${c.i}: the code ${c.code} does not follow the 15-digit scheme (${community.code}nnn); it is kept as given.`);
+        problem(IMPORT_PROBLEM.NONSTANDARD_CODE, 'warning', c.i, `Feature ${c.i}: the code ${c.code} does not follow the 15-digit scheme (${community.code}nnn); it is kept as given.`, { code: c.code, prefix: community.code });
       }
       rows.push({ featureIndex: c.i, action: same ? 'update' : 'insert', targetId: same?.id ?? null, name: c.name ?? c.code, code: c.code, address: null, geometry: c.geometry });
     } else needCode.push(c);
@@ -340,7 +340,7 @@ async function gridRows(tx: Queryable, kept: Candidate[], community: { id: numbe
     params.slice(0, 1),
   );
   for (const c of cut) {
-    problem(IMPORT_PROBLEM.BUILDING_CROSSES_GRIDS, 'warning', c.i, `Feature ${c.i}: its edge cuts ${c.ids.length} existing building(s); each is counted in the grid holding its point on surface.`, { buildingIds: c.ids.slice(0, 50) });
+    problem(IMPORT_PROBLEM.BUILDING_CROSSES_GRIDS, 'warning', c.i, `Feature ${c.i}: its edge cuts ${c.ids.length} existing building(s); each is counted in the grid holding its point on surface.`, { buildingIds: c.ids.slice(0, 50), count: c.ids.length });
   }
   return rows;
 }

@@ -96,14 +96,15 @@ export async function dryRunHouseholds(
   const problems: ImportProblem[] = [];
   const counts = { rows: table.rows.length, valid: 0, matched: 0, unmatched: 0, toInsert: 0, toUpdate: 0, skipped: 0 };
   const missing = REQUIRED.filter((r) => !mapping[r.field]).map((r) => r.label);
-  if (!mapping.address && !mapping.building) missing.push('地址 or 楼栋 (address or building)');
+  if (!mapping.address && !mapping.building) missing.push('地址/楼栋 (address or building)');
   if (missing.length) {
     problems.push({
       code: IMPORT_PROBLEM.MISSING_COLUMN,
       severity: 'error',
       row: 1,
       message: `The header (row 1) has no column for ${missing.join(', ')}; rename the column or map it in the import. Columns found: ${table.headers.join(', ')}.`,
-      details: { missing, headers: table.headers },
+      // fields: the mapping's keys, for the wizard to name them in the user's language.
+      details: { missing, fields: [...REQUIRED.filter((r) => !mapping[r.field]).map((r) => r.field), ...(!mapping.address && !mapping.building ? ['address'] : [])], headers: table.headers },
     });
     counts.skipped = counts.rows;
     return { mapping, fields: table.headers, counts, problems, rows: [] };
@@ -149,7 +150,7 @@ export async function dryRunHouseholds(
     const buildingId = findBuilding(v);
     if (buildingId === null) {
       counts.unmatched++;
-      problems.push({ code: IMPORT_PROBLEM.UNMATCHED_ADDRESS, severity: 'error', row, message: `Row ${row}: the address "${v.address}" matches no building in the grids you keep; write it as the map has it (e.g. "${buildings[0]?.address ?? '街道名12号1栋'}").`, details: { address: v.address } });
+      problems.push({ code: IMPORT_PROBLEM.UNMATCHED_ADDRESS, severity: 'error', row, message: `Row ${row}: the address "${v.address}" matches no building in the grids you keep; write it as the map has it (e.g. "${buildings[0]?.address ?? '街道名12号1栋'}").`, details: { address: v.address, example: buildings[0]?.address ?? '街道名12号1栋' } });
       continue;
     }
     counts.matched++;

@@ -235,11 +235,18 @@ export async function buildMonthlyReport(tx: Queryable, req: ReportRequest): Pro
      where c.street_id = $1 and ($2::int is null or g.community_id = $2) order by g.id`,
     [street.id, community?.id ?? null],
   );
-  const gridInfo = new Map(gridRows.map((g) => [g.id, g]));
-  const gridIds = new Set(gridInfo.keys());
+  const gridIds = new Set(gridRows.map((g) => g.id));
   const scope = { gridIds };
 
   const current = await monthFigures(tx, req.month, req.today, gridIds);
+  // Grids are named as they were at the report's date: a code or name changed since (a new grid
+  // version, 20261129000100_grid_codes.sql) leaves a past month's report as it was printed.
+  const labelsThen = await tx.query<{ id: number; code: string; name: string }>(
+    'select v.grid_id as id, v.code, v.name from public.grid_versions_at($1::date) v where v.grid_id = any ($2::int[])',
+    [current.asOf, [...gridIds]],
+  );
+  const thenById = new Map(labelsThen.map((l) => [l.id, l]));
+  const gridInfo = new Map(gridRows.map((g) => [g.id, { ...g, ...thenById.get(g.id) }]));
   const previousMonth = previousMonthOf(req.month);
   const previous = await monthFigures(tx, previousMonth, req.today, gridIds);
 

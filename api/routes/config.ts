@@ -9,6 +9,8 @@ export interface StreetInfo {
   code: string;
   name: string;
   isDemo: boolean;
+  /** The street's own grid code pattern, or null for the 15-digit scheme (20261129000100_grid_codes.sql). */
+  gridCodePattern: string | null;
   bbox: [number, number, number, number];
   communities: { id: number; code: string; name: string }[];
 }
@@ -17,7 +19,7 @@ export function configRoutes({ db, env }: AppDeps) {
   return new Hono<AppEnv>().get('/', async (c) => {
     const streets = await asCaller(db, c.get('claims'), (tx) =>
       tx.query<StreetInfo>(`
-        select s.id, s.code, s.name, s.is_demo as "isDemo",
+        select s.id, s.code, s.name, s.is_demo as "isDemo", s.grid_code_pattern as "gridCodePattern",
           json_build_array(ST_XMin(s.boundary), ST_YMin(s.boundary), ST_XMax(s.boundary), ST_YMax(s.boundary)) as bbox,
           coalesce((select json_agg(json_build_object('id', c.id, 'code', c.code, 'name', c.name) order by c.code)
                     from public.communities c where c.street_id = s.id), '[]'::json) as communities

@@ -30,6 +30,8 @@ export interface Capabilities {
   importMap: boolean;
   /** Import household ledgers (台账) for the grids they keep. */
   importLedgers: boolean;
+  /** Change a grid's code and name in their community (20261129000100_grid_codes.sql). */
+  editGridLabels: boolean;
 }
 
 const NONE: Capabilities = {
@@ -41,11 +43,12 @@ const NONE: Capabilities = {
   editBoundaries: false,
   importMap: false,
   importLedgers: false,
+  editGridLabels: false,
 };
 
 export const ROLE_CAPABILITIES: Record<StaffRole, Capabilities> = {
   street_leader: { ...NONE, readHouseholds: true, revealPersonal: true, readAudit: true },
-  community_staff: { ...NONE, readHouseholds: true, editPolicies: true, logVisits: true, readAudit: true, editBoundaries: true, importMap: true, importLedgers: true },
+  community_staff: { ...NONE, readHouseholds: true, editPolicies: true, logVisits: true, readAudit: true, editBoundaries: true, importMap: true, importLedgers: true, editGridLabels: true },
   grid_leader: { ...NONE, readHouseholds: true, logVisits: true, editBoundaries: true, importLedgers: true },
   grid_member: { ...NONE, readHouseholds: true, logVisits: true },
   presenter: NONE,

@@ -13,6 +13,8 @@ export const GRID_CODE_REASON = {
   FORMAT: 'format',
   ZERO_PART: 'zero_part',
   PREFIX_MISMATCH: 'prefix_mismatch',
+  /** Not the street's own pattern (streets.grid_code_pattern). */
+  STREET_PATTERN: 'street_pattern',
 } as const;
 export type GridCodeReason = (typeof GRID_CODE_REASON)[keyof typeof GRID_CODE_REASON];
 
@@ -77,4 +79,32 @@ export function generateGridCodes<K>(prefix: string, grids: readonly GridToNumbe
   }
   const ordered = rows.flatMap((row) => row.sort((a, b) => a.g.point[0] - b.g.point[0] || a.i - b.i));
   return ordered.map(({ g }, n) => ({ key: g.key, code: prefix + String(n + firstSequence).padStart(3, '0') }));
+}
+
+/**
+ * The scheme a street declares (streets.grid_code_pattern; docs/import-export.md "Grid codes"):
+ * null for the 15-digit scheme, where a community whose own code is the 12-digit prefix holds
+ * only codes that start with it; else the street's own anchored regular expression.
+ */
+export interface GridCodeScheme {
+  streetPattern: string | null;
+  communityCode: string;
+}
+
+/**
+ * Checks a code typed for one grid against its street's scheme. A pattern that does not compile
+ * is the administrator's configuration error and throws.
+ */
+export function validateGridCodeInScheme(code: string, scheme: GridCodeScheme): GridCodeCheck {
+  if (scheme.streetPattern !== null) {
+    const check = validateGridCode(code, { pattern: new RegExp(scheme.streetPattern, 'u') });
+    return check.valid ? check : { valid: false, reason: GRID_CODE_REASON.STREET_PATTERN };
+  }
+  return validateGridCode(code, { communityPrefix: /^\d{12}$/.test(scheme.communityCode) ? scheme.communityCode : undefined });
+}
+
+/** The hint shown beside a code field: what a valid code of this grid looks like. */
+export function gridCodeExample(scheme: GridCodeScheme): string | null {
+  if (scheme.streetPattern !== null) return null;
+  return /^\d{12}$/.test(scheme.communityCode) ? `${scheme.communityCode}001` : '360102001002001';
 }

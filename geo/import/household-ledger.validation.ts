@@ -71,13 +71,13 @@ export function validateLedgerRow(
     problems.push({ code, severity: 'warning', message: `Row ${row}: ${message}`, row, ...(details ? { details } : {}) });
 
   const headName = get('headName');
-  if (!headName) error(IMPORT_PROBLEM.MISSING_VALUE, `the name (${mapping.headName ?? '姓名'}) is empty; fill it in.`, { field: 'headName' });
+  if (!headName) error(IMPORT_PROBLEM.MISSING_VALUE, `the name (${mapping.headName ?? '姓名'}) is empty; fill it in.`, { field: 'headName', column: mapping.headName ?? '姓名' });
   const room = get('room');
-  if (!room) error(IMPORT_PROBLEM.MISSING_VALUE, `the room (${mapping.room ?? '房号'}) is empty; fill it in.`, { field: 'room' });
+  if (!room) error(IMPORT_PROBLEM.MISSING_VALUE, `the room (${mapping.room ?? '房号'}) is empty; fill it in.`, { field: 'room', column: mapping.room ?? '房号' });
   const building = get('building') || null;
   const addressCell = get('address');
   const address = addressCell || building || '';
-  if (!address) error(IMPORT_PROBLEM.MISSING_VALUE, 'neither the address (地址) nor the building (楼栋) is filled in; one is needed to find the building.', { field: 'address' });
+  if (!address) error(IMPORT_PROBLEM.MISSING_VALUE, 'neither the address (地址) nor the building (楼栋) is filled in; one is needed to find the building.', { field: 'address', column: `${mapping.address ?? '地址'}/${mapping.building ?? '楼栋'}` });
 
   const idRaw = get('idNumber').toUpperCase();
   const idNumber = idRaw || null;
@@ -101,14 +101,14 @@ export function validateLedgerRow(
   if (membersCell) {
     members = Number(membersCell);
     if (!Number.isInteger(members) || members < 1 || members > 50) {
-      error(IMPORT_PROBLEM.INVALID_MEMBERS, `the member count "${membersCell}" is not a whole number from 1 to 50.`);
+      error(IMPORT_PROBLEM.INVALID_MEMBERS, `the member count "${membersCell}" is not a whole number from 1 to 50.`, { value: membersCell });
     }
   }
   let movedIn: string | null = null;
   const movedCellRaw = mapping.movedIn ? cells[mapping.movedIn] : undefined;
   if (movedCellRaw !== undefined && movedCellRaw !== null && clean(movedCellRaw) !== '') {
     movedIn = parseLedgerDate(movedCellRaw);
-    if (!movedIn) error(IMPORT_PROBLEM.INVALID_DATE, `the date "${clean(movedCellRaw)}" is not a date; write it as 2024-03-01.`);
+    if (!movedIn) error(IMPORT_PROBLEM.INVALID_DATE, `the date "${clean(movedCellRaw)}" is not a date; write it as 2024-03-01.`, { value: clean(movedCellRaw) });
   }
 
   if (problems.some((p) => p.severity === 'error')) return { value: null, problems };

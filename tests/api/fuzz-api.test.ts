@@ -195,6 +195,7 @@ const SPECS: Record<string, RouteSpec> = {
     json: (i) => ({ geometry: SQUARE_NEAR, version: i.gridVersion, reason: '调整边界' }),
     geometryFields: ['geometry'],
   },
+  'PATCH /api/grids/:id': { who: ['community_staff', 'grid_leader'], params: (i) => ({ id: `${i.grid}` }), json: (i) => ({ name: '改名网格', expectedVersion: i.gridVersion, reason: '更名' }) },
   'POST /api/grids/:id/revert': { who: ['community_staff', 'grid_member'], params: (i) => ({ id: `${i.grid}` }), json: (i) => ({ toVersion: 1, version: i.gridVersion, reason: '恢复' }) },
   'POST /api/grids/:id/split': {
     who: ['community_staff', 'grid_member'],

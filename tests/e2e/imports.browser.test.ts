@@ -90,9 +90,10 @@ describeWith(chromiumPrerequisite(), 'import wizard, in headless Chromium', () =
   }, 300_000);
 
   it('reports exactly the deliberate errors of an XLSX ledger by row, re-checks it with a mapped column, and imports the good rows', async () => {
-    // An unreadable file: the API's message, in the wizard.
+    // An unreadable file: said in Chinese by its code, the API's specifics after it.
     await upload('households', { name: '台账.xlsx', buffer: Buffer.from('%PDF-1.4 not a spreadsheet') });
-    expect(await page.getByTestId('import-error').textContent()).toMatch(/^台账\.xlsx (is named \.xlsx but|is not a CSV or XLSX ledger)/);
+    expect(await page.getByTestId('import-error').getAttribute('data-code')).toBe('unreadable_file');
+    expect(await page.getByTestId('import-error').textContent()).toMatch(/^无法读取此文件：.*台账\.xlsx (is named \.xlsx but|is not a CSV or XLSX ledger)/);
     await page.getByRole('button', { name: '关闭' }).first().click();
 
     // Two buildings of the staff's own grids, as the map has their addresses.
@@ -129,6 +130,8 @@ describeWith(chromiumPrerequisite(), 'import wizard, in headless Chromium', () =
       ['missing_value', 5, 'error'],
       ['invalid_phone', 6, 'error'],
     ]);
+    // Each problem in the page's language, from its code and row (geo/import/problem-text.ts).
+    expect(await page.locator('tr[data-code="invalid_phone"] td.message').textContent()).toBe('第 6 行：电话号码既不是 11 位手机号也不是固定电话，请更正或留空。');
     expect(await counts('import-counts')).toMatchObject({ rows: 5, toInsert: 1, toUpdate: 0, skipped: 4, unmatched: 1 });
     expect(await page.getByTestId('import-preview').count()).toBe(0);
     await d.then.screenshot('imports-3-ledger-report');

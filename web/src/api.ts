@@ -57,7 +57,7 @@ async function unwrap<T>(res: { ok: boolean; status: number; json(): Promise<T> 
  * (the boundary editor's save, split, merge, revert and history: web/src/boundary-editor/boundary-api.ts).
  * Errors arrive as ApiRequestError with the API's code and details, like every typed call's.
  */
-export async function requestJson<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<{ status: number; body: T }> {
+export async function requestJson<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH', path: string, body?: unknown): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = { ...requestHeaders() };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await sessionAwareFetch(new URL(path, window.location.origin).href, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });

@@ -331,6 +331,15 @@ export function App() {
                   onClearBuilding={() => setBuilding(null)}
                   actions={{ onLogVisit: (h) => startForm('visit', h), onRegisterIssue: (h) => startForm('issue', h), onOpenIssue: openIssue }}
                   today={today}
+                  labelScheme={
+                    // Code and name: the staff of the grid's community, on today's map (20261129000100_grid_codes.sql).
+                    can?.editGridLabels && selectedGrid && state.asOf === null && me.data?.staff?.communityId === selectedGrid.communityId
+                      ? {
+                          streetPattern: street?.gridCodePattern ?? null,
+                          communityCode: street?.communities.find((c) => c.id === selectedGrid.communityId)?.code ?? '',
+                        }
+                      : null
+                  }
                   onEditBoundary={
                     // Shown to whoever may redraw this grid (its leader, its community's staff); off for past dates.
                     can?.editBoundaries && state.grid !== null && me.data?.scope.fullGridIds.includes(state.grid)

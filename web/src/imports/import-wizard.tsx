@@ -9,8 +9,9 @@ import { useMemo, useRef, useState, type DragEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { FEATURE_FIELDS, LEDGER_FIELDS } from '../../../geo/import/field-mapping';
 import type { ImportProblem } from '../../../geo/import/import-problems';
+import { importErrorText, problemText, type ApiErrorLike } from '../../../geo/import/problem-text';
 import { STRINGS, type StringKey } from '../../../geo/i18n/strings';
-import { refreshAfterChange } from '../api';
+import { ApiRequestError, refreshAfterChange } from '../api';
 import { useLocale } from '../i18n/locale';
 import { commitImport, dryRunImport, IMPORT_ACCEPT, type ImportKind, type ImportReport } from './import-api';
 import { ImportPreview } from './import-preview';
@@ -35,7 +36,8 @@ export function ImportWizard({ kinds, onClose }: Props) {
   const [gcj02, setGcj02] = useState(false);
   const [committed, setCommitted] = useState<Record<string, number> | null>(null);
   const [busy, setBusy] = useState<'checking' | 'committing' | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  // Kept as the server sent it and put in words at render: switching language re-says it.
+  const [error, setError] = useState<ApiErrorLike | null>(null);
   const [dragging, setDragging] = useState(false);
   const picker = useRef<HTMLInputElement>(null);
   const step: Step = committed ? 'done' : report ? 'report' : 'choose';
@@ -51,7 +53,7 @@ export function ImportWizard({ kinds, onClose }: Props) {
       setReport(r);
       setMapping(Object.fromEntries(Object.entries(r.mapping).filter((e): e is [string, string] => typeof e[1] === 'string')));
     } catch (e) {
-      setError((e as Error).message);
+      setError(asApiError(e));
     } finally {
       setBusy(null);
     }
@@ -67,7 +69,7 @@ export function ImportWizard({ kinds, onClose }: Props) {
       // Grids and buildings move figures, buildings and households with them; a ledger, households.
       refreshAfterChange(queryClient, [report.kind === 'households' ? 'households' : 'grids']);
     } catch (e) {
-      setError((e as Error).message);
+      setError(asApiError(e));
     } finally {
       setBusy(null);
     }
@@ -116,11 +118,7 @@ export function ImportWizard({ kinds, onClose }: Props) {
           </button>
         </header>
 
-        {error && (
-          <div className="form-error" role="alert" data-testid="import-error">
-            {error}
-          </div>
-        )}
+        {error && <ImportError error={error} />}
 
         {step === 'choose' && (
           <section className="import-choose">
@@ -339,7 +337,7 @@ function ProblemTables({ report, label }: { report: ImportReport; label: (key: s
                 </td>
                 <td>{label(`import_problem_${p.code}`, p.code)}</td>
                 <td>{t(p.severity === 'error' ? 'import_severity_error' : 'import_severity_warning')}</td>
-                <td className="message">{p.message}</td>
+                <td className="message">{problemText(locale, p)}</td>
               </tr>
             ))}
           </tbody>
@@ -351,3 +349,21 @@ function ProblemTables({ report, label }: { report: ImportReport; label: (key: s
 }
 
 const where = (p: ImportProblem) => p.row ?? p.featureIndex ?? -1;
+
+/** A failed request as the server answered it; a network failure has no code this client knows. */
+function asApiError(e: unknown): ApiErrorLike {
+  if (e instanceof ApiRequestError) return { status: e.status, code: e.code, message: e.message, details: e.details };
+  return { code: 'network_error', message: (e as Error).message };
+}
+
+/** The error in the user's language; where the server said more (what the file looks like), its words follow. */
+function ImportError({ error }: { error: ApiErrorLike }) {
+  const { locale } = useLocale();
+  const { text, detail } = importErrorText(locale, error);
+  return (
+    <div className="form-error" role="alert" data-testid="import-error" data-code={error.code}>
+      {text}
+      {detail && detail !== text && <small className="import-error-detail">{detail}</small>}
+    </div>
+  );
+}

@@ -1,7 +1,9 @@
 import { useOverdue, type GridCollection, type GridStats, type Me } from '../api';
 import { useLocale } from '../i18n/locale';
 import { GridIssueIndicators, PatrolCard } from '../records/patrol-card';
+import type { GridCodeScheme } from '../../../geo/import/grid-code';
 import { FieldList } from './field-list';
+import { GridLabelEditor } from './grid-label-editor';
 import { formatMetric } from './format';
 import { HouseholdList, type HouseholdActions } from './household-list';
 
@@ -18,6 +20,7 @@ export function GridPanel({
   actions,
   today,
   onEditBoundary,
+  labelScheme = null,
 }: {
   grid: GridProperties | null;
   stats: GridStats | null;
@@ -33,6 +36,8 @@ export function GridPanel({
   today: string | null;
   /** Opens the boundary editor; absent when this caller may not redraw this grid. */
   onEditBoundary?: (() => void) | null;
+  /** The street's code scheme, when this caller may change this grid's code and name; else null. */
+  labelScheme?: GridCodeScheme | null;
 }) {
   const { t } = useLocale();
   if (!grid) return <p className="panel-hint">{t('panelHint')}</p>;
@@ -71,6 +76,7 @@ export function GridPanel({
           </button>
         </div>
       )}
+      {labelScheme && <GridLabelEditor key={grid.id} grid={grid} scheme={labelScheme} />}
       {stats && <AttentionBars stats={stats} />}
       <MopUpHint gridId={grid.id} asOf={asOf} />
       {today && can?.readHouseholds && (

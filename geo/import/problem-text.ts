@@ -1,0 +1,132 @@
+/**
+ * An import problem, or an import request's error, in the user's language. The API speaks
+ * English in `message` (for logs, curl and tests) and gives a stable `code` with the values in
+ * `details`; the wizard shows the text of geo/i18n/strings.ts for that code with the row, feature,
+ * field and values put in. A code this client does not know, or a template that needs a value the
+ * server did not send, falls back to the server's message: never a half-filled sentence.
+ */
+import { STRINGS, translate, type Locale, type StringKey } from '../i18n/strings';
+import { IMPORT_PROBLEM, IMPORT_PROBLEM_CODES, type ImportProblem, type ImportProblemCode } from './import-problems';
+
+/** Problem codes whose message differs by case: which details pick which text. */
+const VARIANTS: Partial<Record<ImportProblemCode, (details: Record<string, unknown>) => string | null>> = {
+  // Twice in the file (error), or already in the database (warning).
+  [IMPORT_PROBLEM.DUPLICATE_GEOMETRY]: (d) => (d.existingId !== undefined ? 'existing' : null),
+  // A generated code, or a building named by its placeholder address.
+  [IMPORT_PROBLEM.MISSING_FIELD]: (d) => (d.field === 'address' ? 'address' : 'code'),
+  // A building cut by a grid edge, or a grid whose edge cuts existing buildings.
+  [IMPORT_PROBLEM.BUILDING_CROSSES_GRIDS]: (d) => (d.count !== undefined ? 'existing' : null),
+};
+
+/** Every string key a problem code may be shown with (for the test that all three languages have them). */
+export function problemTextKeys(code: ImportProblemCode): StringKey[] {
+  const base = `importMsg_${code}`;
+  const variants: Record<ImportProblemCode, string[]> = Object.fromEntries(IMPORT_PROBLEM_CODES.map((c) => [c, []])) as never;
+  variants[IMPORT_PROBLEM.DUPLICATE_GEOMETRY] = ['existing'];
+  variants[IMPORT_PROBLEM.MISSING_FIELD] = ['address', 'code'];
+  variants[IMPORT_PROBLEM.BUILDING_CROSSES_GRIDS] = ['existing'];
+  const keys = [...(code === IMPORT_PROBLEM.MISSING_FIELD ? [] : [base]), ...variants[code].map((v) => `${base}_${v}`)];
+  return keys as StringKey[];
+}
+
+/** The key for one problem, or null for a code this client has no text for. */
+function problemKey(code: string, details: Record<string, unknown>): string | null {
+  if (!(IMPORT_PROBLEM_CODES as readonly string[]).includes(code)) return null;
+  const variant = VARIANTS[code as ImportProblemCode]?.(details) ?? null;
+  return variant ? `importMsg_${code}_${variant}` : `importMsg_${code}`;
+}
+
+const listSeparator = (locale: Locale) => (locale === 'en' ? ', ' : '、');
+
+/** A detail as text: lists joined, numbers in the locale's digits grouping, field keys named. */
+function detailVars(locale: Locale, details: Record<string, unknown>): Record<string, string> {
+  const vars: Record<string, string> = {};
+  const fieldLabel = (f: unknown) => {
+    const key = `import_field_${String(f)}`;
+    return key in STRINGS[locale] ? translate(locale, key as StringKey) : String(f);
+  };
+  for (const [k, v] of Object.entries(details)) {
+    if (typeof v === 'string') vars[k] = v;
+    else if (typeof v === 'number') vars[k] = v.toLocaleString(locale === 'en' ? 'en' : locale);
+    else if (Array.isArray(v) && k !== 'fields') vars[k] = v.map(String).join(listSeparator(locale));
+  }
+  if (typeof details.field === 'string') vars.fieldLabel = fieldLabel(details.field);
+  if (Array.isArray(details.fields)) vars.fields = details.fields.map(fieldLabel).join(listSeparator(locale));
+  if (typeof details.share === 'number') vars.percent = String(Math.round(details.share * 100));
+  if (typeof details.areaM2 === 'number') vars.areaM2 = Math.round(details.areaM2).toLocaleString(locale === 'en' ? 'en' : locale);
+  return vars;
+}
+
+/** Fills a template; null when it names a value not given. */
+function fill(template: string, vars: Record<string, string>): string | null {
+  let missing = false;
+  const text = template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    if (vars[name] === undefined) missing = true;
+    return vars[name] ?? '';
+  });
+  return missing ? null : text;
+}
+
+export function problemWhere(locale: Locale, p: Pick<ImportProblem, 'row' | 'featureIndex'>): string {
+  if (p.row !== undefined) return translate(locale, 'import_where_row', { n: p.row });
+  if (p.featureIndex !== undefined) return translate(locale, 'import_where_feature', { n: p.featureIndex });
+  return translate(locale, 'import_where_file');
+}
+
+/** The problem's sentence in `locale`, or the server's message when this client cannot say it. */
+export function problemText(locale: Locale, p: Pick<ImportProblem, 'code' | 'message' | 'row' | 'featureIndex' | 'details'> & { severity?: string }): string {
+  const details = p.details ?? {};
+  const key = problemKey(p.code, details);
+  if (!key || !(key in STRINGS[locale])) return p.message;
+  const text = fill(STRINGS[locale][key as StringKey], { where: problemWhere(locale, p), ...detailVars(locale, details) });
+  // "{where}: …" starts a sentence: "Row 7", not "row 7" (Chinese has no case).
+  return text === null ? p.message : text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * Error codes an import request can answer with (api/routes/imports.ts, api/imports/*): each has
+ * a text in every language. `unreadable_file` and `import_conflict` name specifics only the server
+ * knows (what the bytes look like, which row changed); their text says what to do and the
+ * server's words follow as the detail.
+ */
+export const IMPORT_ERROR_CODES = [
+  'payload_too_large',
+  'unreadable_file',
+  'unknown_crs',
+  'invalid_mapping',
+  'invalid_request',
+  'forbidden',
+  'not_found',
+  'already_committed',
+  'import_conflict',
+  'import_rejected',
+  'timeout',
+  'unauthorized',
+  'internal_error',
+] as const;
+
+/** Codes whose server message carries detail the text cannot: shown after it, as said. */
+const WITH_SERVER_DETAIL: ReadonlySet<string> = new Set(['unreadable_file', 'import_conflict', 'import_rejected', 'invalid_mapping', 'invalid_request']);
+
+export interface ApiErrorLike {
+  status?: number;
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+/**
+ * An import request's error in `locale`: `{text, detail}` where detail is the server's own
+ * message when it says more than the text can (null otherwise, and for an unknown code the text
+ * is the server's message itself).
+ */
+export function importErrorText(locale: Locale, e: ApiErrorLike, vars: Record<string, string | number> = {}): { text: string; detail: string | null } {
+  const key = `importErr_${e.code}`;
+  if (!(key in STRINGS[locale])) return { text: e.message, detail: null };
+  const d = (e.details && typeof e.details === 'object' ? e.details : {}) as Record<string, unknown>;
+  const all: Record<string, string> = { ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)])) };
+  if (typeof d.limitBytes === 'number') all.limitMb = String(Math.round(d.limitBytes / 1024 / 1024));
+  const text = fill(STRINGS[locale][key as StringKey], all);
+  if (text === null) return { text: e.message, detail: null };
+  return { text, detail: WITH_SERVER_DETAIL.has(e.code) ? e.message : null };
+}
