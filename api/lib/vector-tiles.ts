@@ -85,6 +85,15 @@ const BOUNDS = `with b as (
     from (select ST_TileEnvelope($1::int, $2::int, $3::int) as e) env
   )`;
 
+/**
+ * Buildings: the box's candidates by the spatial index, fetched by id. Read as the caller, the
+ * policy on public.buildings would otherwise come before the non-leakproof `&&` and the query
+ * would scan every building (supabase/migrations/20261129000600_building_tiles_by_index.sql).
+ */
+function candidates(t: TileRequest, box: string): string {
+  return t.layer === 'buildings' ? ` and t.id in (select minqing.tile_building_ids(${box}))` : '';
+}
+
 /** The pieces both encoders share: the parameters, the shapes, their Mercator geometry and the box searched. */
 function tileParts(t: TileRequest) {
   const params: unknown[] = [t.z, t.x, t.y];
@@ -101,7 +110,7 @@ export function mvtQuery(t: TileRequest): TileQuery {
     sql: `${BOUNDS}
   select ST_AsMVT(q, '${t.layer}', ${EXTENT}, 'geom', 'fid') as tile from (
     select t.id, t.id as fid, ST_AsMVTGeom(${geom}, b.e, ${EXTENT}, ${BUFFER}, true) as geom
-    from ${from}, b where t.geom && ${box}
+    from ${from}, b where t.geom && ${box}${candidates(t, box)}
   ) q where q.geom is not null`,
     params,
   };
@@ -116,7 +125,7 @@ export function clippedQuery(t: TileRequest): TileQuery {
     select t.id, ST_SnapToGrid(ST_Affine(
         ST_ClipByBox2D(${geom}, ST_Expand(b.e, b.w * ${BUFFER} / ${EXTENT})),
         ${EXTENT} / b.w, 0, 0, -${EXTENT} / b.w, -b.x0 * ${EXTENT} / b.w, b.y1 * ${EXTENT} / b.w), 1) as g
-    from ${from}, b where t.geom && ${box}
+    from ${from}, b where t.geom && ${box}${candidates(t, box)}
   ) q where not ST_IsEmpty(q.g) and ST_Dimension(q.g) = 2
   order by q.id`,
     params,

@@ -122,6 +122,33 @@ describeEachDatabase('vector tiles', (mode, db) => {
     expect(z14.bytes.byteLength).toBe(0);
   });
 
+  it('holds in a building tile exactly the buildings the caller may read: every one for the table owner, a loose building for the street leader only', async () => {
+    // A building outside every grid (grid_id null), which only the street leader may read.
+    const [loose] = await db().query<{ id: number; lon: number; lat: number }>(
+      `insert into public.buildings (address, footprint)
+       select '测试路 9 号', ST_Translate(b.footprint, (select ST_XMax(ST_Extent(boundary)) from public.grids) - ST_XMin(b.footprint) + 0.0005, 0)
+       from public.buildings b order by b.id limit 1
+       returning id, ST_X(ST_PointOnSurface(footprint)) as lon, ST_Y(ST_PointOnSurface(footprint)) as lat`);
+    try {
+      const at = tileOf(loose!.lon, loose!.lat, 15);
+      const idsOf = (bytes: Uint8Array) => {
+        const layer = decode(bytes).layers.buildings;
+        return layer ? Array.from({ length: layer.length }, (_, i) => Number(layer.feature(i).id)).sort((a, b) => a - b) : [];
+      };
+      // The owner's tile (no claims: row-level security does not apply) is every building there.
+      const everyone = idsOf(await renderTile(db(), mode, { layer: 'buildings', ...at }));
+      expect(everyone).toContain(loose!.id);
+      expect(everyone.length).toBeGreaterThan(1);
+      const leader = signedIn(createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }), db(), ROLE_ACCOUNTS.street_leader);
+      const member = signedIn(createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }), db(), ROLE_ACCOUNTS.grid_member);
+      const path = tilePath('buildings', at);
+      expect(idsOf(new Uint8Array(await (await leader.request(path)).arrayBuffer()))).toEqual(everyone);
+      expect(idsOf(new Uint8Array(await (await member.request(path)).arrayBuffer()))).toEqual(everyone.filter((id) => id !== loose!.id));
+    } finally {
+      await db().query('delete from public.buildings where id = $1', [loose!.id]);
+    }
+  });
+
   it('answers a repeat from its cache and moves to a new version when a shape changes', async () => {
     const t = tileOf(building.lon, building.lat, 16);
     const before = (await json('/api/tiles/buildings.json')).geometryVersion as number;
