@@ -91,7 +91,9 @@ const BOUNDS = `with b as (
  * would scan every building (supabase/migrations/20261129000600_building_tiles_by_index.sql).
  */
 function candidates(t: TileRequest, box: string): string {
-  return t.layer === 'buildings' ? ` and t.id in (select minqing.tile_building_ids(${box}))` : '';
+  // The box as a scalar subquery of `b`: uncorrelated, so computed once and the ids joined, not
+  // the function called again for every building.
+  return t.layer === 'buildings' ? ` and t.id in (select minqing.tile_building_ids((select ${box} from b)))` : '';
 }
 
 /** The pieces both encoders share: the parameters, the shapes, their Mercator geometry and the box searched. */
