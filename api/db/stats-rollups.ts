@@ -71,7 +71,3 @@ export async function dropMonthSnapshot(db: Database, monthEnd: string): Promise
   });
 }
 
-/** Deletes every stored month-end snapshot (the rebuild command then computes them afresh). */
-export async function dropMonthSnapshots(db: Queryable): Promise<void> {
-  await db.query(`select minqing.month_snapshots_invalidate('-infinity')`);
-}
