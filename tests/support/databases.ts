@@ -10,6 +10,7 @@ import { connect } from '../../api/db/connect';
 import type { Database } from '../../api/db/database';
 import { migrate } from '../../api/db/migrate';
 import { seedDemoStreetIfEmpty } from '../../api/db/seed';
+import { copyDatabaseSettings } from './database-settings';
 import { DEMO_TODAY } from './fixtures';
 
 declare module 'vitest' {
@@ -67,17 +68,7 @@ export async function scratchPostgres(adminUrl: string, template?: string): Prom
     }
   }
   if (template) {
-    // A copy takes the template's contents but not its ALTER DATABASE settings (the shim's
-    // search_path with `extensions`, where PostGIS lives): carry them over.
-    const settings = await admin.query<{ setting: string }>(
-      `select unnest(s.setconfig) as setting from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase
-       where d.datname = $1 and s.setrole = 0`,
-      [template],
-    );
-    for (const { setting } of settings) {
-      const at = setting.indexOf('=');
-      await admin.exec(`alter database ${name} set ${setting.slice(0, at)} to ${setting.slice(at + 1)}`);
-    }
+    await copyDatabaseSettings(admin, template, name);
   }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;

@@ -13,11 +13,11 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import type { TestProject } from 'vitest/node';
 import { connect } from '../../api/db/connect';
-import type { Queryable } from '../../api/db/database';
 import { migrate } from '../../api/db/migrate';
 import { seedDemoStreetIfEmpty } from '../../api/db/seed';
 import { warmMonthSnapshots } from '../../api/db/stats-rollups';
 import { readEnv } from '../../api/env';
+import { copyDatabaseSettings } from './database-settings';
 import { DEMO_TODAY } from './fixtures';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -158,7 +158,7 @@ async function postgresTemplates(adminUrl: string, key: string): Promise<{ seede
     // A copy of the migrated one (the shim's ALTER DATABASE settings are carried over as
     // scratchPostgres does for every copy), then seeded.
     await admin.exec(`create database ${building.seeded} template ${building.migrated}`);
-    await copySettings(admin, building.migrated, building.seeded);
+    await copyDatabaseSettings(admin, building.migrated, building.seeded);
     const db = await open(building.seeded);
     try {
       await seedDemoStreetIfEmpty(db, DEMO_TODAY);
@@ -180,18 +180,5 @@ async function postgresTemplates(adminUrl: string, key: string): Promise<{ seede
     return names;
   } finally {
     await admin.close();
-  }
-}
-
-/** ALTER DATABASE settings are not part of a copy: carries `from`'s over to `to`. */
-async function copySettings(admin: Queryable, from: string, to: string): Promise<void> {
-  const settings = await admin.query<{ setting: string }>(
-    `select unnest(s.setconfig) as setting from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase
-     where d.datname = $1 and s.setrole = 0`,
-    [from],
-  );
-  for (const { setting } of settings) {
-    const at = setting.indexOf('=');
-    await admin.exec(`alter database ${to} set ${setting.slice(0, at)} to ${setting.slice(at + 1)}`);
   }
 }
