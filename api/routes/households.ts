@@ -40,7 +40,15 @@ export function householdRoutes({ db }: AppDeps) {
     .get('/', zValidator('query', z.object({ gridId: positiveId('gridId') }), validationHook), async (c) => {
       const { gridId } = c.req.valid('query');
       const households = await asCaller(db, c.get('claims'), async (tx) => {
-        const [{ access }] = (await tx.query<{ access: string }>('select minqing.grid_access($1) as access', [gridId])) as [{ access: string }];
+        const [{ access, presenting }] = (await tx.query<{ access: string; presenting: boolean }>(
+          'select minqing.grid_access($1) as access, minqing.presenting() as presenting',
+          [gridId],
+        )) as [{ access: string; presenting: boolean }];
+        // A presentation has no household list (capabilitiesOf): even masked, a projected list of
+        // addresses and surnames is more than a meeting room should see.
+        if (presenting) {
+          throw new ApiError(403, 'forbidden', 'A presentation shows no household list; turn projector mode off to see it.');
+        }
         if (access === 'none') {
           throw new ApiError(403, 'forbidden', `Grid ${gridId}'s households are not in your scope.`);
         }

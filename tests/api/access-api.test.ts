@@ -212,6 +212,18 @@ describeEachDatabase('access through the API', (_mode, db) => {
     expect((await assign('community_staff', [memberGrid])).status).toBe(200);
   });
 
+  it('refuses the household list to a presentation, whatever the role, even masked', async () => {
+    const path = `/api/households?gridId=${memberGrid}`;
+    expect((await call('presenter', path)).status).toBe(403);
+    for (const role of ['street_leader', 'community_staff', 'grid_member'] as const) {
+      const res = await signedIn(app(), db(), ROLE_ACCOUNTS[role]).request(path, { headers: { 'x-presentation': '1' } });
+      expect(res.status, role).toBe(403);
+      expect(await res.json(), role).toMatchObject({ error: { code: 'forbidden' } });
+      // The same caller, not presenting, gets the list.
+      expect((await signedIn(app(), db(), ROLE_ACCOUNTS[role]).request(path)).status, role).toBe(200);
+    }
+  });
+
   it('never sends the presenter, or any presentation request, a personal field', async () => {
     // Staff names are public (the map shows grid leaders, as the 网格公示牌 does); a resident who
     // happens to share one is not a leak.

@@ -214,7 +214,9 @@ export function useHouseholds(gridId: number | null, enabled: boolean) {
   return useQuery({
     queryKey: ['households', gridId, presentation],
     queryFn: async () => unwrap(await client.api.households.$get({ query: { gridId: String(gridId) } })),
-    enabled: enabled && gridId !== null,
+    // Not while presenting: the server refuses it, and asking before the new capabilities arrive
+    // would flash a refusal where the list was.
+    enabled: enabled && gridId !== null && !presentation,
   });
 }
 
