@@ -6,8 +6,8 @@ export function LanguageSelect() {
   const { t, locale, setLocale } = useLocale();
   return (
     <label className="lang">
-      <span>{t('language')}</span>
-      <select value={locale} onChange={(e) => setLocale(e.target.value as Locale)}>
+      <span className="lang-label">{t('language')}</span>
+      <select aria-label={t('language')} value={locale} onChange={(e) => setLocale(e.target.value as Locale)}>
         {LOCALES.map((l) => (
           <option key={l} value={l}>
             {LOCALE_NAMES[l]}
