@@ -59,19 +59,18 @@ export function dataKey(o: Pick<CacheOptions, 'root' | 'tier' | 'size' | 'today'
 
 /**
  * Row-level triggers switched off while a large tier loads. Each costs a row's worth of work per
- * visit or household (audit rows, one NOTIFY per row, a geography distance per visit): together
- * ~300 µs a visit on PostgreSQL and more on the embedded database, i.e. most of a district's load.
- * Loaded rows then have no audit rows, announce nothing and carry no distance_m /
- * flagged_for_review, none of which a measured path reads; the statement-level rollup and snapshot
- * triggers stay on (cheap before the first rebuild), and all are enabled again before any use.
+ * visit or household (audit rows, a geography distance per visit): together ~80 µs a visit on
+ * PostgreSQL and more on the embedded database. Loaded rows then have no audit rows and carry no
+ * distance_m / flagged_for_review, none of which a measured path reads; the statement-level
+ * rollup, snapshot and announcement triggers stay on (cheap before the first rebuild; one message
+ * per grid and statement), and all are enabled again before any use.
  */
 const LOAD_ROW_TRIGGERS: [string, string[]][] = [
-  ['visits', ['visits_audit', 'visits_announce', 'visits_flag_far_from_building']],
-  ['patrols', ['patrols_audit', 'patrols_announce']],
+  ['visits', ['visits_audit', 'visits_flag_far_from_building']],
+  ['patrols', ['patrols_audit']],
   ['households', ['households_audit']],
   ['buildings', ['buildings_audit']],
-  ['issues', ['issues_audit', 'issues_announce']],
-  ['issue_events', ['issue_events_announce']],
+  ['issues', ['issues_audit']],
 ];
 
 async function load(db: Database, o: CacheOptions): Promise<Record<string, number>> {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
-import { ChangeFeed } from '../../api/live/change-feed';
+import { CHANGE_CHANNEL, ChangeFeed } from '../../api/live/change-feed';
 import { enterAsCaller } from '../../api/lib/request-db';
 import { claimsOf, ROLE_ACCOUNTS, signedIn } from '../support/callers';
 import { inRolledBackTransaction } from '../support/databases';
@@ -94,6 +94,59 @@ describeEachDatabase('live updates', (_mode, db) => {
       expect(Date.now() - started).toBeLessThan(2000);
     } finally {
       await stream.close();
+    }
+  });
+
+  it('announces a bulk write once per grid it touches, for visits, patrols and issue events alike', async () => {
+    const messages: { table: string; gridId: number | null }[] = [];
+    const stop = await db().listen(CHANGE_CHANNEL, (payload) => messages.push(JSON.parse(payload)));
+    // The server's feed folds them into its next message; waiting for that keeps it out of the next test's stream.
+    const folded = new Set<number>();
+    const unsubscribe = await changes.subscribe((c) => c.gridIds.forEach((g) => folded.add(g)));
+    try {
+      // Three households in each of three grids, and an issue of a fourth.
+      const households = await db().query<{ id: number; grid_id: number }>(
+        `select id, grid_id from (
+           select h.id, b.grid_id, row_number() over (partition by b.grid_id order by h.id) as n
+           from public.households h join public.buildings b on b.id = h.building_id
+           where b.grid_id in (select id from public.grids order by id limit 3)) x
+         where n <= 3`,
+      );
+      const [issue] = await db().query<{ id: number; grid_id: number }>(
+        `select id, grid_id from public.issues where grid_id not in (select id from public.grids order by id limit 3) limit 1`,
+      );
+      await db().transaction(async (tx) => {
+        await tx.query(
+          `insert into public.visits (household_id, visitor_id, visited_at, method, result)
+           select h, (select min(id) from public.staff), now(), 'in_person', 'met' from unnest($1::int[]) h`,
+          [households.map((h) => h.id)],
+        );
+        await tx.query(
+          `insert into public.patrols (grid_id, staff_id, started_at)
+           select g, (select min(id) from public.staff), now() - interval '1 hour' from unnest($1::int[]) g, generate_series(1, 2)`,
+          [[...new Set(households.map((h) => h.grid_id))]],
+        );
+        await tx.query(
+          `insert into public.issue_events (issue_id, at, actor_id, from_status, to_status, note)
+           select id, now(), (select min(id) from public.staff), status, status, n from public.issues, unnest(array['已电话回访', '再次回访']) n
+           where id = $1`,
+          [issue!.id],
+        );
+      });
+      const grids = [...new Set(households.map((h) => h.grid_id))].sort((a, b) => a - b);
+      const expected = [
+        ...grids.map((gridId) => ({ table: 'visits', gridId })),
+        ...grids.map((gridId) => ({ table: 'patrols', gridId })),
+        { table: 'issue_events', gridId: issue!.grid_id },
+      ];
+      const until = Date.now() + 5000;
+      while (!expected.every((m) => folded.has(m.gridId)) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      const key = (m: { table: string; gridId: number | null }) => `${m.table}:${m.gridId}`;
+      expect(grids).toHaveLength(3);
+      expect(messages.map(key).sort()).toEqual(expected.map(key).sort());
+    } finally {
+      unsubscribe();
+      await stop();
     }
   });
 
