@@ -161,6 +161,9 @@ export function MapView(props: Props) {
       attributionControl: { compact: true },
       localIdeographFontFamily: '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Source Han Sans SC", sans-serif',
       canvasContextAttributes: { preserveDrawingBuffer: true },
+      // Who asks their system for less motion gets labels without the fade-in (as camera moves
+      // already do in MapLibre); a slow projector PC is then also spared a dozen redraws per move.
+      fadeDuration: window.matchMedia('(prefers-reduced-motion: reduce)').matches ? 0 : 300,
     });
     map.addControl(new maplibregl.NavigationControl({ showCompass: true }), 'top-right');
     map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
