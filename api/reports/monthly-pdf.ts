@@ -9,6 +9,7 @@ import type { MultiPolygon, Polygon } from 'geojson';
 import { ISSUE_TIERS } from '../../geo/domain/issue';
 import { translate, type Locale, type StringKey } from '../../geo/i18n/strings';
 import { BAND_COLORS, type BandOrNone } from '../../geo/metrics/legend';
+import { gridLabelLines } from '../../geo/report/grid-label';
 import { projectAreas, type Box } from '../../geo/report/map-projection';
 import { changeTone, formatChange, formatKpi, KPI_IS_SHARE, KPIS, monthLabel, type KpiId } from '../../geo/report/kpis';
 import { drawText, textWidth, type TextStyle } from './cjk-font';
@@ -102,10 +103,12 @@ export function renderMonthlyPdf(report: MonthlyReport, shapes: GridShape[], loc
     // Labels on a light plate, readable on the darkest band too; the full map only (as the slides).
     const size = 8;
     for (const a of withLegend ? projected.areas : []) {
-      const name = names.get(a.id) ?? '';
-      const w = textWidth(doc, name, size);
-      doc.rect(a.label[0] - w / 2 - 2, a.label[1] - size / 2 - 2, w + 4, size + 4).fillOpacity(0.8).fillColor('#ffffff').fill().fillOpacity(1);
-      text(name, a.label[0], a.label[1] - size / 2 - 1, { size, align: 'center' });
+      const lines = gridLabelLines(names.get(a.id) ?? '');
+      const w = Math.max(...lines.map((l) => textWidth(doc, l, size)));
+      const lineHeight = size * 1.2;
+      const top = a.label[1] - (lines.length * lineHeight) / 2;
+      doc.rect(a.label[0] - w / 2 - 2, top - 2, w + 4, lines.length * lineHeight + 4).fillOpacity(0.8).fillColor('#ffffff').fill().fillOpacity(1);
+      lines.forEach((l, i) => text(l, a.label[0], top + i * lineHeight, { size, align: 'center' }));
     }
     // North arrow
     const nx = mapBox.x + mapBox.width - 22;

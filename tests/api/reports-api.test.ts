@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { gridLabelLines } from '../../geo/report/grid-label';
 import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
 import { ROLE_ACCOUNTS, signedIn, type DemoRole } from '../support/callers';
@@ -236,7 +237,8 @@ describeEachDatabase('reports API', (_mode, db) => {
         expect(text).toMatch(/生成于 \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
         // The map page names every grid of the street, drawn from their shapes.
         const mapPage = execFileSync('pdftotext', ['-f', '4', '-l', '4', file, '-'], { encoding: 'utf8' });
-        for (const g of report.grids) expect(mapPage).toContain(g.name);
+        // Each name in its printed lines (community, then grid), one above the other.
+        for (const g of report.grids) expect(mapPage).toContain(gridLabelLines(g.name).join('\n'));
         // Fonts are embedded subsets: no tofu, no dependence on the viewer's fonts.
         const fonts = execFileSync('pdffonts', [file], { encoding: 'utf8' });
         expect(fonts).toMatch(/NotoSansSC/);

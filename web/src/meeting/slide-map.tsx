@@ -1,6 +1,7 @@
 import { useMemo } from 'react';
 import type { BandOrNone } from '../../../geo/metrics/legend';
 import { BAND_COLORS } from '../../../geo/metrics/legend';
+import { gridLabelLines } from '../../../geo/report/grid-label';
 import { projectAreas } from '../../../geo/report/map-projection';
 import type { GridCollection } from '../api';
 import { useLocale } from '../i18n/locale';
@@ -47,7 +48,12 @@ export function SlideMap({ grids, report, bands, caption, width = 1000, height =
       ))}
       {legend && map.areas.map((a) => (
         <text key={`l${a.id}`} x={a.label[0]} y={a.label[1]} className="map-label" textAnchor="middle" dominantBaseline="middle">
-          {names.get(a.id)}
+          {gridLabelLines(names.get(a.id) ?? '').map((line, i, lines) => (
+            // Centred on the label point: the first line half the block's height above it.
+            <tspan key={i} x={a.label[0]} dy={i === 0 ? `${-(lines.length - 1) * 0.6}em` : '1.2em'}>
+              {line}
+            </tspan>
+          ))}
         </text>
       ))}
       {/* North arrow, top right of the map */}
