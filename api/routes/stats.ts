@@ -23,7 +23,7 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { TypedResponse } from 'hono';
 import type { JSONParsed } from 'hono/utils/types';
-import { StatsAnswerCache } from '../lib/stats-answer-cache';
+import { StatsAnswerCache, type StatsAnswerKey } from '../lib/stats-answer-cache';
 import { monthEndFills } from '../reports/month-end-fill';
 
 /** The API's figures are the reference's (docs/metrics.md) plus each metric's band. */
@@ -120,6 +120,13 @@ export function statsRoutes({ db, env }: AppDeps) {
     if (body !== undefined) cacheHeaders(c, etagOf(kind, asOf, found.version));
     return body;
   };
+  /** Serializes an answer once: caches it under the check it was computed with, tags it and sends it. */
+  const serve = <T>(c: Context<StatsEnv>, key: Omit<StatsAnswerKey, 'today'>, answer: T) => {
+    const body = JSON.stringify(answer);
+    answers.set({ ...key, today: today() }, body);
+    cacheHeaders(c, etagOf(key.kind, key.asOf, key.version));
+    return jsonText<T>(c, body);
+  };
   return new Hono<StatsEnv>()
     .use('/grids', check('grids'))
     .use('/buildings', check('buildings'))
@@ -148,11 +155,9 @@ export function statsRoutes({ db, env }: AppDeps) {
         return { found, rows, thresholds: await bandThresholds(tx, asOf) };
       });
       const { found } = result;
-      const answer: Answer = { asOf, statsVersion: found.version, grids: result.rows.map((r) => withBands(r, result.thresholds)) };
-      const body = JSON.stringify(answer);
-      answers.set({ kind: 'grids', asOf, today: today(), version: found.version, visibility: found.visibility }, body);
-      cacheHeaders(c, etagOf('grids', asOf, found.version));
-      return jsonText<Answer>(c, body);
+      return serve<Answer>(c, { kind: 'grids', asOf, version: found.version, visibility: found.visibility }, {
+        asOf, statsVersion: found.version, grids: result.rows.map((r) => withBands(r, result.thresholds)),
+      });
     })
     .get('/buildings', zValidator('query', z.object({ bbox: bboxParam, asOf: asOfParam(today) }), validationHook), async (c) => {
       const { asOf, bbox } = c.req.valid('query');
@@ -178,10 +183,8 @@ export function statsRoutes({ db, env }: AppDeps) {
         };
       });
       const { found } = result;
-      const answer: Answer = { asOf, statsVersion: found.version, buildings: result.rows.map((r) => withBands(r, result.thresholds)) };
-      const body = JSON.stringify(answer);
-      answers.set({ kind: 'buildings', asOf, today: today(), version: found.version, visibility: found.visibility, params }, body);
-      cacheHeaders(c, etagOf('buildings', asOf, found.version));
-      return jsonText<Answer>(c, body);
+      return serve<Answer>(c, { kind: 'buildings', asOf, version: found.version, visibility: found.visibility, params }, {
+        asOf, statsVersion: found.version, buildings: result.rows.map((r) => withBands(r, result.thresholds)),
+      });
     });
 }
