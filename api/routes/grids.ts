@@ -125,7 +125,9 @@ const GRID_PROPERTIES = {
   name: 'g.name',
   communityId: 'g.community_id',
   communityName: 'cm.name',
-  households: 'coalesce(hc.households, 0)',
+  // Per grid shown, by its indexes (not a count of the whole database's households); today in
+  // China, not the server's current_date: a commit made after 16:00 UTC is already "today" there.
+  households: 'public.grid_household_count(g.id, public.china_date(now()))',
   leader: 'public.staff_display_name(g.leader_id)',
   version: 'g.version',
 };
@@ -138,8 +140,6 @@ export function gridFeaturesSql(where = 'true'): string {
     properties: GRID_PROPERTIES,
     from: `public.grids g
       join public.communities cm on cm.id = g.community_id
-      -- Today in China, not the server's current_date: a commit made after 16:00 UTC is already "today" there.
-      left join public.grid_household_counts(public.china_date(now())) hc on hc.grid_id = g.id
       where g.retired_at is null and ${where}`,
     orderBy: 'g.code',
   });
@@ -159,13 +159,13 @@ export function gridsAsOfSql(): string {
       code: 'v.code',
       name: 'v.name',
       communityId: 'v.community_id',
+      households: 'public.grid_household_count(v.grid_id, $1::date)',
       version: 'v.version',
       retired: 'g.retired_at is not null and g.retired_at < public.china_day_end($1::date)',
     },
     from: `public.grid_versions_at($1::date) v
       join public.grids g on g.id = v.grid_id
-      join public.communities cm on cm.id = v.community_id
-      left join public.grid_household_counts($1::date) hc on hc.grid_id = v.grid_id`,
+      join public.communities cm on cm.id = v.community_id`,
     orderBy: 'v.code',
   });
 }
