@@ -23,7 +23,7 @@ import { connect } from '../api/db/connect';
 import type { Database } from '../api/db/database';
 import { migrate } from '../api/db/migrate';
 import { loadDemoStreet } from '../api/db/seed';
-import { rebuildStats, warmMonthSnapshots } from '../api/db/stats-rollups';
+import { rebuildStats, settleRollups, warmMonthSnapshots } from '../api/db/stats-rollups';
 import { generateDemoDistrict } from '../geo/demo/district.generator';
 
 export interface TierSize { streets: number; communities: number }
@@ -105,6 +105,7 @@ async function load(db: Database, o: CacheOptions): Promise<Record<string, numbe
   await db.exec('analyze');
   const t3 = performance.now();
   await rebuildStats(db, o.today);
+  await settleRollups(db);
   await nightly(db, o);
   const t4 = performance.now();
   o.log(`${db.kind}: loaded in ${((t4 - t0) / 1000).toFixed(0)} s (generate + insert ${((t2 - t1) / 1000).toFixed(0)} s, analyze ${((t3 - t2) / 1000).toFixed(0)} s, rollup rebuild ${((t4 - t3) / 1000).toFixed(0)} s)`);
@@ -112,8 +113,8 @@ async function load(db: Database, o: CacheOptions): Promise<Record<string, numbe
 }
 
 /**
- * The cache is kept as after the nightly `npm run stats:rebuild`: the last closed month's
- * snapshot stored (the load run reads it), filled once here rather than in every run (at a
+ * The cache is kept as after the nightly `npm run stats:rebuild`: the rollup tables vacuumed and
+ * analyzed, the last closed month's snapshot stored (the load run reads it), filled once here rather than in every run (at a
  * district the fill takes minutes).
  */
 async function nightly(db: Database, o: CacheOptions): Promise<Record<string, number>> {
@@ -133,6 +134,7 @@ async function refresh(db: Database, o: CacheOptions): Promise<Record<string, nu
     o.log(`${db.kind}: applied ${applied.length} new migration(s) to the cached data: ${applied.join(', ')}; rebuilding the rollups`);
     const r = performance.now();
     await rebuildStats(db, o.today);
+    await settleRollups(db);
     out.refreshRebuildMs = ms(performance.now() - r);
   }
   Object.assign(out, await nightly(db, o));

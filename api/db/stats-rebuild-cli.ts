@@ -15,7 +15,7 @@ import { productToday } from '../lib/query-params';
 import { openDatabase } from '../server';
 import { migrate } from './migrate';
 import { snapshotDrift, storedMonthEnds } from '../reports/month-snapshots';
-import { dropMonthSnapshot, formatDrift, rebuildStats, rollupDate, statsDrift, warmMonthSnapshots } from './stats-rollups';
+import { dropMonthSnapshot, formatDrift, rebuildStats, rollupDate, settleRollups, statsDrift, warmMonthSnapshots } from './stats-rollups';
 
 const env = readEnv();
 const today = productToday(env);
@@ -39,6 +39,9 @@ try {
   const started = performance.now();
   const version = await rebuildStats(db, today);
   console.log(`rebuilt all rollups for ${today} in ${Math.round(performance.now() - started)} ms (statsVersion ${version})`);
+  const settling = performance.now();
+  await settleRollups(db);
+  console.log(`vacuumed and analyzed the rollup tables in ${Math.round(performance.now() - settling)} ms`);
   const after = await statsDrift(db);
   if (after.length > 0) {
     drifted = true;

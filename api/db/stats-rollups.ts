@@ -27,6 +27,16 @@ export async function rebuildStats(db: Queryable, asOf: string): Promise<number>
   return Number(row!.v);
 }
 
+/**
+ * After a full rebuild, off the request path: a rebuild deletes and rewrites every rollup row, so
+ * the tables hold a dead copy of each and statistics of the old rows. Until autovacuum gets to
+ * them (minutes later, at a district, while requests run) reads and the next visits' updates pay
+ * for both. VACUUM cannot run inside a transaction, so this is a statement of its own.
+ */
+export async function settleRollups(db: Queryable): Promise<void> {
+  await db.query('vacuum (analyze) minqing.household_rollup, minqing.grid_rollup, minqing.building_rollup');
+}
+
 /** The date the rollups hold (null before the first build). */
 export async function rollupDate(db: Queryable): Promise<string | null> {
   const [row] = await db.query<{ as_of: string | null }>('select as_of from minqing.stats_state');
