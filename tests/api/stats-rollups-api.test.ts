@@ -51,6 +51,28 @@ describeEachDatabase('stats rollups', (_mode, db) => {
     await expectExact();
   });
 
+  it('brings a grid’s and a building’s days since the last visit to 0 when a household already covered is visited', async () => {
+    // Such a visit changes no count, only the days: the one change the maintenance must not skip.
+    const [h] = await db().query<{ id: number; grid_id: number; building_id: number; covered: number }>(
+      `select hr.household_id as id, hr.grid_id, hr.building_id, gr.covered_households as covered
+       from minqing.household_rollup hr
+       join minqing.grid_rollup gr on gr.grid_id = hr.grid_id
+       join minqing.building_rollup br on br.building_id = hr.building_id
+       where hr.covered and gr.days_since_last_visit > 0 and br.days_since_last_visit > 0
+       order by hr.household_id limit 1`);
+    expect(h, 'the demo street has a grid not yet visited on its today').toBeDefined();
+    await db().query(
+      `insert into public.visits (household_id, visitor_id, visited_at, method, result) values ($1, $2, $3, 'in_person', 'met')`,
+      [h!.id, await staffId(), at('08:30')],
+    );
+    const [after] = await db().query<{ g: number; b: number; covered: number }>(
+      `select gr.days_since_last_visit as g, br.days_since_last_visit as b, gr.covered_households as covered
+       from minqing.grid_rollup gr, minqing.building_rollup br where gr.grid_id = $1 and br.building_id = $2`,
+      [h!.grid_id, h!.building_id]);
+    expect(after).toEqual({ g: 0, b: 0, covered: h!.covered });
+    await expectExact();
+  });
+
   it('answers 304 to an unchanged version and a new version after a visit', async () => {
     const first = await get('/api/stats/grids');
     expect((await get('/api/stats/grids', { 'if-none-match': first.etag! })).status).toBe(304);
