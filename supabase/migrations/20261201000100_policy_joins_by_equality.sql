@@ -1,17 +1,27 @@
 -- =============================================================================================
--- Policy joins by equality: every "policy of this row's community" join can be hashed
--- Found while profiling the district tier (2,100 grids, 336 communities, 530,680 households;
--- PostgreSQL): the functions below read the policy once per community into `pol`, plus one row
--- with a null community for buildings in no grid, and joined it with
--- `pol.community_id is not distinct from g.community_id`. No join strategy can hash or merge on
--- IS NOT DISTINCT FROM, so the planner joined every household with every policy row and filtered:
--- household_status_of(all) built 178,839,160 pairs to keep 530,680 (47 s, nearly all of a full
--- rollup rebuild, and the whole of an on-the-fly read for a past day, which timed out), and a
--- 2,000-visit bulk insert spent 185 of its 320 ms of rollup maintenance in the same two loops.
--- Community ids are positive (identity), so 0 can stand for "no community" on both sides and the
--- join becomes a plain equality. Same rows, same figures; signatures, rights and grants unchanged
--- (create or replace keeps them). minqing.stats_drift and the rollup property tests compare these
--- with the reference definitions as before.
+-- Policy joins by equality, and what counts as a visit read once per community
+-- Found while profiling the district tier (2,100 grids, 336 communities, 530,680 households,
+-- 5.98M visits; PostgreSQL):
+--   * the functions below read the policy once per community into `pol`, plus one row with a
+--     null community for buildings in no grid, and joined it with
+--     `pol.community_id is not distinct from g.community_id`. No join strategy can hash or merge
+--     on IS NOT DISTINCT FROM, so the planner joined every household with every policy row and
+--     filtered: household_status_of(all) built 178,839,160 pairs to keep 530,680 (47 s, nearly
+--     all of a full rollup rebuild), and a 2,000-visit bulk insert spent 185 of its 320 ms of
+--     rollup maintenance in the same two loops. Community ids are positive (identity), so 0 can
+--     stand for "no community" on both sides and the join becomes a plain equality.
+--   * household_visit_status and household_status_of carried each household's whole policy
+--     (jsonb) in the household rows and, for every one of ~4M visits, took the counted methods
+--     and the not-home rule apart from it again (19.7 s of a past day's grid_stats, which then
+--     took 36 s, past the API's 30 s statement timeout: a 504). `rule` reads them once per
+--     community into plain columns and each household carries its community's key: 10.2 s.
+--   * a visit to a household already covered, in a grid and building already visited that day,
+--     changes none of their figures, yet stats_apply_household_changes wrote a new version of
+--     each such row: for 2,000 district visits 1,263 grid and 1,770 building rows, of which 269
+--     and 992 changed. A row is now updated only when a column a visit can change differs.
+-- Same rows, same figures; signatures, rights and grants unchanged (create or replace keeps
+-- them). minqing.stats_drift and the rollup property tests compare these with the reference
+-- definitions as before.
 -- =============================================================================================
 
 -- ---------------------------------------------------------------------------------------------
@@ -30,23 +40,31 @@ as $$
     union all
     select null, public.policy_settings_at(null, as_of)
   ),
+  -- What counts, once per community (0: buildings in no grid), in plain columns for the visits.
+  rule as (
+    select coalesce(community_id, 0) as k, s,
+      array(select jsonb_array_elements_text(s -> 'countedMethods')) as methods,
+      (s ->> 'notHomeCounts')::boolean as not_home
+    from pol
+  ),
   hh as (
-    select h.id, h.building_id, bg.grid_id, h.moved_in, pol.s,
-      (select min((pol.s -> 'intervals' ->> c::text)::int) from unnest(h.categories) c) as required_interval,
-      h.categories && array(select jsonb_array_elements_text(pol.s -> 'atRisk'))::public.household_category[] as at_risk
+    select h.id, h.building_id, bg.grid_id, h.moved_in, rule.k,
+      (select min((rule.s -> 'intervals' ->> c::text)::int) from unnest(h.categories) c) as required_interval,
+      h.categories && array(select jsonb_array_elements_text(rule.s -> 'atRisk'))::public.household_category[] as at_risk
     from public.households h
     left join public.building_grids_at(as_of) bg on bg.building_id = h.building_id
     left join public.grids g on g.id = bg.grid_id
-    join pol on coalesce(pol.community_id, 0) = coalesce(g.community_id, 0)
+    join rule on rule.k = coalesce(g.community_id, 0)
     where h.moved_in <= as_of and (h.moved_out is null or h.moved_out > as_of)
   ),
   lv as (
     select v.household_id, max(public.china_date(v.visited_at)) as last_visit
     from public.visits v
     join hh on hh.id = v.household_id
+    join rule on rule.k = hh.k
     where public.china_date(v.visited_at) <= as_of
-      and v.method::text in (select jsonb_array_elements_text(hh.s -> 'countedMethods'))
-      and (v.result = 'met' or (hh.s ->> 'notHomeCounts')::boolean)
+      and v.method::text = any (rule.methods)
+      and (v.result = 'met' or rule.not_home)
     group by v.household_id
   )
   select hh.id, hh.building_id, hh.grid_id, hh.required_interval, lv.last_visit,
@@ -100,14 +118,21 @@ as $$
     union all
     select null, public.policy_settings_at(null, as_of)
   ),
+  -- What counts, once per community (0: buildings in no grid), in plain columns for the visits.
+  rule as (
+    select coalesce(community_id, 0) as k, s,
+      array(select jsonb_array_elements_text(s -> 'countedMethods')) as methods,
+      (s ->> 'notHomeCounts')::boolean as not_home
+    from pol
+  ),
   hh as (
-    select h.id, h.building_id, bgh.grid_id, h.moved_in, pol.s,
-      (select min((pol.s -> 'intervals' ->> c::text)::int) from unnest(h.categories) c) as required_interval,
-      h.categories && array(select jsonb_array_elements_text(pol.s -> 'atRisk'))::public.household_category[] as at_risk
+    select h.id, h.building_id, bgh.grid_id, h.moved_in, rule.k,
+      (select min((rule.s -> 'intervals' ->> c::text)::int) from unnest(h.categories) c) as required_interval,
+      h.categories && array(select jsonb_array_elements_text(rule.s -> 'atRisk'))::public.household_category[] as at_risk
     from public.households h
     left join public.building_grid_history bgh on bgh.building_id = h.building_id and bgh.valid_from < public.china_day_end(as_of) and (bgh.valid_to is null or bgh.valid_to >= public.china_day_end(as_of))
     left join public.grids g on g.id = bgh.grid_id
-    join pol on coalesce(pol.community_id, 0) = coalesce(g.community_id, 0)
+    join rule on rule.k = coalesce(g.community_id, 0)
     where h.moved_in <= as_of and (h.moved_out is null or h.moved_out > as_of)
       and (ids is null or h.id = any(ids))
   ),
@@ -115,9 +140,10 @@ as $$
     select v.household_id, max(public.china_date(v.visited_at)) as last_visit
     from public.visits v
     join hh on hh.id = v.household_id
+    join rule on rule.k = hh.k
     where public.china_date(v.visited_at) <= as_of
-      and v.method::text in (select jsonb_array_elements_text(hh.s -> 'countedMethods'))
-      and (v.result = 'met' or (hh.s ->> 'notHomeCounts')::boolean)
+      and v.method::text = any (rule.methods)
+      and (v.result = 'met' or rule.not_home)
     group by v.household_id
   )
   select hh.id, hh.building_id, hh.grid_id, hh.required_interval, lv.last_visit,
@@ -222,6 +248,10 @@ begin
     from nx, lateral public.attention_points(nx.s, nx.households, nx.covered, nx.at_risk_households, nx.at_risk_overdue,
                                              nx.overdue_issues, nx.days_since_last_patrol) a
     where gr.grid_id = nx.grid_id
+      -- A visit to a household already covered, in a grid already visited that day, changes no
+      -- count: such rows are left as they are (most of a day's visits, and no row version written).
+      and (gr.covered_households, gr.overdue_households, gr.at_risk_overdue, gr.days_since_last_visit)
+          is distinct from (nx.covered, nx.overdue, nx.at_risk_overdue, nx.days_visit)
   ),
   b as (
     select building_id, sum(d_covered)::int as dc, sum(d_overdue)::int as dov, sum(d_at_risk_overdue)::int as dro, max(last_visit) as lv
@@ -246,7 +276,9 @@ begin
       attention = (a ->> 'total')::float8, attention_breakdown = a - 'total'
   from bx, lateral public.attention_points(bx.s, bx.households, bx.covered, bx.at_risk_households, bx.at_risk_overdue,
                                            bx.overdue_issues, bx.days_since_last_patrol) a
-  where br.building_id = bx.building_id;
+  where br.building_id = bx.building_id
+    and (br.covered_households, br.overdue_households, br.at_risk_overdue, br.days_since_last_visit)
+        is distinct from (bx.covered, bx.overdue, bx.at_risk_overdue, bx.days_visit);
 end
 $$;
 
