@@ -533,14 +533,12 @@ export function gridBoundaryCommitRoutes({ db, env }: AppDeps) {
         return tx.query(
           `select v.version, to_json(nullif(v.valid_from, '-infinity'))#>>'{}' as "validFrom", to_json(v.valid_to)#>>'{}' as "validTo",
                   v.kind, v.staff_id as "staffId", public.staff_display_name(v.staff_id) as "staffName", v.reason,
-                  coalesce(v.households, hc.households, 0) as households, v.related_grid_ids as "relatedGridIds",
+                  -- Versions without a stored count: the households at the end of the version (or today).
+                  coalesce(v.households, public.grid_household_count(v.grid_id, coalesce(public.china_date(v.valid_to), $2::date))) as households,
+                  v.related_grid_ids as "relatedGridIds",
                   v.reverted_to as "revertedTo", v.proposal_id as "proposalId", v.code, v.name,
                   ST_Area(v.boundary::geography) as "areaM2", ST_AsGeoJSON(v.boundary, 7)::json as geometry
            from public.grid_versions v
-           -- Versions without a stored count: the households at the end of the version (or today).
-           left join lateral (
-             select h.households from public.grid_household_counts(coalesce(public.china_date(v.valid_to), $2::date)) h
-             where h.grid_id = v.grid_id) hc on v.households is null
            where v.grid_id = $1 order by v.version`,
           [id, today()],
         );
