@@ -114,8 +114,8 @@ async function load(db: Database, o: CacheOptions): Promise<Record<string, numbe
 
 /**
  * The cache is kept as after the nightly `npm run stats:rebuild`: the rollup tables vacuumed and
- * analyzed, the last closed month's snapshot stored (the load run reads it), filled once here rather than in every run (at a
- * district the fill takes minutes).
+ * analyzed, the last closed month's snapshot stored (the load run reads it), filled once here
+ * rather than in every run (at a district the fill takes minutes).
  */
 async function nightly(db: Database, o: CacheOptions): Promise<Record<string, number>> {
   const t = performance.now();
