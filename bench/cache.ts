@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { connect } from '../api/db/connect';
 import type { Database } from '../api/db/database';
-import { migrate } from '../api/db/migrate';
+import { migrate, readMigrations } from '../api/db/migrate';
 import { loadDemoStreet } from '../api/db/seed';
 import { rebuildStats, settleRollups, warmMonthSnapshots } from '../api/db/stats-rollups';
 import { generateDemoDistrict } from '../geo/demo/district.generator';
@@ -45,7 +45,11 @@ export interface CacheOptions {
 
 const ms = (x: number) => Math.round(x);
 
-/** The cache key: the generator's and the loader's code and the tier's parameters, never the migrations. */
+/**
+ * The cache key: the generator's and the loader's code and the tier's parameters, and the
+ * first migration, never the later ones (they apply to the cached data incrementally). A new
+ * first migration (a fold into baselines) starts a new cache: the old ledger cannot migrate.
+ */
 export function dataKey(o: Pick<CacheOptions, 'root' | 'tier' | 'size' | 'today'>): string {
   const h = createHash('sha256');
   const demo = path.join(o.root, 'geo/demo');
@@ -53,7 +57,7 @@ export function dataKey(o: Pick<CacheOptions, 'root' | 'tier' | 'size' | 'today'
     h.update(f).update(fs.readFileSync(path.join(demo, f)));
   }
   h.update(fs.readFileSync(path.join(o.root, 'api/db/seed.ts')));
-  h.update(`${o.tier}:${JSON.stringify(o.size)}:${o.today}`);
+  h.update(`${o.tier}:${JSON.stringify(o.size)}:${o.today}:${readMigrations()[0]?.file ?? ''}`);
   return h.digest('hex').slice(0, 12);
 }
 

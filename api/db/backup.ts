@@ -9,7 +9,7 @@
  * restore must put back exactly what was there, in any table order.
  */
 import type { Database, Queryable } from './database';
-import { MigrationError, readMigrations } from './migrate';
+import { MigrationError, PRE_BASELINE_MIGRATIONS, readMigrations } from './migrate';
 
 const SCHEMAS = ['public', 'minqing'];
 /** PostGIS's own table, and the ledger the target's migrations wrote for themselves. */
@@ -76,6 +76,11 @@ async function appliedMigrations(db: Queryable): Promise<string[] | null> {
 }
 
 const HEADER = '-- Minqing Map backup';
+/** The baselines that replaced PRE_BASELINE_MIGRATIONS, by their version date. */
+const BASELINES = readMigrations()
+  .filter((m) => m.version.startsWith('20261207'))
+  .map((m) => m.file);
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
 const MIGRATIONS_LINE = '-- migrations: ';
 
 /**
@@ -136,9 +141,11 @@ export async function backupToString(db: Database): Promise<string> {
 export async function restoreBackup(db: Database, sql: string, { replace = false } = {}): Promise<{ tables: number }> {
   if (!sql.startsWith(HEADER)) throw new BackupError('This file is not a Minqing Map backup (it does not start with its header line).');
   const line = sql.split('\n').find((l) => l.startsWith(MIGRATIONS_LINE));
-  const theirs = (line?.slice(MIGRATIONS_LINE.length).trim() ?? '').split(' ').filter(Boolean);
+  const listed = (line?.slice(MIGRATIONS_LINE.length).trim() ?? '').split(' ').filter(Boolean);
   const ours = await appliedMigrations(db);
   if (!ours) throw new MigrationError('The target database has no migrations applied: run `npm run seed` or `supabase db push` first.');
+  // A backup of a database built before the fold holds the schema the baselines build.
+  const theirs = sameSet(listed, PRE_BASELINE_MIGRATIONS) ? BASELINES.filter((f) => ours.includes(f)) : listed;
   const missing = theirs.filter((f) => !ours.includes(f));
   const extra = ours.filter((f) => !theirs.includes(f));
   if (missing.length || extra.length) {

@@ -26,6 +26,50 @@ export class MigrationError extends Error {
   override name = 'MigrationError';
 }
 
+/**
+ * The migrations that the baselines (20261207000100…001100) replaced, folded with the same
+ * tables, columns, functions and grants (checked with pg_dump on both sets before the fold). A
+ * database built by them holds the same schema under other ledger rows: it cannot be migrated
+ * in place, but its backup restores into a database built by the baselines (api/db/backup.ts).
+ */
+export const PRE_BASELINE_MIGRATIONS: readonly string[] = [
+  '20261122000100_extensions.sql',
+  '20261122000200_places.sql',
+  '20261122000300_people.sql',
+  '20261122000400_field_work.sql',
+  '20261122000500_issues.sql',
+  '20261122000600_coverage_metrics.sql',
+  '20261122000700_policy_editing.sql',
+  '20261122000800_local_accounts.sql',
+  '20261126000100_access.sql',
+  '20261126000200_field_work_api.sql',
+  '20261126000300_issue_handling.sql',
+  '20261126000400_patrol_rule.sql',
+  '20261126000500_household_history.sql',
+  '20261126000600_boundary_preview.sql',
+  '20261127000050_patrol_track_review.sql',
+  '20261127000100_boundary_history.sql',
+  '20261127000200_stats_rollups.sql',
+  '20261127000201_vector_tiles.sql',
+  '20261127000300_meeting_mode.sql',
+  '20261127000400_imports.sql',
+  '20261127000501_boundary_history_every_path.sql',
+  '20261128000200_month_snapshots.sql',
+  '20261128000400_import_retention_and_history.sql',
+  '20261128000700_per_grid_figures.sql',
+  '20261129000100_grid_codes.sql',
+  '20261129000200_slow_queries.sql',
+  '20261129000300_month_snapshot_fill.sql',
+  '20261129000500_access_scope_once_per_statement.sql',
+  '20261129000600_building_tiles_by_index.sql',
+  '20261130000100_bulk_write_triggers.sql',
+  '20261130000200_stats_visit_deltas.sql',
+  '20261201000100_policy_joins_by_equality.sql',
+  '20261201000200_access_plans_cached.sql',
+  '20261201000300_grid_household_count.sql',
+  '20261201000400_patrol_minimum_per_grid.sql',
+];
+
 const FILE_PATTERN = /^(\d{14})_([a-z0-9_]+)\.sql$/;
 
 export function readMigrations(dir = MIGRATIONS_DIR): MigrationFile[] {
@@ -71,6 +115,14 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<Migra
     );
     const applied = new Map(rows.map((r) => [r.version, r]));
     const known = new Set(migrations.map((m) => m.version));
+    const unknown = rows.filter((r) => !known.has(r.version));
+    if (unknown.length && unknown.every((r) => PRE_BASELINE_MIGRATIONS.includes(`${r.version}_${r.name}.sql`))) {
+      throw new MigrationError(
+        'This database was built by the migrations that were folded into one baseline per domain area on 2026-12-07. ' +
+          'Its schema is the same but cannot be upgraded in place: take a backup (npm run backup), start on an empty data ' +
+          'directory or database, and restore the backup there (npm run restore -- FILE). See README "Upgrading".',
+      );
+    }
     for (const r of rows) {
       if (!known.has(r.version)) {
         throw new MigrationError(

@@ -1,5 +1,5 @@
 /**
- * The statistics rollups' maintenance from the outside (supabase/migrations/*_stats_rollups.sql):
+ * The statistics rollups' maintenance from the outside (supabase/migrations/*_metrics.sql):
  * a full rebuild, and the drift check that compares them with the reference functions
  * grid_stats / building_stats at the rollups' date. Used by `npm run stats:rebuild`, the tests
  * and the benchmark; runs as the database owner (the functions are not granted to API callers).

@@ -2,7 +2,7 @@
  * Grids and buildings from a geometry file: the dry run (PostGIS checks, nothing written but the
  * batch) and the commit (the batch's rows, written as the caller in the request's transaction).
  * Imports go into the caller's community: community staff keep their community's map, and the
- * database's policies (20261127000400_imports.sql) refuse anything else.
+ * database's policies (20261207001100_imports.sql) refuse anything else.
  */
 import type { Feature, Geometry, MultiPolygon } from 'geojson';
 import { BUILDING_WHOLE_SHARE, GAP_TOLERANCE_M2, OUTSIDE_TOLERANCE_M2, OVERLAP_TOLERANCE_M2 } from '../../geo/geometry/grid-boundary.validation';
@@ -371,7 +371,7 @@ async function buildingRows(tx: Queryable, kept: Candidate[], community: { id: n
 export async function commitGeo(tx: Queryable, kind: GeoKind, rows: GeoRow[], communityId: number) {
   let updated = 0;
   // A redrawn grid gets its next version in the boundary history, marked as an import
-  // (supabase/migrations/*_boundary_history_every_path.sql).
+  // (supabase/migrations/*_boundaries.sql).
   await tx.query(`select set_config('minqing.change_kind', 'imported', true), set_config('minqing.change_reason', $1, true)`, [
     `${kind} import`,
   ]);

@@ -1,6 +1,6 @@
 /**
  * Committed changes to field work, as the database announces them on `minqing_changes`
- * (supabase/migrations/*_issue_handling.sql), fanned out to every open map. One database listener
+ * (supabase/migrations/*_issues.sql), fanned out to every open map. One database listener
  * per server, started with the first subscriber; a burst (a worker syncing a day of visits) is
  * folded into one message per short window, so maps refetch their figures once, not fifty times.
  */

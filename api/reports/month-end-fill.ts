@@ -1,6 +1,6 @@
 /**
  * Storing a closed month's month-end snapshot from the request path, without ever queueing behind
- * a fill (supabase/migrations/*_month_snapshot_fill.sql). At a district's size one fill takes
+ * a fill (supabase/migrations/*_metrics.sql). At a district's size one fill takes
  * longer than a request may run, and the request timeout would cancel it every time, so the fill
  * runs in its own transaction, detached from the request, with a statement timeout sized for a
  * fill; the request waits for it a bounded time (MONTH_END_WAIT_MS) and otherwise answers 503 with

@@ -1,5 +1,5 @@
 /**
- * Month-end snapshots (supabase/migrations/*_month_snapshots.sql, docs/metrics.md "Month-end
+ * Month-end snapshots (supabase/migrations/*_metrics.sql, docs/metrics.md "Month-end
  * snapshots"): a closed month's grid figures, computed once by the database and read as rows.
  * The database deletes a snapshot in the same transaction as any change dated on or before its
  * month end, so what is read here is always what the reference functions would compute.

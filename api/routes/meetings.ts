@@ -1,7 +1,7 @@
 /**
  * 民情分析会 / 恳谈会: a community's meeting on a month, and its decisions per grid with an owner
  * and a due date, which the next month's report opens with. Row-level security decides who
- * records and who reads (supabase/migrations/*_meeting_mode.sql): the community's staff write,
+ * records and who reads (supabase/migrations/*_meetings.sql): the community's staff write,
  * the street's staff and the presenter read.
  */
 import { Hono } from 'hono';

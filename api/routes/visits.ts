@@ -3,7 +3,7 @@
  * worker's diary. Every statement runs as the caller, so row-level security decides whose
  * visits may be logged and read, and the *_records views mask what the caller may only know
  * exists (supabase/migrations/*_access.sql). The GPS geofence is a trigger
- * (*_field_work_api.sql), so it holds for any client.
+ * (*_field_work.sql), so it holds for any client.
  */
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';

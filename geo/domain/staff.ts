@@ -26,11 +26,11 @@ export interface Capabilities {
   readAudit: boolean;
   /** Redraw grid boundaries. */
   editBoundaries: boolean;
-  /** Import grids and buildings from files into their community (20261127000400_imports.sql). */
+  /** Import grids and buildings from files into their community (20261207001100_imports.sql). */
   importMap: boolean;
   /** Import household ledgers (台账) for the grids they keep. */
   importLedgers: boolean;
-  /** Change a grid's code and name in their community (20261129000100_grid_codes.sql). */
+  /** Change a grid's code and name in their community (20261207000800_boundaries.sql). */
   editGridLabels: boolean;
 }
 

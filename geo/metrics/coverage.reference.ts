@@ -1,6 +1,6 @@
 /**
  * The TypeScript reference implementation of docs/metrics.md. Pure: no I/O, no clock, no host
- * time zone. The SQL in supabase/migrations/*_coverage_metrics.sql is what the API serves;
+ * time zone. The SQL in supabase/migrations/*_metrics.sql is what the API serves;
  * tests/db/metrics.property.test.ts checks on random datasets that both give the same numbers.
  *
  * Dates are 'YYYY-MM-DD' strings handled as UTC epoch days; a timestamp falls on its date in

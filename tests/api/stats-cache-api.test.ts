@@ -86,7 +86,7 @@ describeEachDatabase('stats answer cache', (mode, db) => {
   });
 
   it("counts the month report's patrol days as the per-grid, per-day definition does (the fill's set-based rewrite)", async () => {
-    // The definition the rewrite replaced (*_meeting_mode.sql), verbatim but for the dates.
+    // The definition the rewrite replaced (*_meetings.sql), verbatim but for the dates.
     const definition = (from: string, to: string) => db().query(
       `with d as (select generate_series($1::date, $2::date, interval '1 day')::date as day),
        per_day as (

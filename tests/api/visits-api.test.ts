@@ -411,7 +411,7 @@ describeEachDatabase('visits through the API', (_mode, db) => {
     });
 
     it('gives every grid, from its own households only, what the street-wide definition gives it', async () => {
-      // The definition as first written (meeting_mode.sql): over household_visit_status, the
+      // The definition as first written (*_meetings.sql): over household_visit_status, the
       // coverage reference, for the whole street. The per-grid and report paths must equal it.
       const streetWide = await db().query(
         `with pol as (

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { backupToString, BackupError, productTables, restoreBackup } from '../../api/db/backup';
+import { PRE_BASELINE_MIGRATIONS } from '../../api/db/migrate';
 import type { Database } from '../../api/db/database';
 import { migratedPglite, migratedPostgres, seededPglite, type ScratchPostgres } from '../support/databases';
 import { describeWith, postgresPrerequisite } from '../support/prerequisites';
@@ -46,7 +47,7 @@ describeWith(pg, 'backup and restore across both database modes', () => {
 
   it('writes plain SQL in one transaction, with the migrations it needs', () => {
     expect(dump.split('\n')[0]).toMatch(/^-- Minqing Map backup, taken .* from the embedded database\.$/);
-    expect(dump).toMatch(/^-- migrations: 20261122000100_extensions\.sql .*\.sql$/m);
+    expect(dump).toMatch(/^-- migrations: 20261207000100_platform\.sql .*\.sql$/m);
     expect(dump).toMatch(/^begin;$/m);
     expect(dump.trimEnd().endsWith('commit;')).toBe(true);
     expect(dump).toContain('insert into "public"."visits"');
@@ -76,8 +77,17 @@ describeWith(pg, 'backup and restore across both database modes', () => {
   });
 
   it('refuses a backup of another schema version, saying which migrations differ', async () => {
-    const older = dump.replace(/ 20261126000600_boundary_preview\.sql/, '');
-    await expect(restoreBackup(copy, older, { replace: true })).rejects.toThrow(/backup predates 20261126000600_boundary_preview\.sql/);
+    const older = dump.replace(/ 20261207000900_metrics\.sql/, '');
+    await expect(restoreBackup(copy, older, { replace: true })).rejects.toThrow(/backup predates 20261207000900_metrics\.sql/);
+  });
+
+  it('restores a backup taken before the migrations were folded into baselines, and no partial one', async () => {
+    const line = (files: readonly string[]) => `-- migrations: ${files.join(' ')}`;
+    const before = dump.replace(/^-- migrations: .*$/m, line(PRE_BASELINE_MIGRATIONS));
+    await restoreBackup(copy, before, { replace: true });
+    expect(await fingerprint(copy)).toEqual(await fingerprint(original));
+    const partial = dump.replace(/^-- migrations: .*$/m, line(PRE_BASELINE_MIGRATIONS.slice(0, -1)));
+    await expect(restoreBackup(copy, partial, { replace: true })).rejects.toThrow(/different schema version/);
   });
 
   it('refuses a file that is not a backup', async () => {

@@ -72,6 +72,15 @@ describeEachEmptyDatabase('migrations', (_mode, database) => {
     await expect(migrate(db, dir)).rejects.toThrow(/no such file exists/);
   });
 
+  it('tells a database built before the fold into baselines how to move over: backup and restore', async () => {
+    await db.exec(`insert into minqing.schema_migrations (version, name, checksum) values ('20261122000600', 'coverage_metrics', 'x')`);
+    try {
+      await expect(migrate(db)).rejects.toThrow(/folded into one baseline.*npm run backup.*npm run restore/);
+    } finally {
+      await db.exec(`delete from minqing.schema_migrations where version = '20261122000600'`);
+    }
+  });
+
   it('refuses a migration file whose name the Supabase CLI would not accept', async () => {
     const dir = migrationsCopy((d) => fs.writeFileSync(path.join(d, 'add-things.sql'), 'select 1;'));
     await expect(migrate(db, dir)).rejects.toThrow(/"add-things.sql" .* does not match/);

@@ -8,6 +8,7 @@
 -- SECURITY DEFINER and return counts and registration numbers only, never a row that names a
 -- person, so the presenter's projector can show them; each returns only the caller's street.
 -- =============================================================================================
+set check_function_bodies = off;
 
 -- ---------------------------------------------------------------------------------------------
 -- The grids a report may cover: the caller's street (server tasks without a caller: all)
@@ -34,37 +35,7 @@ create function public.report_visit_timeliness(p_from date, p_to date)
 returns table (grid_id integer, due integer, done integer, on_time integer)
 language sql stable security definer
 set search_path = public, extensions
-as $$
-  -- The month-end policy's counted methods and results, once per community (not per row).
-  with pol as (
-    select g.id as grid_id, p.s -> 'countedMethods' as methods, (p.s ->> 'notHomeCounts')::boolean as not_home_counts
-    from public.grids g cross join lateral (select public.policy_settings_at(g.community_id, p_to) as s) p
-    where g.id = any (minqing.report_grid_ids())
-  ),
-  st as (
-    select s.household_id, s.grid_id, s.due_date, pol.methods, pol.not_home_counts
-    from public.household_visit_status(p_from - 1) s
-    join pol on pol.grid_id = s.grid_id
-    join public.households h on h.id = s.household_id
-    where s.due_date between p_from and p_to
-      and (h.moved_out is null or h.moved_out > s.due_date)
-  )
-  -- One index probe per household (visits_household_visited_at_idx) for its first counted visit
-  -- of the month: a join then aggregate misjudges the sizes and loops over every pair.
-  select st.grid_id, count(*)::int, count(v.first_visit)::int,
-    count(*) filter (where v.first_visit <= st.due_date)::int
-  from st
-  left join lateral (
-    select min(public.china_date(x.visited_at)) as first_visit
-    from public.visits x
-    where x.household_id = st.household_id
-      and x.visited_at >= (p_from::timestamp - interval '8 hours') at time zone 'UTC'
-      and x.visited_at < ((p_to + 1)::timestamp - interval '8 hours') at time zone 'UTC'
-      and st.methods ? x.method::text
-      and (x.result = 'met' or st.not_home_counts)
-  ) v on true
-  group by st.grid_id
-$$;
+as $$ select * from minqing.visit_timeliness(p_from, p_to, null) $$;
 
 -- ---------------------------------------------------------------------------------------------
 -- Patrol compliance: per grid, the days of a period up to p_last_day (today, for the running
@@ -79,13 +50,24 @@ as $$
   with d as (
     select generate_series(p_from, least(p_to, p_last_day), interval '1 day')::date as day
   ),
+  g as (select g.id, g.community_id from public.grids g where g.id = any (minqing.report_grid_ids())),
+  req as materialized (
+    select c.community_id, d.day,
+      (public.policy_settings_at(c.community_id, d.day) ->> 'patrolMinMinutes')::int * 60 as required
+    from (select distinct community_id from g) c cross join d
+  ),
+  walked as (
+    select p.grid_id, public.china_date(p.started_at) as day, sum(extract(epoch from p.ended_at - p.started_at)) as seconds
+    from public.patrols p
+    where p.ended_at is not null and p.grid_id in (select id from g)
+      and public.china_date(p.started_at) between p_from and least(p_to, p_last_day)
+    group by 1, 2
+  ),
   per_day as (
-    select g.id as grid_id, d.day,
-      (public.policy_settings_at(g.community_id, d.day) ->> 'patrolMinMinutes')::int * 60 as required,
-      coalesce((select sum(extract(epoch from p.ended_at - p.started_at)) from public.patrols p
-                where p.grid_id = g.id and p.ended_at is not null and public.china_date(p.started_at) = d.day), 0) as seconds
-    from public.grids g cross join d
-    where g.id = any (minqing.report_grid_ids())
+    select g.id as grid_id, d.day, r.required, coalesce(w.seconds, 0) as seconds
+    from g cross join d
+    join req r on r.community_id is not distinct from g.community_id and r.day = d.day
+    left join walked w on w.grid_id = g.id and w.day = d.day
   )
   select grid_id, count(*) filter (where seconds >= required)::int, count(*)::int
   from per_day group by grid_id
@@ -133,9 +115,12 @@ $$;
 
 revoke execute on function public.report_visit_timeliness(date, date), public.report_patrol_days(date, date, date),
   public.report_issue_counts(date, date), public.report_issue_cases(date, integer) from public;
+
 grant execute on function public.report_visit_timeliness(date, date), public.report_patrol_days(date, date, date),
   public.report_issue_counts(date, date), public.report_issue_cases(date, integer) to authenticated, service_role;
+
 revoke execute on function minqing.report_grid_ids() from public;
+
 grant execute on function minqing.report_grid_ids() to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------
@@ -161,6 +146,7 @@ create table public.meetings (
   created_by integer references public.staff (id) on delete set null,
   created_at timestamptz not null default now()
 );
+
 create index meetings_community_month_idx on public.meetings (community_id, month);
 
 create table public.meeting_actions (
@@ -175,9 +161,11 @@ create table public.meeting_actions (
   created_at timestamptz not null default now(),
   constraint meeting_actions_done_has_date check (done = (done_on is not null))
 );
+
 create index meeting_actions_meeting_idx on public.meeting_actions (meeting_id);
 
 alter table public.meetings enable row level security;
+
 alter table public.meeting_actions enable row level security;
 
 -- The whole street reviews the figures, so every staff record of the street — street leader,
@@ -189,6 +177,7 @@ create policy "Staff can read the meetings of their street" on public.meetings
     exists (select 1 from public.communities c
             where c.id = meetings.community_id and c.street_id = (select minqing.my_street_id()))
   );
+
 -- A community records its own meetings; nobody else writes into another community's minutes.
 create policy "Community staff can record their own community's meetings" on public.meetings
   for insert to authenticated with check (
@@ -206,6 +195,7 @@ create policy "Staff can read the decisions of their street's meetings" on publi
   for select to authenticated using (
     exists (select 1 from public.meetings m where m.id = meeting_actions.meeting_id)
   );
+
 -- The decision is for a grid of the meeting's own community, recorded by that community's staff.
 create policy "Community staff can add decisions for their own community's grids" on public.meeting_actions
   for insert to authenticated with check (
@@ -214,6 +204,7 @@ create policy "Community staff can add decisions for their own community's grids
             join public.grids g on g.community_id = m.community_id
             where me.role = 'community_staff' and m.id = meeting_actions.meeting_id and g.id = meeting_actions.grid_id)
   );
+
 -- Marking done (or correcting owner and due date) stays with the same community's staff.
 create policy "Community staff can update decisions of their own community" on public.meeting_actions
   for update to authenticated
@@ -226,9 +217,11 @@ create policy "Community staff can update decisions of their own community" on p
                         and g.id = meeting_actions.grid_id));
 
 grant select, insert, update on public.meetings, public.meeting_actions to authenticated;
+
 grant all on public.meetings, public.meeting_actions to service_role;
 
 create trigger meetings_audit after insert or update or delete on public.meetings
   for each row execute function minqing.audit_row_change();
 create trigger meeting_actions_audit after insert or update or delete on public.meeting_actions
   for each row execute function minqing.audit_row_change();
+reset check_function_bodies;

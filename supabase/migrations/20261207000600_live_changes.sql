@@ -10,6 +10,7 @@
 -- the nightly sync of a field app's queue. Same behaviour, one message per grid and statement,
 -- the same share per patrol.
 -- =============================================================================================
+set check_function_bodies = off;
 
 -- ---------------------------------------------------------------------------------------------
 -- 1. Live changes, once per statement and grid
@@ -38,14 +39,8 @@ begin
   return null;
 end
 $$;
-revoke execute on function minqing.announce_changes() from public;
 
--- A trigger with a transition table has one event, hence one per event and table (inserts and
--- updates announced, as before; deletes were never announced).
-drop trigger visits_announce on public.visits;
-drop trigger issues_announce on public.issues;
-drop trigger issue_events_announce on public.issue_events;
-drop trigger patrols_announce on public.patrols;
+revoke execute on function minqing.announce_changes() from public;
 create trigger visits_announce_ins after insert on public.visits
   referencing new table as new_rows for each statement execute function minqing.announce_changes();
 create trigger visits_announce_upd after update on public.visits
@@ -60,40 +55,4 @@ create trigger patrols_announce_ins after insert on public.patrols
   referencing new table as new_rows for each statement execute function minqing.announce_changes();
 create trigger patrols_announce_upd after update on public.patrols
   referencing new table as new_rows for each statement execute function minqing.announce_changes();
-
-drop function minqing.announce_change();
-
--- ---------------------------------------------------------------------------------------------
--- 2. The patrol-track check: inside the grid needs no distance
--- Same share as 20261127000050's definition: a point inside the grid's polygon is within any
--- fence of it (the policy's fence is at least 5 m; planar and geodesic edges of a grid differ
--- by far less), so only points outside it are measured on the spheroid. ST_Intersects prepares
--- the polygon once for all of a track's points.
--- ---------------------------------------------------------------------------------------------
-create or replace function minqing.flag_patrol_off_grid() returns trigger
-language plpgsql security definer
-set search_path = public, extensions
-as $$
-declare
-  fence double precision;
-begin
-  new.track_inside_share := null;
-  new.flagged_for_review := false;
-  if new.track is null then
-    return new;
-  end if;
-  select coalesce((public.policy_settings_at(g.community_id, public.china_date(new.started_at)) ->> 'visitGeofenceM')::double precision,
-                  (public.default_policy_settings() ->> 'visitGeofenceM')::double precision)
-    into fence
-  from public.grids g where g.id = new.grid_id;
-  select avg(case when ST_Intersects(p.geom, g.boundary) or ST_DWithin(p.geom::geography, g.boundary::geography, fence)
-                  then 1.0 else 0.0 end)
-    into new.track_inside_share
-  from public.grids g,
-    lateral ST_DumpPoints(ST_Segmentize(new.track::geography, 10)::geometry) p
-  where g.id = new.grid_id;
-  new.flagged_for_review := coalesce(new.track_inside_share < 0.5, false);
-  return new;
-end
-$$;
-revoke execute on function minqing.flag_patrol_off_grid() from public;
+reset check_function_bodies;

@@ -1,27 +1,4 @@
--- =============================================================================================
--- Access: who sees what (../shared/DOMAIN.md "Privacy and conduct"; docs/access.md)
---
--- The rules, enforced here so that a direct Supabase client is held to them exactly as the API:
---   street leader    the whole street, read; personal fields masked unless revealed — an
---                    explicit action with a reason, written to the audit log.
---   community staff  their community in full: grids, households, visits, issues, staff, policies.
---   grid leader      their own grid(s) in full, households editable; neighbours as aggregates.
---   grid member      their assigned grid(s): read households, log visits and patrols, issues.
---   presenter        maps and aggregates only: never a row that names a person.
--- A "presentation" request (claim `presentation: true`, set by the API from X-Presentation)
--- is masked whatever the role: the projector at 民情分析会 must never show a name.
---
--- Pattern: base tables with personal data give full rows only to the caller's full scope (RLS);
--- everyone else who may know a row exists reads it through a *_records view that masks.
--- =============================================================================================
-
--- ---------------------------------------------------------------------------------------------
--- Who is calling
--- All SECURITY DEFINER: staff rows are themselves protected, and a policy that reads them must
--- not recurse into their own policies. Each reveals only the caller's own record. They live in
--- the private `minqing` schema, which PostgREST does not expose.
--- ---------------------------------------------------------------------------------------------
-grant usage on schema minqing to authenticated, service_role;
+set check_function_bodies = off;
 
 create function minqing.my_staff() returns table (
   staff_id integer, role public.staff_role, street_id integer, community_id integer
@@ -41,11 +18,13 @@ as $$ select street_id from minqing.my_staff() $$;
 -- True when personal fields must be masked whatever the role: the presenter, or any request
 -- the API marked as a presentation.
 create function minqing.presenting() returns boolean
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = public, extensions
 as $$
-  select coalesce((select role = 'presenter' from minqing.my_staff()), false)
-      or coalesce((auth.jwt() ->> 'presentation')::boolean, false)
+begin
+  return coalesce((select role = 'presenter' from minqing.my_staff()), false)
+      or coalesce((auth.jwt() ->> 'presentation')::boolean, false);
+end
 $$;
 
 -- The grids whose people the caller may see in full (names, phones, notes) and those whose
@@ -54,29 +33,42 @@ $$;
 -- arrays computed once per statement, so that policies on 50,000 visits do not call a function
 -- per row.
 create function minqing.scope_grid_ids() returns integer[]
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = public, extensions
 as $$
-  select coalesce(array_agg(distinct g.id), '{}')
-  from minqing.my_staff() me
-  join public.grids g on (
-    (me.role = 'community_staff' and g.community_id = me.community_id)
-    or (me.role in ('grid_leader', 'grid_member')
-        and exists (select 1 from public.staff_grids sg where sg.staff_id = me.staff_id and sg.grid_id = g.id))
-  )
+begin
+  return (
+  select coalesce(array_agg(distinct x.id), '{}')
+  from (
+    select g.id
+    from minqing.my_staff() me
+    join public.grids g on g.community_id = me.community_id
+    where me.role = 'community_staff'
+    union all
+    select g.id
+    from minqing.my_staff() me
+    join public.staff_grids sg on sg.staff_id = me.staff_id
+    join public.grids g on g.id = sg.grid_id
+    where me.role in ('grid_leader', 'grid_member')
+  ) x);
+end
 $$;
 
 create function minqing.full_grid_ids() returns integer[]
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = public, extensions
 as $$
-  select case when minqing.presenting() then '{}'::integer[] else minqing.scope_grid_ids() end
+begin
+  return case when minqing.presenting() then '{}'::integer[] else minqing.scope_grid_ids() end;
+end
 $$;
 
 create function minqing.visible_grid_ids() returns integer[]
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = public, extensions
 as $$
+begin
+  return (
   select case
     when me.role = 'street_leader' then (
       select coalesce(array_agg(g.id), '{}') from public.grids g
@@ -85,7 +77,8 @@ as $$
   end
   from minqing.my_staff() me
   union all select '{}'::integer[]
-  limit 1
+  limit 1);
+end
 $$;
 
 -- The caller's access to one grid's people: 'full', 'masked' or 'none' (not even that the rows
@@ -139,8 +132,14 @@ as $$
   where h.building_id in (select minqing.scope_building_ids(p_full))
 $$;
 
-revoke execute on all functions in schema minqing from public;
-grant execute on all functions in schema minqing to authenticated, service_role;
+revoke execute on function minqing.my_staff(), minqing.my_street_id(), minqing.presenting(), minqing.scope_grid_ids(),
+  minqing.full_grid_ids(), minqing.visible_grid_ids(), minqing.grid_access(integer), minqing.can_work_in_grid(integer),
+  minqing.grid_of_building(integer), minqing.grid_of_household(integer), minqing.scope_building_ids(boolean),
+  minqing.scope_household_ids(boolean) from public;
+grant execute on function minqing.my_staff(), minqing.my_street_id(), minqing.presenting(), minqing.scope_grid_ids(),
+  minqing.full_grid_ids(), minqing.visible_grid_ids(), minqing.grid_access(integer), minqing.can_work_in_grid(integer),
+  minqing.grid_of_building(integer), minqing.grid_of_household(integer), minqing.scope_building_ids(boolean),
+  minqing.scope_household_ids(boolean) to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------
 -- Masking
@@ -200,24 +199,11 @@ as $$
     || case when j ? 'reporter_work_unit' then jsonb_build_object('reporter_work_unit', minqing.mask_text(j ->> 'reporter_work_unit')) else '{}' end
   end
 $$;
-grant execute on all functions in schema minqing to authenticated, service_role;
 
--- ---------------------------------------------------------------------------------------------
--- The map: signed-in staff of the street only
--- Geometry and names are not personal, but they are the street's working data, not public:
--- the anonymous role loses the read access it had before sign-in existed.
--- ---------------------------------------------------------------------------------------------
-drop policy "Anyone can read streets on the map" on public.streets;
-drop policy "Anyone can read communities on the map" on public.communities;
-drop policy "Anyone can read grids on the map" on public.grids;
-drop policy "Anyone can read buildings on the map" on public.buildings;
-drop policy "Anyone can read roads on the map" on public.roads;
-drop policy "Anyone can read visit policies" on public.visit_policies;
-revoke select on public.streets, public.communities, public.grids, public.buildings, public.roads,
-  public.visit_policies from anon;
-revoke execute on function public.building_household_counts(date), public.grid_household_counts(date),
-  public.staff_display_name(integer), public.grid_stats(date), public.building_stats(date),
-  public.policy_settings_at(integer, date), public.grid_overdue_households(integer, date) from anon;
+revoke execute on function minqing.mask_name(text), minqing.mask_phone(text), minqing.mask_id_number(text),
+  minqing.mask_text(text), minqing.mask_row_image(jsonb) from public;
+grant execute on function minqing.mask_name(text), minqing.mask_phone(text), minqing.mask_id_number(text),
+  minqing.mask_text(text), minqing.mask_row_image(jsonb) to authenticated, service_role;
 
 -- `(select …)` makes the planner evaluate the caller's street once per query, not per row.
 create policy "Staff can read their own street" on public.streets
@@ -229,6 +215,7 @@ create policy "Staff can read the grids of their street" on public.grids
     exists (select 1 from public.communities c
             where c.id = grids.community_id and c.street_id = (select minqing.my_street_id()))
   );
+
 -- A building outside every grid belongs to no community; only the street leader is shown it, so
 -- someone notices and draws it into a grid.
 create policy "Staff can read the buildings of their street" on public.buildings
@@ -283,8 +270,11 @@ create policy "Community staff can remove assignments in their community's grids
     exists (select 1 from minqing.my_staff() me join public.grids g on g.community_id = me.community_id
             where me.role = 'community_staff' and g.id = staff_grids.grid_id)
   );
+
 grant select on public.staff, public.staff_grids to authenticated;
+
 grant insert, update (name, phone, email, role, active) on public.staff to authenticated;
+
 grant insert, delete on public.staff_grids to authenticated;
 
 -- ---------------------------------------------------------------------------------------------
@@ -305,6 +295,7 @@ create policy "Grid leaders and community staff can update households in their s
          and exists (select 1 from minqing.my_staff() me where me.role in ('grid_leader', 'community_staff')))
   -- The new building must be in scope too: a household cannot be moved out of sight.
   with check (minqing.can_work_in_grid(minqing.grid_of_building(building_id)));
+
 grant select, insert, update on public.households to authenticated;
 
 -- ---------------------------------------------------------------------------------------------
@@ -319,6 +310,7 @@ create policy "Workers can log their own visits in their scope" on public.visits
     visitor_id = (select staff_id from minqing.my_staff())
     and minqing.can_work_in_grid(minqing.grid_of_household(household_id))
   );
+
 grant select, insert on public.visits to authenticated;
 
 create policy "Staff who may see a grid's people can read its patrols" on public.patrols
@@ -327,11 +319,13 @@ create policy "Grid teams can log their own patrols" on public.patrols
   for insert to authenticated with check (
     staff_id = (select staff_id from minqing.my_staff()) and minqing.can_work_in_grid(grid_id)
   );
+
 -- Stopping a patrol sets its end and track; only its own walker may, and only while it is open.
 create policy "Grid teams can finish their own open patrols" on public.patrols
   for update to authenticated
   using (staff_id = (select staff_id from minqing.my_staff()) and ended_at is null)
   with check (staff_id = (select staff_id from minqing.my_staff()) and minqing.can_work_in_grid(grid_id));
+
 grant select, insert, update (ended_at, track) on public.patrols to authenticated;
 
 -- ---------------------------------------------------------------------------------------------
@@ -344,6 +338,7 @@ create policy "Grid teams and community staff can register issues in their scope
 create policy "Grid teams and community staff can handle issues in their scope" on public.issues
   for update to authenticated
   using (minqing.can_work_in_grid(grid_id)) with check (minqing.can_work_in_grid(grid_id));
+
 grant select, insert, update on public.issues to authenticated;
 
 create policy "Staff who may read an issue can read its events" on public.issue_events
@@ -356,6 +351,7 @@ create policy "Staff who may handle an issue can add events as themselves" on pu
     and exists (select 1 from public.issues i
                 where i.id = issue_events.issue_id and minqing.can_work_in_grid(i.grid_id))
   );
+
 grant select, insert on public.issue_events to authenticated;
 
 -- ---------------------------------------------------------------------------------------------
@@ -366,8 +362,11 @@ grant select, insert on public.issue_events to authenticated;
 -- reading its name. security_barrier keeps a caller's predicates from running before the scope.
 -- ---------------------------------------------------------------------------------------------
 create view public.household_records with (security_barrier) as
--- materialized: one access decision per grid, not one per row and column.
-with acc as materialized (select g.id as grid_id, minqing.grid_access(g.id) as access from public.grids g)
+with ids as materialized (select minqing.full_grid_ids() as f, minqing.visible_grid_ids() as v),
+acc as materialized (
+  select f.id as grid_id, 'full' as access from ids, unnest(ids.f) f(id)
+  union all
+  select v.id, 'masked' from ids, unnest(ids.v) v(id) where not v.id = any (ids.f))
 select h.id, h.building_id, b.grid_id, b.address, h.unit, h.room,
   case when acc.access = 'full' then h.head_name else minqing.mask_name(h.head_name) end as head_name,
   case when acc.access = 'full' then h.phone else minqing.mask_phone(h.phone) end as phone,
@@ -380,8 +379,11 @@ join acc on acc.grid_id = b.grid_id
 where acc.access in ('full', 'masked');
 
 create view public.visit_records with (security_barrier) as
--- materialized: one access decision per grid, not one per row and column.
-with acc as materialized (select g.id as grid_id, minqing.grid_access(g.id) as access from public.grids g)
+with ids as materialized (select minqing.full_grid_ids() as f, minqing.visible_grid_ids() as v),
+acc as materialized (
+  select f.id as grid_id, 'full' as access from ids, unnest(ids.f) f(id)
+  union all
+  select v.id, 'masked' from ids, unnest(ids.v) v(id) where not v.id = any (ids.f))
 select v.id, v.household_id, b.grid_id, v.visitor_id, public.staff_display_name(v.visitor_id) as visitor_name,
   v.visited_at, v.method, v.result, v.duration_min,
   case when acc.access = 'full' then v.notes else minqing.mask_text(v.notes) end as notes,
@@ -393,20 +395,25 @@ join acc on acc.grid_id = b.grid_id
 where acc.access in ('full', 'masked');
 
 create view public.issue_records with (security_barrier) as
--- materialized: one access decision per grid, not one per row and column.
-with acc as materialized (select g.id as grid_id, minqing.grid_access(g.id) as access from public.grids g)
+with ids as materialized (select minqing.full_grid_ids() as f, minqing.visible_grid_ids() as v),
+acc as materialized (
+  select f.id as grid_id, 'full' as access from ids, unnest(ids.f) f(id)
+  union all
+  select v.id, 'masked' from ids, unnest(ids.v) v(id) where not v.id = any (ids.f))
 select i.id, i.reg_no, i.category, i.description, i.location, i.grid_id, i.building_id, i.household_id,
   case when acc.access = 'full' then i.reporter_name else minqing.mask_name(i.reporter_name) end as reporter_name,
   case when acc.access = 'full' then i.reporter_address else minqing.mask_text(i.reporter_address) end as reporter_address,
   case when acc.access = 'full' then i.reporter_work_unit else minqing.mask_text(i.reporter_work_unit) end as reporter_work_unit,
   case when acc.access = 'full' then i.reporter_contact else minqing.mask_phone(i.reporter_contact) end as reporter_contact,
   i.complexity, i.tier, i.status, i.received_at, i.due_at, i.closed_at, i.evaluation,
-  acc.access <> 'full' as masked
+  acc.access <> 'full' as masked,
+  i.escalated_from, i.original_due_at, i.extension_reason
 from public.issues i
 join acc on acc.grid_id = i.grid_id
 where acc.access in ('full', 'masked');
 
 revoke all on public.household_records, public.visit_records, public.issue_records from public, anon;
+
 grant select on public.household_records, public.visit_records, public.issue_records to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------
@@ -431,8 +438,11 @@ create table public.audit_log (
   new_values jsonb,
   reason text
 );
+
 create index audit_log_at_idx on public.audit_log (at desc);
+
 create index audit_log_community_at_idx on public.audit_log (community_id, at desc);
+
 alter table public.audit_log enable row level security;
 
 create function public.audit_log_is_append_only() returns trigger
@@ -490,6 +500,9 @@ begin
 end
 $$;
 
+revoke execute on function minqing.community_of_grid(integer), minqing.audit_row_change() from public;
+grant execute on function minqing.community_of_grid(integer), minqing.audit_row_change() to authenticated, service_role;
+
 create trigger households_audit after insert or update or delete on public.households
   for each row execute function minqing.audit_row_change();
 create trigger visits_audit after insert or update or delete on public.visits
@@ -522,8 +535,11 @@ cross join lateral (
   where a.street_id = me.street_id
     and (me.role = 'street_leader' or (me.role = 'community_staff' and me.community_id = a.community_id))
 ) me;
+
 revoke all on public.audit_records, public.audit_log from public, anon;
+
 grant select on public.audit_records to authenticated, service_role;
+
 grant all on public.audit_log to service_role;
 
 -- ---------------------------------------------------------------------------------------------
@@ -581,29 +597,84 @@ end
 $$;
 
 revoke execute on function public.reveal_household(integer, text), public.record_personal_view(text, integer[], integer, text) from public;
+
 grant execute on function public.reveal_household(integer, text), public.record_personal_view(text, integer[], integer, text)
   to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------
--- The mop-up list, scoped
--- Addresses and categories of overdue households say where vulnerable people live: the list is
--- for those who may know the grid's households exist (not the presenter, not other grids' teams).
+-- Events for those who read issues masked (the street leader): a note may name people, so it is
+-- masked exactly when the issue's reporter fields are.
 -- ---------------------------------------------------------------------------------------------
-create or replace function public.grid_overdue_households(p_grid_id integer, as_of date)
-returns table (
-  household_id integer, building_id integer, address text, unit text, room text,
-  categories public.household_category[], at_risk boolean, last_visit date, due_date date, days_overdue integer
-)
+create view public.issue_event_records with (security_barrier) as
+with ids as materialized (select minqing.full_grid_ids() as f, minqing.visible_grid_ids() as v),
+acc as materialized (
+  select f.id as grid_id, 'full' as access from ids, unnest(ids.f) f(id)
+  union all
+  select v.id, 'masked' from ids, unnest(ids.v) v(id) where not v.id = any (ids.f))
+select e.id, e.issue_id, e.at, e.actor_id, public.staff_display_name(e.actor_id) as actor_name,
+  e.kind, e.from_status, e.to_status, e.details,
+  case when acc.access = 'full' then e.note else minqing.mask_text(e.note) end as note
+from public.issue_events e
+join public.issues i on i.id = e.issue_id
+join acc on acc.grid_id = i.grid_id
+where acc.access in ('full', 'masked');
+
+revoke all on public.issue_event_records from public, anon;
+
+grant select on public.issue_event_records to authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------
+-- Writing grids and buildings
+-- Until now only migrations and the seed wrote the map. Community staff keep their community's
+-- map (docs/access.md): they add grids and redraw them, add and correct buildings. A building's
+-- grid is still derived (buildings_assign_grid runs before the check below, so the check sees
+-- the grid the footprint falls in): a building outside the caller's grids is refused.
+-- ---------------------------------------------------------------------------------------------
+create function minqing.my_managed_community() returns integer
+language sql stable security definer
+set search_path = public, extensions
+as $$ select community_id from minqing.my_staff() where role = 'community_staff' $$;
+
+revoke execute on function minqing.my_managed_community() from public;
+
+grant execute on function minqing.my_managed_community() to authenticated, service_role;
+
+-- =============================================================================================
+-- Building tiles: candidates by the spatial index, then row-level security
+-- Found by the district benchmark (issue #9): an uncached building tile took ~360 ms through the
+-- API against ~7 ms for the same SQL as the table owner. Under row-level security PostgreSQL will
+-- not use a qual whose operator is not leakproof as an index condition ahead of the policy, and
+-- PostGIS's `&&` is not leakproof; so as the caller the tile query scanned all 61,641 buildings
+-- and tested "Staff can read the buildings of their street" on each (287 ms in EXPLAIN ANALYZE
+-- for a z15 box of 296 buildings). Integer equality is leakproof: the tile query now also asks
+-- `t.id in (select minqing.tile_building_ids(box))`, which finds the box's buildings through the
+-- spatial index, and the planner fetches those rows by primary key and applies the policy to
+-- them only (6 ms for the same tile). Row-level security on public.buildings still decides every
+-- row the tile carries; this function only narrows the candidates.
+-- =============================================================================================
+
+-- The buildings in a box that the caller may read, by the same rule as the select policy on
+-- public.buildings (20261126000100_access.sql): in a grid of the caller's street, or in no grid
+-- for the street leader. Without request claims (the table owner, the nightly jobs, the bench's
+-- raw SQL) it is every building in the box, as row-level security would not apply there either.
+-- Definer rights because grids and communities are themselves under row-level security; only ids
+-- come out, and only ids the caller could read anyway.
+create function minqing.tile_building_ids(p_box geometry) returns setof integer
 language sql stable security definer
 set search_path = public, extensions
 as $$
-  select s.household_id, s.building_id, b.address, h.unit, h.room, h.categories, s.at_risk,
-    s.last_visit, s.due_date, as_of - s.due_date
-  from public.household_visit_status(as_of) s
-  join public.households h on h.id = s.household_id
-  join public.buildings b on b.id = s.building_id
-  where s.grid_id = p_grid_id and s.overdue
-    -- Server tasks run with no request claims; every API and PostgREST call has them.
-    and (nullif(current_setting('request.jwt.claims', true), '') is null or minqing.grid_access(p_grid_id) <> 'none')
-  order by s.at_risk desc, s.due_date, s.household_id
+  select b.id
+  from public.buildings b
+  where b.footprint && p_box
+    and (
+      nullif(current_setting('request.jwt.claims', true), '') is null
+      or exists (select 1 from public.grids g join public.communities c on c.id = g.community_id
+                 where g.id = b.grid_id and c.street_id = (select minqing.my_street_id()))
+      or (b.grid_id is null and exists (select 1 from minqing.my_staff() me where me.role = 'street_leader'))
+    )
 $$;
+
+revoke execute on function minqing.tile_building_ids(geometry) from public, anon;
+
+grant execute on function minqing.tile_building_ids(geometry) to authenticated, service_role;
+reset check_function_bodies;

@@ -3,6 +3,7 @@
 -- Household rows are personal data (001 守则四, 002 六不准 4): no role reads them yet; the
 -- access issue adds scoped policies. Counts reach the map only through aggregate functions.
 -- =============================================================================================
+set check_function_bodies = off;
 
 -- ---------------------------------------------------------------------------------------------
 -- Enumerations (kept in step with geo/domain/*.ts by tests/db/schema.test.ts)
@@ -40,6 +41,7 @@ create table public.staff (
     (role in ('street_leader', 'presenter')) or community_id is not null
   )
 );
+
 create index staff_community_id_idx on public.staff (community_id);
 
 -- Which grids a staff member serves: scope is data, a member may serve two grids.
@@ -48,10 +50,12 @@ create table public.staff_grids (
   grid_id integer not null references public.grids (id) on delete cascade,
   primary key (staff_id, grid_id)
 );
+
 create index staff_grids_grid_id_idx on public.staff_grids (grid_id);
 
+-- A grid's leader (网格长) is staff, defined here after the grids.
 alter table public.grids
-  add column leader_id integer references public.staff (id) on delete set null;
+  add constraint grids_leader_id_fkey foreign key (leader_id) references public.staff (id) on delete set null;
 
 -- ---------------------------------------------------------------------------------------------
 -- Households
@@ -74,6 +78,7 @@ create table public.households (
   created_at timestamptz not null default now(),
   constraint households_moved_out_after_in check (moved_out is null or moved_out >= moved_in)
 );
+
 create index households_building_id_idx on public.households (building_id);
 
 -- ---------------------------------------------------------------------------------------------
@@ -98,17 +103,18 @@ returns table (grid_id integer, households integer)
 language sql stable security definer
 set search_path = public, extensions
 as $$
-  select b.grid_id, sum(c.households)::integer
+  select bg.grid_id, sum(c.households)::integer
   from public.building_household_counts(as_of) c
-  join public.buildings b on b.id = c.building_id
-  where b.grid_id is not null
-  group by b.grid_id
+  join public.building_grids_at(as_of) bg on bg.building_id = c.building_id
+  where bg.grid_id is not null
+  group by bg.grid_id
 $$;
 
 -- Functions are executable by PUBLIC by default; grant only to the API roles.
 revoke execute on function public.building_household_counts(date), public.grid_household_counts(date) from public;
+
 grant execute on function public.building_household_counts(date), public.grid_household_counts(date)
-  to anon, authenticated, service_role;
+  to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------
 -- Row-level security
@@ -116,7 +122,9 @@ grant execute on function public.building_household_counts(date), public.grid_ho
 -- numbers and household rows are not, so staff and households have no read policy yet.
 -- ---------------------------------------------------------------------------------------------
 alter table public.staff enable row level security;
+
 alter table public.staff_grids enable row level security;
+
 alter table public.households enable row level security;
 
 create function public.staff_display_name(staff_id integer) returns text
@@ -125,7 +133,46 @@ set search_path = public, extensions
 as $$
   select s.name from public.staff s where s.id = staff_id
 $$;
+
 revoke execute on function public.staff_display_name(integer) from public;
-grant execute on function public.staff_display_name(integer) to anon, authenticated, service_role;
+
+grant execute on function public.staff_display_name(integer) to authenticated, service_role;
 
 grant all on public.staff, public.staff_grids, public.households to service_role;
+
+create table minqing.local_accounts (
+  user_id uuid primary key,
+  email text not null unique check (email = lower(email)),
+  -- scrypt$N$r$p$salt$hash (base64), see api/auth/password.ts
+  password_hash text not null,
+  created_at timestamptz not null default now()
+);
+
+revoke all on minqing.local_accounts from public;
+
+-- =============================================================================================
+-- A household's category changes, for its timeline
+-- The audit log already holds every change with old and new values, but only community staff
+-- and the street leader read it. Categories set the visit schedule the grid team works to, so
+-- whoever may know the household exists may see when and by whom its categories changed —
+-- nothing else of the audit rows (names and phones in old/new values stay in the log).
+-- =============================================================================================
+create function public.household_category_changes(p_household_id integer)
+returns table (at timestamptz, staff_id integer, staff_name text, old_categories text[], new_categories text[])
+language sql stable security definer
+set search_path = public, extensions
+as $$
+  select a.at, a.staff_id, public.staff_display_name(a.staff_id),
+    array(select jsonb_array_elements_text(a.old_values -> 'categories')),
+    array(select jsonb_array_elements_text(a.new_values -> 'categories'))
+  from public.audit_log a
+  where a.table_name = 'households' and a.action = 'update' and p_household_id = any (a.row_ids)
+    and a.old_values -> 'categories' is distinct from a.new_values -> 'categories'
+    and minqing.grid_access(minqing.grid_of_household(p_household_id)) <> 'none'
+  order by a.at desc, a.id desc
+$$;
+
+revoke execute on function public.household_category_changes(integer) from public;
+
+grant execute on function public.household_category_changes(integer) to authenticated, service_role;
+reset check_function_bodies;

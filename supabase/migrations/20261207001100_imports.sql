@@ -7,6 +7,7 @@
 --   grids and buildings  community staff, in their own community;
 --   households           grid leaders and community staff, in their scope (existing policies).
 -- =============================================================================================
+set check_function_bodies = off;
 
 -- ---------------------------------------------------------------------------------------------
 -- Import batches
@@ -27,6 +28,7 @@ create table public.import_batches (
   committed_at timestamptz,
   committed jsonb
 );
+
 create index import_batches_owner_idx on public.import_batches (owner_id, created_at desc);
 
 alter table public.import_batches enable row level security;
@@ -36,39 +38,26 @@ create policy "Staff can read their own imports" on public.import_batches
   for select to authenticated using (owner_id = auth.uid());
 create policy "Staff can start imports as themselves" on public.import_batches
   for insert to authenticated with check (owner_id = auth.uid());
+
 -- Only to mark it committed, once: a committed batch is history.
 create policy "Staff can commit their own pending imports" on public.import_batches
   for update to authenticated using (owner_id = auth.uid() and committed_at is null)
   with check (owner_id = auth.uid());
 create policy "Staff can discard their own imports" on public.import_batches
   for delete to authenticated using (owner_id = auth.uid());
-grant select, insert, delete on public.import_batches to authenticated;
-grant update (committed_at, committed) on public.import_batches to authenticated;
-grant all on public.import_batches to service_role;
 
--- ---------------------------------------------------------------------------------------------
--- Writing grids and buildings
--- Until now only migrations and the seed wrote the map. Community staff keep their community's
--- map (docs/access.md): they add grids and redraw them, add and correct buildings. A building's
--- grid is still derived (buildings_assign_grid runs before the check below, so the check sees
--- the grid the footprint falls in): a building outside the caller's grids is refused.
--- ---------------------------------------------------------------------------------------------
-create function minqing.my_managed_community() returns integer
-language sql stable security definer
-set search_path = public, extensions
-as $$ select community_id from minqing.my_staff() where role = 'community_staff' $$;
-revoke execute on function minqing.my_managed_community() from public;
-grant execute on function minqing.my_managed_community() to authenticated, service_role;
+grant select, insert, delete on public.import_batches to authenticated;
+
+grant update (committed_at, committed) on public.import_batches to authenticated;
+
+grant all on public.import_batches to service_role;
 
 -- Grids belong to a community; staff of that community, and no one else, add or change them.
 create policy "Community staff can add grids to their community" on public.grids
   for insert to authenticated with check (community_id = (select minqing.my_managed_community()));
--- Moving a grid to another community is refused by the check as well as by the grant below.
-create policy "Community staff can change their community's grids" on public.grids
-  for update to authenticated
-  using (community_id = (select minqing.my_managed_community()))
-  with check (community_id = (select minqing.my_managed_community()));
+
 grant insert (community_id, code, name, boundary) on public.grids to authenticated;
+
 grant update (code, name, boundary, version, updated_at) on public.grids to authenticated;
 
 -- The building's grid (set by the trigger from its footprint) must be one of the caller's
@@ -81,7 +70,9 @@ create policy "Community staff can correct buildings in their community's grids"
   for update to authenticated
   using (minqing.community_of_grid(grid_id) = (select minqing.my_managed_community()))
   with check (minqing.community_of_grid(grid_id) = (select minqing.my_managed_community()));
+
 grant insert (address, name, floors, footprint) on public.buildings to authenticated;
+
 grant update (address, name, floors, footprint) on public.buildings to authenticated;
 
 -- ---------------------------------------------------------------------------------------------
@@ -108,7 +99,9 @@ begin
   return n;
 end
 $$;
+
 revoke execute on function minqing.rederive_building_grids(geometry) from public;
+
 grant execute on function minqing.rederive_building_grids(geometry) to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------
@@ -121,5 +114,86 @@ create function minqing.taken_grid_codes(p_codes text[]) returns setof text
 language sql stable security definer
 set search_path = public, extensions
 as $$ select code from public.grids where code = any (p_codes) $$;
+
 revoke execute on function minqing.taken_grid_codes(text[]) from public;
+
 grant execute on function minqing.taken_grid_codes(text[]) to authenticated, service_role;
+
+-- =============================================================================================
+-- Imports, continued (issue #8; docs/import-export.md): how long an import batch keeps the rows
+-- it parsed, and when the grids an import creates begin in the boundary history.
+-- =============================================================================================
+
+-- ---------------------------------------------------------------------------------------------
+-- Retention of import batches
+-- A dry run keeps the rows it would write, and a ledger's rows are personal data (names, ID
+-- numbers, phones); its report quotes cells too (a phone, an address, an ID number's first six
+-- digits). Nothing needs them for long:
+--   * a dry run not committed within 24 hours expires: the batch is deleted;
+--   * a committed batch drops its rows at once, and a ledger's report keeps only what is not
+--     personal: counts, problem counts, and each problem's code, severity and row number.
+-- Enforced by the API: the commit seals its batch (minqing.seal_import_batch) in the commit's
+-- transaction, and every dry run, every commit and the server's start purge what has expired
+-- (minqing.purge_import_batches). No background job is needed: an expired batch can only be
+-- read by its owner, and any owner's next import removes it.
+-- ---------------------------------------------------------------------------------------------
+
+-- What a committed ledger's report may keep: the problems' codes, severities and row numbers.
+create function minqing.import_report_without_personal_data(p_kind text, p_report jsonb) returns jsonb
+language sql immutable
+as $$
+  select case when p_kind <> 'households' then p_report
+    else p_report || jsonb_build_object(
+      'problems', coalesce((
+        select jsonb_agg(jsonb_strip_nulls(jsonb_build_object('code', p -> 'code', 'severity', p -> 'severity', 'row', p -> 'row'))
+                         order by ord)
+        from jsonb_array_elements(coalesce(p_report -> 'problems', '[]'::jsonb)) with ordinality as e(p, ord)), '[]'::jsonb),
+      'personalDataRemoved', true)
+  end
+$$;
+
+-- Definer rights: the caller may not update a batch once it is marked committed (the policy
+-- "Staff can commit their own pending imports"), and must not be able to rewrite its rows or
+-- report at any time; this writes the counts and drops the rest, for the caller's own batch only.
+create function minqing.seal_import_batch(p_id uuid, p_counts jsonb) returns void
+language plpgsql security definer
+set search_path = public, extensions
+as $$
+begin
+  update public.import_batches
+  set committed = p_counts,
+      rows = '[]'::jsonb,
+      report = minqing.import_report_without_personal_data(kind, report)
+  where id = p_id and owner_id = auth.uid() and committed_at is not null;
+  if not found then
+    raise exception 'import batch % is not a committed batch of the caller', p_id using errcode = '42501';
+  end if;
+end
+$$;
+
+revoke execute on function minqing.seal_import_batch(uuid, jsonb) from public;
+
+grant execute on function minqing.seal_import_batch(uuid, jsonb) to authenticated, service_role;
+
+-- Definer rights because the expired batches are anyone's: deleting a dry run nobody committed
+-- for 24 hours reveals nothing and removes personal data. Also seals any committed batch that
+-- still holds rows (batches committed before this migration). Returns how many were deleted.
+create function minqing.purge_import_batches() returns integer
+language plpgsql security definer
+set search_path = public, extensions
+as $$
+declare n integer;
+begin
+  delete from public.import_batches where committed_at is null and created_at < now() - interval '24 hours';
+  get diagnostics n = row_count;
+  update public.import_batches
+  set rows = '[]'::jsonb, report = minqing.import_report_without_personal_data(kind, report)
+  where committed_at is not null and rows <> '[]'::jsonb;
+  return n;
+end
+$$;
+
+revoke execute on function minqing.purge_import_batches() from public;
+
+grant execute on function minqing.purge_import_batches() to authenticated, service_role;
+reset check_function_bodies;

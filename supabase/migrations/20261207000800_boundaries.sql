@@ -1,44 +1,4 @@
--- =============================================================================================
--- Boundary history (issue 5): every grid boundary that ever was, who drew it and why, which
--- grid each building belonged to when, and the proposals that wait for community staff.
---
--- Rules (docs/boundaries.md has them in full):
---   * A boundary change never rewrites history: it closes the open version (valid_to) and opens
---     a new one (valid_from), in the same transaction that moves grids.boundary and the buildings.
---   * Versions and building assignments that existed before any edit are valid from -infinity:
---     visits and issues go back years, grid rows were created when the street was loaded, and a
---     past date must still find its grids.
---   * "As of date D" means as at the end of D in China (UTC+8): the last commit of a day wins.
---   * Statistics for a past date attribute households to grids through building_grid_history,
---     a plain join; no geometry work at query time. Issues and patrols stay with the grid they
---     were registered in (issues.grid_id, patrols.grid_id), whatever happens to boundaries later.
---   * A grid merged into its neighbour is retired, never deleted: visits, issues, patrols and
---     history point to it.
---   * Only SECURITY DEFINER functions write here, and each checks the caller's role and scope:
---     a grid leader their own grid(s), community staff their own community; nobody else.
--- =============================================================================================
-
--- ---------------------------------------------------------------------------------------------
--- Retired grids
--- A retired grid keeps its last boundary (the column's NOT NULL and validity checks stay), but
--- no building is assigned to it and today's map and statistics leave it out.
--- ---------------------------------------------------------------------------------------------
-alter table public.grids
-  add column retired_at timestamptz,
-  add column retired_into integer references public.grids (id) on delete restrict;
-
--- The rule of places.sql (lowest id among the grids covering the point), among live grids only.
-create or replace function public.grid_for_point(p geometry) returns integer
-language sql stable
-set search_path = public, extensions
-as $$
-  select g.id from public.grids g where g.retired_at is null and ST_Covers(g.boundary, p) order by g.id limit 1
-$$;
-
--- The instant a China date ends: "as of D" looks at what was in force just before it.
-create function public.china_day_end(d date) returns timestamptz
-language sql immutable parallel safe
-as $$ select ((d + 1)::timestamp - interval '8 hours') at time zone 'UTC' $$;
+set check_function_bodies = off;
 
 -- ---------------------------------------------------------------------------------------------
 -- Grid versions
@@ -55,7 +15,8 @@ create table public.grid_versions (
   boundary geometry(MultiPolygon, 4326) not null,
   valid_from timestamptz not null default '-infinity',
   valid_to timestamptz,
-  kind text not null check (kind in ('created', 'redrawn', 'split', 'merged', 'reverted')),
+  kind text not null constraint grid_versions_kind_check
+    check (kind in ('created', 'redrawn', 'split', 'merged', 'reverted', 'imported', 'edited', 'recoded', 'renamed')),
   -- Who and why; no foreign key to staff so that history outlives staff records.
   staff_id integer,
   user_id uuid,
@@ -69,8 +30,11 @@ create table public.grid_versions (
   constraint grid_versions_interval check (valid_to is null or valid_to >= valid_from),
   constraint grid_versions_boundary_is_valid check (ST_IsValid(boundary) and not ST_IsEmpty(boundary))
 );
+
 create unique index grid_versions_one_open on public.grid_versions (grid_id) where valid_to is null;
+
 create index grid_versions_community_idx on public.grid_versions (community_id);
+
 create index grid_versions_boundary_gist on public.grid_versions using gist (boundary);
 
 -- ---------------------------------------------------------------------------------------------
@@ -87,15 +51,10 @@ create table public.building_grid_history (
   primary key (building_id, valid_from),
   constraint building_grid_history_interval check (valid_to is null or valid_to >= valid_from)
 );
-create unique index building_grid_history_one_open on public.building_grid_history (building_id) where valid_to is null;
-create index building_grid_history_grid_idx on public.building_grid_history (grid_id);
 
--- What already exists was so from the beginning of time (a deployment with data before this
--- migration; the demo seed and imports run after it and go through the triggers below).
-insert into public.grid_versions (grid_id, version, community_id, code, name, boundary, valid_from, kind)
-select id, version, community_id, code, name, boundary, '-infinity', 'created' from public.grids;
-insert into public.building_grid_history (building_id, grid_id, valid_from)
-select id, grid_id, '-infinity' from public.buildings;
+create unique index building_grid_history_one_open on public.building_grid_history (building_id) where valid_to is null;
+
+create index building_grid_history_grid_idx on public.building_grid_history (grid_id);
 
 -- A grid inserted outside a boundary commit (seeding, an import) is version `version` since
 -- -infinity; the commit function writes its own rows for the grids a split creates.
@@ -104,7 +63,16 @@ language plpgsql security definer
 set search_path = public, extensions
 as $$
 begin
-  if coalesce(current_setting('minqing.boundary_commit', true), '') <> 'on' then
+  if coalesce(current_setting('minqing.boundary_commit', true), '') = 'on' then
+    return null;
+  end if;
+  if coalesce(current_setting('minqing.change_kind', true), '') = 'imported' then
+    insert into public.grid_versions (grid_id, version, community_id, code, name, boundary, valid_from, kind,
+                                      staff_id, user_id, reason)
+    values (new.id, new.version, new.community_id, new.code, new.name, new.boundary, now(), 'imported',
+            (select s.staff_id from minqing.my_staff() s limit 1), auth.uid(),
+            nullif(current_setting('minqing.change_reason', true), ''));
+  else
     insert into public.grid_versions (grid_id, version, community_id, code, name, boundary, valid_from, kind)
     values (new.id, new.version, new.community_id, new.code, new.name, new.boundary, '-infinity', 'created');
   end if;
@@ -160,149 +128,10 @@ as $$
     and (v.valid_to is null or v.valid_to >= public.china_day_end(as_of))
 $$;
 
--- ---------------------------------------------------------------------------------------------
--- Statistics for a date use that date's boundaries
--- Same signatures and result columns as before (other modules depend on them); only where a
--- household's grid comes from changes: buildings.grid_id (today) → building_grids_at(as_of).
--- ---------------------------------------------------------------------------------------------
-create or replace function public.grid_household_counts(as_of date default current_date)
-returns table (grid_id integer, households integer)
-language sql stable security definer
-set search_path = public, extensions
-as $$
-  select bg.grid_id, sum(c.households)::integer
-  from public.building_household_counts(as_of) c
-  join public.building_grids_at(as_of) bg on bg.building_id = c.building_id
-  where bg.grid_id is not null
-  group by bg.grid_id
-$$;
-
-create or replace function public.household_visit_status(as_of date)
-returns table (
-  household_id integer, building_id integer, grid_id integer, required_interval integer,
-  last_visit date, covered boolean, due_date date, overdue boolean, at_risk boolean
-)
-language sql stable security definer
-set search_path = public, extensions
-as $$
-  with pol as (
-    select c.id as community_id, public.policy_settings_at(c.id, as_of) as s from public.communities c
-    union all
-    select null, public.policy_settings_at(null, as_of)
-  ),
-  hh as (
-    select h.id, h.building_id, bg.grid_id, h.moved_in, pol.s,
-      (select min((pol.s -> 'intervals' ->> c::text)::int) from unnest(h.categories) c) as required_interval,
-      h.categories && array(select jsonb_array_elements_text(pol.s -> 'atRisk'))::public.household_category[] as at_risk
-    from public.households h
-    left join public.building_grids_at(as_of) bg on bg.building_id = h.building_id
-    left join public.grids g on g.id = bg.grid_id
-    join pol on pol.community_id is not distinct from g.community_id
-    where h.moved_in <= as_of and (h.moved_out is null or h.moved_out > as_of)
-  ),
-  lv as (
-    select v.household_id, max(public.china_date(v.visited_at)) as last_visit
-    from public.visits v
-    join hh on hh.id = v.household_id
-    where public.china_date(v.visited_at) <= as_of
-      and v.method::text in (select jsonb_array_elements_text(hh.s -> 'countedMethods'))
-      and (v.result = 'met' or (hh.s ->> 'notHomeCounts')::boolean)
-    group by v.household_id
-  )
-  select hh.id, hh.building_id, hh.grid_id, hh.required_interval, lv.last_visit,
-    coalesce(lv.last_visit > as_of - hh.required_interval, false) as covered,
-    coalesce(lv.last_visit, hh.moved_in) + hh.required_interval as due_date,
-    not coalesce(lv.last_visit > as_of - hh.required_interval, false)
-      and coalesce(lv.last_visit, hh.moved_in) + hh.required_interval < as_of as overdue,
-    hh.at_risk
-  from hh left join lv on lv.household_id = hh.id
-$$;
-
--- The grids that existed at the end of as_of: a retired grid until it was retired, a grid a
--- split created from the split on.
-create or replace function public.grid_stats(as_of date)
-returns table (
-  grid_id integer, households integer, covered_households integer, coverage double precision,
-  overdue_households integer, at_risk_households integer, at_risk_overdue integer,
-  open_issues integer, overdue_issues integer, days_since_last_visit integer,
-  days_since_last_patrol integer, attention double precision, attention_breakdown jsonb
-)
-language sql stable security definer
-set search_path = public, extensions
-as $$
-  with hs as (select * from public.household_visit_status(as_of) where grid_id is not null),
-  h as (
-    select hs.grid_id, count(*)::int as n, count(*) filter (where covered)::int as covered,
-      count(*) filter (where overdue)::int as overdue, count(*) filter (where at_risk)::int as at_risk,
-      count(*) filter (where at_risk and overdue)::int as at_risk_overdue, max(last_visit) as last_visit
-    from hs group by hs.grid_id
-  ),
-  i as (
-    select s.grid_id, count(*) filter (where open)::int as open, count(*) filter (where overdue)::int as overdue
-    from public.issue_status_at(as_of) s group by s.grid_id
-  ),
-  g as (
-    select g.id, public.policy_settings_at(g.community_id, as_of) as s
-    from public.grids g where g.id in (select v.grid_id from public.grid_versions_at(as_of) v)
-  ),
-  p as (select * from public.grid_days_since_patrol(as_of)),
-  r as (
-    select g.id, g.s, coalesce(h.n, 0) as n, coalesce(h.covered, 0) as covered, coalesce(h.overdue, 0) as overdue,
-      coalesce(h.at_risk, 0) as at_risk, coalesce(h.at_risk_overdue, 0) as at_risk_overdue,
-      coalesce(i.open, 0) as open_issues, coalesce(i.overdue, 0) as overdue_issues,
-      as_of - h.last_visit as days_visit, p.days as days_patrol
-    from g left join h on h.grid_id = g.id left join i on i.grid_id = g.id left join p on p.grid_id = g.id
-  )
-  select r.id, r.n, r.covered, case when r.n > 0 then r.covered::float8 / r.n end,
-    r.overdue, r.at_risk, r.at_risk_overdue, r.open_issues, r.overdue_issues, r.days_visit, r.days_patrol,
-    (a ->> 'total')::float8, a - 'total'
-  from r, lateral public.attention_points(r.s, r.n, r.covered, r.at_risk, r.at_risk_overdue, r.overdue_issues, r.days_patrol) a
-  order by r.id
-$$;
-
-create or replace function public.building_stats(as_of date)
-returns table (
-  building_id integer, grid_id integer, households integer, covered_households integer, coverage double precision,
-  overdue_households integer, at_risk_households integer, at_risk_overdue integer,
-  open_issues integer, overdue_issues integer, days_since_last_visit integer,
-  days_since_last_patrol integer, attention double precision, attention_breakdown jsonb
-)
-language sql stable security definer
-set search_path = public, extensions
-as $$
-  with hs as (select * from public.household_visit_status(as_of)),
-  h as (
-    select hs.building_id, count(*)::int as n, count(*) filter (where covered)::int as covered,
-      count(*) filter (where overdue)::int as overdue, count(*) filter (where at_risk)::int as at_risk,
-      count(*) filter (where at_risk and overdue)::int as at_risk_overdue, max(last_visit) as last_visit
-    from hs group by hs.building_id
-  ),
-  i as (
-    select s.building_id, count(*) filter (where open)::int as open, count(*) filter (where overdue)::int as overdue
-    from public.issue_status_at(as_of) s where s.building_id is not null group by s.building_id
-  ),
-  gp as (select p.grid_id, p.days as days_since_last_patrol from public.grid_days_since_patrol(as_of) p),
-  r as (
-    select b.id, bg.grid_id,
-      public.policy_settings_at((select g.community_id from public.grids g where g.id = bg.grid_id), as_of) as s,
-      coalesce(h.n, 0) as n, coalesce(h.covered, 0) as covered, coalesce(h.overdue, 0) as overdue,
-      coalesce(h.at_risk, 0) as at_risk, coalesce(h.at_risk_overdue, 0) as at_risk_overdue,
-      coalesce(i.open, 0) as open_issues, coalesce(i.overdue, 0) as overdue_issues,
-      as_of - h.last_visit as days_visit, gp.days_since_last_patrol as days_patrol
-    from public.buildings b
-    left join public.building_grids_at(as_of) bg on bg.building_id = b.id
-    left join h on h.building_id = b.id left join i on i.building_id = b.id left join gp on gp.grid_id = bg.grid_id
-  )
-  select r.id, r.grid_id, r.n, r.covered, case when r.n > 0 then r.covered::float8 / r.n end,
-    r.overdue, r.at_risk, r.at_risk_overdue, r.open_issues, r.overdue_issues, r.days_visit, r.days_patrol,
-    (a ->> 'total')::float8, a - 'total'
-  from r, lateral public.attention_points(r.s, r.n, r.covered, r.at_risk, r.at_risk_overdue, r.overdue_issues, r.days_patrol) a
-  order by r.id
-$$;
-
 -- grid_overdue_households (access.sql) reads household_visit_status' grid_id, so it follows too.
 
 revoke execute on function public.china_day_end(date), public.building_grids_at(date), public.grid_versions_at(date) from public;
+
 grant execute on function public.china_day_end(date), public.building_grids_at(date), public.grid_versions_at(date)
   to authenticated, service_role;
 
@@ -333,7 +162,9 @@ create table public.boundary_proposals (
   committed_version integer,
   constraint boundary_proposals_decided check ((status = 'pending') = (decided_at is null))
 );
+
 create index boundary_proposals_community_status_idx on public.boundary_proposals (community_id, status);
+
 create index boundary_proposals_geometry_gist on public.boundary_proposals using gist (geometry);
 
 -- ---------------------------------------------------------------------------------------------
@@ -595,6 +426,7 @@ revoke execute on function minqing.boundary_editor_role(integer), minqing.grid_f
   public.lock_grids_for_boundary_edit(integer[]), public.commit_grid_boundaries(jsonb, text, text, integer),
   public.propose_grid_boundary(integer, integer, jsonb, jsonb, text, integer[], jsonb),
   public.decide_boundary_proposal(integer, text, text, integer) from public;
+
 grant execute on function minqing.boundary_editor_role(integer),
   public.lock_grids_for_boundary_edit(integer[]), public.commit_grid_boundaries(jsonb, text, text, integer),
   public.propose_grid_boundary(integer, integer, jsonb, jsonb, text, integer[], jsonb),
@@ -608,7 +440,9 @@ grant execute on function minqing.boundary_editor_role(integer),
 -- functions above are the only writers, and each checks the caller.
 -- ---------------------------------------------------------------------------------------------
 alter table public.grid_versions enable row level security;
+
 alter table public.building_grid_history enable row level security;
+
 alter table public.boundary_proposals enable row level security;
 
 -- The community's street is the caller's street.
@@ -617,18 +451,22 @@ create policy "Staff can read the boundary history of their street" on public.gr
     exists (select 1 from public.communities c
             where c.id = grid_versions.community_id and c.street_id = (select minqing.my_street_id()))
   );
+
 -- Through the grids policy: a building's past grids are readable where the grid is.
 create policy "Staff can read which grid each building belonged to in their street" on public.building_grid_history
   for select to authenticated using (
     exists (select 1 from public.grids g where g.id = building_grid_history.grid_id)
   );
+
 -- Proposals are read street-wide so the leaders of the grids they touch, and the street, see them.
 create policy "Staff can read the boundary proposals of their street" on public.boundary_proposals
   for select to authenticated using (
     exists (select 1 from public.communities c
             where c.id = boundary_proposals.community_id and c.street_id = (select minqing.my_street_id()))
   );
+
 grant select on public.grid_versions, public.building_grid_history, public.boundary_proposals to authenticated;
+
 grant all on public.grid_versions, public.building_grid_history, public.boundary_proposals to service_role;
 
 -- ---------------------------------------------------------------------------------------------
@@ -641,3 +479,74 @@ create trigger grid_versions_audit after insert or update or delete on public.gr
   for each row execute function minqing.audit_row_change();
 create trigger boundary_proposals_audit after insert or update or delete on public.boundary_proposals
   for each row execute function minqing.audit_row_change();
+
+-- =============================================================================================
+-- Boundary history on every path (issues 5 and 8 together)
+-- A boundary commit writes its versions itself (commit_grid_boundaries, under the setting
+-- minqing.boundary_commit). Imports, and community staff correcting a grid through the API or a
+-- Supabase client, update public.grids directly; without this trigger such a change would
+-- rewrite the boundary with no version behind it, and statistics "as of" earlier dates would
+-- silently use the new shape. Now every boundary change, whoever makes it, closes the open
+-- version and opens the next, with who, why and how.
+-- =============================================================================================
+
+
+-- The version number follows the boundary, not the writer: a direct update that forgets (or
+-- fakes) it still gets the next one, so optimistic concurrency (PUT with `version`) stays sound.
+create function minqing.grid_version_follows_boundary() returns trigger
+language plpgsql
+set search_path = public, extensions
+as $$
+begin
+  if coalesce(current_setting('minqing.boundary_commit', true), '') <> 'on'
+     and (not ST_Equals(new.boundary, old.boundary) or new.code is distinct from old.code or new.name is distinct from old.name) then
+    new.version := old.version + 1;
+    new.updated_at := now();
+  end if;
+  return new;
+end
+$$;
+create trigger grids_version_follows_boundary before update of boundary, code, name on public.grids
+  for each row execute function minqing.grid_version_follows_boundary();
+
+-- SECURITY DEFINER: the history is written by the database, never by the caller (who has no
+-- grant on grid_versions); it records the caller's staff id as the author. The kind and reason
+-- come from the settings minqing.change_kind ('imported' from the import commit) and
+-- minqing.change_reason when the writer sets them.
+create function minqing.grid_version_on_direct_change() returns trigger
+language plpgsql security definer
+set search_path = public, extensions
+as $$
+declare
+  relabel boolean := ST_Equals(new.boundary, old.boundary);
+begin
+  if coalesce(current_setting('minqing.boundary_commit', true), '') = 'on' or new.version = old.version then
+    return null;
+  end if;
+  update public.grid_versions set valid_to = now() where grid_id = new.id and valid_to is null;
+  insert into public.grid_versions (grid_id, version, community_id, code, name, boundary, valid_from, kind,
+                                    staff_id, user_id, reason, households)
+  values (new.id, new.version, new.community_id, new.code, new.name, new.boundary, now(),
+          coalesce(nullif(current_setting('minqing.change_kind', true), ''),
+                   case when not relabel then 'edited' when new.code is distinct from old.code then 'recoded' else 'renamed' end),
+          (select s.staff_id from minqing.my_staff() s limit 1), auth.uid(),
+          nullif(current_setting('minqing.change_reason', true), ''),
+          case when relabel then (select v.households from public.grid_versions v where v.grid_id = new.id and v.version = old.version) end);
+  return null;
+end
+$$;
+
+revoke execute on function minqing.grid_version_on_direct_change() from public;
+create trigger grids_version_on_direct_change after update of boundary, code, name on public.grids
+  for each row execute function minqing.grid_version_on_direct_change();
+
+-- ---------------------------------------------------------------------------------------------
+-- Version kinds for a code or name change
+-- ---------------------------------------------------------------------------------------------
+
+revoke execute on function minqing.grid_version_on_direct_change() from public;
+create policy "Community staff can change their community's grids, except while presenting" on public.grids
+  for update to authenticated
+  using (community_id = (select minqing.my_managed_community()) and not (select minqing.presenting()))
+  with check (community_id = (select minqing.my_managed_community()) and not (select minqing.presenting()));
+reset check_function_bodies;
