@@ -287,7 +287,10 @@ export function renderReport(input: ReportInput): string {
         return unresolved(u) ? `not resolved at this size (spread ±${num(u.spread!)} µs)${mark(u.runs)}` : `${withSpread(u, 'µs')}${mark(u.runs)}`;
       }],
     ];
-    for (const [label, f] of ratios) lines.push(`| ${label} | ${dbs.map(f).join(' | ')} |`);
+    for (const [label, f] of ratios) {
+      const cells = dbs.map(f);
+      if (cells.some((c) => c !== '–')) lines.push(`| ${label} | ${cells.join(' | ')} |`);
+    }
     const tileSizes = dbs.map((d) => {
       const parts = TILE_KEYS.map((k) => {
         const b = shown(d, `tile_${k}_bytes`), n = shown(d, `tile_${k}_shapes`);
