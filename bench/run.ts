@@ -51,12 +51,12 @@ type Tier = keyof typeof TIERS;
 /**
  * The embedded database at the large tiers. PGlite runs PostgreSQL single-threaded in WebAssembly
  * in this process; the district's ~2 GB load goes to a data directory on disk (bench/cache.ts), so
- * memory is not the limit; CPU time is: loading a district took 27 min of one core (README, "district
- * run"), longer than a run should wait unasked. So for the large tiers the embedded database is
+ * memory is not the limit; CPU time is: loading a district took 27 min of one core (docs/benchmarks.md,
+ * "district run"), longer than a run should wait unasked. So for the large tiers the embedded database is
  * measured when asked for (`--databases pglite,postgres`, which loads it first if it is not cached)
  * or when its cache already exists (a cached district run of both databases: 11 min).
  */
-const PGLITE_LIMIT = 'PGlite not measured: its district cache is not loaded (loading it is CPU-bound, see README "district run" for the measured rate); pass --databases pglite,postgres to load it first (about 27 min on the shared 2-core machine) and measure it';
+const PGLITE_LIMIT = 'PGlite not measured: its district cache is not loaded (loading it is CPU-bound, see docs/benchmarks.md "district run" for the measured rate); pass --databases pglite,postgres to load it first (about 27 min on the shared 2-core machine) and measure it';
 const TODAY = '2026-11-15';
 const SECRET = 'bench-only-secret-0123456789abcdef0123456789';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
