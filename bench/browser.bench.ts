@@ -32,13 +32,6 @@ const VIEWPORT = { width: 1920, height: 1080 };
 const WIDEST_GRID_ZOOM = 11;
 const METRICS = ['attention', 'coverage', 'overdueHouseholds', 'openIssues'] as const;
 
-export const BROWSER_ROWS: [string, string][] = [
-  ['browserFirstColoured', 'browser: first fully coloured map (cold page, z11, 1920×1080)'],
-  ['browserColoursApplied', 'browser: … of which until the colours were in feature-state'],
-  ['browserMetricSwitch', 'browser: recolour after a metric switch (same view)'],
-  ['browserMetricApplied', 'browser: … of which until the new colours were in feature-state'],
-];
-
 /** Rejects naming what was awaited when `p` has not settled in `limitMs`: a map that never colours must not hang the bench. */
 function bounded<T>(p: Promise<T>, limitMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -155,26 +155,6 @@ function tileBbox(z: number, x: number, y: number): [number, number, number, num
 /** The load run's figures as the bench's flat results (milliseconds, rounded), for its table and JSON. */
 export type LoadResults = Record<string, number>;
 
-/** The table rows the bench prints for the load run. */
-export const LOAD_ROWS: [string, string][] = [
-  ['load_p50', 'load run: p50 (ms)'],
-  ['load_p95', 'load run: p95 (ms)'],
-  ['load_p99', 'load run: p99 (ms)'],
-  ['load_errors', 'load run: errors (sockets, timeouts, non-2xx)'],
-  ['load_timeouts', 'load run: … of which no answer within 30 s'],
-  ['load_status_504', 'load run: … of which 504 (request timeout)'],
-  ['load_status_500', 'load run: … of which 500'],
-  ['load_rps', 'load run: requests per second'],
-  ['load_answers', 'load run: answers (2xx/304)'],
-  ['load_stats_p95', 'load run: stats requests p95 (ms)'],
-  ['load_stats_errors', 'load run: stats requests, errors'],
-  ['load_tiles_p95', 'load run: tile requests p95 (ms)'],
-  ['load_tiles_errors', 'load run: tile requests, errors'],
-  ['load_detail_p95', 'load run: detail requests p95 (ms)'],
-  ['load_detail_errors', 'load run: detail requests, errors'],
-  ['load_prepare_ms', 'load run: preparing (rollups for today, last closed month stored), ms'],
-];
-
 /**
  * The whole load run for the bench: picks the map's busiest place (the grid with the most
  * buildings), its tiles and viewport, signs in the street leader, and runs `seconds` (0: skip).

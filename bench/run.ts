@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --tier community|street|district|city] [--runs N] [--load-seconds S]
- *   [--databases pglite,postgres] [--steps stats,rebuild,tiles,browser,ingest,live,load] [--step-minutes M] [--prepare]`:
+ *   [--databases pglite,postgres] [--steps stats,rebuild,tiles,browser,ingest,live,load] [--step-minutes M] [--prepare]
+ *   [--include-previous]`:
  * measures the statistics rollups, the stats API, vector tiles, ingest, live recolour, the map in
  * a browser and a load run on the embedded PGlite and, when DATABASE_URL is set, on PostgreSQL,
  * side by side in the same run. Every figure is a median and p95 over repeated runs, and only
@@ -8,7 +9,10 @@
  * within its bound) is counted as an error of that figure. Every step is bounded (`--step-minutes`,
  * default 8): a step that hangs is reported as failed with what it waited for, and the run goes
  * on. Prints a markdown table (figures, ratios, the issue's targets met or missed and by how much,
- * and each step's wall time) and writes bench/results.json. Not a test: nothing is asserted.
+ * and each step's wall time; bench/report.render.ts) and writes bench/results.json, where each
+ * figure names the run that measured it. The tables show this run's figures only; with
+ * `--include-previous` also those a partial run kept from earlier runs, each marked with its run's
+ * date and commit. Not a test: nothing is asserted.
  *
  * Tiers come from the demo generator (~1,600 households and ~6 grids per community): community and
  * street are one demo street of 2 and 18 communities; district (7 streets × 48 communities: 2,100
@@ -18,6 +22,7 @@
  * the tier only: new migrations are applied to a cached database, and each run works on a copy.
  * `--prepare` only builds or refreshes the caches.
  */
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,9 +35,10 @@ import { rebuildStats, settleRollups } from '../api/db/stats-rollups';
 import { readEnv } from '../api/env';
 import { ChangeFeed } from '../api/live/change-feed';
 import { renderTile, type TileRequest } from '../api/lib/vector-tiles';
-import { browserBench, BROWSER_ROWS } from './browser.bench';
+import { browserBench } from './browser.bench';
 import { type BenchDatabase, openPglite, openPostgres, pgliteCached } from './cache';
-import { LOAD_ROWS, loadBench } from './load.bench';
+import { loadBench } from './load.bench';
+import { type BenchRun, type Figure, fig, type Machine, ms, readTierEntry, recordRun, renderReport, type Results, type RunInfo } from './report.render';
 
 /** Streets × communities per street. */
 const TIERS = {
@@ -45,12 +51,12 @@ type Tier = keyof typeof TIERS;
 /**
  * The embedded database at the large tiers. PGlite runs PostgreSQL single-threaded in WebAssembly
  * in this process; the district's ~2 GB load goes to a data directory on disk (bench/cache.ts), so
- * memory is not the limit; CPU time is: loading a district took 27 min of one core (README, "district
- * run"), longer than a run should wait unasked. So for the large tiers the embedded database is
+ * memory is not the limit; CPU time is: loading a district took 27 min of one core (docs/benchmarks.md,
+ * "district run"), longer than a run should wait unasked. So for the large tiers the embedded database is
  * measured when asked for (`--databases pglite,postgres`, which loads it first if it is not cached)
  * or when its cache already exists (a cached district run of both databases: 11 min).
  */
-const PGLITE_LIMIT = 'PGlite not measured: its district cache is not loaded (loading it is CPU-bound, see README "district run" for the measured rate); pass --databases pglite,postgres to load it first (about 27 min on the shared 2-core machine) and measure it';
+const PGLITE_LIMIT = 'PGlite not measured: its district cache is not loaded (loading it is CPU-bound, see docs/benchmarks.md "district run" for the measured rate); pass --databases pglite,postgres to load it first (about 27 min on the shared 2-core machine) and measure it';
 const TODAY = '2026-11-15';
 const SECRET = 'bench-only-secret-0123456789abcdef0123456789';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -74,6 +80,8 @@ const databases = (arg('databases') ?? (large && !pgliteCached(cacheOptions) ? '
 const RUNS = Number(arg('runs') ?? 40);
 /** `--prepare`: only build (or refresh) the tier's cached databases, measure nothing. */
 const prepareOnly = process.argv.includes('--prepare');
+/** `--include-previous`: also print the figures this run did not measure, from bench/results.json, each marked with its run. */
+const includePrevious = process.argv.includes('--include-previous');
 /** Calls per figure of seconds (on the fly, rebuilds, cold page loads), each also bounded by SLOW_BUDGET_MS. */
 const SLOW_RUNS = large ? 3 : Math.max(3, Math.round(RUNS / 8));
 const env = readEnv({ DEMO_TODAY: TODAY, DATABASE_URL: '' });
@@ -82,20 +90,6 @@ const postgresUrl = readEnv().databaseUrl;
 const log = (line: string) => console.error(`[bench ${tier}] ${new Date().toISOString().slice(11, 19)} ${line}`);
 
 // ---------------------------------------------------------------------------------------------
-/**
- * A timed figure. Only answers count: a call that fails (an HTTP status other than 200/304, a
- * thrown error, or no answer within its bound) is an error, never a sample; `error` is the first.
- */
-interface Figure { median: number; p95: number; runs: number; errors?: number; error?: string }
-const ms = (x: number) => `${x < 10 ? x.toFixed(2) : x.toFixed(0)} ms`;
-const isFigure = (x: unknown): x is Figure => typeof x === 'object' && x !== null && 'median' in x;
-const fig = (x: Figure | number | undefined) => {
-  if (x === undefined) return '–';
-  if (typeof x === 'number') return String(x);
-  const errs = x.errors ? ` (**${x.errors} error${x.errors > 1 ? 's' : ''}**: ${x.error})` : '';
-  return x.runs === 0 ? `**failed**${errs}` : `${ms(x.median)} / ${ms(x.p95)}${x.runs < 3 ? ` (${x.runs} run${x.runs > 1 ? 's' : ''})` : ''}${errs}`;
-};
-
 /** Rejects with `what` and the limit when `p` has not settled within `limitMs`. */
 function bounded<T>(p: Promise<T>, limitMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -147,7 +141,7 @@ async function time(runs: number, fn: () => Promise<unknown>, o: TimeOptions = {
   }
   out.sort((a, b) => a - b);
   const at = (q: number) => (out.length === 0 ? NaN : out[Math.min(out.length - 1, Math.ceil(q * out.length) - 1)]!);
-  return { median: at(0.5), p95: at(0.95), runs: out.length, ...(errors.length > 0 ? { errors: errors.length, error: errors[0] } : {}) };
+  return { median: at(0.5), p95: at(0.95), runs: out.length, ...(out.length > 0 ? { min: out[0]!, max: out[out.length - 1]! } : {}), ...(errors.length > 0 ? { errors: errors.length, error: errors[0] } : {}) };
 }
 
 function tileOf(lon: number, lat: number, z: number): { z: number; x: number; y: number } {
@@ -172,9 +166,6 @@ async function busiestTile(db: Database, layer: 'grids' | 'buildings', z: number
   return { layer, z, x, y, shapes };
 }
 
-type Results = Record<string, Figure | number>;
-/** Per database: how it was obtained, each step's wall time, and the steps that failed and why. */
-interface RunInfo { origin: Record<string, number | string>; stepSeconds: Record<string, number>; failures: Record<string, string> }
 
 const STEPS = ['stats', 'rebuild', 'tiles', 'browser', 'ingest', 'live', 'load'] as const;
 type Step = (typeof STEPS)[number];
@@ -356,6 +347,15 @@ async function measure(db: Database, info: RunInfo): Promise<Results> {
 }
 
 // ---------------------------------------------------------------------------------------------
+/** This run's id in bench/results.json: when it started. */
+const runAt = new Date().toISOString();
+/** The commit measured, and whether tracked files differed from it (results.json aside: the bench writes it). */
+const git = ((): Pick<BenchRun, 'commit' | 'dirty'> => {
+  const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' });
+  if (head.status !== 0) return { commit: null };
+  const status = spawnSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results.json'], { cwd: root, encoding: 'utf8' });
+  return { commit: head.stdout.trim(), dirty: status.stdout.trim() !== '' };
+})();
 const results: Record<string, Results> = {};
 const infos: Record<string, RunInfo> = {};
 const started = performance.now();
@@ -388,164 +388,32 @@ if (prepareOnly) {
   process.exit(Object.values(infos).some((i) => i.failures.open) ? 1 : 0);
 }
 
-const med = (db: string, k: string) => {
-  const x = results[db]?.[k];
-  return isFigure(x) && x.runs > 0 ? x.median : undefined;
-};
-const p95 = (db: string, k: string) => {
-  const x = results[db]?.[k];
-  return isFigure(x) && x.runs > 0 ? x.p95 : undefined;
-};
-const ratio = (a?: number, b?: number) => (a === undefined || b === undefined ? '–' : `${(a / b).toFixed(a / b < 10 ? 2 : 0)}×`);
-
-const TILE_KEYS = ['grids_z12', 'grids_z14', 'buildings_z15', 'buildings_z16'] as const;
-const ROWS: [string, string][] = [
-  ['gridStatsOnTheFly', 'grid stats, on the fly (grid_stats)'],
-  ['gridStatsRollup', 'grid stats, rollup (grid_stats_rollup)'],
-  ['gridRollupBareSelect', 'bare SELECT of minqing.grid_rollup'],
-  ['gridStatsApi', 'GET /api/stats/grids (today, rollup)'],
-  ['gridStatsApi304', 'GET /api/stats/grids, If-None-Match → 304'],
-  ['gridStatsApiPastDate', 'GET /api/stats/grids?asOf=2026-06-29 (on the fly)'],
-  ['monthSnapshotFill', 'month-end snapshot fill, 2026-06-30 (nightly job, as owner)'],
-  ['gridStatsApiMonthEnd', 'GET /api/stats/grids?asOf=2026-06-30 (month-end snapshot)'],
-  ['rebuild', 'full rollup rebuild'],
-  ['rebuildSettleMs', '… then VACUUM (ANALYZE) of the rollup tables, once (ms)'],
-  ...TILE_KEYS.flatMap((k): [string, string][] => [
-    [`tile_${k}_rawSql`, `tile ${k.replace('_', ' ')} busiest: raw SQL`],
-    [`tile_${k}_apiCold`, `tile ${k.replace('_', ' ')} busiest: API, cold`],
-    [`tile_${k}_apiCached`, `tile ${k.replace('_', ' ')} busiest: API, cached`],
-  ]),
-  ['visitInsertMaintained', 'one visit INSERT, rollups maintained'],
-  ['visitInsertUnmaintained', 'one visit INSERT, no rollup maintenance'],
-  ['bulk2000Maintained', '2,000 visits in one INSERT, maintained'],
-  ['bulk2000Unmaintained', '2,000 visits in one INSERT, not maintained'],
-  ['visitPost', 'POST /api/visits (one visit, grid member)'],
-  ['liveRecolour', 'POST /api/visits → change event → GET stats'],
-  ['livePostMs', '… of which the POST (median, ms)'],
-  ['liveEventMs', '… of which commit → change event (median, ms)'],
-  ['liveRefetchMs', '… of which the stats refetch (median, ms)'],
-  ...BROWSER_ROWS,
-  ...LOAD_ROWS,
-];
-const file = path.join(root, 'bench/results.json');
-const previous = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-// A run of some steps only (`--steps live`) updates those figures in the tier's entry and keeps
-// the rest, so that one step can be measured again without a whole run.
-const partial = steps.length < STEPS.length;
-const before = previous[tier] as { results?: Record<string, Results>; runInfo?: Record<string, RunInfo>; partialRuns?: unknown[] } | undefined;
-if (partial && before?.results) {
-  for (const d of Object.keys(results)) results[d] = { ...before.results[d], ...results[d] };
-  for (const d of Object.keys(before.results)) results[d] ??= before.results[d]!;
-}
 const attempted = Object.keys(infos);
 if (attempted.length === 0) {
   console.error('No database measured: DATABASE_URL is unset and --databases left out pglite.');
   process.exit(2);
 }
-const dbs = Object.keys(results);
-const dbName = (d: string) => (d === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL');
-const lines: string[] = [];
-const size = results[dbs[0] ?? ''] ?? {};
-lines.push(`### Tier \`${tier}\`: ${size.grids} grids, ${size.buildings} buildings, ${size.households} households, ${size.visits} visits`);
-lines.push(`${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}; load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} (1 / 5 / 15 min); ${RUNS} runs (slow paths ${SLOW_RUNS}${large ? `, at most ${SLOW_BUDGET_MS / 1000} s each` : ''}), median / p95; an error is never a sample`);
-lines.push('');
-if (dbs.length > 0) {
-  lines.push(`| measurement | ${dbs.map(dbName).join(' | ')} |${dbs.length > 1 ? ' PostgreSQL ÷ embedded |' : ''}`);
-  lines.push(`|---|${dbs.map(() => '---').join('|')}|${dbs.length > 1 ? '---|' : ''}`);
-  for (const [k, label] of ROWS) {
-    if (dbs.every((d) => results[d]![k] === undefined)) continue;
-    lines.push(`| ${label} | ${dbs.map((d) => fig(results[d]![k])).join(' | ')} |${dbs.length > 1 ? ` ${ratio(med('postgres', k), med('pglite', k))} |` : ''}`);
-  }
-  lines.push('');
-  lines.push(`| ratio (medians, same run) | ${dbs.join(' | ')} |`);
-  lines.push(`|---|${dbs.map(() => '---').join('|')}|`);
-  const ratios: [string, (d: string) => string][] = [
-    ['on-the-fly ÷ rollup (grid stats speed-up)', (d) => ratio(med(d, 'gridStatsOnTheFly'), med(d, 'gridStatsRollup'))],
-    ['API ÷ bare SELECT (API overhead)', (d) => ratio(med(d, 'gridStatsApi'), med(d, 'gridRollupBareSelect'))],
-    ['tile API cold ÷ raw SQL, buildings z15', (d) => ratio(med(d, 'tile_buildings_z15_apiCold'), med(d, 'tile_buildings_z15_rawSql'))],
-    ['tile API cold ÷ cached, buildings z15', (d) => ratio(med(d, 'tile_buildings_z15_apiCold'), med(d, 'tile_buildings_z15_apiCached'))],
-    ['tile API cold ÷ raw SQL, grids z12', (d) => ratio(med(d, 'tile_grids_z12_apiCold'), med(d, 'tile_grids_z12_rawSql'))],
-    ['rollup maintenance per visit in bulk (µs)', (d) => {
-      const u = maintenanceUs(d);
-      return u === undefined ? '–' : `${u.toFixed(0)} µs`;
-    }],
-  ];
-  for (const [label, f] of ratios) lines.push(`| ${label} | ${dbs.map(f).join(' | ')} |`);
-  lines.push('');
-  lines.push(`Tile sizes (busiest tile, bytes): ${TILE_KEYS.map((k) => `${k} ${size[`tile_${k}_bytes`]} B (${size[`tile_${k}_shapes`]} shapes)`).join(', ')}`);
-}
-
-function maintenanceUs(d: string): number | undefined {
-  const a = med(d, 'bulk2000Maintained'), b = med(d, 'bulk2000Unmaintained');
-  return a === undefined || b === undefined ? undefined : ((a - b) / 2000) * 1000;
-}
-
-// The issue's targets, checked against this run: met, or missed by how much (measured ÷ target).
-type Check = [string, (d: string) => number | undefined, number, string, (d: string) => number];
-const worst = (d: string, suffix: string, pick: (db: string, k: string) => number | undefined) => {
-  const xs = TILE_KEYS.map((k) => pick(d, `tile_${k}_${suffix}`)).filter((x): x is number => x !== undefined);
-  return xs.length === TILE_KEYS.length ? Math.max(...xs) : undefined;
+const machine: Machine = {
+  nproc: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'CPU', memGB: Math.round(os.totalmem() / 2 ** 30),
+  loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100), node: process.version,
 };
-const num = (d: string, k: string) => (typeof results[d]?.[k] === 'number' ? (results[d]![k] as number) : undefined);
-const CHECKS: Check[] = [
-  ['all-grid stats, API p95', (d) => p95(d, 'gridStatsApi'), 30, 'ms', () => 1],
-  ['all-grid stats, rollup SQL p95', (d) => p95(d, 'gridStatsRollup'), 30, 'ms', () => 1],
-  ['on-the-fly ÷ rollup ≥ 100×', (d) => { const a = med(d, 'gridStatsOnTheFly'), b = med(d, 'gridStatsRollup'); return a && b ? a / b : undefined; }, 100, '×', () => -1],
-  ['API ÷ bare SELECT ≤ 2×', (d) => { const a = med(d, 'gridStatsApi'), b = med(d, 'gridRollupBareSelect'); return a && b ? a / b : undefined; }, 2, '×', () => 1],
-  ['uncached tile p95 (worst busiest tile)', (d) => worst(d, 'apiCold', p95), 50, 'ms', (d) => (d === 'pglite' ? 4 : 1)],
-  ['cached tile p95 (worst)', (d) => worst(d, 'apiCached', p95), 5, 'ms', () => 1],
-  ['largest tile', (d) => { const xs = TILE_KEYS.map((k) => num(d, `tile_${k}_bytes`)); return xs.every((x) => x !== undefined) ? Math.max(...(xs as number[])) / 1024 : undefined; }, 500, 'KB', () => 1],
-  ['rollup maintenance per visit in bulk', (d) => maintenanceUs(d), 50, 'µs', () => 1],
-  ['single visit POST p95', (d) => p95(d, 'visitPost'), 20, 'ms', () => 1],
-  ['first coloured map, p95', (d) => p95(d, 'browserFirstColoured'), 2000, 'ms', () => 1],
-  ['metric switch, p95', (d) => p95(d, 'browserMetricSwitch'), 100, 'ms', () => 1],
-  ['load run p95', (d) => num(d, 'load_p95'), 200, 'ms', () => 1],
-  ['load run errors', (d) => num(d, 'load_errors'), 0, '', () => 1],
-];
-if (dbs.length > 0) {
-  lines.push('');
-  lines.push(`| target (issue #9; embedded's own where it has one) | ${dbs.map(dbName).join(' | ')} |`);
-  lines.push(`|---|${dbs.map(() => '---').join('|')}|`);
-  for (const [label, value, target, unit, scale] of CHECKS) {
-    lines.push(`| ${label} ${unit === '×' ? '' : `≤ ${target} ${unit}`.trim()} | ${dbs.map((d) => {
-      const v = value(d);
-      const lowerIsBetter = scale(d) > 0;
-      const t = target * Math.abs(scale(d));
-      const shown = v === undefined ? '' : `${v < 10 ? v.toFixed(2) : v.toFixed(0)}${unit === '×' ? '×' : ` ${unit}`}`.trim();
-      if (v === undefined) return 'not measured';
-      if (lowerIsBetter ? v <= t : v >= t) return `met (${shown}${t !== target ? `; target ${t} ${unit}` : ''})`;
-      const by = t === 0 ? '' : ` by ${(lowerIsBetter ? v / t : t / v).toFixed(1)}×`;
-      return `**missed${by}** (${shown}${t !== target ? `; target ${t} ${unit}` : ''})`;
-    }).join(' | ')} |`);
-  }
-}
-lines.push('');
-lines.push('| run | ' + attempted.map(dbName).join(' | ') + ' |');
-lines.push(`|---|${attempted.map(() => '---').join('|')}|`);
-const originOf = (d: string) => {
-  const o = infos[d]!.origin;
-  if (o.cacheHit === 'yes') return `cached (${o.cache}); ${o.migrationsApplied ?? 0} new migration(s)${o.refreshRebuildMs ? ` + rebuild ${(Number(o.refreshRebuildMs) / 1000).toFixed(0)} s` : ''}; copy for this run ${(Number(o.copyMs) / 1000).toFixed(0)} s`;
-  if (o.cacheHit === 'no') return `**loaded** in ${(Number(o.loadMs) / 60000).toFixed(1)} min (insert ${(Number(o.loadInsertMs) / 60000).toFixed(1)} min, rollup rebuild ${(Number(o.loadRebuildMs) / 1000).toFixed(0)} s); copy for this run ${(Number(o.copyMs) / 1000).toFixed(0)} s`;
-  return 'not opened';
+const run: BenchRun = {
+  at: runAt, ...git, machine, command: process.argv.slice(2).join(' '), steps,
+  callsPerFigure: RUNS, slowCallsPerFigure: SLOW_RUNS, ...(large ? { slowBudgetSeconds: SLOW_BUDGET_MS / 1000 } : {}),
+  minutes: Math.round((performance.now() - started) / 6000) / 10, runInfo: infos,
 };
-lines.push(`| database | ${attempted.map(originOf).join(' | ')} |`);
-for (const s of STEPS) {
-  if (!steps.includes(s)) continue;
-  lines.push(`| step ${s} | ${attempted.map((d) => {
-    const secs = infos[d]!.stepSeconds[s];
-    const failed = infos[d]!.failures[s];
-    return `${secs === undefined ? '–' : `${secs} s`}${failed ? ` **FAILED: ${failed}**` : ''}`;
-  }).join(' | ')} |`);
-}
-for (const d of attempted) if (infos[d]!.failures.open) lines.push('', `${dbName(d)} could not be opened: ${infos[d]!.failures.open}`);
+const notes: string[] = [];
 if (!databases.includes('pglite') && large) {
-  lines.push('', pgliteCached(cacheOptions) ? 'PGlite not measured in this run: --databases did not name it (its cache is loaded)' : PGLITE_LIMIT);
+  notes.push(pgliteCached(cacheOptions) ? 'PGlite not measured in this run: --databases did not name it (its cache is loaded)' : PGLITE_LIMIT);
 }
-const table = lines.join('\n');
+// This run's figures go over the tier's stored ones, each naming this run; the others keep theirs.
+const file = path.join(root, 'bench/results.json');
+const stored = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+const entry = recordRun(readTierEntry(stored[tier]), runAt, run, results);
+const table = renderReport({ tier, entry, current: runAt, includePrevious, allSteps: STEPS, steps, notes });
 console.log(table);
-
-previous[tier] = { ...(partial ? { partialRuns: [...(before?.partialRuns ?? []), { at: new Date().toISOString(), steps, runInfo: infos }], runInfo: before?.runInfo } : {}), at: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGB: Math.round(os.totalmem() / 2 ** 30), loadavg: os.loadavg() }, runs: RUNS, command: process.argv.slice(2).join(' '), minutes: Math.round((performance.now() - started) / 6000) / 10, ...(partial ? {} : { runInfo: infos }), results, markdown: table };
-fs.writeFileSync(file, `${JSON.stringify(previous, null, 2)}\n`);
+stored[tier] = { ...entry, markdown: table };
+fs.writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`);
 log(`done in ${ms(performance.now() - started)}; wrote bench/results.json`);
 const failed = Object.values(infos).some((i) => Object.keys(i.failures).length > 0);
 if (failed) log('some steps failed: see the run table above');
