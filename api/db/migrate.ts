@@ -120,7 +120,7 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<Migra
       throw new MigrationError(
         'This database was built by the migrations that were folded into one baseline per domain area on 2026-12-07. ' +
           'Its schema is the same but cannot be upgraded in place: take a backup (npm run backup), start on an empty data ' +
-          'directory or database, and restore the backup there (npm run restore -- FILE). See README "Upgrading".',
+          'directory or database, and restore the backup there (npm run restore -- FILE). See docs/running.md, "Upgrading a database built before the baselines".',
       );
     }
     for (const r of rows) {
