@@ -7,10 +7,11 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
+import { API_ERROR_CODES, type ApiErrorCode } from '../../geo/errors/api-error-codes';
 
 export const errorBodySchema = z.object({
   error: z.object({
-    code: z.string(),
+    code: z.enum(API_ERROR_CODES),
     message: z.string(),
     details: z.unknown().optional(),
   }),
@@ -20,7 +21,7 @@ export type ErrorBody = z.infer<typeof errorBodySchema>;
 export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
     readonly details?: unknown,
     /** Headers the refusal carries, e.g. Retry-After on a 429. */
@@ -31,7 +32,7 @@ export class ApiError extends Error {
   }
 }
 
-export function errorBody(code: string, message: string, details?: unknown): ErrorBody {
+export function errorBody(code: ApiErrorCode, message: string, details?: unknown): ErrorBody {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
@@ -46,7 +47,7 @@ export function onError(err: Error, c: Context): Response {
   }
   if (err instanceof HTTPException) {
     const status = err.status;
-    const code = status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : 'http_error';
+    const code: ApiErrorCode = status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : 'http_error';
     return c.json(errorBody(code, err.message || 'Request refused'), status);
   }
   // The stack only: driver errors also carry the query's parameters, which may be personal data,
@@ -70,7 +71,7 @@ export function notFound(c: Context): Response {
 }
 
 /** A hook for @hono/zod-validator: a failed validation becomes `status` with `code`, naming each field. */
-export function validationHookFor(code: string, status: ContentfulStatusCode) {
+export function validationHookFor(code: ApiErrorCode, status: ContentfulStatusCode) {
   return (
     result: { success: true } | { success: false; error: { issues: readonly z.core.$ZodIssue[] } },
     c: Context,

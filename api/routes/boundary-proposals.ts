@@ -1,27 +1,21 @@
 /**
- * Boundary proposals: a grid leader's redraw that takes buildings from a grid another leader
- * serves is stored, not committed (PUT /api/grids/:id/boundary answers 202). The staff of the
- * grid's community approve it — applied through the same commit path, re-checking versions and
- * validity — or reject it with a note. Every staff member of the street reads them, so the
- * leaders of the grids a proposal touches see it (affectsMe).
+ * /api/boundary-proposals: list, the header's summary, approve and reject. What a proposal is
+ * and how a decision applies is api/boundaries/boundary-proposals.ts.
  */
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
-import type { Queryable } from '../db/database';
-import { ApiError, validationHook } from '../lib/errors';
+import { approveProposal, listProposals, proposalSummary, PROPOSAL_STATUSES, rejectProposal } from '../boundaries/boundary-proposals';
+import { validationHook } from '../lib/errors';
 import { positiveId, productToday } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
-import { PROPOSAL_COLUMNS, redraw, type BoundaryProposal } from './grid-boundary-commit';
 import { MAX_DB_INT } from '../../geo/domain/db-int';
 
-const STATUSES = ['pending', 'approved', 'rejected'] as const;
-
 const listQuery = z.object({
-  status: z.enum(STATUSES, { error: `status is one of ${STATUSES.join(', ')}` }).optional(),
+  status: z.enum(PROPOSAL_STATUSES, { error: `status is one of ${PROPOSAL_STATUSES.join(', ')}` }).optional(),
   gridId: z.coerce.number().int().positive('gridId must be a positive integer').max(MAX_DB_INT, `at most ${MAX_DB_INT}`).optional(),
-  // "me": only those the caller has a part in (see concernsMe below).
+  // "me": only those the caller has a part in (CONCERNS_ME in api/boundaries/boundary-proposals.ts).
   concerning: z.enum(['me'], { error: 'concerning is "me" (or left out for every proposal of the street)' }).optional(),
 });
 const idParam = z.object({ id: positiveId('the proposal id') });
@@ -30,162 +24,31 @@ const rejectBody = z
   .object({ note: z.string({ error: 'note is required: tell the grid leader why the proposal is rejected' }).trim().min(2, 'note must say why (at least 2 characters)').max(500) })
   .strict();
 
-type ProposalRow = BoundaryProposal & {
-  affectsMe: boolean;
-  mayDecide: boolean;
-  proposedByMe: boolean;
-  /** Households in the buildings moving into / out of the grid, counted today. */
-  householdsIn: number;
-  householdsOut: number;
-};
-
-/**
- * Proposals (`where` over `p` and the caller `me`), each with what the caller may do about it.
- * A proposal concerns the caller when they decide it (community staff of its community), made it,
- * or serve one of the grids it redraws or takes buildings from.
- */
-function proposalsSql(where: string, todayParam: string): string {
-  return `select ${PROPOSAL_COLUMNS},
-       coalesce(mine.affects, false) as "affectsMe",
-       coalesce(me.role = 'community_staff' and me.community_id = p.community_id and not minqing.presenting(), false) as "mayDecide",
-       coalesce(p.proposed_by = me.staff_id, false) as "proposedByMe",
-       moving.households_in as "householdsIn", moving.households_out as "householdsOut"
-     from public.boundary_proposals p
-     left join lateral (select * from minqing.my_staff()) me on true
-     left join lateral (select exists (select 1 from public.staff_grids sg
-                                       where sg.staff_id = me.staff_id and sg.grid_id = any (p.affected_grid_ids)) as affects) mine on true
-     cross join lateral (
-       select coalesce(sum(c.households) filter (where s.dir = 'in'), 0)::int as households_in,
-              coalesce(sum(c.households) filter (where s.dir = 'out'), 0)::int as households_out
-       from (select 'in' as dir, jsonb_array_elements_text(coalesce(p.impact -> 'buildingsIn', '[]'))::int as building_id
-             union all
-             select 'out', jsonb_array_elements_text(coalesce(p.impact -> 'buildingsOut', '[]'))::int) s
-       join public.building_household_counts(${todayParam}::date) c on c.building_id = s.building_id) moving
-     where ${where}`;
-}
-
-/** The caller has a part in the proposal: decides it, made it, or serves a grid it touches. */
-const CONCERNS_ME = `((me.role = 'community_staff' and me.community_id = p.community_id) or p.proposed_by = me.staff_id or coalesce(mine.affects, false))`;
-
-async function loadProposal(tx: Queryable, id: number, today: string): Promise<ProposalRow> {
-  const [p] = await tx.query<ProposalRow>(proposalsSql('p.id = $1', '$2'), [id, today]);
-  if (!p) throw new ApiError(404, 'not_found', `No boundary proposal with id ${id}.`);
-  return p;
-}
-
-function requireDecider(p: { id: number; status: string; mayDecide: boolean; communityId: number }) {
-  if (!p.mayDecide) {
-    throw new ApiError(403, 'forbidden', `Boundary proposal ${p.id} is approved or rejected by the staff of community ${p.communityId}.`);
-  }
-  if (p.status !== 'pending') {
-    throw new ApiError(409, 'proposal_decided', `Boundary proposal ${p.id} was already ${p.status}; nothing changed.`, { status: p.status });
-  }
-}
-
-/**
- * Records the decision. Two staff deciding the same proposal at once both find it pending; the
- * database function locks the row, so the second waits and then finds it decided: that is a 409
- * for the second, not a failure (it was a 500 before the concurrency suite raced them).
- */
-async function decide(tx: Queryable, id: number, status: 'approved' | 'rejected', note: string | null, version: number | null): Promise<void> {
-  try {
-    await tx.query('select public.decide_boundary_proposal($1, $2, $3, $4)', [id, status, note, version]);
-  } catch (e) {
-    const already = (e as { code?: string }).code === '55000' ? /was already (\w+)/.exec((e as Error).message)?.[1] : undefined;
-    if (!already) throw e;
-    throw new ApiError(409, 'proposal_decided', `Boundary proposal ${id} was already ${already} by someone else a moment ago; your decision was not recorded and nothing changed. Reload the proposals.`, {
-      status: already,
-    });
-  }
-}
-
-/**
- * A proposal is drawn on the versions of its grids then. When one of them has moved on since
- * (redrawn, split, merged away), applying it would undo that later change: the approval is
- * refused, saying what changed, and the proposal stays pending for a reject with a note.
- */
-function staleProposal(e: unknown, p: ProposalRow): unknown {
-  if (!(e instanceof ApiError) || (e.code !== 'stale_version' && e.code !== 'grid_retired')) return e;
-  const d = (e.details ?? {}) as { gridId?: number; currentVersion?: number; yourVersion?: number; changedBy?: string | null; changedAt?: string | null; kind?: string | null };
-  const what =
-    e.code === 'grid_retired'
-      ? `grid ${d.gridId} has since been merged into another grid`
-      : `grid ${d.gridId} has since been changed by ${d.changedBy ?? 'someone'} at ${d.changedAt ?? 'an unknown time'} (${d.kind ?? 'redrawn'}, now version ${d.currentVersion})`;
-  return new ApiError(
-    409,
-    'proposal_stale',
-    `Boundary proposal ${p.id} was drawn on version ${d.yourVersion ?? p.baseVersion} of grid ${d.gridId}, but ${what}. ` +
-      'Applying it would undo that change, so nothing was saved: reject the proposal with a note, and the grid leader redraws it on the current boundary.',
-    { proposalId: p.id, ...d, cause: e.code },
-  );
-}
-
 export function boundaryProposalRoutes({ db, env }: AppDeps) {
   const today = () => productToday(env);
   return new Hono<AppEnv>()
     .get('/', zValidator('query', listQuery, validationHook), async (c) => {
       const { status, gridId, concerning } = c.req.valid('query');
-      const proposals = await asCaller(db, c.get('claims'), (tx) =>
-        tx.query<ProposalRow>(
-          `${proposalsSql(`($1::text is null or p.status = $1) and ($2::int is null or $2 = any (p.affected_grid_ids)) and (not $3 or ${CONCERNS_ME})`, '$4')}
-           order by p.proposed_at desc, p.id desc limit 200`,
-          [status ?? null, gridId ?? null, concerning === 'me', today()],
-        ),
-      );
+      const proposals = await asCaller(db, c.get('claims'), (tx) => listProposals(tx, { status, gridId, concerningMe: concerning === 'me' }, today()));
       return c.json({ proposals });
     })
 
-    // For the header's badge: pending proposals the caller decides, and those that concern them.
     .get('/summary', async (c) => {
-      const [summary] = await asCaller(db, c.get('claims'), (tx) =>
-        tx.query<{ toDecide: number; concerningMe: number }>(
-          `select count(*) filter (where me.role = 'community_staff' and me.community_id = p.community_id and not minqing.presenting())::int as "toDecide",
-                  count(*) filter (where ${CONCERNS_ME})::int as "concerningMe"
-           from public.boundary_proposals p
-           left join lateral (select * from minqing.my_staff()) me on true
-           left join lateral (select exists (select 1 from public.staff_grids sg
-                                             where sg.staff_id = me.staff_id and sg.grid_id = any (p.affected_grid_ids)) as affects) mine on true
-           where p.status = 'pending'`,
-        ),
-      );
-      return c.json(summary!);
+      const summary = await asCaller(db, c.get('claims'), (tx) => proposalSummary(tx));
+      return c.json(summary);
     })
 
     .post('/:id/approve', zValidator('param', idParam, validationHook), zValidator('json', approveBody, validationHook), async (c) => {
       const { id } = c.req.valid('param');
       const { note } = c.req.valid('json');
-      const result = await asCaller(db, c.get('claims'), async (tx) => {
-        const p = await loadProposal(tx, id, today());
-        requireDecider(p);
-        const outcome = await redraw(
-          tx,
-          {
-            main: { gridId: p.gridId, version: p.baseVersion, geometry: p.geometry },
-            neighbours: p.neighbours,
-            reason: p.reason,
-            kind: 'redrawn',
-            proposalId: p.id,
-          },
-          today(),
-        ).catch((e: unknown) => {
-          throw staleProposal(e, p);
-        });
-        if (outcome.status !== 'committed') throw new Error('an approved proposal is committed, never proposed again');
-        await decide(tx, id, 'approved', note ?? null, outcome.grid.properties.version);
-        const { status: _, ...committed } = outcome;
-        return { proposal: await loadProposal(tx, id, today()), ...committed };
-      });
+      const result = await asCaller(db, c.get('claims'), (tx) => approveProposal(tx, id, note ?? null, today()));
       return c.json(result);
     })
 
     .post('/:id/reject', zValidator('param', idParam, validationHook), zValidator('json', rejectBody, validationHook), async (c) => {
       const { id } = c.req.valid('param');
       const { note } = c.req.valid('json');
-      const proposal = await asCaller(db, c.get('claims'), async (tx) => {
-        requireDecider(await loadProposal(tx, id, today()));
-        await decide(tx, id, 'rejected', note, null);
-        return loadProposal(tx, id, today());
-      });
+      const proposal = await asCaller(db, c.get('claims'), (tx) => rejectProposal(tx, id, note, today()));
       return c.json({ proposal });
     });
 }

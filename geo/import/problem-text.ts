@@ -7,6 +7,7 @@
  */
 import { STRINGS, translate, type Locale, type StringKey } from '../i18n/strings';
 import { IMPORT_PROBLEM, IMPORT_PROBLEM_CODES, type ImportProblem, type ImportProblemCode } from './import-problems';
+import type { ApiErrorCode } from '../errors/api-error-codes';
 
 /** Problem codes whose message differs by case: which details pick which text. */
 const VARIANTS: Partial<Record<ImportProblemCode, (details: Record<string, unknown>) => string | null>> = {
@@ -103,7 +104,7 @@ export const IMPORT_ERROR_CODES = [
   'timeout',
   'unauthorized',
   'internal_error',
-] as const;
+] as const satisfies readonly ApiErrorCode[];
 
 /** Codes whose server message carries detail the text cannot: shown after it, as said. */
 const WITH_SERVER_DETAIL: ReadonlySet<string> = new Set(['unreadable_file', 'import_conflict', 'import_rejected', 'invalid_mapping', 'invalid_request']);

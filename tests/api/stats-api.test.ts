@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { issueToken } from '../../api/auth/tokens';
 import { readEnv } from '../../api/env';
-import { visitsToNextBand } from '../../api/routes/grids';
+import { visitsToNextBand } from '../../api/grids/grid-overdue';
 import { bandOf, METRICS } from '../../geo/metrics/legend';
 import { LOCALES } from '../../geo/i18n/strings';
 import { ROLE_ACCOUNTS, signedIn } from '../support/callers';

@@ -1,0 +1,140 @@
+/**
+ * An import is a batch: the dry run reads the file, checks every row and stores the rows with
+ * their report (nothing else written); the commit writes the batch's rows in the request's one
+ * transaction as the caller, all or nothing, then keeps only the counts. docs/import-export.md.
+ */
+import type { HOUSEHOLD_CATEGORIES } from '../../geo/domain/household';
+import { summariseProblems, type ImportProblem } from '../../geo/import/import-problems';
+import { problemPreview } from '../../geo/import/problem-preview';
+import type { Queryable } from '../db/database';
+import { ApiError } from '../lib/errors';
+import { commitGeo, dryRunGeo, managedCommunity, type GeoRow } from './geo-import';
+import { commitHouseholds, dryRunHouseholds, requireLedgerKeeper, type HouseholdRow } from './household-import';
+import type { GeoFile, TableFile } from './read-file';
+
+export type ImportKind = 'grids' | 'buildings' | 'households';
+
+/** How long an uncommitted dry run is kept (minqing.purge_import_batches; docs/import-export.md). */
+export const IMPORT_DRY_RUN_HOURS = 24;
+export const expiresAt = (createdAt: string | Date) => new Date(new Date(createdAt).getTime() + IMPORT_DRY_RUN_HOURS * 3600_000).toISOString();
+
+/** Expired dry runs are removed whenever anyone imports: a ledger nobody committed is not kept. */
+const purgeExpired = (tx: Queryable) => tx.query(`select minqing.purge_import_batches()`);
+
+/**
+ * The uploaded file read as its kind wants it: a table (households) or features. Run before the
+ * transaction opens: the embedded database has one connection. The format readers (shapefile,
+ * KML, FlatGeobuf, proj4, exceljs) load on the first upload.
+ */
+export async function readUpload(kind: ImportKind, fileName: string, bytes: Uint8Array, gcj02: boolean): Promise<TableFile | GeoFile> {
+  const { readGeoFile, readTableFile } = await import('./read-file');
+  return kind === 'households' ? readTableFile(fileName, bytes) : readGeoFile(fileName, bytes, { gcj02 });
+}
+
+export interface DryRunInput {
+  kind: ImportKind;
+  fileName: string;
+  parsed: TableFile | GeoFile;
+  mapping: Record<string, string | undefined>;
+  categoryLabels: Record<string, (typeof HOUSEHOLD_CATEGORIES)[number]>;
+  today: string;
+}
+
+/** Checks every row and stores the batch; the answer is its report, with the problem geometries for the wizard's map. */
+export async function dryRunImport(tx: Queryable, { kind, fileName, parsed, mapping, categoryLabels, today }: DryRunInput) {
+  await purgeExpired(tx);
+  let run: { mapping: object; fields: string[]; counts: object; problems: ImportProblem[]; rows: unknown[] };
+  let extra: Record<string, unknown>;
+  if (kind === 'households') {
+    await requireLedgerKeeper(tx);
+    const table = parsed as TableFile;
+    run = await dryRunHouseholds(tx, table, mapping, categoryLabels, today);
+    extra = { encoding: table.encoding };
+  } else {
+    const community = await managedCommunity(tx);
+    const geo = parsed as GeoFile;
+    run = await dryRunGeo(tx, kind, geo.features, mapping, community);
+    extra = { crs: geo.crs, communityId: community.id };
+  }
+  const { problems, problemCounts } = summariseProblems(run.problems);
+  const report = {
+    kind,
+    fileName,
+    format: parsed.format,
+    ...extra,
+    mapping: run.mapping,
+    fields: run.fields,
+    counts: run.counts,
+    problemCounts,
+    problems,
+  };
+  const [batch] = await tx.query<{ id: string; createdAt: string }>(
+    `insert into public.import_batches (kind, file_name, format, report, rows) values ($1, $2, $3, $4::jsonb, $5::jsonb)
+     returning id, created_at as "createdAt"`,
+    [kind, fileName, parsed.format, JSON.stringify(report), JSON.stringify(run.rows)],
+  );
+  // The problem geometries for the wizard's map: in the answer only, not kept with the batch.
+  const preview = kind === 'households'
+    ? null
+    : problemPreview((parsed as GeoFile).features, run.problems, { withUnproblematic: kind === 'grids' });
+  return { id: batch!.id, createdAt: batch!.createdAt, expiresAt: expiresAt(batch!.createdAt), committed: false, ...report, preview };
+}
+
+/** The batch's stored report and what its commit wrote, if the caller sees it. */
+export async function importBatch(tx: Queryable, id: string) {
+  const [b] = await tx.query<{ report: object; createdAt: string; committedAt: string | null; committed: object | null }>(
+    `select report, created_at as "createdAt", committed_at as "committedAt", committed from public.import_batches where id = $1`,
+    [id],
+  );
+  return b;
+}
+
+/** Writes the batch's rows, all or nothing; a batch is committed once. */
+export async function commitImport(tx: Queryable, id: string) {
+  await purgeExpired(tx);
+  // Marked committed first: that locks the batch, so a second commit of it waits and then
+  // finds it taken; a failure below rolls the mark back with everything else.
+  const [b] = await tx.query<{ kind: ImportKind; rows: unknown[]; report: { communityId?: number } }>(
+    `update public.import_batches set committed_at = now() where id = $1 and committed_at is null returning kind, rows, report`,
+    [id],
+  );
+  if (!b) {
+    const [seen] = await tx.query<{ committedAt: string }>(`select committed_at as "committedAt" from public.import_batches where id = $1`, [id]);
+    if (!seen) {
+      throw new ApiError(404, 'not_found', `No import ${id} of yours: dry runs not committed within ${IMPORT_DRY_RUN_HOURS} hours are removed. Upload the file again (POST /api/imports) and commit the new dry run.`);
+    }
+    throw new ApiError(409, 'already_committed', `Import ${id} was committed at ${seen.committedAt}; upload the file again to import it anew.`);
+  }
+  let counts: Record<string, number>;
+  try {
+    if (b.kind === 'households') {
+      await requireLedgerKeeper(tx);
+      counts = await commitHouseholds(tx, b.rows as HouseholdRow[]);
+    } else {
+      const community = await managedCommunity(tx);
+      if (community.id !== b.report.communityId) throw new ApiError(409, 'import_conflict', `Import ${id} was prepared for another community; run it again.`);
+      counts = await commitGeo(tx, b.kind, b.rows as GeoRow[], community.id);
+    }
+  } catch (e) {
+    throw commitError(e, b.rows);
+  }
+  // The counts are kept; the rows, and a ledger's personal data in the report, are dropped.
+  await tx.query(`select minqing.seal_import_batch($1, $2::jsonb)`, [id, JSON.stringify(counts)]);
+  return { id, kind: b.kind, committed: counts };
+}
+
+/** Database refusals that a batch can run into at commit, said in words. */
+function commitError(e: unknown, rows: unknown[]): unknown {
+  const code = (e as { code?: string }).code;
+  // Under row-level security PostgreSQL leaves the clashing key out of the error: name the candidates.
+  if (code === '23505') {
+    const codes = (rows as { code?: string | null }[]).map((r) => r.code).filter(Boolean);
+    const which = (e as { constraint?: string }).constraint === 'grids_code_key' || /grids_code_key/.test((e as Error).message)
+      ? `one of the grid codes ${codes.slice(0, 20).join(', ')} is in use by now`
+      : (e as Error).message;
+    return new ApiError(409, 'import_conflict', `The commit was refused and nothing was written: ${which}. Something changed since the dry run; run the import again.`);
+  }
+  if (code === '23514' || code === '23502' || code === '23503') return new ApiError(422, 'import_rejected', `The commit was refused and nothing was written: ${(e as Error).message}.`);
+  return e;
+}
+
