@@ -24,6 +24,27 @@ import { MAX_DB_INT } from '../../geo/domain/db-int';
 type Areal = Polygon | MultiPolygon;
 export type VersionKind = 'created' | 'redrawn' | 'split' | 'merged' | 'reverted';
 
+/** One version of a grid's history, as GET /:id/versions lists it. */
+export interface GridVersionRow {
+  version: number;
+  /** Null: since the street was loaded. */
+  validFrom: string | null;
+  /** Null: the version in force. */
+  validTo: string | null;
+  kind: VersionKind;
+  staffId: number | null;
+  staffName: string | null;
+  reason: string | null;
+  households: number;
+  relatedGridIds: number[];
+  revertedTo: number | null;
+  proposalId: number | null;
+  code: string;
+  name: string;
+  areaM2: number;
+  geometry: MultiPolygon;
+}
+
 /** A problem of one grid of a change that redraws several: which grid it is about. */
 export type ChangeProblem = BoundaryProblem & { forGridId: number };
 
@@ -530,7 +551,7 @@ export function gridBoundaryCommitRoutes({ db, env }: AppDeps) {
         const [grid] = await tx.query<{ id: number }>('select id from public.grids where id = $1', [id]);
         if (!grid) throw new ApiError(404, 'not_found', `No grid with id ${id}.`);
         // valid_from null = since the beginning (versions that existed when the street was loaded).
-        return tx.query(
+        return tx.query<GridVersionRow>(
           `select v.version, to_json(nullif(v.valid_from, '-infinity'))#>>'{}' as "validFrom", to_json(v.valid_to)#>>'{}' as "validTo",
                   v.kind, v.staff_id as "staffId", public.staff_display_name(v.staff_id) as "staffName", v.reason,
                   -- Versions without a stored count: the households at the end of the version (or today).

@@ -13,9 +13,9 @@ import { HOUSEHOLD_CATEGORIES } from '../../geo/domain/household';
 import { FEATURE_FIELDS, LEDGER_FIELDS } from '../../geo/import/field-mapping';
 import { summariseProblems } from '../../geo/import/import-problems';
 import { problemPreview } from '../../geo/import/problem-preview';
-import { commitGeo, dryRunGeo, managedCommunity, type GeoRow } from '../imports/geo-import';
-import { commitHouseholds, dryRunHouseholds, requireLedgerKeeper, type HouseholdRow } from '../imports/household-import';
-import type { readGeoFile, readTableFile } from '../imports/read-file';
+import { commitGeo, dryRunGeo, managedCommunity, type GeoDryRun, type GeoRow } from '../imports/geo-import';
+import { commitHouseholds, dryRunHouseholds, requireLedgerKeeper, type HouseholdDryRun, type HouseholdRow } from '../imports/household-import';
+import type { CrsReport, readGeoFile, readTableFile } from '../imports/read-file';
 import { ApiError, errorBody, validationHook } from '../lib/errors';
 import { productToday } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
@@ -94,17 +94,17 @@ export function importRoutes({ db, env }: AppDeps) {
         maxSize: env.importMaxBytes,
         onError: (c) => c.json(errorBody('payload_too_large', `The file is larger than the import limit of ${limitMb} MB; split it (e.g. one community per file) or ask the administrator to raise IMPORT_MAX_MB.`, { limitBytes: env.importMaxBytes }), 413),
       }),
-      async (c) => {
-        const { kind, crs } = c.req.valid('query');
+      async (c, next) => {
         if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data')) {
           throw new ApiError(400, 'invalid_request', 'Send the file as multipart/form-data with the field "file".');
         }
-        const form = formSchema.safeParse(await c.req.parseBody());
-        if (!form.success) {
-          const details = form.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-          throw new ApiError(400, 'invalid_request', details.map((d) => `${d.path}: ${d.message}`).join('; '), details);
-        }
-        const { file, mapping = {}, categoryLabels = {} } = form.data;
+        await next();
+      },
+      // A form validator, so that the web app's typed client can send the upload (`$post({ form })`).
+      zValidator('form', formSchema, validationHook),
+      async (c) => {
+        const { kind, crs } = c.req.valid('query');
+        const { file, mapping = {}, categoryLabels = {} } = c.req.valid('form');
         const bytes = new Uint8Array(await file.arrayBuffer());
         if (bytes.length === 0) throw new ApiError(422, 'unreadable_file', `${file.name} is empty.`);
         const fileName = file.name || 'upload';
@@ -117,8 +117,8 @@ export function importRoutes({ db, env }: AppDeps) {
 
         const result = await asCaller(db, c.get('claims'), async (tx) => {
           await purgeExpired(tx);
-          let run: { mapping: object; fields: string[]; counts: object; problems: import('../../geo/import/import-problems').ImportProblem[]; rows: unknown[] };
-          let extra: Record<string, unknown>;
+          let run: GeoDryRun | HouseholdDryRun;
+          let extra: { encoding?: string | null; crs?: CrsReport; communityId?: number };
           if (kind === 'households') {
             await requireLedgerKeeper(tx);
             const table = parsed as Awaited<ReturnType<typeof readTableFile>>;

@@ -70,7 +70,7 @@ export function BoundaryHistory({
                 </span>
               </div>
               <div className="small">
-                {v.changedBy ?? t('history_unknownAuthor')}
+                {v.staffName ?? t('history_unknownAuthor')}
                 {v.reason ? `：${v.reason}` : ''}
               </div>
               <div className="history-actions">

@@ -144,7 +144,7 @@ function ProposalCard({
       { id: p.id, decision, note },
       {
         onSuccess: (r) =>
-          onDecided(decision === 'approve' ? t('proposals_approvedDone', { version: r.grid?.properties.version ?? '?' }) : t('proposals_rejectedDone')),
+          onDecided(decision === 'approve' ? t('proposals_approvedDone', { version: r.committedVersion ?? '?' }) : t('proposals_rejectedDone')),
       },
     );
   };

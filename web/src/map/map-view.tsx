@@ -130,8 +130,8 @@ export function MapView(props: Props) {
   const crs = displayCrsOf(config);
   const tiles = { origin: window.location.origin, asOf, crs };
   // The grids' tiles follow the date (the boundaries in force then); footprints have no history.
-  const gridTiles = useTileJson(tileJsonUrl('grids', tiles));
-  const buildingTiles = useTileJson(tileJsonUrl('buildings', tiles));
+  const gridTiles = useTileJson('grids', tiles);
+  const buildingTiles = useTileJson('buildings', tiles);
   const communityIds = communities.features.map((f) => f.properties.id);
   // Handlers registered once on the map read the latest props through this ref.
   const buildingStatsById = new Map((buildingStats.data?.buildings ?? []).map((b) => [b.id, b]));
