@@ -6,11 +6,32 @@ import type { MultiPolygon } from 'geojson';
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
 
-export async function gridVersions(tx: Queryable, id: number, today: string) {
+/** One version of a grid's history, as GET /api/grids/:id/versions lists it. */
+export interface GridVersionRow {
+  version: number;
+  /** Null: since the street was loaded. */
+  validFrom: string | null;
+  /** Null: the version in force. */
+  validTo: string | null;
+  kind: 'created' | 'redrawn' | 'split' | 'merged' | 'reverted' | 'imported' | 'edited' | 'recoded' | 'renamed';
+  staffId: number | null;
+  staffName: string | null;
+  reason: string | null;
+  households: number;
+  relatedGridIds: number[];
+  revertedTo: number | null;
+  proposalId: number | null;
+  code: string;
+  name: string;
+  areaM2: number;
+  geometry: MultiPolygon;
+}
+
+export async function gridVersions(tx: Queryable, id: number, today: string): Promise<GridVersionRow[]> {
   const [grid] = await tx.query<{ id: number }>('select id from public.grids where id = $1', [id]);
   if (!grid) throw new ApiError(404, 'not_found', `No grid with id ${id}.`);
   // valid_from null = since the beginning (versions that existed when the street was loaded).
-  return tx.query(
+  return tx.query<GridVersionRow>(
     `select v.version, to_json(nullif(v.valid_from, '-infinity'))#>>'{}' as "validFrom", to_json(v.valid_to)#>>'{}' as "validTo",
             v.kind, v.staff_id as "staffId", public.staff_display_name(v.staff_id) as "staffName", v.reason,
             -- Versions without a stored count: the households at the end of the version (or today).

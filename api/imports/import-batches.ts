@@ -8,9 +8,9 @@ import { summariseProblems, type ImportProblem } from '../../geo/import/import-p
 import { problemPreview } from '../../geo/import/problem-preview';
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
-import { commitGeo, dryRunGeo, managedCommunity, type GeoRow } from './geo-import';
-import { commitHouseholds, dryRunHouseholds, requireLedgerKeeper, type HouseholdRow } from './household-import';
-import type { GeoFile, TableFile } from './read-file';
+import { commitGeo, dryRunGeo, managedCommunity, type GeoDryRun, type GeoRow } from './geo-import';
+import { commitHouseholds, dryRunHouseholds, requireLedgerKeeper, type HouseholdDryRun, type HouseholdRow } from './household-import';
+import type { CrsReport, GeoFile, TableFile } from './read-file';
 
 export type ImportKind = 'grids' | 'buildings' | 'households';
 
@@ -43,8 +43,8 @@ export interface DryRunInput {
 /** Checks every row and stores the batch; the answer is its report, with the problem geometries for the wizard's map. */
 export async function dryRunImport(tx: Queryable, { kind, fileName, parsed, mapping, categoryLabels, today }: DryRunInput) {
   await purgeExpired(tx);
-  let run: { mapping: object; fields: string[]; counts: object; problems: ImportProblem[]; rows: unknown[] };
-  let extra: Record<string, unknown>;
+  let run: GeoDryRun | HouseholdDryRun;
+  let extra: { encoding?: string | null; crs?: CrsReport; communityId?: number };
   if (kind === 'households') {
     await requireLedgerKeeper(tx);
     const table = parsed as TableFile;

@@ -32,14 +32,8 @@ export function gridRoutes({ db, env }: AppDeps) {
         overdue: households,
       });
     })
-    // The query is read by hand, not with zValidator, so the typed web client's `$get()` needs no argument.
-    .get('/', async (c) => {
-      const parsed = asOfOrCurrent(today).safeParse(c.req.query('asOf'));
-      if (!parsed.success) {
-        const message = parsed.error.issues.map((i) => i.message).join('; ');
-        throw new ApiError(400, 'invalid_request', `asOf: ${message}`, [{ path: 'asOf', message }]);
-      }
-      const asOf = parsed.data;
+    .get('/', zValidator('query', z.object({ asOf: asOfOrCurrent(today) }), validationHook), async (c) => {
+      const { asOf } = c.req.valid('query');
       const grids = await asCaller(db, c.get('claims'), (tx) => gridCollection(tx, asOf));
       return c.json(grids);
     });

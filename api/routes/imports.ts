@@ -69,17 +69,17 @@ export function importRoutes({ db, env }: AppDeps) {
         maxSize: env.importMaxBytes,
         onError: (c) => c.json(errorBody('payload_too_large', `The file is larger than the import limit of ${limitMb} MB; split it (e.g. one community per file) or ask the administrator to raise IMPORT_MAX_MB.`, { limitBytes: env.importMaxBytes }), 413),
       }),
-      async (c) => {
-        const { kind, crs } = c.req.valid('query');
+      async (c, next) => {
         if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data')) {
           throw new ApiError(400, 'invalid_request', 'Send the file as multipart/form-data with the field "file".');
         }
-        const form = formSchema.safeParse(await c.req.parseBody());
-        if (!form.success) {
-          const details = form.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-          throw new ApiError(400, 'invalid_request', details.map((d) => `${d.path}: ${d.message}`).join('; '), details);
-        }
-        const { file, mapping = {}, categoryLabels = {} } = form.data;
+        await next();
+      },
+      // A form validator, so that the web app's typed client can send the upload (`$post({ form })`).
+      zValidator('form', formSchema, validationHook),
+      async (c) => {
+        const { kind, crs } = c.req.valid('query');
+        const { file, mapping = {}, categoryLabels = {} } = c.req.valid('form');
         const bytes = new Uint8Array(await file.arrayBuffer());
         if (bytes.length === 0) throw new ApiError(422, 'unreadable_file', `${file.name} is empty.`);
         const fileName = file.name || 'upload';

@@ -4,7 +4,7 @@
  * will be written, for context. Bounded, so a 23,000-building file's report stays small; the
  * coordinates are rounded to about 10 cm, plenty for a preview.
  */
-import type { Feature, FeatureCollection, Geometry } from 'geojson';
+import type { Feature, FeatureCollection, Geometry, GeometryCollection } from 'geojson';
 import type { ImportProblem, ImportProblemCode, ImportSeverity } from './import-problems';
 
 /** At most this many features in a preview. */
@@ -17,18 +17,21 @@ export interface PreviewProperties {
   severity: ImportSeverity | null;
 }
 
+/** A preview draws shapes with coordinates; a GeometryCollection is left out. */
+export type PreviewGeometry = Exclude<Geometry, GeometryCollection>;
+
 const round = (v: unknown): unknown => (typeof v === 'number' ? Math.round(v * 1e6) / 1e6 : Array.isArray(v) ? v.map(round) : v);
 
-function rounded(g: Geometry): Geometry | null {
+function rounded(g: Geometry): PreviewGeometry | null {
   if (g.type === 'GeometryCollection') return null;
-  return { ...g, coordinates: round(g.coordinates) } as Geometry;
+  return { ...g, coordinates: round(g.coordinates) } as PreviewGeometry;
 }
 
 export function problemPreview(
   features: readonly Feature<Geometry | null>[],
   problems: readonly ImportProblem[],
   options: { withUnproblematic: boolean; max?: number } = { withUnproblematic: false },
-): FeatureCollection<Geometry, PreviewProperties> {
+): FeatureCollection<PreviewGeometry, PreviewProperties> {
   const max = options.max ?? PREVIEW_MAX_FEATURES;
   const worst = new Map<number, ImportProblem>();
   for (const p of problems) {
@@ -36,7 +39,7 @@ export function problemPreview(
     const seen = worst.get(p.featureIndex);
     if (!seen || (seen.severity === 'warning' && p.severity === 'error')) worst.set(p.featureIndex, p);
   }
-  const out: Feature<Geometry, PreviewProperties>[] = [];
+  const out: Feature<PreviewGeometry, PreviewProperties>[] = [];
   const add = (i: number, p: ImportProblem | undefined) => {
     const g = features[i]?.geometry;
     const geometry = g ? rounded(g) : null;

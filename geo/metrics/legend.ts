@@ -7,6 +7,7 @@
  * the red/green pair that the common colour-vision deficiencies confuse.
  */
 import { LOCALES, STRINGS, type Locale, type StringKey } from '../i18n/strings';
+import { PALETTE } from '../style/palette';
 
 export const METRICS = ['coverage', 'overdueHouseholds', 'atRiskOverdue', 'openIssues', 'overdueIssues', 'attention'] as const;
 export type MetricId = (typeof METRICS)[number];
@@ -17,11 +18,11 @@ export type BandId = (typeof BANDS)[number];
 export type BandOrNone = BandId | 'none';
 
 export const BAND_COLORS: Record<BandOrNone, string> = {
-  good: '#deebf7',
-  fair: '#fdae61',
-  poor: '#e6550d',
-  critical: '#7f2704',
-  none: '#d9d9d9',
+  good: PALETTE.blue50,
+  fair: PALETTE.orange300,
+  poor: PALETTE.orange700,
+  critical: PALETTE.brown900,
+  none: PALETTE.grey85,
 };
 
 export interface MetricSpec {

@@ -9,6 +9,7 @@ import type { AppType } from '../../api/app';
 import { presentationOn, usePresentation } from './auth/presentation';
 import { currentToken, signOut, useSession } from './auth/session';
 import { liveStreamOpen } from './live/live-state';
+import type { DisplayCrs } from '../../geo/geometry/display-crs';
 
 function requestHeaders(): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -46,28 +47,14 @@ export class ApiRequestError extends Error {
   }
 }
 
-async function unwrap<T>(res: { ok: boolean; status: number; json(): Promise<T> }): Promise<T> {
-  if (res.ok) return res.json();
+/** The body of a typed response; for a route that answers several ways, the union of its successes. */
+type BodyOf<R> = R extends { json(): Promise<infer T> } ? T : never;
+
+/** A typed call's body when it succeeded; otherwise an ApiRequestError with the API's code and details. */
+export async function unwrap<R extends { ok: boolean; status: number; json(): Promise<unknown> }>(res: R): Promise<BodyOf<R>> {
+  if (res.ok) return (await res.json()) as BodyOf<R>;
   const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string; details?: unknown } } | null;
   throw new ApiRequestError(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? `HTTP ${res.status}`, body?.error?.details ?? null);
-}
-
-/**
- * A JSON request with the session's headers, for routes whose types the client does not have yet
- * (the boundary editor's save, split, merge, revert and history: web/src/boundary-editor/boundary-api.ts).
- * Errors arrive as ApiRequestError with the API's code and details, like every typed call's.
- */
-export async function requestJson<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH', path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const headers: Record<string, string> = { ...requestHeaders() };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await sessionAwareFetch(new URL(path, window.location.origin).href, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: await unwrap<T>(res) };
-}
-
-/** A multipart upload with the session's headers (the import wizard's files); errors as in requestJson. */
-export async function requestForm<T>(path: string, form: FormData): Promise<{ status: number; body: T }> {
-  const res = await sessionAwareFetch(new URL(path, window.location.origin).href, { method: 'POST', headers: requestHeaders(), body: form });
-  return { status: res.status, body: await unwrap<T>(res) };
 }
 
 export type AppConfig = InferResponseType<typeof client.api.config.$get, 200>;
@@ -91,8 +78,7 @@ export function useConfig() {
 export function useGrids(asOf: string | null = null) {
   return useQuery({
     queryKey: ['grids', asOf],
-    // The route reads asOf by hand (api/routes/grids.ts), so the typed client does not know it.
-    queryFn: async () => unwrap(await client.api.grids.$get((asOf ? { query: { asOf } } : undefined) as never)),
+    queryFn: async () => unwrap(await client.api.grids.$get({ query: asOf ? { asOf } : {} })),
     placeholderData: keepPreviousData,
   });
 }
@@ -131,23 +117,18 @@ export function useBuildingStats(bbox: string | null, asOf: string | null) {
   });
 }
 
-/** A tile layer's TileJSON: the tile URL with the current geometry version in it. */
-export interface TileJson {
-  tiles: string[];
-  minzoom: number;
-  maxzoom: number;
-  geometryVersion: number;
-}
-
 /**
- * The TileJSON of the map's grids or buildings (url from tileJsonUrl). Keyed under 'grids', so a
- * boundary change (which refreshes the grids) also fetches the new geometry version: the map then
- * points its source at the new tile URLs, and nothing else ever re-requests shapes.
+ * The TileJSON of the map's grids or buildings: the tile URL with the current geometry version in
+ * it, for the date (grids: the boundaries in force then) and the basemap's coordinate system.
+ * Keyed under 'grids', so a boundary change (which refreshes the grids) also fetches the new
+ * geometry version: the map then points its source at the new tile URLs, and nothing else ever
+ * re-requests shapes.
  */
-export function useTileJson(url: string) {
+export function useTileJson(layer: 'grids' | 'buildings', { asOf = null, crs }: { asOf?: string | null; crs?: DisplayCrs }) {
+  const query = { ...(layer === 'grids' && asOf ? { asOf } : {}), ...(crs === 'gcj02' ? { crs } : {}) };
   return useQuery({
-    queryKey: ['grids', 'tilejson', url],
-    queryFn: async () => (await requestJson<TileJson>('GET', url)).body,
+    queryKey: ['grids', 'tilejson', layer, query],
+    queryFn: async () => unwrap(await client.api.tiles[':file{(grids|buildings)\\.json}'].$get({ param: { file: `${layer}.json` }, query })),
     placeholderData: keepPreviousData,
   });
 }

@@ -8,7 +8,11 @@ import { SignInPage } from './auth/sign-in-page';
 import { useSupabaseRefresh } from './auth/sign-in';
 import { LocaleProvider } from './i18n/locale';
 import { MeetingView, meetingParams } from './meeting/meeting-view';
+import { cssVariables } from '../../geo/style/palette';
 import './styles.css';
+
+// The stylesheet's colours are the palette's (var(--mq-…)): on :root before anything is drawn.
+for (const [name, value] of Object.entries(cssVariables())) document.documentElement.style.setProperty(name, value);
 
 const queryClient = new QueryClient({
   defaultOptions: {

@@ -9,7 +9,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { GeoJSONSource, Map as MapLibreMap, MapMouseEvent, MapTouchEvent } from 'maplibre-gl';
 import { booleanIntersects } from '@turf/turf';
-import type { LineString, MultiPolygon } from 'geojson';
+import type { GeoJSON, LineString, MultiPolygon } from 'geojson';
 import { nearestVertex, removeVertex, type VertexRef } from '../../../geo/geometry/boundary-edit';
 import { metresPerPixel } from '../../../geo/geometry/boundary-snap';
 import { GRID_CHANGE_MESSAGE, validateSplitName, type GridChangeReason } from '../../../geo/geometry/grid-change.reasons';
@@ -74,9 +74,9 @@ const sameGeometry = (a: MultiPolygon, b: MultiPolygon) => JSON.stringify(a.coor
 function useEditorLayers(map: MapLibreMap) {
   useEffect(() => {
     if (!map.hasImage(HATCH_IMAGE)) map.addImage(HATCH_IMAGE, hatchImage(LIGHT_THEME.boundary.overlap));
-    for (const [id, source] of Object.entries(editorSources())) if (!map.getSource(id)) map.addSource(id, source as never);
+    for (const [id, source] of Object.entries(editorSources())) if (!map.getSource(id)) map.addSource(id, source);
     const layers = editorLayers(LIGHT_THEME);
-    for (const layer of layers) if (!map.getLayer(layer.id)) map.addLayer(layer as never);
+    for (const layer of layers) if (!map.getLayer(layer.id)) map.addLayer(layer);
     return () => {
       if (!map.getStyle()) return;
       for (const layer of layers) if (map.getLayer(layer.id)) map.removeLayer(layer.id);
@@ -87,8 +87,8 @@ function useEditorLayers(map: MapLibreMap) {
 }
 
 /** Puts WGS84 GeoJSON on the map, shifted to the basemap's system (geo/geometry/display-crs.ts). */
-function setSource(map: MapLibreMap, id: string, data: unknown, crs: DisplayCrs) {
-  (map.getSource(id) as GeoJSONSource | undefined)?.setData(toDisplay(data, crs) as never);
+function setSource(map: MapLibreMap, id: string, data: GeoJSON, crs: DisplayCrs) {
+  (map.getSource(id) as GeoJSONSource | undefined)?.setData(toDisplay(data, crs));
 }
 
 export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, communities, today, onClose, onReload, onDone, onOpenProposals }: Props) {
@@ -336,7 +336,7 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
     );
 
   const touching = useMemo(
-    () => context.neighbours.filter((n) => booleanIntersects(n as never, grid as never)),
+    () => context.neighbours.filter((n) => booleanIntersects(n, grid)),
     [context.neighbours, grid],
   );
   const runMerge = (other: number) => {

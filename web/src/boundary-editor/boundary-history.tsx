@@ -37,7 +37,7 @@ export function BoundaryHistory({
 
   useEffect(() => {
     const data = pair && compare.data ? compareFeatures(compare.data.added, compare.data.removed) : compareFeatures(null, null);
-    (map.getSource(EDITOR_SOURCE.compare) as GeoJSONSource | undefined)?.setData(toDisplay(data, crs) as never);
+    (map.getSource(EDITOR_SOURCE.compare) as GeoJSONSource | undefined)?.setData(toDisplay(data, crs));
     if (pair && compare.data) map.getContainer().setAttribute('data-boundary-compare', `${pair.from}-${pair.to}`);
     else map.getContainer().removeAttribute('data-boundary-compare');
   }, [map, pair, compare.data, crs]);
@@ -70,7 +70,7 @@ export function BoundaryHistory({
                 </span>
               </div>
               <div className="small">
-                {v.changedBy ?? t('history_unknownAuthor')}
+                {v.staffName ?? t('history_unknownAuthor')}
                 {v.reason ? `：${v.reason}` : ''}
               </div>
               <div className="history-actions">

@@ -5,7 +5,7 @@
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { InferResponseType } from 'hono/client';
-import { client, requestJson } from '../api';
+import { client, unwrap } from '../api';
 import { liveStreamOpen } from '../live/live-state';
 import { refreshAfterBoundaryChange } from './boundary-api';
 
@@ -20,7 +20,7 @@ const KEY = 'boundary-proposals';
 export function useProposalSummary(enabled: boolean) {
   return useQuery({
     queryKey: [KEY, 'summary'],
-    queryFn: async () => (await requestJson<ProposalSummary>('GET', '/api/boundary-proposals/summary')).body,
+    queryFn: async () => unwrap(await client.api['boundary-proposals'].summary.$get()),
     enabled,
     staleTime: 60_000,
   });
@@ -31,8 +31,8 @@ export function useProposals(view: 'pending' | 'decided') {
   return useQuery({
     queryKey: [KEY, 'list', view],
     queryFn: async () => {
-      const query = view === 'pending' ? 'status=pending&concerning=me' : 'concerning=me';
-      const { proposals } = (await requestJson<ProposalList>('GET', `/api/boundary-proposals?${query}`)).body;
+      const query = view === 'pending' ? ({ status: 'pending', concerning: 'me' } as const) : ({ concerning: 'me' } as const);
+      const { proposals } = await unwrap(await client.api['boundary-proposals'].$get({ query }));
       return view === 'pending' ? proposals : proposals.filter((p) => p.status !== 'pending');
     },
   });
@@ -43,8 +43,15 @@ export function useDecideProposal() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async ({ id, decision, note }: { id: number; decision: 'approve' | 'reject'; note: string }) => {
-      const body = note.trim() ? { note: note.trim() } : {};
-      return (await requestJson<{ proposal: Proposal; grid?: { properties: { version: number } } }>('POST', `/api/boundary-proposals/${id}/${decision}`, body)).body;
+      const param = { id: String(id) };
+      const route = client.api['boundary-proposals'][':id'];
+      // An approval commits the boundary: its answer is the grid's new version.
+      if (decision === 'approve') {
+        const { grid } = await unwrap(await route.approve.$post({ param, json: note.trim() ? { note: note.trim() } : {} }));
+        return { committedVersion: grid.properties.version };
+      }
+      await unwrap(await route.reject.$post({ param, json: { note: note.trim() } }));
+      return { committedVersion: null };
     },
     onSuccess: (_r, { decision }) => {
       if (!liveStreamOpen()) void queryClient.invalidateQueries({ queryKey: [KEY] });

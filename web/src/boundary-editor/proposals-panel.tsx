@@ -26,9 +26,9 @@ interface Props {
 /** Adds the proposal layers while the screen is open. */
 function useProposalLayers(map: MapLibreMap) {
   useEffect(() => {
-    for (const [id, source] of Object.entries(proposalSources())) if (!map.getSource(id)) map.addSource(id, source as never);
+    for (const [id, source] of Object.entries(proposalSources())) if (!map.getSource(id)) map.addSource(id, source);
     const layers = proposalLayers(LIGHT_THEME);
-    for (const layer of layers) if (!map.getLayer(layer.id)) map.addLayer(layer as never);
+    for (const layer of layers) if (!map.getLayer(layer.id)) map.addLayer(layer);
     return () => {
       if (!map.getStyle()) return;
       for (const layer of layers) if (map.getLayer(layer.id)) map.removeLayer(layer.id);
@@ -60,7 +60,7 @@ export function ProposalsPanel({ map, grids, onClose }: Props) {
   const shownProposal = list.data?.find((p) => p.id === shown) ?? null;
   useEffect(() => {
     const shapes = shownProposal ? shapesOf(shownProposal, grids) : null;
-    (map.getSource(PROPOSAL_SOURCE) as GeoJSONSource | undefined)?.setData(proposalFeatures(shapes) as never);
+    (map.getSource(PROPOSAL_SOURCE) as GeoJSONSource | undefined)?.setData(proposalFeatures(shapes));
     if (shownProposal) map.getContainer().setAttribute('data-proposal-shown', String(shownProposal.id));
     else map.getContainer().removeAttribute('data-proposal-shown');
   }, [map, shownProposal, grids]);
@@ -68,7 +68,7 @@ export function ProposalsPanel({ map, grids, onClose }: Props) {
   const show = (p: Proposal) => {
     if (shown === p.id) return setShown(null);
     setShown(p.id);
-    const [w, s, e, n] = turfBBox(proposalFeatures(shapesOf(p, grids)) as never);
+    const [w, s, e, n] = turfBBox(proposalFeatures(shapesOf(p, grids)));
     map.fitBounds([w, s, e, n], { padding: 60, maxZoom: 18, duration: 0 });
   };
 
@@ -144,7 +144,7 @@ function ProposalCard({
       { id: p.id, decision, note },
       {
         onSuccess: (r) =>
-          onDecided(decision === 'approve' ? t('proposals_approvedDone', { version: r.grid?.properties.version ?? '?' }) : t('proposals_rejectedDone')),
+          onDecided(decision === 'approve' ? t('proposals_approvedDone', { version: r.committedVersion ?? '?' }) : t('proposals_rejectedDone')),
       },
     );
   };

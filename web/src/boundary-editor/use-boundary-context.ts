@@ -30,7 +30,7 @@ export interface BoundaryContext {
 export function useBoundaryContext(grid: GridFeature, grids: GridCollection, communities: CommunityCollection, today: string | null): BoundaryContext {
   const communityId = grid.properties.communityId;
   const bboxParam = useMemo(() => {
-    const [w, s, e, n] = turfBBox(grid as never);
+    const [w, s, e, n] = turfBBox(grid);
     return [w - MARGIN_DEG, s - MARGIN_DEG, e + MARGIN_DEG, n + MARGIN_DEG].map((v, i) => (i < 2 ? Math.floor(v * 1000) / 1000 : Math.ceil(v * 1000) / 1000).toFixed(3)).join(',');
   }, [grid]);
   const buildings = useBuildings(bboxParam);

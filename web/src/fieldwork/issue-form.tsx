@@ -24,11 +24,11 @@ export interface IssueLocation {
 /** A point inside the household's building, from the buildings of its grid (one cached request). */
 function useBuildingPoint(household: Household | null, grids: GridCollection): [number, number] | null {
   const grid = household ? grids.features.find((f) => f.properties.id === household.gridId) : undefined;
-  const bbox = grid ? turfBBox(grid as never).map((v) => v.toFixed(5)).join(',') : null;
+  const bbox = grid ? turfBBox(grid).map((v) => v.toFixed(5)).join(',') : null;
   const buildings = useBuildings(bbox);
   const building = buildings.data?.features.find((f) => f.properties.id === household?.buildingId);
   if (!building) return null;
-  return pointOnFeature(building as never).geometry.coordinates as [number, number];
+  return pointOnFeature(building).geometry.coordinates as [number, number];
 }
 
 /** 登记事项: the registration form (登记表), for a household or for a point picked on the map. */

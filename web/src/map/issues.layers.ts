@@ -44,6 +44,14 @@ export interface PinProperties {
   stage: string;
 }
 
+/**
+ * The tooltip's part of a rendered pin's properties: MapLibre hands them back untyped (and
+ * clusters carry none of these), so each is read as the text it was put there as.
+ */
+export function renderedPin(p: Record<string, unknown>): Pick<PinProperties, 'regNo' | 'category' | 'stage'> {
+  return { regNo: String(p.regNo ?? ''), category: String(p.category ?? ''), stage: String(p.stage ?? '') };
+}
+
 interface PinCollection {
   type: 'FeatureCollection';
   features: { type: 'Feature'; id?: number | string; geometry: { type: 'Point'; coordinates: number[] }; properties: PinProperties }[];

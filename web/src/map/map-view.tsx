@@ -13,7 +13,7 @@ import { currentToken } from '../auth/session';
 import { useLocale } from '../i18n/locale';
 import { areaTooltipHtml, issuePinTooltipHtml } from '../panels/tooltips';
 import { baseStyle } from './base.style';
-import { ISSUE_LAYER, ISSUE_LAYER_IDS, ISSUE_SOURCE, selectedIssueFilter } from './issues.layers';
+import { ISSUE_LAYER, ISSUE_LAYER_IDS, ISSUE_SOURCE, renderedPin, selectedIssueFilter } from './issues.layers';
 import { LIGHT_THEME } from './map.theme';
 import { BUILDING_MIN_ZOOM, LAYER, SOURCE, SOURCE_LAYER, overlayLayers, overlaySources, tileJsonUrl } from './overlay.layers';
 
@@ -130,8 +130,8 @@ export function MapView(props: Props) {
   const crs = displayCrsOf(config);
   const tiles = { origin: window.location.origin, asOf, crs };
   // The grids' tiles follow the date (the boundaries in force then); footprints have no history.
-  const gridTiles = useTileJson(tileJsonUrl('grids', tiles));
-  const buildingTiles = useTileJson(tileJsonUrl('buildings', tiles));
+  const gridTiles = useTileJson('grids', tiles);
+  const buildingTiles = useTileJson('buildings', tiles);
   const communityIds = communities.features.map((f) => f.properties.id);
   // Handlers registered once on the map read the latest props through this ref.
   const buildingStatsById = new Map((buildingStats.data?.buildings ?? []).map((b) => [b.id, b]));
@@ -170,8 +170,8 @@ export function MapView(props: Props) {
     const popup = new maplibregl.Popup({ closeButton: false, closeOnClick: false, className: 'grid-tooltip', maxWidth: '280px' });
     map.on('load', () => {
       if (!builtIn) {
-        for (const [id, source] of Object.entries(overlaySources(tileOptions))) map.addSource(id, source as never);
-        for (const layer of overlayLayers(LIGHT_THEME, communityIds)) map.addLayer(layer as never);
+        for (const [id, source] of Object.entries(overlaySources(tileOptions))) map.addSource(id, source);
+        for (const layer of overlayLayers(LIGHT_THEME, communityIds)) map.addLayer(layer);
       }
       setStyleReady(true);
       latest.current.onMap?.(map);
@@ -218,7 +218,7 @@ export function MapView(props: Props) {
       const f = e.features?.[0];
       if (!f) return;
       map.getCanvas().style.cursor = 'pointer';
-      popup.setLngLat(e.lngLat).setHTML(issuePinTooltipHtml(latest.current.t, f.properties as never)).addTo(map);
+      popup.setLngLat(e.lngLat).setHTML(issuePinTooltipHtml(latest.current.t, renderedPin(f.properties))).addTo(map);
     });
     map.on('mouseleave', ISSUE_LAYER.pins, () => popup.remove());
     map.on('click', (e) => {
@@ -279,7 +279,7 @@ export function MapView(props: Props) {
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !styleReady) return;
-    (map.getSource(SOURCE.communities) as GeoJSONSource).setData(toDisplay(communities, crs) as never);
+    (map.getSource(SOURCE.communities) as GeoJSONSource).setData(toDisplay(communities, crs));
   }, [communities, styleReady, crs]);
 
   // Labels stay GeoJSON (a point per grid); the grid shapes are tiles. They come with the grids'
@@ -287,7 +287,7 @@ export function MapView(props: Props) {
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !styleReady || !grids) return;
-    (map.getSource(SOURCE.gridLabels) as GeoJSONSource).setData(toDisplay(labelPoints(grids as never), crs) as never);
+    (map.getSource(SOURCE.gridLabels) as GeoJSONSource).setData(toDisplay(labelPoints(grids), crs));
     // Tiles carry no community: the tint until figures arrive reads it from feature-state.
     const community = new Map(grids.features.map((f) => [f.properties.id, f.properties.communityId]));
     applyState(map, gridFeature, community.keys(), 'communityId', (id) => community.get(id), held.current.communityId);
@@ -297,7 +297,7 @@ export function MapView(props: Props) {
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !styleReady || !roads.data) return;
-    (map.getSource(SOURCE.roads) as GeoJSONSource).setData(toDisplay(roads.data, crs) as never);
+    (map.getSource(SOURCE.roads) as GeoJSONSource).setData(toDisplay(roads.data, crs));
   }, [roads.data, styleReady, crs]);
 
   // Metric colours are feature-state: recolouring never refetches or re-tiles geometry. The ids
@@ -354,7 +354,7 @@ export function MapView(props: Props) {
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !styleReady || !issuePins) return;
-    (map.getSource(ISSUE_SOURCE) as GeoJSONSource).setData(toDisplay(issuePins, crs) as never);
+    (map.getSource(ISSUE_SOURCE) as GeoJSONSource).setData(toDisplay(issuePins, crs));
     container.current?.setAttribute('data-issue-pins', String(issuePins.features.length));
   }, [issuePins, styleReady, crs]);
 
@@ -391,7 +391,7 @@ export function MapView(props: Props) {
   useEffect(() => {
     if (!flyToGrid) return;
     const f = grids?.features.find((g) => g.properties.id === flyToGrid.id);
-    if (f) mapRef.current?.fitBounds(turfBBox(toDisplay(f, crs) as never) as [number, number, number, number], { padding: 80, maxZoom: 16 });
+    if (f) mapRef.current?.fitBounds(turfBBox(toDisplay(f, crs)) as [number, number, number, number], { padding: 80, maxZoom: 16 });
   }, [flyToGrid, grids, crs]);
 
   return (

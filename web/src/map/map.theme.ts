@@ -1,7 +1,10 @@
 /**
  * The map's typed theme. Layer functions take a theme rather than hard-coding colours, so a
- * projector theme (meeting mode) or a dark theme is a new object, not a new set of layers.
+ * projector theme (meeting mode) or a dark theme is a new object, not a new set of layers. Its
+ * colours are the product's one palette's (geo/style/palette.ts), which the stylesheet shares.
  */
+import { PALETTE } from '../../../geo/style/palette';
+
 export interface MapTheme {
   background: string;
   /** Fill tints per community, in order; chosen from a colour-blind-safe qualitative palette. */
@@ -49,37 +52,36 @@ export interface MapTheme {
 }
 
 export const LIGHT_THEME: MapTheme = {
-  background: '#f3f1ec',
-  // Okabe–Ito-derived pastels: distinct for the common colour-vision deficiencies and in greyscale.
-  communityTints: ['#9ecae1', '#fdd49e', '#b8e0b8', '#d9c3e6', '#f7b6b2', '#c7e9f1'],
+  background: PALETTE.mapBackground,
+  communityTints: [PALETTE.tintBlue, PALETTE.tintPeach, PALETTE.tintGreen, PALETTE.tintLilac, PALETTE.tintRose, PALETTE.tintCyan],
   metricFillOpacity: 0.78,
-  gridOutline: '#5b6770',
-  gridOutlineSelected: '#d7301f',
-  communityOutline: '#2b3a42',
-  streetOutline: '#111111',
-  road: '#ffffff',
-  roadCasing: '#c8c1b4',
-  roadLabel: '#5a5247',
-  buildingFill: '#c9c3b8',
-  buildingOutline: '#8c857a',
-  labelText: '#1f2a30',
-  labelHalo: '#ffffff',
+  gridOutline: PALETTE.slate500,
+  gridOutlineSelected: PALETTE.red650,
+  communityOutline: PALETTE.slate800,
+  streetOutline: PALETTE.nearBlack,
+  road: PALETTE.white,
+  roadCasing: PALETTE.roadCasing,
+  roadLabel: PALETTE.roadLabel,
+  buildingFill: PALETTE.buildingFill,
+  buildingOutline: PALETTE.buildingOutline,
+  labelText: PALETTE.ink,
+  labelHalo: PALETTE.white,
   font: 'Noto Sans Regular',
-  issueStage: { on_track: '#1a9850', past_half: '#f0a30a', overdue: '#c51b7d', resolved: '#5e72b0', closed: '#8c8c8c' },
-  issuePinRing: '#ffffff',
-  issueClusterText: '#ffffff',
+  issueStage: { on_track: PALETTE.green600, past_half: PALETTE.amber, overdue: PALETTE.magenta, resolved: PALETTE.indigo500, closed: PALETTE.grey55 },
+  issuePinRing: PALETTE.white,
+  issueClusterText: PALETTE.white,
   boundary: {
-    editFill: '#2166ac',
-    editOutline: '#2166ac',
-    splitLine: '#762a83',
-    overlap: '#d7191c',
-    gap: '#f28e2b',
-    outside: '#7b3294',
-    marker: '#d7191c',
-    buildingIn: '#1a9850',
-    buildingOut: '#d7191c',
-    added: '#1a9850',
-    removed: '#d7191c',
-    activeVertex: '#fdb863',
+    editFill: PALETTE.blue700,
+    editOutline: PALETTE.blue700,
+    splitLine: PALETTE.purple750,
+    overlap: PALETTE.red600,
+    gap: PALETTE.orange500,
+    outside: PALETTE.purple700,
+    marker: PALETTE.red600,
+    buildingIn: PALETTE.green600,
+    buildingOut: PALETTE.red600,
+    added: PALETTE.green600,
+    removed: PALETTE.red600,
+    activeVertex: PALETTE.orange250,
   },
 };

@@ -29,7 +29,7 @@ export function SlideMap({ grids, report, bands, caption, width = 1000, height =
   const { t, locale } = useLocale();
   const inScope = useMemo(() => new Set(report.grids.map((g) => g.id)), [report]);
   const features = useMemo(
-    () => grids.features.filter((f) => inScope.has(f.properties.id)).map((f) => ({ id: f.properties.id, geometry: f.geometry as never })),
+    () => grids.features.filter((f) => inScope.has(f.properties.id)).map((f) => ({ id: f.properties.id, geometry: f.geometry })),
     [grids, inScope],
   );
   const mapBox = { x: 0, y: 40, width: legend ? width * 0.72 : width, height: height - 80 };

@@ -8,7 +8,7 @@ import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import type { StringKey } from '../../../geo/i18n/strings';
 import { gridCodeExample, type GridCodeScheme } from '../../../geo/import/grid-code';
-import { ApiRequestError, refreshAfterChange, requestJson } from '../api';
+import { ApiRequestError, client, refreshAfterChange, unwrap } from '../api';
 import { useLocale } from '../i18n/locale';
 
 interface Props {
@@ -66,12 +66,14 @@ export function GridLabelEditor({ grid, scheme }: Props) {
     setBusy(true);
     setError(null);
     try {
-      const body: Record<string, unknown> = { expectedVersion: grid.version };
-      if (code.trim() !== grid.code) body.code = code.trim();
-      if (name.trim() !== grid.name) body.name = name.trim();
-      if (reason.trim()) body.reason = reason.trim();
-      const res = await requestJson<{ grid: { properties: { version: number } } }>('PATCH', `/api/grids/${grid.id}`, body);
-      setSaved(res.body.grid.properties.version);
+      const json = {
+        expectedVersion: grid.version,
+        ...(code.trim() !== grid.code ? { code: code.trim() } : {}),
+        ...(name.trim() !== grid.name ? { name: name.trim() } : {}),
+        ...(reason.trim() ? { reason: reason.trim() } : {}),
+      };
+      const res = await unwrap(await client.api.grids[':id'].$patch({ param: { id: String(grid.id) }, json }));
+      setSaved(res.grid.properties.version);
       setOpen(false);
       refreshAfterChange(queryClient, ['grids']);
     } catch (e) {
