@@ -52,6 +52,7 @@ create table minqing.building_rollup (
 alter table minqing.building_rollup enable row level security;
 CREATE INDEX building_rollup_grid_idx ON minqing.building_rollup USING btree (grid_id);
 fillfactor=70 -- storage options
+-- building_stats at stats_state.as_of, one row per building, kept current by triggers.
 
 create table minqing.geometry_state (
   singleton boolean default true not null,
@@ -79,6 +80,7 @@ create table minqing.grid_rollup (
 );
 alter table minqing.grid_rollup enable row level security;
 fillfactor=50 -- storage options
+-- grid_stats at stats_state.as_of, one row per grid, kept current by triggers.
 
 create table minqing.household_rollup (
   household_id integer not null,
@@ -96,6 +98,7 @@ alter table minqing.household_rollup enable row level security;
 CREATE INDEX household_rollup_building_idx ON minqing.household_rollup USING btree (building_id);
 CREATE INDEX household_rollup_grid_idx ON minqing.household_rollup USING btree (grid_id);
 fillfactor=70 -- storage options
+-- Each household's visit status at stats_state.as_of; private, read only by the definer functions.
 
 create table minqing.local_accounts (
   user_id uuid not null,
@@ -114,6 +117,7 @@ create table minqing.month_snapshot_state (
   constraint month_snapshot_state_pkey PRIMARY KEY (month_end)
 );
 alter table minqing.month_snapshot_state enable row level security;
+-- The month ends whose snapshots are stored in full and current.
 
 create table minqing.schema_migrations (
   version text not null,
@@ -132,6 +136,7 @@ create table minqing.stats_state (
   constraint stats_state_singleton_check CHECK (singleton)
 );
 alter table minqing.stats_state enable row level security;
+-- The date the statistics rollups hold (null until first built) and the version every figure change bumps.
 
 create table public.audit_log (
   id bigint generated always as identity not null,
@@ -262,6 +267,7 @@ create table public.grid_month_snapshots (
 );
 alter table public.grid_month_snapshots enable row level security;
 CREATE INDEX grid_month_snapshots_grid_idx ON public.grid_month_snapshots USING btree (grid_id);
+-- Each stored month end's per-grid figures: grid_stats and the month report counts at that date.
 
 create table public.grid_versions (
   grid_id integer not null,
@@ -2372,6 +2378,7 @@ begin
 end
 $function$
 ;
+-- The attention score and its breakdown in points, from a grid's or building's counts under a policy.
 
 CREATE OR REPLACE FUNCTION public.audit_log_is_append_only()
  RETURNS trigger
@@ -2445,6 +2452,7 @@ AS $function$
   order by r.id
 $function$
 ;
+-- The map's figures for every building at a date: the reference definition.
 
 CREATE OR REPLACE FUNCTION public.building_stats_rollup()
  RETURNS SETOF minqing.building_rollup
@@ -2453,6 +2461,7 @@ CREATE OR REPLACE FUNCTION public.building_stats_rollup()
  SET search_path TO 'public', 'extensions'
 AS $function$ select * from minqing.building_rollup order by building_id $function$
 ;
+-- The building rollup: building_stats rows at the rollups' date.
 
 CREATE OR REPLACE FUNCTION public.building_workload(as_of date)
  RETURNS TABLE(building_id integer, households integer, visits_per_month double precision)
@@ -2477,6 +2486,7 @@ AS $function$
   group by h.building_id
 $function$
 ;
+-- Per building, its households and the visits they require per month, for the boundary preview.
 
 CREATE OR REPLACE FUNCTION public.buildings_assign_grid()
  RETURNS trigger
@@ -2687,6 +2697,7 @@ AS $function$
   select '{"intervals":{"ordinary":182,"elderly":30,"empty_nest":15,"lonely_elderly":15,"low_income":15,"disabled":15,"seriously_ill":7,"difficult":30,"floating":30,"rental":30,"community_correction":30,"key_person":7,"petitioner":90,"unemployed":30,"military_family":90,"business":45},"atRisk":["empty_nest","lonely_elderly","low_income","disabled","seriously_ill","difficult","community_correction","key_person"],"countedMethods":["in_person","phone","video"],"notHomeCounts":false,"issueDueDays":{"ordinary":7,"complex":15,"major":30},"attention":{"weights":{"coverageGap":0.4,"atRiskOverdue":0.3,"overdueIssues":0.15,"patrolGap":0.15},"overdueIssuesPer100Cap":2,"patrolGapDaysCap":14},"patrolMinMinutes":30,"gridHouseholds":{"min":200,"max":300},"visitGeofenceM":50}'::jsonb
 $function$
 ;
+-- The visit policy used when a street has none; equal to DEFAULT_POLICY in geo/domain/visit-policy.ts.
 
 CREATE OR REPLACE FUNCTION public.geometry_version()
  RETURNS bigint
@@ -2720,6 +2731,7 @@ AS $function$
   group by d.grid_id
 $function$
 ;
+-- Per grid, the days from its last counting patrol day to a date.
 
 CREATE OR REPLACE FUNCTION public.grid_for_point(p geometry)
  RETURNS integer
@@ -2746,6 +2758,7 @@ AS $function$
     and h.moved_in <= as_of and (h.moved_out is null or h.moved_out > as_of)
 $function$
 ;
+-- The households living in a grid at a date.
 
 CREATE OR REPLACE FUNCTION public.grid_household_counts(as_of date DEFAULT CURRENT_DATE)
  RETURNS TABLE(grid_id integer, households integer)
@@ -2786,6 +2799,7 @@ begin
 end
 $function$
 ;
+-- A grid's mop-up list: its overdue households at a date by address, at-risk first.
 
 CREATE OR REPLACE FUNCTION public.grid_stats(as_of date)
  RETURNS TABLE(grid_id integer, households integer, covered_households integer, coverage double precision, overdue_households integer, at_risk_households integer, at_risk_overdue integer, open_issues integer, overdue_issues integer, days_since_last_visit integer, days_since_last_patrol integer, attention double precision, attention_breakdown jsonb)
@@ -2823,6 +2837,7 @@ AS $function$
   order by r.id
 $function$
 ;
+-- The map's figures for every grid at a date: the reference definition.
 
 CREATE OR REPLACE FUNCTION public.grid_stats_rollup()
  RETURNS SETOF minqing.grid_rollup
@@ -2831,6 +2846,7 @@ CREATE OR REPLACE FUNCTION public.grid_stats_rollup()
  SET search_path TO 'public', 'extensions'
 AS $function$ select * from minqing.grid_rollup order by grid_id $function$
 ;
+-- The grid rollup: grid_stats rows at the rollups' date.
 
 CREATE OR REPLACE FUNCTION public.grid_versions_at(as_of date)
  RETURNS TABLE(grid_id integer, version integer, community_id integer, code text, name text, boundary geometry)
@@ -2860,6 +2876,7 @@ begin
 end
 $function$
 ;
+-- One grid's households and covered households at a date.
 
 CREATE OR REPLACE FUNCTION public.grid_visit_timeliness(p_grid_id integer, p_from date, p_to date)
  RETURNS TABLE(grid_id integer, due integer, done integer, on_time integer)
@@ -2868,6 +2885,7 @@ CREATE OR REPLACE FUNCTION public.grid_visit_timeliness(p_grid_id integer, p_fro
  SET search_path TO 'public', 'extensions'
 AS $function$ select * from minqing.visit_timeliness(p_from, p_to, array[p_grid_id]) $function$
 ;
+-- One grid's 按期走访率 counts for a period: due, done, on time.
 
 CREATE OR REPLACE FUNCTION public.household_category_changes(p_household_id integer)
  RETURNS TABLE(at timestamp with time zone, staff_id integer, staff_name text, old_categories text[], new_categories text[])
@@ -2933,6 +2951,7 @@ AS $function$
   from hh left join lv on lv.household_id = hh.id
 $function$
 ;
+-- Each household's visit status at a date (interval, last counting visit, covered, due, overdue, at risk); private.
 
 CREATE OR REPLACE FUNCTION public.issue_events_are_append_only()
  RETURNS trigger
@@ -3018,6 +3037,7 @@ AS $function$
   ) o
 $function$
 ;
+-- Each issue's grid and building, and whether it is open and overdue at a date.
 
 CREATE OR REPLACE FUNCTION public.issues_assign_reg_no()
  RETURNS trigger
@@ -3117,6 +3137,7 @@ begin
 end
 $function$
 ;
+-- Stores a month end's per-grid figures if not yet stored; true when stored.
 
 CREATE OR REPLACE FUNCTION public.month_snapshot_status(p_month_end date)
  RETURNS text
@@ -3136,6 +3157,7 @@ AS $function$
   end
 $function$
 ;
+-- Whether a month end's snapshot is stored, being filled, or missing, without waiting.
 
 CREATE OR REPLACE FUNCTION public.policy_settings_at(p_community_id integer, as_of date)
  RETURNS jsonb
@@ -3156,6 +3178,7 @@ AS $function$
   )
 $function$
 ;
+-- The visit policy in force for a community at a date: its own, else its street's, else the default.
 
 CREATE OR REPLACE FUNCTION public.propose_grid_boundary(p_grid_id integer, p_base_version integer, p_geometry jsonb, p_neighbours jsonb, p_reason text, p_affected integer[], p_impact jsonb)
  RETURNS integer
@@ -3349,6 +3372,7 @@ begin
 end
 $function$
 ;
+-- Makes sure the rollups hold a date (rebuilding on a new day) and returns the stats version.
 
 CREATE OR REPLACE FUNCTION public.stats_version()
  RETURNS bigint
@@ -3357,6 +3381,7 @@ CREATE OR REPLACE FUNCTION public.stats_version()
  SET search_path TO 'public', 'extensions'
 AS $function$ select version from minqing.stats_state $function$
 ;
+-- The stats version, for ETags and live events, without building anything.
 
 -- =============================================================================================
 -- Triggers
