@@ -115,11 +115,13 @@ create index buildings_grid_id_idx on public.buildings (grid_id);
 
 create index buildings_footprint_gist on public.buildings using gist (footprint);
 
--- A building belongs to the grid that contains its ST_PointOnSurface: unlike the centroid, that
--- point is always inside the footprint (L-shaped and courtyard buildings), so a building that a
--- grid edge cuts is still assigned to exactly one grid. ST_Covers (not ST_Contains) so a point
--- lying exactly on a shared edge still finds a grid; the lowest id breaks that tie
--- deterministically. Retired grids take no new buildings.
+/**
+ * The live grid that covers a point, or null. A building belongs to the grid that contains its
+ * ST_PointOnSurface: unlike the centroid, that point is always inside the footprint (L-shaped
+ * and courtyard buildings), so a building that a grid edge cuts is still assigned to exactly
+ * one grid. ST_Covers (not ST_Contains) so a point lying exactly on a shared edge still finds a
+ * grid; the lowest id breaks that tie deterministically. Retired grids take no new buildings.
+ */
 create function public.grid_for_point(p geometry) returns integer
 language sql stable
 set search_path = public, extensions
@@ -127,6 +129,7 @@ as $$
   select g.id from public.grids g where g.retired_at is null and ST_Covers(g.boundary, p) order by g.id limit 1
 $$;
 
+/** Trigger: sets a new or reshaped building's grid from its footprint, whatever the writer sent. */
 create function public.buildings_assign_grid() returns trigger
 language plpgsql
 set search_path = public, extensions
@@ -180,6 +183,7 @@ alter table minqing.geometry_state enable row level security;
 
 revoke all on minqing.geometry_state from public, anon, authenticated;
 
+/** Statement trigger: bumps the geometry version. */
 create function minqing.bump_geometry_version() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -200,7 +204,7 @@ create trigger buildings_geometry_version
   after insert or delete or update of footprint, grid_id on public.buildings
   for each statement execute function minqing.bump_geometry_version();
 
--- Not personal and not secret: a number that only says "the shapes changed".
+/** The geometry version. Not personal and not secret: a number that only says "the shapes changed". */
 create function public.geometry_version() returns bigint
 language sql stable security definer
 set search_path = public, extensions
@@ -215,6 +219,8 @@ comment on table public.grids is 'A grid (网格) of a few hundred households; v
 comment on table public.roads is 'Named road centrelines, a reference layer for the map and for boundaries.';
 comment on table public.buildings is 'A building (楼栋) footprint; grid_id is derived from the footprint, never set by a client.';
 comment on function public.grid_for_point(geometry) is 'The live grid that covers a point (lowest id on a shared edge).';
+comment on function public.buildings_assign_grid() is 'Trigger that derives a building''s grid from its footprint.';
+comment on table minqing.geometry_state is 'The geometry version: bumped whenever grid or building shapes, or buildings'' grids, change.';
 comment on function public.geometry_version() is 'A number that changes whenever grid or building shapes change; tile URLs carry it.';
 
 reset check_function_bodies;

@@ -1,7 +1,9 @@
 -- =============================================================================================
 -- People: staff who serve the grids, and the households they serve
--- Household rows are personal data (001 守则四, 002 六不准 4): no role reads them yet; the
--- access issue adds scoped policies. Counts reach the map only through aggregate functions.
+-- Household rows are personal data (001 守则四, 002 六不准 4): who may read and change them, and
+-- what they see masked, is decided in *_access.sql (policies and the *_records views). Counts
+-- reach the map only through aggregate functions. Local sign-in accounts (for a deployment
+-- without Supabase Auth) are kept here too. Visits and patrols are in *_field_work.sql.
 -- =============================================================================================
 set check_function_bodies = off;
 
@@ -87,6 +89,8 @@ create index households_building_id_idx on public.households (building_id);
 -- building holds, without being able to read a single household row. They return counts only.
 -- A household is current at D when it moved in on or before D and had not moved out by D.
 -- ---------------------------------------------------------------------------------------------
+
+/** Per building, the households current at D (default today). */
 create function public.building_household_counts(as_of date default current_date)
 returns table (building_id integer, households integer)
 language sql stable security definer
@@ -98,6 +102,7 @@ as $$
   group by h.building_id
 $$;
 
+/** Per grid, the households current at D in the buildings it had at the end of that China day. */
 create function public.grid_household_counts(as_of date default current_date)
 returns table (grid_id integer, households integer)
 language sql stable security definer
@@ -118,8 +123,8 @@ grant execute on function public.building_household_counts(date), public.grid_ho
 
 -- ---------------------------------------------------------------------------------------------
 -- Row-level security
--- Grid leaders' names are public on the map, as on the 网格公示牌 boards streets put up; phone
--- numbers and household rows are not, so staff and households have no read policy yet.
+-- The policies are in *_access.sql. Grid leaders' names are public on the map, as on the 网格公示牌
+-- boards streets put up, through staff_display_name; phone numbers and household rows are not.
 -- ---------------------------------------------------------------------------------------------
 alter table public.staff enable row level security;
 
@@ -127,6 +132,7 @@ alter table public.staff_grids enable row level security;
 
 alter table public.households enable row level security;
 
+/** A staff member's name, for any signed-in caller (who did a visit, who leads a grid). */
 create function public.staff_display_name(staff_id integer) returns text
 language sql stable security definer
 set search_path = public, extensions
@@ -140,6 +146,7 @@ grant execute on function public.staff_display_name(integer) to authenticated, s
 
 grant all on public.staff, public.staff_grids, public.households to service_role;
 
+-- Sign-in without Supabase Auth: the API checks passwords here and issues its own tokens.
 create table minqing.local_accounts (
   user_id uuid primary key,
   email text not null unique check (email = lower(email)),
@@ -157,6 +164,11 @@ revoke all on minqing.local_accounts from public;
 -- whoever may know the household exists may see when and by whom its categories changed —
 -- nothing else of the audit rows (names and phones in old/new values stay in the log).
 -- =============================================================================================
+
+/**
+ * A household's category changes from the audit log, latest first: when, by whom, old and new
+ * categories. Empty for a household the caller may not know exists.
+ */
 create function public.household_category_changes(p_household_id integer)
 returns table (at timestamptz, staff_id integer, staff_name text, old_categories text[], new_categories text[])
 language sql stable security definer
@@ -175,4 +187,14 @@ $$;
 revoke execute on function public.household_category_changes(integer) from public;
 
 grant execute on function public.household_category_changes(integer) to authenticated, service_role;
+
+comment on table public.staff is 'A staff member of a street: role, community, and the auth user they sign in as.';
+comment on table public.staff_grids is 'Which grids each grid leader or member serves; scope is data.';
+comment on table public.households is 'A household (户) of a building: head, contact, categories that set its visit interval, move-in and move-out.';
+comment on table minqing.local_accounts is 'Email and password hash of the users who sign in without Supabase Auth.';
+comment on function public.building_household_counts(date) is 'Per building, the households current at a date.';
+comment on function public.grid_household_counts(date) is 'Per grid, the households current at a date.';
+comment on function public.staff_display_name(integer) is 'A staff member''s name.';
+comment on function public.household_category_changes(integer) is 'When and by whom a household''s categories changed, from the audit log.';
+
 reset check_function_bodies;

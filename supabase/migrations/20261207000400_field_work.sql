@@ -1,6 +1,13 @@
 -- =============================================================================================
 -- Field work: visit policies, visits (民情日记) and patrols
 -- (../shared/DOMAIN.md "Household categories and visit frequency", "The visit record").
+--
+-- The visit policy (intervals per household category, counted methods, geofence, patrol
+-- minimum) is data, versioned by date. Visits and patrols are checked where every client meets
+-- them: a visit far from its household's building, or a patrol mostly outside its grid, is kept
+-- and flagged for review, never refused. Who may read and log them is in *_access.sql; what they
+-- add up to (coverage, overdue, patrol days) in *_metrics.sql; their live notifications in
+-- *_live_changes.sql.
 -- =============================================================================================
 set check_function_bodies = off;
 
@@ -72,8 +79,8 @@ create table public.patrols (
 create index patrols_grid_started_at_idx on public.patrols (grid_id, started_at desc);
 
 -- ---------------------------------------------------------------------------------------------
--- Row-level security: no read policies yet (visit notes are personal; the access issue scopes
--- them). Only the owner (migrations, seeding) writes.
+-- Row-level security: visit notes are personal. The read policies, and those for logging visits
+-- and patrols, are in *_access.sql; adding a policy version is below.
 -- ---------------------------------------------------------------------------------------------
 alter table public.visit_policies enable row level security;
 
@@ -90,8 +97,10 @@ grant all on public.visit_policies, public.visits, public.patrols to service_rol
 -- for their own community; nobody may update or delete a version.
 -- =============================================================================================
 
--- The staff record of the signed-in user, if any. SECURITY DEFINER because staff rows are not
--- readable to the API roles; it reveals only the caller's own record.
+/**
+ * The staff record of the signed-in user, if any: id, role, community. SECURITY DEFINER because
+ * staff rows are under row-level security; it reveals only the caller's own record.
+ */
 create function public.current_staff_role_and_community()
 returns table (staff_id integer, role public.staff_role, community_id integer)
 language sql stable security definer
@@ -119,10 +128,14 @@ create policy "Community staff can add policy versions for their own community" 
 
 grant insert on public.visit_policies to authenticated;
 
--- SECURITY DEFINER: it runs before row-level security judges the row, and must read the
--- building and the policy whoever the caller is; it only sets columns of the row being
--- written, so it reveals nothing a refused insert could see. At insert the flag has this one
--- cause, so a client can neither set nor clear it.
+/**
+ * Trigger on a new visit: sets its distance from the household's building (on the spheroid)
+ * and flags it for review when that exceeds the geofence (visitGeofenceM) of the policy in
+ * force on the visit's day. SECURITY DEFINER: it runs before row-level security judges the row,
+ * and must read the building and the policy whoever the caller is; it only sets columns of the
+ * row being written, so it reveals nothing a refused insert could see. At insert the flag has
+ * this one cause, so a client can neither set nor clear it.
+ */
 create function minqing.flag_visit_far_from_building() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -168,13 +181,18 @@ create trigger visits_flag_far_from_building
   for each row execute function minqing.flag_visit_far_from_building();
 
 -- ---------------------------------------------------------------------------------------------
--- The check, where every client meets it
+-- Patrols off their grid: the check, where every client meets it
 -- The track is cut into ≤ 10 m pieces on the spheroid, and the share is that of the pieces'
 -- points near the grid: equal pieces make a point count a length share, and ST_DWithin on
 -- geography needs no projection (the embedded PostGIS has no PROJ grids). Less than half
 -- inside flags the patrol. SECURITY DEFINER for the same reason as the visit geofence: it
 -- reads the grid and the policy whoever the caller is, and only sets columns of its own row.
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * Trigger on a patrol's track: sets the share of the track within the geofence of its grid and
+ * flags the patrol for review when less than half is.
+ */
 create function minqing.flag_patrol_off_grid() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -209,4 +227,10 @@ create trigger patrols_flag_off_grid
   for each row execute function minqing.flag_patrol_off_grid();
 
 revoke execute on function minqing.flag_patrol_off_grid() from public;
+
+comment on table public.visit_policies is 'Versions of the visit policy per street or community, each in force from valid_from.';
+comment on table public.visits is 'A visit to a household (民情日记): who, when, how, the result, and where, flagged when far from the building.';
+comment on table public.patrols is 'A grid leader''s patrol of a grid: start, end and track, flagged when mostly outside the grid.';
+comment on function public.current_staff_role_and_community() is 'The signed-in user''s own staff id, role and community.';
+
 reset check_function_bodies;

@@ -1,25 +1,23 @@
 -- =============================================================================================
--- Field work written in bulk: per-statement announcements, a cheaper patrol-track check
--- Measured on PostgreSQL with EXPLAIN ANALYZE, re-inserting 20,000 of the demo street's visits
--- and its 4,754 patrols:
---   * visits_announce (a row trigger: a grid lookup and a pg_notify per visit) took 2.5 s of
---     the 4.7 s insert, 127 µs per visit, more than the statement-level rollups (0.27 s);
---   * patrols_flag_off_grid took 3.1 s of 3.7 s: every 10 m point of a track was measured on
---     the spheroid against the grid, although nearly all of them lie inside it.
--- Every bulk write pays these: the demo seed on first start, a ledger's or a district's load,
--- the nightly sync of a field app's queue. Same behaviour, one message per grid and statement,
--- the same share per patrol.
+-- Live changes: open maps and panels learn which grids changed
+--
+-- Statement-level triggers on visits, issues, issue events and patrols send {table, gridId} on
+-- the channel minqing_changes, once per statement and grid, at commit (NOTIFY is
+-- transactional); the API relays them to the browsers, which refetch. Never personal data.
+-- Once per statement rather than per row because field work is written in bulk (the demo seed
+-- on first start, a ledger's or a district's load, the nightly sync of a field app's queue),
+-- where a lookup and a notification per row cost more than the insert itself.
+-- Other notifications come from the functions that make the change: boundary commits and
+-- proposals (*_boundaries.sql).
 -- =============================================================================================
 set check_function_bodies = off;
 
--- ---------------------------------------------------------------------------------------------
--- 1. Live changes, once per statement and grid
--- The message is what announce_change sent per row: {table, gridId}, on minqing_changes, at
--- commit (NOTIFY is transactional), never personal data. NOTIFY already folded identical
--- payloads within a transaction; now the statement sends each grid once in the first place.
--- Each branch names the transition table's columns of one table: PL/pgSQL plans a statement
--- when it first runs, so the branches of the other tables are never planned.
--- ---------------------------------------------------------------------------------------------
+/**
+ * Notifies minqing_changes once per grid a statement touched: {table, gridId}. Visits find
+ * their grid through their household, issue events through their issue. Each branch names the
+ * transition table's columns of one table: PL/pgSQL plans a statement when it first runs, so
+ * the branches of the other tables are never planned.
+ */
 create function minqing.announce_changes() returns trigger
 language plpgsql security definer
 set search_path = public, extensions

@@ -1,5 +1,32 @@
+-- =============================================================================================
+-- Access: who may read and change what, and what they see masked
+--
+-- Scope is data, not code: a staff record (public.staff, *_people.sql) ties a signed-in user to
+-- a street, a role and, for community staff, a community; staff_grids lists the grids of grid
+-- leaders and members. From these this file derives, once per statement, the grids whose people
+-- the caller sees in full and those whose rows it may know exist, masked (the street leader sees
+-- the whole street masked; a presentation masks everything). It holds:
+--   - the scope helpers (minqing.my_staff, full_grid_ids, visible_grid_ids, grid_access, …);
+--   - the masking functions (张*明, 138****5678);
+--   - the row-level security policies and grants of streets, communities, grids, buildings,
+--     roads, visit policies, staff, households, visits, patrols and issues;
+--   - the masked *_records views through which the API reads people;
+--   - the append-only audit log, the triggers that fill it, its masked view, and the logged
+--     "show details" of a household;
+--   - the candidate buildings of a map tile under row-level security.
+-- The write policies for grids and buildings are in *_imports.sql and *_boundaries.sql, and
+-- the policies of month-end figures, meetings and imports sit with their tables in those
+-- areas' files. docs/access.md states the rules in words.
+-- =============================================================================================
 set check_function_bodies = off;
 
+-- ---------------------------------------------------------------------------------------------
+-- The caller and their scope
+-- Definer rights throughout: the policies call these, and staff, grids and communities are
+-- themselves under row-level security.
+-- ---------------------------------------------------------------------------------------------
+
+/** The caller's active staff record (id, role, street, community); no row without one. */
 create function minqing.my_staff() returns table (
   staff_id integer, role public.staff_role, street_id integer, community_id integer
 )
@@ -10,13 +37,16 @@ as $$
   where s.user_id = auth.uid() and s.active
 $$;
 
+/** The caller's street; null without an active staff record. */
 create function minqing.my_street_id() returns integer
 language sql stable security definer
 set search_path = public, extensions
 as $$ select street_id from minqing.my_staff() $$;
 
--- True when personal fields must be masked whatever the role: the presenter, or any request
--- the API marked as a presentation.
+/**
+ * True when personal fields must be masked whatever the role: the presenter, or any request
+ * the API marked as a presentation.
+ */
 create function minqing.presenting() returns boolean
 language plpgsql stable security definer
 set search_path = public, extensions
@@ -27,11 +57,14 @@ begin
 end
 $$;
 
--- The grids whose people the caller may see in full (names, phones, notes) and those whose
--- rows it may know exist, masked. Scope is data: staff_grids lists a member's grids, community
--- staff cover every grid of their community, the street leader sees the street masked. As
--- arrays computed once per statement, so that policies on 50,000 visits do not call a function
--- per row.
+/**
+ * The grids of the caller's own scope: every grid of their community for community staff, the
+ * grids staff_grids lists for grid leaders and members, none for anyone else. With
+ * full_grid_ids and visible_grid_ids it gives the grids whose people the caller may see in
+ * full (names, phones, notes) and those whose rows it may know exist, masked. Arrays computed
+ * once per statement, so that a policy over tens of thousands of visits does not call a
+ * function per row.
+ */
 create function minqing.scope_grid_ids() returns integer[]
 language plpgsql stable security definer
 set search_path = public, extensions
@@ -54,6 +87,7 @@ begin
 end
 $$;
 
+/** The grids whose people the caller may see in full: their scope, or none during a presentation. */
 create function minqing.full_grid_ids() returns integer[]
 language plpgsql stable security definer
 set search_path = public, extensions
@@ -63,6 +97,10 @@ begin
 end
 $$;
 
+/**
+ * The grids whose rows the caller may know exist, masked where not full: every grid of the
+ * street for the street leader, the caller's scope for others, none without a staff record.
+ */
 create function minqing.visible_grid_ids() returns integer[]
 language plpgsql stable security definer
 set search_path = public, extensions
@@ -81,8 +119,10 @@ begin
 end
 $$;
 
--- The caller's access to one grid's people: 'full', 'masked' or 'none' (not even that the rows
--- exist).
+/**
+ * The caller's access to one grid's people: 'full', 'masked' or 'none' (not even that the rows
+ * exist).
+ */
 create function minqing.grid_access(p_grid_id integer) returns text
 language sql stable security definer
 set search_path = public, extensions
@@ -94,7 +134,7 @@ as $$
   end
 $$;
 
--- Write scope: who may change a grid's households, visits, patrols and issues.
+/** Write scope: whether the caller may change a grid's households, visits, patrols and issues (full access). */
 create function minqing.can_work_in_grid(p_grid_id integer) returns boolean
 language sql stable security definer
 set search_path = public, extensions
@@ -102,11 +142,13 @@ as $$
   select minqing.grid_access(p_grid_id) = 'full'
 $$;
 
+/** A building's current grid. */
 create function minqing.grid_of_building(p_building_id integer) returns integer
 language sql stable security definer
 set search_path = public, extensions
 as $$ select grid_id from public.buildings where id = p_building_id $$;
 
+/** A household's current grid: its building's. */
 create function minqing.grid_of_household(p_household_id integer) returns integer
 language sql stable security definer
 set search_path = public, extensions
@@ -115,7 +157,10 @@ as $$
   where h.id = p_household_id
 $$;
 
--- Row sets for the read policies, computed once per statement (an uncorrelated IN is hashed).
+/**
+ * The buildings in the caller's full (p_full) or visible grids, as a row set for the read
+ * policies: an uncorrelated IN is computed once per statement and hashed.
+ */
 create function minqing.scope_building_ids(p_full boolean) returns setof integer
 language sql stable security definer
 set search_path = public, extensions
@@ -124,6 +169,7 @@ as $$
   where b.grid_id = any (case when p_full then minqing.full_grid_ids() else minqing.visible_grid_ids() end)
 $$;
 
+/** The households in the buildings of scope_building_ids(p_full), likewise for the read policies. */
 create function minqing.scope_household_ids(p_full boolean) returns setof integer
 language sql stable security definer
 set search_path = public, extensions
@@ -146,6 +192,8 @@ grant execute on function minqing.my_staff(), minqing.my_street_id(), minqing.pr
 -- The shapes people recognise from bank and government sites: 张*明, 138****5678. Free text
 -- (visit notes, reporter address or work unit) is replaced whole: any part of it may identify.
 -- ---------------------------------------------------------------------------------------------
+
+/** A name with all but its first and last characters starred: 张*明, 张* for two characters. */
 create function minqing.mask_name(v text) returns text
 language sql immutable
 as $$
@@ -157,6 +205,7 @@ as $$
   end
 $$;
 
+/** A phone number with its middle starred: 138****5678 from 11 characters up, else only the last two kept. */
 create function minqing.mask_phone(v text) returns text
 language sql immutable
 as $$
@@ -168,8 +217,10 @@ as $$
   end
 $$;
 
--- ID numbers: the birth date (digits 7–14) and most of the rest are what identify; keep only the
--- first and last character so a worker can still tell two records apart.
+/**
+ * ID numbers: the birth date (digits 7–14) and most of the rest are what identify; keeps only
+ * the first and last character so a worker can still tell two records apart.
+ */
 create function minqing.mask_id_number(v text) returns text
 language sql immutable
 as $$
@@ -180,11 +231,12 @@ as $$
   end
 $$;
 
+/** Free text replaced whole by ***: any part of it may identify. */
 create function minqing.mask_text(v text) returns text
 language sql immutable
 as $$ select case when v is null then null else '***' end $$;
 
--- The personal keys of a row image in the audit log, masked the same way.
+/** A row image of the audit log with its personal keys masked the same way; other keys as they are. */
 create function minqing.mask_row_image(j jsonb) returns jsonb
 language sql immutable
 as $$
@@ -205,7 +257,10 @@ revoke execute on function minqing.mask_name(text), minqing.mask_phone(text), mi
 grant execute on function minqing.mask_name(text), minqing.mask_phone(text), minqing.mask_id_number(text),
   minqing.mask_text(text), minqing.mask_row_image(jsonb) to authenticated, service_role;
 
+-- ---------------------------------------------------------------------------------------------
+-- Places and visit policies: staff read their own street's
 -- `(select …)` makes the planner evaluate the caller's street once per query, not per row.
+-- ---------------------------------------------------------------------------------------------
 create policy "Staff can read their own street" on public.streets
   for select to authenticated using (id = (select minqing.my_street_id()));
 create policy "Staff can read the communities of their street" on public.communities
@@ -360,7 +415,13 @@ grant select, insert on public.issue_events to authenticated;
 -- WHERE clause is the scope and their CASEs the masking. This is the one deliberate use of
 -- definer rights for reading: it lets the street leader know a household exists without
 -- reading its name. security_barrier keeps a caller's predicates from running before the scope.
+-- Each has a `masked` column: true where the caller reads the row masked.
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * Households in the caller's visible grids, with their building's address and grid; head
+ * name, phone and ID number masked outside the caller's full grids.
+ */
 create view public.household_records with (security_barrier) as
 with ids as materialized (select minqing.full_grid_ids() as f, minqing.visible_grid_ids() as v),
 acc as materialized (
@@ -378,6 +439,7 @@ join public.buildings b on b.id = h.building_id
 join acc on acc.grid_id = b.grid_id
 where acc.access in ('full', 'masked');
 
+/** Visits to households in the caller's visible grids, with the visitor's name; notes masked outside the full grids. */
 create view public.visit_records with (security_barrier) as
 with ids as materialized (select minqing.full_grid_ids() as f, minqing.visible_grid_ids() as v),
 acc as materialized (
@@ -394,6 +456,7 @@ join public.buildings b on b.id = h.building_id
 join acc on acc.grid_id = b.grid_id
 where acc.access in ('full', 'masked');
 
+/** Issues in the caller's visible grids; the reporter's name, contact, address and work unit masked outside the full grids. */
 create view public.issue_records with (security_barrier) as
 with ids as materialized (select minqing.full_grid_ids() as f, minqing.visible_grid_ids() as v),
 acc as materialized (
@@ -445,6 +508,7 @@ create index audit_log_community_at_idx on public.audit_log (community_id, at de
 
 alter table public.audit_log enable row level security;
 
+/** Refuses any update, delete or truncate of the audit log. */
 create function public.audit_log_is_append_only() returns trigger
 language plpgsql
 as $$
@@ -460,12 +524,16 @@ create trigger audit_log_no_truncate
   before truncate on public.audit_log
   for each statement execute function public.audit_log_is_append_only();
 
--- The community a changed row belongs to, so community staff see their own community's log.
+/** A grid's community: the community a changed row belongs to, so community staff see their own community's log. */
 create function minqing.community_of_grid(p_grid_id integer) returns integer
 language sql stable security definer
 set search_path = public, extensions
 as $$ select community_id from public.grids where id = p_grid_id $$;
 
+/**
+ * Row trigger on the watched tables: logs who changed which row, the old and new row images, and
+ * the row's street and community. Changes without a signed-in user (server tasks) are not logged.
+ */
 create function minqing.audit_row_change() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -522,6 +590,11 @@ create trigger grids_audit after insert or update or delete on public.grids
 create trigger buildings_audit after insert or update or delete on public.buildings
   for each row execute function minqing.audit_row_change();
 
+/**
+ * The audit log as the caller may read it: community staff their own community's entries, in
+ * full except while presenting; the street leader the whole street's, with personal values
+ * masked; no one else anything.
+ */
 create view public.audit_records with (security_barrier) as
 select a.id, a.at, a.user_id, a.staff_id, public.staff_display_name(a.staff_id) as staff_name, a.action,
   a.table_name, a.row_ids, a.community_id,
@@ -548,6 +621,12 @@ grant all on public.audit_log to service_role;
 -- household exists, never during a presentation, always with a reason, always logged.
 -- record_personal_view lets the API log the full-scope reads it served (a grid list, a detail).
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * A household's name, phone and ID number, after logging the view with its reason. Refused for
+ * a household the caller may not know exists, during a presentation, for a role that reads it
+ * masked (other than the street leader), and without a reason of at least two characters.
+ */
 create function public.reveal_household(p_household_id integer, p_reason text)
 returns table (id integer, head_name text, phone text, id_number text)
 language plpgsql security definer
@@ -578,6 +657,10 @@ begin
 end
 $$;
 
+/**
+ * Logs a full-scope read the API served (a grid list, a detail): which table's rows, in which
+ * grid, why. Nothing is logged for a caller without a staff record, or for no rows.
+ */
 create function public.record_personal_view(p_table text, p_ids integer[], p_grid_id integer, p_reason text)
 returns void
 language plpgsql security definer
@@ -605,6 +688,8 @@ grant execute on function public.reveal_household(integer, text), public.record_
 -- Events for those who read issues masked (the street leader): a note may name people, so it is
 -- masked exactly when the issue's reporter fields are.
 -- ---------------------------------------------------------------------------------------------
+
+/** The events of the issues in the caller's visible grids, with the actor's name; the note masked outside the full grids. */
 create view public.issue_event_records with (security_barrier) as
 with ids as materialized (select minqing.full_grid_ids() as f, minqing.visible_grid_ids() as v),
 acc as materialized (
@@ -625,11 +710,13 @@ grant select on public.issue_event_records to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------
 -- Writing grids and buildings
--- Until now only migrations and the seed wrote the map. Community staff keep their community's
--- map (docs/access.md): they add grids and redraw them, add and correct buildings. A building's
--- grid is still derived (buildings_assign_grid runs before the check below, so the check sees
--- the grid the footprint falls in): a building outside the caller's grids is refused.
+-- Community staff keep their community's map (docs/access.md): they add grids and redraw them,
+-- add and correct buildings. A building's grid is still derived (buildings_assign_grid runs
+-- before the policies' checks, so they see the grid the footprint falls in): a building outside
+-- the caller's community is refused. The policies are in *_imports.sql and *_boundaries.sql.
 -- ---------------------------------------------------------------------------------------------
+
+/** The community the caller manages when they are community staff; null otherwise. */
 create function minqing.my_managed_community() returns integer
 language sql stable security definer
 set search_path = public, extensions
@@ -641,24 +728,24 @@ grant execute on function minqing.my_managed_community() to authenticated, servi
 
 -- =============================================================================================
 -- Building tiles: candidates by the spatial index, then row-level security
--- Found by the district benchmark (issue #9): an uncached building tile took ~360 ms through the
--- API against ~7 ms for the same SQL as the table owner. Under row-level security PostgreSQL will
--- not use a qual whose operator is not leakproof as an index condition ahead of the policy, and
--- PostGIS's `&&` is not leakproof; so as the caller the tile query scanned all 61,641 buildings
--- and tested "Staff can read the buildings of their street" on each (287 ms in EXPLAIN ANALYZE
--- for a z15 box of 296 buildings). Integer equality is leakproof: the tile query now also asks
+-- Under row-level security PostgreSQL will not use a qual whose operator is not leakproof as an
+-- index condition ahead of the policy, and PostGIS's `&&` is not leakproof: as the caller, a
+-- tile query would scan every building and test "Staff can read the buildings of their street"
+-- on each. Integer equality is leakproof: the tile query (api/lib/vector-tiles.ts) also asks
 -- `t.id in (select minqing.tile_building_ids(box))`, which finds the box's buildings through the
 -- spatial index, and the planner fetches those rows by primary key and applies the policy to
--- them only (6 ms for the same tile). Row-level security on public.buildings still decides every
+-- them only, tens of times faster. Row-level security on public.buildings still decides every
 -- row the tile carries; this function only narrows the candidates.
 -- =============================================================================================
 
--- The buildings in a box that the caller may read, by the same rule as the select policy on
--- public.buildings (20261126000100_access.sql): in a grid of the caller's street, or in no grid
--- for the street leader. Without request claims (the table owner, the nightly jobs, the bench's
--- raw SQL) it is every building in the box, as row-level security would not apply there either.
--- Definer rights because grids and communities are themselves under row-level security; only ids
--- come out, and only ids the caller could read anyway.
+/**
+ * The buildings in a box that the caller may read, by the same rule as the select policy on
+ * public.buildings above: in a grid of the caller's street, or in no grid for the street
+ * leader. Without request claims (the table owner, the nightly jobs, the bench's raw SQL) it is
+ * every building in the box, as row-level security would not apply there either. Definer
+ * rights because grids and communities are themselves under row-level security; only ids come
+ * out, and only ids the caller could read anyway.
+ */
 create function minqing.tile_building_ids(p_box geometry) returns setof integer
 language sql stable security definer
 set search_path = public, extensions
@@ -677,4 +764,15 @@ $$;
 revoke execute on function minqing.tile_building_ids(geometry) from public, anon;
 
 grant execute on function minqing.tile_building_ids(geometry) to authenticated, service_role;
+
+comment on table public.audit_log is 'Append-only log of who changed which row, and who viewed whose personal data and why.';
+comment on view public.household_records is 'Households the caller may know exist, personal fields masked outside their full scope.';
+comment on view public.visit_records is 'Visits the caller may know exist, notes masked outside their full scope.';
+comment on view public.issue_records is 'Issues the caller may know exist, reporter fields masked outside their full scope.';
+comment on view public.issue_event_records is 'Issue events the caller may know exist, notes masked as the issue''s reporter fields are.';
+comment on view public.audit_records is 'The audit log as the caller may read it: own community in full, the street masked for its leader.';
+comment on function public.audit_log_is_append_only() is 'Trigger that refuses update, delete and truncate of the audit log.';
+comment on function public.reveal_household(integer, text) is 'Shows a household''s name, phone and ID number to an allowed caller, logging the reason.';
+comment on function public.record_personal_view(text, integer[], integer, text) is 'Logs a full-scope read of personal data that the API served.';
+
 reset check_function_bodies;

@@ -1,3 +1,17 @@
+-- =============================================================================================
+-- Boundaries: grids' boundaries over time, and how they are redrawn
+--
+-- Holds the history that statistics "as of" a past date read (grid_versions: every boundary
+-- a grid has had; building_grid_history: which grid each building lay in, when), the functions
+-- that answer "as of D" from it, and the one path that redraws boundaries: lock the grids,
+-- commit the change (redraw, split, merge, revert) and move the buildings whose footprint now
+-- falls in another grid, or, for a grid leader taking buildings from a grid they do not lead, a
+-- proposal that the community's staff approve or reject. Direct updates of public.grids (an
+-- import, an API correction) are versioned too, by triggers at the end of this file.
+-- The grids and buildings tables are in *_places.sql; who may read them, and the audit trigger,
+-- in *_access.sql; the per-building workload the editor's preview reads in *_metrics.sql.
+-- docs/boundaries.md describes the editing flow.
+-- =============================================================================================
 set check_function_bodies = off;
 
 -- ---------------------------------------------------------------------------------------------
@@ -56,8 +70,12 @@ create unique index building_grid_history_one_open on public.building_grid_histo
 
 create index building_grid_history_grid_idx on public.building_grid_history (grid_id);
 
--- A grid inserted outside a boundary commit (seeding, an import) is version `version` since
--- -infinity; the commit function writes its own rows for the grids a split creates.
+/**
+ * Trigger on a new grid: writes its first version row. A grid inserted outside a boundary
+ * commit is version `version` since -infinity ('created', as seeding writes it), or since now
+ * when an import commit marks the change 'imported' (with who and why); the commit function
+ * writes its own rows for the grids a split creates.
+ */
 create function minqing.grid_first_version() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -82,8 +100,11 @@ $$;
 create trigger grids_first_version after insert on public.grids
   for each row execute function minqing.grid_first_version();
 
--- A building's assignment: from -infinity when it is inserted, then one row per change. Two
--- changes in one transaction (same now()) fold into one row rather than a zero-length one.
+/**
+ * Trigger on buildings: records a building's grid from -infinity when it is inserted, then one
+ * row per change of grid. Two changes in one transaction (same now()) fold into one row rather
+ * than a zero-length one.
+ */
 create function minqing.building_grid_track() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -106,8 +127,10 @@ create trigger buildings_grid_history after insert or update of grid_id on publi
   for each row execute function minqing.building_grid_track();
 
 -- ---------------------------------------------------------------------------------------------
--- As of a date
+-- As of a date: what was in force just before the China day ended
 -- ---------------------------------------------------------------------------------------------
+
+/** Each building's grid at the end of China day D (null for a building outside every grid). */
 create function public.building_grids_at(as_of date)
 returns table (building_id integer, grid_id integer)
 language sql stable security definer
@@ -118,6 +141,7 @@ as $$
     and (h.valid_to is null or h.valid_to >= public.china_day_end(as_of))
 $$;
 
+/** The version of each grid in force at the end of China day D; a grid not yet created or already retired has none. */
 create function public.grid_versions_at(as_of date)
 returns table (grid_id integer, version integer, community_id integer, code text, name text, boundary geometry)
 language sql stable security definer
@@ -127,8 +151,6 @@ as $$
   where v.valid_from < public.china_day_end(as_of)
     and (v.valid_to is null or v.valid_to >= public.china_day_end(as_of))
 $$;
-
--- grid_overdue_households (access.sql) reads household_visit_status' grid_id, so it follows too.
 
 revoke execute on function public.china_day_end(date), public.building_grids_at(date), public.grid_versions_at(date) from public;
 
@@ -173,6 +195,8 @@ create index boundary_proposals_geometry_gist on public.boundary_proposals using
 -- grid, null for everyone else (street leader, presenter, members, other communities, and any
 -- presentation request). geo/domain/staff.ts's editBoundaries mirrors this; this decides.
 -- ---------------------------------------------------------------------------------------------
+
+/** The caller's right to redraw a grid: 'community_staff', 'grid_leader' or null. */
 create function minqing.boundary_editor_role(p_grid_id integer) returns text
 language sql stable security definer
 set search_path = public, extensions
@@ -192,6 +216,11 @@ $$;
 -- changed it. The caller must be able to redraw at least one of them (a leader proposing a
 -- change to a neighbour locks the neighbour's row to read its version consistently).
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * Locks the grids for update and returns, per grid: its version, community, whether retired,
+ * the caller's editor role, its active leaders, and who changed it last, when and how.
+ */
 create function public.lock_grids_for_boundary_edit(p_grid_ids integer[])
 returns table (
   grid_id integer, version integer, community_id integer, retired boolean, editor_role text,
@@ -234,6 +263,13 @@ $$;
 -- function re-checks what must hold whoever calls it: the caller's right, each version, and
 -- that the result is a valid polygon.
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * Applies a boundary change: checks the caller's right and each grid's version, closes the old
+ * version rows and writes the new ones (with who, why, the kind and the proposal), creates or
+ * retires grids for a split or merge, moves the buildings whose point on surface now lies in
+ * another grid, records the grids' household counts, and notifies open maps.
+ */
 create function public.commit_grid_boundaries(p_changes jsonb, p_kind text, p_reason text, p_proposal_id integer default null)
 returns jsonb
 language plpgsql security definer
@@ -361,6 +397,12 @@ $$;
 -- ---------------------------------------------------------------------------------------------
 -- Proposing and deciding
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * Stores a grid leader's proposed boundary (and redrawn neighbours) for the community's staff
+ * to decide, with its reason, the grids it affects and its previewed impact; notifies the
+ * affected grids' open maps. Returns the proposal's id.
+ */
 create function public.propose_grid_boundary(
   p_grid_id integer, p_base_version integer, p_geometry jsonb, p_neighbours jsonb, p_reason text,
   p_affected integer[], p_impact jsonb
@@ -388,8 +430,11 @@ begin
 end
 $$;
 
--- Approve or reject: staff of the proposal's community, once. An approval's commit happens
--- first, in the same transaction (public.commit_grid_boundaries with p_proposal_id).
+/**
+ * Approves or rejects a pending proposal: staff of the proposal's community, once, never while
+ * presenting. An approval's commit happens first, in the same transaction
+ * (public.commit_grid_boundaries with p_proposal_id), and its version is recorded here.
+ */
 create function public.decide_boundary_proposal(p_id integer, p_status text, p_note text, p_committed_version integer)
 returns void
 language plpgsql security definer
@@ -471,7 +516,7 @@ grant all on public.grid_versions, public.building_grid_history, public.boundary
 
 -- ---------------------------------------------------------------------------------------------
 -- Audit and live changes
--- grids and buildings are already audited (access.sql): a commit logs the grid's old and new
+-- grids and buildings are audited (*_access.sql): a commit logs the grid's old and new
 -- row and every building that moved. The version row carries the reason and the kind; the
 -- proposal rows their decision and note.
 -- ---------------------------------------------------------------------------------------------
@@ -481,18 +526,20 @@ create trigger boundary_proposals_audit after insert or update or delete on publ
   for each row execute function minqing.audit_row_change();
 
 -- =============================================================================================
--- Boundary history on every path (issues 5 and 8 together)
+-- Boundary history on every path
 -- A boundary commit writes its versions itself (commit_grid_boundaries, under the setting
 -- minqing.boundary_commit). Imports, and community staff correcting a grid through the API or a
--- Supabase client, update public.grids directly; without this trigger such a change would
+-- Supabase client, update public.grids directly; without these triggers such a change would
 -- rewrite the boundary with no version behind it, and statistics "as of" earlier dates would
--- silently use the new shape. Now every boundary change, whoever makes it, closes the open
--- version and opens the next, with who, why and how.
+-- silently use the new shape. So every change of a grid's boundary, code or name, whoever makes
+-- it, closes the open version and opens the next, with who, why and how.
 -- =============================================================================================
 
-
--- The version number follows the boundary, not the writer: a direct update that forgets (or
--- fakes) it still gets the next one, so optimistic concurrency (PUT with `version`) stays sound.
+/**
+ * Before a direct update of a grid's boundary, code or name: the version number follows the
+ * change, not the writer. A direct update that forgets (or fakes) it still gets the next one,
+ * so optimistic concurrency (PUT with `version`) stays sound.
+ */
 create function minqing.grid_version_follows_boundary() returns trigger
 language plpgsql
 set search_path = public, extensions
@@ -509,10 +556,14 @@ $$;
 create trigger grids_version_follows_boundary before update of boundary, code, name on public.grids
   for each row execute function minqing.grid_version_follows_boundary();
 
--- SECURITY DEFINER: the history is written by the database, never by the caller (who has no
--- grant on grid_versions); it records the caller's staff id as the author. The kind and reason
--- come from the settings minqing.change_kind ('imported' from the import commit) and
--- minqing.change_reason when the writer sets them.
+/**
+ * After a direct update that changed the version: closes the open version row and writes the
+ * next ('edited' for a new boundary, 'recoded' or 'renamed' for a relabel, which keeps the
+ * household count). SECURITY DEFINER: the history is written by the database, never by the
+ * caller (who has no grant on grid_versions); it records the caller's staff id as the author.
+ * The kind and reason come from the settings minqing.change_kind ('imported' from the import
+ * commit) and minqing.change_reason when the writer sets them.
+ */
 create function minqing.grid_version_on_direct_change() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -541,7 +592,8 @@ create trigger grids_version_on_direct_change after update of boundary, code, na
   for each row execute function minqing.grid_version_on_direct_change();
 
 -- ---------------------------------------------------------------------------------------------
--- Version kinds for a code or name change
+-- Direct changes of a grid: its community's staff, never during a presentation (which must not
+-- change anything it shows). Adding grids and buildings is in *_imports.sql.
 -- ---------------------------------------------------------------------------------------------
 
 revoke execute on function minqing.grid_version_on_direct_change() from public;
@@ -549,4 +601,15 @@ create policy "Community staff can change their community's grids, except while 
   for update to authenticated
   using (community_id = (select minqing.my_managed_community()) and not (select minqing.presenting()))
   with check (community_id = (select minqing.my_managed_community()) and not (select minqing.presenting()));
+
+comment on table public.grid_versions is 'Every boundary (and code and name) a grid has had, with when, who, why and how it changed.';
+comment on table public.building_grid_history is 'Which grid each building lay in over time; null grid outside every grid.';
+comment on table public.boundary_proposals is 'A grid leader''s boundary change awaiting the decision of the community''s staff.';
+comment on function public.building_grids_at(date) is 'Each building''s grid at the end of a China day.';
+comment on function public.grid_versions_at(date) is 'The version of each grid in force at the end of a China day.';
+comment on function public.lock_grids_for_boundary_edit(integer[]) is 'Locks grids for a boundary edit and reports their versions and last change.';
+comment on function public.commit_grid_boundaries(jsonb, text, text, integer) is 'Applies a redraw, split, merge or revert and moves the buildings it affects.';
+comment on function public.propose_grid_boundary(integer, integer, jsonb, jsonb, text, integer[], jsonb) is 'Stores a grid leader''s boundary proposal for the community''s staff to decide.';
+comment on function public.decide_boundary_proposal(integer, text, text, integer) is 'Approves or rejects a pending boundary proposal.';
+
 reset check_function_bodies;

@@ -1,15 +1,42 @@
+-- =============================================================================================
+-- Metrics: the figures the map, the grid panel and the reports show, and what keeps them fast
+--
+-- In order:
+--   - the visit policy in force (policy_settings_at) and the reference definitions: each
+--     household's visit status, issues open and overdue, patrol days, the attention score,
+--     and their per-grid and per-building aggregates grid_stats(D) and building_stats(D);
+--   - the mop-up list of a grid's overdue households, and the per-building workload the
+--     boundary editor's preview reads;
+--   - the statistics rollups: the same figures for the product's today, stored in the private
+--     minqing schema and kept current by statement-level triggers;
+--   - month-end snapshots: each closed month's per-grid figures, stored on first read and
+--     deleted by any write that could change them;
+--   - one grid's figures (household ids, counts, 按期走访率) for the grid panel.
+-- docs/metrics.md defines every figure in words. Elsewhere: the visit_policies table is in
+-- *_field_work.sql and who may read it in *_access.sql; the boundary history read here is in
+-- *_boundaries.sql; the month report's functions are in *_meetings.sql and issue_indicators in
+-- *_issues.sql.
+-- =============================================================================================
 set check_function_bodies = off;
 
--- The fallback when a street has no policy row at all; equal to DEFAULT_POLICY in
--- geo/domain/visit-policy.ts (tests/db/metrics-sql.test.ts keeps the two equal).
+-- ---------------------------------------------------------------------------------------------
+-- The visit policy in force
+-- ---------------------------------------------------------------------------------------------
+
+/**
+ * The policy used when a street has no policy row at all. Equal to DEFAULT_POLICY in
+ * geo/domain/visit-policy.ts; tests/db/metrics-sql.test.ts keeps the two equal.
+ */
 create function public.default_policy_settings() returns jsonb
 language sql immutable
 as $$
   select '{"intervals":{"ordinary":182,"elderly":30,"empty_nest":15,"lonely_elderly":15,"low_income":15,"disabled":15,"seriously_ill":7,"difficult":30,"floating":30,"rental":30,"community_correction":30,"key_person":7,"petitioner":90,"unemployed":30,"military_family":90,"business":45},"atRisk":["empty_nest","lonely_elderly","low_income","disabled","seriously_ill","difficult","community_correction","key_person"],"countedMethods":["in_person","phone","video"],"notHomeCounts":false,"issueDueDays":{"ordinary":7,"complex":15,"major":30},"attention":{"weights":{"coverageGap":0.4,"atRiskOverdue":0.3,"overdueIssues":0.15,"patrolGap":0.15},"overdueIssuesPer100Cap":2,"patrolGapDaysCap":14},"patrolMinMinutes":30,"gridHouseholds":{"min":200,"max":300},"visitGeofenceM":50}'::jsonb
 $$;
 
--- The policy in force for a community at a date: its own latest row, else the street-wide one,
--- else the default. A null community (a building outside every grid) gets the street-wide row.
+/**
+ * The policy in force for a community at a date: its own latest row, else the street-wide one,
+ * else the default. A null community (a building outside every grid) gets the street-wide row.
+ */
 create function public.policy_settings_at(p_community_id integer, as_of date) returns jsonb
 language sql stable security definer
 set search_path = public, extensions
@@ -28,8 +55,17 @@ as $$
 $$;
 
 -- ---------------------------------------------------------------------------------------------
+-- The reference definitions: every figure from the raw rows, at any date D
 -- Per household (private): scope, interval, last qualifying visit, covered, due, overdue, risk
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * Every household living somewhere at D: its building and its grid at D, the interval its
+ * strictest category requires, its last visit that counts under its community's policy, and
+ * whether it is covered (visited within the interval), its due date (last visit or move-in plus
+ * the interval), overdue (not covered and past due) and at risk. Names households, so only
+ * service_role and the definer functions of this file may call it.
+ */
 create function public.household_visit_status(as_of date)
 returns table (
   household_id integer, building_id integer, grid_id integer, required_interval integer,
@@ -86,6 +122,11 @@ grant execute on function public.household_visit_status(date) to service_role;
 -- ---------------------------------------------------------------------------------------------
 -- Issues open / overdue at a date
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * Every issue with its grid and building, open at D (received by D, neither closed nor
+ * cancelled by D) and overdue (open, and its due date before D).
+ */
 create function public.issue_status_at(as_of date)
 returns table (issue_id integer, grid_id integer, building_id integer, open boolean, overdue boolean)
 language sql stable security definer
@@ -110,6 +151,14 @@ grant execute on function public.issue_status_at(date) to service_role;
 -- ---------------------------------------------------------------------------------------------
 -- Attention: the documented weighted sum (docs/metrics.md), with its breakdown in points
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * The attention score of a grid or building from its counts under policy s: the coverage gap,
+ * the overdue share of at-risk households, overdue issues per 100 households (capped) and the
+ * days since its last counting patrol (capped; no patrol at all counts as the cap), each times
+ * its weight × 100. Returns {total, coverageGap, atRiskOverdue, overdueIssues, patrolGap} in
+ * points rounded to one decimal.
+ */
 create function public.attention_points(
   s jsonb, households integer, covered integer, at_risk integer, at_risk_overdue integer,
   overdue_issues integer, days_since_last_patrol integer
@@ -141,6 +190,12 @@ $$;
 -- ---------------------------------------------------------------------------------------------
 -- Days since each grid's last patrol that counts (at least patrolMinMinutes, ended)
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * Per grid with a counting patrol day on or before D: the days from the latest such day to D.
+ * A China day counts when the grid's ended patrols started that day add up to at least the
+ * policy's patrolMinMinutes. Grids that never had one are absent.
+ */
 create function public.grid_days_since_patrol(as_of date)
 returns table (grid_id integer, days integer)
 language sql stable security definer
@@ -170,6 +225,14 @@ grant execute on function public.grid_days_since_patrol(date) to service_role;
 -- ---------------------------------------------------------------------------------------------
 -- Per grid and per building (public aggregates)
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * The map's figures for every grid that exists at D: households, covered and coverage, overdue,
+ * at risk and at-risk overdue, open and overdue issues, days since the last visit and since the
+ * last counting patrol, and the attention score with its breakdown. Aggregates only. This is
+ * the definition, reading every visit on each call; for the product's today the API reads the
+ * rollups (grid_stats_rollup) instead, and minqing.stats_drift checks the two agree.
+ */
 create function public.grid_stats(as_of date)
 returns table (
   grid_id integer, households integer, covered_households integer, coverage double precision,
@@ -210,6 +273,11 @@ as $$
   order by r.id
 $$;
 
+/**
+ * The same figures per building at D, for every building: its grid at D, its households, its
+ * issues, and its grid's patrol days; the policy is its grid's community's (the street-wide
+ * one outside every grid).
+ */
 create function public.building_stats(as_of date)
 returns table (
   building_id integer, grid_id integer, households integer, covered_households integer, coverage double precision,
@@ -261,9 +329,16 @@ grant select on public.visit_policies to authenticated;
 -- ---------------------------------------------------------------------------------------------
 -- The mop-up list: a grid's overdue households, at-risk first, then longest overdue
 -- It names a household only by its address (building, unit, room) and categories — what a grid
--- worker needs to go and knock — never by name or phone. Until sign-in scopes it to the grid's
--- own team (the access issue), it is open like the map.
+-- worker needs to go and knock — never by name or phone.
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * A grid's households overdue at D, at-risk first, then by due date: building, address, unit,
+ * room, categories, last visit, due date and days overdue. A signed-in caller without access to
+ * the grid (minqing.grid_access, *_access.sql) gets no rows; server tasks, which run without
+ * request claims, get them. Derives the status of the grid's own households only, by
+ * household_status_of; PL/pgSQL so that their ids are computed once (see "One grid's figures").
+ */
 create function public.grid_overdue_households(p_grid_id integer, as_of date)
 returns table (
   household_id integer, building_id integer, address text, unit text, room text,
@@ -296,14 +371,17 @@ revoke execute on function public.grid_overdue_households(integer, date) from pu
 grant execute on function public.grid_overdue_households(integer, date) to authenticated, service_role;
 
 -- =============================================================================================
--- Boundary editing: what a redraw would move (issue 5)
+-- Workload per building, for the boundary editor's preview of what a redraw would move
 -- Grid leaders redraw their own grid, but its neighbours' buildings belong to other leaders,
 -- whose households they may not read. The preview needs only counts, so it reads them through
 -- this aggregate — per building, no personal data — like the map's other aggregates.
 -- =============================================================================================
 
--- Per building: current households, and the visits they require per month under the policy in
--- force for the building's community today (30.44 days ÷ the strictest category's interval).
+/**
+ * Per building with households at D: how many live there, and the visits they require per
+ * month under the policy in force at D for the community of the building's current grid
+ * (30.44 days ÷ the strictest category's interval, summed over the households).
+ */
 create function public.building_workload(as_of date)
 returns table (building_id integer, households integer, visits_per_month double precision)
 language sql stable security definer
@@ -331,10 +409,10 @@ revoke execute on function public.building_workload(date) from public;
 grant execute on function public.building_workload(date) to authenticated, service_role;
 
 -- =============================================================================================
--- Statistics rollups (issue #9): the map's figures for today, kept current, read in milliseconds
+-- Statistics rollups: the map's figures for today, kept current, read in milliseconds
 --
--- grid_stats(as_of) / building_stats(as_of) (*_metrics.sql) stay the definition; they
--- aggregate every visit on every call. For the product's today the API reads these rollups
+-- grid_stats(as_of) / building_stats(as_of) above are the definition; they aggregate every
+-- visit on every call. For the product's today the API reads these rollups
 -- instead: one row per household (interval, last qualifying visit, due date, covered, overdue),
 -- per building and per grid, holding the figures AT ONE DATE (minqing.stats_state.as_of).
 --
@@ -353,7 +431,7 @@ grant execute on function public.building_workload(date) to authenticated, servi
 --
 -- Privacy: the tables live in the private `minqing` schema, are revoked from the API roles and
 -- have RLS without policies; callers read grid and building aggregates only through the
--- SECURITY DEFINER functions at the end of this file, never a household row.
+-- SECURITY DEFINER reading functions below (grid_stats_rollup, …), never a household row.
 -- =============================================================================================
 
 -- ---------------------------------------------------------------------------------------------
@@ -442,12 +520,17 @@ revoke all on minqing.stats_state, minqing.household_rollup, minqing.grid_rollup
 -- (building_grid_history, grid_versions) at the end of the China day: the same as the current
 -- rows on a real clock, but not on a demo day pinned in the past, nor for a grid a merge retired.
 -- These repeat household_visit_status / issue_status_at / grid_days_since_patrol with a filter
--- pushed down to the indexes; minqing.stats_drift proves they still agree with grid_stats().
+-- pushed down to the indexes; minqing.stats_drift checks that they agree with grid_stats().
 -- No `set search_path` (every name is qualified) and invoker rights: only such SQL functions are
 -- inlined into the calling query, and only inlined, with the ids known (EXECUTE … USING in the
 -- callers, a plan per call), does `ids is null or x = any(ids)` become an index lookup for one
 -- visit's household instead of a scan of every visit.
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * household_visit_status at D as rollup rows, for the households ids (null: all). A
+ * household's grid is its building's at the end of D, from building_grid_history.
+ */
 create function minqing.household_status_of(as_of date, ids integer[])
 returns setof minqing.household_rollup
 language sql stable
@@ -499,7 +582,10 @@ as $$
   from hh left join lv on lv.household_id = hh.id
 $$;
 
--- Open/overdue issues per grid or per building (by = 'grid' | 'building').
+/**
+ * Open and overdue issue counts at D per grid or per building (by = 'grid' | 'building'), for
+ * the grids or buildings ids (null: all); those without an open issue are absent.
+ */
 create function minqing.issue_counts_of(as_of date, by text, ids integer[])
 returns table (id integer, open integer, overdue integer)
 language sql stable
@@ -520,8 +606,10 @@ as $$
   group by k.id
 $$;
 
--- The policy's minutes are looked up once per grid (materialized), not once per patrol day as
--- the reference's lateral join does: same result, a hundred times fewer policy lookups.
+/**
+ * grid_days_since_patrol at D for the grids ids (null: all). The policy's minimum is looked up
+ * once per grid (materialized), not once per patrol day.
+ */
 create function minqing.patrol_days_of(as_of date, ids integer[])
 returns table (grid_id integer, days integer)
 language sql stable
@@ -543,7 +631,10 @@ as $$
   group by d.grid_id
 $$;
 
--- Grid rows from the household rollup (which must already be current for these grids).
+/**
+ * grid_stats' rows at D for the grids ids (null: all) that exist at D, from the household
+ * rollup (which must already be current for these grids), their issues and their patrols.
+ */
 create function minqing.grid_rows_of(as_of date, ids integer[])
 returns setof minqing.grid_rollup
 language sql stable
@@ -578,7 +669,10 @@ as $$
   from r, lateral public.attention_points(r.s, r.n, r.covered, r.at_risk, r.at_risk_overdue, r.overdue_issues, r.days_patrol) a
 $$;
 
--- Building rows from the household rollup and the grid rollup (its patrol days), both current.
+/**
+ * building_stats' rows at D for the buildings ids (null: all), from the household rollup and
+ * the grid rollup (its patrol days), both of which must already be current.
+ */
 create function minqing.building_rows_of(as_of date, ids integer[])
 returns setof minqing.building_rollup
 language sql stable
@@ -623,6 +717,11 @@ $$;
 -- ---------------------------------------------------------------------------------------------
 -- Rebuild and incremental apply
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * Rebuilds all three rollups at D and records D as their date. Returns the version, which it
+ * bumps first (taking the row lock that serializes figure changes).
+ */
 create function minqing.stats_rebuild(p_as_of date) returns bigint
 language plpgsql volatile security definer
 set search_path = public, extensions
@@ -642,9 +741,12 @@ begin
 end
 $$;
 
--- p_households: recompute these households (and the buildings and grids they were and are in);
--- p_buildings: recompute these buildings' rows; p_grids: recompute these grids' rows and every
--- building row in them (a building row carries its grid's patrol days and policy).
+/**
+ * Recomputes rollup rows at the rollups' date after a change. p_households: these households
+ * (and the buildings and grids they were and are in); p_buildings: these buildings' rows;
+ * p_grids: these grids' rows and every building row in them (a building row carries its grid's
+ * patrol days and policy). Only bumps the version while the rollups have never been built.
+ */
 create function minqing.stats_apply(p_households integer[], p_buildings integer[], p_grids integer[])
 returns void
 language plpgsql volatile security definer
@@ -679,6 +781,10 @@ begin
 end
 $$;
 
+/**
+ * Bumps the version and says whether the rollups have never been built: until the first read
+ * builds them (seeding, bulk loads) a change costs the triggers only this.
+ */
 create function minqing.stats_unbuilt() returns boolean
 language plpgsql volatile security definer
 set search_path = public, extensions
@@ -694,6 +800,11 @@ $$;
 -- Transition tables are always named new_rows / old_rows; a trigger with transition tables
 -- may have only one event, hence three triggers per table on one function each.
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * Visits: inserted ones are applied as deltas (stats_apply_visit_dates, at the end of this
+ * file); updated and deleted ones recompute their households.
+ */
 create function minqing.stats_on_visits() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -718,7 +829,10 @@ begin
 end
 $$;
 
--- A moved household leaves its old building: stats_apply reads the old placement from the rollup.
+/**
+ * Households: recomputes the households a statement touched. A moved household leaves its old
+ * building too: stats_apply reads the old placement from the rollup.
+ */
 create function minqing.stats_on_households() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -737,9 +851,12 @@ begin
 end
 $$;
 
--- A boundary commit moves buildings between grids in bulk (UPDATE buildings SET grid_id): the
--- households of the moved buildings change grid (and maybe community, hence policy); the old
--- and new grids follow from the rollup's old rows and the table's new ones.
+/**
+ * Buildings: recomputes new, removed and regridded buildings and their households. A boundary
+ * commit moves buildings between grids in bulk (UPDATE buildings SET grid_id): the households
+ * of the moved buildings change grid (and maybe community, hence policy); the old and new grids
+ * follow from the rollup's old rows and the table's new ones.
+ */
 create function minqing.stats_on_buildings() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -759,7 +876,10 @@ begin
 end
 $$;
 
--- A new grid gets its row; a grid moved to another community changes its households' policy.
+/**
+ * Grids: a new grid gets its row; a grid moved to another community changes its households'
+ * policy, so they are recomputed too.
+ */
 create function minqing.stats_on_grids() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -783,6 +903,7 @@ begin
 end
 $$;
 
+/** Issues: recomputes the issue counts of the grids and buildings the issues were and are in. */
 create function minqing.stats_on_issues() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -810,6 +931,10 @@ begin
 end
 $$;
 
+/**
+ * Issue events (a cancellation closes an issue): recomputes the issue counts of their issues'
+ * grids and buildings.
+ */
 create function minqing.stats_on_issue_events() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -829,6 +954,7 @@ begin
 end
 $$;
 
+/** Patrols: recomputes their grids' rows and every building row in those grids. */
 create function minqing.stats_on_patrols() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -847,8 +973,11 @@ begin
 end
 $$;
 
--- A policy changes intervals, counted methods and weights for a whole community or street:
--- rare, so the rollups are rebuilt at their date. So is a community moved to another street.
+/**
+ * Policies, and communities moved to another street: a policy changes intervals, counted
+ * methods and weights for a whole community or street, which is rare, so the rollups are
+ * rebuilt at their date.
+ */
 create function minqing.stats_on_policies() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -871,7 +1000,7 @@ begin
 end
 $$;
 
--- Grid rows only (issue counts changed; households and buildings did not).
+/** Recomputes these grids' rows only (issue counts changed; households and buildings did not). */
 create function minqing.stats_refresh_grids(p_grids integer[]) returns void
 language plpgsql volatile security definer
 set search_path = public, extensions
@@ -888,6 +1017,8 @@ begin
 end
 $$;
 
+-- The triggers, <table>_stats_ins / _del / _upd. A community matters only when it moves to
+-- another street (an update); issue events are never updated.
 do $$
 declare
   t record;
@@ -917,9 +1048,11 @@ $$;
 -- ---------------------------------------------------------------------------------------------
 -- Reading (SECURITY DEFINER, aggregates only)
 -- ---------------------------------------------------------------------------------------------
--- The version for caching (ETag) and live events, after making sure the rollups hold p_as_of:
--- the first read of a new product day rebuilds them (the product's today comes from the API's
--- configuration, so only a caller can say that the day changed).
+/**
+ * The version for caching (ETag) and live events, after making sure the rollups hold p_as_of:
+ * the first read of a new product day rebuilds them (the product's today comes from the API's
+ * configuration, so only a caller can say that the day changed).
+ */
 create function public.stats_rollup_ready(p_as_of date) returns bigint
 language plpgsql volatile security definer
 set search_path = public, extensions
@@ -938,18 +1071,20 @@ begin
 end
 $$;
 
--- The current version without building anything (past dates, live events).
+/** The current version without building anything (past dates, live events). */
 create function public.stats_version() returns bigint
 language sql stable security definer
 set search_path = public, extensions
 as $$ select version from minqing.stats_state $$;
 
+/** The grid rollup, by grid: grid_stats' rows at the rollups' date (call stats_rollup_ready first). */
 create function public.grid_stats_rollup()
 returns setof minqing.grid_rollup
 language sql stable security definer
 set search_path = public, extensions
 as $$ select * from minqing.grid_rollup order by grid_id $$;
 
+/** The building rollup, by building: building_stats' rows at the rollups' date. */
 create function public.building_stats_rollup()
 returns setof minqing.building_rollup
 language sql stable security definer
@@ -960,6 +1095,11 @@ as $$ select * from minqing.building_rollup order by building_id $$;
 -- Drift: every grid and building figure that differs from grid_stats / building_stats at the
 -- rollups' date (stats:rebuild prints these; a test corrupts a row and expects it reported).
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * One row per rollup figure that differs from grid_stats / building_stats at the rollups'
+ * date: kind ('grid' | 'building'), id, metric, both values. Empty when they agree.
+ */
 create function minqing.stats_drift()
 returns table (kind text, id integer, metric text, rollup_value jsonb, reference_value jsonb)
 language sql stable security definer
@@ -999,7 +1139,7 @@ grant execute on function public.stats_rollup_ready(date), public.stats_version(
   public.grid_stats_rollup(), public.building_stats_rollup() to authenticated, service_role;
 
 -- =============================================================================================
--- Month-end snapshots (issue #9): each closed month's grid figures, computed once
+-- Month-end snapshots: each closed month's grid figures, computed once
 --
 -- A past month's figures are the reference functions at its last day E: grid_stats(E) (the
 -- map's figures, GET /api/stats/grids?asOf=E) and the month report's per-grid counts
@@ -1103,9 +1243,12 @@ create policy "Staff can read the month-end figures of their street's grids" on 
 -- ---------------------------------------------------------------------------------------------
 -- Fill
 -- ---------------------------------------------------------------------------------------------
--- Computes and stores month end E if it is not stored; true when stored (the caller then reads
--- public.grid_month_snapshots as itself, under row-level security). Clearing the claims makes
--- minqing.report_grid_ids() answer every street's grids: a snapshot is shared by all streets.
+/**
+ * Computes and stores month end E if it is not stored; true when stored (the caller then reads
+ * public.grid_month_snapshots as itself, under row-level security). Clearing the claims makes
+ * minqing.report_grid_ids() answer every street's grids: a snapshot is shared by all streets.
+ * One filler per month end, under an advisory lock that month_snapshot_status can see.
+ */
 create function public.month_snapshot_ready(p_month_end date) returns boolean
 language plpgsql volatile security definer
 set search_path = public, extensions
@@ -1155,8 +1298,10 @@ $$;
 -- ---------------------------------------------------------------------------------------------
 -- Invalidation
 -- ---------------------------------------------------------------------------------------------
--- Removes every month end on or after p_from. The version bump comes first: it is the lock a
--- concurrent fill waits on (see the header), and it changes the ETag of past-date stats.
+/**
+ * Removes every month end on or after p_from. The version bump comes first: it is the lock a
+ * concurrent fill waits on (see "Concurrency" above), and it changes the ETag of past-date stats.
+ */
 create function minqing.month_snapshots_invalidate(p_from date) returns void
 language plpgsql volatile security definer
 set search_path = public, extensions
@@ -1174,7 +1319,7 @@ $$;
 -- so that each rule sits next to its reason; plpgsql plans a branch's query on first use, so a
 -- branch may name a transition table only its own event has.
 
--- Visits count on their date: any insert, edit or removal moves figures from that date on.
+/** Visits count on their date: any insert, edit or removal moves figures from that date on. */
 create function minqing.snapshots_on_visits() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -1194,10 +1339,12 @@ begin
 end
 $$;
 
--- A household counts from moving in. Its building and categories are read as they are now for
--- every past date (the definition), so changing them moves figures from its move-in on; only a
--- changed move-out date moves them from the earlier of the old and new move-out. Edits of names,
--- phones and notes change nothing.
+/**
+ * A household counts from moving in. Its building and categories are read as they currently are
+ * for every past date (the definition), so changing them moves figures from its move-in on; only
+ * a changed move-out date moves them from the earlier of the old and new move-out. Edits of
+ * names, phones and notes change nothing.
+ */
 create function minqing.snapshots_on_households() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -1221,10 +1368,12 @@ begin
 end
 $$;
 
--- A matter counts from its receipt: its grid, times, evaluation and whether it is cancelled
--- (issue_indicators leaves cancelled ones out whenever they were cancelled) move figures from
--- the received date; closing it moves them from the earlier close date. Handling steps (status
--- registered → assigned → in progress, tier, notes) move nothing.
+/**
+ * A matter counts from its receipt: its grid, times, evaluation and whether it is cancelled
+ * (issue_indicators leaves cancelled ones out whenever they were cancelled) move figures from
+ * the received date; closing it moves them from the earlier close date. Handling steps (status
+ * registered → assigned → in progress, tier, notes) move nothing.
+ */
 create function minqing.snapshots_on_issues() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -1249,7 +1398,7 @@ begin
 end
 $$;
 
--- Of a matter's events only a cancellation is read (open at D), from its date.
+/** Of a matter's events only a cancellation is read (open at D), from its date. */
 create function minqing.snapshots_on_issue_events() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -1265,7 +1414,7 @@ begin
 end
 $$;
 
--- A patrol counts for the day it started.
+/** A patrol counts for the day it started. */
 create function minqing.snapshots_on_patrols() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -1285,7 +1434,7 @@ begin
 end
 $$;
 
--- A policy version is in force from valid_from.
+/** A policy version is in force from valid_from. */
 create function minqing.snapshots_on_policies() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -1305,11 +1454,14 @@ begin
 end
 $$;
 
--- Boundary history: a building's grid and a grid's existence over time. A row counts over
--- [valid_from, valid_to): a new or removed row from its start; a row whose grid changed from the
--- earlier start; a row only closed (a boundary commit closing the open row now) from the earlier
--- end, so committing a boundary today leaves closed months alone while a change stamped in
--- the past (or a row valid since -infinity, as an import writes) removes the months after it.
+/**
+ * Boundary history: a building's grid and a grid's existence over time. A row counts over
+ * [valid_from, valid_to): a new or removed row from its start; a row whose grid changed from the
+ * earlier start; a row only closed (a boundary commit closing the open row at its own time) from
+ * the earlier end, so committing a boundary today leaves closed months alone while a change
+ * stamped in the past (or a row valid since -infinity, as an import writes) removes the months
+ * after it.
+ */
 create function minqing.snapshots_on_boundary_history() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -1352,9 +1504,11 @@ begin
 end
 $$;
 
--- A grid's community decides the policy of every date, and a community's street which grids a
--- street reports: rare edits that move every month (-infinity). A new or removed grid arrives
--- with its grid_versions rows (above); grid names, boundaries and retirements are versioned there.
+/**
+ * A grid's community decides the policy of every date, and a community's street which grids a
+ * street reports: rare edits that move every month (-infinity). A new or removed grid arrives
+ * with its grid_versions rows (above); grid names, boundaries and retirements are versioned there.
+ */
 create function minqing.snapshots_on_places() returns trigger
 language plpgsql security definer
 set search_path = public, extensions
@@ -1374,6 +1528,7 @@ begin
 end
 $$;
 
+-- The triggers, <table>_snapshots_ins / _del / _upd, for the events each table's rule needs.
 do $$
 declare
   t record;
@@ -1406,6 +1561,11 @@ $$;
 -- Drift: every stored figure that differs from the reference functions at its month end
 -- (npm run stats:rebuild prints these; tests compare after backdated changes).
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * One row per stored figure of month end E that differs from the reference functions at E:
+ * grid, metric, both values. Empty when they agree. Clears the claims, as the fill does.
+ */
 create function minqing.month_snapshot_drift(p_month_end date)
 returns table (grid_id integer, metric text, snapshot_value jsonb, reference_value jsonb)
 language plpgsql volatile security definer
@@ -1460,27 +1620,22 @@ revoke execute on function minqing.month_snapshots_invalidate(date), minqing.mon
 grant execute on function minqing.month_snapshot_drift(date) to service_role;
 
 -- =============================================================================================
--- A grid's own figures read only its own households
--- Opening a grid shows its mop-up list and its month's 按期走访率. Both were derived for every
--- household of the street and then cut to one grid; on the embedded database that cost 10 s and
--- 3 s per opening. They now derive the status of the grid's households only, by the same
--- definitions (tests compare them with the street-wide functions for every grid).
+-- One grid's figures, from its own households only
+-- Opening a grid shows its mop-up list (grid_overdue_households, above), its header counts
+-- (households, covered) and its month's 按期走访率. Each derives the status of the grid's own
+-- households only, by the per-household definition of the rollups (minqing.household_status_of,
+-- checked equal to the reference by stats_drift), rather than every household of the street cut
+-- to one grid, which took seconds per opening on the embedded database. Tests compare them with
+-- the street-wide functions for every grid.
+-- The callers are PL/pgSQL so that the grid's household ids are computed once: passed as an
+-- expression to household_status_of (a SQL function the planner inlines), they would be
+-- recomputed per row.
 -- =============================================================================================
 
--- =============================================================================================
--- The mop-up list
--- grid_overdue_households used to derive the status of every household of the street
--- (household_visit_status) and keep one grid's: ~10 s on the embedded database for a list of
--- ~20 rows, paid each time a grid leader opens a grid. It now asks the rollups' per-household
--- definition (minqing.household_status_of, the same rules, checked equal by stats_drift) for the
--- households whose building lies in the grid on that date only. Same rows, same order.
--- The list's header figures (households, covered) came from grid_stats for the whole street too;
--- grid_visit_counts gives them for the one grid, by the same definition.
--- Both are PL/pgSQL so that the grid's household ids are computed once: passed as an expression
--- to household_status_of (a SQL function the planner inlines), they were recomputed per row.
--- =============================================================================================
-
--- The households living, on that date, in the buildings the grid had at the end of that China day.
+/**
+ * Every household, moved in or out, whose building lay in the grid at the end of China day D;
+ * household_status_of then keeps those living there at D.
+ */
 create function minqing.grid_household_ids(p_grid_id integer, as_of date) returns integer[]
 language sql stable
 set search_path = public, extensions
@@ -1495,8 +1650,10 @@ $$;
 
 revoke execute on function minqing.grid_household_ids(integer, date) from public;
 
--- grid_stats' households and covered_households for one grid: aggregates, open to the street
--- like grid_stats itself.
+/**
+ * grid_stats' households and covered_households for one grid at D: aggregates, open to the
+ * street like grid_stats itself.
+ */
 create function public.grid_visit_counts(p_grid_id integer, as_of date)
 returns table (households integer, covered_households integer)
 language plpgsql stable security definer
@@ -1519,9 +1676,17 @@ grant execute on function public.grid_visit_counts(integer, date) to authenticat
 -- =============================================================================================
 -- 按期走访率 for some grids or for all: report_visit_timeliness's definition (*_meetings.sql)
 -- over the status of those grids' households only. report_visit_timeliness (the month report,
--- every grid of the caller's street) becomes this function for all grids, so one definition
--- serves both.
+-- every grid of the caller's street) is this function for all grids, so one definition serves
+-- both.
 -- =============================================================================================
+
+/**
+ * Per grid, for the period [p_from, p_to]: the households due for a visit in it (by their
+ * status the day before p_from, still living there on the due date), how many had a counting
+ * visit in the period, and how many had their first one by the due date. For the grids given,
+ * or every grid minqing.report_grid_ids() answers when p_grid_ids is null; the policy is the
+ * one in force at p_to.
+ */
 create function minqing.visit_timeliness(p_from date, p_to date, p_grid_ids integer[])
 returns table (grid_id integer, due integer, done integer, on_time integer)
 language plpgsql stable
@@ -1569,7 +1734,7 @@ $$;
 
 revoke execute on function minqing.visit_timeliness(date, date, integer[]) from public;
 
--- One grid's, for its panel: aggregates, open to the street like the month report.
+/** One grid's 按期走访率 counts, for its panel: aggregates, open to the street like the month report. */
 create function public.grid_visit_timeliness(p_grid_id integer, p_from date, p_to date)
 returns table (grid_id integer, due integer, done integer, on_time integer)
 language sql stable security definer
@@ -1581,28 +1746,27 @@ revoke execute on function public.grid_visit_timeliness(integer, date, date) fro
 grant execute on function public.grid_visit_timeliness(integer, date, date) to authenticated, service_role;
 
 -- =============================================================================================
--- Month-end snapshot fill (issue #9): the request path never queues behind a fill
+-- Month-end snapshot status: the request path never queues behind a fill
 --
 -- At a district's size storing one closed month end (public.month_snapshot_ready) takes longer
--- than a request may run, and every request for the same month end used to wait on the fill's
--- advisory lock. The nightly `npm run stats:rebuild` stores the twelve closed months ahead of
--- time; for whatever it did not store, the API asks here first whether the month end is stored,
--- being stored right now (by this or another API process, or by the nightly job), or missing,
--- and then waits a bounded time (MONTH_END_WAIT_MS) for its own fill or answers 503 with
--- Retry-After, instead of taking the lock and queueing. And one of the fill's four parts, the
--- month report's patrol days, is rewritten set-based (the same rows, ~14× faster on the street
--- tier: 6.2 s → 0.43 s for October).
+-- than a request may run. The nightly `npm run stats:rebuild` stores the twelve closed months
+-- ahead of time; for whatever it did not store, the API asks here first whether the month end
+-- is stored, being stored right now (by this or another API process, or by the nightly job), or
+-- missing, and then waits a bounded time (MONTH_END_WAIT_MS) for its own fill or answers 503
+-- with Retry-After, instead of taking the fill's lock and queueing behind it.
 -- =============================================================================================
 
 -- ---------------------------------------------------------------------------------------------
 -- Status
 -- ---------------------------------------------------------------------------------------------
--- 'stored' | 'filling' | 'missing'. "Filling" is the fill's own advisory lock (the same two keys
--- month_snapshot_ready takes) held by a transaction, seen in pg_locks without taking it: asking
--- must not make the asker wait or hold the lock. Definer rights: pg_locks shows the lock's
--- existence only, but the state table is private. The answer may be stale by the time the
--- caller acts on it; the fill itself re-checks under the lock, so a stale answer costs at most
--- one wasted wait, never a wrong figure.
+/**
+ * 'stored' | 'filling' | 'missing'. "Filling" is the fill's own advisory lock (the same two keys
+ * month_snapshot_ready takes) held by a transaction, seen in pg_locks without taking it: asking
+ * must not make the asker wait or hold the lock. Definer rights: pg_locks shows the lock's
+ * existence only, but the state table is private. The answer may be stale by the time the
+ * caller acts on it; the fill itself re-checks under the lock, so a stale answer costs at most
+ * one wasted wait, never a wrong figure.
+ */
 create function public.month_snapshot_status(p_month_end date) returns text
 language sql stable security definer
 set search_path = public, extensions
@@ -1624,27 +1788,26 @@ revoke execute on function public.month_snapshot_status(date) from public, anon;
 grant execute on function public.month_snapshot_status(date) to authenticated, service_role;
 
 -- =============================================================================================
--- Statistics rollups: new visits applied as deltas (issue #9, "rollup maintenance ≤ 50 µs per
--- ingested visit in bulk")
--- Measured on the district tier (2,100 grids; PostgreSQL), for 2,000 visits to random
--- households, i.e. 1,230 grids and 1,831 buildings: stats_apply recomputed each visited
--- household from all its visits (household_status_of, ~11 visits each), then every touched grid
--- row from all its households, issues and patrols (1,134 ms, 837 of them patrol days) and every
--- touched building row (264 ms): 512 µs a visit in the bench's bulk step.
--- A new visit can do one thing only: if it counts under the policy in force at the rollups' date
--- (counted method; met, or not-home when the policy counts it; on or before that date), its
--- household's last visit becomes the later of the two dates, and covered / due / overdue follow
--- with household_status_of's expressions. Building, grid, interval and risk do not depend on
--- visits, nor do a grid's issues, patrols or households. So an INSERT into visits now sets those
--- household rows from the visit's date and adds the difference between their old and new rows
--- to their grids' and buildings' rows, recomputing coverage and attention from the new counts
--- with grid_rows_of / building_rows_of's expressions (171 µs a visit). Updates and deletes of
--- visits keep the full recompute. minqing.stats_drift and the property tests compare the result
--- with the reference definitions after random sequences of writes.
+-- Statistics rollups: new visits applied as deltas
+-- Visits arrive in bulk, and recomputing each visited household from all its visits, then each
+-- touched grid and building row from all its households, issues and patrols, costs about three
+-- times what these deltas do. A new visit can do one thing only: if it counts under the policy
+-- in force at the rollups' date (counted method; met, or not-home when the policy counts it; on
+-- or before that date), its household's last visit becomes the later of the two dates, and
+-- covered / due / overdue follow with household_status_of's expressions. Building, grid,
+-- interval and risk do not depend on visits, nor do a grid's issues, patrols or households. So
+-- an INSERT into visits sets those household rows from the visit's date and adds the difference
+-- between their old and new rows to their grids' and buildings' rows, recomputing coverage and
+-- attention from the new counts with grid_rows_of / building_rows_of's expressions. Updates and
+-- deletes of visits keep the full recompute (stats_apply). minqing.stats_drift and the property
+-- tests compare the result with the reference definitions after random sequences of writes.
 -- =============================================================================================
 
--- The rows' differences, added to their grids and buildings. `before` and `after` hold the same
--- households, with the same building, grid and risk; only visit-derived columns differ.
+/**
+ * Writes the households' new rows and adds the rows' differences to their grids and buildings,
+ * recomputing coverage and attention. `before` and `after` hold the same households, with the
+ * same building, grid and risk; only visit-derived columns differ.
+ */
 create function minqing.stats_apply_household_changes(d date, before minqing.household_rollup[], after minqing.household_rollup[])
 returns void
 language plpgsql volatile security definer
@@ -1728,7 +1891,11 @@ begin
 end
 $$;
 
--- New visits: (household, China date, method, result), one element per inserted row.
+/**
+ * Applies new visits, given as parallel arrays (household, China date, method, result), one
+ * element per inserted row: each household whose last counting visit moves later gets its new
+ * row, through stats_apply_household_changes. Does nothing while the rollups are unbuilt.
+ */
 create function minqing.stats_apply_visit_dates(p_households integer[], p_days date[], p_methods text[], p_results text[])
 returns void
 language plpgsql volatile security definer
@@ -1795,8 +1962,8 @@ revoke execute on function minqing.stats_apply_household_changes(date, minqing.h
 -- Room on each page for the rollups' updates
 -- A new visit rewrites its household's, grid's and building's rollup rows. No updated column is
 -- indexed, so PostgreSQL can write the new version on the same page without touching the
--- indexes (a HOT update), but only if the page has room: the rebuild packs them full. Takes
--- effect at the next rebuild (stats:rebuild, nightly); until then updates are as before.
+-- indexes (a HOT update), but only if the page has room: the rebuild would pack them full. The
+-- fill factor applies to the rows the rebuild inserts (stats:rebuild, nightly).
 -- =============================================================================================
 alter table minqing.household_rollup set (fillfactor = 70);
 
@@ -1806,15 +1973,18 @@ alter table minqing.grid_rollup set (fillfactor = 50);
 
 -- =============================================================================================
 -- One grid's household count, by its indexes
--- Found by the district benchmark (issue #9, "first coloured map ≤ 2 s"): the map starts once the
--- grids' GeoJSON has arrived, and GET /api/grids took 640 ms for a street leader's 300 grids, most
--- of it in grid_household_counts(as_of), which counts every household of the database (549,311
--- at a district) to keep the caller's grids: 274 ms for one street. This counts one grid from
--- building_grid_history's grid index and the households' building index, with the same rule
--- (the building's grid at the end of the China day, households living there that day): 35 ms for
--- the same 300 grids, the same figures (compared on every grid of the district's street 1).
--- grid_household_counts stays for the callers that want every grid.
+-- The map starts once the grids' GeoJSON has arrived, and GET /api/grids gives each of the
+-- caller's grids its household count. grid_household_counts(D) (*_people.sql) counts every
+-- household of the database to keep the caller's grids; this counts one grid from
+-- building_grid_history's grid index and the households' building index, with the same rule,
+-- several times faster for a street leader's few hundred grids. grid_household_counts is for
+-- the callers that want every grid.
 -- =============================================================================================
+
+/**
+ * The households living at D in the buildings grid p_grid_id had at the end of China day D
+ * (the rule of grid_household_counts, for one grid).
+ */
 create function public.grid_household_count(p_grid_id integer, as_of date) returns integer
 language sql stable security definer
 set search_path = public, extensions
@@ -1832,4 +2002,31 @@ $$;
 revoke execute on function public.grid_household_count(integer, date) from public;
 
 grant execute on function public.grid_household_count(integer, date) to authenticated, service_role;
+
+comment on table minqing.stats_state is 'The date the statistics rollups hold (null until first built) and the version every figure change bumps.';
+comment on table minqing.household_rollup is 'Each household''s visit status at stats_state.as_of; private, read only by the definer functions.';
+comment on table minqing.grid_rollup is 'grid_stats at stats_state.as_of, one row per grid, kept current by triggers.';
+comment on table minqing.building_rollup is 'building_stats at stats_state.as_of, one row per building, kept current by triggers.';
+comment on table public.grid_month_snapshots is 'Each stored month end''s per-grid figures: grid_stats and the month report counts at that date.';
+comment on table minqing.month_snapshot_state is 'The month ends whose snapshots are stored in full and current.';
+comment on function public.default_policy_settings() is 'The visit policy used when a street has none; equal to DEFAULT_POLICY in geo/domain/visit-policy.ts.';
+comment on function public.policy_settings_at(integer, date) is 'The visit policy in force for a community at a date: its own, else its street''s, else the default.';
+comment on function public.household_visit_status(date) is 'Each household''s visit status at a date (interval, last counting visit, covered, due, overdue, at risk); private.';
+comment on function public.issue_status_at(date) is 'Each issue''s grid and building, and whether it is open and overdue at a date.';
+comment on function public.attention_points(jsonb, integer, integer, integer, integer, integer, integer) is 'The attention score and its breakdown in points, from a grid''s or building''s counts under a policy.';
+comment on function public.grid_days_since_patrol(date) is 'Per grid, the days from its last counting patrol day to a date.';
+comment on function public.grid_stats(date) is 'The map''s figures for every grid at a date: the reference definition.';
+comment on function public.building_stats(date) is 'The map''s figures for every building at a date: the reference definition.';
+comment on function public.grid_overdue_households(integer, date) is 'A grid''s mop-up list: its overdue households at a date by address, at-risk first.';
+comment on function public.building_workload(date) is 'Per building, its households and the visits they require per month, for the boundary preview.';
+comment on function public.stats_rollup_ready(date) is 'Makes sure the rollups hold a date (rebuilding on a new day) and returns the stats version.';
+comment on function public.stats_version() is 'The stats version, for ETags and live events, without building anything.';
+comment on function public.grid_stats_rollup() is 'The grid rollup: grid_stats rows at the rollups'' date.';
+comment on function public.building_stats_rollup() is 'The building rollup: building_stats rows at the rollups'' date.';
+comment on function public.month_snapshot_ready(date) is 'Stores a month end''s per-grid figures if not yet stored; true when stored.';
+comment on function public.month_snapshot_status(date) is 'Whether a month end''s snapshot is stored, being filled, or missing, without waiting.';
+comment on function public.grid_visit_counts(integer, date) is 'One grid''s households and covered households at a date.';
+comment on function public.grid_visit_timeliness(integer, date, date) is 'One grid''s 按期走访率 counts for a period: due, done, on time.';
+comment on function public.grid_household_count(integer, date) is 'The households living in a grid at a date.';
+
 reset check_function_bodies;

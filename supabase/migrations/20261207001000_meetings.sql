@@ -7,12 +7,16 @@
 -- and tier, the hard cases — comes from the aggregate functions below. Like grid_stats they are
 -- SECURITY DEFINER and return counts and registration numbers only, never a row that names a
 -- person, so the presenter's projector can show them; each returns only the caller's street.
+-- The meetings and their decisions (tables, policies) follow. 按期走访率's definition is shared
+-- with the grid panel and lives in *_metrics.sql (minqing.visit_timeliness).
 -- =============================================================================================
 set check_function_bodies = off;
 
 -- ---------------------------------------------------------------------------------------------
 -- The grids a report may cover: the caller's street (server tasks without a caller: all)
 -- ---------------------------------------------------------------------------------------------
+
+/** The ids of the grids of the caller's street; every grid for a server task (no request claims). */
 create function minqing.report_grid_ids() returns integer[]
 language sql stable security definer
 set search_path = public, extensions
@@ -31,6 +35,8 @@ $$;
 -- qualifying visit (the month-end policy's methods and results) in [from, to]; on time: one in
 -- [from, due date]. A household that moved out before its due date owes nothing.
 -- ---------------------------------------------------------------------------------------------
+
+/** Per grid of the caller's street: visits due in [p_from, p_to], done, and done on time. */
 create function public.report_visit_timeliness(p_from date, p_to date)
 returns table (grid_id integer, due integer, done integer, on_time integer)
 language sql stable security definer
@@ -42,6 +48,12 @@ as $$ select * from minqing.visit_timeliness(p_from, p_to, null) $$;
 -- month) on which its finished patrols that started that day add up to patrolMinMinutes — the
 -- rule GET /api/patrols/compliance reports day by day.
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * Per grid of the caller's street: of the days from p_from to the earlier of p_to and
+ * p_last_day, how many were judged and on how many the patrols met the minimum in force that
+ * day. Computed as sets (days × grids, the minimum once per community and day), not per day.
+ */
 create function public.report_patrol_days(p_from date, p_to date, p_last_day date)
 returns table (grid_id integer, days_met integer, days_judged integer)
 language sql stable security definer
@@ -75,8 +87,10 @@ $$;
 
 -- ---------------------------------------------------------------------------------------------
 -- Issues registered in a period by grid, category and tier (cancelled ones left out, as in
--- public.issue_indicators). The tier is the one the matter has now.
+-- public.issue_indicators). The tier is the matter's current one.
 -- ---------------------------------------------------------------------------------------------
+
+/** Issues received in [p_from, p_to] per grid of the caller's street, category and current tier. */
 create function public.report_issue_counts(p_from date, p_to date)
 returns table (grid_id integer, category public.issue_category, tier public.issue_tier, registered integer)
 language sql stable security definer
@@ -95,6 +109,12 @@ $$;
 -- open for p_long_days or more. Registration number, category, tier, grid and dates only: no
 -- description, no reporter, no address (the projector shows them).
 -- ---------------------------------------------------------------------------------------------
+
+/**
+ * The caller's street's matters open at p_as_of that are escalated or open p_long_days or more,
+ * escalated first, then oldest: registration number, grid, category, tier, dates, days open,
+ * overdue.
+ */
 create function public.report_issue_cases(p_as_of date, p_long_days integer)
 returns table (reg_no text, grid_id integer, category public.issue_category, tier public.issue_tier,
                received_on date, due_on date, days_open integer, overdue boolean)
@@ -224,4 +244,12 @@ create trigger meetings_audit after insert or update or delete on public.meeting
   for each row execute function minqing.audit_row_change();
 create trigger meeting_actions_audit after insert or update or delete on public.meeting_actions
   for each row execute function minqing.audit_row_change();
+
+comment on table public.meetings is 'A community''s meeting (analysis or consultation) reviewing one month, with attendees and notes.';
+comment on table public.meeting_actions is 'A meeting''s decision for one grid, with an owner, a due date and whether it is done.';
+comment on function public.report_visit_timeliness(date, date) is 'Month report: per grid, visits due in a period, done, and done on time.';
+comment on function public.report_patrol_days(date, date, date) is 'Month report: per grid, days judged and days the patrol minimum was met.';
+comment on function public.report_issue_counts(date, date) is 'Month report: issues registered per grid, category and tier in a period.';
+comment on function public.report_issue_cases(date, integer) is 'Month report: the hard cases open at a date (escalated or long open), without personal data.';
+
 reset check_function_bodies;

@@ -1,11 +1,15 @@
 -- =============================================================================================
--- Imports: grids, buildings and household ledgers from files (issue #8; docs/import-export.md)
+-- Imports: grids, buildings and household ledgers from files (docs/import-export.md)
 --
 -- Every import is a dry run first: the API parses the file, checks it, and keeps the rows it
 -- would write in `import_batches`, owned by the caller; the commit writes those rows in one
 -- transaction as the caller, so row-level security decides here too what an import may touch:
---   grids and buildings  community staff, in their own community;
---   households           grid leaders and community staff, in their scope (existing policies).
+--   grids and buildings  community staff, in their own community (the policies below, which
+--                        also serve the map editor);
+--   households           grid leaders and community staff, in their scope (*_access.sql).
+-- Also here: re-deriving buildings' grids after grids change, the grid-code check of a dry run,
+-- and how long a batch keeps the personal data it parsed. An imported grid's first version is
+-- written by the boundary history's trigger (*_boundaries.sql).
 -- =============================================================================================
 set check_function_bodies = off;
 
@@ -82,6 +86,8 @@ grant update (address, name, floors, footprint) on public.buildings to authentic
 -- concerned may be in no grid yet (no caller can update those), and harmless: it only sets each
 -- building's grid to what the rule says. Returns how many buildings changed grid.
 -- ---------------------------------------------------------------------------------------------
+
+/** Sets the grid of every building in the area to what grid_for_point says; returns how many changed. */
 create function minqing.rederive_building_grids(p_area geometry) returns integer
 language plpgsql security definer
 set search_path = public, extensions
@@ -110,6 +116,8 @@ grant execute on function minqing.rederive_building_grids(geometry) to authentic
 -- problem in the report rather than a unique violation at commit. Reveals only that a code is
 -- in use, never where.
 -- ---------------------------------------------------------------------------------------------
+
+/** Which of the given grid codes are in use anywhere on the server. */
 create function minqing.taken_grid_codes(p_codes text[]) returns setof text
 language sql stable security definer
 set search_path = public, extensions
@@ -118,11 +126,6 @@ as $$ select code from public.grids where code = any (p_codes) $$;
 revoke execute on function minqing.taken_grid_codes(text[]) from public;
 
 grant execute on function minqing.taken_grid_codes(text[]) to authenticated, service_role;
-
--- =============================================================================================
--- Imports, continued (issue #8; docs/import-export.md): how long an import batch keeps the rows
--- it parsed, and when the grids an import creates begin in the boundary history.
--- =============================================================================================
 
 -- ---------------------------------------------------------------------------------------------
 -- Retention of import batches
@@ -138,7 +141,10 @@ grant execute on function minqing.taken_grid_codes(text[]) to authenticated, ser
 -- read by its owner, and any owner's next import removes it.
 -- ---------------------------------------------------------------------------------------------
 
--- What a committed ledger's report may keep: the problems' codes, severities and row numbers.
+/**
+ * A dry-run report as a committed batch may keep it: unchanged for grids and buildings; for a
+ * household ledger, each problem reduced to its code, severity and row number.
+ */
 create function minqing.import_report_without_personal_data(p_kind text, p_report jsonb) returns jsonb
 language sql immutable
 as $$
@@ -152,9 +158,13 @@ as $$
   end
 $$;
 
--- Definer rights: the caller may not update a batch once it is marked committed (the policy
--- "Staff can commit their own pending imports"), and must not be able to rewrite its rows or
--- report at any time; this writes the counts and drops the rest, for the caller's own batch only.
+/**
+ * Seals the caller's committed batch: records what the commit wrote, drops the parsed rows and
+ * the report's personal data. Definer rights: the caller may not update a batch once it is
+ * marked committed (the policy "Staff can commit their own pending imports"), and must not be
+ * able to rewrite its rows or report at any time; this writes the counts and drops the rest,
+ * for the caller's own batch only.
+ */
 create function minqing.seal_import_batch(p_id uuid, p_counts jsonb) returns void
 language plpgsql security definer
 set search_path = public, extensions
@@ -175,9 +185,12 @@ revoke execute on function minqing.seal_import_batch(uuid, jsonb) from public;
 
 grant execute on function minqing.seal_import_batch(uuid, jsonb) to authenticated, service_role;
 
--- Definer rights because the expired batches are anyone's: deleting a dry run nobody committed
--- for 24 hours reveals nothing and removes personal data. Also seals any committed batch that
--- still holds rows (batches committed before this migration). Returns how many were deleted.
+/**
+ * Deletes the dry runs nobody committed within 24 hours and strips the rows and personal report
+ * data of any committed batch that still holds them (one committed before commits sealed their
+ * batches). Returns how many batches were deleted. Definer rights because the expired
+ * batches are anyone's: deleting them reveals nothing and removes personal data.
+ */
 create function minqing.purge_import_batches() returns integer
 language plpgsql security definer
 set search_path = public, extensions
@@ -196,4 +209,7 @@ $$;
 revoke execute on function minqing.purge_import_batches() from public;
 
 grant execute on function minqing.purge_import_batches() to authenticated, service_role;
+
+comment on table public.import_batches is 'An import''s dry run: the parsed rows and report, visible to its uploader only, sealed at commit.';
+
 reset check_function_bodies;
