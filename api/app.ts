@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import type { Database } from './db/database';
 import type { Env } from './env';
 import { authenticate, requireSignIn } from './auth/middleware';
+import { createSessionCheck } from './auth/session-check';
 import { createTokenVerifier } from './auth/tokens';
 import { notFound, onError } from './lib/errors';
 import { corsPolicy, jsonBodyLimit, requestTimeout, securityHeaders } from './lib/security';
@@ -52,7 +53,7 @@ export interface AppDeps {
 export function createApi(deps: AppDeps) {
   const verify = createTokenVerifier({ secret: deps.jwtSecret, supabaseUrl: deps.env.supabase?.url });
   return new Hono<AppEnv>()
-    .use(authenticate(verify))
+    .use(authenticate(verify, createSessionCheck(deps.db)))
     .route('/health', healthRoutes(deps))
     .route('/auth', authRoutes(deps))
     // Everything registered below needs a signed-in caller; the database then decides what it sees.

@@ -106,6 +106,9 @@ create table minqing.local_accounts (
   email text not null,
   password_hash text not null,
   created_at timestamp with time zone default now() not null,
+  must_change_password boolean default false not null,
+  token_version integer default 0 not null,
+  password_changed_at timestamp with time zone,
   constraint local_accounts_email_check CHECK ((email = lower(email))),
   constraint local_accounts_email_key UNIQUE (email),
   constraint local_accounts_pkey PRIMARY KEY (user_id)
@@ -120,6 +123,14 @@ create table minqing.month_snapshot_state (
 );
 alter table minqing.month_snapshot_state enable row level security;
 -- The month ends whose snapshots are stored in full and current.
+
+create table minqing.revoked_tokens (
+  jti uuid not null,
+  user_id uuid not null,
+  expires_at timestamp with time zone not null,
+  constraint revoked_tokens_pkey PRIMARY KEY (jti)
+);
+CREATE INDEX revoked_tokens_expires_at_idx ON minqing.revoked_tokens USING btree (expires_at);
 
 create table minqing.schema_migrations (
   version text not null,
@@ -1315,6 +1326,47 @@ AS $function$
 $function$
 ;
 
+CREATE OR REPLACE FUNCTION minqing.link_auth_user(p_staff_id integer)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'public', 'extensions'
+AS $function$
+declare
+  target public.staff;
+  uid uuid;
+begin
+  target := minqing.managed_staff(p_staff_id, 'link');
+  if to_regclass('auth.users') is null or target.email is null then
+    return null;
+  end if;
+  execute 'select id from auth.users where lower(email) = lower($1) limit 1' into uid using target.email;
+  if uid is not null then
+    update public.staff set user_id = uid where id = p_staff_id and user_id is null;
+  end if;
+  return uid;
+end
+$function$
+;
+
+CREATE OR REPLACE FUNCTION minqing.managed_staff(p_staff_id integer, p_what text)
+ RETURNS staff
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'extensions'
+AS $function$
+declare
+  target public.staff;
+begin
+  select * into target from public.staff where id = p_staff_id;
+  if target.id is null or not minqing.may_manage_staff(target.role, target.street_id, target.community_id) then
+    raise exception 'you may not % staff member %', p_what, p_staff_id using errcode = 'insufficient_privilege';
+  end if;
+  return target;
+end
+$function$
+;
+
 CREATE OR REPLACE FUNCTION minqing.mask_id_number(v text)
  RETURNS text
  LANGUAGE sql
@@ -1379,6 +1431,23 @@ CREATE OR REPLACE FUNCTION minqing.mask_text(v text)
  LANGUAGE sql
  IMMUTABLE
 AS $function$ select case when v is null then null else '***' end $function$
+;
+
+CREATE OR REPLACE FUNCTION minqing.may_manage_staff(p_role staff_role, p_street_id integer, p_community_id integer)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'extensions'
+AS $function$
+  select coalesce((
+    select not minqing.presenting() and me.street_id = p_street_id and (
+      (me.role = 'street_leader' and p_role in ('community_staff', 'grid_leader', 'grid_member', 'presenter'))
+      or (me.role = 'community_staff' and me.community_id = p_community_id
+          and p_role in ('community_staff', 'grid_leader', 'grid_member'))
+    )
+    from minqing.my_staff() me
+  ), false)
+$function$
 ;
 
 CREATE OR REPLACE FUNCTION minqing.month_snapshot_drift(p_month_end date)
@@ -1617,6 +1686,42 @@ begin
   if not found then
     raise exception 'import batch % is not a committed batch of the caller', p_id using errcode = '42501';
   end if;
+end
+$function$
+;
+
+CREATE OR REPLACE FUNCTION minqing.set_initial_password(p_staff_id integer, p_password_hash text)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'public', 'extensions'
+AS $function$
+declare
+  target public.staff;
+  uid uuid;
+  created boolean := false;
+begin
+  target := minqing.managed_staff(p_staff_id, 'set the password of');
+  if target.email is null then
+    raise exception 'staff member % has no email to sign in with', p_staff_id using errcode = 'not_null_violation';
+  end if;
+  uid := target.user_id;
+  if uid is null then
+    uid := gen_random_uuid();
+    update public.staff set user_id = uid where id = p_staff_id;
+  end if;
+  insert into minqing.local_accounts (user_id, email, password_hash, must_change_password, password_changed_at)
+  values (uid, lower(target.email), p_password_hash, true, now())
+  on conflict (user_id) do update
+    set password_hash = excluded.password_hash, must_change_password = true,
+        token_version = minqing.local_accounts.token_version + 1, password_changed_at = now()
+  returning (xmax = 0) into created;
+  insert into public.audit_log (user_id, staff_id, action, table_name, row_ids, street_id, community_id, new_values, reason)
+  select auth.uid(), me.staff_id, 'update', 'local_accounts', array[p_staff_id], target.street_id, target.community_id,
+         jsonb_build_object('must_change_password', true),
+         case when created then 'account_created' else 'password_reset' end
+  from (select (select staff_id from minqing.my_staff()) as staff_id) me;
+  return uid;
 end
 $function$
 ;
@@ -3774,6 +3879,13 @@ create policy "Community staff can update staff of their community" on public.st
    FROM minqing.my_staff() me(staff_id, role, street_id, community_id)
   WHERE ((me.role = 'community_staff'::staff_role) AND (me.community_id = staff.community_id)))) AND (role = ANY (ARRAY['grid_leader'::staff_role, 'grid_member'::staff_role, 'community_staff'::staff_role]))));
 
+create policy "Managers can add staff below them in their scope" on public.staff as permissive for insert to authenticated
+  with check (minqing.may_manage_staff(role, street_id, community_id));
+
+create policy "Managers can change staff below them in their scope" on public.staff as permissive for update to authenticated
+  using (minqing.may_manage_staff(role, street_id, community_id))
+  with check (minqing.may_manage_staff(role, street_id, community_id));
+
 create policy "Staff can read their colleagues in the street" on public.staff as permissive for select to authenticated
   using (((user_id = auth.uid()) OR ((street_id = ( SELECT minqing.my_street_id() AS my_street_id)) AND (NOT ( SELECT minqing.presenting() AS presenting)))));
 
@@ -3794,6 +3906,20 @@ create policy "Staff can read grid assignments in their street" on public.staff_
    FROM minqing.my_staff() my_staff(staff_id, role, street_id, community_id))) OR ((EXISTS ( SELECT 1
    FROM grids g
   WHERE (g.id = staff_grids.grid_id))) AND (NOT ( SELECT minqing.presenting() AS presenting)))));
+
+create policy "The street leader can assign staff to grids in the street" on public.staff_grids as permissive for insert to authenticated
+  with check ((EXISTS ( SELECT 1
+   FROM ((minqing.my_staff() me(staff_id, role, street_id, community_id)
+     JOIN communities c ON ((c.street_id = me.street_id)))
+     JOIN grids g ON ((g.community_id = c.id)))
+  WHERE ((me.role = 'street_leader'::staff_role) AND (g.id = staff_grids.grid_id) AND (NOT minqing.presenting())))));
+
+create policy "The street leader can remove assignments in the street" on public.staff_grids as permissive for delete to authenticated
+  using ((EXISTS ( SELECT 1
+   FROM ((minqing.my_staff() me(staff_id, role, street_id, community_id)
+     JOIN communities c ON ((c.street_id = me.street_id)))
+     JOIN grids g ON ((g.community_id = c.id)))
+  WHERE ((me.role = 'street_leader'::staff_role) AND (g.id = staff_grids.grid_id) AND (NOT minqing.presenting())))));
 
 create policy "Staff can read their own street" on public.streets as permissive for select to authenticated
   using ((id = ( SELECT minqing.my_street_id() AS my_street_id)));
@@ -3835,6 +3961,10 @@ create policy "Workers can log their own visits in their scope" on public.visits
 
 -- function minqing.grid_of_household(p_household_id integer): authenticated execute, service_role execute
 
+-- function minqing.link_auth_user(p_staff_id integer): authenticated execute, service_role execute
+
+-- function minqing.managed_staff(p_staff_id integer, p_what text): authenticated execute, service_role execute
+
 -- function minqing.mask_id_number(v text): authenticated execute, service_role execute
 
 -- function minqing.mask_name(v text): authenticated execute, service_role execute
@@ -3844,6 +3974,8 @@ create policy "Workers can log their own visits in their scope" on public.visits
 -- function minqing.mask_row_image(j jsonb): authenticated execute, service_role execute
 
 -- function minqing.mask_text(v text): authenticated execute, service_role execute
+
+-- function minqing.may_manage_staff(p_role staff_role, p_street_id integer, p_community_id integer): authenticated execute, service_role execute
 
 -- function minqing.month_snapshot_drift(p_month_end date): service_role execute
 
@@ -3868,6 +4000,8 @@ create policy "Workers can log their own visits in their scope" on public.visits
 -- function minqing.scope_household_ids(p_full boolean): authenticated execute, service_role execute
 
 -- function minqing.seal_import_batch(p_id uuid, p_counts jsonb): authenticated execute, service_role execute
+
+-- function minqing.set_initial_password(p_staff_id integer, p_password_hash text): authenticated execute, service_role execute
 
 -- function minqing.stats_drift(): service_role execute
 
@@ -4020,6 +4154,8 @@ create policy "Workers can log their own visits in their scope" on public.visits
 -- table public.staff: authenticated insert select, service_role all
 
 -- column public.staff(active): authenticated update
+
+-- column public.staff(community_id): authenticated update
 
 -- column public.staff(email): authenticated update
 

@@ -31,3 +31,15 @@ export async function verifyPassword(password: string, stored: string): Promise<
   });
   return timingSafeEqual(key, expected);
 }
+
+// No 0/O, 1/l/I: the one-time password is read out over the phone or copied from a note.
+const ALPHABET = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+/** A one-time password the person must change at first sign-in: 14 characters, letters and digits. */
+export function generateInitialPassword(): string {
+  for (;;) {
+    const bytes = randomBytes(14);
+    const password = [...bytes].map((b) => ALPHABET[b % ALPHABET.length]).join('');
+    if (/\d/.test(password) && /[a-z]/i.test(password)) return password;
+  }
+}

@@ -3,7 +3,7 @@
  * HS256 — the same algorithm as a Supabase project's legacy JWT secret, so one verifier serves
  * both. The secret comes from JWT_SECRET, or is generated once into the data directory.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { sign } from 'hono/jwt';
@@ -12,10 +12,29 @@ import type { Claims } from '../lib/request-db';
 
 export const TOKEN_LIFETIME_S = 3600;
 
-export async function issueToken(secret: string, user: { id: string; email: string }, now = Date.now()): Promise<string> {
+/**
+ * Besides Supabase's claims, our own tokens carry a `jti` (what a sign-out revokes), the account's
+ * `ver` (token_version: a password change or reset bumps it and so ends every older token) and,
+ * while the password is a one-time one, `must_change_password`.
+ */
+export async function issueToken(
+  secret: string,
+  user: { id: string; email: string; tokenVersion?: number; mustChangePassword?: boolean },
+  now = Date.now(),
+): Promise<string> {
   const iat = Math.floor(now / 1000);
   return sign(
-    { sub: user.id, email: user.email, role: 'authenticated', aud: 'authenticated', iat, exp: iat + TOKEN_LIFETIME_S },
+    {
+      sub: user.id,
+      email: user.email,
+      role: 'authenticated',
+      aud: 'authenticated',
+      iat,
+      exp: iat + TOKEN_LIFETIME_S,
+      jti: randomUUID(),
+      ver: user.tokenVersion ?? 0,
+      ...(user.mustChangePassword ? { must_change_password: true } : {}),
+    },
     secret,
     'HS256',
   );

@@ -7,15 +7,24 @@ import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
+import { accountByEmail, accountById, changeOwnPassword, revokeToken } from '../auth/accounts';
+import { requestLocale } from '../auth/locale';
 import { verifyPassword } from '../auth/password';
 import { issueToken, TOKEN_LIFETIME_S } from '../auth/tokens';
 import { ApiError, validationHook } from '../lib/errors';
 import { asCaller, type AppEnv } from '../lib/request-db';
 import { capabilitiesOf, type Capabilities, type StaffRole } from '../../geo/domain/staff';
+import { checkPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../geo/domain/password-rules';
+import { translate } from '../../geo/i18n/strings';
 
 const login = z.object({
   email: z.string().trim().toLowerCase().email('email must be an email address').max(254),
   password: z.string().min(1, 'password is required').max(256),
+});
+
+const passwordChange = z.object({
+  current: z.string().min(1, 'current is required').max(256),
+  next: z.string().max(1024),
 });
 
 /**
@@ -65,6 +74,8 @@ export interface Me {
   userId: string;
   email: string;
   presenting: boolean;
+  /** The password is a one-time one: the web app asks for a new one before anything else. */
+  mustChangePassword: boolean;
   staff: {
     id: number;
     name: string;
@@ -116,18 +127,47 @@ export function authRoutes({ db, env, jwtSecret }: AppDeps) {
           { 'Retry-After': String(retryAfterS) },
         );
       }
-      const [account] = await db.query<{ user_id: string; password_hash: string }>(
-        'select user_id, password_hash from minqing.local_accounts where email = $1',
-        [email],
-      );
+      const account = await accountByEmail(db, email);
       // Same answer for an unknown email and a wrong password: the reply must not reveal who has an account.
-      if (!account || !(await verifyPassword(password, account.password_hash))) {
+      if (!account || !(await verifyPassword(password, account.passwordHash))) {
         limiter.fail(email, client);
         throw new ApiError(401, 'invalid_credentials', 'The email or password is not correct.');
       }
       limiter.succeed(email, client);
-      const token = await issueToken(jwtSecret, { id: account.user_id, email });
+      // Told only to whoever knows the password: saying so spares them guessing it is wrong.
+      if (account.active === false) {
+        throw new ApiError(401, 'account_disabled', translate(requestLocale(c), 'account_disabled'));
+      }
+      const token = await issueToken(jwtSecret, { id: account.userId, email, tokenVersion: account.tokenVersion, mustChangePassword: account.mustChangePassword });
       return c.json({ access_token: token, token_type: 'bearer' as const, expires_in: TOKEN_LIFETIME_S });
+    })
+    .post('/password', zValidator('json', passwordChange, validationHook), async (c) => {
+      const claims = c.get('claims');
+      if (claims.role !== 'authenticated') throw new ApiError(401, 'unauthorized', 'Sign in first.');
+      if (env.supabase) throw new ApiError(404, 'not_found', 'Passwords are changed through the Supabase project configured for this server.');
+      const account = await accountById(db, claims.sub!);
+      if (!account) throw new ApiError(404, 'not_found', 'This account has no local password to change.');
+      const { current, next } = c.req.valid('json');
+      const locale = requestLocale(c);
+      const check = checkPassword(next, { email: account.email, current });
+      if (!check.valid) {
+        throw new ApiError(422, 'weak_password', translate(locale, `passwordReason_${check.reason}`, { min: PASSWORD_MIN_LENGTH, max: PASSWORD_MAX_LENGTH }), [
+          { path: 'next', reason: check.reason },
+        ]);
+      }
+      const version = await changeOwnPassword(db, account, current, next);
+      if (version === null) {
+        throw new ApiError(422, 'wrong_current_password', translate(locale, 'currentPasswordWrong'), [{ path: 'current', reason: 'wrong' }]);
+      }
+      const token = await issueToken(jwtSecret, { id: account.userId, email: account.email, tokenVersion: version });
+      return c.json({ access_token: token, token_type: 'bearer' as const, expires_in: TOKEN_LIFETIME_S });
+    })
+    .post('/logout', async (c) => {
+      const claims = c.get('claims');
+      if (claims.role !== 'authenticated') throw new ApiError(401, 'unauthorized', 'Sign in first.');
+      // A Supabase session's token has no jti of ours: the web app signs out of Supabase itself.
+      if (typeof claims.jti === 'string') await revokeToken(db, claims);
+      return c.body(null, 204);
     })
     .get('/me', async (c) => {
       const claims = c.get('claims');
@@ -151,6 +191,7 @@ export function authRoutes({ db, env, jwtSecret }: AppDeps) {
         userId: claims.sub!,
         email: String(claims.email ?? ''),
         presenting,
+        mustChangePassword: claims.must_change_password === true,
         staff: me.staff,
         scope: me.scope,
         can: capabilitiesOf(me.staff?.role ?? null, presenting),

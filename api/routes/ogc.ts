@@ -10,6 +10,7 @@ import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { authenticate, requireSignIn } from '../auth/middleware';
+import { createSessionCheck } from '../auth/session-check';
 import { createTokenVerifier } from '../auth/tokens';
 import { ApiError, validationHook } from '../lib/errors';
 import { bboxParam, productToday } from '../lib/query-params';
@@ -109,7 +110,7 @@ export function ogcRoutes(deps: AppDeps) {
     });
 
   return new Hono<AppEnv>()
-    .use(authenticate(verify))
+    .use(authenticate(verify, createSessionCheck(db)))
     .use(requireSignIn)
     .get('/', (c) => {
       const base = baseUrl(c);

@@ -1,13 +1,19 @@
 /**
- * The street's staff and their grid assignments. Scope is data: community staff assign their
- * community's people to grids (one person may serve two), and the database's policies decide
- * who may — this route only turns the request into statements run as the caller.
+ * The street's staff, their grid assignments and their sign-ins. Scope is data: the database's
+ * policies and minqing.may_manage_staff() decide who may create, change or reset whom (the
+ * street leader anyone below them in the street, community staff their own community's grid
+ * teams and colleagues); this route turns the request into statements run as the caller, and
+ * checks the same rule first only to say, in the caller's language, which field is wrong.
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
-import type { StaffRole } from '../../geo/domain/staff';
+import { MANAGEABLE_ROLES, mayManageRole, STAFF_ROLES, type StaffRole } from '../../geo/domain/staff';
+import { translate, type Locale } from '../../geo/i18n/strings';
+import { requestLocale } from '../auth/locale';
+import { generateInitialPassword, hashPassword } from '../auth/password';
+import type { Queryable } from '../db/database';
 import { ApiError, validationHook } from '../lib/errors';
 import { asCaller, type AppEnv } from '../lib/request-db';
 import { MAX_DB_INT } from '../../geo/domain/db-int';
@@ -18,20 +24,121 @@ export interface StaffMember {
   role: StaffRole;
   communityId: number | null;
   phone: string | null;
+  email: string | null;
   active: boolean;
   gridIds: number[];
 }
 
 const STAFF_SQL = `
-  select s.id, s.name, s.role::text as role, s.community_id as "communityId", s.phone, s.active,
+  select s.id, s.name, s.role::text as role, s.community_id as "communityId", s.phone, s.email, s.active,
     coalesce(array(select sg.grid_id from public.staff_grids sg where sg.staff_id = s.id order by sg.grid_id), '{}') as "gridIds"
   from public.staff s`;
 
-const assignment = z.object({
-  gridIds: z.array(z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`)).max(20, 'a staff member serves at most 20 grids'),
+const id = z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`);
+const gridIds = z.array(id).max(20, 'a staff member serves at most 20 grids');
+const assignment = z.object({ gridIds });
+const name = z.string().trim().min(1, 'name is required').max(100);
+const phone = z.string().trim().regex(/^[0-9+\- ]{5,20}$/, 'phone must be 5 to 20 digits').nullable();
+const role = z.enum(STAFF_ROLES);
+const newStaff = z.object({
+  name,
+  phone: phone.optional(),
+  email: z.string().trim().toLowerCase().email('email must be an email address').max(254),
+  role,
+  communityId: id.nullable().optional(),
+  gridIds: gridIds.optional(),
 });
+const staffChange = z
+  .object({ name, phone, role, communityId: id.nullable(), gridIds, active: z.boolean() })
+  .partial()
+  .refine((v) => Object.keys(v).length > 0, 'name, phone, role, communityId, gridIds or active is required');
+const idParam = z.object({ id: z.coerce.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`) });
 
-export function staffRoutes({ db }: AppDeps) {
+interface Me {
+  staffId: number;
+  role: StaffRole;
+  streetId: number;
+  communityId: number | null;
+}
+
+async function me(tx: Queryable): Promise<Me> {
+  const [row] = await tx.query<Me>(
+    'select staff_id as "staffId", role::text as role, street_id as "streetId", community_id as "communityId" from minqing.my_staff()',
+  );
+  if (!row) throw new ApiError(403, 'forbidden', 'Only staff of a street manage staff; your account has no active staff record.');
+  return row;
+}
+
+function roleCeiling(locale: Locale, manager: Me, target: StaffRole, path = 'role'): void {
+  if (mayManageRole(manager.role, target)) return;
+  const allowed = MANAGEABLE_ROLES[manager.role].map((r) => translate(locale, `role_${r}`)).join('、') || '—';
+  throw new ApiError(403, 'role_above_own', translate(locale, 'staffError_roleAboveOwn', { role: translate(locale, `role_${target}`), allowed }), [
+    { path, reason: 'role_above_own' },
+  ]);
+}
+
+/** A unique email (staff's or a sign-in's) already taken, as a located error; anything else as is. */
+function emailTaken(err: unknown, locale: Locale, email: string): never {
+  const e = err as { code?: string; constraint?: string; message?: string };
+  if (e.code === '23505' && /email/.test(`${e.constraint ?? ''} ${e.message ?? ''}`)) {
+    throw new ApiError(409, 'email_taken', translate(locale, 'staffError_emailTaken', { email }), [{ path: 'email', reason: 'taken' }]);
+  }
+  throw err;
+}
+
+const GRID_ROLES: readonly StaffRole[] = ['grid_leader', 'grid_member'];
+
+/** Replaces a grid team member's grids with `gridIds`, all in their community; RLS decides who may. */
+async function assignGrids(tx: Queryable, target: StaffMember, ids: number[]): Promise<void> {
+  const gridIds = [...new Set(ids)];
+  if (!GRID_ROLES.includes(target.role)) {
+    if (gridIds.length === 0) return;
+    throw new ApiError(422, 'not_a_grid_role', `Staff member ${target.id} is ${target.role}; only grid leaders and members are assigned to grids.`, [
+      { path: 'gridIds', reason: 'not_a_grid_role' },
+    ]);
+  }
+  const outside = await tx.query<{ id: number }>(
+    `select g as id from unnest($1::int[]) g where g not in (select id from public.grids where community_id = $2)`,
+    [gridIds, target.communityId],
+  );
+  if (outside.length > 0) {
+    throw new ApiError(422, 'grid_outside_community', `Grids ${outside.map((r) => r.id).join(', ')} are not in the staff member's community.`, {
+      gridIds: outside.map((r) => r.id),
+    });
+  }
+  // Row-level security refuses (403) anyone but this community's staff or the street leader, for each row.
+  await tx.query('delete from public.staff_grids where staff_id = $1 and grid_id <> all($2::int[])', [target.id, gridIds]);
+  await tx.query('insert into public.staff_grids (staff_id, grid_id) select $1, g from unnest($2::int[]) g on conflict do nothing', [target.id, gridIds]);
+}
+
+async function staffById(tx: Queryable, staffId: number): Promise<StaffMember> {
+  const [row] = await tx.query<StaffMember>(`${STAFF_SQL} where s.id = $1`, [staffId]);
+  if (!row) throw new ApiError(404, 'not_found', `No staff member with id ${staffId}.`);
+  return row;
+}
+
+/** A one-time password for a staff member's local sign-in; the database checks the caller may set it. */
+async function setInitialPassword(tx: Queryable, staffId: number): Promise<string> {
+  const password = generateInitialPassword();
+  await tx.query('select minqing.set_initial_password($1, $2)', [staffId, await hashPassword(password)]);
+  return password;
+}
+
+const communityOf = (locale: Locale, role: StaffRole, communityId: number | null | undefined, manager: Me) => {
+  if (role === 'street_leader' || role === 'presenter') return null;
+  // Community staff create only in their own community; saying so is optional for them.
+  const community = communityId ?? (manager.role === 'community_staff' ? manager.communityId : null);
+  if (community == null) {
+    throw new ApiError(422, 'community_required', translate(locale, 'staffError_communityRequired', { role: translate(locale, `role_${role}`) }), [
+      { path: 'communityId', reason: 'required' },
+    ]);
+  }
+  return community;
+};
+
+export function staffRoutes({ db, env }: AppDeps) {
+  const outOfScope = (c: Context) =>
+    new ApiError(403, 'out_of_scope', translate(requestLocale(c), 'staffError_outOfScope'));
   return new Hono<AppEnv>()
     .get('/', zValidator('query', z.object({ communityId: z.coerce.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`).optional() }), validationHook), async (c) => {
       const { communityId } = c.req.valid('query');
@@ -42,38 +149,85 @@ export function staffRoutes({ db }: AppDeps) {
       );
       return c.json({ staff });
     })
-    .put(
-      '/:id/grids',
-      zValidator('param', z.object({ id: z.coerce.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`) }), validationHook),
-      zValidator('json', assignment, validationHook),
-      async (c) => {
-        const { id } = c.req.valid('param');
-        const gridIds = [...new Set(c.req.valid('json').gridIds)];
-        const member = await asCaller(db, c.get('claims'), async (tx) => {
-          const [target] = await tx.query<StaffMember>(`${STAFF_SQL} where s.id = $1`, [id]);
-          if (!target) throw new ApiError(404, 'not_found', `No staff member with id ${id}.`);
-          if (!['grid_leader', 'grid_member'].includes(target.role)) {
-            throw new ApiError(422, 'not_a_grid_role', `Staff member ${id} is ${target.role}; only grid leaders and members are assigned to grids.`);
-          }
-          const outside = await tx.query<{ id: number }>(
-            `select g as id from unnest($1::int[]) g where g not in (select id from public.grids where community_id = $2)`,
-            [gridIds, target.communityId],
-          );
-          if (outside.length > 0) {
-            throw new ApiError(422, 'grid_outside_community', `Grids ${outside.map((r) => r.id).join(', ')} are not in the staff member's community.`, {
-              gridIds: outside.map((r) => r.id),
-            });
-          }
-          // Row-level security refuses (403) anyone but this community's staff, for each row.
-          await tx.query('delete from public.staff_grids where staff_id = $1 and grid_id <> all($2::int[])', [id, gridIds]);
-          await tx.query(
-            'insert into public.staff_grids (staff_id, grid_id) select $1, g from unnest($2::int[]) g on conflict do nothing',
-            [id, gridIds],
-          );
-          const [after] = await tx.query<StaffMember>(`${STAFF_SQL} where s.id = $1`, [id]);
-          return after!;
-        });
-        return c.json(member);
-      },
-    );
+    .post('/', zValidator('json', newStaff, validationHook), async (c) => {
+      const body = c.req.valid('json');
+      const locale = requestLocale(c);
+      const result = await asCaller(db, c.get('claims'), async (tx) => {
+        const manager = await me(tx);
+        roleCeiling(locale, manager, body.role);
+        const communityId = communityOf(locale, body.role, body.communityId, manager);
+        if (manager.role === 'community_staff' && communityId !== manager.communityId) {
+          throw new ApiError(403, 'out_of_scope', translate(locale, 'staffError_outOfScope'), [{ path: 'communityId', reason: 'out_of_scope' }]);
+        }
+        const [created] = await tx
+          .query<{ id: number }>(
+            `insert into public.staff (street_id, community_id, name, phone, email, role)
+             values ($1, $2, $3, $4, $5, $6) returning id`,
+            [manager.streetId, communityId, body.name, body.phone ?? null, body.email, body.role],
+          )
+          .catch((err) => emailTaken(err, locale, body.email));
+        await assignGrids(tx, await staffById(tx, created!.id), body.gridIds ?? []);
+        if (env.supabase) {
+          // The Auth user with this email, when there is one yet; a new one links at first sign-in by an admin.
+          const [linked] = await tx.query<{ uid: string | null }>('select minqing.link_auth_user($1) as uid', [created!.id]);
+          return { staff: await staffById(tx, created!.id), linked: linked?.uid != null };
+        }
+        const initialPassword = await setInitialPassword(tx, created!.id).catch((err) => emailTaken(err, locale, body.email));
+        return { staff: await staffById(tx, created!.id), initialPassword };
+      });
+      return c.json(result, 201);
+    })
+    .patch('/:id', zValidator('param', idParam, validationHook), zValidator('json', staffChange, validationHook), async (c) => {
+      const { id: staffId } = c.req.valid('param');
+      const change = c.req.valid('json');
+      const locale = requestLocale(c);
+      const member = await asCaller(db, c.get('claims'), async (tx) => {
+        const manager = await me(tx);
+        const target = await staffById(tx, staffId);
+        if (target.id === manager.staffId && (change.role !== undefined || change.active === false || change.communityId !== undefined)) {
+          throw new ApiError(403, 'own_access', translate(locale, 'staffError_ownAccess'));
+        }
+        if (!mayManageRole(manager.role, target.role)) throw outOfScope(c);
+        const role = change.role ?? target.role;
+        roleCeiling(locale, manager, role);
+        const communityId =
+          change.communityId !== undefined || change.role !== undefined
+            ? communityOf(locale, role, change.communityId === undefined ? target.communityId : change.communityId, manager)
+            : target.communityId;
+        const [updated] = await tx.query<{ id: number }>(
+          `update public.staff set name = coalesce($2, name), phone = case when $3 then $4 else phone end,
+             role = $5::public.staff_role, community_id = $6, active = coalesce($7, active)
+           where id = $1 returning id`,
+          [staffId, change.name ?? null, change.phone !== undefined, change.phone ?? null, role, communityId, change.active ?? null],
+        );
+        // Visible but not manageable (another community's people): the policy left the row alone.
+        if (!updated) throw outOfScope(c);
+        const after = await staffById(tx, staffId);
+        // Another community, or a role that serves no grid, leaves no grid the person no longer belongs to.
+        const stays = after.communityId === target.communityId && GRID_ROLES.includes(after.role);
+        const keep = change.gridIds ?? (stays ? target.gridIds : []);
+        await assignGrids(tx, after, keep);
+        return staffById(tx, staffId);
+      });
+      return c.json(member);
+    })
+    .post('/:id/password-reset', zValidator('param', idParam, validationHook), async (c) => {
+      const { id: staffId } = c.req.valid('param');
+      if (env.supabase) throw new ApiError(404, 'not_found', 'Passwords are reset through the Supabase project configured for this server.');
+      const initialPassword = await asCaller(db, c.get('claims'), async (tx) => {
+        const manager = await me(tx);
+        const target = await staffById(tx, staffId);
+        if (target.id === manager.staffId || !mayManageRole(manager.role, target.role)) throw outOfScope(c);
+        return setInitialPassword(tx, staffId);
+      });
+      return c.json({ initialPassword });
+    })
+    .put('/:id/grids', zValidator('param', idParam, validationHook), zValidator('json', assignment, validationHook), async (c) => {
+      const { id: staffId } = c.req.valid('param');
+      const member = await asCaller(db, c.get('claims'), async (tx) => {
+        await assignGrids(tx, await staffById(tx, staffId), c.req.valid('json').gridIds);
+        return staffById(tx, staffId);
+      });
+      return c.json(member);
+    });
 }

@@ -59,3 +59,20 @@ export function capabilitiesOf(role: StaffRole | null, presenting = false): Capa
   if (!role || presenting) return NONE;
   return ROLE_CAPABILITIES[role];
 }
+
+/**
+ * The roles each role may create and manage, in its own scope (the street leader's street, the
+ * community staff's community). Mirrors minqing.may_manage_staff() in
+ * 20261208000100_staff_accounts.sql, which enforces it; nobody manages a role above their own.
+ */
+export const MANAGEABLE_ROLES: Record<StaffRole, readonly StaffRole[]> = {
+  street_leader: ['community_staff', 'grid_leader', 'grid_member', 'presenter'],
+  community_staff: ['community_staff', 'grid_leader', 'grid_member'],
+  grid_leader: [],
+  grid_member: [],
+  presenter: [],
+};
+
+export function mayManageRole(manager: StaffRole | null, target: StaffRole): boolean {
+  return manager !== null && MANAGEABLE_ROLES[manager].includes(target);
+}

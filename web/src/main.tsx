@@ -3,7 +3,8 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ApiRequestError, useAuthConfig } from './api';
 import { App } from './app';
-import { onSessionEnd, useSession } from './auth/session';
+import { ChangePasswordPage } from './auth/change-password';
+import { mustChangePassword, onSessionEnd, useSession } from './auth/session';
 import { SignInPage } from './auth/sign-in-page';
 import { useSupabaseRefresh } from './auth/sign-in';
 import { LocaleProvider } from './i18n/locale';
@@ -32,6 +33,7 @@ function Root() {
   const authConfig = useAuthConfig();
   useSupabaseRefresh(authConfig.data);
   if (!session) return <SignInPage />;
+  if (mustChangePassword(session)) return <ChangePasswordPage />;
   const meeting = meetingParams(window.location.search);
   return meeting ? <MeetingView month={meeting.month} communityId={meeting.communityId} /> : <App />;
 }

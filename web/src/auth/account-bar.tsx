@@ -1,8 +1,11 @@
 import { useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
 import type { Me } from '../api';
 import { useLocale } from '../i18n/locale';
 import { setPresentation, usePresentation } from './presentation';
-import { signOut } from './session';
+import { ChangePasswordDialog } from './change-password';
+import { logOut } from './log-out';
+import { useSession } from './session';
 
 /** Where the signed-in account acts: its grids, else its community, else the whole street. */
 function scopeOf(staff: NonNullable<Me['staff']>, street: string): string {
@@ -11,12 +14,14 @@ function scopeOf(staff: NonNullable<Me['staff']>, street: string): string {
   return staff.communityName || grids || street;
 }
 
-/** The header's account section: who is signed in and as what, projector mode, and sign-out. */
+/** The header's account section: who is signed in and as what, projector mode, password and sign-out. */
 export function AccountBar({ me, onOpenDiary }: { me: Me | undefined; /** Offered to accounts that log visits. */ onOpenDiary: (() => void) | null }) {
   const { t } = useLocale();
   const queryClient = useQueryClient();
   const presentation = usePresentation();
   const staff = me?.staff;
+  const { session } = useSession();
+  const [changingPassword, setChangingPassword] = useState(false);
   return (
     <div className="account" aria-label={t('signedInAs')} role="group">
       {staff && (
@@ -49,9 +54,16 @@ export function AccountBar({ me, onOpenDiary }: { me: Me | undefined; /** Offere
           {t('presentationMode')}
         </button>
       )}
-      <button type="button" className="sign-out" onClick={() => signOut()}>
+      {/* A Supabase account's password is the project's to change, not ours. */}
+      {session?.mode === 'local' && (
+        <button type="button" className="toggle" data-testid="change-password-open" onClick={() => setChangingPassword(true)}>
+          {t('changePassword')}
+        </button>
+      )}
+      <button type="button" className="sign-out" onClick={() => void logOut()}>
         {t('signOut')}
       </button>
+      {changingPassword && <ChangePasswordDialog onClose={() => setChangingPassword(false)} />}
     </div>
   );
 }

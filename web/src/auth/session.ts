@@ -32,11 +32,11 @@ let expiryTimer: ReturnType<typeof setTimeout> | undefined;
 let state: State = { session: readStored(), lastSignOut: null };
 scheduleExpiry();
 
-function claims(token: string): { exp?: number; sub?: string } {
+function claims(token: string): { exp?: number; sub?: string; must_change_password?: boolean } {
   try {
     const payload = token.split('.')[1] ?? '';
     const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
-    return JSON.parse(json) as { exp?: number; sub?: string };
+    return JSON.parse(json) as { exp?: number; sub?: string; must_change_password?: boolean };
   } catch {
     return {};
   }
@@ -81,6 +81,11 @@ export function startSession(token: string, expiresInSeconds: number, mode: Sess
   const userId = c.sub ?? '';
   if (previous && previous.userId !== userId) endSession();
   set({ session: { token, expiresAt, mode, userId }, lastSignOut: null });
+}
+
+/** The token was issued for a one-time password: the app asks for a new one before anything else. */
+export function mustChangePassword(session: Session): boolean {
+  return claims(session.token).must_change_password === true;
 }
 
 function endSession() {

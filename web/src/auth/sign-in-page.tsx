@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useAuthConfig } from '../api';
-import { LanguageSelect } from '../i18n/language-select';
+import { AuthTopbar } from './auth-topbar';
 import { useLocale } from '../i18n/locale';
 import { useSession } from './session';
 import { signIn, SignInError } from './sign-in';
@@ -45,15 +45,7 @@ export function SignInPage() {
   const demoAccounts = config.data?.demoAccounts ?? [];
   return (
     <div className="sign-in-page">
-      <header className="topbar">
-        <div className="brand">
-          <h1>{t('appTitle')}</h1>
-          <span className="subtitle">{t('appSubtitle')}</span>
-        </div>
-        <div className="topbar-end">
-          <LanguageSelect />
-        </div>
-      </header>
+      <AuthTopbar />
       <main className="sign-in-body">
         <section className="sign-in-card" aria-labelledby="sign-in-title">
           <h2 id="sign-in-title">{t('signInTitle')}</h2>
