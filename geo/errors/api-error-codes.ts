@@ -23,6 +23,16 @@ export const API_ERROR_CODES = [
   'too_many_attempts', // 429, with Retry-After
   'unknown_staff',
   'not_a_grid_role',
+  'account_disabled', // the staff record is disabled: its tokens and sign-in stop at once (401)
+  'token_revoked', // logged out, or the password changed since this token was issued (401)
+  'password_change_required', // a one-time password must be changed before anything else (403)
+  'weak_password', // details name the field and the rule it breaks (422)
+  'wrong_current_password',
+  'email_taken', // another account has this email (409)
+  'role_above_own', // nobody creates or manages a role above their own (403)
+  'community_required', // this role needs a community
+  'out_of_scope', // the person or grid is outside the caller's scope (403)
+  'own_access', // one may not change one's own role, scope or activity
 
   // Grids and their boundaries (docs/boundaries.md)
   'stale_version', // the grid moved on since the version the client edited (409)
