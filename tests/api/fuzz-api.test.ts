@@ -179,6 +179,12 @@ const SPECS: Record<string, RouteSpec> = {
   'GET /api/auth/config': { who: ['nobody', 'nobody'] },
   'POST /api/auth/login': { who: ['nobody', 'nobody'], json: () => ({ email: ROLE_ACCOUNTS.presenter, password: DEMO_PASSWORD }) },
   'GET /api/auth/me': { who: ['grid_member', 'nobody'] },
+  // Signed out: a shared token that logged out or changed its password would end the other cases' sessions.
+  'POST /api/auth/password': { who: ['nobody', 'nobody'], json: () => ({ current: DEMO_PASSWORD, next: 'Another1pass' }) },
+  'POST /api/auth/logout': { who: ['nobody', 'nobody'] },
+  'POST /api/staff': { who: ['grid_member', 'presenter'], json: (i) => ({ name: '王五', phone: '13800000000', email: 'new@demo.local', role: 'grid_member', gridIds: [i.grid] }) },
+  'PATCH /api/staff/:id': { who: ['grid_member', 'presenter'], params: (i) => ({ id: `${i.staff}` }), json: () => ({ active: false }) },
+  'POST /api/staff/:id/password-reset': { who: ['grid_member', 'presenter'], params: (i) => ({ id: `${i.staff}` }) },
   'GET /api/config': { who: ['grid_member', 'nobody'] },
   'GET /api/communities': { who: ['grid_member', 'nobody'] },
   'GET /api/grids/:id/overdue': { who: ['grid_leader', 'presenter'], params: (i) => ({ id: `${i.grid}` }), query: () => ({ asOf: DEMO_TODAY }) },
