@@ -145,7 +145,8 @@ export async function restoreBackup(db: Database, sql: string, { replace = false
   const ours = await appliedMigrations(db);
   if (!ours) throw new MigrationError('The target database has no migrations applied: run `npm run seed` or `supabase db push` first.');
   // A backup of a database built before the fold holds the schema the baselines build.
-  const theirs = sameSet(listed, PRE_BASELINE_MIGRATIONS) ? BASELINES.filter((f) => ours.includes(f)) : listed;
+  // Migrations after the baselines add with defaults, so its rows load into them too.
+  const theirs = sameSet(listed, PRE_BASELINE_MIGRATIONS) && BASELINES.every((f) => ours.includes(f)) ? ours : listed;
   const missing = theirs.filter((f) => !ours.includes(f));
   const extra = ours.filter((f) => !theirs.includes(f));
   if (missing.length || extra.length) {
