@@ -7,8 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readEnv } from '../env';
 import { openDatabase } from '../server';
-import { restoreBackup, writeBackup } from './backup';
-import { migrate } from './migrate';
+import { restoreAndMigrate, writeBackup } from './backup';
 
 const [command, ...args] = process.argv.slice(2);
 const env = readEnv();
@@ -37,8 +36,7 @@ async function main(): Promise<void> {
     const sql = fs.readFileSync(file, 'utf8');
     const db = await openDatabase(env);
     try {
-      await migrate(db);
-      const { tables } = await restoreBackup(db, sql, { replace: args.includes('--replace') });
+      const { tables } = await restoreAndMigrate(db, sql, { replace: args.includes('--replace') });
       console.log(`restore: ${file} loaded into ${tables} tables (${db.kind})`);
     } finally {
       await db.close();

@@ -9,7 +9,7 @@
  * restore must put back exactly what was there, in any table order.
  */
 import type { Database, Queryable } from './database';
-import { MigrationError, PRE_BASELINE_MIGRATIONS, readMigrations } from './migrate';
+import { LAST_BASELINE_VERSION, migrate, MigrationError, PRE_BASELINE_MIGRATIONS, readMigrations } from './migrate';
 
 const SCHEMAS = ['public', 'minqing'];
 /** PostGIS's own table, and the ledger the target's migrations wrote for themselves. */
@@ -76,12 +76,19 @@ async function appliedMigrations(db: Queryable): Promise<string[] | null> {
 }
 
 const HEADER = '-- Minqing Map backup';
-/** The baselines that replaced PRE_BASELINE_MIGRATIONS, by their version date. */
-const BASELINES = readMigrations()
-  .filter((m) => m.version.startsWith('20261207'))
-  .map((m) => m.file);
-const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
 const MIGRATIONS_LINE = '-- migrations: ';
+
+/**
+ * The migrations a backup was taken at, from its ledger line. A backup of a database built by the
+ * migrations that the baselines replaced holds the schema the baselines build, so it reads as
+ * taken at the baselines.
+ */
+export function backupMigrations(sql: string): string[] {
+  const line = sql.split('\n').find((l) => l.startsWith(MIGRATIONS_LINE));
+  const listed = (line?.slice(MIGRATIONS_LINE.length).trim() ?? '').split(' ').filter(Boolean);
+  const folded = listed.length === PRE_BASELINE_MIGRATIONS.length && PRE_BASELINE_MIGRATIONS.every((f) => listed.includes(f));
+  return folded ? readMigrations().filter((m) => m.version <= LAST_BASELINE_VERSION).map((m) => m.file) : listed;
+}
 
 /**
  * Writes the backup through `write` (a file stream, or a string builder in tests), table by
@@ -138,15 +145,24 @@ export async function backupToString(db: Database): Promise<string> {
  * columns may not match: upgrade the older side first); a target that already holds data is
  * refused unless `replace`. Every product table is emptied first, in the restore's transaction.
  */
+/**
+ * `npm run restore`: brings the target to the backup's version, loads the backup there, then
+ * applies the migrations that came after it — so an older backup (one taken before the baselines
+ * included) restores into today's code.
+ */
+export async function restoreAndMigrate(db: Database, sql: string, options: { replace?: boolean } = {}): Promise<{ tables: number }> {
+  const through = backupMigrations(sql).at(-1)?.slice(0, 14);
+  await migrate(db, undefined, { through });
+  const result = await restoreBackup(db, sql, options);
+  await migrate(db);
+  return result;
+}
+
 export async function restoreBackup(db: Database, sql: string, { replace = false } = {}): Promise<{ tables: number }> {
   if (!sql.startsWith(HEADER)) throw new BackupError('This file is not a Minqing Map backup (it does not start with its header line).');
-  const line = sql.split('\n').find((l) => l.startsWith(MIGRATIONS_LINE));
-  const listed = (line?.slice(MIGRATIONS_LINE.length).trim() ?? '').split(' ').filter(Boolean);
+  const theirs = backupMigrations(sql);
   const ours = await appliedMigrations(db);
   if (!ours) throw new MigrationError('The target database has no migrations applied: run `npm run seed` or `supabase db push` first.');
-  // A backup of a database built before the fold holds the schema the baselines build.
-  // Migrations after the baselines add with defaults, so its rows load into them too.
-  const theirs = sameSet(listed, PRE_BASELINE_MIGRATIONS) && BASELINES.every((f) => ours.includes(f)) ? ours : listed;
   const missing = theirs.filter((f) => !ours.includes(f));
   const extra = ours.filter((f) => !theirs.includes(f));
   if (missing.length || extra.length) {

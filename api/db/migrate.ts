@@ -32,6 +32,9 @@ export class MigrationError extends Error {
  * database built by them holds the same schema under other ledger rows: it cannot be migrated
  * in place, but its backup restores into a database built by the baselines (api/db/backup.ts).
  */
+/** The last of the baselines: a backup listing PRE_BASELINE_MIGRATIONS was taken at this version. */
+export const LAST_BASELINE_VERSION = '20261207001100';
+
 export const PRE_BASELINE_MIGRATIONS: readonly string[] = [
   '20261122000100_extensions.sql',
   '20261122000200_places.sql',
@@ -96,8 +99,13 @@ export interface MigrateResult {
   shim: boolean;
 }
 
-export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<MigrateResult> {
-  const migrations = readMigrations(dir);
+/**
+ * `through`: apply the migrations up to that version only (a restore brings a database to its
+ * backup's version first, then the rest: api/db/backup.ts).
+ */
+export async function migrate(db: Database, dir = MIGRATIONS_DIR, { through }: { through?: string } = {}): Promise<MigrateResult> {
+  const all = readMigrations(dir);
+  const migrations = through === undefined ? all : all.filter((m) => m.version <= through);
   // Two API processes starting together must not both apply the same migration.
   if (db.kind === 'postgres') await db.query(`select pg_advisory_lock(hashtext('minqing.migrate'))`);
   try {
@@ -114,7 +122,7 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<Migra
       'select version, name, checksum, applied_at from minqing.schema_migrations order by version',
     );
     const applied = new Map(rows.map((r) => [r.version, r]));
-    const known = new Set(migrations.map((m) => m.version));
+    const known = new Set(all.map((m) => m.version));
     const unknown = rows.filter((r) => !known.has(r.version));
     if (unknown.length && unknown.every((r) => PRE_BASELINE_MIGRATIONS.includes(`${r.version}_${r.name}.sql`))) {
       throw new MigrationError(
