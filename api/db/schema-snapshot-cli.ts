@@ -5,10 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { connect } from './connect';
-import { migrate, MIGRATIONS_DIR } from './migrate';
-import { schemaSnapshot } from './schema-snapshot';
-
-export const SCHEMA_FILE = path.resolve(MIGRATIONS_DIR, '../schema.sql');
+import { migrate } from './migrate';
+import { SCHEMA_FILE, schemaSnapshot } from './schema-snapshot';
 
 const db = await connect({ kind: 'pglite', dataDir: 'memory://' });
 try {

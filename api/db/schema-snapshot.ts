@@ -10,12 +10,18 @@
  * pg_constraint; everything else comes from the pg_get_*def functions, which print what the
  * server would run.
  */
+import path from 'node:path';
 import type { Queryable } from './database';
+import { MIGRATIONS_DIR } from './migrate';
+
+/** Where `npm run schema` writes the snapshot, and where its staleness test reads it. */
+export const SCHEMA_FILE = path.resolve(MIGRATIONS_DIR, '../schema.sql');
 
 const SCHEMAS = `('public', 'minqing')`;
 
-/** Objects PostGIS puts in these schemas: not ours. */
-const NOT_OURS = `not exists (select 1 from pg_depend d where d.objid = x.oid and d.deptype = 'e')`;
+/** Objects PostGIS puts in these schemas are not ours: `alias` is the catalog row's alias. */
+const notOurs = (alias: string) => `not exists (select 1 from pg_depend d where d.objid = ${alias}.oid and d.deptype = 'e')`;
+const NOT_OURS = notOurs('x');
 
 interface Row {
   name: string;
@@ -100,12 +106,12 @@ export async function schemaSnapshot(db: Queryable): Promise<string> {
       select format('%I.%I', n.nspname, c.relname) as obj, 'table' as kind, c.relacl as acl
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where n.nspname in ${SCHEMAS} and c.relkind in ('r', 'v', 'p') and c.relacl is not null
-        and not exists (select 1 from pg_depend d where d.objid = c.oid and d.deptype = 'e')
+        and ${notOurs('c')}
       union all
       select format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), 'function', p.proacl
       from pg_proc p join pg_namespace n on n.oid = p.pronamespace
       where n.nspname in ${SCHEMAS} and p.proacl is not null
-        and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')
+        and ${notOurs('p')}
       union all
       select format('%I.%I(%I)', n.nspname, c.relname, a.attname), 'column', a.attacl
       from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace

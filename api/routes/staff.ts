@@ -5,7 +5,7 @@
  * teams and colleagues); this route turns the request into statements run as the caller, and
  * checks the same rule first only to say, in the caller's language, which field is wrong.
  */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
@@ -136,9 +136,10 @@ const communityOf = (locale: Locale, role: StaffRole, communityId: number | null
   return community;
 };
 
+/** The person (or the community named) is outside what the caller manages. */
+const outOfScope = (locale: Locale, details?: unknown) => new ApiError(403, 'out_of_scope', translate(locale, 'staffError_outOfScope'), details);
+
 export function staffRoutes({ db, env }: AppDeps) {
-  const outOfScope = (c: Context) =>
-    new ApiError(403, 'out_of_scope', translate(requestLocale(c), 'staffError_outOfScope'));
   return new Hono<AppEnv>()
     .get('/', zValidator('query', z.object({ communityId: z.coerce.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`).optional() }), validationHook), async (c) => {
       const { communityId } = c.req.valid('query');
@@ -157,7 +158,7 @@ export function staffRoutes({ db, env }: AppDeps) {
         roleCeiling(locale, manager, body.role);
         const communityId = communityOf(locale, body.role, body.communityId, manager);
         if (manager.role === 'community_staff' && communityId !== manager.communityId) {
-          throw new ApiError(403, 'out_of_scope', translate(locale, 'staffError_outOfScope'), [{ path: 'communityId', reason: 'out_of_scope' }]);
+          throw outOfScope(locale, [{ path: 'communityId', reason: 'out_of_scope' }]);
         }
         const [created] = await tx
           .query<{ id: number }>(
@@ -187,7 +188,7 @@ export function staffRoutes({ db, env }: AppDeps) {
         if (target.id === manager.staffId && (change.role !== undefined || change.active === false || change.communityId !== undefined)) {
           throw new ApiError(403, 'own_access', translate(locale, 'staffError_ownAccess'));
         }
-        if (!mayManageRole(manager.role, target.role)) throw outOfScope(c);
+        if (!mayManageRole(manager.role, target.role)) throw outOfScope(locale);
         const role = change.role ?? target.role;
         roleCeiling(locale, manager, role);
         const communityId =
@@ -201,7 +202,7 @@ export function staffRoutes({ db, env }: AppDeps) {
           [staffId, change.name ?? null, change.phone !== undefined, change.phone ?? null, role, communityId, change.active ?? null],
         );
         // Visible but not manageable (another community's people): the policy left the row alone.
-        if (!updated) throw outOfScope(c);
+        if (!updated) throw outOfScope(locale);
         const after = await staffById(tx, staffId);
         // Another community, or a role that serves no grid, leaves no grid the person no longer belongs to.
         const stays = after.communityId === target.communityId && GRID_ROLES.includes(after.role);
@@ -214,10 +215,11 @@ export function staffRoutes({ db, env }: AppDeps) {
     .post('/:id/password-reset', zValidator('param', idParam, validationHook), async (c) => {
       const { id: staffId } = c.req.valid('param');
       if (env.supabase) throw new ApiError(404, 'not_found', 'Passwords are reset through the Supabase project configured for this server.');
+      const locale = requestLocale(c);
       const initialPassword = await asCaller(db, c.get('claims'), async (tx) => {
         const manager = await me(tx);
         const target = await staffById(tx, staffId);
-        if (target.id === manager.staffId || !mayManageRole(manager.role, target.role)) throw outOfScope(c);
+        if (target.id === manager.staffId || !mayManageRole(manager.role, target.role)) throw outOfScope(locale);
         return setInitialPassword(tx, staffId);
       });
       return c.json({ initialPassword });

@@ -2,14 +2,11 @@
  * supabase/schema.sql is what the migrations build, and each function or view has one home.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../api/db/database';
-import { MIGRATIONS_DIR, readMigrations } from '../../api/db/migrate';
-import { schemaSnapshot } from '../../api/db/schema-snapshot';
+import { readMigrations } from '../../api/db/migrate';
+import { SCHEMA_FILE, schemaSnapshot } from '../../api/db/schema-snapshot';
 import { migratedPglite } from '../support/databases';
-
-const SCHEMA_FILE = path.resolve(MIGRATIONS_DIR, '../schema.sql');
 
 describe('schema snapshot', () => {
   let db: Database;
