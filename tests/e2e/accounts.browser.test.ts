@@ -49,4 +49,31 @@ describeWith(chromiumPrerequisite(), 'a new staff account in headless Chromium',
     const after = await fetch(new URL('/api/auth/me', product.url), { headers: { authorization: `Bearer ${token}` } });
     expect(after.status).toBe(401);
   });
+
+  it('draws 修改密码 from the account bar as a readable dialog, not in the header’s light text', async () => {
+    await d.given.theSignInPageIsOpen();
+    await d.when.signIn('member01@demo.local', DEMO_PASSWORD);
+    await page.waitForSelector('[data-map-ready="true"]', { timeout: 60_000 });
+    await page.getByRole('button', { name: '修改密码' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('heading', { name: '设置新密码' }).waitFor();
+    // WCAG contrast of each text against the card it sits on: white on white is 1.
+    const contrasts = await dialog.evaluate((el) => {
+      const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
+      const lum = ([r, g, b]: number[]) =>
+        [r!, g!, b!].map((v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4)).reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i]!, 0);
+      const card = el.querySelector('.sign-in-card')!;
+      const bg = lum(rgb(getComputedStyle(card).backgroundColor));
+      return [...card.querySelectorAll('h2, label span, button')].map((t) => {
+        const fg = lum(rgb(getComputedStyle(t).color));
+        const back = getComputedStyle(t).backgroundColor;
+        const b = back === 'rgba(0, 0, 0, 0)' ? bg : lum(rgb(back));
+        return { text: t.textContent, ratio: (Math.max(fg, b) + 0.05) / (Math.min(fg, b) + 0.05) };
+      });
+    });
+    expect(contrasts.length).toBe(6);
+    expect(contrasts.filter((c) => c.ratio < 4.5)).toEqual([]);
+    await dialog.getByRole('button', { name: '取消' }).click();
+    expect(await page.getByRole('dialog').count()).toBe(0);
+  });
 });

@@ -4,6 +4,7 @@
  * with the same pure function the server uses, so a weak password is explained before sending.
  */
 import { useState, type FormEvent } from 'react';
+import { createPortal } from 'react-dom';
 import { client } from '../api';
 import { AuthTopbar } from './auth-topbar';
 import { useLocale } from '../i18n/locale';
@@ -105,10 +106,13 @@ export function ChangePasswordPage() {
   );
 }
 
-/** 修改密码 from the account bar, over the map. */
+/**
+ * 修改密码 from the account bar, over the map. In a portal on the body: inside the header it
+ * inherited the header's light text and drew its labels and buttons white on white.
+ */
 export function ChangePasswordDialog({ onClose }: { onClose: () => void }) {
   const { t } = useLocale();
-  return (
+  return createPortal(
     <div className="sign-in-page change-password-overlay" role="dialog" aria-modal="true" aria-labelledby="change-password-title">
       <main className="sign-in-body">
         <section className="sign-in-card">
@@ -116,6 +120,7 @@ export function ChangePasswordDialog({ onClose }: { onClose: () => void }) {
           <ChangePasswordForm onDone={onClose} onCancel={onClose} />
         </section>
       </main>
-    </div>
+    </div>,
+    document.body,
   );
 }
