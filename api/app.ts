@@ -36,8 +36,10 @@ import { patrolRoutes } from './routes/patrols';
 import { policyRoutes } from './routes/policies';
 import { reportRoutes } from './routes/reports';
 import { roadRoutes } from './routes/roads';
+import { setupRoutes } from './routes/setup';
 import { staffRoutes } from './routes/staff';
 import { statsRoutes } from './routes/stats';
+import { streetRoutes } from './routes/streets';
 import { tileRoutes } from './routes/tiles';
 import { visitRoutes } from './routes/visits';
 
@@ -56,9 +58,12 @@ export function createApi(deps: AppDeps) {
     .use(authenticate(verify, createSessionCheck(deps.db)))
     .route('/health', healthRoutes(deps))
     .route('/auth', authRoutes(deps))
+    // Public while the installation has no street; its checklist needs a sign-in of its own.
+    .route('/setup', setupRoutes(deps))
     // Everything registered below needs a signed-in caller; the database then decides what it sees.
     .use(requireSignIn)
     .route('/config', configRoutes(deps))
+    .route('/streets', streetRoutes(deps))
     .route('/communities', communityRoutes(deps))
     .route('/grids', gridRoutes(deps))
     .route('/grids', gridBoundaryRoutes(deps))

@@ -33,6 +33,11 @@ const schema = z.object({
   TIANDITU_TK: z.string().optional(),
   /** The coordinate system of a style-URL basemap: gcj02 for AMap/高德-style tiles, whose streets are offset. */
   BASEMAP_CRS: z.enum(['wgs84', 'gcj02'], { error: 'BASEMAP_CRS must be wgs84 (the default) or gcj02 (AMap/高德 and other Chinese web maps)' }).default('wgs84'),
+  /**
+   * on: an empty database gets the generated demo street (the default on the embedded database);
+   * off: it starts empty, at the setup page (the default with DATABASE_URL: a real street's).
+   */
+  MINQING_DEMO: z.enum(['on', 'off'], { error: 'MINQING_DEMO must be on or off' }).optional(),
   /** Pins "today" for the whole product — the demo generator and the default as-of date (screenshots, tests). */
   DEMO_TODAY: z.string().regex(isoDate, 'DEMO_TODAY must be YYYY-MM-DD').optional(),
   /** Origins (comma-separated) whose pages may call the API cross-origin; none by default. */
@@ -70,6 +75,8 @@ export type Env = {
   /** `crs` only when the basemap is drawn in GCJ-02: our overlays are then shifted on screen (never in the data). */
   basemap: { kind: 'none' | 'osm' | 'tianditu' | 'tianditu-img' | 'style'; styleUrl?: string; tiandituKey?: string; crs?: 'gcj02' };
   demoToday: string | undefined;
+  /** Whether an empty database is given the demo street (MINQING_DEMO). */
+  demo: boolean;
   corsOrigins: string[];
   cspAllowHosts: string[];
   statementTimeoutMs: number;
@@ -113,6 +120,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     supabase: e.SUPABASE_URL && e.SUPABASE_ANON_KEY ? { url: e.SUPABASE_URL, anonKey: e.SUPABASE_ANON_KEY } : undefined,
     basemap,
     demoToday: e.DEMO_TODAY,
+    demo: (e.MINQING_DEMO ?? (e.DATABASE_URL ? 'off' : 'on')) === 'on',
     corsOrigins: list(e.CORS_ORIGINS),
     cspAllowHosts: list(e.CSP_ALLOW_HOSTS),
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,

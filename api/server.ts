@@ -1,6 +1,6 @@
 /**
- * Assembles the running product: database (embedded or PostgreSQL), migrations, the demo seed,
- * the API and the built web app on one port. Used by `npm start` and by the end-to-end tests.
+ * Assembles the running product: database (embedded or PostgreSQL), migrations, the demo seed
+ * (MINQING_DEMO), the API and the built web app on one port. Used by `npm start` and by the end-to-end tests.
  */
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,7 @@ import { connect } from './db/connect';
 import type { Database } from './db/database';
 import { migrate } from './db/migrate';
 import { seedDemoStreetIfEmpty } from './db/seed';
+import { setupNeeded } from './streets/street-setup';
 import type { Env } from './env';
 import { productToday } from './lib/query-params';
 
@@ -39,8 +40,12 @@ export async function startServer(env: Env, log: (line: string) => void = consol
   try {
     const m = await migrate(db);
     if (m.applied.length > 0) log(`database: applied ${m.applied.length} migration(s): ${m.applied.join(', ')}`);
-    const seed = await seedDemoStreetIfEmpty(db, productToday(env));
-    if (seed.seeded) log(`database: seeded the demo street ${JSON.stringify(seed.counts)}`);
+    if (env.demo) {
+      const seed = await seedDemoStreetIfEmpty(db, productToday(env));
+      if (seed.seeded) log(`database: seeded the demo street ${JSON.stringify(seed.counts)}`);
+    } else if (await setupNeeded(db)) {
+      log('database: no street yet — open the page to set one up (docs/setup.md)');
+    }
     // Import dry runs older than 24 hours hold ledgers nobody committed (docs/import-export.md).
     const [purge] = await db.query<{ n: number }>(`select minqing.purge_import_batches() as n`);
     if (purge && purge.n > 0) log(`database: removed ${purge.n} expired import dry run(s)`);

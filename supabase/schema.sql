@@ -101,6 +101,14 @@ CREATE INDEX household_rollup_grid_idx ON minqing.household_rollup USING btree (
 fillfactor=70 -- storage options
 -- Each household's visit status at stats_state.as_of; private, read only by the definer functions.
 
+create table minqing.installation_admins (
+  user_id uuid not null,
+  name text not null,
+  created_at timestamp with time zone default now() not null,
+  constraint installation_admins_pkey PRIMARY KEY (user_id)
+);
+-- Administrators of the installation: create streets and their first leader, see no personal data.
+
 create table minqing.local_accounts (
   user_id uuid not null,
   email text not null,
@@ -1002,6 +1010,33 @@ CREATE OR REPLACE FUNCTION minqing.community_of_grid(p_grid_id integer)
 AS $function$ select community_id from public.grids where id = p_grid_id $function$
 ;
 
+CREATE OR REPLACE FUNCTION minqing.create_street_with_leader(p_name text, p_code text, p_leader_name text, p_leader_email text, p_password_hash text, p_one_time boolean)
+ RETURNS TABLE(street_id integer, staff_id integer, user_id uuid)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'public', 'extensions'
+AS $function$
+declare
+  sid integer;
+  lid integer;
+  uid uuid := case when p_password_hash is null then null else gen_random_uuid() end;
+begin
+  insert into public.streets (code, name) values (p_code, p_name) returning id into sid;
+  insert into public.staff (user_id, street_id, name, email, role)
+  values (uid, sid, p_leader_name, lower(p_leader_email), 'street_leader') returning id into lid;
+  if uid is not null then
+    insert into minqing.local_accounts (user_id, email, password_hash, must_change_password, password_changed_at)
+    values (uid, lower(p_leader_email), p_password_hash, p_one_time, now());
+  end if;
+  -- Who set the street up: the administrator's user id, or none for the first setup (no caller).
+  insert into public.audit_log (user_id, action, table_name, row_ids, street_id, new_values, reason)
+  values (auth.uid(), 'insert', 'streets', array[sid], sid,
+          jsonb_build_object('code', p_code, 'name', p_name, 'leader_staff_id', lid), 'street_setup');
+  return query select sid, lid, uid;
+end
+$function$
+;
+
 CREATE OR REPLACE FUNCTION minqing.flag_patrol_off_grid()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1301,6 +1336,16 @@ AS $function$
         from jsonb_array_elements(coalesce(p_report -> 'problems', '[]'::jsonb)) with ordinality as e(p, ord)), '[]'::jsonb),
       'personalDataRemoved', true)
   end
+$function$
+;
+
+CREATE OR REPLACE FUNCTION minqing.is_installation_admin()
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'extensions'
+AS $function$
+  select exists (select 1 from minqing.installation_admins where user_id = auth.uid())
 $function$
 ;
 
@@ -2776,6 +2821,22 @@ $function$
 ;
 -- Applies a redraw, split, merge or revert and moves the buildings it affects.
 
+CREATE OR REPLACE FUNCTION public.create_street(p_name text, p_code text, p_leader_name text, p_leader_email text, p_password_hash text)
+ RETURNS TABLE(street_id integer, staff_id integer, user_id uuid)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'public', 'extensions'
+AS $function$
+begin
+  if not minqing.is_installation_admin() then
+    raise exception 'only an installation administrator creates streets' using errcode = 'insufficient_privilege';
+  end if;
+  return query select * from minqing.create_street_with_leader(p_name, p_code, p_leader_name, p_leader_email, p_password_hash, true);
+end
+$function$
+;
+-- An installation administrator creates a street and its first street leader (one-time password).
+
 CREATE OR REPLACE FUNCTION public.current_staff_role_and_community()
  RETURNS TABLE(staff_id integer, role staff_role, community_id integer)
  LANGUAGE sql
@@ -3089,6 +3150,26 @@ AS $function$
 $function$
 ;
 -- Each household's visit status at a date (interval, last counting visit, covered, due, overdue, at risk); private.
+
+CREATE OR REPLACE FUNCTION public.installation_streets()
+ RETURNS TABLE(id integer, code text, name text, is_demo boolean, created_at timestamp with time zone, communities integer, grids integer, staff integer, households integer)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'extensions'
+AS $function$
+  select s.id, s.code, s.name, s.is_demo, s.created_at,
+    (select count(*)::int from public.communities c where c.street_id = s.id),
+    (select count(*)::int from public.grids g join public.communities c on c.id = g.community_id where c.street_id = s.id),
+    (select count(*)::int from public.staff st where st.street_id = s.id and st.active),
+    (select count(*)::int from public.households h join public.buildings b on b.id = h.building_id
+       join public.grids g on g.id = b.grid_id join public.communities c on c.id = g.community_id
+     where c.street_id = s.id and h.moved_out is null)
+  from public.streets s
+  where minqing.is_installation_admin()
+  order by s.code
+$function$
+;
+-- The installation's streets with counts, for its administrator only.
 
 CREATE OR REPLACE FUNCTION public.issue_events_are_append_only()
  RETURNS trigger
@@ -3961,6 +4042,8 @@ create policy "Workers can log their own visits in their scope" on public.visits
 
 -- function minqing.grid_of_household(p_household_id integer): authenticated execute, service_role execute
 
+-- function minqing.is_installation_admin(): authenticated execute, public execute, service_role execute
+
 -- function minqing.link_auth_user(p_staff_id integer): authenticated execute, service_role execute
 
 -- function minqing.managed_staff(p_staff_id integer, p_what text): authenticated execute, service_role execute
@@ -4047,6 +4130,8 @@ create policy "Workers can log their own visits in their scope" on public.visits
 
 -- table public.communities: authenticated select, service_role all
 
+-- function public.create_street(p_name text, p_code text, p_leader_name text, p_leader_email text, p_password_hash text): authenticated execute, service_role execute
+
 -- function public.current_staff_role_and_community(): authenticated execute, service_role execute
 
 -- function public.decide_boundary_proposal(p_id integer, p_status text, p_note text, p_committed_version integer): authenticated execute, service_role execute
@@ -4102,6 +4187,8 @@ create policy "Workers can log their own visits in their scope" on public.visits
 -- column public.import_batches(committed): authenticated update
 
 -- column public.import_batches(committed_at): authenticated update
+
+-- function public.installation_streets(): authenticated execute, service_role execute
 
 -- table public.issue_event_records: authenticated select, service_role select
 

@@ -84,6 +84,8 @@ export interface Me {
     communityName: string | null;
     grids: { id: number; name: string }[];
   } | null;
+  /** An installation administrator: creates streets, sees no street's data (docs/setup.md). */
+  installationAdmin: boolean;
   /** Grids whose people the caller sees in full, and those it sees masked. */
   scope: { fullGridIds: number[]; visibleGridIds: number[] };
   can: Capabilities;
@@ -181,10 +183,12 @@ export function authRoutes({ db, env, jwtSecret }: AppDeps) {
            from minqing.my_staff() m join public.staff s on s.id = m.staff_id
            left join public.communities c on c.id = s.community_id`,
         );
-        const [scope] = await tx.query<Me['scope']>(
-          'select minqing.full_grid_ids() as "fullGridIds", minqing.visible_grid_ids() as "visibleGridIds"',
+        const [scope] = await tx.query<Me['scope'] & { installationAdmin: boolean }>(
+          `select minqing.full_grid_ids() as "fullGridIds", minqing.visible_grid_ids() as "visibleGridIds",
+                  minqing.is_installation_admin() as "installationAdmin"`,
         );
-        return { staff: staff ?? null, scope: scope! };
+        const { installationAdmin, ...grids } = scope!;
+        return { staff: staff ?? null, scope: grids, installationAdmin };
       });
       const presenting = claims.presentation === true;
       return c.json({
@@ -193,6 +197,7 @@ export function authRoutes({ db, env, jwtSecret }: AppDeps) {
         presenting,
         mustChangePassword: claims.must_change_password === true,
         staff: me.staff,
+        installationAdmin: me.installationAdmin,
         scope: me.scope,
         can: capabilitiesOf(me.staff?.role ?? null, presenting),
       } satisfies Me);

@@ -9,9 +9,10 @@ export interface StreetInfo {
   code: string;
   name: string;
   isDemo: boolean;
-  /** The street's own grid code pattern, or null for the 15-digit scheme (20261129000100_grid_codes.sql). */
+  /** The street's own grid code pattern, or null for the 15-digit scheme (docs/boundaries.md). */
   gridCodePattern: string | null;
-  bbox: [number, number, number, number];
+  /** Null while a street set up by name and code has no community yet. */
+  bbox: [number, number, number, number] | null;
   communities: { id: number; code: string; name: string }[];
 }
 
@@ -20,7 +21,8 @@ export function configRoutes({ db, env }: AppDeps) {
     const streets = await asCaller(db, c.get('claims'), (tx) =>
       tx.query<StreetInfo>(`
         select s.id, s.code, s.name, s.is_demo as "isDemo", s.grid_code_pattern as "gridCodePattern",
-          json_build_array(ST_XMin(s.boundary), ST_YMin(s.boundary), ST_XMax(s.boundary), ST_YMax(s.boundary)) as bbox,
+          case when s.boundary is not null
+            then json_build_array(ST_XMin(s.boundary), ST_YMin(s.boundary), ST_XMax(s.boundary), ST_YMax(s.boundary)) end as bbox,
           coalesce((select json_agg(json_build_object('id', c.id, 'code', c.code, 'name', c.name) order by c.code)
                     from public.communities c where c.street_id = s.id), '[]'::json) as communities
         from public.streets s

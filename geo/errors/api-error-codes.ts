@@ -18,6 +18,10 @@ export const API_ERROR_CODES = [
   'http_error', // another refusal by the HTTP layer, with its status
   'internal_error', // anything unexpected (500); details never leak internals
 
+  // Setup and streets (docs/setup.md)
+  'already_set_up', // the installation has a street: setup is over (409)
+  'invalid_street_code', // not a street's 12-digit division code; details name the rule (422)
+
   // Sign-in and staff
   'invalid_credentials',
   'too_many_attempts', // 429, with Retry-After

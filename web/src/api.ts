@@ -240,13 +240,13 @@ export interface IssueListFilters {
  * read of that list is written to the audit log, so it is re-read only when households change.
  */
 const STALE_AFTER: Record<string, readonly (readonly string[])[]> = {
-  visits: [['stats'], ['legend'], ['overdue'], ['visits']],
-  issues: [['stats'], ['legend'], ['issues'], ['visits', 'timeline']],
+  visits: [['stats'], ['legend'], ['overdue'], ['visits'], ['setup', 'checklist']],
+  issues: [['stats'], ['legend'], ['issues'], ['visits', 'timeline'], ['setup', 'checklist']],
   issue_events: [['issues']],
   patrols: [['stats'], ['legend'], ['patrols']],
-  households: [['stats'], ['legend'], ['overdue'], ['households']],
+  households: [['stats'], ['legend'], ['overdue'], ['households'], ['setup', 'checklist']],
   // A boundary commit (issue #5) moves buildings, and with them households, figures and history.
-  grids: [['grids'], ['stats'], ['legend'], ['buildings'], ['overdue'], ['households'], ['grid-versions']],
+  grids: [['grids'], ['stats'], ['legend'], ['buildings'], ['overdue'], ['households'], ['grid-versions'], ['setup', 'checklist']],
   boundary_proposals: [['boundary-proposals']],
 };
 

@@ -25,6 +25,7 @@ import { ImportWizard } from './imports/import-wizard';
 import type { ImportKind } from './imports/import-api';
 import { DiaryPage } from './records/diary-page';
 import { RankingPanel } from './panels/ranking-panel';
+import { SetupChecklist } from './setup/setup-checklist';
 import { areaTooltipHtml } from './panels/tooltips';
 import { useUrlState } from './url-state';
 
@@ -58,7 +59,8 @@ export function App() {
   const [editing, setEditing] = useState<{ gridId: number; key: number } | null>(null);
   /** What the last committed boundary change did, until the next grid is picked. */
   const [notice, setNotice] = useState<string | null>(null);
-  const [importing, setImporting] = useState(false);
+  /** The import wizard, open on a kind (the checklist's step) or on the first the account may import. */
+  const [importing, setImporting] = useState<{ kind: ImportKind | null } | null>(null);
 
   const failed = [config, grids, communities, legend, stats].find((q) => q.isError);
   // The panels (legend counts, the ranking's hundreds of rows) follow a metric switch in a
@@ -132,7 +134,7 @@ export function App() {
             {t('meeting_open')}
           </a>
           {importKinds.length > 0 && (
-            <button type="button" className="import-open" onClick={() => setImporting(true)} data-testid="open-import">
+            <button type="button" className="import-open" onClick={() => setImporting({ kind: null })} data-testid="open-import">
               {t('import_open')}
             </button>
           )}
@@ -150,7 +152,7 @@ export function App() {
           <LanguageSelect />
         </div>
       </header>
-      {importing && importKinds.length > 0 && <ImportWizard kinds={importKinds} onClose={() => setImporting(false)} />}
+      {importing && importKinds.length > 0 && <ImportWizard kinds={importKinds} initialKind={importing.kind} onClose={() => setImporting(null)} />}
       {me.data && me.data.staff === null && (
         <div className="banner warn" role="alert">
           {t('noStaffRecord')}
@@ -302,6 +304,11 @@ export function App() {
               />
             ) : (
               <>
+                <SetupChecklist
+                  enabled={me.data?.staff?.role === 'street_leader' && !presentation}
+                  canOpen={(target) => 'import' in target && importKinds.includes(target.import as ImportKind)}
+                  onOpen={(target) => 'import' in target && setImporting({ kind: target.import as ImportKind })}
+                />
                 {grids.data && (
                   <div className="summary">
                     <div>

@@ -1,7 +1,7 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { ApiRequestError, useAuthConfig } from './api';
+import { ApiRequestError, useAuthConfig, useMe } from './api';
 import { App } from './app';
 import { ChangePasswordPage } from './auth/change-password';
 import { mustChangePassword, onSessionEnd, useSession } from './auth/session';
@@ -9,6 +9,9 @@ import { SignInPage } from './auth/sign-in-page';
 import { useSupabaseRefresh } from './auth/sign-in';
 import { LocaleProvider } from './i18n/locale';
 import { MeetingView, meetingParams } from './meeting/meeting-view';
+import { InstallationPage } from './setup/installation-page';
+import { useSetupNeeded } from './setup/setup-api';
+import { SetupPage } from './setup/setup-page';
 import { cssVariables } from '../../geo/style/palette';
 import './styles.css';
 
@@ -32,8 +35,13 @@ function Root() {
   const { session } = useSession();
   const authConfig = useAuthConfig();
   useSupabaseRefresh(authConfig.data);
-  if (!session) return <SignInPage />;
+  const setup = useSetupNeeded();
+  const me = useMe();
+  // An empty installation opens at its setup; on Supabase, once signed in there.
+  if (setup.data?.needed && (setup.data.mode === 'local' || session)) return <SetupPage mode={setup.data.mode} />;
+  if (!session) return setup.isPending ? null : <SignInPage />;
   if (mustChangePassword(session)) return <ChangePasswordPage />;
+  if (me.data?.installationAdmin) return <InstallationPage me={me.data} />;
   const meeting = meetingParams(window.location.search);
   return meeting ? <MeetingView month={meeting.month} communityId={meeting.communityId} /> : <App />;
 }

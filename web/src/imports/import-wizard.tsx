@@ -21,15 +21,17 @@ const LISTED = 200;
 
 interface Props {
   kinds: readonly ImportKind[];
+  /** The kind to start on (the setup checklist's step); the first of `kinds` otherwise. */
+  initialKind?: ImportKind | null;
   onClose(): void;
 }
 
 type Step = 'choose' | 'report' | 'done';
 
-export function ImportWizard({ kinds, onClose }: Props) {
+export function ImportWizard({ kinds, initialKind = null, onClose }: Props) {
   const { t, locale } = useLocale();
   const queryClient = useQueryClient();
-  const [kind, setKind] = useState<ImportKind>(kinds[0]!);
+  const [kind, setKind] = useState<ImportKind>(initialKind && kinds.includes(initialKind) ? initialKind : kinds[0]!);
   const [file, setFile] = useState<File | null>(null);
   const [report, setReport] = useState<ImportReport | null>(null);
   const [mapping, setMapping] = useState<Record<string, string>>({});

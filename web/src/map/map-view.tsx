@@ -157,7 +157,10 @@ export function MapView(props: Props) {
       },
       ...(initial
         ? { center: [initial[0], initial[1]] as [number, number], zoom: initial[2] }
-        : { bounds: street ? displayBBox(street.bbox, crs) : undefined, fitBoundsOptions: { padding: 40 } }),
+        : street?.bbox
+          ? { bounds: displayBBox(street.bbox, crs), fitBoundsOptions: { padding: 40 } }
+          : // A street with no boundary yet (just set up): China, until its communities arrive.
+            { center: [105, 35] as [number, number], zoom: 3.5 }),
       attributionControl: { compact: true },
       localIdeographFontFamily: '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Source Han Sans SC", sans-serif',
       canvasContextAttributes: { preserveDrawingBuffer: true },
@@ -346,7 +349,7 @@ export function MapView(props: Props) {
   }, [selectedGridId, styleReady]);
 
   useEffect(() => {
-    if (fitRequest === 0 || !street) return;
+    if (fitRequest === 0 || !street?.bbox) return;
     mapRef.current?.fitBounds(displayBBox(street.bbox, crs), { padding: 40 });
   }, [fitRequest, street, crs]);
 
