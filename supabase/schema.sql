@@ -3573,6 +3573,36 @@ AS $function$ select floor(x * 10 + 0.5 + 1e-9) / 10 $function$
 ;
 -- Rounds half-up to one decimal, as the TypeScript reference does.
 
+CREATE OR REPLACE FUNCTION public.setup_progress()
+ RETURNS TABLE(communities integer, grids integer, buildings integer, staff integer, households integer, history integer)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'extensions'
+AS $function$
+  with me as (
+    select m.staff_id, m.street_id from minqing.my_staff() m where m.role = 'street_leader' and not minqing.presenting()
+  ),
+  street_grids as (
+    select g.id, g.retired_at from public.grids g join public.communities c on c.id = g.community_id join me on c.street_id = me.street_id
+  ),
+  street_households as (
+    select h.id, h.moved_out from public.households h
+    join public.buildings b on b.id = h.building_id join street_grids g on g.id = b.grid_id
+  )
+  select
+    (select count(*)::int from public.communities c where c.street_id = me.street_id),
+    (select count(*)::int from street_grids where retired_at is null),
+    (select count(*)::int from public.buildings b join street_grids g on g.id = b.grid_id),
+    -- Everyone but the leader who set the street up.
+    (select count(*)::int from public.staff s where s.street_id = me.street_id and s.active and s.id <> me.staff_id),
+    (select count(*)::int from street_households where moved_out is null),
+    (select count(*)::int from public.visits v join street_households h on h.id = v.household_id)
+      + (select count(*)::int from public.issues i join street_grids g on g.id = i.grid_id)
+  from me
+$function$
+;
+-- The street leader's getting-started counts for their street; no row for anyone else.
+
 CREATE OR REPLACE FUNCTION public.staff_display_name(staff_id integer)
  RETURNS text
  LANGUAGE sql
@@ -4237,6 +4267,8 @@ create policy "Workers can log their own visits in their scope" on public.visits
 -- function public.reveal_household(p_household_id integer, p_reason text): authenticated execute, service_role execute
 
 -- table public.roads: authenticated select, service_role all
+
+-- function public.setup_progress(): authenticated execute, service_role execute
 
 -- table public.staff: authenticated insert select, service_role all
 

@@ -1,8 +1,8 @@
 /**
  * What a newly set-up street still lacks, in the order a street office brings it in:
  * communities → grids → buildings → staff → households → history (visits or matters from the
- * ledgers). Counted as the caller, so the figures are the street leader's own street's; the
- * list is the street leader's (anyone else gets `steps: []`) and stays until every step is done.
+ * ledgers). Counted by public.setup_progress() for the caller's street; the list is the street
+ * leader's (anyone else gets `steps: []`) and stays until every step is done.
  */
 import type { Queryable } from '../db/database';
 
@@ -15,17 +15,8 @@ export interface SetupChecklist {
 }
 
 export async function setupChecklist(tx: Queryable): Promise<SetupChecklist> {
-  const [row] = await tx.query<Record<ChecklistStep, number> & { leader: boolean }>(
-    `select coalesce((select role = 'street_leader' from minqing.my_staff()), false) as leader,
-       (select count(*)::int from public.communities) as communities,
-       (select count(*)::int from public.grids where retired_at is null) as grids,
-       (select count(*)::int from public.buildings) as buildings,
-       -- Everyone but the leader who set the street up.
-       (select count(*)::int from public.staff s where s.active and s.id <> (select staff_id from minqing.my_staff())) as staff,
-       (select count(*)::int from public.households where moved_out is null) as households,
-       (select count(*)::int from public.visits) + (select count(*)::int from public.issues) as history`,
-  );
-  if (!row!.leader) return { steps: [], done: true };
-  const steps = CHECKLIST_STEPS.map((step) => ({ step, count: row![step], done: row![step] > 0 }));
+  const [row] = await tx.query<Record<ChecklistStep, number>>(`select ${CHECKLIST_STEPS.join(', ')} from public.setup_progress()`);
+  if (!row) return { steps: [], done: true };
+  const steps = CHECKLIST_STEPS.map((step) => ({ step, count: row[step], done: row[step] > 0 }));
   return { steps, done: steps.every((s) => s.done) };
 }

@@ -121,3 +121,39 @@ comment on function public.create_street(text, text, text, text, text) is 'An in
 comment on function public.installation_streets() is 'The installation''s streets with counts, for its administrator only.';
 
 grant execute on function minqing.is_installation_admin() to authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------
+-- The street leader's getting-started checklist
+-- Counts only, of the caller's own street, for its street leader (not while presenting): the
+-- leader may not read households, visits or matters row by row, and need not to count them.
+-- ---------------------------------------------------------------------------------------------
+create function public.setup_progress()
+returns table (communities integer, grids integer, buildings integer, staff integer, households integer, history integer)
+language sql stable security definer
+set search_path = public, extensions
+as $$
+  with me as (
+    select m.staff_id, m.street_id from minqing.my_staff() m where m.role = 'street_leader' and not minqing.presenting()
+  ),
+  street_grids as (
+    select g.id, g.retired_at from public.grids g join public.communities c on c.id = g.community_id join me on c.street_id = me.street_id
+  ),
+  street_households as (
+    select h.id, h.moved_out from public.households h
+    join public.buildings b on b.id = h.building_id join street_grids g on g.id = b.grid_id
+  )
+  select
+    (select count(*)::int from public.communities c where c.street_id = me.street_id),
+    (select count(*)::int from street_grids where retired_at is null),
+    (select count(*)::int from public.buildings b join street_grids g on g.id = b.grid_id),
+    -- Everyone but the leader who set the street up.
+    (select count(*)::int from public.staff s where s.street_id = me.street_id and s.active and s.id <> me.staff_id),
+    (select count(*)::int from street_households where moved_out is null),
+    (select count(*)::int from public.visits v join street_households h on h.id = v.household_id)
+      + (select count(*)::int from public.issues i join street_grids g on g.id = i.grid_id)
+  from me
+$$;
+
+revoke all on function public.setup_progress() from public;
+grant execute on function public.setup_progress() to authenticated, service_role;
+comment on function public.setup_progress() is 'The street leader''s getting-started counts for their street; no row for anyone else.';

@@ -185,6 +185,18 @@ const SPECS: Record<string, RouteSpec> = {
   'POST /api/staff': { who: ['grid_member', 'presenter'], json: (i) => ({ name: '王五', phone: '13800000000', email: 'new@demo.local', role: 'grid_member', gridIds: [i.grid] }) },
   'PATCH /api/staff/:id': { who: ['grid_member', 'presenter'], params: (i) => ({ id: `${i.staff}` }), json: () => ({ active: false }) },
   'POST /api/staff/:id/password-reset': { who: ['grid_member', 'presenter'], params: (i) => ({ id: `${i.staff}` }) },
+  // Setup is over on the demo street (409 whoever asks); streets are the installation administrator's.
+  'GET /api/setup': { who: ['nobody', 'grid_member'] },
+  'POST /api/setup': {
+    who: ['nobody', 'grid_member'],
+    json: () => ({ street: { name: '滨江街道', code: '360102001000' }, admin: { name: '王', email: 'wang@example.org', password: 'Binjiang2026river' } }),
+  },
+  'GET /api/setup/checklist': { who: ['grid_member', 'nobody'] },
+  'GET /api/streets': { who: ['street_leader', 'nobody'] },
+  'POST /api/streets': {
+    who: ['street_leader', 'presenter'],
+    json: () => ({ street: { name: '沙井街道', code: '360102003000' }, leader: { name: '赵', email: 'zhao@example.org' } }),
+  },
   'GET /api/config': { who: ['grid_member', 'nobody'] },
   'GET /api/communities': { who: ['grid_member', 'nobody'] },
   'GET /api/grids/:id/overdue': { who: ['grid_leader', 'presenter'], params: (i) => ({ id: `${i.grid}` }), query: () => ({ asOf: DEMO_TODAY }) },
