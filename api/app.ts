@@ -50,12 +50,15 @@ export interface AppDeps {
   jwtSecret: string;
   /** Live changes for GET /api/events; one per server (created here when not given). */
   changes?: ChangeFeed;
+  /** How often an idle event stream sends a heartbeat and checks its session again (tests shorten it). */
+  heartbeatMs?: number;
 }
 
 export function createApi(deps: AppDeps) {
   const verify = createTokenVerifier({ secret: deps.jwtSecret, supabaseUrl: deps.env.supabase?.url });
+  const check = createSessionCheck(deps.db);
   return new Hono<AppEnv>()
-    .use(authenticate(verify, createSessionCheck(deps.db)))
+    .use(authenticate(verify, check))
     .route('/health', healthRoutes(deps))
     .route('/auth', authRoutes(deps))
     // Public while the installation has no street; its checklist needs a sign-in of its own.
@@ -87,7 +90,7 @@ export function createApi(deps: AppDeps) {
     .route('/actions', actionRoutes(deps))
     .route('/imports', importRoutes(deps))
     .route('/exports', exportRoutes(deps))
-    .route('/events', eventRoutes({ changes: deps.changes ?? new ChangeFeed(deps.db) }));
+    .route('/events', eventRoutes({ changes: deps.changes ?? new ChangeFeed(deps.db), check, heartbeatMs: deps.heartbeatMs }));
 }
 
 export function createApp(deps: AppDeps) {

@@ -15,7 +15,7 @@ import { ApiError, validationHook } from '../lib/errors';
 import { asCaller, type AppEnv } from '../lib/request-db';
 import { capabilitiesOf, type Capabilities, type StaffRole } from '../../geo/domain/staff';
 import { checkPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../geo/domain/password-rules';
-import { translate } from '../../geo/i18n/strings';
+import { translate, type Locale } from '../../geo/i18n/strings';
 
 const login = z.object({
   email: z.string().trim().toLowerCase().email('email must be an email address').max(254),
@@ -91,8 +91,15 @@ export interface Me {
   can: Capabilities;
 }
 
+/** The refusal of a caller who guessed wrong too often, in their language, with when to try again. */
+function tooManyAttempts(locale: Locale, retryAfterS: number): ApiError {
+  return new ApiError(429, 'too_many_attempts', translate(locale, 'signInRateLimited'), { retryAfterS }, { 'Retry-After': String(retryAfterS) });
+}
+
 export function authRoutes({ db, env, jwtSecret }: AppDeps) {
   const limiter = new LoginLimiter();
+  // A stolen, still-valid token must not be a way to guess the password it was issued for.
+  const passwordLimiter = new LoginLimiter({ pair: 5, account: 10, client: 50 });
   return new Hono<AppEnv>()
     // Public: how to sign in. The demo accounts are listed only on the demo street, where their
     // password is published in the README anyway.
@@ -119,16 +126,7 @@ export function authRoutes({ db, env, jwtSecret }: AppDeps) {
         throw new ApiError(404, 'not_found', 'Sign-in goes through the Supabase project configured for this server (SUPABASE_URL).');
       }
       const retryAfterS = limiter.retryAfterS(email, client);
-      if (retryAfterS > 0) {
-        const minutes = Math.ceil(retryAfterS / 60);
-        throw new ApiError(
-          429,
-          'too_many_attempts',
-          `Too many failed sign-in attempts for this account; try again in ${minutes} minute${minutes === 1 ? '' : 's'}, or ask an administrator to reset the password.`,
-          { retryAfterS },
-          { 'Retry-After': String(retryAfterS) },
-        );
-      }
+      if (retryAfterS > 0) throw tooManyAttempts(requestLocale(c), retryAfterS);
       const account = await accountByEmail(db, email);
       // Same answer for an unknown email and a wrong password: the reply must not reveal who has an account.
       if (!account || !(await verifyPassword(password, account.passwordHash))) {
@@ -151,6 +149,9 @@ export function authRoutes({ db, env, jwtSecret }: AppDeps) {
       if (!account) throw new ApiError(404, 'not_found', 'This account has no local password to change.');
       const { current, next } = c.req.valid('json');
       const locale = requestLocale(c);
+      const client = c.req.header('x-forwarded-for')?.split(',')[0]?.trim() || 'local';
+      const retryAfterS = passwordLimiter.retryAfterS(account.userId, client);
+      if (retryAfterS > 0) throw tooManyAttempts(requestLocale(c), retryAfterS);
       const check = checkPassword(next, { email: account.email, current });
       if (!check.valid) {
         throw new ApiError(422, 'weak_password', translate(locale, `passwordReason_${check.reason}`, { min: PASSWORD_MIN_LENGTH, max: PASSWORD_MAX_LENGTH }), [
@@ -159,6 +160,7 @@ export function authRoutes({ db, env, jwtSecret }: AppDeps) {
       }
       const version = await changeOwnPassword(db, account, current, next);
       if (version === null) {
+        passwordLimiter.fail(account.userId, client);
         throw new ApiError(422, 'wrong_current_password', translate(locale, 'currentPasswordWrong'), [{ path: 'current', reason: 'wrong' }]);
       }
       const token = await issueToken(jwtSecret, { id: account.userId, email: account.email, tokenVersion: version });

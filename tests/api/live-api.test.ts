@@ -18,12 +18,12 @@ describeEachDatabase('live updates', (_mode, db) => {
     changes = new ChangeFeed(db());
   });
   afterAll(() => changes.close());
-  const app = () => createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET, changes });
+  const app = (heartbeatMs?: number) => createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET, changes, heartbeatMs });
 
   /** Opens the stream as a browser would (fetch + bearer token) and collects its events. */
-  async function openStream(email: string) {
+  async function openStream(email: string, heartbeatMs?: number) {
     const controller = new AbortController();
-    const res = await signedIn(app(), db(), email).request('/api/events', { signal: controller.signal });
+    const res = await signedIn(app(heartbeatMs), db(), email).request('/api/events', { signal: controller.signal });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -54,9 +54,17 @@ describeEachDatabase('live updates', (_mode, db) => {
       return undefined;
     };
     await waitFor((e) => e.event === 'ready', 5000);
+    let ended = false;
+    void pump.then(() => (ended = true));
     return {
       events,
       waitFor,
+      /** Whether the server ended the stream within `ms`. */
+      async endsWithin(ms: number) {
+        const until = Date.now() + ms;
+        while (!ended && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+        return ended;
+      },
       async close() {
         controller.abort();
         await reader.cancel().catch(() => undefined);
@@ -67,6 +75,21 @@ describeEachDatabase('live updates', (_mode, db) => {
 
   it('refuses the stream without a token', async () => {
     expect((await app().request('/api/events')).status).toBe(401);
+  });
+
+  it("ends an open stream at its next heartbeat once the account is disabled, and keeps a colleague's open", async () => {
+    const member = await openStream(ROLE_ACCOUNTS.grid_member, 150);
+    const leader = await openStream(ROLE_ACCOUNTS.grid_leader, 150);
+    try {
+      expect(await member.endsWithin(400)).toBe(false);
+      await db().query('update public.staff set active = false where email = $1', [ROLE_ACCOUNTS.grid_member]);
+      expect(await member.endsWithin(2000)).toBe(true);
+      expect(await leader.endsWithin(400)).toBe(false);
+    } finally {
+      await db().query('update public.staff set active = true where email = $1', [ROLE_ACCOUNTS.grid_member]);
+      await member.close();
+      await leader.close();
+    }
   });
 
   it('tells an open map within 2 seconds that a grid changed when a visit is committed', async () => {

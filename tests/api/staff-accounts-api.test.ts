@@ -153,6 +153,19 @@ describeEachDatabase('staff accounts', (_mode, db) => {
     expect((await login(p.email, created.body.initialPassword)).status).toBe(401);
   });
 
+  it('stops guessing the current password through a valid token after ten wrong tries, whatever the address', async () => {
+    const p = person('grid_member');
+    const created = await as('community_staff', 'POST', '/api/staff', p);
+    const token = (await login(p.email, created.body.initialPassword)).body.access_token as string;
+    for (let i = 0; i < 10; i++) {
+      const wrong = await call('POST', '/api/auth/password', { token, body: { current: `guess-${i}`, next: 'Hutong-2026-lanes' } });
+      expect(wrong.body.error.code).toBe('wrong_current_password');
+    }
+    const blocked = await call('POST', '/api/auth/password', { token, body: { current: created.body.initialPassword, next: 'Hutong-2026-lanes' } });
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.error).toMatchObject({ code: 'too_many_attempts', message: '登录失败次数过多，请 15 分钟后再试' });
+  });
+
   it('disables an account: its tokens stop at once, a new event stream is refused, it cannot sign in, its history stays', async () => {
     const p = person('grid_member');
     const created = await as('community_staff', 'POST', '/api/staff', p);
