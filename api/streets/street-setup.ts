@@ -26,10 +26,16 @@ export interface CreatedStreet {
   userId: string | null;
 }
 
-/** Whether the installation has no street yet: then the web app shows the setup page. */
+/**
+ * Whether the installation has no street yet and nobody to create one: the web app then shows
+ * the setup page. An installation administrator (added from the command line) creates streets
+ * from their own page instead, so their installation opens at the sign-in page.
+ */
 export async function setupNeeded(db: Queryable): Promise<boolean> {
-  const [row] = await db.query<{ streets: number }>('select count(*)::int as streets from public.streets');
-  return row!.streets === 0;
+  const [row] = await db.query<{ streets: number; admins: number }>(
+    'select (select count(*)::int from public.streets) as streets, (select count(*)::int from minqing.installation_admins) as admins',
+  );
+  return row!.streets === 0 && row!.admins === 0;
 }
 
 const CREATED = `street_id as "streetId", staff_id as "staffId", user_id as "userId"`;
