@@ -21,6 +21,8 @@ const schema = z.object({
   DATABASE_URL: z.string().url().optional(),
   SUPABASE_URL: z.string().url().optional(),
   SUPABASE_ANON_KEY: z.string().optional(),
+  /** With it, a new staff member is invited to the Supabase project by email (docs/running.md). Server-side only. */
+  SUPABASE_SERVICE_ROLE_KEY: z.string().optional(),
   /** HS256 secret for access tokens (a Supabase project's legacy JWT secret); generated into DATA_DIR if unset. */
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
   /** none (offline default) | osm | tianditu (vector, alias tianditu-vec) | tianditu-img (imagery) | an http(s) style URL */
@@ -70,7 +72,7 @@ export type Env = {
   host: string;
   dataDir: string;
   databaseUrl: string | undefined;
-  supabase: { url: string; anonKey: string } | undefined;
+  supabase: { url: string; anonKey: string; serviceRoleKey?: string } | undefined;
   jwtSecret: string | undefined;
   /** `crs` only when the basemap is drawn in GCJ-02: our overlays are then shifted on screen (never in the data). */
   basemap: { kind: 'none' | 'osm' | 'tianditu' | 'tianditu-img' | 'style'; styleUrl?: string; tiandituKey?: string; crs?: 'gcj02' };
@@ -117,7 +119,10 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     jwtSecret: e.JWT_SECRET,
-    supabase: e.SUPABASE_URL && e.SUPABASE_ANON_KEY ? { url: e.SUPABASE_URL, anonKey: e.SUPABASE_ANON_KEY } : undefined,
+    supabase:
+      e.SUPABASE_URL && e.SUPABASE_ANON_KEY
+        ? { url: e.SUPABASE_URL, anonKey: e.SUPABASE_ANON_KEY, ...(e.SUPABASE_SERVICE_ROLE_KEY ? { serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY } : {}) }
+        : undefined,
     basemap,
     demoToday: e.DEMO_TODAY,
     demo: (e.MINQING_DEMO ?? (e.DATABASE_URL ? 'off' : 'on')) === 'on',

@@ -115,7 +115,8 @@ export function authRoutes({ db, env, jwtSecret }: AppDeps) {
           : [];
       return c.json({
         mode: local ? ('local' as const) : ('supabase' as const),
-        supabase: env.supabase ?? null,
+        // What a browser needs to sign in, and never the service-role key beside it.
+        supabase: env.supabase ? { url: env.supabase.url, anonKey: env.supabase.anonKey } : null,
         demoAccounts,
       });
     })

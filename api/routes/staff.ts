@@ -13,6 +13,7 @@ import { MANAGEABLE_ROLES, mayManageRole, STAFF_ROLES, type StaffRole } from '..
 import { translate, type Locale } from '../../geo/i18n/strings';
 import { requestLocale } from '../auth/locale';
 import { generateInitialPassword, hashPassword } from '../auth/password';
+import { inviteAuthUser } from '../auth/supabase-invite';
 import type { Queryable } from '../db/database';
 import { ApiError, validationHook } from '../lib/errors';
 import { asCaller, type AppEnv } from '../lib/request-db';
@@ -169,9 +170,19 @@ export function staffRoutes({ db, env }: AppDeps) {
           .catch((err) => emailTaken(err, locale, body.email));
         await assignGrids(tx, await staffById(tx, created!.id), body.gridIds ?? []);
         if (env.supabase) {
-          // The Auth user with this email, when there is one yet; a new one links at first sign-in by an admin.
-          const [linked] = await tx.query<{ uid: string | null }>('select minqing.link_auth_user($1) as uid', [created!.id]);
-          return { staff: await staffById(tx, created!.id), linked: linked?.uid != null };
+          // The Auth user with this email when there is one; else an invitation, when the key allows.
+          const link = async () => (await tx.query<{ uid: string | null }>('select minqing.link_auth_user($1) as uid', [created!.id]))[0]?.uid ?? null;
+          let uid = await link();
+          let invited = false;
+          if (uid === null && env.supabase.serviceRoleKey) {
+            await inviteAuthUser({ url: env.supabase.url, serviceRoleKey: env.supabase.serviceRoleKey }, body.email).catch((err: unknown) => {
+              // Nothing is created without its sign-in: the transaction rolls the staff record back.
+              throw new ApiError(502, 'invite_failed', translate(locale, 'staffError_inviteFailed', { email: body.email }), { reason: (err as Error).message });
+            });
+            invited = true;
+            uid = await link();
+          }
+          return { staff: await staffById(tx, created!.id), linked: uid !== null, invited };
         }
         const initialPassword = await setInitialPassword(tx, created!.id).catch((err) => emailTaken(err, locale, body.email));
         return { staff: await staffById(tx, created!.id), initialPassword };

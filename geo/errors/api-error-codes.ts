@@ -37,6 +37,7 @@ export const API_ERROR_CODES = [
   'community_required', // this role needs a community
   'out_of_scope', // the person or grid is outside the caller's scope (403)
   'own_access', // one may not change one's own role, scope or activity
+  'invite_failed', // Supabase Auth did not invite the new staff member; nothing was created (502)
 
   // Grids and their boundaries (docs/boundaries.md)
   'stale_version', // the grid moved on since the version the client edited (409)

@@ -247,11 +247,13 @@ describeEachDatabase('access through the API', (_mode, db) => {
   });
 });
 
-describeEachDatabase('sign-in with a Supabase project', (_mode, db) => {
+describeEachDatabase('sign-in with a Supabase project', (mode, db) => {
   let jwksServer: http.Server;
   let supabaseUrl: string;
   let projectKey: CryptoKey;
   let strangerKey: CryptoKey;
+  /** What the fake project's Auth was asked to invite, and with which key. */
+  const invites: { email: string; key: string | undefined }[] = [];
   beforeAll(async () => {
     // The project's signing key, published the way Supabase Auth publishes it.
     const project = await generateKeyPair('ES256', { extractable: true });
@@ -261,16 +263,27 @@ describeEachDatabase('sign-in with a Supabase project', (_mode, db) => {
     jwksServer = http.createServer((req, res) => {
       if (req.url === '/auth/v1/.well-known/jwks.json') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+      } else if (req.url === '/auth/v1/invite' && req.method === 'POST') {
+        // GoTrue's invite: creates the Auth user (here a row of the test's auth.users) and answers it.
+        let raw = '';
+        req.on('data', (chunk) => (raw += chunk));
+        req.on('end', async () => {
+          const { email } = JSON.parse(raw) as { email: string };
+          invites.push({ email, key: req.headers.apikey as string | undefined });
+          if (req.headers.apikey !== 'service-key') return void res.writeHead(401).end(JSON.stringify({ msg: 'Invalid API key' }));
+          const [user] = await db().query<{ id: string }>('insert into auth.users (id, email) values (gen_random_uuid(), $1) returning id', [email]);
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: user!.id, email }));
+        });
       } else res.writeHead(404).end();
     });
     await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
     supabaseUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}`;
     return () => new Promise<void>((r) => jwksServer.close(() => r()));
   });
-  const app = () =>
+  const app = (serviceRoleKey?: string) =>
     createApp({
       db: db(),
-      env: readEnv({ DEMO_TODAY, SUPABASE_URL: supabaseUrl, SUPABASE_ANON_KEY: 'anon-key' }),
+      env: readEnv({ DEMO_TODAY, SUPABASE_URL: supabaseUrl, SUPABASE_ANON_KEY: 'anon-key', SUPABASE_SERVICE_ROLE_KEY: serviceRoleKey }),
       jwtSecret: TEST_JWT_SECRET,
     });
   const supabaseToken = async (key: CryptoKey, sub: string, exp = '1h') =>
@@ -304,5 +317,41 @@ describeEachDatabase('sign-in with a Supabase project', (_mode, db) => {
       body: JSON.stringify({ email: 'street@demo.local', password: 'demo1234' }),
     });
     expect(login.status).toBe(404);
+  });
+
+  // Supabase is PostgreSQL: the fake Auth writes auth.users on a connection of its own, which the
+  // embedded database (one connection, held by the request's transaction) cannot give it.
+  if (mode === 'postgres') it('invites a new staff member through the project when it has the service-role key, links an existing Auth user, and creates nothing when the invitation fails', async () => {
+    // Supabase's own auth.users, as far as link_auth_user reads it.
+    await db().query('create table if not exists auth.users (id uuid primary key, email text)');
+    const leader = await supabaseToken(projectKey, await userIdOf(db(), ROLE_ACCOUNTS.street_leader));
+    const create = (key: string | undefined, email: string) =>
+      app(key).request('/api/staff', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${leader}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: '邀请测试', email, role: 'presenter' }),
+      });
+    const userOf = async (email: string) => (await db().query<{ user_id: string | null }>('select user_id from public.staff where email = $1', [email]))[0];
+
+    const invited = await create('service-key', 'invited@example.org');
+    expect(invited.status).toBe(201);
+    expect(await invited.json()).toMatchObject({ linked: true, invited: true });
+    const [authUser] = await db().query<{ id: string }>(`select id from auth.users where email = 'invited@example.org'`);
+    expect((await userOf('invited@example.org'))?.user_id).toBe(authUser!.id);
+    expect(invites).toEqual([{ email: 'invited@example.org', key: 'service-key' }]);
+
+    // Signed up already: linked, no invitation. Without the key: neither, the record waits.
+    await db().query(`insert into auth.users (id, email) values (gen_random_uuid(), 'signed-up@example.org')`);
+    expect(await (await create('service-key', 'signed-up@example.org')).json()).toMatchObject({ linked: true, invited: false });
+    expect(await (await create(undefined, 'waiting@example.org')).json()).toMatchObject({ linked: false, invited: false });
+    expect(invites).toHaveLength(1);
+
+    // The project refuses the key: a clear 502, and no staff record without its sign-in.
+    const refused = await create('wrong-key', 'refused@example.org');
+    expect(refused.status).toBe(502);
+    expect(((await refused.json()) as any).error).toMatchObject({ code: 'invite_failed', message: expect.stringContaining('SUPABASE_SERVICE_ROLE_KEY') });
+    expect(await userOf('refused@example.org')).toBeUndefined();
+    // The browser is never told the key.
+    expect(JSON.stringify(await (await app('service-key').request('/api/auth/config')).json())).not.toContain('service-key');
   });
 });
