@@ -10,9 +10,12 @@
  */
 export const PALETTE = {
   white: '#ffffff',
+  transparent: 'rgba(0, 0, 0, 0)',
   black: '#000000',
   nearBlack: '#111111',
+  grey13: '#222222',
   grey20: '#333333',
+  grey60: '#999999',
   grey55: '#8c8c8c',
   grey73: '#bbbbbb',
   grey85: '#d9d9d9',

@@ -24,6 +24,16 @@ describe('the palette', () => {
     expect([...used].filter((v) => !defined.has(v))).toEqual([]);
   });
 
+  it('is the only source of the web app\'s colours: no literal in a component or layer either', () => {
+    const dir = path.resolve(import.meta.dirname, '../../web/src');
+    const files = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.tsx?$/.test(f));
+    expect(files.length).toBeGreaterThan(40);
+    const literals = files.flatMap((f) =>
+      [...fs.readFileSync(path.join(dir, f), 'utf8').matchAll(/['"]#[0-9a-fA-F]{3,8}['"]|rgba?\(/g)].map((m) => `${f}: ${m[0]}`),
+    );
+    expect(literals).toEqual([]);
+  });
+
   it('gives every colour its own custom property', () => {
     const names = (Object.keys(PALETTE) as ColourName[]).map(cssVariableName);
     expect(new Set(names).size).toBe(names.length);

@@ -10,6 +10,7 @@ import type { Feature, FeatureCollection, MultiPolygon, Point, Polygon, Position
 import { BOUNDARY_PROBLEM, type BoundaryProblemCode, type ProblemGeometry } from '../../../geo/geometry/grid-boundary.validation';
 import { pointOnSurface } from '../../../geo/geometry/point-on-surface';
 import type { MapTheme } from '../map/map.theme';
+import { PALETTE } from '../../../geo/style/palette';
 
 export const EDITOR_SOURCE = {
   problems: 'boundary-problems',
@@ -130,7 +131,7 @@ export function editorLayers(theme: MapTheme): LayerSpecification[] {
       id: EDITOR_LAYER.impactOutline,
       type: 'line',
       source: EDITOR_SOURCE.impact,
-      paint: { 'line-color': '#ffffff', 'line-width': 1 },
+      paint: { 'line-color': PALETTE.white, 'line-width': 1 },
     },
     {
       id: EDITOR_LAYER.areaFill,
@@ -158,7 +159,7 @@ export function editorLayers(theme: MapTheme): LayerSpecification[] {
       type: 'circle',
       source: EDITOR_SOURCE.problems,
       filter: ['==', ['geometry-type'], 'Point'],
-      paint: { 'circle-color': problemColour, 'circle-radius': 7, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2 },
+      paint: { 'circle-color': problemColour, 'circle-radius': 7, 'circle-stroke-color': PALETTE.white, 'circle-stroke-width': 2 },
     },
     {
       id: EDITOR_LAYER.vertex,

@@ -15,6 +15,7 @@ import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter';
 import { metresPerPixel, roundPosition, type SnapIndex } from '../../../geo/geometry/boundary-snap';
 import { fromDisplayPoint, toDisplay, type DisplayCrs } from '../../../geo/geometry/display-crs';
 import type { MapTheme } from '../map/map.theme';
+import { PALETTE } from '../../../geo/style/palette';
 
 /** Terra Draw's store keeps 9 decimals (0.1 mm) and refuses features with more. */
 export const DRAW_PRECISION = 9;
@@ -95,9 +96,9 @@ export function startDrawSession(
       selectedPolygonOutlineWidth: 3,
       selectionPointColor: theme.boundary.editOutline as `#${string}`,
       selectionPointWidth: 6,
-      selectionPointOutlineColor: '#ffffff',
+      selectionPointOutlineColor: PALETTE.white,
       selectionPointOutlineWidth: 2,
-      midPointColor: '#ffffff',
+      midPointColor: PALETTE.white,
       midPointOutlineColor: theme.boundary.editOutline as `#${string}`,
       midPointWidth: 4,
       midPointOutlineWidth: 1.5,

@@ -14,6 +14,7 @@ import type {
 } from '@maplibre/maplibre-gl-style-spec';
 import type { IssueCategory, IssueStatus, IssueTier } from '../../../geo/domain/issue';
 import type { MapTheme } from './map.theme';
+import { PALETTE } from '../../../geo/style/palette';
 
 export const ISSUE_SOURCE = 'issues';
 
@@ -157,7 +158,7 @@ export function issueLayers(theme: MapTheme): LayerSpecification[] {
       source: ISSUE_SOURCE,
       filter: selectedIssueFilter(null),
       paint: {
-        'circle-color': 'rgba(0,0,0,0)',
+        'circle-color': PALETTE.transparent,
         'circle-radius': ['interpolate', ['linear'], ['zoom'], 12, 10, 17, 15],
         'circle-stroke-color': theme.gridOutlineSelected,
         'circle-stroke-width': 3,

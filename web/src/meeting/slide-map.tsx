@@ -6,6 +6,7 @@ import { projectAreas } from '../../../geo/report/map-projection';
 import type { GridCollection } from '../api';
 import { useLocale } from '../i18n/locale';
 import type { MonthlyReportJson } from './meeting-view';
+import { PALETTE } from '../../../geo/style/palette';
 
 interface Props {
   grids: GridCollection;
@@ -39,12 +40,12 @@ export function SlideMap({ grids, report, bands, caption, width = 1000, height =
   return (
     <div className="map-frame">
     <svg className="slide-map" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={caption} data-testid="slide-map">
-      <rect x={0} y={0} width={width} height={height} fill="#ffffff" />
+      <rect x={0} y={0} width={width} height={height} fill={PALETTE.white} />
       <text x={8} y={28} className="map-caption">
         {caption}
       </text>
       {map.areas.map((a) => (
-        <path key={a.id} d={a.path} fill={BAND_COLORS[bands.get(a.id) ?? 'none']} stroke="#222" strokeWidth={1.2} fillRule="evenodd" data-grid={a.id} data-band={bands.get(a.id) ?? 'none'} />
+        <path key={a.id} d={a.path} fill={BAND_COLORS[bands.get(a.id) ?? 'none']} stroke={PALETTE.grey13} strokeWidth={1.2} fillRule="evenodd" data-grid={a.id} data-band={bands.get(a.id) ?? 'none'} />
       ))}
       {legend && map.areas.map((a) => (
         <text key={`l${a.id}`} x={a.label[0]} y={a.label[1]} className="map-label" textAnchor="middle" dominantBaseline="middle">
@@ -58,15 +59,15 @@ export function SlideMap({ grids, report, bands, caption, width = 1000, height =
       ))}
       {/* North arrow, top right of the map */}
       <g transform={`translate(${mapBox.width - 30}, 70)`}>
-        <path d="M0 -22 L10 10 L0 4 L-10 10 Z" fill="#111" />
+        <path d="M0 -22 L10 10 L0 4 L-10 10 Z" fill={PALETTE.nearBlack} />
         <text x={0} y={30} textAnchor="middle" className="map-north">
           {t('meeting_north')}
         </text>
       </g>
       {/* Scale bar, bottom left */}
       <g transform={`translate(16, ${height - 24})`}>
-        <rect x={0} y={-8} width={sb.length / 2} height={8} fill="#111" />
-        <rect x={sb.length / 2} y={-8} width={sb.length / 2} height={8} fill="#fff" stroke="#111" />
+        <rect x={0} y={-8} width={sb.length / 2} height={8} fill={PALETTE.nearBlack} />
+        <rect x={sb.length / 2} y={-8} width={sb.length / 2} height={8} fill={PALETTE.white} stroke={PALETTE.nearBlack} />
         <text x={sb.length + 8} y={0} className="map-scale">
           {sb.label}
         </text>
@@ -81,7 +82,7 @@ export function SlideMap({ grids, report, bands, caption, width = 1000, height =
             const count = report.grids.filter((g) => g.bands.coverage === b.id).length;
             return (
               <g key={b.id} transform={`translate(0, ${24 + i * 44})`}>
-                <rect x={0} y={0} width={36} height={30} fill={b.color} stroke="#222" />
+                <rect x={0} y={0} width={36} height={30} fill={b.color} stroke={PALETTE.grey13} />
                 <text x={46} y={21} className="map-legend">
                   {b.labels[locale]} {range} · {count}
                 </text>

@@ -1,4 +1,5 @@
 import { formatKpi, KPI_IS_SHARE, type KpiId } from '../../../geo/report/kpis';
+import { PALETTE } from '../../../geo/style/palette';
 
 interface Props {
   kpi: KpiId;
@@ -31,7 +32,7 @@ export function TrendChart({ kpi, label, points }: Props) {
       <text x={w - pad.r} y={20} className="trend-value" textAnchor="end">
         {formatKpi(kpi, last?.value ?? null)}
       </text>
-      <line x1={pad.l} x2={w - pad.r} y1={y(min)} y2={y(min)} stroke="#999" />
+      <line x1={pad.l} x2={w - pad.r} y1={y(min)} y2={y(min)} stroke={PALETTE.grey60} />
       {/* The scale's floor and ceiling, so a flat-looking line is not misread. */}
       <text x={w - pad.r} y={y(min) - 4} className="trend-axis" textAnchor="end">
         {formatKpi(kpi, min)}
@@ -39,9 +40,9 @@ export function TrendChart({ kpi, label, points }: Props) {
       <text x={w - pad.r} y={y(max) + 12} className="trend-axis" textAnchor="end">
         {formatKpi(kpi, max)}
       </text>
-      <path d={d} fill="none" stroke="#08306b" strokeWidth={4} strokeLinejoin="round" />
+      <path d={d} fill="none" stroke={PALETTE.blue950} strokeWidth={4} strokeLinejoin="round" />
       {points.map((p, i) =>
-        p.value === null ? null : <circle key={p.month} cx={x(i)} cy={y(p.value)} r={i === points.length - 1 ? 7 : 4} fill="#08306b" />,
+        p.value === null ? null : <circle key={p.month} cx={x(i)} cy={y(p.value)} r={i === points.length - 1 ? 7 : 4} fill={PALETTE.blue950} />,
       )}
       <text x={pad.l} y={h - 6} className="trend-axis">
         {points[0]?.month}

@@ -6,6 +6,7 @@ import { FieldList } from './field-list';
 import { GridLabelEditor } from './grid-label-editor';
 import { formatMetric } from './format';
 import { HouseholdList, type HouseholdActions } from './household-list';
+import { PALETTE } from '../../../geo/style/palette';
 
 type GridProperties = GridCollection['features'][number]['properties'];
 
@@ -96,10 +97,10 @@ export function GridPanel({
 export function AttentionBars({ stats }: { stats: GridStats }) {
   const { t } = useLocale();
   const parts = [
-    ['coverageGap', '#7f2704'],
-    ['atRiskOverdue', '#e6550d'],
-    ['overdueIssues', '#fdae61'],
-    ['patrolGap', '#9ecae1'],
+    ['coverageGap', PALETTE.brown900],
+    ['atRiskOverdue', PALETTE.orange700],
+    ['overdueIssues', PALETTE.orange300],
+    ['patrolGap', PALETTE.tintBlue],
   ] as const;
   return (
     <div className="attention-bars" aria-label={t('fieldAttention')}>
