@@ -128,7 +128,9 @@ describeWith(
         it('refuses, as errors of the feature, an overlap with an existing grid, a grid outside the community and colliding codes; the clean rest commits at once', async () => {
           const grids = await db().query<{ code: string; boundary: MultiPolygon; half: MultiPolygon; other: string }>(
             `select g.code, ST_AsGeoJSON(g.boundary)::json as boundary,
-                    ST_AsGeoJSON(ST_Multi(ST_Translate(g.boundary, (ST_XMax(g.boundary) - ST_XMin(g.boundary)) / 2, 0)))::json as half,
+                    -- Half over the grid, the rest over its neighbours, all inside the community: refused for the overlap alone.
+                    ST_AsGeoJSON(ST_Multi(ST_CollectionExtract(ST_Intersection(ST_Translate(g.boundary, (ST_XMax(g.boundary) - ST_XMin(g.boundary)) / 2, 0),
+                      (select c.boundary from public.communities c where c.id = g.community_id)), 3)))::json as half,
                     (select o.code from public.grids o where o.community_id <> g.community_id order by o.id limit 1) as other
              from public.grids g where g.community_id = $1 and g.retired_at is null order by g.id limit 2`,
             [demo.id],
@@ -152,6 +154,8 @@ describeWith(
             ]),
           );
           expect(dry.problems.find((p: any) => p.featureIndex === 1 && p.code === IMPORT_PROBLEM.GRID_OVERLAP).details).toMatchObject({ gridCode: expect.any(String) });
+          expect(errors.filter((e: any) => e[0] === 1).map((e: any) => e[1])).toEqual(expect.arrayContaining([IMPORT_PROBLEM.GRID_OVERLAP]));
+          expect(errors.filter((e: any) => e[0] === 1 && e[1] !== IMPORT_PROBLEM.GRID_OVERLAP)).toEqual([]);
           expect(dry.counts).toMatchObject({ toInsert: 0, toUpdate: 1, skipped: 4 });
           expect(done.status, JSON.stringify(done.body)).toBe(200);
           expect(done.body.committed).toMatchObject({ inserted: 0, updated: 1 });
