@@ -247,12 +247,15 @@ create table public.communities (
   street_id integer not null,
   code text not null,
   name text not null,
-  boundary geometry(MultiPolygon,4326) not null,
+  boundary geometry(MultiPolygon,4326),
   created_at timestamp with time zone default now() not null,
+  version integer default 1 not null,
+  updated_at timestamp with time zone default now() not null,
   constraint communities_boundary_is_valid CHECK ((st_isvalid(boundary) AND (NOT st_isempty(boundary)))),
   constraint communities_code_key UNIQUE (code),
   constraint communities_pkey PRIMARY KEY (id),
-  constraint communities_street_id_fkey FOREIGN KEY (street_id) REFERENCES streets(id) ON DELETE RESTRICT
+  constraint communities_street_id_fkey FOREIGN KEY (street_id) REFERENCES streets(id) ON DELETE RESTRICT,
+  constraint communities_version_check CHECK ((version >= 1))
 );
 alter table public.communities enable row level security;
 CREATE INDEX communities_boundary_gist ON public.communities USING gist (boundary);
@@ -574,6 +577,7 @@ create table public.streets (
   is_demo boolean default false not null,
   created_at timestamp with time zone default now() not null,
   grid_code_pattern text,
+  boundary_from_communities boolean default false not null,
   constraint streets_boundary_is_valid CHECK ((st_isvalid(boundary) AND (NOT st_isempty(boundary)))),
   constraint streets_code_key UNIQUE (code),
   constraint streets_grid_code_pattern_anchored CHECK (((grid_code_pattern IS NULL) OR ((grid_code_pattern ~ '^\^'::text) AND (grid_code_pattern ~ '\$$'::text) AND (char_length(grid_code_pattern) <= 200)))),
@@ -1008,6 +1012,24 @@ CREATE OR REPLACE FUNCTION minqing.community_of_grid(p_grid_id integer)
  STABLE SECURITY DEFINER
  SET search_path TO 'public', 'extensions'
 AS $function$ select community_id from public.grids where id = p_grid_id $function$
+;
+
+CREATE OR REPLACE FUNCTION minqing.community_version_follows_change()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'public', 'extensions'
+AS $function$
+begin
+  if new.code is distinct from old.code or new.name is distinct from old.name
+     or not coalesce(ST_Equals(new.boundary, old.boundary), new.boundary is null and old.boundary is null) then
+    new.version := old.version + 1;
+    new.updated_at := now();
+  else
+    new.version := old.version;
+  end if;
+  return new;
+end
+$function$
 ;
 
 CREATE OR REPLACE FUNCTION minqing.create_street_with_leader(p_name text, p_code text, p_leader_name text, p_leader_email text, p_password_hash text, p_one_time boolean)
@@ -1553,6 +1575,15 @@ begin
 end
 $function$
 ;
+
+CREATE OR REPLACE FUNCTION minqing.my_led_street()
+ RETURNS integer
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'extensions'
+AS $function$ select street_id from minqing.my_staff() where role = 'street_leader' $function$
+;
+-- The street the caller leads as street leader, or null.
 
 CREATE OR REPLACE FUNCTION minqing.my_managed_community()
  RETURNS integer
@@ -2428,6 +2459,34 @@ begin
 end
 $function$
 ;
+
+CREATE OR REPLACE FUNCTION minqing.street_boundary_from_communities()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'public', 'extensions'
+AS $function$
+begin
+  update public.streets s
+  set boundary = (select ST_Multi(ST_CollectionExtract(ST_UnaryUnion(ST_Collect(c.boundary)), 3))
+                  from public.communities c where c.street_id = s.id and c.boundary is not null),
+      boundary_from_communities = true
+  where (s.boundary is null or s.boundary_from_communities)
+    and s.id in (select street_id from changed_rows);
+  return null;
+end
+$function$
+;
+-- Trigger: a street without a boundary of its own takes the union of its communities'.
+
+CREATE OR REPLACE FUNCTION minqing.taken_community_codes(p_codes text[])
+ RETURNS SETOF text
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'extensions'
+AS $function$ select code from public.communities where code = any (p_codes) $function$
+;
+-- Which of the given community codes are in use anywhere on the server.
 
 CREATE OR REPLACE FUNCTION minqing.taken_grid_codes(p_codes text[])
  RETURNS SETOF text
@@ -3675,9 +3734,19 @@ CREATE TRIGGER buildings_stats_ins AFTER INSERT ON buildings REFERENCING NEW TAB
 
 CREATE TRIGGER buildings_stats_upd AFTER UPDATE ON buildings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION minqing.stats_on_buildings();
 
+CREATE TRIGGER communities_audit AFTER INSERT OR DELETE OR UPDATE ON communities FOR EACH ROW EXECUTE FUNCTION minqing.audit_row_change();
+
 CREATE TRIGGER communities_snapshots_upd AFTER UPDATE ON communities REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION minqing.snapshots_on_places();
 
 CREATE TRIGGER communities_stats_upd AFTER UPDATE ON communities REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION minqing.stats_on_policies();
+
+CREATE TRIGGER communities_street_boundary_del AFTER DELETE ON communities REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION minqing.street_boundary_from_communities();
+
+CREATE TRIGGER communities_street_boundary_ins AFTER INSERT ON communities REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION minqing.street_boundary_from_communities();
+
+CREATE TRIGGER communities_street_boundary_upd AFTER UPDATE ON communities REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION minqing.street_boundary_from_communities();
+
+CREATE TRIGGER communities_version_follows_change BEFORE UPDATE OF code, name, boundary ON communities FOR EACH ROW EXECUTE FUNCTION minqing.community_version_follows_change();
 
 CREATE TRIGGER grid_versions_audit AFTER INSERT OR DELETE OR UPDATE ON grid_versions FOR EACH ROW EXECUTE FUNCTION minqing.audit_row_change();
 
@@ -3849,6 +3918,13 @@ create policy "Staff can read the buildings of their street" on public.buildings
 create policy "Staff can read the communities of their street" on public.communities as permissive for select to authenticated
   using ((street_id = ( SELECT minqing.my_street_id() AS my_street_id)));
 
+create policy "Street leaders can add communities to their street" on public.communities as permissive for insert to authenticated
+  with check (((street_id = ( SELECT minqing.my_led_street() AS my_led_street)) AND (NOT ( SELECT minqing.presenting() AS presenting))));
+
+create policy "Street leaders can change the communities of their street" on public.communities as permissive for update to authenticated
+  using (((street_id = ( SELECT minqing.my_led_street() AS my_led_street)) AND (NOT ( SELECT minqing.presenting() AS presenting))))
+  with check (((street_id = ( SELECT minqing.my_led_street() AS my_led_street)) AND (NOT ( SELECT minqing.presenting() AS presenting))));
+
 create policy "Staff can read the month-end figures of their street's grids" on public.grid_month_snapshots as permissive for select to authenticated
   using ((EXISTS ( SELECT 1
    FROM (grids g
@@ -3871,6 +3947,19 @@ create policy "Staff can read the grids of their street" on public.grids as perm
   using ((EXISTS ( SELECT 1
    FROM communities c
   WHERE ((c.id = grids.community_id) AND (c.street_id = ( SELECT minqing.my_street_id() AS my_street_id))))));
+
+create policy "Street leaders can add grids to the communities of their street" on public.grids as permissive for insert to authenticated
+  with check (((EXISTS ( SELECT 1
+   FROM communities c
+  WHERE ((c.id = grids.community_id) AND (c.street_id = ( SELECT minqing.my_led_street() AS my_led_street))))) AND (NOT ( SELECT minqing.presenting() AS presenting))));
+
+create policy "Street leaders can redraw the grids of their street by import" on public.grids as permissive for update to authenticated
+  using (((EXISTS ( SELECT 1
+   FROM communities c
+  WHERE ((c.id = grids.community_id) AND (c.street_id = ( SELECT minqing.my_led_street() AS my_led_street))))) AND (NOT ( SELECT minqing.presenting() AS presenting))))
+  with check ((EXISTS ( SELECT 1
+   FROM communities c
+  WHERE ((c.id = grids.community_id) AND (c.street_id = ( SELECT minqing.my_led_street() AS my_led_street))))));
 
 create policy "Grid leaders and community staff can add households in their sc" on public.households as permissive for insert to authenticated
   with check ((minqing.can_work_in_grid(minqing.grid_of_building(building_id)) AND (EXISTS ( SELECT 1
@@ -4092,6 +4181,8 @@ create policy "Workers can log their own visits in their scope" on public.visits
 
 -- function minqing.month_snapshot_drift(p_month_end date): service_role execute
 
+-- function minqing.my_led_street(): authenticated execute, service_role execute
+
 -- function minqing.my_managed_community(): authenticated execute, service_role execute
 
 -- function minqing.my_staff(): authenticated execute, service_role execute
@@ -4119,6 +4210,8 @@ create policy "Workers can log their own visits in their scope" on public.visits
 -- function minqing.stats_drift(): service_role execute
 
 -- function minqing.stats_rebuild(p_as_of date): service_role execute
+
+-- function minqing.taken_community_codes(p_codes text[]): authenticated execute, service_role execute
 
 -- function minqing.taken_grid_codes(p_codes text[]): authenticated execute, service_role execute
 
@@ -4159,6 +4252,14 @@ create policy "Workers can log their own visits in their scope" on public.visits
 -- function public.commit_grid_boundaries(p_changes jsonb, p_kind text, p_reason text, p_proposal_id integer): authenticated execute, service_role execute
 
 -- table public.communities: authenticated select, service_role all
+
+-- column public.communities(boundary): authenticated insert update
+
+-- column public.communities(code): authenticated insert update
+
+-- column public.communities(name): authenticated insert update
+
+-- column public.communities(street_id): authenticated insert
 
 -- function public.create_street(p_name text, p_code text, p_leader_name text, p_leader_email text, p_password_hash text): authenticated execute, service_role execute
 

@@ -85,7 +85,7 @@ const othersCte = (overrides: string, gridId: string) => `others as (
 
 export async function previewBoundary(tx: Queryable, gridId: number, geometry: ArealInput, today: string, overrides: readonly BoundaryOverride[] = []) {
   const overridesJson = JSON.stringify(overrides);
-  const [grid] = await tx.query<{ communityId: number; version: number; boundary: MultiPolygon; community: Areal; settings: unknown }>(
+  const [grid] = await tx.query<{ communityId: number; version: number; boundary: MultiPolygon; community: Areal | null; settings: unknown }>(
     `select g.community_id as "communityId", g.version, ST_AsGeoJSON(g.boundary)::json as boundary,
             ST_AsGeoJSON(c.boundary)::json as community, public.policy_settings_at(g.community_id, $2::date) as settings
      from public.grids g join public.communities c on c.id = g.community_id where g.id = $1`,

@@ -8,11 +8,13 @@ import { summariseProblems, type ImportProblem } from '../../geo/import/import-p
 import { problemPreview } from '../../geo/import/problem-preview';
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
-import { commitGeo, dryRunGeo, managedCommunity, type GeoDryRun, type GeoRow } from './geo-import';
+import { commitGeo, dryRunGeo, type GeoDryRun, type GeoRow } from './geo-import';
 import { commitHouseholds, dryRunHouseholds, requireLedgerKeeper, type HouseholdDryRun, type HouseholdRow } from './household-import';
+import { importBasis, whatChanged, type ImportBasis } from './import-basis';
+import { importScope, scopeKey } from './import-scope';
 import type { CrsReport, GeoFile, TableFile } from './read-file';
 
-export type ImportKind = 'grids' | 'buildings' | 'households';
+export type ImportKind = 'communities' | 'grids' | 'buildings' | 'households';
 
 /** How long an uncommitted dry run is kept (minqing.purge_import_batches; docs/import-export.md). */
 export const IMPORT_DRY_RUN_HOURS = 24;
@@ -44,17 +46,19 @@ export interface DryRunInput {
 export async function dryRunImport(tx: Queryable, { kind, fileName, parsed, mapping, categoryLabels, today }: DryRunInput) {
   await purgeExpired(tx);
   let run: GeoDryRun | HouseholdDryRun;
-  let extra: { encoding?: string | null; crs?: CrsReport; communityId?: number };
+  let extra: { encoding?: string | null; crs?: CrsReport; communityId?: number; streetId?: number; scope?: string };
+  let basis: ImportBasis | null = null;
   if (kind === 'households') {
     await requireLedgerKeeper(tx);
     const table = parsed as TableFile;
     run = await dryRunHouseholds(tx, table, mapping, categoryLabels, today);
     extra = { encoding: table.encoding };
   } else {
-    const community = await managedCommunity(tx);
+    const scope = await importScope(tx, kind);
     const geo = parsed as GeoFile;
-    run = await dryRunGeo(tx, kind, geo.features, mapping, community);
-    extra = { crs: geo.crs, communityId: community.id };
+    run = await dryRunGeo(tx, kind, geo.features, mapping, scope);
+    extra = { crs: geo.crs, ...(scope.level === 'community' ? { communityId: scope.communityId } : { streetId: scope.streetId }), scope: scopeKey(scope) };
+    basis = await importBasis(tx, kind, scope);
   }
   const { problems, problemCounts } = summariseProblems(run.problems);
   const report = {
@@ -71,7 +75,8 @@ export async function dryRunImport(tx: Queryable, { kind, fileName, parsed, mapp
   const [batch] = await tx.query<{ id: string; createdAt: string }>(
     `insert into public.import_batches (kind, file_name, format, report, rows) values ($1, $2, $3, $4::jsonb, $5::jsonb)
      returning id, created_at as "createdAt"`,
-    [kind, fileName, parsed.format, JSON.stringify(report), JSON.stringify(run.rows)],
+    // The basis (the versions the checks read) is kept with the batch for the commit, not served.
+    [kind, fileName, parsed.format, JSON.stringify(basis ? { ...report, basis } : report), JSON.stringify(run.rows)],
   );
   // The problem geometries for the wizard's map: in the answer only, not kept with the batch.
   const preview = kind === 'households'
@@ -83,7 +88,7 @@ export async function dryRunImport(tx: Queryable, { kind, fileName, parsed, mapp
 /** The batch's stored report and what its commit wrote, if the caller sees it. */
 export async function importBatch(tx: Queryable, id: string) {
   const [b] = await tx.query<{ report: object; createdAt: string; committedAt: string | null; committed: object | null }>(
-    `select report, created_at as "createdAt", committed_at as "committedAt", committed from public.import_batches where id = $1`,
+    `select report - 'basis' as report, created_at as "createdAt", committed_at as "committedAt", committed from public.import_batches where id = $1`,
     [id],
   );
   return b;
@@ -94,7 +99,7 @@ export async function commitImport(tx: Queryable, id: string) {
   await purgeExpired(tx);
   // Marked committed first: that locks the batch, so a second commit of it waits and then
   // finds it taken; a failure below rolls the mark back with everything else.
-  const [b] = await tx.query<{ kind: ImportKind; rows: unknown[]; report: { communityId?: number } }>(
+  const [b] = await tx.query<{ kind: ImportKind; rows: unknown[]; report: { communityId?: number; scope?: string; basis?: ImportBasis } }>(
     `update public.import_batches set committed_at = now() where id = $1 and committed_at is null returning kind, rows, report`,
     [id],
   );
@@ -111,9 +116,19 @@ export async function commitImport(tx: Queryable, id: string) {
       await requireLedgerKeeper(tx);
       counts = await commitHouseholds(tx, b.rows as HouseholdRow[]);
     } else {
-      const community = await managedCommunity(tx);
-      if (community.id !== b.report.communityId) throw new ApiError(409, 'import_conflict', `Import ${id} was prepared for another community; run it again.`);
-      counts = await commitGeo(tx, b.kind, b.rows as GeoRow[], community.id);
+      const scope = await importScope(tx, b.kind);
+      if (scopeKey(scope) !== (b.report.scope ?? `community:${b.report.communityId}`)) {
+        throw new ApiError(409, 'import_conflict', `Import ${id} was prepared for another ${scope.level === 'community' ? 'community' : 'street'}; run it again.`);
+      }
+      // Refused only for a real change since the dry run, named (issue 19); the writes below
+      // still meet any other change (a code another street took) as a database refusal.
+      if (b.report.basis) {
+        const changed = whatChanged(b.report.basis, await importBasis(tx, b.kind, scope));
+        if (changed.length) {
+          throw new ApiError(409, 'import_conflict', `Since the dry run ${changed.map((c) => `${c.kind} ${c.code} was ${c.change}`).join('; ')}; nothing was written. Check the file again, then import.`, { changed });
+        }
+      }
+      counts = await commitGeo(tx, b.kind, b.rows as GeoRow[], scope);
     }
   } catch (e) {
     throw commitError(e, b.rows);

@@ -8,31 +8,16 @@ import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { MAX_DB_INT } from '../../geo/domain/db-int';
+import { placeCodeSchema, placeNameSchema } from '../../geo/domain/place-label.validation';
 import { relabelGrid } from '../grids/grid-labels';
 import { validationHook } from '../lib/errors';
 import { positiveId } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
 
-/** Letters, digits and the separators cities put in codes; no spaces, so a code is one word on a board. */
-export const GRID_CODE_CHARS = /^[\p{L}\p{N}][\p{L}\p{N}._\-/]*$/u;
-
 const patchSchema = z
   .object({
-    code: z
-      .string({ error: 'code is a string' })
-      .trim()
-      .min(1, 'code must not be empty')
-      .max(40, 'code is at most 40 characters')
-      .regex(GRID_CODE_CHARS, 'code holds letters, digits and . _ - / only, starting with a letter or digit')
-      .optional(),
-    name: z
-      .string({ error: 'name is a string' })
-      .trim()
-      .min(1, 'name must not be empty')
-      .max(60, 'name is at most 60 characters')
-      // eslint-disable-next-line no-control-regex
-      .regex(/^[^\u0000-\u001f\u007f]*$/, 'name must not hold control characters')
-      .optional(),
+    code: placeCodeSchema.optional(),
+    name: placeNameSchema.optional(),
     expectedVersion: z
       .number({ error: 'expectedVersion is the grid version you saw (properties.version of the grid)' })
       .int()

@@ -1,5 +1,5 @@
 /**
- * Imports: POST /api/imports?kind=grids|buildings|households (multipart `file`, optional
+ * Imports: POST /api/imports?kind=communities|grids|buildings|households (multipart `file`, optional
  * `mapping` and `categoryLabels` JSON) → a dry-run report with an id, nothing written but the
  * batch; POST /api/imports/:id/commit → the batch's rows written in one transaction as the
  * caller, all or nothing. GET /api/imports/:id returns the report again. The batches are
@@ -17,7 +17,7 @@ import { ApiError, errorBody, validationHook } from '../lib/errors';
 import { productToday } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
 
-const kindSchema = z.enum(['grids', 'buildings', 'households']);
+const kindSchema = z.enum(['communities', 'grids', 'buildings', 'households']);
 
 const importQuery = z.object({
   kind: kindSchema,

@@ -28,6 +28,8 @@ export interface Capabilities {
   editBoundaries: boolean;
   /** Import grids and buildings from files into their community (20261207001100_imports.sql). */
   importMap: boolean;
+  /** Import the street's communities, and grids for the whole street, each to its community (20261209000200_communities.sql). */
+  importStreetMap: boolean;
   /** Import household ledgers (台账) for the grids they keep. */
   importLedgers: boolean;
   /** Change a grid's code and name in their community (20261207000800_boundaries.sql). */
@@ -42,12 +44,13 @@ const NONE: Capabilities = {
   readAudit: false,
   editBoundaries: false,
   importMap: false,
+  importStreetMap: false,
   importLedgers: false,
   editGridLabels: false,
 };
 
 export const ROLE_CAPABILITIES: Record<StaffRole, Capabilities> = {
-  street_leader: { ...NONE, readHouseholds: true, revealPersonal: true, readAudit: true },
+  street_leader: { ...NONE, readHouseholds: true, revealPersonal: true, readAudit: true, importStreetMap: true },
   community_staff: { ...NONE, readHouseholds: true, editPolicies: true, logVisits: true, readAudit: true, editBoundaries: true, importMap: true, importLedgers: true, editGridLabels: true },
   grid_leader: { ...NONE, readHouseholds: true, logVisits: true, editBoundaries: true, importLedgers: true },
   grid_member: { ...NONE, readHouseholds: true, logVisits: true },

@@ -52,6 +52,7 @@ export const API_ERROR_CODES = [
   'code_taken',
   'name_taken',
   'grid_outside_community',
+  'invalid_community_code', // not in the street's scheme for community codes; details.reason, example (422)
 
   // Imports (docs/import-export.md; the wizard's texts: geo/import/problem-text.ts)
   'unreadable_file',

@@ -123,7 +123,8 @@ export interface GridBoundaryInput {
   gridId: number;
   /** The proposed boundary: user input, checked before anything else. */
   geometry: Areal;
-  community: { id: number; boundary: Areal };
+  /** A community set up by name and code has no boundary yet: nothing is outside it, and gaps are the old boundary's. */
+  community: { id: number; boundary: Areal | null };
   /** The community's other grids with their current boundaries (the grid itself is ignored). */
   neighbours: readonly { id: number; boundary: Areal }[];
   /** Buildings intersecting the old or the new boundary (more is fine, they are filtered). */
@@ -328,7 +329,7 @@ function assertAreal(g: unknown, what: string): asserts g is Areal {
 }
 
 function checkContext(input: GridBoundaryInput): void {
-  assertAreal(input.community?.boundary, 'community.boundary');
+  if (input.community?.boundary !== null) assertAreal(input.community?.boundary, 'community.boundary');
   for (const n of input.neighbours) assertAreal(n.boundary, `neighbour ${n.id}`);
   for (const b of input.buildings) assertAreal(b.footprint, `building ${b.id}`);
   if (input.oldBoundary !== undefined) assertAreal(input.oldBoundary, 'oldBoundary');
@@ -343,7 +344,8 @@ const EMPTY_SUMMARY = () => ({ households: 0, workloadPerMonth: 0, buildingsIn: 
 
 export function validateGridBoundary(input: GridBoundaryInput): GridBoundaryResult {
   checkContext(input);
-  const communityPoint = (): Point => pointAt(pointOnSurface(input.community.boundary) ?? [0, 0]);
+  const communityArea = input.community.boundary;
+  const communityPoint = (): Point => pointAt((communityArea ?? input.oldBoundary ? pointOnSurface((communityArea ?? input.oldBoundary)!) : null) ?? [0, 0]);
 
   const structure = readStructure(input.geometry, communityPoint);
   if (structure.problems.length > 0) return { valid: false, problems: structure.problems, summary: EMPTY_SUMMARY() };
@@ -383,7 +385,7 @@ export function validateGridBoundary(input: GridBoundaryInput): GridBoundaryResu
   if (input.oldBoundary) {
     const oldBox = bbox(input.oldBoundary);
     const covering = [proposed, ...neighbours.filter((n) => bboxesIntersect(oldBox, n.box)).map((n) => n.boundary)];
-    const was = overlay('intersect', input.oldBoundary, [input.community.boundary]);
+    const was: Overlay = communityArea ? overlay('intersect', input.oldBoundary, [communityArea]) : { ok: true, pieces: piecesOf(input.oldBoundary) };
     const uncovered = was.ok ? overlay('difference', multi(was.pieces), covering) : was;
     if (!uncovered.ok) failed('old boundary', uncovered.error);
     else {
@@ -394,7 +396,7 @@ export function validateGridBoundary(input: GridBoundaryInput): GridBoundaryResu
   }
 
   // Outside the community.
-  const outside = overlay('difference', proposed, [input.community.boundary]);
+  const outside: Overlay = communityArea ? overlay('difference', proposed, [communityArea]) : { ok: true, pieces: [] };
   if (!outside.ok) failed('community', outside.error);
   else {
     for (const { piece, areaM2 } of significant(outside.pieces, OUTSIDE_TOLERANCE_M2)) {

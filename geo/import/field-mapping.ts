@@ -22,8 +22,8 @@ export type FeatureField = (typeof FEATURE_FIELDS)[number];
 export type FeatureMapping = Partial<Record<FeatureField, string>>;
 
 const FEATURE_ALIASES: Record<FeatureField, readonly string[]> = {
-  name: ['name', '名称', '网格名称', '网格名', '楼栋名称', '建筑名称', '小区名称', 'mc', 'wgmc', 'jzmc', 'name_zh', 'namezh', 'title'],
-  code: ['code', '编码', '编号', '网格编码', '网格编号', '网格代码', '代码', 'bm', 'wgbm', 'wgdm', 'id_code', 'gridcode', 'ref'],
+  name: ['name', '名称', '网格名称', '网格名', '社区名称', '社区名', '居委会名称', '楼栋名称', '建筑名称', '小区名称', 'mc', 'wgmc', 'jzmc', 'name_zh', 'namezh', 'title'],
+  code: ['code', '编码', '编号', '网格编码', '网格编号', '网格代码', '社区编码', '社区代码', '区划代码', '统计用区划代码', '行政区划代码', '代码', 'bm', 'wgbm', 'wgdm', 'id_code', 'gridcode', 'ref'],
   address: ['address', 'addr', '地址', '门牌地址', '详细地址', '楼栋地址', '门牌号', 'dz', 'mpdz', 'addrfull', 'addr:full', 'fulladdress'],
 };
 

@@ -17,7 +17,7 @@ export const IMPORT_PROBLEM = {
   DUPLICATE_GEOMETRY: 'duplicate_geometry',
   /** The same code appears earlier in the file. */
   DUPLICATE_CODE: 'duplicate_code',
-  /** A code that already belongs to a grid of another community. */
+  /** A code that already belongs to a grid of another community (or, in a community file, a community of another street). */
   CODE_TAKEN: 'code_taken',
   /** A grid code that does not follow the 15-digit scheme (geo/import/grid-code.ts); kept as given. */
   NONSTANDARD_CODE: 'nonstandard_code',
@@ -27,12 +27,23 @@ export const IMPORT_PROBLEM = {
   UNKNOWN_CRS: 'unknown_crs',
   /** Latitude and longitude were given in the wrong order: swapped back. */
   SWAPPED_AXES: 'swapped_axes',
-  /** Two imported grids share area. */
+  /** Two imported grids share area, or an imported grid shares area with an existing grid (details.gridCode): an error. */
   GRID_OVERLAP: 'grid_overlap',
   /** Community area no imported (or kept) grid covers. */
   GRID_GAP: 'grid_gap',
-  /** Grid area outside the community's boundary. */
+  /** Grid area outside the community's boundary: an error. */
   OUTSIDE_COMMUNITY: 'outside_community',
+  // -- a street leader's files (communities; grids for the whole street) --
+  /** A grid of a street-wide file with area in two or more communities: which one is not guessed. */
+  GRID_STRADDLES_COMMUNITIES: 'grid_straddles_communities',
+  /** A grid of a street-wide file in none of the street's communities (or in ones without a boundary yet). */
+  GRID_IN_NO_COMMUNITY: 'grid_in_no_community',
+  /** A community's code missing or not in the street's scheme (geo/import/community-code.ts). */
+  INVALID_COMMUNITY_CODE: 'invalid_community_code',
+  /** Two imported communities share area, or one shares area with an existing community (details.communityCode). */
+  COMMUNITY_OVERLAP: 'community_overlap',
+  /** Community area outside a street that has a boundary of its own. */
+  OUTSIDE_STREET: 'outside_street',
   /** A building whose point on surface lies in none of the community's grids: not imported. */
   BUILDING_OUTSIDE_GRIDS: 'building_outside_grids',
   /** A building footprint that a grid edge cuts (imported into the grid of its point on surface). */

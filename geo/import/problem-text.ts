@@ -17,6 +17,13 @@ const VARIANTS: Partial<Record<ImportProblemCode, (details: Record<string, unkno
   [IMPORT_PROBLEM.MISSING_FIELD]: (d) => (d.field === 'address' ? 'address' : 'code'),
   // A building cut by a grid edge, or a grid whose edge cuts existing buildings.
   [IMPORT_PROBLEM.BUILDING_CROSSES_GRIDS]: (d) => (d.count !== undefined ? 'existing' : null),
+  // With another feature of the file, or with an existing grid or community.
+  [IMPORT_PROBLEM.GRID_OVERLAP]: (d) => (d.gridCode !== undefined ? 'existing' : null),
+  [IMPORT_PROBLEM.COMMUNITY_OVERLAP]: (d) => (d.communityCode !== undefined ? 'existing' : null),
+  // A community file's codes, said of communities rather than grids.
+  [IMPORT_PROBLEM.DUPLICATE_CODE]: (d) => (d.kind === 'community' ? 'community' : null),
+  [IMPORT_PROBLEM.CODE_TAKEN]: (d) => (d.kind === 'community' ? 'community' : null),
+  [IMPORT_PROBLEM.INVALID_COMMUNITY_CODE]: (d) => (d.reason === 'missing' ? 'missing' : null),
 };
 
 /** Every string key a problem code may be shown with (for the test that all three languages have them). */
@@ -26,6 +33,11 @@ export function problemTextKeys(code: ImportProblemCode): StringKey[] {
   variants[IMPORT_PROBLEM.DUPLICATE_GEOMETRY] = ['existing'];
   variants[IMPORT_PROBLEM.MISSING_FIELD] = ['address', 'code'];
   variants[IMPORT_PROBLEM.BUILDING_CROSSES_GRIDS] = ['existing'];
+  variants[IMPORT_PROBLEM.GRID_OVERLAP] = ['existing'];
+  variants[IMPORT_PROBLEM.COMMUNITY_OVERLAP] = ['existing'];
+  variants[IMPORT_PROBLEM.DUPLICATE_CODE] = ['community'];
+  variants[IMPORT_PROBLEM.CODE_TAKEN] = ['community'];
+  variants[IMPORT_PROBLEM.INVALID_COMMUNITY_CODE] = ['missing'];
   const keys = [...(code === IMPORT_PROBLEM.MISSING_FIELD ? [] : [base]), ...variants[code].map((v) => `${base}_${v}`)];
   return keys as StringKey[];
 }
@@ -122,9 +134,20 @@ export interface ApiErrorLike {
  * is the server's message itself).
  */
 export function importErrorText(locale: Locale, e: ApiErrorLike, vars: Record<string, string | number> = {}): { text: string; detail: string | null } {
+  const d = (e.details && typeof e.details === 'object' ? e.details : {}) as Record<string, unknown>;
+  // A commit refused for a change since the dry run names each change: said wholly in the user's language.
+  if (e.code === 'import_conflict' && Array.isArray(d.changed) && d.changed.length > 0) {
+    const changed = (d.changed as { kind?: unknown; code?: unknown; change?: unknown }[])
+      .filter((c) => (c.kind === 'grid' || c.kind === 'community') && (c.change === 'changed' || c.change === 'added' || c.change === 'removed'))
+      .map((c) => {
+        const what = translate(locale, `importChange_${c.kind as 'grid' | 'community'}`, { code: String(c.code) });
+        const how = translate(locale, `importChange_${c.change as 'changed' | 'added' | 'removed'}`);
+        return locale === 'en' ? `${what} (${how})` : `${what}（${how}）`;
+      });
+    if (changed.length) return { text: translate(locale, 'importErr_import_conflict_changed', { changed: changed.join(listSeparator(locale)) }), detail: null };
+  }
   const key = `importErr_${e.code}`;
   if (!(key in STRINGS[locale])) return { text: e.message, detail: null };
-  const d = (e.details && typeof e.details === 'object' ? e.details : {}) as Record<string, unknown>;
   const all: Record<string, string> = { ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)])) };
   if (typeof d.limitBytes === 'number') all.limitMb = String(Math.round(d.limitBytes / 1024 / 1024));
   const text = fill(STRINGS[locale][key as StringKey], all);

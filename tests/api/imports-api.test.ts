@@ -166,18 +166,20 @@ describeEachDatabase('imports', (_mode, db) => {
       JSON.stringify({ type: 'FeatureCollection', features: features.map((f) => ({ type: 'Feature', properties: f.properties ?? {}, geometry: f.geometry })) });
 
     it('leaves the database as it was when the commit fails halfway', async () => {
-      const [{ x, y }] = (await db().query<{ x: number; y: number }>(
-        `select ST_X(p) as x, ST_Y(p) as y from (select ST_PointOnSurface(boundary) as p from public.communities where id = $1) s`,
-        [communityId],
-      )) as [{ x: number; y: number }];
-      // First an existing grid redrawn (written first, as an update), then a new one whose insert will fail.
-      const [own] = await db().query<{ code: string; boundary: MultiPolygon }>(
-        `select code, ST_AsGeoJSON(ST_Buffer(boundary, 0.00005))::json as boundary from public.grids where community_id = $1 order by id desc limit 1`,
+      // First an existing grid redrawn as its western half (written first, as an update), then a
+      // new grid on its eastern half whose insert will fail. (Halves: a grid may overlap no other.)
+      const [own] = await db().query<{ code: string; west: MultiPolygon; east: MultiPolygon }>(
+        `with g as (select code, boundary, ST_XMin(boundary) x0, ST_YMin(boundary) y0, ST_XMax(boundary) x1, ST_YMax(boundary) y1,
+                           ST_X(ST_Centroid(boundary)) cx from public.grids where community_id = $1 and retired_at is null order by id desc limit 1)
+         select code,
+           ST_AsGeoJSON(ST_CollectionExtract(ST_Intersection(boundary, ST_MakeEnvelope(x0 - 1e-6, y0 - 1e-6, cx, y1 + 1e-6, 4326)), 3), 9)::json as west,
+           ST_AsGeoJSON(ST_CollectionExtract(ST_Intersection(boundary, ST_MakeEnvelope(cx, y0 - 1e-6, x1 + 1e-6, y1 + 1e-6, 4326)), 3), 9)::json as east
+         from g`,
         [communityId],
       );
       const file = fc([
-        { geometry: own!.boundary, properties: { 网格编码: own!.code, 网格名称: '改过的名字' } },
-        { geometry: square(x + 0.001, y), properties: { 网格编码: 'TX-002', 网格名称: '乙' } },
+        { geometry: own!.west, properties: { 网格编码: own!.code, 网格名称: '改过的名字' } },
+        { geometry: own!.east, properties: { 网格编码: 'TX-002', 网格名称: '乙' } },
       ]);
       const dry = await post('community_staff', '/api/imports?kind=grids', form(file, 'grids.geojson'));
       expect(dry.body.counts).toMatchObject({ toInsert: 1, toUpdate: 1 });

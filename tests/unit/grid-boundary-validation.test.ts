@@ -261,7 +261,8 @@ describe('validateGridBoundary on broken geometry', () => {
 
   it('treats a context of the wrong shape as a programmer error', () => {
     const input = demoInput(1);
-    expect(() => validateGridBoundary({ ...input, community: { id: 1, boundary: null as unknown as Polygon } })).toThrow(TypeError);
+    // null is a community without a boundary yet (issue 18); a point is a programmer's mistake.
+    expect(() => validateGridBoundary({ ...input, community: { id: 1, boundary: { type: 'Point', coordinates: [0, 0] } as unknown as Polygon } })).toThrow(TypeError);
     expect(() => validateGridBoundary({ ...input, policy: { householdsMin: 300, householdsMax: 200 } })).toThrow(RangeError);
   });
 });

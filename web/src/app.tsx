@@ -80,8 +80,13 @@ export function App() {
   const selectedGrid = grids.data?.features.find((f) => f.properties.id === state.grid)?.properties ?? null;
   const today = config.data?.today ?? null;
   const can = me.data?.can;
-  // What this account may import: community staff their community's map and ledgers, grid leaders ledgers.
-  const importKinds: ImportKind[] = [...(can?.importMap ? (['grids', 'buildings'] as const) : []), ...(can?.importLedgers ? (['households'] as const) : [])];
+  // What this account may import: the street leader the street's communities and grids (street-wide),
+  // community staff their community's map and ledgers, grid leaders ledgers.
+  const importKinds: ImportKind[] = [
+    ...(can?.importStreetMap ? (['communities', 'grids'] as const) : []),
+    ...(can?.importMap ? (['grids', 'buildings'] as const) : []),
+    ...(can?.importLedgers ? (['households'] as const) : []),
+  ];
   // The board and issue pages are for staff who handle or oversee matters; the projector account sees only pins.
   const seesIssues = !!me.data?.staff && me.data.staff.role !== 'presenter';
   const openIssue = useCallback((issue: number) => update({ issue }), [update]);
@@ -152,7 +157,9 @@ export function App() {
           <LanguageSelect />
         </div>
       </header>
-      {importing && importKinds.length > 0 && <ImportWizard kinds={importKinds} initialKind={importing.kind} onClose={() => setImporting(null)} />}
+      {importing && importKinds.length > 0 && (
+        <ImportWizard kinds={importKinds} initialKind={importing.kind} streetWide={!!can?.importStreetMap} onClose={() => setImporting(null)} />
+      )}
       {me.data && me.data.staff === null && (
         <div className="banner warn" role="alert">
           {t('noStaffRecord')}

@@ -165,7 +165,7 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
   const fitted = useMemo(
     () =>
       fit && changed && context.input
-        ? fitNeighbours({ proposed: live, oldBoundary: original, community: context.input.community.boundary, neighbours: context.input.neighbours })
+        ? fitNeighbours({ proposed: live, oldBoundary: original, community: context.input.community.boundary ?? original, neighbours: context.input.neighbours })
         : [],
     [fit, changed, context.input, live, original],
   );

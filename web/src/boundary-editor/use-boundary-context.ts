@@ -63,7 +63,7 @@ export function useBoundaryContext(grid: GridFeature, grids: GridCollection, com
     if (!community || !loaded || !policy.data) return null;
     return {
       gridId: grid.properties.id,
-      community: { id: communityId, boundary: community.geometry as MultiPolygon },
+      community: { id: communityId, boundary: community.geometry },
       neighbours: neighbours.map((n) => ({ id: n.properties.id, boundary: n.geometry as MultiPolygon })),
       buildings: boundaryBuildings,
       policy: policy.data,

@@ -5,11 +5,12 @@
 import type { InferResponseType } from 'hono/client';
 import { client, unwrap } from '../api';
 
-export type ImportKind = 'grids' | 'buildings' | 'households';
-export const IMPORT_KINDS: readonly ImportKind[] = ['grids', 'buildings', 'households'];
+export type ImportKind = 'communities' | 'grids' | 'buildings' | 'households';
+export const IMPORT_KINDS: readonly ImportKind[] = ['communities', 'grids', 'buildings', 'households'];
 
 /** The file types the API reads; the picker offers them, the server tells them by their bytes. */
 export const IMPORT_ACCEPT: Record<ImportKind, string> = {
+  communities: '.geojson,.json,.zip,.kml,.fgb',
   grids: '.geojson,.json,.zip,.kml,.fgb',
   buildings: '.geojson,.json,.zip,.kml,.fgb',
   households: '.xlsx,.csv',

@@ -23,12 +23,14 @@ interface Props {
   kinds: readonly ImportKind[];
   /** The kind to start on (the setup checklist's step); the first of `kinds` otherwise. */
   initialKind?: ImportKind | null;
+  /** The street leader imports grids for the whole street (each to its community): said on the choice. */
+  streetWide?: boolean;
   onClose(): void;
 }
 
 type Step = 'choose' | 'report' | 'done';
 
-export function ImportWizard({ kinds, initialKind = null, onClose }: Props) {
+export function ImportWizard({ kinds, initialKind = null, streetWide = false, onClose }: Props) {
   const { t, locale } = useLocale();
   const queryClient = useQueryClient();
   const [kind, setKind] = useState<ImportKind>(initialKind && kinds.includes(initialKind) ? initialKind : kinds[0]!);
@@ -69,7 +71,8 @@ export function ImportWizard({ kinds, initialKind = null, onClose }: Props) {
       const done = await commitImport(report.id);
       setCommitted(done.committed);
       // Grids and buildings move figures, buildings and households with them; a ledger, households.
-      refreshAfterChange(queryClient, [report.kind === 'households' ? 'households' : 'grids']);
+      // Communities re-read everything: the street's outline, its communities and their grids.
+      refreshAfterChange(queryClient, report.kind === 'communities' ? null : [report.kind === 'households' ? 'households' : 'grids']);
     } catch (e) {
       setError(asApiError(e));
     } finally {
@@ -129,7 +132,7 @@ export function ImportWizard({ kinds, initialKind = null, onClose }: Props) {
               {kinds.map((k) => (
                 <label key={k} className="import-kind">
                   <input type="radio" name="import-kind" value={k} checked={kind === k} onChange={() => setKind(k)} />
-                  <span>{t(`import_kind_${k}`)}</span>
+                  <span>{t(k === 'grids' && streetWide ? 'import_kind_grids_street' : `import_kind_${k}`)}</span>
                   <small>{t(k === 'households' ? 'import_formats_ledger' : 'import_formats_geo')}</small>
                 </label>
               ))}

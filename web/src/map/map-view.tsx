@@ -282,7 +282,9 @@ export function MapView(props: Props) {
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !styleReady) return;
-    (map.getSource(SOURCE.communities) as GeoJSONSource).setData(toDisplay(communities, crs));
+    // A community set up by name and code has no boundary until its file arrives: nothing to draw.
+    const drawn = { ...communities, features: communities.features.filter((f): f is typeof f & { geometry: NonNullable<typeof f.geometry> } => f.geometry !== null) };
+    (map.getSource(SOURCE.communities) as GeoJSONSource).setData(toDisplay(drawn, crs));
   }, [communities, styleReady, crs]);
 
   // Labels stay GeoJSON (a point per grid); the grid shapes are tiles. They come with the grids'
