@@ -17,6 +17,8 @@ const VARIANTS: Partial<Record<ImportProblemCode, (details: Record<string, unkno
   [IMPORT_PROBLEM.MISSING_FIELD]: (d) => (d.field === 'address' ? 'address' : 'code'),
   // A building cut by a grid edge, or a grid whose edge cuts existing buildings.
   [IMPORT_PROBLEM.BUILDING_CROSSES_GRIDS]: (d) => (d.count !== undefined ? 'existing' : null),
+  // A roster row's role above the importer's own, or its community outside their scope.
+  [IMPORT_PROBLEM.ROLE_NOT_ALLOWED]: (d) => (d.reason === 'scope' ? 'scope' : null),
 };
 
 /** Every string key a problem code may be shown with (for the test that all three languages have them). */
@@ -26,6 +28,7 @@ export function problemTextKeys(code: ImportProblemCode): StringKey[] {
   variants[IMPORT_PROBLEM.DUPLICATE_GEOMETRY] = ['existing'];
   variants[IMPORT_PROBLEM.MISSING_FIELD] = ['address', 'code'];
   variants[IMPORT_PROBLEM.BUILDING_CROSSES_GRIDS] = ['existing'];
+  variants[IMPORT_PROBLEM.ROLE_NOT_ALLOWED] = ['scope'];
   const keys = [...(code === IMPORT_PROBLEM.MISSING_FIELD ? [] : [base]), ...variants[code].map((v) => `${base}_${v}`)];
   return keys as StringKey[];
 }
@@ -53,6 +56,13 @@ function detailVars(locale: Locale, details: Record<string, unknown>): Record<st
   }
   if (typeof details.field === 'string') vars.fieldLabel = fieldLabel(details.field);
   if (Array.isArray(details.fields)) vars.fields = details.fields.map(fieldLabel).join(listSeparator(locale));
+  // A roster's roles (staff_role names) said as the interface names them.
+  const roleLabel = (r: unknown) => {
+    const key = `role_${String(r)}`;
+    return key in STRINGS[locale] ? translate(locale, key as StringKey) : String(r);
+  };
+  if (typeof details.role === 'string') vars.roleLabel = roleLabel(details.role);
+  if (Array.isArray(details.allowed)) vars.allowedLabels = details.allowed.length ? details.allowed.map(roleLabel).join(listSeparator(locale)) : '—';
   if (typeof details.share === 'number') vars.percent = String(Math.round(details.share * 100));
   if (typeof details.areaM2 === 'number') vars.areaM2 = Math.round(details.areaM2).toLocaleString(locale === 'en' ? 'en' : locale);
   return vars;
@@ -121,8 +131,15 @@ export interface ApiErrorLike {
  * message when it says more than the text can (null otherwise, and for an unknown code the text
  * is the server's message itself).
  */
-export function importErrorText(locale: Locale, e: ApiErrorLike, vars: Record<string, string | number> = {}): { text: string; detail: string | null } {
-  const key = `importErr_${e.code}`;
+export function importErrorText(
+  locale: Locale,
+  e: ApiErrorLike,
+  vars: Record<string, string | number> = {},
+  /** The import's kind, for a text of its own where one exists (importErr_forbidden_staff). */
+  kind?: string,
+): { text: string; detail: string | null } {
+  const own = `importErr_${e.code}_${kind}`;
+  const key = kind && own in STRINGS[locale] ? own : `importErr_${e.code}`;
   if (!(key in STRINGS[locale])) return { text: e.message, detail: null };
   const d = (e.details && typeof e.details === 'object' ? e.details : {}) as Record<string, unknown>;
   const all: Record<string, string> = { ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)])) };
