@@ -1,0 +1,35 @@
+import { chromium } from 'playwright-core';
+const URL = process.argv[2];
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+for (const [label, viewport] of [['desk', { width: 1366, height: 800 }], ['phone', { width: 390, height: 844 }]]) {
+  const ctx = await browser.newContext({ viewport, locale: 'zh-CN', permissions: ['clipboard-read', 'clipboard-write'] });
+  const page = await ctx.newPage();
+  page.on('dialog', (d) => d.accept());
+  await page.goto(URL);
+  await page.getByLabel('邮箱').fill('street@demo.local');
+  await page.getByLabel('密码', { exact: true }).fill('demo1234');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-map-ready="true"]', { timeout: 90000 });
+  await page.screenshot({ path: `/tmp/shots/${label}-0-map.png` });
+  await page.getByTestId('open-staff').click();
+  await page.getByTestId('staff-panel').waitFor();
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: `/tmp/shots/${label}-1-list.png` });
+  await page.getByTestId('staff-new').click();
+  await page.locator('[data-testid=staff-form] input[name=name]').fill('测试网格员');
+  await page.locator('[data-testid=staff-form] input[name=email]').fill(`shot.${label}.${Date.now()}@example.org`);
+  await page.locator('[data-testid=staff-form] select[name=community]').selectOption({ index: 2 });
+  await page.locator('[data-testid=staff-grids] input').nth(0).check();
+  await page.locator('[data-testid=staff-grids] input').nth(2).check();
+  await page.waitForTimeout(2000);
+  await page.screenshot({ path: `/tmp/shots/${label}-2-form.png` });
+  await page.getByTestId('staff-save').click();
+  await page.getByTestId('staff-secret').waitFor();
+  await page.screenshot({ path: `/tmp/shots/${label}-3-secret.png` });
+  await page.getByTestId('staff-secret-done').click();
+  await page.getByTestId('staff-import').click();
+  await page.getByTestId('import-wizard').waitFor();
+  await page.screenshot({ path: `/tmp/shots/${label}-4-wizard.png` });
+  await ctx.close();
+}
+await browser.close();
