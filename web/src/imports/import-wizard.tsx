@@ -248,7 +248,7 @@ export function ImportWizard({ kinds, onClose }: Props) {
                   {busy === 'committing' ? t('import_committing') : t('import_commit', { n: writable.toLocaleString(locale) })}
                 </button>
               ) : (
-                <p className="hint">{t(report.kind === 'staff' && report.problems.some((p) => p.severity === 'error') ? 'import_staff_allOrNothing' : 'import_nothing')}</p>
+                <p className="hint">{t(report.kind !== 'staff' ? 'import_nothing' : report.problems.some((p) => p.severity === 'error') ? 'import_staff_allOrNothing' : 'import_staff_nothingNew')}</p>
               )}
             </div>
           </section>
@@ -401,9 +401,9 @@ function CreatedAccounts({ accounts }: { accounts: NonNullable<CommittedImport['
             <tr>
               <th scope="col">{t('import_col_row')}</th>
               <th scope="col">{t('import_col_name')}</th>
-              <th scope="col">{t('import_col_email')}</th>
-              <th scope="col">{t('import_col_role')}</th>
               <th scope="col">{t('import_col_password')}</th>
+              <th scope="col">{t('import_col_role')}</th>
+              <th scope="col">{t('import_col_email')}</th>
             </tr>
           </thead>
           <tbody>
@@ -411,9 +411,10 @@ function CreatedAccounts({ accounts }: { accounts: NonNullable<CommittedImport['
               <tr key={a.staffId} data-email={a.email}>
                 <td>{a.row}</td>
                 <td>{a.name}</td>
-                <td className="message">{a.email}</td>
-                <td>{t(`role_${a.role}`)}</td>
+                {/* Right after the name: on a phone the password must not scroll out of sight. */}
                 <td>{a.initialPassword ? <code data-testid="import-account-password">{a.initialPassword}</code> : t(a.linked ? 'import_accounts_linked' : 'import_accounts_notLinked')}</td>
+                <td className="nowrap">{t(`role_${a.role}`)}</td>
+                <td className="message">{a.email}</td>
               </tr>
             ))}
           </tbody>
