@@ -1350,7 +1350,7 @@ CREATE OR REPLACE FUNCTION minqing.import_report_without_personal_data(p_kind te
  LANGUAGE sql
  IMMUTABLE
 AS $function$
-  select case when p_kind <> 'households' then p_report
+  select case when p_kind in ('communities', 'grids', 'buildings') then p_report
     else p_report || jsonb_build_object(
       'problems', coalesce((
         select jsonb_agg(jsonb_strip_nulls(jsonb_build_object('code', p -> 'code', 'severity', p -> 'severity', 'row', p -> 'row'))
@@ -1697,6 +1697,27 @@ AS $function$
   from public.grids g join public.communities c on c.id = g.community_id
   where nullif(current_setting('request.jwt.claims', true), '') is null
      or c.street_id = minqing.my_street_id()
+$function$
+;
+
+CREATE OR REPLACE FUNCTION minqing.roster_email_status(p_emails text[], p_names text[])
+ RETURNS TABLE(email text, status text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'extensions'
+AS $function$
+  select e.email,
+    case
+      when exists (select 1 from public.staff s
+                   where lower(s.email) = e.email and s.street_id = (select minqing.my_street_id())
+                     and s.name = e.name) then 'same_person'
+      when exists (select 1 from public.staff s where lower(s.email) = e.email)
+        or exists (select 1 from minqing.local_accounts a where a.email = e.email) then 'taken'
+      else 'free'
+    end
+  from unnest(p_emails, p_names) as e(email, name)
+  -- Only staff who manage staff ask; anyone else learns nothing.
+  where exists (select 1 from minqing.my_staff() me where me.role in ('street_leader', 'community_staff'))
 $function$
 ;
 
@@ -4196,6 +4217,8 @@ create policy "Workers can log their own visits in their scope" on public.visits
 -- function minqing.rederive_building_grids(p_area geometry): authenticated execute, service_role execute
 
 -- function minqing.report_grid_ids(): authenticated execute, service_role execute
+
+-- function minqing.roster_email_status(p_emails text[], p_names text[]): authenticated execute, service_role execute
 
 -- function minqing.scope_building_ids(p_full boolean): authenticated execute, service_role execute
 

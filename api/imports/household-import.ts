@@ -80,6 +80,15 @@ export async function requireLedgerKeeper(tx: Queryable): Promise<void> {
   }
 }
 
+/** A mapping naming a column the sheet does not have: 400, listing the columns it has. */
+export function assertMappedColumns(headers: readonly string[], override: Readonly<Record<string, string | undefined>>): void {
+  for (const [field, col] of Object.entries(override)) {
+    if (col && !headers.includes(col)) {
+      throw new ApiError(400, 'invalid_mapping', `The mapping names the column "${col}" for ${field}, but the sheet has no such column; it has: ${headers.join(', ')}.`);
+    }
+  }
+}
+
 export async function dryRunHouseholds(
   tx: Queryable,
   table: TableFile,
@@ -87,11 +96,7 @@ export async function dryRunHouseholds(
   categoryOverrides: Readonly<Record<string, HouseholdCategory>>,
   today: string,
 ): Promise<HouseholdDryRun> {
-  for (const [field, col] of Object.entries(override)) {
-    if (col && !table.headers.includes(col)) {
-      throw new ApiError(400, 'invalid_mapping', `The mapping names the column "${col}" for ${field}, but the sheet has no such column; it has: ${table.headers.join(', ')}.`);
-    }
-  }
+  assertMappedColumns(table.headers, override);
   const mapping: LedgerMapping = { ...guessLedgerMapping(table.headers), ...override };
   const problems: ImportProblem[] = [];
   const counts = { rows: table.rows.length, valid: 0, matched: 0, unmatched: 0, toInsert: 0, toUpdate: 0, skipped: 0 };

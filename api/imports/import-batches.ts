@@ -13,8 +13,12 @@ import { commitHouseholds, dryRunHouseholds, requireLedgerKeeper, type Household
 import { importBasis, whatChanged, type ImportBasis } from './import-basis';
 import { importScope, scopeKey } from './import-scope';
 import type { CrsReport, GeoFile, TableFile } from './read-file';
+import { commitStaff, dryRunStaff, type StaffDryRun, type StaffImportRow } from './staff-import';
+import { staffManager } from '../staff/staff-members';
 
-export type ImportKind = 'communities' | 'grids' | 'buildings' | 'households';
+export type ImportKind = 'communities' | 'grids' | 'buildings' | 'staff' | 'households';
+/** The kinds read as a table (XLSX/CSV); the others are geometry files. */
+const TABLE_KINDS: readonly ImportKind[] = ['households', 'staff'];
 
 /** How long an uncommitted dry run is kept (minqing.purge_import_batches; docs/import-export.md). */
 export const IMPORT_DRY_RUN_HOURS = 24;
@@ -30,7 +34,7 @@ const purgeExpired = (tx: Queryable) => tx.query(`select minqing.purge_import_ba
  */
 export async function readUpload(kind: ImportKind, fileName: string, bytes: Uint8Array, gcj02: boolean): Promise<TableFile | GeoFile> {
   const { readGeoFile, readTableFile } = await import('./read-file');
-  return kind === 'households' ? readTableFile(fileName, bytes) : readGeoFile(fileName, bytes, { gcj02 });
+  return TABLE_KINDS.includes(kind) ? readTableFile(fileName, bytes) : readGeoFile(fileName, bytes, { gcj02 });
 }
 
 export interface DryRunInput {
@@ -45,10 +49,14 @@ export interface DryRunInput {
 /** Checks every row and stores the batch; the answer is its report, with the problem geometries for the wizard's map. */
 export async function dryRunImport(tx: Queryable, { kind, fileName, parsed, mapping, categoryLabels, today }: DryRunInput) {
   await purgeExpired(tx);
-  let run: GeoDryRun | HouseholdDryRun;
+  let run: GeoDryRun | HouseholdDryRun | StaffDryRun;
   let extra: { encoding?: string | null; crs?: CrsReport; communityId?: number; streetId?: number; scope?: string };
   let basis: ImportBasis | null = null;
-  if (kind === 'households') {
+  if (kind === 'staff') {
+    const table = parsed as TableFile;
+    run = await dryRunStaff(tx, await staffManager(tx), table, mapping);
+    extra = { encoding: table.encoding };
+  } else if (kind === 'households') {
     await requireLedgerKeeper(tx);
     const table = parsed as TableFile;
     run = await dryRunHouseholds(tx, table, mapping, categoryLabels, today);
@@ -79,7 +87,7 @@ export async function dryRunImport(tx: Queryable, { kind, fileName, parsed, mapp
     [kind, fileName, parsed.format, JSON.stringify(basis ? { ...report, basis } : report), JSON.stringify(run.rows)],
   );
   // The problem geometries for the wizard's map: in the answer only, not kept with the batch.
-  const preview = kind === 'households'
+  const preview = TABLE_KINDS.includes(kind)
     ? null
     : problemPreview((parsed as GeoFile).features, run.problems, { withUnproblematic: kind === 'grids' });
   return { id: batch!.id, createdAt: batch!.createdAt, expiresAt: expiresAt(batch!.createdAt), committed: false, ...report, preview };
@@ -95,11 +103,15 @@ export async function importBatch(tx: Queryable, id: string) {
 }
 
 /** Writes the batch's rows, all or nothing; a batch is committed once. */
-export async function commitImport(tx: Queryable, id: string) {
+export async function commitImport(tx: Queryable, id: string, opts: { supabase: boolean } = { supabase: false }) {
   await purgeExpired(tx);
   // Marked committed first: that locks the batch, so a second commit of it waits and then
   // finds it taken; a failure below rolls the mark back with everything else.
-  const [b] = await tx.query<{ kind: ImportKind; rows: unknown[]; report: { communityId?: number; scope?: string; basis?: ImportBasis } }>(
+  const [b] = await tx.query<{
+    kind: ImportKind;
+    rows: unknown[];
+    report: { communityId?: number; scope?: string; basis?: ImportBasis; counts?: { rows?: number; valid?: number; alreadyPresent?: number } };
+  }>(
     `update public.import_batches set committed_at = now() where id = $1 and committed_at is null returning kind, rows, report`,
     [id],
   );
@@ -111,8 +123,22 @@ export async function commitImport(tx: Queryable, id: string) {
     throw new ApiError(409, 'already_committed', `Import ${id} was committed at ${seen.committedAt}; upload the file again to import it anew.`);
   }
   let counts: Record<string, number>;
+  // A roster's accounts with their one-time passwords: in this answer only, never in the batch.
+  let accounts: Awaited<ReturnType<typeof commitStaff>>['accounts'] | undefined;
   try {
-    if (b.kind === 'households') {
+    if (b.kind === 'staff') {
+      // All or nothing (api/imports/staff-import.ts): a roster with errors is corrected and uploaded again.
+      const c = b.report.counts;
+      if (c && c.valid !== c.rows) {
+        throw new ApiError(422, 'import_rejected', `Import ${id}: ${(c.rows ?? 0) - (c.valid ?? 0)} rows of the roster have errors, so nothing is imported. Correct them and upload the roster again.`);
+      }
+      const created = await commitStaff(tx, await staffManager(tx), b.rows as StaffImportRow[], {
+        ...opts,
+        alreadyPresent: b.report.counts?.alreadyPresent ?? 0,
+      });
+      counts = created.counts;
+      accounts = created.accounts;
+    } else if (b.kind === 'households') {
       await requireLedgerKeeper(tx);
       counts = await commitHouseholds(tx, b.rows as HouseholdRow[]);
     } else {
@@ -135,7 +161,7 @@ export async function commitImport(tx: Queryable, id: string) {
   }
   // The counts are kept; the rows, and a ledger's personal data in the report, are dropped.
   await tx.query(`select minqing.seal_import_batch($1, $2::jsonb)`, [id, JSON.stringify(counts)]);
-  return { id, kind: b.kind, committed: counts };
+  return { id, kind: b.kind, committed: counts, ...(accounts ? { accounts } : {}) };
 }
 
 /** Database refusals that a batch can run into at commit, said in words. */

@@ -12,28 +12,11 @@ import type { AppDeps } from '../app';
 import { MANAGEABLE_ROLES, mayManageRole, STAFF_ROLES, type StaffRole } from '../../geo/domain/staff';
 import { translate, type Locale } from '../../geo/i18n/strings';
 import { requestLocale } from '../auth/locale';
-import { generateInitialPassword, hashPassword } from '../auth/password';
+import { assignGrids, createStaffMember, GRID_ROLES, me, setInitialPassword, staffById, STAFF_SQL, type Manager as Me, type StaffMember } from '../staff/staff-members';
 import { inviteAuthUser } from '../auth/supabase-invite';
-import type { Queryable } from '../db/database';
 import { ApiError, validationHook } from '../lib/errors';
 import { asCaller, type AppEnv } from '../lib/request-db';
 import { MAX_DB_INT } from '../../geo/domain/db-int';
-
-export interface StaffMember {
-  id: number;
-  name: string;
-  role: StaffRole;
-  communityId: number | null;
-  phone: string | null;
-  email: string | null;
-  active: boolean;
-  gridIds: number[];
-}
-
-const STAFF_SQL = `
-  select s.id, s.name, s.role::text as role, s.community_id as "communityId", s.phone, s.email, s.active,
-    coalesce(array(select sg.grid_id from public.staff_grids sg where sg.staff_id = s.id order by sg.grid_id), '{}') as "gridIds"
-  from public.staff s`;
 
 const id = z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`);
 const gridIds = z.array(id).max(20, 'a staff member serves at most 20 grids');
@@ -55,21 +38,6 @@ const staffChange = z
   .refine((v) => Object.keys(v).length > 0, 'name, phone, role, communityId, gridIds or active is required');
 const idParam = z.object({ id: z.coerce.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`) });
 
-interface Me {
-  staffId: number;
-  role: StaffRole;
-  streetId: number;
-  communityId: number | null;
-}
-
-async function me(tx: Queryable): Promise<Me> {
-  const [row] = await tx.query<Me>(
-    'select staff_id as "staffId", role::text as role, street_id as "streetId", community_id as "communityId" from minqing.my_staff()',
-  );
-  if (!row) throw new ApiError(403, 'forbidden', 'Only staff of a street manage staff; your account has no active staff record.');
-  return row;
-}
-
 function roleCeiling(locale: Locale, manager: Me, target: StaffRole, path = 'role'): void {
   if (mayManageRole(manager.role, target)) return;
   const allowed = MANAGEABLE_ROLES[manager.role].map((r) => translate(locale, `role_${r}`)).join('、') || '—';
@@ -85,44 +53,6 @@ function emailTaken(err: unknown, locale: Locale, email: string): never {
     throw new ApiError(409, 'email_taken', translate(locale, 'staffError_emailTaken', { email }), [{ path: 'email', reason: 'taken' }]);
   }
   throw err;
-}
-
-const GRID_ROLES: readonly StaffRole[] = ['grid_leader', 'grid_member'];
-
-/** Replaces a grid team member's grids with `gridIds`, all in their community; RLS decides who may. */
-async function assignGrids(tx: Queryable, target: StaffMember, ids: number[]): Promise<void> {
-  const gridIds = [...new Set(ids)];
-  if (!GRID_ROLES.includes(target.role)) {
-    if (gridIds.length === 0) return;
-    throw new ApiError(422, 'not_a_grid_role', `Staff member ${target.id} is ${target.role}; only grid leaders and members are assigned to grids.`, [
-      { path: 'gridIds', reason: 'not_a_grid_role' },
-    ]);
-  }
-  const outside = await tx.query<{ id: number }>(
-    `select g as id from unnest($1::int[]) g where g not in (select id from public.grids where community_id = $2)`,
-    [gridIds, target.communityId],
-  );
-  if (outside.length > 0) {
-    throw new ApiError(422, 'grid_outside_community', `Grids ${outside.map((r) => r.id).join(', ')} are not in the staff member's community.`, {
-      gridIds: outside.map((r) => r.id),
-    });
-  }
-  // Row-level security refuses (403) anyone but this community's staff or the street leader, for each row.
-  await tx.query('delete from public.staff_grids where staff_id = $1 and grid_id <> all($2::int[])', [target.id, gridIds]);
-  await tx.query('insert into public.staff_grids (staff_id, grid_id) select $1, g from unnest($2::int[]) g on conflict do nothing', [target.id, gridIds]);
-}
-
-async function staffById(tx: Queryable, staffId: number): Promise<StaffMember> {
-  const [row] = await tx.query<StaffMember>(`${STAFF_SQL} where s.id = $1`, [staffId]);
-  if (!row) throw new ApiError(404, 'not_found', `No staff member with id ${staffId}.`);
-  return row;
-}
-
-/** A one-time password for a staff member's local sign-in; the database checks the caller may set it. */
-async function setInitialPassword(tx: Queryable, staffId: number): Promise<string> {
-  const password = generateInitialPassword();
-  await tx.query('select minqing.set_initial_password($1, $2)', [staffId, await hashPassword(password)]);
-  return password;
 }
 
 const communityOf = (locale: Locale, role: StaffRole, communityId: number | null | undefined, manager: Me) => {
@@ -161,31 +91,20 @@ export function staffRoutes({ db, env }: AppDeps) {
         if (manager.role === 'community_staff' && communityId !== manager.communityId) {
           throw outOfScope(locale, [{ path: 'communityId', reason: 'out_of_scope' }]);
         }
-        const [created] = await tx
-          .query<{ id: number }>(
-            `insert into public.staff (street_id, community_id, name, phone, email, role)
-             values ($1, $2, $3, $4, $5, $6) returning id`,
-            [manager.streetId, communityId, body.name, body.phone ?? null, body.email, body.role],
-          )
-          .catch((err) => emailTaken(err, locale, body.email));
-        await assignGrids(tx, await staffById(tx, created!.id), body.gridIds ?? []);
-        if (env.supabase) {
-          // The Auth user with this email when there is one; else an invitation, when the key allows.
-          const link = async () => (await tx.query<{ uid: string | null }>('select minqing.link_auth_user($1) as uid', [created!.id]))[0]?.uid ?? null;
-          let uid = await link();
-          let invited = false;
-          if (uid === null && env.supabase.serviceRoleKey) {
-            await inviteAuthUser({ url: env.supabase.url, serviceRoleKey: env.supabase.serviceRoleKey }, body.email).catch((err: unknown) => {
-              // Nothing is created without its sign-in: the transaction rolls the staff record back.
-              throw new ApiError(502, 'invite_failed', translate(locale, 'staffError_inviteFailed', { email: body.email }), { reason: (err as Error).message });
-            });
-            invited = true;
-            uid = await link();
-          }
-          return { staff: await staffById(tx, created!.id), linked: uid !== null, invited };
-        }
-        const initialPassword = await setInitialPassword(tx, created!.id).catch((err) => emailTaken(err, locale, body.email));
-        return { staff: await staffById(tx, created!.id), initialPassword };
+        const supabase = env.supabase;
+        // Nothing is created without its sign-in: a failed invitation rolls the staff record back.
+        const invite = supabase?.serviceRoleKey
+          ? (email: string) =>
+              inviteAuthUser({ url: supabase.url, serviceRoleKey: supabase.serviceRoleKey! }, email).catch((err: unknown) => {
+                throw new ApiError(502, 'invite_failed', translate(locale, 'staffError_inviteFailed', { email }), { reason: (err as Error).message });
+              })
+          : undefined;
+        return createStaffMember(
+          tx,
+          manager.streetId,
+          { name: body.name, phone: body.phone ?? null, email: body.email, role: body.role, communityId, gridIds: body.gridIds ?? [] },
+          { supabase: !!supabase, invite },
+        ).catch((err) => emailTaken(err, locale, body.email));
       });
       return c.json(result, 201);
     })

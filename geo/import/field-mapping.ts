@@ -65,12 +65,12 @@ const LEDGER_ALIASES: Record<LedgerField, readonly string[]> = {
   movedIn: ['入住日期', '入住时间', '迁入日期', '登记日期', 'movedin', 'moved_in'],
 };
 
-/** Each field's column among the headers; a header is used once, for the first field that claims it. */
-export function guessLedgerMapping(headers: readonly string[]): LedgerMapping {
-  const out: LedgerMapping = {};
+/** Each field's column among a table's headers; a header is used once, for the first field that claims it. */
+function guessColumns<F extends string>(fields: readonly F[], aliases: Record<F, readonly string[]>, headers: readonly string[]): Partial<Record<F, string>> {
+  const out: Partial<Record<F, string>> = {};
   const used = new Set<string>();
-  for (const field of LEDGER_FIELDS) {
-    for (const alias of LEDGER_ALIASES[field]) {
+  for (const field of fields) {
+    for (const alias of aliases[field]) {
       const hit = headers.find((h) => !used.has(h) && normaliseHeader(h) === normaliseHeader(alias));
       if (hit) {
         out[field] = hit;
@@ -80,6 +80,31 @@ export function guessLedgerMapping(headers: readonly string[]): LedgerMapping {
     }
   }
   return out;
+}
+
+export function guessLedgerMapping(headers: readonly string[]): LedgerMapping {
+  return guessColumns(LEDGER_FIELDS, LEDGER_ALIASES, headers);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staff roster (花名册) columns
+// ---------------------------------------------------------------------------------------------
+
+export const STAFF_FIELDS = ['name', 'phone', 'email', 'role', 'community', 'grids'] as const;
+export type StaffField = (typeof STAFF_FIELDS)[number];
+export type StaffMapping = Partial<Record<StaffField, string>>;
+
+const STAFF_ALIASES: Record<StaffField, readonly string[]> = {
+  name: ['姓名', '名字', '人员姓名', '工作人员', '网格员姓名', 'name', 'fullname'],
+  phone: ['手机', '手机号', '手机号码', '联系电话', '电话', '联系方式', 'phone', 'mobile', 'tel'],
+  email: ['邮箱', '电子邮箱', '电子邮件', '邮件', 'email', 'e-mail', 'mail'],
+  role: ['角色', '职务', '岗位', '身份', '人员类型', 'role', 'position'],
+  community: ['社区', '所属社区', '社区名称', '社区编码', '社区代码', 'community'],
+  grids: ['网格', '所属网格', '负责网格', '网格编码', '网格名称', '网格编号', 'grid', 'grids'],
+};
+
+export function guessStaffMapping(headers: readonly string[]): StaffMapping {
+  return guessColumns(STAFF_FIELDS, STAFF_ALIASES, headers);
 }
 
 // ---------------------------------------------------------------------------------------------

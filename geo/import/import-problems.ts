@@ -67,6 +67,29 @@ export const IMPORT_PROBLEM = {
   UNMATCHED_ADDRESS: 'unmatched_address',
   /** The same person (ID number) appears earlier in the file. */
   DUPLICATE_ROW: 'duplicate_row',
+  // -- staff roster (花名册; api/imports/staff-import.ts). Missing name or email: MISSING_VALUE. --
+  /** A role label that is none of the roles (街道领导, 社区工作人员, 网格长, 网格员… or the enum names). */
+  UNKNOWN_ROLE: 'unknown_role',
+  /** Not an email address. */
+  INVALID_EMAIL: 'invalid_email',
+  /** No community of the street has this name or code. */
+  UNKNOWN_COMMUNITY: 'unknown_community',
+  /** The role belongs to a community (community staff, grid leader, grid member) and none is given. */
+  COMMUNITY_REQUIRED: 'community_required',
+  /** No grid of the street (of the row's community, for a name) has this code or name. */
+  UNKNOWN_GRID: 'unknown_grid',
+  /** The grid exists but lies in another community than the row's. */
+  GRID_NOT_IN_COMMUNITY: 'grid_not_in_community',
+  /** Grids given for a role that serves none (community staff, street roles). */
+  GRIDS_FOR_NON_GRID_ROLE: 'grids_for_non_grid_role',
+  /** A role above the importer's own, or a community outside their scope (minqing.may_manage_staff). */
+  ROLE_NOT_ALLOWED: 'role_not_allowed',
+  /** Another person (or a sign-in) already has this email. */
+  EMAIL_TAKEN: 'email_taken',
+  /** The same email earlier in the file. */
+  DUPLICATE_EMAIL: 'duplicate_email',
+  /** This person (same email and name) is already staff of the street: nothing written for the row (warning). */
+  ALREADY_PRESENT: 'already_present',
 } as const;
 
 export type ImportProblemCode = (typeof IMPORT_PROBLEM)[keyof typeof IMPORT_PROBLEM];

@@ -24,6 +24,8 @@ const VARIANTS: Partial<Record<ImportProblemCode, (details: Record<string, unkno
   [IMPORT_PROBLEM.DUPLICATE_CODE]: (d) => (d.kind === 'community' ? 'community' : null),
   [IMPORT_PROBLEM.CODE_TAKEN]: (d) => (d.kind === 'community' ? 'community' : null),
   [IMPORT_PROBLEM.INVALID_COMMUNITY_CODE]: (d) => (d.reason === 'missing' ? 'missing' : null),
+  // A roster row's role above the importer's own, or its community outside their scope.
+  [IMPORT_PROBLEM.ROLE_NOT_ALLOWED]: (d) => (d.reason === 'scope' ? 'scope' : null),
 };
 
 /** Every string key a problem code may be shown with (for the test that all three languages have them). */
@@ -38,6 +40,7 @@ export function problemTextKeys(code: ImportProblemCode): StringKey[] {
   variants[IMPORT_PROBLEM.DUPLICATE_CODE] = ['community'];
   variants[IMPORT_PROBLEM.CODE_TAKEN] = ['community'];
   variants[IMPORT_PROBLEM.INVALID_COMMUNITY_CODE] = ['missing'];
+  variants[IMPORT_PROBLEM.ROLE_NOT_ALLOWED] = ['scope'];
   const keys = [...(code === IMPORT_PROBLEM.MISSING_FIELD ? [] : [base]), ...variants[code].map((v) => `${base}_${v}`)];
   return keys as StringKey[];
 }
@@ -65,6 +68,13 @@ function detailVars(locale: Locale, details: Record<string, unknown>): Record<st
   }
   if (typeof details.field === 'string') vars.fieldLabel = fieldLabel(details.field);
   if (Array.isArray(details.fields)) vars.fields = details.fields.map(fieldLabel).join(listSeparator(locale));
+  // A roster's roles (staff_role names) said as the interface names them.
+  const roleLabel = (r: unknown) => {
+    const key = `role_${String(r)}`;
+    return key in STRINGS[locale] ? translate(locale, key as StringKey) : String(r);
+  };
+  if (typeof details.role === 'string') vars.roleLabel = roleLabel(details.role);
+  if (Array.isArray(details.allowed)) vars.allowedLabels = details.allowed.length ? details.allowed.map(roleLabel).join(listSeparator(locale)) : '—';
   if (typeof details.share === 'number') vars.percent = String(Math.round(details.share * 100));
   if (typeof details.areaM2 === 'number') vars.areaM2 = Math.round(details.areaM2).toLocaleString(locale === 'en' ? 'en' : locale);
   return vars;
@@ -133,7 +143,13 @@ export interface ApiErrorLike {
  * message when it says more than the text can (null otherwise, and for an unknown code the text
  * is the server's message itself).
  */
-export function importErrorText(locale: Locale, e: ApiErrorLike, vars: Record<string, string | number> = {}): { text: string; detail: string | null } {
+export function importErrorText(
+  locale: Locale,
+  e: ApiErrorLike,
+  vars: Record<string, string | number> = {},
+  /** The import's kind, for a text of its own where one exists (importErr_forbidden_staff). */
+  kind?: string,
+): { text: string; detail: string | null } {
   const d = (e.details && typeof e.details === 'object' ? e.details : {}) as Record<string, unknown>;
   // A commit refused for a change since the dry run names each change: said wholly in the user's language.
   if (e.code === 'import_conflict' && Array.isArray(d.changed) && d.changed.length > 0) {
@@ -146,7 +162,8 @@ export function importErrorText(locale: Locale, e: ApiErrorLike, vars: Record<st
       });
     if (changed.length) return { text: translate(locale, 'importErr_import_conflict_changed', { changed: changed.join(listSeparator(locale)) }), detail: null };
   }
-  const key = `importErr_${e.code}`;
+  const own = `importErr_${e.code}_${kind}`;
+  const key = kind && own in STRINGS[locale] ? own : `importErr_${e.code}`;
   if (!(key in STRINGS[locale])) return { text: e.message, detail: null };
   const all: Record<string, string> = { ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)])) };
   if (typeof d.limitBytes === 'number') all.limitMb = String(Math.round(d.limitBytes / 1024 / 1024));

@@ -76,4 +76,55 @@ describeWith(chromiumPrerequisite(), 'a new staff account in headless Chromium',
     await dialog.getByRole('button', { name: '取消' }).click();
     expect(await page.getByRole('dialog').count()).toBe(0);
   });
+
+  it('人员管理: the street leader creates a grid member, sees the one-time password once, and disables them', async () => {
+    await d.given.signedInAs('street@demo.local');
+    await d.given.theMapIsOpen();
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.getByTestId('open-staff').click();
+    const panel = page.getByTestId('staff-panel');
+    await panel.waitFor();
+    await panel.getByTestId('staff-new').click();
+    const form = page.getByTestId('staff-form');
+    const email = `roster.e2e.${Date.now()}@example.org`;
+    await form.locator('input[name=name]').fill('新来的网格员');
+    await form.locator('input[name=email]').fill(email);
+    await form.locator('select[name=role]').selectOption({ label: '网格员' });
+    await form.locator('select[name=community]').selectOption({ label: '贤士社区' });
+    await form.getByLabel('贤士社区第二网格').check();
+    await form.getByTestId('staff-save').click();
+
+    const secret = page.getByTestId('staff-secret');
+    await secret.waitFor();
+    const password = (await secret.getByTestId('staff-password').textContent())!;
+    expect(password).toMatch(/^[A-Za-z0-9]{14}$/);
+    expect(await secret.getByRole('button', { name: '复制' }).count()).toBe(1);
+    await secret.getByTestId('staff-secret-done').click();
+    // Shown once: gone from the page, and nowhere else to be found.
+    expect(await page.getByTestId('staff-secret').count()).toBe(0);
+    expect(await page.locator('body').textContent()).not.toContain(password);
+
+    await panel.getByTestId('staff-search').fill(email);
+    const item = panel.locator(`[data-testid="staff-item"][data-email="${email}"]`);
+    expect(await item.textContent()).toContain('贤士社区 · 贤士社区第二网格');
+    expect(await item.getByTestId('staff-state').textContent()).toBe('在岗');
+    await item.getByTestId('staff-toggle-active').click();
+    await item.getByTestId('staff-state').filter({ hasText: '已停用' }).waitFor();
+
+    // The account is closed: its one-time password no longer signs in.
+    const login = await fetch(new URL('/api/auth/login', product.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
+    expect(login.status).toBe(401);
+    expect(((await login.json()) as any).error.code).toBe('account_disabled');
+    // Both changes are in the audit log, with who made them.
+    const leader = (await api('/api/auth/login', { email: 'street@demo.local', password: DEMO_PASSWORD })).access_token as string;
+    const audit = (await (await fetch(new URL('/api/audit?limit=50', product.url), { headers: { authorization: `Bearer ${leader}` } })).json()) as any;
+    const mine = audit.entries.filter((e: any) => e.table === 'staff' && e.staffName === '罗慧');
+    expect(mine[0]).toMatchObject({ action: 'update', newValues: { active: false } });
+    const person = mine[0].rowIds[0];
+    expect(mine.filter((e: any) => e.rowIds[0] === person).map((e: any) => e.action)).toContain('insert');
+  });
 });

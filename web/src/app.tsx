@@ -1,6 +1,7 @@
-import { useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { Map as MapLibreMap } from 'maplibre-gl';
 import { BAND_COLORS, type BandOrNone } from '../../geo/metrics/legend';
+import { MANAGEABLE_ROLES } from '../../geo/domain/staff';
 import { useCommunities, useConfig, useGrids, useGridStats, useIssuePins, useLegend, useMe, type Household } from './api';
 import { AccountBar } from './auth/account-bar';
 import { BoundaryEditor } from './boundary-editor/boundary-editor';
@@ -26,6 +27,7 @@ import type { ImportKind } from './imports/import-api';
 import { DiaryPage } from './records/diary-page';
 import { RankingPanel } from './panels/ranking-panel';
 import { SetupChecklist } from './setup/setup-checklist';
+import { StaffPanel } from './staff/staff-panel';
 import { areaTooltipHtml } from './panels/tooltips';
 import { useUrlState } from './url-state';
 
@@ -59,8 +61,11 @@ export function App() {
   const [editing, setEditing] = useState<{ gridId: number; key: number } | null>(null);
   /** What the last committed boundary change did, until the next grid is picked. */
   const [notice, setNotice] = useState<string | null>(null);
-  /** The import wizard, open on a kind (the checklist's step) or on the first the account may import. */
-  const [importing, setImporting] = useState<{ kind: ImportKind | null } | null>(null);
+  /** The open import wizard: the kinds it offers (the header's, or the staff screen's roster) and the one to start on. */
+  const [importing, setImporting] = useState<{ kinds: readonly ImportKind[]; kind: ImportKind | null } | null>(null);
+  /** 人员管理 (issue 18), and the grids of the person being edited, highlighted on the map. */
+  const [staffOpen, setStaffOpen] = useState(false);
+  const [staffScope, setStaffScope] = useState<number[] | null>(null);
 
   const failed = [config, grids, communities, legend, stats].find((q) => q.isError);
   // The panels (legend counts, the ranking's hundreds of rows) follow a metric switch in a
@@ -73,10 +78,15 @@ export function App() {
     () => new Map(gridStats.map((s) => [s.id, BAND_COLORS[s.bands[state.metric]]])),
     [gridStats, state.metric],
   );
-  const dimmedGrids = useMemo(
-    () => (highlight === null ? null : new Set(gridStats.filter((s) => s.bands[state.metric] !== highlight).map((s) => s.id))),
-    [highlight, gridStats, state.metric],
-  );
+  const dimmedGrids = useMemo(() => {
+    // A person's scope being edited: every other grid dimmed, so the chosen ones stand out.
+    if (staffScope) return new Set(gridStats.filter((s) => !staffScope.includes(s.id)).map((s) => s.id));
+    return highlight === null ? null : new Set(gridStats.filter((s) => s.bands[state.metric] !== highlight).map((s) => s.id));
+  }, [highlight, gridStats, state.metric, staffScope]);
+  const firstScopeGrid = staffScope?.[0] ?? null;
+  useEffect(() => {
+    if (firstScopeGrid !== null) setFlyToGrid({ id: firstScopeGrid, nonce: Date.now() });
+  }, [firstScopeGrid]);
   const selectedGrid = grids.data?.features.find((f) => f.properties.id === state.grid)?.properties ?? null;
   const today = config.data?.today ?? null;
   const can = me.data?.can;
@@ -89,6 +99,8 @@ export function App() {
   ];
   // The board and issue pages are for staff who handle or oversee matters; the projector account sees only pins.
   const seesIssues = !!me.data?.staff && me.data.staff.role !== 'presenter';
+  // 人员管理: whoever manages anyone (the street leader, community staff), not on the projector.
+  const managesStaff = !!me.data?.staff && MANAGEABLE_ROLES[me.data.staff.role].length > 0 && !presentation;
   const openIssue = useCallback((issue: number) => update({ issue }), [update]);
   const onIssueLocation = useCallback((l: IssueLocation) => {
     setIssueLocation(l);
@@ -97,7 +109,7 @@ export function App() {
   // A form or an issue page covers the side panel's content, which stays mounted underneath:
   // closing it returns to the same place in the same list, with the same filters.
   const editingGrid = editing ? (grids.data?.features.find((f) => f.properties.id === editing.gridId) ?? null) : null;
-  const overlayOpen = form !== null || (state.issue !== null && seesIssues) || diaryOpen || editingGrid !== null || proposalsOpen;
+  const overlayOpen = form !== null || (state.issue !== null && seesIssues) || diaryOpen || editingGrid !== null || proposalsOpen || (staffOpen && managesStaff);
   const side = useRef<HTMLElement>(null);
   const listScroll = useRef(0);
   useLayoutEffect(() => {
@@ -139,8 +151,24 @@ export function App() {
             {t('meeting_open')}
           </a>
           {importKinds.length > 0 && (
-            <button type="button" className="import-open" onClick={() => setImporting({ kind: null })} data-testid="open-import">
+            <button type="button" className="import-open" onClick={() => setImporting({ kinds: importKinds, kind: null })} data-testid="open-import">
               {t('import_open')}
+            </button>
+          )}
+          {managesStaff && (
+            <button
+              type="button"
+              className="toggle staff-open"
+              data-testid="open-staff"
+              onClick={() => {
+                setEditing(null);
+                setForm(null);
+                setDiaryOpen(false);
+                setProposalsOpen(false);
+                setStaffOpen(true);
+              }}
+            >
+              {t('staff_open')}
             </button>
           )}
           <ProposalsButton
@@ -149,6 +177,7 @@ export function App() {
               setEditing(null);
               setForm(null);
               setDiaryOpen(false);
+              setStaffOpen(false);
               setProposalsOpen(true);
             }}
           />
@@ -157,8 +186,8 @@ export function App() {
           <LanguageSelect />
         </div>
       </header>
-      {importing && importKinds.length > 0 && (
-        <ImportWizard kinds={importKinds} initialKind={importing.kind} streetWide={!!can?.importStreetMap} onClose={() => setImporting(null)} />
+      {importing && importing.kinds.length > 0 && (
+        <ImportWizard kinds={importing.kinds} initialKind={importing.kind} streetWide={!!can?.importStreetMap} onClose={() => setImporting(null)} />
       )}
       {me.data && me.data.staff === null && (
         <div className="banner warn" role="alert">
@@ -261,6 +290,15 @@ export function App() {
                 setProposalsOpen(true);
               }}
             />
+          ) : staffOpen && managesStaff && me.data && grids.data && communities.data ? (
+            <StaffPanel
+              me={me.data}
+              grids={grids.data}
+              communities={communities.data}
+              onScope={setStaffScope}
+              onImport={() => setImporting({ kinds: ['staff'], kind: 'staff' })}
+              onClose={() => setStaffOpen(false)}
+            />
           ) : proposalsOpen && map && grids.data ? (
             <ProposalsPanel map={map} grids={grids.data} onClose={() => setProposalsOpen(false)} />
           ) : form && grids.data ? (
@@ -313,8 +351,11 @@ export function App() {
               <>
                 <SetupChecklist
                   enabled={me.data?.staff?.role === 'street_leader' && !presentation}
-                  canOpen={(target) => 'import' in target && importKinds.includes(target.import as ImportKind)}
-                  onOpen={(target) => 'import' in target && setImporting({ kind: target.import as ImportKind })}
+                  canOpen={(target) => ('import' in target ? importKinds.includes(target.import as ImportKind) : managesStaff)}
+                  onOpen={(target) => {
+                    if ('import' in target) setImporting({ kinds: importKinds, kind: target.import as ImportKind });
+                    else setStaffOpen(true);
+                  }}
                 />
                 {grids.data && (
                   <div className="summary">

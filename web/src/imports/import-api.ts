@@ -5,8 +5,10 @@
 import type { InferResponseType } from 'hono/client';
 import { client, unwrap } from '../api';
 
-export type ImportKind = 'communities' | 'grids' | 'buildings' | 'households';
-export const IMPORT_KINDS: readonly ImportKind[] = ['communities', 'grids', 'buildings', 'households'];
+export type ImportKind = 'communities' | 'grids' | 'buildings' | 'staff' | 'households';
+export const IMPORT_KINDS: readonly ImportKind[] = ['communities', 'grids', 'buildings', 'staff', 'households'];
+/** Kinds read as a sheet (XLSX/CSV), not geometry. */
+export const TABLE_KINDS: readonly ImportKind[] = ['households', 'staff'];
 
 /** The file types the API reads; the picker offers them, the server tells them by their bytes. */
 export const IMPORT_ACCEPT: Record<ImportKind, string> = {
@@ -14,6 +16,7 @@ export const IMPORT_ACCEPT: Record<ImportKind, string> = {
   grids: '.geojson,.json,.zip,.kml,.fgb',
   buildings: '.geojson,.json,.zip,.kml,.fgb',
   households: '.xlsx,.csv',
+  staff: '.xlsx,.csv',
 };
 
 /** A dry run's report: what the file holds, how its fields map, and what is wrong where. */
@@ -27,9 +30,12 @@ export interface ImportOptions {
 export async function dryRunImport(kind: ImportKind, file: File, options: ImportOptions = {}): Promise<ImportReport> {
   const mapping = Object.fromEntries(Object.entries(options.mapping ?? {}).filter(([, v]) => v));
   const form = { file, ...(Object.keys(mapping).length ? { mapping: JSON.stringify(mapping) } : {}) };
-  const query = { kind, ...(options.gcj02 && kind !== 'households' ? { crs: 'gcj02' as const } : {}) };
+  const query = { kind, ...(options.gcj02 && !TABLE_KINDS.includes(kind) ? { crs: 'gcj02' as const } : {}) };
   return unwrap(await client.api.imports.$post({ query, form }));
 }
+
+/** A roster's commit also lists each account created, with its one-time password: shown once. */
+export type CommittedImport = Awaited<ReturnType<typeof commitImport>>;
 
 export async function commitImport(id: string) {
   return unwrap(await client.api.imports[':id'].commit.$post({ param: { id } }));

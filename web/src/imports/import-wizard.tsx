@@ -7,13 +7,13 @@
  */
 import { useMemo, useRef, useState, type DragEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { FEATURE_FIELDS, LEDGER_FIELDS } from '../../../geo/import/field-mapping';
+import { FEATURE_FIELDS, LEDGER_FIELDS, STAFF_FIELDS } from '../../../geo/import/field-mapping';
 import type { ImportProblem } from '../../../geo/import/import-problems';
 import { importErrorText, problemText, type ApiErrorLike } from '../../../geo/import/problem-text';
 import { STRINGS, type StringKey } from '../../../geo/i18n/strings';
 import { ApiRequestError, refreshAfterChange } from '../api';
 import { useLocale } from '../i18n/locale';
-import { commitImport, dryRunImport, IMPORT_ACCEPT, type ImportKind, type ImportReport } from './import-api';
+import { commitImport, dryRunImport, IMPORT_ACCEPT, TABLE_KINDS, type CommittedImport, type ImportKind, type ImportReport } from './import-api';
 import { ImportPreview } from './import-preview';
 
 /** Problems listed in the table at most; the counts by type above it are always complete. */
@@ -39,6 +39,8 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
   const [mapping, setMapping] = useState<Record<string, string>>({});
   const [gcj02, setGcj02] = useState(false);
   const [committed, setCommitted] = useState<Record<string, number> | null>(null);
+  /** A roster's accounts with their one-time passwords: held in this page only, gone when it closes. */
+  const [accounts, setAccounts] = useState<CommittedImport['accounts'] | null>(null);
   const [busy, setBusy] = useState<'checking' | 'committing' | null>(null);
   // Kept as the server sent it and put in words at render: switching language re-says it.
   const [error, setError] = useState<ApiErrorLike | null>(null);
@@ -70,9 +72,11 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
     try {
       const done = await commitImport(report.id);
       setCommitted(done.committed);
-      // Grids and buildings move figures, buildings and households with them; a ledger, households.
-      // Communities re-read everything: the street's outline, its communities and their grids.
-      refreshAfterChange(queryClient, report.kind === 'communities' ? null : [report.kind === 'households' ? 'households' : 'grids']);
+      setAccounts(done.accounts ?? null);
+      // Grids and buildings move figures, buildings and households with them; a ledger, households; a roster,
+      // the staff list (and the checklist). Communities re-read everything: the street's outline, its communities.
+      if (report.kind === 'staff') void queryClient.invalidateQueries({ queryKey: ['staff'] }).then(() => queryClient.invalidateQueries({ queryKey: ['setup'] }));
+      else refreshAfterChange(queryClient, report.kind === 'communities' ? null : [report.kind === 'households' ? 'households' : 'grids']);
     } catch (e) {
       setError(asApiError(e));
     } finally {
@@ -84,6 +88,7 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
     setFile(null);
     setReport(null);
     setCommitted(null);
+    setAccounts(null);
     setMapping({});
     setGcj02(false);
     setError(null);
@@ -103,8 +108,10 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
     chooseFile(e.dataTransfer.files[0]);
   };
 
-  const writable = report ? (report.counts.toInsert ?? 0) + (report.counts.toUpdate ?? 0) : 0;
-  const fields = report?.kind === 'households' ? LEDGER_FIELDS : FEATURE_FIELDS;
+  const writable = report ? (report.counts.toInsert ?? 0) + ('toUpdate' in report.counts ? report.counts.toUpdate : 0) : 0;
+  const fields: readonly string[] = report?.kind === 'households' ? LEDGER_FIELDS : report?.kind === 'staff' ? STAFF_FIELDS : FEATURE_FIELDS;
+  // A roster's fields are a person's (姓名, not a feature's 名称): labels of their own.
+  const fieldLabel = (f: string) => t((report?.kind === 'staff' ? `import_field_staff_${f}` : `import_field_${f}`) as StringKey);
 
   return (
     <div className="modal-backdrop" onClick={(e) => e.target === e.currentTarget && busy === null && onClose()}>
@@ -123,7 +130,7 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
           </button>
         </header>
 
-        {error && <ImportError error={error} />}
+        {error && <ImportError error={error} kind={report?.kind ?? kind} />}
 
         {step === 'choose' && (
           <section className="import-choose">
@@ -133,7 +140,7 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
                 <label key={k} className="import-kind">
                   <input type="radio" name="import-kind" value={k} checked={kind === k} onChange={() => setKind(k)} />
                   <span>{t(k === 'grids' && streetWide ? 'import_kind_grids_street' : `import_kind_${k}`)}</span>
-                  <small>{t(k === 'households' ? 'import_formats_ledger' : 'import_formats_geo')}</small>
+                  <small>{t(TABLE_KINDS.includes(k) ? 'import_formats_ledger' : 'import_formats_geo')}</small>
                 </label>
               ))}
             </fieldset>
@@ -214,7 +221,7 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
               <p className="hint">{t('import_mapping_hint')}</p>
               {fields.map((f) => (
                 <label key={f}>
-                  <span>{t(`import_field_${f}`)}</span>
+                  <span>{fieldLabel(f)}</span>
                   <select value={mapping[f] ?? ''} data-field={f} onChange={(e) => setMapping((m) => ({ ...m, [f]: e.target.value }))}>
                     <option value="">{t('import_mapping_none')}</option>
                     {report.fields.map((h) => (
@@ -225,7 +232,7 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
                   </select>
                 </label>
               ))}
-              {report.kind !== 'households' && (
+              {!TABLE_KINDS.includes(report.kind) && (
                 <label className="checkbox">
                   <input type="checkbox" checked={gcj02} onChange={(e) => setGcj02(e.target.checked)} data-testid="import-gcj02" />
                   {t('import_gcj02')}
@@ -246,7 +253,7 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
                   {busy === 'committing' ? t('import_committing') : t('import_commit', { n: writable.toLocaleString(locale) })}
                 </button>
               ) : (
-                <p className="hint">{t('import_nothing')}</p>
+                <p className="hint">{t(report.kind !== 'staff' ? 'import_nothing' : report.problems.some((p) => p.severity === 'error') ? 'import_staff_allOrNothing' : 'import_staff_nothingNew')}</p>
               )}
             </div>
           </section>
@@ -267,6 +274,7 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
                 ))}
               </tbody>
             </table>
+            {accounts && accounts.length > 0 && <CreatedAccounts accounts={accounts} />}
             <div className="form-actions">
               <button type="button" onClick={restart}>
                 {t('import_again')}
@@ -362,13 +370,79 @@ function asApiError(e: unknown): ApiErrorLike {
 }
 
 /** The error in the user's language; where the server said more (what the file looks like), its words follow. */
-function ImportError({ error }: { error: ApiErrorLike }) {
+function ImportError({ error, kind }: { error: ApiErrorLike; kind: ImportKind }) {
   const { locale } = useLocale();
-  const { text, detail } = importErrorText(locale, error);
+  const { text, detail } = importErrorText(locale, error, {}, kind);
   return (
     <div className="form-error" role="alert" data-testid="import-error" data-code={error.code}>
       {text}
       {detail && detail !== text && <small className="import-error-detail">{detail}</small>}
     </div>
+  );
+}
+
+/**
+ * The accounts a roster created, each with its one-time password: shown this once (the server
+ * keeps none), to copy (tab-separated, pastes into a sheet) or print and hand out.
+ */
+function CreatedAccounts({ accounts }: { accounts: NonNullable<CommittedImport['accounts']> }) {
+  const { t } = useLocale();
+  const [copied, setCopied] = useState(false);
+  const withPasswords = accounts.some((a) => a.initialPassword);
+  const lines = () =>
+    [
+      [t('import_col_name'), t('import_col_email'), t('import_col_role'), t('import_col_password')],
+      ...accounts.map((a) => [a.name, a.email, t(`role_${a.role}`), a.initialPassword ?? '']),
+    ]
+      .map((r) => r.join('\t'))
+      .join('\n');
+  return (
+    <section className="import-accounts" data-testid="import-accounts">
+      <h3>{t('import_accounts_title')}</h3>
+      {withPasswords && <p className="warn" role="note">{t('import_accounts_once')}</p>}
+      <div className="import-problem-scroll">
+        <table className="import-problems">
+          <thead>
+            <tr>
+              <th scope="col">{t('import_col_row')}</th>
+              <th scope="col">{t('import_col_name')}</th>
+              <th scope="col">{t('import_col_password')}</th>
+              <th scope="col">{t('import_col_role')}</th>
+              <th scope="col">{t('import_col_email')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {accounts.map((a) => (
+              <tr key={a.staffId} data-email={a.email}>
+                <td>{a.row}</td>
+                <td>{a.name}</td>
+                {/* Right after the name: on a phone the password must not scroll out of sight. */}
+                <td>{a.initialPassword ? <code data-testid="import-account-password">{a.initialPassword}</code> : t(a.linked ? 'import_accounts_linked' : 'import_accounts_notLinked')}</td>
+                <td className="nowrap">{t(`role_${a.role}`)}</td>
+                <td className="message">{a.email}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {withPasswords && (
+        <div className="form-actions no-print">
+          <button
+            type="button"
+            onClick={() =>
+              void navigator.clipboard?.writeText(lines()).then(
+                () => setCopied(true),
+                () => setCopied(false),
+              )
+            }
+          >
+            {copied ? t('import_accounts_copied') : t('import_accounts_copy')}
+          </button>
+          <button type="button" onClick={() => window.print()}>
+            {t('import_accounts_print')}
+          </button>
+        </div>
+      )}
+    </section>
   );
 }
