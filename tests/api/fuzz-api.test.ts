@@ -199,6 +199,13 @@ const SPECS: Record<string, RouteSpec> = {
   },
   'GET /api/config': { who: ['grid_member', 'nobody'] },
   'GET /api/communities': { who: ['grid_member', 'nobody'] },
+  // Communities are the street leader's: community staff and the signed-out are refused.
+  'POST /api/communities': { who: ['community_staff', 'nobody'], json: () => ({ name: '新社区', code: '360102001099', geometry: SQUARE_NEAR }), geometryFields: ['geometry'] },
+  'PATCH /api/communities/:id': {
+    who: ['community_staff', 'presenter'],
+    params: (i) => ({ id: `${i.community}` }),
+    json: () => ({ name: '改名社区', version: 1 }),
+  },
   'GET /api/grids/:id/overdue': { who: ['grid_leader', 'presenter'], params: (i) => ({ id: `${i.grid}` }), query: () => ({ asOf: DEMO_TODAY }) },
   'GET /api/grids': { who: ['presenter', 'nobody'], query: () => ({ asOf: DEMO_TODAY }) },
   'POST /api/grids/:id/boundary/preview': {
