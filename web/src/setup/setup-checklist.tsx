@@ -40,10 +40,13 @@ export function SetupChecklist({ enabled, canOpen, onOpen }: Props) {
             <li key={step} className={done ? 'done' : undefined} data-step={step}>
               <span className="step-name">{t(`checklist_step_${step}`)}</span>
               <span className="step-count">{done ? `${t('checklist_done')} · ${t('checklist_count', { n: count })}` : t('checklist_count', { n: count })}</span>
-              {canOpen(target) && (
+              {canOpen(target) ? (
                 <button type="button" onClick={() => onOpen(target)}>
                   {'staff' in target ? t('checklist_goStaff') : t('checklist_go')}
                 </button>
+              ) : (
+                // Buildings and the ledgers hold a community's people: its own staff bring them in.
+                !done && <span className="step-hint">{t('checklist_byCommunity')}</span>
               )}
             </li>
           );
