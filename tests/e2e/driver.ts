@@ -71,16 +71,23 @@ async function oneStartAtATime<T>(start: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Starts the product exactly as `npm start` does, and resolves with the URL it prints. */
-export function startProduct(extraEnv: Record<string, string> = {}): Promise<Product> {
-  return webBuildIsStale() ? oneStartAtATime(() => spawnProduct(extraEnv)) : spawnProduct(extraEnv);
+export interface StartOptions {
+  /** Added to the product's environment. */
+  env?: Record<string, string>;
+  /** An empty data directory instead of the seeded demo street: the product migrates it, as a real street's first start does. */
+  empty?: boolean;
 }
 
-async function spawnProduct(extraEnv: Record<string, string>): Promise<Product> {
+/** Starts the product exactly as `npm start` does, and resolves with the URL it prints. */
+export function startProduct(options: StartOptions = {}): Promise<Product> {
+  return webBuildIsStale() ? oneStartAtATime(() => spawnProduct(options)) : spawnProduct(options);
+}
+
+async function spawnProduct({ env: extraEnv = {}, empty = false }: StartOptions): Promise<Product> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'minqing-e2e-'));
   // The seeded demo street, copied: the product finds its migrations applied and its street
   // there, and starts in seconds instead of migrating and seeding.
-  fs.cpSync(inject('pgliteSeededDir'), path.join(dataDir, 'pglite'), { recursive: true });
+  if (!empty) fs.cpSync(inject('pgliteSeededDir'), path.join(dataDir, 'pglite'), { recursive: true });
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'api/start.ts'], {
     cwd: root,
     env: { ...process.env, PORT: '0', DATA_DIR: dataDir, DEMO_TODAY, DATABASE_URL: '', ...extraEnv },
@@ -805,7 +812,7 @@ const PAGE_OPTIONS = { viewport: { width: 1024, height: 768 }, locale: 'zh-CN', 
  * opens the app afresh like a user who has never been there. `onPage` prepares each test (e.g.
  * signs in) and receives what the test uses.
  */
-export function useBrowserSuite(onPage: (t: BrowserTest) => void | Promise<void>): void {
+export function useBrowserSuite(onPage: (t: BrowserTest) => void | Promise<void>, start: StartOptions = {}): void {
   let product: Product;
   let browser: Browser;
   let context: BrowserContext;
@@ -816,7 +823,7 @@ export function useBrowserSuite(onPage: (t: BrowserTest) => void | Promise<void>
     // The browser starts while the product boots.
     const launching = launchBrowser();
     launching.catch(() => undefined); // reported where it is awaited, below
-    product = await startProduct();
+    product = await startProduct(start);
     browser = await launching;
     context = await browser.newContext(PAGE_OPTIONS);
     page = await context.newPage();
