@@ -428,6 +428,9 @@ create table public.issues (
   original_due_at timestamp with time zone,
   extension_reason text,
   registered_by integer,
+  original_reg_no text,
+  import_batch_id uuid,
+  import_key text,
   constraint issues_building_id_fkey FOREIGN KEY (building_id) REFERENCES buildings(id) ON DELETE SET NULL,
   constraint issues_closed_has_time CHECK (((status = 'closed'::issue_status) = (closed_at IS NOT NULL))),
   constraint issues_description_check CHECK (((length(description) >= 1) AND (length(description) <= 5000))),
@@ -435,6 +438,10 @@ create table public.issues (
   constraint issues_extension_reason_check CHECK (((extension_reason IS NULL) OR ((length(extension_reason) >= 1) AND (length(extension_reason) <= 500)))),
   constraint issues_grid_id_fkey FOREIGN KEY (grid_id) REFERENCES grids(id) ON DELETE RESTRICT,
   constraint issues_household_id_fkey FOREIGN KEY (household_id) REFERENCES households(id) ON DELETE SET NULL,
+  constraint issues_import_batch_id_fkey FOREIGN KEY (import_batch_id) REFERENCES import_batches(id) ON DELETE SET NULL,
+  constraint issues_import_key_is_imported CHECK (((import_key IS NULL) OR (import_batch_id IS NOT NULL))),
+  constraint issues_import_key_key UNIQUE (import_key),
+  constraint issues_original_reg_no_check CHECK (((original_reg_no IS NULL) OR ((length(original_reg_no) >= 1) AND (length(original_reg_no) <= 50)))),
   constraint issues_pkey PRIMARY KEY (id),
   constraint issues_reg_no_check CHECK ((reg_no ~ '^[0-9]{4}(0[1-9]|1[0-2])[0-9]{3}$'::text)),
   constraint issues_reg_no_key UNIQUE (reg_no),
@@ -782,7 +789,9 @@ create view public.issue_records with (security_barrier=true) as
     acc.access <> 'full'::text AS masked,
     i.escalated_from,
     i.original_due_at,
-    i.extension_reason
+    i.extension_reason,
+    i.original_reg_no,
+    i.import_batch_id
    FROM issues i
      JOIN acc ON acc.grid_id = i.grid_id
   WHERE acc.access = ANY (ARRAY['full'::text, 'masked'::text]);
@@ -1293,7 +1302,7 @@ CREATE OR REPLACE FUNCTION minqing.import_report_without_personal_data(p_kind te
  LANGUAGE sql
  IMMUTABLE
 AS $function$
-  select case when p_kind <> 'households' then p_report
+  select case when p_kind in ('communities', 'grids', 'buildings') then p_report
     else p_report || jsonb_build_object(
       'problems', coalesce((
         select jsonb_agg(jsonb_strip_nulls(jsonb_build_object('code', p -> 'code', 'severity', p -> 'severity', 'row', p -> 'row'))
@@ -1303,6 +1312,20 @@ AS $function$
   end
 $function$
 ;
+
+CREATE OR REPLACE FUNCTION minqing.imported_issue_keys(p_keys text[])
+ RETURNS SETOF text
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'extensions'
+AS $function$
+  select i.import_key from public.issues i
+  join public.grids g on g.id = i.grid_id
+  join public.communities c on c.id = g.community_id
+  where i.import_key = any (p_keys) and c.street_id = minqing.my_street_id()
+$function$
+;
+-- Which of these import keys a matter of the caller's street already holds (a re-import skips them).
 
 CREATE OR REPLACE FUNCTION minqing.issue_counts_of(as_of date, by text, ids integer[])
  RETURNS TABLE(id integer, open integer, overdue integer)
@@ -2391,6 +2414,15 @@ CREATE OR REPLACE FUNCTION minqing.taken_grid_codes(p_codes text[])
  SET search_path TO 'public', 'extensions'
 AS $function$ select code from public.grids where code = any (p_codes) $function$
 ;
+
+CREATE OR REPLACE FUNCTION minqing.taken_issue_reg_nos(p_reg_nos text[])
+ RETURNS SETOF text
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'extensions'
+AS $function$ select reg_no from public.issues where reg_no = any (p_reg_nos) $function$
+;
+-- Which of these registration numbers are in use anywhere on the server (a ledger import keeps only free ones).
 
 CREATE OR REPLACE FUNCTION minqing.tile_building_ids(p_box geometry)
  RETURNS SETOF integer
@@ -3961,6 +3993,8 @@ create policy "Workers can log their own visits in their scope" on public.visits
 
 -- function minqing.grid_of_household(p_household_id integer): authenticated execute, service_role execute
 
+-- function minqing.imported_issue_keys(p_keys text[]): authenticated execute, service_role execute
+
 -- function minqing.link_auth_user(p_staff_id integer): authenticated execute, service_role execute
 
 -- function minqing.managed_staff(p_staff_id integer, p_what text): authenticated execute, service_role execute
@@ -4008,6 +4042,8 @@ create policy "Workers can log their own visits in their scope" on public.visits
 -- function minqing.stats_rebuild(p_as_of date): service_role execute
 
 -- function minqing.taken_grid_codes(p_codes text[]): authenticated execute, service_role execute
+
+-- function minqing.taken_issue_reg_nos(p_reg_nos text[]): authenticated execute, service_role execute
 
 -- function minqing.tile_building_ids(p_box geometry): authenticated execute, service_role execute
 

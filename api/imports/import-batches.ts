@@ -10,9 +10,13 @@ import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
 import { commitGeo, dryRunGeo, managedCommunity, type GeoDryRun, type GeoRow } from './geo-import';
 import { commitHouseholds, dryRunHouseholds, requireLedgerKeeper, type HouseholdDryRun, type HouseholdRow } from './household-import';
+import { commitIssues, dryRunIssues, requireIssueKeeper, type IssueDryRun, type IssueImportRow } from './issue-import';
 import type { CrsReport, GeoFile, TableFile } from './read-file';
 
-export type ImportKind = 'grids' | 'buildings' | 'households';
+export type ImportKind = 'grids' | 'buildings' | 'households' | 'issues';
+
+/** The kinds read as a table (CSV, XLSX); the others are geometry files. */
+const isLedger = (kind: ImportKind) => kind === 'households' || kind === 'issues';
 
 /** How long an uncommitted dry run is kept (minqing.purge_import_batches; docs/import-export.md). */
 export const IMPORT_DRY_RUN_HOURS = 24;
@@ -28,7 +32,7 @@ const purgeExpired = (tx: Queryable) => tx.query(`select minqing.purge_import_ba
  */
 export async function readUpload(kind: ImportKind, fileName: string, bytes: Uint8Array, gcj02: boolean): Promise<TableFile | GeoFile> {
   const { readGeoFile, readTableFile } = await import('./read-file');
-  return kind === 'households' ? readTableFile(fileName, bytes) : readGeoFile(fileName, bytes, { gcj02 });
+  return isLedger(kind) ? readTableFile(fileName, bytes) : readGeoFile(fileName, bytes, { gcj02 });
 }
 
 export interface DryRunInput {
@@ -43,12 +47,17 @@ export interface DryRunInput {
 /** Checks every row and stores the batch; the answer is its report, with the problem geometries for the wizard's map. */
 export async function dryRunImport(tx: Queryable, { kind, fileName, parsed, mapping, categoryLabels, today }: DryRunInput) {
   await purgeExpired(tx);
-  let run: GeoDryRun | HouseholdDryRun;
+  let run: GeoDryRun | HouseholdDryRun | IssueDryRun;
   let extra: { encoding?: string | null; crs?: CrsReport; communityId?: number };
   if (kind === 'households') {
     await requireLedgerKeeper(tx);
     const table = parsed as TableFile;
     run = await dryRunHouseholds(tx, table, mapping, categoryLabels, today);
+    extra = { encoding: table.encoding };
+  } else if (kind === 'issues') {
+    await requireIssueKeeper(tx);
+    const table = parsed as TableFile;
+    run = await dryRunIssues(tx, table, mapping, today);
     extra = { encoding: table.encoding };
   } else {
     const community = await managedCommunity(tx);
@@ -74,7 +83,7 @@ export async function dryRunImport(tx: Queryable, { kind, fileName, parsed, mapp
     [kind, fileName, parsed.format, JSON.stringify(report), JSON.stringify(run.rows)],
   );
   // The problem geometries for the wizard's map: in the answer only, not kept with the batch.
-  const preview = kind === 'households'
+  const preview = isLedger(kind)
     ? null
     : problemPreview((parsed as GeoFile).features, run.problems, { withUnproblematic: kind === 'grids' });
   return { id: batch!.id, createdAt: batch!.createdAt, expiresAt: expiresAt(batch!.createdAt), committed: false, ...report, preview };
@@ -94,7 +103,7 @@ export async function commitImport(tx: Queryable, id: string) {
   await purgeExpired(tx);
   // Marked committed first: that locks the batch, so a second commit of it waits and then
   // finds it taken; a failure below rolls the mark back with everything else.
-  const [b] = await tx.query<{ kind: ImportKind; rows: unknown[]; report: { communityId?: number } }>(
+  const [b] = await tx.query<{ kind: ImportKind; rows: unknown[]; report: { communityId?: number; counts?: { errors?: number } } }>(
     `update public.import_batches set committed_at = now() where id = $1 and committed_at is null returning kind, rows, report`,
     [id],
   );
@@ -110,6 +119,12 @@ export async function commitImport(tx: Queryable, id: string) {
     if (b.kind === 'households') {
       await requireLedgerKeeper(tx);
       counts = await commitHouseholds(tx, b.rows as HouseholdRow[]);
+    } else if (b.kind === 'issues') {
+      await requireIssueKeeper(tx);
+      // A matters ledger is all or nothing: its rows are kept only when the dry run found no error.
+      const errors = b.report.counts?.errors ?? 0;
+      if (errors > 0) throw new ApiError(422, 'import_rejected', `Import ${id} has ${errors} errors in its report, so nothing is written; correct the ledger and upload it again.`, { errors });
+      counts = await commitIssues(tx, id, b.rows as IssueImportRow[]);
     } else {
       const community = await managedCommunity(tx);
       if (community.id !== b.report.communityId) throw new ApiError(409, 'import_conflict', `Import ${id} was prepared for another community; run it again.`);

@@ -5,14 +5,15 @@
 import type { InferResponseType } from 'hono/client';
 import { client, unwrap } from '../api';
 
-export type ImportKind = 'grids' | 'buildings' | 'households';
-export const IMPORT_KINDS: readonly ImportKind[] = ['grids', 'buildings', 'households'];
+export type ImportKind = 'grids' | 'buildings' | 'households' | 'issues';
+export const IMPORT_KINDS: readonly ImportKind[] = ['grids', 'buildings', 'households', 'issues'];
 
 /** The file types the API reads; the picker offers them, the server tells them by their bytes. */
 export const IMPORT_ACCEPT: Record<ImportKind, string> = {
   grids: '.geojson,.json,.zip,.kml,.fgb',
   buildings: '.geojson,.json,.zip,.kml,.fgb',
   households: '.xlsx,.csv',
+  issues: '.xlsx,.csv',
 };
 
 /** A dry run's report: what the file holds, how its fields map, and what is wrong where. */
@@ -26,7 +27,7 @@ export interface ImportOptions {
 export async function dryRunImport(kind: ImportKind, file: File, options: ImportOptions = {}): Promise<ImportReport> {
   const mapping = Object.fromEntries(Object.entries(options.mapping ?? {}).filter(([, v]) => v));
   const form = { file, ...(Object.keys(mapping).length ? { mapping: JSON.stringify(mapping) } : {}) };
-  const query = { kind, ...(options.gcj02 && kind !== 'households' ? { crs: 'gcj02' as const } : {}) };
+  const query = { kind, ...(options.gcj02 && (kind === 'grids' || kind === 'buildings') ? { crs: 'gcj02' as const } : {}) };
   return unwrap(await client.api.imports.$post({ query, form }));
 }
 

@@ -7,7 +7,7 @@
  */
 import { useMemo, useRef, useState, type DragEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { FEATURE_FIELDS, LEDGER_FIELDS } from '../../../geo/import/field-mapping';
+import { FEATURE_FIELDS, ISSUE_LEDGER_FIELDS, LEDGER_FIELDS } from '../../../geo/import/field-mapping';
 import type { ImportProblem } from '../../../geo/import/import-problems';
 import { importErrorText, problemText, type ApiErrorLike } from '../../../geo/import/problem-text';
 import { STRINGS, type StringKey } from '../../../geo/i18n/strings';
@@ -67,7 +67,7 @@ export function ImportWizard({ kinds, onClose }: Props) {
       const done = await commitImport(report.id);
       setCommitted(done.committed);
       // Grids and buildings move figures, buildings and households with them; a ledger, households.
-      refreshAfterChange(queryClient, [report.kind === 'households' ? 'households' : 'grids']);
+      refreshAfterChange(queryClient, [report.kind === 'households' ? 'households' : report.kind === 'issues' ? 'issues' : 'grids']);
     } catch (e) {
       setError(asApiError(e));
     } finally {
@@ -98,8 +98,8 @@ export function ImportWizard({ kinds, onClose }: Props) {
     chooseFile(e.dataTransfer.files[0]);
   };
 
-  const writable = report ? (report.counts.toInsert ?? 0) + (report.counts.toUpdate ?? 0) : 0;
-  const fields = report?.kind === 'households' ? LEDGER_FIELDS : FEATURE_FIELDS;
+  const writable = report ? (report.counts.toInsert ?? 0) + ('toUpdate' in report.counts ? report.counts.toUpdate : 0) : 0;
+  const fields = report?.kind === 'households' ? LEDGER_FIELDS : report?.kind === 'issues' ? ISSUE_LEDGER_FIELDS : FEATURE_FIELDS;
 
   return (
     <div className="modal-backdrop" onClick={(e) => e.target === e.currentTarget && busy === null && onClose()}>
@@ -128,7 +128,7 @@ export function ImportWizard({ kinds, onClose }: Props) {
                 <label key={k} className="import-kind">
                   <input type="radio" name="import-kind" value={k} checked={kind === k} onChange={() => setKind(k)} />
                   <span>{t(`import_kind_${k}`)}</span>
-                  <small>{t(k === 'households' ? 'import_formats_ledger' : 'import_formats_geo')}</small>
+                  <small>{t(k === 'households' || k === 'issues' ? 'import_formats_ledger' : 'import_formats_geo')}</small>
                 </label>
               ))}
             </fieldset>
@@ -220,7 +220,7 @@ export function ImportWizard({ kinds, onClose }: Props) {
                   </select>
                 </label>
               ))}
-              {report.kind !== 'households' && (
+              {(report.kind === 'grids' || report.kind === 'buildings') && (
                 <label className="checkbox">
                   <input type="checkbox" checked={gcj02} onChange={(e) => setGcj02(e.target.checked)} data-testid="import-gcj02" />
                   {t('import_gcj02')}
