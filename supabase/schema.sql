@@ -739,6 +739,18 @@ create view public.issue_event_records with (security_barrier=true) as
   WHERE acc.access = ANY (ARRAY['full'::text, 'masked'::text]);
 -- Issue events the caller may know exist, notes masked as the issue's reporter fields are.
 
+create view public.issue_origins with (security_barrier=true) as
+ WITH ids AS MATERIALIZED (
+         SELECT minqing.visible_grid_ids() AS v
+        )
+ SELECT i.id,
+    i.original_reg_no,
+    i.import_batch_id
+   FROM issues i,
+    ids
+  WHERE i.import_batch_id IS NOT NULL AND (i.grid_id = ANY (ids.v));
+-- Imported matters the caller may know exist: their ledger's original number and import batch.
+
 create view public.issue_records with (security_barrier=true) as
  WITH ids AS MATERIALIZED (
          SELECT minqing.full_grid_ids() AS f,
@@ -789,9 +801,7 @@ create view public.issue_records with (security_barrier=true) as
     acc.access <> 'full'::text AS masked,
     i.escalated_from,
     i.original_due_at,
-    i.extension_reason,
-    i.original_reg_no,
-    i.import_batch_id
+    i.extension_reason
    FROM issues i
      JOIN acc ON acc.grid_id = i.grid_id
   WHERE acc.access = ANY (ARRAY['full'::text, 'masked'::text]);
@@ -1297,12 +1307,27 @@ AS $function$
 $function$
 ;
 
+CREATE OR REPLACE FUNCTION minqing.import_batches_strip_ledger_report()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+begin
+  if new.kind not in ('communities', 'grids', 'buildings', 'households') and new.committed_at is not null
+     and new.rows = '[]'::jsonb and not coalesce((new.report ->> 'personalDataRemoved')::boolean, false) then
+    new.report := minqing.import_report_without_personal_data('households', new.report);
+  end if;
+  return new;
+end
+$function$
+;
+-- Trigger that drops the personal data of a sealed ledger batch's report for the kinds beyond households.
+
 CREATE OR REPLACE FUNCTION minqing.import_report_without_personal_data(p_kind text, p_report jsonb)
  RETURNS jsonb
  LANGUAGE sql
  IMMUTABLE
 AS $function$
-  select case when p_kind in ('communities', 'grids', 'buildings') then p_report
+  select case when p_kind <> 'households' then p_report
     else p_report || jsonb_build_object(
       'problems', coalesce((
         select jsonb_agg(jsonb_strip_nulls(jsonb_build_object('code', p -> 'code', 'severity', p -> 'severity', 'row', p -> 'row'))
@@ -3642,6 +3667,8 @@ CREATE TRIGGER households_stats_ins AFTER INSERT ON households REFERENCING NEW T
 
 CREATE TRIGGER households_stats_upd AFTER UPDATE ON households REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION minqing.stats_on_households();
 
+CREATE TRIGGER import_batches_strip_ledger_report BEFORE UPDATE ON import_batches FOR EACH ROW EXECUTE FUNCTION minqing.import_batches_strip_ledger_report();
+
 CREATE TRIGGER issue_events_announce_ins AFTER INSERT ON issue_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION minqing.announce_changes();
 
 CREATE TRIGGER issue_events_append_only BEFORE DELETE OR UPDATE ON issue_events FOR EACH ROW EXECUTE FUNCTION issue_events_are_append_only();
@@ -4144,6 +4171,8 @@ create policy "Workers can log their own visits in their scope" on public.visits
 -- table public.issue_events: authenticated insert select, service_role all
 
 -- function public.issue_indicators(p_from date, p_to date): authenticated execute, service_role execute
+
+-- table public.issue_origins: authenticated select, service_role select
 
 -- function public.issue_pins(p_at timestamp with time zone): authenticated execute, service_role execute
 

@@ -74,8 +74,9 @@ const ISSUE_COLUMNS = `r.id, r.reg_no as "regNo", r.category::text as category, 
   r.due_at as "dueAt", r.escalated_from::text as "escalatedFrom", r.original_due_at as "originalDueAt", r.extension_reason as "extensionReason",
   r.closed_at as "closedAt", r.evaluation::text as evaluation,
   (r.status in ('registered', 'accepted', 'in_progress') and r.due_at < now()) as overdue, r.masked,
-  r.original_reg_no as "originalRegNo", r.import_batch_id as "importBatchId"`;
-const ISSUE_FROM = 'public.issue_records r';
+  o.original_reg_no as "originalRegNo", o.import_batch_id as "importBatchId"`;
+// The origin of imported matters (issue_origins, *_issue_ledger.sql): one row per imported matter.
+const ISSUE_FROM = 'public.issue_records r left join public.issue_origins o on o.id = r.id';
 
 
 const registration = z

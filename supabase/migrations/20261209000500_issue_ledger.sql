@@ -7,7 +7,8 @@
 --   * the ledger's own registration number when it does not fit the product's scheme (or is
 --     taken), kept beside the new one so that paper files can still be found;
 --   * the import batch it came from ("imported", and by which import);
---   * a key that makes a re-import of the same ledger add nothing twice.
+--   * a key that makes a re-import of the same ledger add nothing twice;
+-- and the view and functions the import and the issues API read them through.
 -- Who may import is who may register: the existing issue policies decide each row at commit.
 -- =============================================================================================
 set check_function_bodies = off;
@@ -35,27 +36,23 @@ comment on column public.issues.import_batch_id is 'The import batch that wrote 
 comment on column public.issues.import_key is 'Street-scoped key of an imported matter (its original number, else a content hash): a re-import skips it.';
 
 -- ---------------------------------------------------------------------------------------------
--- The masked view shows the new columns (appended: create or replace keeps the old ones)
--- The original number and the batch id are not personal data: shown as reg_no is.
+-- Where a matter came from, for everyone who may know it exists
+-- issue_records (the masked view, *_access.sql) has one home; the origin is a view of its own
+-- that the API joins: a matter's original number and batch are not personal data, so whoever
+-- sees the matter at all (its grid visible, masked or not) sees them, as they see reg_no.
 -- ---------------------------------------------------------------------------------------------
-create or replace view public.issue_records with (security_barrier) as
-with ids as materialized (select minqing.full_grid_ids() as f, minqing.visible_grid_ids() as v),
-acc as materialized (
-  select f.id as grid_id, 'full' as access from ids, unnest(ids.f) f(id)
-  union all
-  select v.id, 'masked' from ids, unnest(ids.v) v(id) where not v.id = any (ids.f))
-select i.id, i.reg_no, i.category, i.description, i.location, i.grid_id, i.building_id, i.household_id,
-  case when acc.access = 'full' then i.reporter_name else minqing.mask_name(i.reporter_name) end as reporter_name,
-  case when acc.access = 'full' then i.reporter_address else minqing.mask_text(i.reporter_address) end as reporter_address,
-  case when acc.access = 'full' then i.reporter_work_unit else minqing.mask_text(i.reporter_work_unit) end as reporter_work_unit,
-  case when acc.access = 'full' then i.reporter_contact else minqing.mask_phone(i.reporter_contact) end as reporter_contact,
-  i.complexity, i.tier, i.status, i.received_at, i.due_at, i.closed_at, i.evaluation,
-  acc.access <> 'full' as masked,
-  i.escalated_from, i.original_due_at, i.extension_reason,
-  i.original_reg_no, i.import_batch_id
-from public.issues i
-join acc on acc.grid_id = i.grid_id
-where acc.access in ('full', 'masked');
+create view public.issue_origins with (security_barrier) as
+-- The scope computed once per statement, not once per matter (as in issue_records).
+with ids as materialized (select minqing.visible_grid_ids() as v)
+select i.id, i.original_reg_no, i.import_batch_id
+from public.issues i, ids
+where i.import_batch_id is not null and i.grid_id = any (ids.v);
+
+revoke all on public.issue_origins from public, anon;
+
+grant select on public.issue_origins to authenticated, service_role;
+
+comment on view public.issue_origins is 'Imported matters the caller may know exist: their ledger''s original number and import batch.';
 
 -- ---------------------------------------------------------------------------------------------
 -- What a dry run must know beyond the caller's sight
@@ -92,25 +89,29 @@ comment on function minqing.imported_issue_keys(text[]) is 'Which of these impor
 
 -- ---------------------------------------------------------------------------------------------
 -- Retention: a matters ledger is personal data like a household ledger
--- Its rows and problem messages quote contents, addresses and reporters, so a committed batch
--- keeps only each problem's code, severity and row, as a household ledger's does. Only the
--- geometry kinds keep their report whole.
+-- Its rows quote contents (which name people) and its problems quote cells (addresses), so a
+-- committed batch keeps only each problem's code, severity and row, as a household ledger's
+-- does. minqing.import_report_without_personal_data (*_imports.sql) knows only the household
+-- kind and has one home there; until a fold teaches it the other ledgers, this trigger applies
+-- its household rule to every non-geometry kind when a batch is sealed or purged (its rows
+-- emptied after its commit), whoever writes it.
 -- ---------------------------------------------------------------------------------------------
-/**
- * A dry-run report as a committed batch may keep it: unchanged for communities, grids and
- * buildings; for a ledger or roster, each problem reduced to its code, severity and row number.
- */
-create or replace function minqing.import_report_without_personal_data(p_kind text, p_report jsonb) returns jsonb
-language sql immutable
+
+/** Trigger on import batches: a committed ledger batch losing its rows keeps no personal data in its report. */
+create function minqing.import_batches_strip_ledger_report() returns trigger
+language plpgsql
 as $$
-  select case when p_kind in ('communities', 'grids', 'buildings') then p_report
-    else p_report || jsonb_build_object(
-      'problems', coalesce((
-        select jsonb_agg(jsonb_strip_nulls(jsonb_build_object('code', p -> 'code', 'severity', p -> 'severity', 'row', p -> 'row'))
-                         order by ord)
-        from jsonb_array_elements(coalesce(p_report -> 'problems', '[]'::jsonb)) with ordinality as e(p, ord)), '[]'::jsonb),
-      'personalDataRemoved', true)
-  end
+begin
+  if new.kind not in ('communities', 'grids', 'buildings', 'households') and new.committed_at is not null
+     and new.rows = '[]'::jsonb and not coalesce((new.report ->> 'personalDataRemoved')::boolean, false) then
+    new.report := minqing.import_report_without_personal_data('households', new.report);
+  end if;
+  return new;
+end
 $$;
+create trigger import_batches_strip_ledger_report before update on public.import_batches
+  for each row execute function minqing.import_batches_strip_ledger_report();
+
+comment on function minqing.import_batches_strip_ledger_report() is 'Trigger that drops the personal data of a sealed ledger batch''s report for the kinds beyond households.';
 
 reset check_function_bodies;

@@ -111,6 +111,14 @@ describeEachDatabase('matters ledger import', (_mode, db) => {
       const [road] = await db().query<{ building: string }>('select b.address as building from public.issues i join public.buildings b on b.id = i.building_id where i.id = $1', [by('路灯').id]);
       expect(road!.building).toBe(address);
 
+      // The street leader reads the matters masked, and their origin like their number.
+      const leaderSees = (await call('street_leader', `/api/issues/${by('杂物').id}`)).body;
+      expect(leaderSees).toMatchObject({ masked: true, originalRegNo: 'MQ-2026-001', importBatchId: dry.body.id });
+      // The sealed batch keeps counts and each problem's code, severity and row: no cell of the ledger.
+      const sealed = (await call('community_staff', `/api/imports/${dry.body.id}`)).body;
+      expect(sealed).toMatchObject({ committed: true, personalDataRemoved: true, problems: [{ code: 'reg_no_kept_beside', severity: 'warning', row: 3 }, { code: 'reg_no_kept_beside', severity: 'warning', row: 5 }] });
+      expect(JSON.stringify(sealed)).not.toContain('MQ-2026-001');
+
       // The rebuilt histories.
       const events = async (i: any) => (await call('community_staff', `/api/issues/${i.id}`)).body.events.map((e: any) => [e.kind, e.to, new Date(e.at).toISOString().slice(0, 10), e.details.toTier ?? e.details.evaluation ?? null]);
       expect(await events(by('路灯'))).toEqual([
