@@ -197,7 +197,7 @@ export async function dryRunIssues(tx: Queryable, table: TableFile, override: Is
       continue;
     }
     if (grids.size === 0) {
-      problems.push({ code: IMPORT_PROBLEM.UNMATCHED_ADDRESS, severity: 'error', row: p.row, message: `Row ${p.row}, column ${mapping.address}: the building at "${p.address}" was in none of the grids you keep on ${p.registeredOn}; fill in the grid (网格).`, details: { field: 'address', column: mapping.address, address: p.address!, example: p.address! } });
+      problems.push({ code: IMPORT_PROBLEM.UNMATCHED_ADDRESS, severity: 'error', row: p.row, message: `Row ${p.row}, column ${mapping.address}: the building at "${p.address}" was in none of the grids you keep on ${p.registeredOn}; fill in the grid (网格).`, details: { field: 'address', column: mapping.address, address: p.address!, example: buildings[0]?.address ?? '街道名12号1栋' } });
       continue;
     }
     if (grids.size > 1) {
