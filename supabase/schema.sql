@@ -439,6 +439,9 @@ create table public.issues (
   original_due_at timestamp with time zone,
   extension_reason text,
   registered_by integer,
+  original_reg_no text,
+  import_batch_id uuid,
+  import_key text,
   constraint issues_building_id_fkey FOREIGN KEY (building_id) REFERENCES buildings(id) ON DELETE SET NULL,
   constraint issues_closed_has_time CHECK (((status = 'closed'::issue_status) = (closed_at IS NOT NULL))),
   constraint issues_description_check CHECK (((length(description) >= 1) AND (length(description) <= 5000))),
@@ -446,6 +449,10 @@ create table public.issues (
   constraint issues_extension_reason_check CHECK (((extension_reason IS NULL) OR ((length(extension_reason) >= 1) AND (length(extension_reason) <= 500)))),
   constraint issues_grid_id_fkey FOREIGN KEY (grid_id) REFERENCES grids(id) ON DELETE RESTRICT,
   constraint issues_household_id_fkey FOREIGN KEY (household_id) REFERENCES households(id) ON DELETE SET NULL,
+  constraint issues_import_batch_id_fkey FOREIGN KEY (import_batch_id) REFERENCES import_batches(id) ON DELETE SET NULL,
+  constraint issues_import_key_is_imported CHECK (((import_key IS NULL) OR (import_batch_id IS NOT NULL))),
+  constraint issues_import_key_key UNIQUE (import_key),
+  constraint issues_original_reg_no_check CHECK (((original_reg_no IS NULL) OR ((length(original_reg_no) >= 1) AND (length(original_reg_no) <= 50)))),
   constraint issues_pkey PRIMARY KEY (id),
   constraint issues_reg_no_check CHECK ((reg_no ~ '^[0-9]{4}(0[1-9]|1[0-2])[0-9]{3}$'::text)),
   constraint issues_reg_no_key UNIQUE (reg_no),
@@ -743,6 +750,18 @@ create view public.issue_event_records with (security_barrier=true) as
      JOIN acc ON acc.grid_id = i.grid_id
   WHERE acc.access = ANY (ARRAY['full'::text, 'masked'::text]);
 -- Issue events the caller may know exist, notes masked as the issue's reporter fields are.
+
+create view public.issue_origins with (security_barrier=true) as
+ WITH ids AS MATERIALIZED (
+         SELECT minqing.visible_grid_ids() AS v
+        )
+ SELECT i.id,
+    i.original_reg_no,
+    i.import_batch_id
+   FROM issues i,
+    ids
+  WHERE i.import_batch_id IS NOT NULL AND (i.grid_id = ANY (ids.v));
+-- Imported matters the caller may know exist: their ledger's original number and import batch.
 
 create view public.issue_records with (security_barrier=true) as
  WITH ids AS MATERIALIZED (
@@ -1345,6 +1364,21 @@ AS $function$
 $function$
 ;
 
+CREATE OR REPLACE FUNCTION minqing.import_batches_strip_ledger_report()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+begin
+  if new.kind not in ('communities', 'grids', 'buildings', 'households') and new.committed_at is not null
+     and new.rows = '[]'::jsonb and not coalesce((new.report ->> 'personalDataRemoved')::boolean, false) then
+    new.report := minqing.import_report_without_personal_data('households', new.report);
+  end if;
+  return new;
+end
+$function$
+;
+-- Trigger that drops the personal data of a sealed ledger batch's report for the kinds beyond households.
+
 CREATE OR REPLACE FUNCTION minqing.import_report_without_personal_data(p_kind text, p_report jsonb)
  RETURNS jsonb
  LANGUAGE sql
@@ -1360,6 +1394,20 @@ AS $function$
   end
 $function$
 ;
+
+CREATE OR REPLACE FUNCTION minqing.imported_issue_keys(p_keys text[])
+ RETURNS SETOF text
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'extensions'
+AS $function$
+  select i.import_key from public.issues i
+  join public.grids g on g.id = i.grid_id
+  join public.communities c on c.id = g.community_id
+  where i.import_key = any (p_keys) and c.street_id = minqing.my_street_id()
+$function$
+;
+-- Which of these import keys a matter of the caller's street already holds (a re-import skips them).
 
 CREATE OR REPLACE FUNCTION minqing.is_installation_admin()
  RETURNS boolean
@@ -2516,6 +2564,15 @@ CREATE OR REPLACE FUNCTION minqing.taken_grid_codes(p_codes text[])
  SET search_path TO 'public', 'extensions'
 AS $function$ select code from public.grids where code = any (p_codes) $function$
 ;
+
+CREATE OR REPLACE FUNCTION minqing.taken_issue_reg_nos(p_reg_nos text[])
+ RETURNS SETOF text
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'extensions'
+AS $function$ select reg_no from public.issues where reg_no = any (p_reg_nos) $function$
+;
+-- Which of these registration numbers are in use anywhere on the server (a ledger import keeps only free ones).
 
 CREATE OR REPLACE FUNCTION minqing.tile_building_ids(p_box geometry)
  RETURNS SETOF integer
@@ -3811,6 +3868,8 @@ CREATE TRIGGER households_stats_ins AFTER INSERT ON households REFERENCING NEW T
 
 CREATE TRIGGER households_stats_upd AFTER UPDATE ON households REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION minqing.stats_on_households();
 
+CREATE TRIGGER import_batches_strip_ledger_report BEFORE UPDATE ON import_batches FOR EACH ROW EXECUTE FUNCTION minqing.import_batches_strip_ledger_report();
+
 CREATE TRIGGER issue_events_announce_ins AFTER INSERT ON issue_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION minqing.announce_changes();
 
 CREATE TRIGGER issue_events_append_only BEFORE DELETE OR UPDATE ON issue_events FOR EACH ROW EXECUTE FUNCTION issue_events_are_append_only();
@@ -4182,6 +4241,8 @@ create policy "Workers can log their own visits in their scope" on public.visits
 
 -- function minqing.grid_of_household(p_household_id integer): authenticated execute, service_role execute
 
+-- function minqing.imported_issue_keys(p_keys text[]): authenticated execute, service_role execute
+
 -- function minqing.is_installation_admin(): authenticated execute, public execute, service_role execute
 
 -- function minqing.link_auth_user(p_staff_id integer): authenticated execute, service_role execute
@@ -4237,6 +4298,8 @@ create policy "Workers can log their own visits in their scope" on public.visits
 -- function minqing.taken_community_codes(p_codes text[]): authenticated execute, service_role execute
 
 -- function minqing.taken_grid_codes(p_codes text[]): authenticated execute, service_role execute
+
+-- function minqing.taken_issue_reg_nos(p_reg_nos text[]): authenticated execute, service_role execute
 
 -- function minqing.tile_building_ids(p_box geometry): authenticated execute, service_role execute
 
@@ -4349,6 +4412,8 @@ create policy "Workers can log their own visits in their scope" on public.visits
 -- table public.issue_events: authenticated insert select, service_role all
 
 -- function public.issue_indicators(p_from date, p_to date): authenticated execute, service_role execute
+
+-- table public.issue_origins: authenticated select, service_role select
 
 -- function public.issue_pins(p_at timestamp with time zone): authenticated execute, service_role execute
 

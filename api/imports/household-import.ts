@@ -8,6 +8,7 @@
 import type { HouseholdCategory } from '../../geo/domain/household';
 import { guessLedgerMapping, type LedgerField, type LedgerMapping } from '../../geo/import/field-mapping';
 import { normaliseAddress, validateLedgerRow, type LedgerRow } from '../../geo/import/household-ledger.validation';
+import { addressFinder } from '../../geo/import/address-match';
 import { IMPORT_PROBLEM, type ImportProblem } from '../../geo/import/import-problems';
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
@@ -72,21 +73,22 @@ const REQUIRED: { field: LedgerField; label: string }[] = [
   { field: 'room', label: '房号 (room)' },
 ];
 
-/** Who may import a ledger: grid leaders and community staff (the households policies decide each row). */
-export async function requireLedgerKeeper(tx: Queryable): Promise<void> {
-  const [me] = await tx.query<{ role: string | null }>('select (select role::text from minqing.my_staff()) as role');
-  if (!me?.role || !['grid_leader', 'community_staff'].includes(me.role)) {
-    throw new ApiError(403, 'forbidden', 'Household ledgers are imported by grid leaders and community staff, for the grids they keep.');
+/** A mapping may name only columns the sheet has (400 invalid_mapping listing those it has). */
+export function requireMappedColumns(table: TableFile, override: Readonly<Record<string, string | undefined>>): void {
+  for (const [field, col] of Object.entries(override)) {
+    if (col && !table.headers.includes(col)) {
+      throw new ApiError(400, 'invalid_mapping', `The mapping names the column "${col}" for ${field}, but the sheet has no such column; it has: ${table.headers.join(', ')}.`);
+    }
   }
 }
 
-/** A mapping naming a column the sheet does not have: 400, listing the columns it has. */
-export function assertMappedColumns(headers: readonly string[], override: Readonly<Record<string, string | undefined>>): void {
-  for (const [field, col] of Object.entries(override)) {
-    if (col && !headers.includes(col)) {
-      throw new ApiError(400, 'invalid_mapping', `The mapping names the column "${col}" for ${field}, but the sheet has no such column; it has: ${headers.join(', ')}.`);
-    }
-  }
+/** Who may import a ledger: grid leaders and community staff (the households policies decide each row). */
+export async function requireLedgerKeeper(
+  tx: Queryable,
+  refusal = 'Household ledgers are imported by grid leaders and community staff, for the grids they keep.',
+): Promise<void> {
+  const [me] = await tx.query<{ role: string | null }>('select (select role::text from minqing.my_staff()) as role');
+  if (!me?.role || !['grid_leader', 'community_staff'].includes(me.role)) throw new ApiError(403, 'forbidden', refusal);
 }
 
 export async function dryRunHouseholds(
@@ -96,7 +98,7 @@ export async function dryRunHouseholds(
   categoryOverrides: Readonly<Record<string, HouseholdCategory>>,
   today: string,
 ): Promise<HouseholdDryRun> {
-  assertMappedColumns(table.headers, override);
+  requireMappedColumns(table, override);
   const mapping: LedgerMapping = { ...guessLedgerMapping(table.headers), ...override };
   const problems: ImportProblem[] = [];
   const counts = { rows: table.rows.length, valid: 0, matched: 0, unmatched: 0, toInsert: 0, toUpdate: 0, skipped: 0 };
@@ -119,22 +121,9 @@ export async function dryRunHouseholds(
   const buildings = await tx.query<{ id: number; address: string }>(
     `select b.id, b.address from public.buildings b where b.grid_id = any (minqing.full_grid_ids()) order by b.id`,
   );
-  const byAddress = new Map<string, number>();
-  for (const b of buildings) if (!byAddress.has(normaliseAddress(b.address))) byAddress.set(normaliseAddress(b.address), b.id);
-  // Longest building address first: "建德观街49号1栋" must win over "建德观街49号".
-  const prefixes = [...byAddress.entries()].sort((a, b) => b[0].length - a[0].length);
-  const findBuilding = (row: LedgerRow): number | null => {
-    const tries = [row.address, row.building && row.address !== row.building ? row.address + row.building : null].filter((t): t is string => !!t);
-    for (const t of tries.map(normaliseAddress)) {
-      const exact = byAddress.get(t);
-      if (exact) return exact;
-    }
-    for (const t of tries.map(normaliseAddress)) {
-      const hit = prefixes.find(([a]) => t.startsWith(a) && /^(\d*[单元室号户楼层\-]|$)/.test(t.slice(a.length)));
-      if (hit) return hit[1];
-    }
-    return null;
-  };
+  const find = addressFinder(buildings);
+  const findBuilding = (row: LedgerRow): number | null =>
+    find([row.address, row.building && row.address !== row.building ? row.address + row.building : null].filter((t): t is string => !!t))[0] ?? null;
 
   const valid: (LedgerRow & { buildingId: number })[] = [];
   const seenId = new Map<string, number>();

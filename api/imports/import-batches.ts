@@ -12,13 +12,14 @@ import { commitGeo, dryRunGeo, type GeoDryRun, type GeoRow } from './geo-import'
 import { commitHouseholds, dryRunHouseholds, requireLedgerKeeper, type HouseholdDryRun, type HouseholdRow } from './household-import';
 import { importBasis, whatChanged, type ImportBasis } from './import-basis';
 import { importScope, scopeKey } from './import-scope';
+import { commitIssues, dryRunIssues, requireIssueKeeper, type IssueDryRun, type IssueImportRow } from './issue-import';
 import type { CrsReport, GeoFile, TableFile } from './read-file';
 import { commitStaff, dryRunStaff, type StaffDryRun, type StaffImportRow } from './staff-import';
 import { staffManager } from '../staff/staff-members';
 
-export type ImportKind = 'communities' | 'grids' | 'buildings' | 'staff' | 'households';
+export type ImportKind = 'communities' | 'grids' | 'buildings' | 'staff' | 'households' | 'issues';
 /** The kinds read as a table (XLSX/CSV); the others are geometry files. */
-const TABLE_KINDS: readonly ImportKind[] = ['households', 'staff'];
+const TABLE_KINDS: readonly ImportKind[] = ['households', 'staff', 'issues'];
 
 /** How long an uncommitted dry run is kept (minqing.purge_import_batches; docs/import-export.md). */
 export const IMPORT_DRY_RUN_HOURS = 24;
@@ -49,7 +50,7 @@ export interface DryRunInput {
 /** Checks every row and stores the batch; the answer is its report, with the problem geometries for the wizard's map. */
 export async function dryRunImport(tx: Queryable, { kind, fileName, parsed, mapping, categoryLabels, today }: DryRunInput) {
   await purgeExpired(tx);
-  let run: GeoDryRun | HouseholdDryRun | StaffDryRun;
+  let run: GeoDryRun | HouseholdDryRun | StaffDryRun | IssueDryRun;
   let extra: { encoding?: string | null; crs?: CrsReport; communityId?: number; streetId?: number; scope?: string };
   let basis: ImportBasis | null = null;
   if (kind === 'staff') {
@@ -60,6 +61,11 @@ export async function dryRunImport(tx: Queryable, { kind, fileName, parsed, mapp
     await requireLedgerKeeper(tx);
     const table = parsed as TableFile;
     run = await dryRunHouseholds(tx, table, mapping, categoryLabels, today);
+    extra = { encoding: table.encoding };
+  } else if (kind === 'issues') {
+    await requireIssueKeeper(tx);
+    const table = parsed as TableFile;
+    run = await dryRunIssues(tx, table, mapping, today);
     extra = { encoding: table.encoding };
   } else {
     const scope = await importScope(tx, kind);
@@ -110,7 +116,7 @@ export async function commitImport(tx: Queryable, id: string, opts: { supabase: 
   const [b] = await tx.query<{
     kind: ImportKind;
     rows: unknown[];
-    report: { communityId?: number; scope?: string; basis?: ImportBasis; counts?: { rows?: number; valid?: number; alreadyPresent?: number } };
+    report: { communityId?: number; scope?: string; basis?: ImportBasis; counts?: { rows?: number; valid?: number; alreadyPresent?: number; errors?: number } };
   }>(
     `update public.import_batches set committed_at = now() where id = $1 and committed_at is null returning kind, rows, report`,
     [id],
@@ -141,6 +147,12 @@ export async function commitImport(tx: Queryable, id: string, opts: { supabase: 
     } else if (b.kind === 'households') {
       await requireLedgerKeeper(tx);
       counts = await commitHouseholds(tx, b.rows as HouseholdRow[]);
+    } else if (b.kind === 'issues') {
+      await requireIssueKeeper(tx);
+      // A matters ledger is all or nothing: its rows are kept only when the dry run found no error.
+      const errors = b.report.counts?.errors ?? 0;
+      if (errors > 0) throw new ApiError(422, 'import_rejected', `Import ${id} has ${errors} errors in its report, so nothing is written; correct the ledger and upload it again.`, { errors });
+      counts = await commitIssues(tx, id, b.rows as IssueImportRow[]);
     } else {
       const scope = await importScope(tx, b.kind);
       if (scopeKey(scope) !== (b.report.scope ?? `community:${b.report.communityId}`)) {

@@ -18,7 +18,7 @@ import { validateRosterRow, type RosterRow } from '../../geo/import/staff-roster
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
 import { createStaffMember, GRID_ROLES, prepareInitialPassword, type Manager } from '../staff/staff-members';
-import { assertMappedColumns } from './household-import';
+import { requireMappedColumns } from './household-import';
 import type { TableFile } from './read-file';
 
 /** A roster row as the commit writes it: references resolved to ids. No password: made at commit. */
@@ -58,7 +58,7 @@ interface Grid {
 const norm = (s: string) => s.normalize('NFKC').replace(/\s+/g, '').toLowerCase();
 
 export async function dryRunStaff(tx: Queryable, manager: Manager, table: TableFile, override: StaffMapping): Promise<StaffDryRun> {
-  assertMappedColumns(table.headers, override);
+  requireMappedColumns(table, override);
   const mapping: StaffMapping = { ...guessStaffMapping(table.headers), ...override };
   const problems: ImportProblem[] = [];
   const counts = { rows: table.rows.length, valid: 0, toInsert: 0, alreadyPresent: 0, skipped: table.rows.length };

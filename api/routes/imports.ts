@@ -1,5 +1,5 @@
 /**
- * Imports: POST /api/imports?kind=communities|grids|buildings|staff|households (multipart `file`, optional
+ * Imports: POST /api/imports?kind=communities|grids|buildings|staff|households|issues (multipart `file`, optional
  * `mapping` and `categoryLabels` JSON) → a dry-run report with an id, nothing written but the
  * batch; POST /api/imports/:id/commit → the batch's rows written in one transaction as the
  * caller, all or nothing. GET /api/imports/:id returns the report again. The batches are
@@ -11,13 +11,13 @@ import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { HOUSEHOLD_CATEGORIES } from '../../geo/domain/household';
-import { FEATURE_FIELDS, LEDGER_FIELDS, STAFF_FIELDS } from '../../geo/import/field-mapping';
+import { FEATURE_FIELDS, ISSUE_LEDGER_FIELDS, LEDGER_FIELDS, STAFF_FIELDS } from '../../geo/import/field-mapping';
 import { commitImport, dryRunImport, expiresAt, importBatch, IMPORT_DRY_RUN_HOURS, readUpload } from '../imports/import-batches';
 import { ApiError, errorBody, validationHook } from '../lib/errors';
 import { productToday } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
 
-const kindSchema = z.enum(['communities', 'grids', 'buildings', 'staff', 'households']);
+const kindSchema = z.enum(['communities', 'grids', 'buildings', 'staff', 'households', 'issues']);
 
 const importQuery = z.object({
   kind: kindSchema,
@@ -47,7 +47,7 @@ const jsonField = <T extends z.ZodType>(name: string, schema: T) =>
     });
 
 const mappingSchema = z
-  .object(Object.fromEntries([...new Set([...FEATURE_FIELDS, ...LEDGER_FIELDS, ...STAFF_FIELDS])].map((f) => [f, z.string().min(1).optional()])) as Record<string, z.ZodOptional<z.ZodString>>)
+  .object(Object.fromEntries([...new Set([...FEATURE_FIELDS, ...LEDGER_FIELDS, ...STAFF_FIELDS, ...ISSUE_LEDGER_FIELDS])].map((f) => [f, z.string().min(1).optional()])) as Record<string, z.ZodOptional<z.ZodString>>)
   .strict();
 const categoryLabelsSchema = z.record(z.string().min(1), z.enum(HOUSEHOLD_CATEGORIES));
 

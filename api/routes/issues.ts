@@ -47,6 +47,10 @@ export interface IssueRecord {
   evaluation: string;
   overdue: boolean;
   masked: boolean;
+  /** A ledger's own number when it could not be kept as regNo (docs/import-export.md). */
+  originalRegNo: string | null;
+  /** The import batch that brought the matter from a 民情事项台账; null when registered here. */
+  importBatchId: string | null;
 }
 
 export interface IssueEventRecord {
@@ -69,8 +73,10 @@ const ISSUE_COLUMNS = `r.id, r.reg_no as "regNo", r.category::text as category, 
   r.complexity::text as complexity, r.tier::text as tier, r.status::text as status, r.received_at as "receivedAt",
   r.due_at as "dueAt", r.escalated_from::text as "escalatedFrom", r.original_due_at as "originalDueAt", r.extension_reason as "extensionReason",
   r.closed_at as "closedAt", r.evaluation::text as evaluation,
-  (r.status in ('registered', 'accepted', 'in_progress') and r.due_at < now()) as overdue, r.masked`;
-const ISSUE_FROM = 'public.issue_records r';
+  (r.status in ('registered', 'accepted', 'in_progress') and r.due_at < now()) as overdue, r.masked,
+  o.original_reg_no as "originalRegNo", o.import_batch_id as "importBatchId"`;
+// The origin of imported matters (issue_origins, *_issue_ledger.sql): one row per imported matter.
+const ISSUE_FROM = 'public.issue_records r left join public.issue_origins o on o.id = r.id';
 
 
 const registration = z

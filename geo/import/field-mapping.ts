@@ -82,6 +82,7 @@ function guessColumns<F extends string>(fields: readonly F[], aliases: Record<F,
   return out;
 }
 
+/** Each household ledger field's column among the headers. */
 export function guessLedgerMapping(headers: readonly string[]): LedgerMapping {
   return guessColumns(LEDGER_FIELDS, LEDGER_ALIASES, headers);
 }
@@ -150,4 +151,32 @@ export function mapCategoryLabels(
     } else unknown.push(label);
   }
   return { categories, unknown };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matters ledgers (民情事项台账): issue columns (issue 18; geo/import/issue-ledger.validation.ts)
+// ---------------------------------------------------------------------------------------------
+
+export const ISSUE_LEDGER_FIELDS = [
+  'regNo', 'registeredOn', 'grid', 'address', 'issueCategory', 'content', 'level', 'status', 'closedOn', 'satisfaction',
+] as const;
+export type IssueLedgerField = (typeof ISSUE_LEDGER_FIELDS)[number];
+export type IssueLedgerMapping = Partial<Record<IssueLedgerField, string>>;
+
+const ISSUE_LEDGER_ALIASES: Record<IssueLedgerField, readonly string[]> = {
+  regNo: ['登记编号', '编号', '事项编号', '登记号', '序号编号', '受理编号', 'regno', 'reg_no', 'number'],
+  registeredOn: ['登记日期', '日期', '登记时间', '受理日期', '收集日期', '反映日期', '发生日期', 'registeredon', 'date'],
+  grid: ['网格', '所属网格', '网格名称', '网格编码', '网格编号', 'grid'],
+  address: ['地址', '地点', '发生地点', '事发地址', '详细地址', '楼栋', '住址', 'address'],
+  issueCategory: ['类别', '事项类别', '类型', '事项类型', '问题类别', '分类', 'category'],
+  content: ['内容', '事项内容', '民情内容', '反映内容', '问题描述', '事项描述', '诉求内容', 'content', 'description'],
+  level: ['层级', '处理层级', '办理层级', '分级', '级别', '难易程度', 'level', 'tier'],
+  status: ['状态', '办理状态', '处理状态', '办结情况', '进展', 'status'],
+  closedOn: ['办结日期', '办结时间', '完成日期', '结案日期', '办结', 'closedon', 'closed'],
+  satisfaction: ['满意度', '群众满意度', '评价', '回访评价', '满意情况', 'satisfaction', 'evaluation'],
+};
+
+/** Each issue field's column among the headers; a header is used once, for the first field that claims it. */
+export function guessIssueLedgerMapping(headers: readonly string[]): IssueLedgerMapping {
+  return guessColumns(ISSUE_LEDGER_FIELDS, ISSUE_LEDGER_ALIASES, headers);
 }

@@ -65,7 +65,7 @@ export const IMPORT_PROBLEM = {
   INVALID_MEMBERS: 'invalid_members',
   /** The row's address matches no building in the caller's scope. */
   UNMATCHED_ADDRESS: 'unmatched_address',
-  /** The same person (ID number) appears earlier in the file. */
+  /** The same person (ID number), or the same matter (date, place, category, content), appears earlier in the file. */
   DUPLICATE_ROW: 'duplicate_row',
   // -- staff roster (花名册; api/imports/staff-import.ts). Missing name or email: MISSING_VALUE. --
   /** A role label that is none of the roles (街道领导, 社区工作人员, 网格长, 网格员… or the enum names). */
@@ -90,6 +90,23 @@ export const IMPORT_PROBLEM = {
   DUPLICATE_EMAIL: 'duplicate_email',
   /** This person (same email and name) is already staff of the street: nothing written for the row (warning). */
   ALREADY_PRESENT: 'already_present',
+  // -- matters ledgers (民情事项台账, issue 18) --
+  /** A category, status, level (层级) or satisfaction label the product does not know (details.field). */
+  UNKNOWN_LABEL: 'unknown_label',
+  /** A date after the product's today. */
+  FUTURE_DATE: 'future_date',
+  /** 办结日期 before 登记日期. */
+  CLOSED_BEFORE_REGISTERED: 'closed_before_registered',
+  /** Status and dates disagree (details.reason): closed without 办结日期, 办结日期 on an open matter, a rating on an open one. */
+  STATUS_DATE_MISMATCH: 'status_date_mismatch',
+  /** The 网格 cell names no grid (code or name) the caller keeps. */
+  UNMATCHED_GRID: 'unmatched_grid',
+  /** The 网格 or 地址 cell fits several grids or buildings of different grids. */
+  AMBIGUOUS_PLACE: 'ambiguous_place',
+  /** The same 登记编号 appears earlier in the file. */
+  DUPLICATE_REG_NO: 'duplicate_reg_no',
+  /** The 登记编号 does not fit the product's scheme or is taken: a new number is given, the original kept beside it (details.reason). */
+  REG_NO_KEPT_BESIDE: 'reg_no_kept_beside',
 } as const;
 
 export type ImportProblemCode = (typeof IMPORT_PROBLEM)[keyof typeof IMPORT_PROBLEM];

@@ -26,7 +26,16 @@ const VARIANTS: Partial<Record<ImportProblemCode, (details: Record<string, unkno
   [IMPORT_PROBLEM.INVALID_COMMUNITY_CODE]: (d) => (d.reason === 'missing' ? 'missing' : null),
   // A roster row's role above the importer's own, or its community outside their scope.
   [IMPORT_PROBLEM.ROLE_NOT_ALLOWED]: (d) => (d.reason === 'scope' ? 'scope' : null),
+  // The same person (household ledger), or the same matter (matters ledger).
+  [IMPORT_PROBLEM.DUPLICATE_ROW]: (d) => (d.reason === 'same_matter' ? 'matter' : null),
+  // Closed without a date, a date on an open matter, a rating on an open matter.
+  [IMPORT_PROBLEM.STATUS_DATE_MISMATCH]: (d) => (typeof d.reason === 'string' ? d.reason : null),
+  // Why a ledger's registration number goes beside a new one: format, month or taken.
+  [IMPORT_PROBLEM.REG_NO_KEPT_BESIDE]: (d) => (typeof d.reason === 'string' ? d.reason : null),
 };
+
+/** Codes said only through a variant: no text of their own. */
+const ONLY_VARIANTS: readonly ImportProblemCode[] = [IMPORT_PROBLEM.MISSING_FIELD, IMPORT_PROBLEM.STATUS_DATE_MISMATCH, IMPORT_PROBLEM.REG_NO_KEPT_BESIDE];
 
 /** Every string key a problem code may be shown with (for the test that all three languages have them). */
 export function problemTextKeys(code: ImportProblemCode): StringKey[] {
@@ -41,7 +50,10 @@ export function problemTextKeys(code: ImportProblemCode): StringKey[] {
   variants[IMPORT_PROBLEM.CODE_TAKEN] = ['community'];
   variants[IMPORT_PROBLEM.INVALID_COMMUNITY_CODE] = ['missing'];
   variants[IMPORT_PROBLEM.ROLE_NOT_ALLOWED] = ['scope'];
-  const keys = [...(code === IMPORT_PROBLEM.MISSING_FIELD ? [] : [base]), ...variants[code].map((v) => `${base}_${v}`)];
+  variants[IMPORT_PROBLEM.DUPLICATE_ROW] = ['matter'];
+  variants[IMPORT_PROBLEM.STATUS_DATE_MISMATCH] = ['closed_without_date', 'date_without_close', 'rated_not_closed'];
+  variants[IMPORT_PROBLEM.REG_NO_KEPT_BESIDE] = ['format', 'month', 'taken'];
+  const keys = [...(ONLY_VARIANTS.includes(code) ? [] : [base]), ...variants[code].map((v) => `${base}_${v}`)];
   return keys as StringKey[];
 }
 

@@ -5,10 +5,10 @@
 import type { InferResponseType } from 'hono/client';
 import { client, unwrap } from '../api';
 
-export type ImportKind = 'communities' | 'grids' | 'buildings' | 'staff' | 'households';
-export const IMPORT_KINDS: readonly ImportKind[] = ['communities', 'grids', 'buildings', 'staff', 'households'];
+export type ImportKind = 'communities' | 'grids' | 'buildings' | 'staff' | 'households' | 'issues';
+export const IMPORT_KINDS: readonly ImportKind[] = ['communities', 'grids', 'buildings', 'staff', 'households', 'issues'];
 /** Kinds read as a sheet (XLSX/CSV), not geometry. */
-export const TABLE_KINDS: readonly ImportKind[] = ['households', 'staff'];
+export const TABLE_KINDS: readonly ImportKind[] = ['households', 'staff', 'issues'];
 
 /** The file types the API reads; the picker offers them, the server tells them by their bytes. */
 export const IMPORT_ACCEPT: Record<ImportKind, string> = {
@@ -17,6 +17,7 @@ export const IMPORT_ACCEPT: Record<ImportKind, string> = {
   buildings: '.geojson,.json,.zip,.kml,.fgb',
   households: '.xlsx,.csv',
   staff: '.xlsx,.csv',
+  issues: '.xlsx,.csv',
 };
 
 /** A dry run's report: what the file holds, how its fields map, and what is wrong where. */

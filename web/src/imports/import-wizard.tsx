@@ -7,7 +7,7 @@
  */
 import { useMemo, useRef, useState, type DragEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { FEATURE_FIELDS, LEDGER_FIELDS, STAFF_FIELDS } from '../../../geo/import/field-mapping';
+import { FEATURE_FIELDS, ISSUE_LEDGER_FIELDS, LEDGER_FIELDS, STAFF_FIELDS } from '../../../geo/import/field-mapping';
 import type { ImportProblem } from '../../../geo/import/import-problems';
 import { importErrorText, problemText, type ApiErrorLike } from '../../../geo/import/problem-text';
 import { STRINGS, type StringKey } from '../../../geo/i18n/strings';
@@ -76,7 +76,7 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
       // Grids and buildings move figures, buildings and households with them; a ledger, households; a roster,
       // the staff list (and the checklist). Communities re-read everything: the street's outline, its communities.
       if (report.kind === 'staff') void queryClient.invalidateQueries({ queryKey: ['staff'] }).then(() => queryClient.invalidateQueries({ queryKey: ['setup'] }));
-      else refreshAfterChange(queryClient, report.kind === 'communities' ? null : [report.kind === 'households' ? 'households' : 'grids']);
+      else refreshAfterChange(queryClient, report.kind === 'communities' ? null : [report.kind === 'households' ? 'households' : report.kind === 'issues' ? 'issues' : 'grids']);
     } catch (e) {
       setError(asApiError(e));
     } finally {
@@ -109,7 +109,7 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
   };
 
   const writable = report ? (report.counts.toInsert ?? 0) + ('toUpdate' in report.counts ? report.counts.toUpdate : 0) : 0;
-  const fields: readonly string[] = report?.kind === 'households' ? LEDGER_FIELDS : report?.kind === 'staff' ? STAFF_FIELDS : FEATURE_FIELDS;
+  const fields: readonly string[] = report?.kind === 'households' ? LEDGER_FIELDS : report?.kind === 'staff' ? STAFF_FIELDS : report?.kind === 'issues' ? ISSUE_LEDGER_FIELDS : FEATURE_FIELDS;
   // A roster's fields are a person's (姓名, not a feature's 名称): labels of their own.
   const fieldLabel = (f: string) => t((report?.kind === 'staff' ? `import_field_staff_${f}` : `import_field_${f}`) as StringKey);
 

@@ -123,6 +123,7 @@ function IssueRow({ issue: i, gridName, onOpen }: { issue: IssueListItem; gridNa
       <button type="button" onClick={onOpen}>
         <span className="issue-row-head">
           <span className="reg-no">{i.regNo}</span>
+          {i.originalRegNo && <span className="muted" data-testid="original-reg-no">{t('issueOriginalRegNo', { regNo: i.originalRegNo })}</span>}
           <StatusChip status={i.status} />
           {i.overdue && <span className="tag overdue">{t('overdueTag')}</span>}
         </span>

@@ -63,6 +63,9 @@ function IssueBody({ issue: i, grids, onShowOnMap }: { issue: IssueDetail; grids
     [t('receivedAtLabel'), formatChinaTime(i.receivedAt)],
     [t('dueLabel'), formatChinaTime(i.dueAt)],
   ];
+  // An imported matter whose ledger number could not be kept: the paper files know it by that one.
+  if (i.originalRegNo) rows.unshift([t('issueOriginalRegNoLabel'), i.originalRegNo]);
+  if (i.importBatchId) rows.push([t('issueSourceLabel'), t('issueImported')]);
   if (i.originalDueAt) rows.push([t('originalDueLabel'), formatChinaTime(i.originalDueAt)]);
   if (i.extensionReason) rows.push([t('extensionReasonLabel'), i.extensionReason]);
   if (i.closedAt) rows.push([t('closedAtLabel'), formatChinaTime(i.closedAt)]);
