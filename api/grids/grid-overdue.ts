@@ -35,8 +35,11 @@ export function visitsToNextBand(households: number, covered: number): { band: B
 /** The grid's overdue households on `asOf`, with its coverage; null when the caller sees no such grid. */
 export async function gridOverdue(tx: Queryable, id: number, asOf: string) {
   const [grid] = await tx.query<{ id: number; name: string; households: number; covered: number }>(
-    `select g.id, g.name, s.households, s.covered_households as covered
-     from public.grids g, public.grid_visit_counts(g.id, $2::date) s where g.id = $1`,
+    // The grid's name on asOf: a past date's list is headed as that day's map names the grid.
+    `select g.id, coalesce(v.name, g.name) as name, s.households, s.covered_households as covered
+     from public.grids g cross join public.grid_visit_counts(g.id, $2::date) s
+     left join public.grid_versions_at($2::date) v on v.grid_id = g.id
+     where g.id = $1`,
     [id, asOf],
   );
   if (!grid) return null;

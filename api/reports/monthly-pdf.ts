@@ -20,6 +20,12 @@ export interface GridShape {
   geometry: Polygon | MultiPolygon;
 }
 
+/** The boundaries in force at the report's date and at the previous month's end. */
+export interface ReportShapes {
+  current: GridShape[];
+  previous: GridShape[];
+}
+
 const W = 841.89;
 const H = 595.28;
 const M = 36;
@@ -29,7 +35,7 @@ const BAD = '#a50f15';
 const TREND_KPIS: KpiId[] = ['coverage', 'onTimeVisitRate', 'overdueHouseholds', 'closureRate', 'satisfactionRate', 'patrolCompliance'];
 
 /** Renders the report; resolves with the PDF bytes. */
-export function renderMonthlyPdf(report: MonthlyReport, shapes: GridShape[], locale: Locale = 'zh-CN'): Promise<Buffer> {
+export function renderMonthlyPdf(report: MonthlyReport, shapes: ReportShapes, locale: Locale = 'zh-CN'): Promise<Buffer> {
   const t = (key: StringKey, vars?: Record<string, string | number>) => translate(locale, key, vars);
   const doc = new PDFDocument({
     size: 'A4',
@@ -91,9 +97,9 @@ export function renderMonthlyPdf(report: MonthlyReport, shapes: GridShape[], loc
       actions.slice(0, 16).map((a) => [null, null, null, null, a.done ? 'good' : 'bad']),
     );
   };
-  const map = (box: Box, bands: Map<number, BandOrNone>, caption: string, withLegend: boolean) => {
+  const map = (box: Box, areas: GridShape[], bands: Map<number, BandOrNone>, caption: string, withLegend: boolean) => {
     const mapBox = { x: box.x, y: box.y + 22, width: withLegend ? box.width * 0.7 : box.width, height: box.height - 44 };
-    const projected = projectAreas(shapes, mapBox);
+    const projected = projectAreas(areas, mapBox);
     doc.rect(box.x, box.y, box.width, box.height).lineWidth(0.8).strokeColor('#888888').stroke();
     text(caption, box.x + 6, box.y + 4, { size: 12, weight: 700, maxWidth: box.width - 12 });
     for (const a of projected.areas) {
@@ -164,15 +170,16 @@ export function renderMonthlyPdf(report: MonthlyReport, shapes: GridShape[], loc
 
   // 4. The map
   page(`${t('meeting_mapTitle')} · ${month}`);
-  map({ x: M, y: M + 48, width: W - 2 * M, height: H - 2 * M - 78 }, new Map(report.grids.map((g) => [g.id, g.bands.coverage])), `${scope} · ${t('meeting_mapTitle')} · ${t('meeting_asOf', { date: report.asOf })}`, true);
+  const bandsNow = new Map(report.grids.map((g) => [g.id, g.bands.coverage]));
+  map({ x: M, y: M + 48, width: W - 2 * M, height: H - 2 * M - 78 }, shapes.current, bandsNow, `${scope} · ${t('meeting_mapTitle')} · ${t('meeting_asOf', { date: report.asOf })}`, true);
 
   // 5. This month beside last month
   page(t('meeting_compare'));
   const half = (W - 2 * M - 16) / 2;
   text(`${t('meeting_lastMonth')} · ${monthLabel(locale, report.previousMonth)} · ${pct(report.kpis.coverage.previous)}`, M, M + 50, { size: 14, weight: 700 });
   text(`${t('meeting_thisMonth')} · ${month} · ${pct(report.kpis.coverage.value)}`, M + half + 16, M + 50, { size: 14, weight: 700 });
-  map({ x: M, y: M + 74, width: half, height: H - 2 * M - 104 }, new Map(report.grids.map((g) => [g.id, g.previous.coverageBand])), `${scope} · ${t('meeting_asOf', { date: report.previousAsOf })}`, false);
-  map({ x: M + half + 16, y: M + 74, width: half, height: H - 2 * M - 104 }, new Map(report.grids.map((g) => [g.id, g.bands.coverage])), `${scope} · ${t('meeting_asOf', { date: report.asOf })}`, false);
+  map({ x: M, y: M + 74, width: half, height: H - 2 * M - 104 }, shapes.previous, new Map(report.previousGrids.map((g) => [g.id, g.coverageBand])), `${scope} · ${t('meeting_asOf', { date: report.previousAsOf })}`, false);
+  map({ x: M + half + 16, y: M + 74, width: half, height: H - 2 * M - 104 }, shapes.current, bandsNow, `${scope} · ${t('meeting_asOf', { date: report.asOf })}`, false);
 
   // 6. Worst grids
   page(t('meeting_worstGrids'));

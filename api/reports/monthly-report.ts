@@ -52,6 +52,18 @@ export interface ReportGrid extends GridFigures {
   previous: { coverage: number | null; coverageBand: BandOrNone; attention: number | null };
 }
 
+/**
+ * A grid as it was at the previous month's end. A boundary change in the month leaves that map
+ * with other grids than this month's: a split's new grid did not exist yet, a merged one still did.
+ */
+export interface PreviousGrid {
+  id: number;
+  code: string;
+  name: string;
+  coverage: number | null;
+  coverageBand: BandOrNone;
+}
+
 export interface ReportCase {
   regNo: string;
   gridId: number;
@@ -92,6 +104,8 @@ export interface MonthlyReport {
   coverageLegend: LegendMetric;
   /** Every grid of the scope, most in need of attention first. */
   grids: ReportGrid[];
+  /** Every grid of the scope at previousAsOf (those `grid_stats` listed then), by id: the last-month map. */
+  previousGrids: PreviousGrid[];
   /** The scope's totals of the grid figures (sums; coverage from the summed counts). */
   totals: { households: number; coveredHouseholds: number; overdueHouseholds: number; atRiskHouseholds: number; atRiskOverdue: number; openIssues: number; overdueIssues: number };
   issues: {
@@ -238,17 +252,24 @@ export async function buildMonthlyReport(tx: Queryable, req: ReportRequest): Pro
   const gridIds = new Set(gridRows.map((g) => g.id));
   const scope = { gridIds };
 
-  const current = await monthFigures(tx, req.month, req.today, gridIds);
   // Grids are named as they were at the report's date: a code or name changed since (a new grid
   // version, 20261129000100_grid_codes.sql) leaves a past month's report as it was printed.
-  const labelsThen = await tx.query<{ id: number; code: string; name: string }>(
-    'select v.grid_id as id, v.code, v.name from public.grid_versions_at($1::date) v where v.grid_id = any ($2::int[])',
-    [current.asOf, [...gridIds]],
-  );
-  const thenById = new Map(labelsThen.map((l) => [l.id, l]));
-  const gridInfo = new Map(gridRows.map((g) => [g.id, { ...g, ...thenById.get(g.id) }]));
+  const labelsAt = async (asOf: string) => {
+    const rows = await tx.query<{ id: number; code: string; name: string }>(
+      'select v.grid_id as id, v.code, v.name from public.grid_versions_at($1::date) v where v.grid_id = any ($2::int[])',
+      [asOf, [...gridIds]],
+    );
+    const thenById = new Map(rows.map((l) => [l.id, l]));
+    return new Map(gridRows.map((g) => [g.id, { ...g, ...thenById.get(g.id) }]));
+  };
+  const current = await monthFigures(tx, req.month, req.today, gridIds);
+  const gridInfo = await labelsAt(current.asOf);
   const previousMonth = previousMonthOf(req.month);
   const previous = await monthFigures(tx, previousMonth, req.today, gridIds);
+  const previousInfo = await labelsAt(previous.asOf);
+  const previousGrids: PreviousGrid[] = [...previous.grids.values()]
+    .sort((a, b) => a.id - b.id)
+    .map((g) => ({ id: g.id, code: previousInfo.get(g.id)!.code, name: previousInfo.get(g.id)!.name, coverage: g.coverage, coverageBand: g.bands.coverage }));
 
   const zeroIssues = { registered: 0, closed: 0, closedOnTime: 0, rated: 0, satisfied: 0 };
   const grids: ReportGrid[] = [...current.grids.values()]
@@ -345,6 +366,7 @@ export async function buildMonthlyReport(tx: Queryable, req: ReportRequest): Pro
     kpis,
     coverageLegend: legend(await bandThresholds(tx, current.asOf)).find((m) => m.id === 'coverage')!,
     grids,
+    previousGrids,
     totals: {
       households: total((g) => g.households),
       coveredHouseholds: total((g) => g.coveredHouseholds),

@@ -68,15 +68,19 @@ export function exportRoutes({ db, env }: AppDeps) {
     const claims = c.get('claims');
 
     if (what === 'grids') {
+      // The grids in force at the end of asOf, with the boundary, code and name they had then (a
+      // split's new grid is not in an earlier export, a merged one still is); public.grids only
+      // for row-level security.
       const rows = await asCaller(db, claims, (tx) =>
         tx.query<GridRow>(
-          `select g.id, g.code, g.name, c.name as community, coalesce(s.households, 0) as households, s.coverage,
+          `select v.grid_id as id, v.code, v.name, c.name as community, coalesce(s.households, 0) as households, s.coverage,
                   coalesce(s.overdue_households, 0) as "overdueHouseholds", coalesce(s.at_risk_overdue, 0) as "atRiskOverdue",
                   coalesce(s.open_issues, 0) as "openIssues", coalesce(s.overdue_issues, 0) as "overdueIssues", s.attention
-                  ${fmt === 'geojson' ? ', ST_AsGeoJSON(g.boundary, 7)::json as geometry' : ''}
-           from public.grids g join public.communities c on c.id = g.community_id
-           left join public.grid_stats($1::date) s on s.grid_id = g.id
-           where $2::int is null or g.id = $2 order by g.code`,
+                  ${fmt === 'geojson' ? ', ST_AsGeoJSON(v.boundary, 7)::json as geometry' : ''}
+           from public.grid_versions_at($1::date) v join public.grids g on g.id = v.grid_id
+           join public.communities c on c.id = v.community_id
+           left join public.grid_stats($1::date) s on s.grid_id = v.grid_id
+           where $2::int is null or v.grid_id = $2 order by v.code`,
           [asOf, gridId ?? null],
         ),
       );
@@ -99,9 +103,12 @@ export function exportRoutes({ db, env }: AppDeps) {
     if (what === 'overdue') {
       const rows = await asCaller(db, claims, async (tx) => {
         // The grids whose mop-up lists the caller may read (as /api/grids/:id/overdue decides).
+        // Named as on asOf (a grid renamed since keeps that day's name, as the map of that day shows it).
         const grids = await tx.query<{ id: number; name: string }>(
-          `select id, name from public.grids where id = any (minqing.visible_grid_ids()) and ($1::int is null or id = $1) order by code`,
-          [gridId ?? null],
+          `select g.id, coalesce(v.name, g.name) as name from public.grids g
+           left join public.grid_versions_at($2::date) v on v.grid_id = g.id
+           where g.id = any (minqing.visible_grid_ids()) and ($1::int is null or g.id = $1) order by coalesce(v.code, g.code)`,
+          [gridId ?? null, asOf],
         );
         if (gridId && grids.length === 0) throw new ApiError(403, 'forbidden', `The mop-up list of grid ${gridId} is for its team, its community staff and the street leader.`);
         const out: OverdueRow[] = [];

@@ -45,10 +45,19 @@ export async function loadReport(db: Database, claims: Claims, today: string, q:
 
 const exportQuery = reportQuery.extend({ lang: z.enum(LOCALES).default('zh-CN') });
 
-/** The scope's grid shapes for the printed map, read as the caller (row-level security). */
-async function gridShapes(db: Database, claims: Claims, ids: number[]): Promise<GridShape[]> {
+/**
+ * The scope's grid shapes for a printed map, as they were at the end of `asOf` (the boundary
+ * history, not today's grids: a month before a split is drawn before the split). Joined to
+ * public.grids so row-level security still decides, as the tiles do.
+ */
+async function gridShapes(db: Database, claims: Claims, ids: number[], asOf: string): Promise<GridShape[]> {
   return asCaller(db, claims, (tx) =>
-    tx.query<GridShape>('select id, ST_AsGeoJSON(boundary, 6)::json as geometry from public.grids where id = any($1::int[]) order by id', [ids]),
+    tx.query<GridShape>(
+      `select v.grid_id as id, ST_AsGeoJSON(v.boundary, 6)::json as geometry
+       from public.grid_versions_at($2::date) v join public.grids g on g.id = v.grid_id
+       where v.grid_id = any($1::int[]) order by v.grid_id`,
+      [ids, asOf],
+    ),
   );
 }
 
@@ -65,7 +74,11 @@ export function reportRoutes({ db, env }: AppDeps) {
       const report = await loadReport(db, c.get('claims'), today(), q);
       // pdfkit and its font are loaded on the first export, not by every process that serves the API.
       const { renderMonthlyPdf } = await import('../reports/monthly-pdf');
-      const pdf = await renderMonthlyPdf(report, await gridShapes(db, c.get('claims'), report.grids.map((g) => g.id)), q.lang);
+      const shapes = {
+        current: await gridShapes(db, c.get('claims'), report.grids.map((g) => g.id), report.asOf),
+        previous: await gridShapes(db, c.get('claims'), report.previousGrids.map((g) => g.id), report.previousAsOf),
+      };
+      const pdf = await renderMonthlyPdf(report, shapes, q.lang);
       return c.body(new Uint8Array(pdf), 200, {
         'content-type': 'application/pdf',
         'content-disposition': `attachment; filename="${fileName(report, 'pdf')}"`,

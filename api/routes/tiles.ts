@@ -121,7 +121,9 @@ export function tileRoutes({ db, env }: AppDeps) {
       });
       c.header('Content-Type', 'application/vnd.mapbox-vector-tile');
       c.header('X-Tile-Cache', tile.hit ? 'hit' : 'miss');
-      c.header('ETag', `"${t.layer}-v${tile.version}"`);
+      // The ETag names the variant, not only the version: MapLibre keeps the tile it holds when a
+      // reload answers the same ETag, so a date switch would go on drawing the other date's grids.
+      c.header('ETag', `"${t.layer}-v${tile.version}-${t.asOf ?? 'now'}-${t.crs ?? 'wgs84'}"`);
       c.header('Cache-Control', asked === String(tile.version) ? 'private, max-age=31536000, immutable' : 'private, no-cache');
       return c.body(tile.bytes as Uint8Array<ArrayBuffer>);
     });

@@ -12,6 +12,7 @@ import { issueToken } from '../../api/auth/tokens';
 import { enterAsCaller } from '../../api/lib/request-db';
 import { BOUNDARY_PROBLEM } from '../../geo/geometry/grid-boundary.validation';
 import { GRID_CHANGE_REASON } from '../../geo/geometry/grid-change.reasons';
+import { splitLineOf } from '../support/boundary-changes';
 import { claimsOf, ROLE_ACCOUNTS, signedIn, staffGridOf } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
@@ -321,17 +322,7 @@ describeEachDatabase('boundary commit', (_mode, db) => {
       [grid, neighbour],
     );
     splitGrids.push(other.id);
-    const crossing = await one<{ line: any }>(
-      // A north–south line across the grid, at the first tenth of its width that crosses no building.
-      `with g as (select boundary from public.grids where id = $1),
-       lines as (select f, ST_MakeLine(ST_MakePoint(ST_XMin(g.boundary) + f * (ST_XMax(g.boundary) - ST_XMin(g.boundary)), ST_YMin(g.boundary) - 0.001),
-                                       ST_MakePoint(ST_XMin(g.boundary) + f * (ST_XMax(g.boundary) - ST_XMin(g.boundary)), ST_YMax(g.boundary) + 0.001)) as l
-                 from g, generate_series(0.3, 0.7, 0.02) f)
-       select ST_AsGeoJSON(ST_SetSRID(l, 4326))::json as line from lines
-       where not exists (select 1 from public.buildings b where ST_Intersects(b.footprint, ST_SetSRID(l, 4326)))
-       order by abs(f - 0.5) limit 1`,
-      [other.id],
-    );
+    const crossing = { line: await splitLineOf(db(), other.id) };
     const outside = { type: 'LineString', coordinates: [[0, 0], [0.001, 0.001]] };
     const miss = await call(staffEmail, 'POST', `/api/grids/${other.id}/split`, { line: outside, version: other.version, reason: '分割' });
     expect(miss.status).toBe(422);

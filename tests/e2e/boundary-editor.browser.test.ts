@@ -3,7 +3,7 @@
  * into the neighbour and sees the overlap in the panel and on the map, undoes it, previews an
  * edit's impact, and saves a valid edit with a reason.
  */
-import { bearing, booleanPointInPolygon, centroid, destination, distance, pointOnFeature } from '@turf/turf';
+import { bbox, bearing, booleanPointInPolygon, centroid, destination, distance, pointOnFeature } from '@turf/turf';
 import type { Feature, MultiPolygon, Position } from 'geojson';
 import { expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -13,6 +13,8 @@ import { useBrowserSuite, type Driver } from './driver';
 const LEADER = 'grid01@demo.local';
 /** The grid grid01 leads. */
 const GRID = 1;
+/** A closed month's last day, before every change a test makes (they are dated now, after DEMO_TODAY). */
+const MONTH_END = '2026-10-31';
 /** A shared machine can be slow to draw; each test still does one thing. */
 const SLOW_MACHINE_MS = 150_000;
 
@@ -133,4 +135,62 @@ describeWith(chromiumPrerequisite(), 'the boundary editor in headless Chromium',
     expect(await page.getByTestId('boundary-history').textContent()).toContain('在共享边上加一个顶点');
     await d.then.screenshot('boundary-editor-history');
   }, SLOW_MACHINE_MS);
+
+  // Last: it splits a grid, which the tests above do not expect.
+  it('after a split, an earlier date shows that day\'s grids: on the main map switched to it, and on the month\'s slides', async () => {
+    const { newGrid, kept } = await aGridSplitByItsCommunityStaff(d);
+    const before = (await d.then.apiAsThePage<{ features: Grid[] }>(`grids?asOf=${MONTH_END}`)).features;
+    const keptThen = before.find((g) => g.properties.id === kept)!;
+    await d.given.signedInAs('street@demo.local');
+
+    // Today the new grid is on the map; switched to the month's end, the grid as it was then,
+    // with that day's figures where the new grid is now.
+    await d.given.theMapIsOpen();
+    expect(await d.then.renderedGridIds()).toContain(newGrid.properties.id);
+    await d.when.chooseDate(MONTH_END);
+    await page.waitForFunction((day) => {
+      const map = window.__minqingMap!;
+      return (map.getSource('grids') as { tiles?: string[] }).tiles?.[0]?.includes(`asOf=${day}`) && map.loaded();
+    }, MONTH_END);
+    expect(await d.then.renderedGridIds()).toEqual(before.map((g) => g.properties.id).sort((a, b) => a - b));
+    await d.when.hoverMapAt(pointOnFeature(newGrid).geometry.coordinates as [number, number]);
+    expect(await d.then.tooltipText()).toContain(keptThen.properties.name);
+    await d.then.screenshot('past-date-after-split-map');
+
+    // The month's map slide: the grids of its last day, the kept grid its whole width again.
+    await page.goto(new URL(`/?view=meeting&month=${MONTH_END.slice(0, 7)}`, page.url()).href);
+    await page.getByTestId('slide').waitFor({ timeout: 120_000 });
+    while ((await page.getByTestId('slide').getAttribute('data-slide')) !== 'map') await page.keyboard.press('ArrowRight');
+    const drawn = await page.getByTestId('slide-map').locator('path[data-grid]').evaluateAll((ps) =>
+      ps.map((p) => ({ id: Number(p.getAttribute('data-grid')), box: (p as SVGPathElement).getBBox() })).map(({ id, box }) => ({ id, x: box.x, w: box.width })));
+    expect(drawn.map((a) => a.id).sort((a, b) => a - b)).toEqual(before.map((g) => g.properties.id).sort((a, b) => a - b));
+    // Widths on the slide relative to the whole street's, as in the boundaries of that day.
+    const [west, , east] = bbox({ type: 'FeatureCollection', features: before });
+    const [gw, , ge] = bbox(keptThen);
+    const left = Math.min(...drawn.map((a) => a.x));
+    const right = Math.max(...drawn.map((a) => a.x + a.w));
+    const slideShare = drawn.find((a) => a.id === kept)!.w / (right - left);
+    expect(slideShare).toBeCloseTo((ge - gw) / (east - west), 2);
+    await d.then.screenshot('past-date-after-split-slide');
+  }, SLOW_MACHINE_MS);
 });
+
+/**
+ * The last grid (by id) of the community staff's community split in two through the API, by a
+ * north–south line that cuts no building (the server refuses those; the next line is tried).
+ */
+async function aGridSplitByItsCommunityStaff(d: Driver): Promise<{ kept: number; newGrid: Grid }> {
+  const staff = 'community@demo.local';
+  const me = await d.given.theApiCalledAs<{ staff: { communityId: number } }>(staff, 'auth/me');
+  const grids = (await d.given.theApiCalledAs<{ features: Grid[] }>(staff, 'grids')).features;
+  const grid = grids.filter((g) => g.properties.communityId === me.staff.communityId).sort((a, b) => b.properties.id - a.properties.id)[0]!;
+  const [x0, y0, x1, y1] = bbox(grid);
+  for (const f of [0.5, 0.46, 0.54, 0.42, 0.58, 0.38, 0.62, 0.34, 0.66]) {
+    const x = x0 + f * (x1 - x0);
+    const line = { type: 'LineString', coordinates: [[x, y0 - 0.001], [x, y1 + 0.001]] };
+    const body = JSON.stringify({ line, version: grid.properties.version, reason: '户数过多，一分为二' });
+    const split = await d.given.theApiCalledAs<{ newGrid: Grid }>(staff, `grids/${grid.properties.id}/split`, { method: 'POST', body }).catch(() => null);
+    if (split) return { kept: grid.properties.id, newGrid: split.newGrid };
+  }
+  throw new Error(`no north–south line splits grid ${grid.properties.id} without cutting a building`);
+}

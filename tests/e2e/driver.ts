@@ -243,6 +243,14 @@ export function driver(page: Page, product: Product) {
     await onTheProductsOrigin(page, product);
     await page.evaluate((x) => window.localStorage.setItem('minqing.session', JSON.stringify(x)), session);
   }
+  /** Where a point of the map is on the page. */
+  const onScreen = (lonLat: [number, number]) =>
+    page.evaluate((ll) => {
+      const map = window.__minqingMap!;
+      const xy = map.project(ll);
+      const box = map.getCanvas().getBoundingClientRect();
+      return { x: box.left + xy.x, y: box.top + xy.y };
+    }, lonLat);
   /** "Now" on the product's today (DEMO_TODAY), China time, the way the forms default it. */
   const nowOnDemoToday = () => `${DEMO_TODAY}T${new Date(Date.now() + 8 * 3600_000).toISOString().slice(11, 19)}+08:00`;
 
@@ -479,13 +487,12 @@ export function driver(page: Page, product: Product) {
       },
       /** Clicks the map at a point (lon, lat), as a user picking where a matter is. */
       async clickMapAt(lonLat: [number, number]) {
-        const p = await page.evaluate((ll) => {
-          const map = window.__minqingMap!;
-          const xy = map.project(ll);
-          const box = map.getCanvas().getBoundingClientRect();
-          return { x: box.left + xy.x, y: box.top + xy.y };
-        }, lonLat);
+        const p = await onScreen(lonLat);
         await page.mouse.click(p.x, p.y);
+      },
+      async hoverMapAt(lonLat: [number, number]) {
+        const p = await onScreen(lonLat);
+        await page.mouse.move(p.x, p.y);
       },
       /** Opens the boundary editor from the selected grid's panel; waits until it validates (neighbours and buildings loaded). */
       async openBoundaryEditor() {
@@ -645,6 +652,9 @@ export function driver(page: Page, product: Product) {
           return map.queryRenderedFeatures({ layers: ['grid-fill'] }).map((f) => String((f.layer.paint as Record<string, unknown>)['fill-color']));
         }),
       url: () => page.url(),
+      /** The ids of the grids the map draws now (from its vector tiles). */
+      renderedGridIds: () =>
+        page.evaluate(() => [...new Set(window.__minqingMap!.queryRenderedFeatures({ layers: ['grid-fill'] }).map((f) => Number(f.id)))].sort((a, b) => a - b)),
       tooltipText: async () => {
         await page.waitForSelector('.grid-tooltip', { timeout: 10_000 });
         return page.locator('.grid-tooltip').innerText();

@@ -75,10 +75,11 @@ export function useConfig() {
  * the boundaries valid then). The previous answer stays on screen while another date loads, so the
  * map is never torn down for a date change.
  */
-export function useGrids(asOf: string | null = null) {
+export function useGrids(asOf: string | null = null, { enabled = true }: { enabled?: boolean } = {}) {
   return useQuery({
     queryKey: ['grids', asOf],
     queryFn: async () => unwrap(await client.api.grids.$get({ query: asOf ? { asOf } : {} })),
+    enabled,
     placeholderData: keepPreviousData,
   });
 }

@@ -54,10 +54,18 @@ export function MeetingView({ month: wanted, communityId }: { month: string | nu
     },
     staleTime: 5 * 60_000,
   });
-  const grids = useGrids();
+  // Each map draws the boundaries in force at its own date: this month's end and last month's.
+  const gridsNow = useGrids(report.data?.asOf ?? null, { enabled: report.data !== undefined });
+  const gridsPrev = useGrids(report.data?.previousAsOf ?? null, { enabled: report.data !== undefined });
+  // Another date's grids kept while these load would draw the wrong boundaries: wait for these.
+  const now = gridsNow.isPlaceholderData ? undefined : gridsNow.data;
+  const previous = gridsPrev.isPlaceholderData ? undefined : gridsPrev.data;
   const [index, setIndex] = useState(0);
 
-  const slides = useMemo(() => (report.data && grids.data ? buildSlides(report.data, grids.data, t, locale) : []), [report.data, grids.data, t, locale]);
+  const slides = useMemo(
+    () => (report.data && now && previous ? buildSlides(report.data, { now, previous }, t, locale) : []),
+    [report.data, now, previous, t, locale],
+  );
   const total = slides.length;
   const go = useCallback((delta: number | 'first' | 'last') => {
     setIndex((i) => (delta === 'first' ? 0 : delta === 'last' ? Math.max(0, total - 1) : Math.min(Math.max(0, total - 1), Math.max(0, i + delta))));
@@ -86,7 +94,7 @@ export function MeetingView({ month: wanted, communityId }: { month: string | nu
       </div>
     );
   }
-  if (!report.data || !grids.data) return <div className="meeting state">{t('loading')}</div>;
+  if (!report.data || !now || !previous) return <div className="meeting state">{t('loading')}</div>;
   const r = report.data;
   const scope = r.scope.communityName ?? t('meeting_scopeStreet', { street: r.scope.streetName });
   const slide = slides[Math.min(index, total - 1)]!;
@@ -158,10 +166,10 @@ interface Slide {
 
 type T = ReturnType<typeof useLocale>['t'];
 
-function buildSlides(r: MonthlyReportJson, grids: GridCollection, t: T, locale: ReturnType<typeof useLocale>['locale']): Slide[] {
+function buildSlides(r: MonthlyReportJson, grids: { now: GridCollection; previous: GridCollection }, t: T, locale: ReturnType<typeof useLocale>['locale']): Slide[] {
   const scope = r.scope.communityName ?? t('meeting_scopeStreet', { street: r.scope.streetName });
   const bandsNow = new Map<number, BandOrNone>(r.grids.map((g) => [g.id, g.bands.coverage]));
-  const bandsPrev = new Map<number, BandOrNone>(r.grids.map((g) => [g.id, g.previous.coverageBand]));
+  const bandsPrev = new Map<number, BandOrNone>(r.previousGrids.map((g) => [g.id, g.coverageBand]));
   const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
   const actionTable = (actions: MonthlyReportJson['actions']) =>
     actions.length === 0 ? (
@@ -230,7 +238,7 @@ function buildSlides(r: MonthlyReportJson, grids: GridCollection, t: T, locale: 
     {
       id: 'map',
       title: `${t('meeting_mapTitle')} · ${monthLabel(locale, r.month)}`,
-      body: <SlideMap grids={grids} report={r} bands={bandsNow} caption={`${scope} · ${t('meeting_mapTitle')} · ${t('meeting_asOf', { date: r.asOf })}`} />,
+      body: <SlideMap grids={grids.now} report={r} bands={bandsNow} caption={`${scope} · ${t('meeting_mapTitle')} · ${t('meeting_asOf', { date: r.asOf })}`} />,
     },
     {
       id: 'compare',
@@ -241,13 +249,13 @@ function buildSlides(r: MonthlyReportJson, grids: GridCollection, t: T, locale: 
             <figcaption>
               {t('meeting_lastMonth')} · {monthLabel(locale, r.previousMonth)} · {pct(r.kpis.coverage.previous)}
             </figcaption>
-            <SlideMap grids={grids} report={r} bands={bandsPrev} legend={false} width={600} height={520} caption={`${scope} · ${t('meeting_asOf', { date: r.previousAsOf })}`} />
+            <SlideMap grids={grids.previous} report={r} bands={bandsPrev} legend={false} width={600} height={520} caption={`${scope} · ${t('meeting_asOf', { date: r.previousAsOf })}`} />
           </figure>
           <figure>
             <figcaption>
               {t('meeting_thisMonth')} · {monthLabel(locale, r.month)} · {pct(r.kpis.coverage.value)}
             </figcaption>
-            <SlideMap grids={grids} report={r} bands={bandsNow} legend={false} width={600} height={520} caption={`${scope} · ${t('meeting_asOf', { date: r.asOf })}`} />
+            <SlideMap grids={grids.now} report={r} bands={bandsNow} legend={false} width={600} height={520} caption={`${scope} · ${t('meeting_asOf', { date: r.asOf })}`} />
           </figure>
         </div>
       ),

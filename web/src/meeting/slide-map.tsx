@@ -9,9 +9,10 @@ import type { MonthlyReportJson } from './meeting-view';
 import { PALETTE } from '../../../geo/style/palette';
 
 interface Props {
+  /** The boundaries in force at the date the map shows (GET /api/grids?asOf=), not today's. */
   grids: GridCollection;
   report: MonthlyReportJson;
-  /** Each grid's coverage band to paint. */
+  /** Each grid's coverage band to paint: the grids drawn are those listed here (the scope at that date). */
   bands: Map<number, BandOrNone>;
   /** Printed on the map: the date and scope it shows. */
   caption: string;
@@ -28,10 +29,9 @@ interface Props {
  */
 export function SlideMap({ grids, report, bands, caption, width = 1000, height = 620, legend = true }: Props) {
   const { t, locale } = useLocale();
-  const inScope = useMemo(() => new Set(report.grids.map((g) => g.id)), [report]);
   const features = useMemo(
-    () => grids.features.filter((f) => inScope.has(f.properties.id)).map((f) => ({ id: f.properties.id, geometry: f.geometry })),
-    [grids, inScope],
+    () => grids.features.filter((f) => bands.has(f.properties.id)).map((f) => ({ id: f.properties.id, geometry: f.geometry })),
+    [grids, bands],
   );
   const mapBox = { x: 0, y: 40, width: legend ? width * 0.72 : width, height: height - 80 };
   const map = useMemo(() => projectAreas(features, mapBox), [features, mapBox.width, mapBox.height]);
