@@ -1364,21 +1364,6 @@ AS $function$
 $function$
 ;
 
-CREATE OR REPLACE FUNCTION minqing.import_batches_strip_ledger_report()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-begin
-  if new.kind not in ('communities', 'grids', 'buildings', 'households') and new.committed_at is not null
-     and new.rows = '[]'::jsonb and not coalesce((new.report ->> 'personalDataRemoved')::boolean, false) then
-    new.report := minqing.import_report_without_personal_data('households', new.report);
-  end if;
-  return new;
-end
-$function$
-;
--- Trigger that drops the personal data of a sealed ledger batch's report for the kinds beyond households.
-
 CREATE OR REPLACE FUNCTION minqing.import_report_without_personal_data(p_kind text, p_report jsonb)
  RETURNS jsonb
  LANGUAGE sql
@@ -3867,8 +3852,6 @@ CREATE TRIGGER households_stats_del AFTER DELETE ON households REFERENCING OLD T
 CREATE TRIGGER households_stats_ins AFTER INSERT ON households REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION minqing.stats_on_households();
 
 CREATE TRIGGER households_stats_upd AFTER UPDATE ON households REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION minqing.stats_on_households();
-
-CREATE TRIGGER import_batches_strip_ledger_report BEFORE UPDATE ON import_batches FOR EACH ROW EXECUTE FUNCTION minqing.import_batches_strip_ledger_report();
 
 CREATE TRIGGER issue_events_announce_ins AFTER INSERT ON issue_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION minqing.announce_changes();
 

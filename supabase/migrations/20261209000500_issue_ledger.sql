@@ -87,31 +87,8 @@ grant execute on function minqing.taken_issue_reg_nos(text[]), minqing.imported_
 comment on function minqing.taken_issue_reg_nos(text[]) is 'Which of these registration numbers are in use anywhere on the server (a ledger import keeps only free ones).';
 comment on function minqing.imported_issue_keys(text[]) is 'Which of these import keys a matter of the caller''s street already holds (a re-import skips them).';
 
--- ---------------------------------------------------------------------------------------------
--- Retention: a matters ledger is personal data like a household ledger
--- Its rows quote contents (which name people) and its problems quote cells (addresses), so a
--- committed batch keeps only each problem's code, severity and row, as a household ledger's
--- does. minqing.import_report_without_personal_data (*_imports.sql) knows only the household
--- kind and has one home there; until a fold teaches it the other ledgers, this trigger applies
--- its household rule to every non-geometry kind when a batch is sealed or purged (its rows
--- emptied after its commit), whoever writes it.
--- ---------------------------------------------------------------------------------------------
-
-/** Trigger on import batches: a committed ledger batch losing its rows keeps no personal data in its report. */
-create function minqing.import_batches_strip_ledger_report() returns trigger
-language plpgsql
-as $$
-begin
-  if new.kind not in ('communities', 'grids', 'buildings', 'households') and new.committed_at is not null
-     and new.rows = '[]'::jsonb and not coalesce((new.report ->> 'personalDataRemoved')::boolean, false) then
-    new.report := minqing.import_report_without_personal_data('households', new.report);
-  end if;
-  return new;
-end
-$$;
-create trigger import_batches_strip_ledger_report before update on public.import_batches
-  for each row execute function minqing.import_batches_strip_ledger_report();
-
-comment on function minqing.import_batches_strip_ledger_report() is 'Trigger that drops the personal data of a sealed ledger batch''s report for the kinds beyond households.';
+-- Retention: a matters ledger quotes contents and addresses, so a committed batch keeps only
+-- each problem's code, severity and row, as every table kind does since
+-- 20261209000300_staff_roster.sql (minqing.import_report_without_personal_data).
 
 reset check_function_bodies;
