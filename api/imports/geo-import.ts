@@ -363,7 +363,8 @@ async function buildingRows(tx: Queryable, kept: Candidate[], community: { id: n
       problem(IMPORT_PROBLEM.MISSING_FIELD, 'warning', c.i, `Feature ${c.i}: no address property; the building is named "${address}" until someone enters its address.`, { field: 'address', used: address });
     }
     const target = c.address ? byAddress.get(c.address) ?? null : null;
-    return { featureIndex: c.i, action: target ? 'update' : 'insert', targetId: target, name: c.name, code: null, address, geometry: c.geometry };
+    // The file's code (编号, BM …) is kept: ledgers name buildings by it (楼栋编号).
+    return { featureIndex: c.i, action: target ? 'update' : 'insert', targetId: target, name: c.name, code: c.code, address, geometry: c.geometry };
   });
 }
 
@@ -385,7 +386,7 @@ export async function commitGeo(tx: Queryable, kind: GeoKind, rows: GeoRow[], co
       );
       if (res.length !== 1) throw new ApiError(409, 'import_conflict', `Grid ${r.code} (feature ${r.featureIndex}) changed or disappeared since the dry run; run the import again.`);
     } else {
-      const res = await tx.query(`update public.buildings set footprint = ${geo}, name = coalesce($2, name) where id = $3 returning id`, [g, r.name, r.targetId]);
+      const res = await tx.query(`update public.buildings set footprint = ${geo}, name = coalesce($2, name), code = coalesce($4, code) where id = $3 returning id`, [g, r.name, r.targetId, r.code]);
       if (res.length !== 1) throw new ApiError(409, 'import_conflict', `Building ${r.address} (feature ${r.featureIndex}) changed or disappeared since the dry run; run the import again.`);
     }
     updated++;
@@ -400,8 +401,8 @@ export async function commitGeo(tx: Queryable, kind: GeoKind, rows: GeoRow[], co
       ? `with ins as (insert into public.grids (community_id, code, name, boundary)
            select $2, e ->> 'code', e ->> 'name', ${rowGeo} from jsonb_array_elements($1::jsonb) e returning 1)
          select count(*)::int as inserted from ins`
-      : `with ins as (insert into public.buildings (address, name, footprint)
-           select e ->> 'address', e ->> 'name', ${rowGeo} from jsonb_array_elements($1::jsonb) e returning 1)
+      : `with ins as (insert into public.buildings (address, name, code, footprint)
+           select e ->> 'address', e ->> 'name', e ->> 'code', ${rowGeo} from jsonb_array_elements($1::jsonb) e returning 1)
          select count(*)::int as inserted from ins`,
     kind === 'grids' ? [fresh, communityId] : [fresh],
   )) as [{ inserted: number }];

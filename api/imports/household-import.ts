@@ -1,7 +1,8 @@
 /**
  * Household ledgers (台账) from CSV or XLSX: column mapping from the Chinese headers, category
  * labels onto the schema's categories, each row checked (geo/import/household-ledger.validation),
- * its address matched to a building the caller may keep households in, and matched to an
+ * its address or building code matched to a building the caller may keep households in
+ * (building-lookup.ts), and matched to an
  * existing household — by ID number, else by building + room + name — so that re-importing an
  * updated ledger updates instead of duplicating.
  */
@@ -11,6 +12,7 @@ import { normaliseAddress, validateLedgerRow, type LedgerRow } from '../../geo/i
 import { IMPORT_PROBLEM, type ImportProblem } from '../../geo/import/import-problems';
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
+import { buildingFinder, keptBuildings } from './building-lookup';
 import type { TableFile } from './read-file';
 
 export interface HouseholdRow extends Omit<LedgerRow, 'address' | 'building'> {
@@ -72,11 +74,24 @@ const REQUIRED: { field: LedgerField; label: string }[] = [
   { field: 'room', label: '房号 (room)' },
 ];
 
-/** Who may import a ledger: grid leaders and community staff (the households policies decide each row). */
-export async function requireLedgerKeeper(tx: Queryable): Promise<void> {
+/**
+ * Who may import a ledger (households, visits): grid leaders and community staff, the keepers of
+ * their grids' ledgers (the households' and visits' policies decide each row). The street leader
+ * reads households masked (no names, no ID numbers), so could match no row: 403, as for others.
+ */
+export async function requireLedgerKeeper(tx: Queryable, ledger: 'Household' | 'Visit' = 'Household'): Promise<void> {
   const [me] = await tx.query<{ role: string | null }>('select (select role::text from minqing.my_staff()) as role');
   if (!me?.role || !['grid_leader', 'community_staff'].includes(me.role)) {
-    throw new ApiError(403, 'forbidden', 'Household ledgers are imported by grid leaders and community staff, for the grids they keep.');
+    throw new ApiError(403, 'forbidden', `${ledger} ledgers are imported by grid leaders and community staff, for the grids they keep.`);
+  }
+}
+
+/** A mapping that names a column the sheet does not have is the caller's mistake: 400 naming what it has. */
+export function checkMappingColumns(table: TableFile, override: Readonly<Record<string, string | undefined>>): void {
+  for (const [field, col] of Object.entries(override)) {
+    if (col && !table.headers.includes(col)) {
+      throw new ApiError(400, 'invalid_mapping', `The mapping names the column "${col}" for ${field}, but the sheet has no such column; it has: ${table.headers.join(', ')}.`);
+    }
   }
 }
 
@@ -87,11 +102,7 @@ export async function dryRunHouseholds(
   categoryOverrides: Readonly<Record<string, HouseholdCategory>>,
   today: string,
 ): Promise<HouseholdDryRun> {
-  for (const [field, col] of Object.entries(override)) {
-    if (col && !table.headers.includes(col)) {
-      throw new ApiError(400, 'invalid_mapping', `The mapping names the column "${col}" for ${field}, but the sheet has no such column; it has: ${table.headers.join(', ')}.`);
-    }
-  }
+  checkMappingColumns(table, override);
   const mapping: LedgerMapping = { ...guessLedgerMapping(table.headers), ...override };
   const problems: ImportProblem[] = [];
   const counts = { rows: table.rows.length, valid: 0, matched: 0, unmatched: 0, toInsert: 0, toUpdate: 0, skipped: 0 };
@@ -110,25 +121,13 @@ export async function dryRunHouseholds(
     return { mapping, fields: table.headers, counts, problems, rows: [] };
   }
 
-  // Buildings the caller may keep households in; addresses compared loosely.
-  const buildings = await tx.query<{ id: number; address: string }>(
-    `select b.id, b.address from public.buildings b where b.grid_id = any (minqing.full_grid_ids()) order by b.id`,
-  );
-  const byAddress = new Map<string, number>();
-  for (const b of buildings) if (!byAddress.has(normaliseAddress(b.address))) byAddress.set(normaliseAddress(b.address), b.id);
-  // Longest building address first: "建德观街49号1栋" must win over "建德观街49号".
-  const prefixes = [...byAddress.entries()].sort((a, b) => b[0].length - a[0].length);
+  // Buildings the caller may keep households in: by code (楼栋编号), address (compared loosely) or name.
+  const buildings = await keptBuildings(tx);
+  const find = buildingFinder(buildings);
+  // A code or name two buildings share names neither: the row is unmatched and says so.
   const findBuilding = (row: LedgerRow): number | null => {
-    const tries = [row.address, row.building && row.address !== row.building ? row.address + row.building : null].filter((t): t is string => !!t);
-    for (const t of tries.map(normaliseAddress)) {
-      const exact = byAddress.get(t);
-      if (exact) return exact;
-    }
-    for (const t of tries.map(normaliseAddress)) {
-      const hit = prefixes.find(([a]) => t.startsWith(a) && /^(\d*[单元室号户楼层\-]|$)/.test(t.slice(a.length)));
-      if (hit) return hit[1];
-    }
-    return null;
+    const ids = find(row.address, row.building);
+    return ids.length === 1 ? ids[0]! : null;
   };
 
   const valid: (LedgerRow & { buildingId: number })[] = [];

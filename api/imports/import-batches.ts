@@ -3,7 +3,7 @@
  * their report (nothing else written); the commit writes the batch's rows in the request's one
  * transaction as the caller, all or nothing, then keeps only the counts. docs/import-export.md.
  */
-import type { HOUSEHOLD_CATEGORIES } from '../../geo/domain/household';
+import type { HOUSEHOLD_CATEGORIES, VisitMethod } from '../../geo/domain/household';
 import { summariseProblems, type ImportProblem } from '../../geo/import/import-problems';
 import { problemPreview } from '../../geo/import/problem-preview';
 import type { Queryable } from '../db/database';
@@ -11,8 +11,12 @@ import { ApiError } from '../lib/errors';
 import { commitGeo, dryRunGeo, managedCommunity, type GeoDryRun, type GeoRow } from './geo-import';
 import { commitHouseholds, dryRunHouseholds, requireLedgerKeeper, type HouseholdDryRun, type HouseholdRow } from './household-import';
 import type { CrsReport, GeoFile, TableFile } from './read-file';
+import { commitVisits, dryRunVisits, type VisitDryRun, type VisitImportRow } from './visit-import';
 
-export type ImportKind = 'grids' | 'buildings' | 'households';
+export type ImportKind = 'grids' | 'buildings' | 'households' | 'visits';
+
+/** The kinds read as a table (ledgers), not as features. */
+const isLedger = (kind: ImportKind) => kind === 'households' || kind === 'visits';
 
 /** How long an uncommitted dry run is kept (minqing.purge_import_batches; docs/import-export.md). */
 export const IMPORT_DRY_RUN_HOURS = 24;
@@ -22,13 +26,13 @@ export const expiresAt = (createdAt: string | Date) => new Date(new Date(created
 const purgeExpired = (tx: Queryable) => tx.query(`select minqing.purge_import_batches()`);
 
 /**
- * The uploaded file read as its kind wants it: a table (households) or features. Run before the
+ * The uploaded file read as its kind wants it: a table (ledgers) or features. Run before the
  * transaction opens: the embedded database has one connection. The format readers (shapefile,
  * KML, FlatGeobuf, proj4, exceljs) load on the first upload.
  */
 export async function readUpload(kind: ImportKind, fileName: string, bytes: Uint8Array, gcj02: boolean): Promise<TableFile | GeoFile> {
   const { readGeoFile, readTableFile } = await import('./read-file');
-  return kind === 'households' ? readTableFile(fileName, bytes) : readGeoFile(fileName, bytes, { gcj02 });
+  return isLedger(kind) ? readTableFile(fileName, bytes) : readGeoFile(fileName, bytes, { gcj02 });
 }
 
 export interface DryRunInput {
@@ -37,15 +41,25 @@ export interface DryRunInput {
   parsed: TableFile | GeoFile;
   mapping: Record<string, string | undefined>;
   categoryLabels: Record<string, (typeof HOUSEHOLD_CATEGORIES)[number]>;
+  /** Visit ledgers: the street's own 走访方式 labels, e.g. {"网聊": "video"}. */
+  methodLabels?: Record<string, VisitMethod>;
+  /** Visit ledgers: rows whose household is not found or not told apart are left out instead of blocking the commit. */
+  skipUnmatched?: boolean;
   today: string;
 }
 
 /** Checks every row and stores the batch; the answer is its report, with the problem geometries for the wizard's map. */
-export async function dryRunImport(tx: Queryable, { kind, fileName, parsed, mapping, categoryLabels, today }: DryRunInput) {
+export async function dryRunImport(tx: Queryable, { kind, fileName, parsed, mapping, categoryLabels, methodLabels = {}, skipUnmatched = false, today }: DryRunInput) {
   await purgeExpired(tx);
-  let run: GeoDryRun | HouseholdDryRun;
-  let extra: { encoding?: string | null; crs?: CrsReport; communityId?: number };
-  if (kind === 'households') {
+  let run: GeoDryRun | HouseholdDryRun | VisitDryRun;
+  let extra: { encoding?: string | null; crs?: CrsReport; communityId?: number; coverage?: VisitDryRun['coverage']; skipUnmatched?: boolean };
+  if (kind === 'visits') {
+    await requireLedgerKeeper(tx, 'Visit');
+    const table = parsed as TableFile;
+    const visits = await dryRunVisits(tx, table, mapping, methodLabels, today, skipUnmatched);
+    run = visits;
+    extra = { encoding: table.encoding, coverage: visits.coverage, skipUnmatched };
+  } else if (kind === 'households') {
     await requireLedgerKeeper(tx);
     const table = parsed as TableFile;
     run = await dryRunHouseholds(tx, table, mapping, categoryLabels, today);
@@ -74,7 +88,7 @@ export async function dryRunImport(tx: Queryable, { kind, fileName, parsed, mapp
     [kind, fileName, parsed.format, JSON.stringify(report), JSON.stringify(run.rows)],
   );
   // The problem geometries for the wizard's map: in the answer only, not kept with the batch.
-  const preview = kind === 'households'
+  const preview = isLedger(kind)
     ? null
     : problemPreview((parsed as GeoFile).features, run.problems, { withUnproblematic: kind === 'grids' });
   return { id: batch!.id, createdAt: batch!.createdAt, expiresAt: expiresAt(batch!.createdAt), committed: false, ...report, preview };
@@ -94,7 +108,7 @@ export async function commitImport(tx: Queryable, id: string) {
   await purgeExpired(tx);
   // Marked committed first: that locks the batch, so a second commit of it waits and then
   // finds it taken; a failure below rolls the mark back with everything else.
-  const [b] = await tx.query<{ kind: ImportKind; rows: unknown[]; report: { communityId?: number } }>(
+  const [b] = await tx.query<{ kind: ImportKind; rows: unknown[]; report: { communityId?: number; counts?: Record<string, number> } }>(
     `update public.import_batches set committed_at = now() where id = $1 and committed_at is null returning kind, rows, report`,
     [id],
   );
@@ -107,7 +121,10 @@ export async function commitImport(tx: Queryable, id: string) {
   }
   let counts: Record<string, number>;
   try {
-    if (b.kind === 'households') {
+    if (b.kind === 'visits') {
+      await requireLedgerKeeper(tx, 'Visit');
+      counts = await commitVisits(tx, id, b.rows as VisitImportRow[], b.report);
+    } else if (b.kind === 'households') {
       await requireLedgerKeeper(tx);
       counts = await commitHouseholds(tx, b.rows as HouseholdRow[]);
     } else {

@@ -98,7 +98,7 @@ export function ImportWizard({ kinds, onClose }: Props) {
     chooseFile(e.dataTransfer.files[0]);
   };
 
-  const writable = report ? (report.counts.toInsert ?? 0) + (report.counts.toUpdate ?? 0) : 0;
+  const writable = report ? (report.counts.toInsert ?? 0) + ('toUpdate' in report.counts ? report.counts.toUpdate : 0) : 0;
   const fields = report?.kind === 'households' ? LEDGER_FIELDS : FEATURE_FIELDS;
 
   return (
