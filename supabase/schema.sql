@@ -817,7 +817,7 @@ create view public.visit_records with (security_barrier=true) as
     v.household_id,
     b.grid_id,
     v.visitor_id,
-    COALESCE(staff_display_name(v.visitor_id), v.visitor_label) AS visitor_name,
+    staff_display_name(v.visitor_id) AS visitor_name,
     v.visited_at,
     v.method,
     v.result,
@@ -827,8 +827,7 @@ create view public.visit_records with (security_barrier=true) as
             ELSE minqing.mask_text(v.notes)
         END AS notes,
     v.flagged_for_review,
-    acc.access <> 'full'::text AS masked,
-    v.import_batch_id IS NOT NULL OR v.import_key IS NOT NULL AS imported
+    acc.access <> 'full'::text AS masked
    FROM visits v
      JOIN households h ON h.id = v.household_id
      JOIN buildings b ON b.id = h.building_id
@@ -1303,7 +1302,7 @@ CREATE OR REPLACE FUNCTION minqing.import_report_without_personal_data(p_kind te
  LANGUAGE sql
  IMMUTABLE
 AS $function$
-  select case when p_kind in ('communities', 'grids', 'buildings') then p_report
+  select case when p_kind <> 'households' then p_report
     else p_report || jsonb_build_object(
       'problems', coalesce((
         select jsonb_agg(jsonb_strip_nulls(jsonb_build_object('code', p -> 'code', 'severity', p -> 'severity', 'row', p -> 'row'))
@@ -1699,6 +1698,24 @@ begin
 end
 $function$
 ;
+
+CREATE OR REPLACE FUNCTION minqing.seal_visit_ledger_report(p_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'public', 'extensions'
+AS $function$
+begin
+  update public.import_batches
+  set report = minqing.import_report_without_personal_data('households', report)
+  where id = p_id and owner_id = auth.uid() and committed_at is not null and kind = 'visits';
+  if not found then
+    raise exception 'import batch % is not a committed visit ledger of the caller', p_id using errcode = '42501';
+  end if;
+end
+$function$
+;
+-- Reduces a committed visit ledger's report to counts and problem codes, severities and rows.
 
 CREATE OR REPLACE FUNCTION minqing.set_initial_password(p_staff_id integer, p_password_hash text)
  RETURNS uuid
@@ -4018,6 +4035,8 @@ create policy "Workers can log their own visits in their scope" on public.visits
 -- function minqing.scope_household_ids(p_full boolean): authenticated execute, service_role execute
 
 -- function minqing.seal_import_batch(p_id uuid, p_counts jsonb): authenticated execute, service_role execute
+
+-- function minqing.seal_visit_ledger_report(p_id uuid): authenticated execute, service_role execute
 
 -- function minqing.set_initial_password(p_staff_id integer, p_password_hash text): authenticated execute, service_role execute
 

@@ -44,7 +44,7 @@ export interface VisitRecord {
   id: number;
   householdId: number;
   gridId: number;
-  /** Null for an imported visit whose ledger named no staff member (visitorName is then the ledger's). */
+  /** Null for an imported visit whose ledger named no staff member of the household's grid or community. */
   visitorId: number | null;
   visitorName: string | null;
   visitedAt: string;
@@ -54,8 +54,6 @@ export interface VisitRecord {
   notes: string | null;
   flaggedForReview: boolean;
   masked: boolean;
-  /** Came from a visit ledger (走访台账) rather than being logged in the product. */
-  imported: boolean;
 }
 
 export interface IssueSummary {
@@ -112,7 +110,7 @@ const LOGGED_COLUMNS = `id, household_id as "householdId", visitor_id as "visito
 
 const RECORD_COLUMNS = `v.id, v.household_id as "householdId", v.grid_id as "gridId", v.visitor_id as "visitorId",
   v.visitor_name as "visitorName", v.visited_at as "visitedAt", v.method::text as method, v.result::text as result,
-  v.duration_min as "durationMin", v.notes, v.flagged_for_review as "flaggedForReview", v.masked, v.imported`;
+  v.duration_min as "durationMin", v.notes, v.flagged_for_review as "flaggedForReview", v.masked`;
 
 // The request's fields as statement parameters $3…$10, in one order for the insert and the
 // idempotency comparison, so the two cannot disagree on what "the same visit" is.

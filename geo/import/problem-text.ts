@@ -17,6 +17,8 @@ const VARIANTS: Partial<Record<ImportProblemCode, (details: Record<string, unkno
   [IMPORT_PROBLEM.MISSING_FIELD]: (d) => (d.field === 'address' ? 'address' : 'code'),
   // A building cut by a grid edge, or a grid whose edge cuts existing buildings.
   [IMPORT_PROBLEM.BUILDING_CROSSES_GRIDS]: (d) => (d.count !== undefined ? 'existing' : null),
+  // A visit ledger's row whose building is none of the caller's, or whose household is not in it.
+  [IMPORT_PROBLEM.UNMATCHED_HOUSEHOLD]: (d) => (d.reason === 'building' ? 'building' : null),
 };
 
 /** Every string key a problem code may be shown with (for the test that all three languages have them). */
@@ -26,6 +28,7 @@ export function problemTextKeys(code: ImportProblemCode): StringKey[] {
   variants[IMPORT_PROBLEM.DUPLICATE_GEOMETRY] = ['existing'];
   variants[IMPORT_PROBLEM.MISSING_FIELD] = ['address', 'code'];
   variants[IMPORT_PROBLEM.BUILDING_CROSSES_GRIDS] = ['existing'];
+  variants[IMPORT_PROBLEM.UNMATCHED_HOUSEHOLD] = ['building'];
   const keys = [...(code === IMPORT_PROBLEM.MISSING_FIELD ? [] : [base]), ...variants[code].map((v) => `${base}_${v}`)];
   return keys as StringKey[];
 }
@@ -101,6 +104,7 @@ export const IMPORT_ERROR_CODES = [
   'already_committed',
   'import_conflict',
   'import_rejected',
+  'import_has_errors',
   'timeout',
   'unauthorized',
   'internal_error',

@@ -49,6 +49,12 @@ export const MET_LABELS: Readonly<Record<string, VisitResult>> = {
   未遇: 'not_home', 无: 'not_home', n: 'not_home', no: 'not_home', '×': 'not_home', '0': 'not_home', not_home: 'not_home',
 };
 
+/** The header a field has in a typical ledger: where the file has no such column, problems name this one. */
+export const VISIT_LEDGER_COLUMN: Readonly<Record<keyof VisitLedgerMapping, string>> = {
+  visitDate: '走访日期', headName: '户主姓名', idNumber: '身份证号', address: '地址', building: '楼栋编号', unit: '单元', room: '房号',
+  visitor: '走访人', method: '走访方式', met: '是否见面', content: '民情内容',
+};
+
 const clean = (v: unknown): string => (v === null || v === undefined ? '' : String(v)).normalize('NFKC').trim();
 
 /** A 走访日期 cell: a date as the household ledger reads them, also with a time of day after it (2026-03-05 10:30). */
@@ -71,7 +77,7 @@ export function validateVisitRow(
   const get = (f: keyof VisitLedgerMapping) => (mapping[f] ? clean(cells[mapping[f]!]) : '');
   // Every row problem names its column: "Row 7, column 走访日期: …".
   const error = (code: ImportProblem['code'], field: keyof VisitLedgerMapping, message: string, details: Record<string, unknown> = {}) => {
-    const column = mapping[field] ?? field;
+    const column = mapping[field] ?? VISIT_LEDGER_COLUMN[field];
     problems.push({ code, severity: 'error', row, message: `Row ${row}, column ${column}: ${message}`, details: { field, column, ...details } });
   };
 

@@ -79,52 +79,39 @@ create policy "Ledger keepers can import visits to households in their scope" on
       where s.id = visitor_id and s.community_id = minqing.community_of_grid(minqing.grid_of_household(household_id))))
   );
 
-/**
- * Visits to households in the caller's visible grids, with the visitor's name (the ledger's, for
- * an unattributed imported visit) and whether it was imported; notes masked outside the full
- * grids. Unchanged otherwise from *_access.sql.
- */
-create or replace view public.visit_records with (security_barrier) as
-with ids as materialized (select minqing.full_grid_ids() as f, minqing.visible_grid_ids() as v),
-acc as materialized (
-  select f.id as grid_id, 'full' as access from ids, unnest(ids.f) f(id)
-  union all
-  select v.id, 'masked' from ids, unnest(ids.v) v(id) where not v.id = any (ids.f))
-select v.id, v.household_id, b.grid_id, v.visitor_id,
-  coalesce(public.staff_display_name(v.visitor_id), v.visitor_label) as visitor_name,
-  v.visited_at, v.method, v.result, v.duration_min,
-  case when acc.access = 'full' then v.notes else minqing.mask_text(v.notes) end as notes,
-  v.flagged_for_review, acc.access <> 'full' as masked,
-  v.import_batch_id is not null or v.import_key is not null as imported
-from public.visits v
-join public.households h on h.id = v.household_id
-join public.buildings b on b.id = h.building_id
-join acc on acc.grid_id = b.grid_id
-where acc.access in ('full', 'masked');
-
 -- ---------------------------------------------------------------------------------------------
--- Import batches: what a sealed batch keeps
--- A visit ledger's rows and problems hold names, ID numbers and what residents said; a roster's
--- the accounts' one-time passwords. Every kind but the geometry ones (which hold none) is
--- reduced at commit to counts and each problem's code, severity and row. Named by what is kept
--- whole, so that a kind added later is sealed by default.
+-- Import batches: what a sealed visit ledger keeps
+-- A visit ledger's report quotes its rows (visitors' names, addresses, labels, dates); its rows
+-- hold what residents said. seal_import_batch (*_imports.sql) drops the rows of every batch, but
+-- keeps the report whole for any kind other than households. This reduces a committed visit
+-- ledger's report as a household ledger's is reduced — counts, problem counts, each problem's
+-- code, severity and row; the per-grid coverage stays (figures, no one's data) — and the API
+-- calls it in the commit's transaction, right after seal_import_batch. (The reducer and the seal
+-- keep their one home in *_imports.sql; this names the ledger kind the reducer knows.)
 -- ---------------------------------------------------------------------------------------------
 
 /**
- * A dry-run report as a committed batch may keep it: unchanged for geometry (communities, grids,
- * buildings); for any ledger, each problem reduced to its code, severity and row number.
+ * Reduces the report of the caller's committed visit ledger to what holds no personal data.
+ * Definer rights, like seal_import_batch: the caller may not update a committed batch's report.
  */
-create or replace function minqing.import_report_without_personal_data(p_kind text, p_report jsonb) returns jsonb
-language sql immutable
+create function minqing.seal_visit_ledger_report(p_id uuid) returns void
+language plpgsql security definer
+set search_path = public, extensions
 as $$
-  select case when p_kind in ('communities', 'grids', 'buildings') then p_report
-    else p_report || jsonb_build_object(
-      'problems', coalesce((
-        select jsonb_agg(jsonb_strip_nulls(jsonb_build_object('code', p -> 'code', 'severity', p -> 'severity', 'row', p -> 'row'))
-                         order by ord)
-        from jsonb_array_elements(coalesce(p_report -> 'problems', '[]'::jsonb)) with ordinality as e(p, ord)), '[]'::jsonb),
-      'personalDataRemoved', true)
-  end
+begin
+  update public.import_batches
+  set report = minqing.import_report_without_personal_data('households', report)
+  where id = p_id and owner_id = auth.uid() and committed_at is not null and kind = 'visits';
+  if not found then
+    raise exception 'import batch % is not a committed visit ledger of the caller', p_id using errcode = '42501';
+  end if;
+end
 $$;
+
+revoke execute on function minqing.seal_visit_ledger_report(uuid) from public;
+
+grant execute on function minqing.seal_visit_ledger_report(uuid) to authenticated, service_role;
+
+comment on function minqing.seal_visit_ledger_report(uuid) is 'Reduces a committed visit ledger''s report to counts and problem codes, severities and rows.';
 
 reset check_function_bodies;

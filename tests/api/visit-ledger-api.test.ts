@@ -10,7 +10,9 @@ import ExcelJS from 'exceljs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
+import { LOCALES } from '../../geo/i18n/strings';
 import { IMPORT_PROBLEM } from '../../geo/import/import-problems';
+import { problemText } from '../../geo/import/problem-text';
 import { ROLE_ACCOUNTS, signedIn, type DemoRole } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
@@ -168,6 +170,16 @@ describeEachDatabase('visit ledgers', (_mode, db) => {
     expect(byRow(8).details.count).toBe(2);
     expect(byRow(2).message).toMatch(/^Row 2, column 走访日期: the visit date 2026-12-01 is after today/);
     expect(dry.body.counts).toMatchObject({ rows: 10, matched: 1, ambiguous: 1, unmatched: 1, errors: 9, toInsert: 1 });
+    // Each problem said in the user's language from its code and details, never the server's English.
+    for (const p of dry.body.problems) {
+      for (const locale of LOCALES) {
+        const text = problemText(locale, p);
+        expect(text).not.toMatch(/[{}]/);
+        if (locale === 'en') expect(text, p.code).toMatch(/^Row \d+/);
+        else expect(text, `${p.code} in ${locale}`).toMatch(/^第 \d+ [行列]/);
+      }
+    }
+    expect(problemText('zh-CN', byRow(6))).toBe('第 6 行“走访日期”列：该户已于 2026-03-01 迁出，2026-05-01 的走访在迁出之后，请更正日期或住户。');
 
     const refused = await call('community_staff', `/api/imports/${dry.body.id}/commit`);
     expect(refused.status).toBe(422);
@@ -198,6 +210,8 @@ describeEachDatabase('visit ledgers', (_mode, db) => {
     });
     expect(dry.body.problemCounts).toEqual({ [IMPORT_PROBLEM.UNMATCHED_HOUSEHOLD]: 1, [IMPORT_PROBLEM.UNMATCHED_VISITOR]: 12 });
     expect(dry.body.problems.find((p: any) => p.code === IMPORT_PROBLEM.UNMATCHED_HOUSEHOLD)).toMatchObject({ row: 38, severity: 'warning' });
+    expect(problemText('zh-CN', dry.body.problems.find((p: any) => p.code === IMPORT_PROBLEM.UNMATCHED_VISITOR))).toBe(
+      '第 3 行“走访人”列：“王某某”不是该户所在网格或社区的工作人员（或有重名），这次走访按台账所写的姓名导入，不归属任何人员。');
     // The grid's coverage after the commit, computed in the dry run and rolled back.
     expect(dry.body.coverage).toEqual([
       expect.objectContaining({ gridId, visits: 36, households: todayBefore.households, coveredBefore: todayBefore.coveredHouseholds, coveredAfter: todayBefore.coveredHouseholds + 3 }),
@@ -207,6 +221,10 @@ describeEachDatabase('visit ledgers', (_mode, db) => {
     const done = await call('community_staff', `/api/imports/${dry.body.id}/commit`);
     expect(done.status, JSON.stringify(done.body)).toBe(200);
     expect(done.body.committed).toEqual({ inserted: 36, alreadyImported: 0 });
+    // The committed batch keeps counts, coverage and problem codes, not the ledger's words.
+    const kept = await call('community_staff', `/api/imports/${dry.body.id}`);
+    expect(kept.body).toMatchObject({ committed: true, personalDataRemoved: true, committedCounts: { inserted: 36 }, coverage: dry.body.coverage });
+    expect(kept.body.problems[0]).toEqual({ code: IMPORT_PROBLEM.UNMATCHED_VISITOR, severity: 'warning', row: 3 });
     expect((await gridFigures(gridId)).coveredHouseholds).toBe(todayBefore.coveredHouseholds + 3);
     expect((await gridFigures(gridId, PAST_MONTH_END)).coveredHouseholds).toBe(pastBefore.coveredHouseholds + 3);
     expect(await db().query(`select * from minqing.stats_drift()`)).toEqual([]);

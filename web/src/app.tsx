@@ -79,7 +79,7 @@ export function App() {
   const today = config.data?.today ?? null;
   const can = me.data?.can;
   // What this account may import: community staff their community's map and ledgers, grid leaders ledgers.
-  const importKinds: ImportKind[] = [...(can?.importMap ? (['grids', 'buildings'] as const) : []), ...(can?.importLedgers ? (['households'] as const) : [])];
+  const importKinds: ImportKind[] = [...(can?.importMap ? (['grids', 'buildings'] as const) : []), ...(can?.importLedgers ? (['households', 'visits'] as const) : [])];
   // The board and issue pages are for staff who handle or oversee matters; the projector account sees only pins.
   const seesIssues = !!me.data?.staff && me.data.staff.role !== 'presenter';
   const openIssue = useCallback((issue: number) => update({ issue }), [update]);

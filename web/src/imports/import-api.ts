@@ -1,18 +1,23 @@
 /**
  * The import API as the wizard uses it (api/routes/imports.ts, docs/import-export.md): a dry run
- * of a file, possibly again with a field mapping or as GCJ-02, then the commit of that dry run.
+ * of a file, possibly again with a field mapping, as GCJ-02 or (a visit ledger) leaving out the rows
+ * whose household is not found, then the commit of that dry run.
  */
 import type { InferResponseType } from 'hono/client';
 import { client, unwrap } from '../api';
 
-export type ImportKind = 'grids' | 'buildings' | 'households';
-export const IMPORT_KINDS: readonly ImportKind[] = ['grids', 'buildings', 'households'];
+export type ImportKind = 'grids' | 'buildings' | 'households' | 'visits';
+export const IMPORT_KINDS: readonly ImportKind[] = ['grids', 'buildings', 'households', 'visits'];
+
+/** Ledgers are tables (XLSX, CSV); the other kinds are geometry. */
+export const isLedgerKind = (kind: ImportKind) => kind === 'households' || kind === 'visits';
 
 /** The file types the API reads; the picker offers them, the server tells them by their bytes. */
 export const IMPORT_ACCEPT: Record<ImportKind, string> = {
   grids: '.geojson,.json,.zip,.kml,.fgb',
   buildings: '.geojson,.json,.zip,.kml,.fgb',
   households: '.xlsx,.csv',
+  visits: '.xlsx,.csv',
 };
 
 /** A dry run's report: what the file holds, how its fields map, and what is wrong where. */
@@ -21,12 +26,18 @@ export type ImportReport = InferResponseType<typeof client.api.imports.$post, 20
 export interface ImportOptions {
   mapping?: Record<string, string>;
   gcj02?: boolean;
+  /** Visit ledgers: leave out rows whose household is not found or not told apart, instead of blocking the commit. */
+  skipUnmatched?: boolean;
 }
 
 export async function dryRunImport(kind: ImportKind, file: File, options: ImportOptions = {}): Promise<ImportReport> {
   const mapping = Object.fromEntries(Object.entries(options.mapping ?? {}).filter(([, v]) => v));
-  const form = { file, ...(Object.keys(mapping).length ? { mapping: JSON.stringify(mapping) } : {}) };
-  const query = { kind, ...(options.gcj02 && kind !== 'households' ? { crs: 'gcj02' as const } : {}) };
+  const form = {
+    file,
+    ...(Object.keys(mapping).length ? { mapping: JSON.stringify(mapping) } : {}),
+    ...(kind === 'visits' && options.skipUnmatched ? { skipUnmatched: 'true' as const } : {}),
+  };
+  const query = { kind, ...(options.gcj02 && !isLedgerKind(kind) ? { crs: 'gcj02' as const } : {}) };
   return unwrap(await client.api.imports.$post({ query, form }));
 }
 

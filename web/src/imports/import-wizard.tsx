@@ -7,13 +7,13 @@
  */
 import { useMemo, useRef, useState, type DragEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { FEATURE_FIELDS, LEDGER_FIELDS } from '../../../geo/import/field-mapping';
+import { FEATURE_FIELDS, LEDGER_FIELDS, VISIT_LEDGER_FIELDS } from '../../../geo/import/field-mapping';
 import type { ImportProblem } from '../../../geo/import/import-problems';
 import { importErrorText, problemText, type ApiErrorLike } from '../../../geo/import/problem-text';
 import { STRINGS, type StringKey } from '../../../geo/i18n/strings';
 import { ApiRequestError, refreshAfterChange } from '../api';
 import { useLocale } from '../i18n/locale';
-import { commitImport, dryRunImport, IMPORT_ACCEPT, type ImportKind, type ImportReport } from './import-api';
+import { commitImport, dryRunImport, IMPORT_ACCEPT, isLedgerKind, type ImportKind, type ImportReport } from './import-api';
 import { ImportPreview } from './import-preview';
 
 /** Problems listed in the table at most; the counts by type above it are always complete. */
@@ -34,6 +34,7 @@ export function ImportWizard({ kinds, onClose }: Props) {
   const [report, setReport] = useState<ImportReport | null>(null);
   const [mapping, setMapping] = useState<Record<string, string>>({});
   const [gcj02, setGcj02] = useState(false);
+  const [skipUnmatched, setSkipUnmatched] = useState(false);
   const [committed, setCommitted] = useState<Record<string, number> | null>(null);
   const [busy, setBusy] = useState<'checking' | 'committing' | null>(null);
   // Kept as the server sent it and put in words at render: switching language re-says it.
@@ -44,12 +45,12 @@ export function ImportWizard({ kinds, onClose }: Props) {
   // A string key built from a server code: shown as the code itself if this client has no label.
   const label = (key: string, fallback: string) => (key in STRINGS[locale] ? t(key as StringKey) : fallback);
 
-  const check = async (opts: { mapping?: Record<string, string>; gcj02?: boolean } = {}) => {
+  const check = async (opts: { mapping?: Record<string, string>; gcj02?: boolean; skipUnmatched?: boolean } = {}) => {
     if (!file) return;
     setBusy('checking');
     setError(null);
     try {
-      const r = await dryRunImport(kind, file, { mapping: opts.mapping ?? mapping, gcj02: opts.gcj02 ?? gcj02 });
+      const r = await dryRunImport(kind, file, { mapping: opts.mapping ?? mapping, gcj02: opts.gcj02 ?? gcj02, skipUnmatched: opts.skipUnmatched ?? skipUnmatched });
       setReport(r);
       setMapping(Object.fromEntries(Object.entries(r.mapping).filter((e): e is [string, string] => typeof e[1] === 'string')));
     } catch (e) {
@@ -66,8 +67,8 @@ export function ImportWizard({ kinds, onClose }: Props) {
     try {
       const done = await commitImport(report.id);
       setCommitted(done.committed);
-      // Grids and buildings move figures, buildings and households with them; a ledger, households.
-      refreshAfterChange(queryClient, [report.kind === 'households' ? 'households' : 'grids']);
+      // Grids and buildings move figures, buildings and households with them; a ledger, households or visits.
+      refreshAfterChange(queryClient, [report.kind === 'households' || report.kind === 'visits' ? report.kind : 'grids']);
     } catch (e) {
       setError(asApiError(e));
     } finally {
@@ -81,6 +82,7 @@ export function ImportWizard({ kinds, onClose }: Props) {
     setCommitted(null);
     setMapping({});
     setGcj02(false);
+    setSkipUnmatched(false);
     setError(null);
   };
 
@@ -98,8 +100,12 @@ export function ImportWizard({ kinds, onClose }: Props) {
     chooseFile(e.dataTransfer.files[0]);
   };
 
-  const writable = report ? (report.counts.toInsert ?? 0) + ('toUpdate' in report.counts ? report.counts.toUpdate : 0) : 0;
-  const fields = report?.kind === 'households' ? LEDGER_FIELDS : FEATURE_FIELDS;
+  // A visit ledger is written whole or not at all: while a row has an error, nothing can be committed.
+  const blockingRows = report && 'errors' in report.counts ? report.counts.errors : 0;
+  const writable = !report || blockingRows > 0 ? 0 : (report.counts.toInsert ?? 0) + ('toUpdate' in report.counts ? report.counts.toUpdate : 0);
+  const fields = report?.kind === 'households' ? LEDGER_FIELDS : report?.kind === 'visits' ? VISIT_LEDGER_FIELDS : FEATURE_FIELDS;
+  // A visit ledger's counts say households matched, not addresses: its own labels.
+  const countLabel = (k: string) => label(report?.kind === 'visits' ? `import_visits_count_${k}` : `import_count_${k}`, k);
 
   return (
     <div className="modal-backdrop" onClick={(e) => e.target === e.currentTarget && busy === null && onClose()}>
@@ -128,7 +134,7 @@ export function ImportWizard({ kinds, onClose }: Props) {
                 <label key={k} className="import-kind">
                   <input type="radio" name="import-kind" value={k} checked={kind === k} onChange={() => setKind(k)} />
                   <span>{t(`import_kind_${k}`)}</span>
-                  <small>{t(k === 'households' ? 'import_formats_ledger' : 'import_formats_geo')}</small>
+                  <small>{t(isLedgerKind(k) ? 'import_formats_ledger' : 'import_formats_geo')}</small>
                 </label>
               ))}
             </fieldset>
@@ -193,12 +199,14 @@ export function ImportWizard({ kinds, onClose }: Props) {
               <tbody>
                 {Object.entries(report.counts).map(([k, n]) => (
                   <tr key={k} data-count={k}>
-                    <th scope="row">{label(`import_count_${k}`, k)}</th>
+                    <th scope="row">{countLabel(k)}</th>
                     <td>{n.toLocaleString(locale)}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
+
+            {'coverage' in report && report.coverage && report.coverage.length > 0 && <CoverageAfter coverage={report.coverage} />}
 
             <ProblemTables report={report} label={label} />
 
@@ -220,7 +228,21 @@ export function ImportWizard({ kinds, onClose }: Props) {
                   </select>
                 </label>
               ))}
-              {report.kind !== 'households' && (
+              {report.kind === 'visits' && (
+                <label className="checkbox">
+                  <input
+                    type="checkbox"
+                    checked={skipUnmatched}
+                    data-testid="import-skip-unmatched"
+                    onChange={(e) => {
+                      setSkipUnmatched(e.target.checked);
+                      void check({ skipUnmatched: e.target.checked });
+                    }}
+                  />
+                  {t('import_skip_unmatched')}
+                </label>
+              )}
+              {!isLedgerKind(report.kind) && (
                 <label className="checkbox">
                   <input type="checkbox" checked={gcj02} onChange={(e) => setGcj02(e.target.checked)} data-testid="import-gcj02" />
                   {t('import_gcj02')}
@@ -240,6 +262,8 @@ export function ImportWizard({ kinds, onClose }: Props) {
                 <button type="button" className="primary" disabled={busy !== null} onClick={() => void commit()} data-testid="import-commit">
                   {busy === 'committing' ? t('import_committing') : t('import_commit', { n: writable.toLocaleString(locale) })}
                 </button>
+              ) : blockingRows > 0 ? (
+                <p className="hint warn" data-testid="import-blocked">{t('import_visits_blocked', { n: blockingRows.toLocaleString(locale) })}</p>
               ) : (
                 <p className="hint">{t('import_nothing')}</p>
               )}
@@ -256,7 +280,7 @@ export function ImportWizard({ kinds, onClose }: Props) {
               <tbody>
                 {Object.entries(committed).map(([k, n]) => (
                   <tr key={k} data-count={k}>
-                    <th scope="row">{label(`import_count_${k}`, k)}</th>
+                    <th scope="row">{countLabel(k === 'alreadyImported' ? 'alreadyImported_done' : k)}</th>
                     <td>{n.toLocaleString(locale)}</td>
                   </tr>
                 ))}
@@ -349,6 +373,41 @@ function ProblemTables({ report, label }: { report: ImportReport; label: (key: s
 }
 
 const where = (p: ImportProblem) => p.row ?? p.featureIndex ?? -1;
+
+type GridCoverage = { gridId: number; code: string; name: string; households: number; visits: number; coverageBefore: number | null; coverageAfter: number | null };
+
+/** A visit ledger's dry run: each grid it touches, with its coverage today before and after the commit. */
+function CoverageAfter({ coverage }: { coverage: readonly GridCoverage[] }) {
+  const { t, locale } = useLocale();
+  const pct = (v: number | null) => (v === null ? '—' : `${(Math.round(v * 1000) / 10).toLocaleString(locale)}%`);
+  return (
+    <table className="import-coverage" data-testid="import-coverage">
+      <caption>{t('import_coverage_title')}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{t('import_coverage_grid')}</th>
+          <th scope="col">{t('import_coverage_households')}</th>
+          <th scope="col">{t('import_coverage_visits')}</th>
+          <th scope="col">{t('import_coverage_before')}</th>
+          <th scope="col">{t('import_coverage_after')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {coverage.map((g) => (
+          <tr key={g.gridId} data-grid={g.gridId}>
+            <th scope="row">
+              {g.name} <small>{g.code}</small>
+            </th>
+            <td>{g.households.toLocaleString(locale)}</td>
+            <td>{g.visits.toLocaleString(locale)}</td>
+            <td>{pct(g.coverageBefore)}</td>
+            <td className={(g.coverageAfter ?? 0) > (g.coverageBefore ?? 0) ? 'up' : undefined}>{pct(g.coverageAfter)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
 
 /** A failed request as the server answered it; a network failure has no code this client knows. */
 function asApiError(e: unknown): ApiErrorLike {
