@@ -233,7 +233,8 @@ async function buildingRows(tx: Queryable, kept: Candidate[], community: { id: n
       problem(IMPORT_PROBLEM.MISSING_FIELD, 'warning', c.i, `Feature ${c.i}: no address property; the building is named "${address}" until someone enters its address.`, { field: 'address', used: address });
     }
     const target = c.address ? byAddress.get(c.address) ?? null : null;
-    return { featureIndex: c.i, action: target ? 'update' : 'insert', targetId: target, communityId: null, name: c.name, code: null, address, geometry: c.geometry };
+    // The file's code (编号, BM …) is kept: ledgers name buildings by it (楼栋编号).
+    return { featureIndex: c.i, action: target ? 'update' : 'insert', targetId: target, communityId: null, name: c.name, code: c.code, address, geometry: c.geometry };
   });
 }
 
@@ -262,7 +263,12 @@ export async function commitGeo(tx: Queryable, kind: GeoKind, rows: GeoRow[], sc
               `update public.grids set boundary = ${geo}, name = $2, version = version + 1, updated_at = now() where id = $3 and community_id = $4 returning id`,
               [g, r.name, r.targetId, r.communityId ?? home],
             )
-          : await tx.query(`update public.buildings set footprint = ${geo}, name = coalesce($2, name) where id = $3 returning id`, [g, r.name, r.targetId]);
+          : await tx.query(`update public.buildings set footprint = ${geo}, name = coalesce($2, name), code = coalesce($4, code) where id = $3 returning id`, [
+              g,
+              r.name,
+              r.targetId,
+              r.code,
+            ]);
     if (res.length !== 1) throw gone(kind === 'buildings' ? `Building ${r.address} (feature ${r.featureIndex})` : `${kind === 'grids' ? 'Grid' : 'Community'} ${r.code} (feature ${r.featureIndex})`);
     updated++;
   }
@@ -276,7 +282,7 @@ export async function commitGeo(tx: Queryable, kind: GeoKind, rows: GeoRow[], sc
   const insert = {
     communities: `insert into public.communities (street_id, code, name, boundary) select $2, e ->> 'code', e ->> 'name', ${rowGeo} from jsonb_array_elements($1::jsonb) e`,
     grids: `insert into public.grids (community_id, code, name, boundary) select coalesce((e ->> 'community')::int, $2), e ->> 'code', e ->> 'name', ${rowGeo} from jsonb_array_elements($1::jsonb) e`,
-    buildings: `insert into public.buildings (address, name, footprint) select e ->> 'address', e ->> 'name', ${rowGeo} from jsonb_array_elements($1::jsonb) e`,
+    buildings: `insert into public.buildings (address, name, code, footprint) select e ->> 'address', e ->> 'name', e ->> 'code', ${rowGeo} from jsonb_array_elements($1::jsonb) e`,
   }[kind];
   const [{ inserted }] = (await tx.query<{ inserted: number }>(
     `with ins as (${insert} returning 1) select count(*)::int as inserted from ins`,

@@ -1,7 +1,8 @@
 /**
  * Household ledgers (台账) from CSV or XLSX: column mapping from the Chinese headers, category
  * labels onto the schema's categories, each row checked (geo/import/household-ledger.validation),
- * its address matched to a building the caller may keep households in, and matched to an
+ * its address or building code matched to a building the caller may keep households in
+ * (building-lookup.ts), and matched to an
  * existing household — by ID number, else by building + room + name — so that re-importing an
  * updated ledger updates instead of duplicating.
  */
@@ -12,6 +13,7 @@ import { addressFinder } from '../../geo/import/address-match';
 import { IMPORT_PROBLEM, type ImportProblem } from '../../geo/import/import-problems';
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
+import { buildingFinder, keptBuildings } from './building-lookup';
 import type { TableFile } from './read-file';
 
 export interface HouseholdRow extends Omit<LedgerRow, 'address' | 'building'> {
@@ -82,7 +84,11 @@ export function requireMappedColumns(table: TableFile, override: Readonly<Record
   }
 }
 
-/** Who may import a ledger: grid leaders and community staff (the households policies decide each row). */
+/**
+ * Who may import a ledger (households, visits, matters): grid leaders and community staff, the
+ * keepers of their grids' ledgers (the tables' policies decide each row). The street leader reads
+ * households masked (no names, no ID numbers), so could match no row: 403, as for others.
+ */
 export async function requireLedgerKeeper(
   tx: Queryable,
   refusal = 'Household ledgers are imported by grid leaders and community staff, for the grids they keep.',
@@ -117,13 +123,14 @@ export async function dryRunHouseholds(
     return { mapping, fields: table.headers, counts, problems, rows: [] };
   }
 
-  // Buildings the caller may keep households in; addresses compared loosely.
-  const buildings = await tx.query<{ id: number; address: string }>(
-    `select b.id, b.address from public.buildings b where b.grid_id = any (minqing.full_grid_ids()) order by b.id`,
-  );
-  const find = addressFinder(buildings);
-  const findBuilding = (row: LedgerRow): number | null =>
-    find([row.address, row.building && row.address !== row.building ? row.address + row.building : null].filter((t): t is string => !!t))[0] ?? null;
+  // Buildings the caller may keep households in: by code (楼栋编号), address (compared loosely) or name.
+  const buildings = await keptBuildings(tx);
+  const find = buildingFinder(buildings);
+  // A code or name two buildings share names neither: the row is unmatched and says so.
+  const findBuilding = (row: LedgerRow): number | null => {
+    const ids = find(row.address, row.building);
+    return ids.length === 1 ? ids[0]! : null;
+  };
 
   const valid: (LedgerRow & { buildingId: number })[] = [];
   const seenId = new Map<string, number>();

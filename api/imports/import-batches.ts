@@ -3,7 +3,7 @@
  * their report (nothing else written); the commit writes the batch's rows in the request's one
  * transaction as the caller, all or nothing, then keeps only the counts. docs/import-export.md.
  */
-import type { HOUSEHOLD_CATEGORIES } from '../../geo/domain/household';
+import type { HOUSEHOLD_CATEGORIES, VisitMethod } from '../../geo/domain/household';
 import { summariseProblems, type ImportProblem } from '../../geo/import/import-problems';
 import { problemPreview } from '../../geo/import/problem-preview';
 import type { Queryable } from '../db/database';
@@ -17,9 +17,11 @@ import type { CrsReport, GeoFile, TableFile } from './read-file';
 import { commitStaff, dryRunStaff, type StaffDryRun, type StaffImportRow } from './staff-import';
 import { staffManager } from '../staff/staff-members';
 
-export type ImportKind = 'communities' | 'grids' | 'buildings' | 'staff' | 'households' | 'issues';
+import { commitVisits, dryRunVisits, requireVisitKeeper, type VisitDryRun, type VisitImportRow } from './visit-import';
+
+export type ImportKind = 'communities' | 'grids' | 'buildings' | 'staff' | 'households' | 'visits' | 'issues';
 /** The kinds read as a table (XLSX/CSV); the others are geometry files. */
-const TABLE_KINDS: readonly ImportKind[] = ['households', 'staff', 'issues'];
+const TABLE_KINDS: readonly ImportKind[] = ['households', 'staff', 'visits', 'issues'];
 
 /** How long an uncommitted dry run is kept (minqing.purge_import_batches; docs/import-export.md). */
 export const IMPORT_DRY_RUN_HOURS = 24;
@@ -29,7 +31,7 @@ export const expiresAt = (createdAt: string | Date) => new Date(new Date(created
 const purgeExpired = (tx: Queryable) => tx.query(`select minqing.purge_import_batches()`);
 
 /**
- * The uploaded file read as its kind wants it: a table (households) or features. Run before the
+ * The uploaded file read as its kind wants it: a table (ledgers) or features. Run before the
  * transaction opens: the embedded database has one connection. The format readers (shapefile,
  * KML, FlatGeobuf, proj4, exceljs) load on the first upload.
  */
@@ -44,16 +46,26 @@ export interface DryRunInput {
   parsed: TableFile | GeoFile;
   mapping: Record<string, string | undefined>;
   categoryLabels: Record<string, (typeof HOUSEHOLD_CATEGORIES)[number]>;
+  /** Visit ledgers: the street's own 走访方式 labels, e.g. {"网聊": "video"}. */
+  methodLabels?: Record<string, VisitMethod>;
+  /** Visit ledgers: rows whose household is not found or not told apart are left out instead of blocking the commit. */
+  skipUnmatched?: boolean;
   today: string;
 }
 
 /** Checks every row and stores the batch; the answer is its report, with the problem geometries for the wizard's map. */
-export async function dryRunImport(tx: Queryable, { kind, fileName, parsed, mapping, categoryLabels, today }: DryRunInput) {
+export async function dryRunImport(tx: Queryable, { kind, fileName, parsed, mapping, categoryLabels, methodLabels = {}, skipUnmatched = false, today }: DryRunInput) {
   await purgeExpired(tx);
-  let run: GeoDryRun | HouseholdDryRun | StaffDryRun | IssueDryRun;
-  let extra: { encoding?: string | null; crs?: CrsReport; communityId?: number; streetId?: number; scope?: string };
+  let run: GeoDryRun | HouseholdDryRun | StaffDryRun | IssueDryRun | VisitDryRun;
+  let extra: { encoding?: string | null; crs?: CrsReport; communityId?: number; streetId?: number; scope?: string; coverage?: VisitDryRun['coverage']; skipUnmatched?: boolean };
   let basis: ImportBasis | null = null;
-  if (kind === 'staff') {
+  if (kind === 'visits') {
+    await requireVisitKeeper(tx);
+    const table = parsed as TableFile;
+    const visits = await dryRunVisits(tx, table, mapping, methodLabels, today, skipUnmatched);
+    run = visits;
+    extra = { encoding: table.encoding, coverage: visits.coverage, skipUnmatched };
+  } else if (kind === 'staff') {
     const table = parsed as TableFile;
     run = await dryRunStaff(tx, await staffManager(tx), table, mapping);
     extra = { encoding: table.encoding };
@@ -116,7 +128,7 @@ export async function commitImport(tx: Queryable, id: string, opts: { supabase: 
   const [b] = await tx.query<{
     kind: ImportKind;
     rows: unknown[];
-    report: { communityId?: number; scope?: string; basis?: ImportBasis; counts?: { rows?: number; valid?: number; alreadyPresent?: number; errors?: number } };
+    report: { communityId?: number; scope?: string; basis?: ImportBasis; counts?: Record<string, number> };
   }>(
     `update public.import_batches set committed_at = now() where id = $1 and committed_at is null returning kind, rows, report`,
     [id],
@@ -132,7 +144,10 @@ export async function commitImport(tx: Queryable, id: string, opts: { supabase: 
   // A roster's accounts with their one-time passwords: in this answer only, never in the batch.
   let accounts: Awaited<ReturnType<typeof commitStaff>>['accounts'] | undefined;
   try {
-    if (b.kind === 'staff') {
+    if (b.kind === 'visits') {
+      await requireVisitKeeper(tx);
+      counts = await commitVisits(tx, id, b.rows as VisitImportRow[], b.report);
+    } else if (b.kind === 'staff') {
       // All or nothing (api/imports/staff-import.ts): a roster with errors is corrected and uploaded again.
       const c = b.report.counts;
       if (c && c.valid !== c.rows) {
@@ -173,6 +188,8 @@ export async function commitImport(tx: Queryable, id: string, opts: { supabase: 
   }
   // The counts are kept; the rows, and a ledger's personal data in the report, are dropped.
   await tx.query(`select minqing.seal_import_batch($1, $2::jsonb)`, [id, JSON.stringify(counts)]);
+  // A visit ledger's report quotes its rows too: reduced like a household ledger's.
+  if (b.kind === 'visits') await tx.query(`select minqing.seal_visit_ledger_report($1)`, [id]);
   return { id, kind: b.kind, committed: counts, ...(accounts ? { accounts } : {}) };
 }
 

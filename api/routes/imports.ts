@@ -1,6 +1,6 @@
 /**
- * Imports: POST /api/imports?kind=communities|grids|buildings|staff|households|issues (multipart `file`, optional
- * `mapping` and `categoryLabels` JSON) → a dry-run report with an id, nothing written but the
+ * Imports: POST /api/imports?kind=communities|grids|buildings|staff|households|visits|issues (multipart `file`, optional
+ * `mapping`, `categoryLabels` and, for visit ledgers, `methodLabels` JSON and `skipUnmatched`) → a dry-run report with an id, nothing written but the
  * batch; POST /api/imports/:id/commit → the batch's rows written in one transaction as the
  * caller, all or nothing. GET /api/imports/:id returns the report again. The batches are
  * api/imports/import-batches.ts; docs/import-export.md.
@@ -10,14 +10,14 @@ import { bodyLimit } from 'hono/body-limit';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
-import { HOUSEHOLD_CATEGORIES } from '../../geo/domain/household';
-import { FEATURE_FIELDS, ISSUE_LEDGER_FIELDS, LEDGER_FIELDS, STAFF_FIELDS } from '../../geo/import/field-mapping';
+import { HOUSEHOLD_CATEGORIES, VISIT_METHODS } from '../../geo/domain/household';
+import { FEATURE_FIELDS, ISSUE_LEDGER_FIELDS, LEDGER_FIELDS, STAFF_FIELDS, VISIT_LEDGER_FIELDS } from '../../geo/import/field-mapping';
 import { commitImport, dryRunImport, expiresAt, importBatch, IMPORT_DRY_RUN_HOURS, readUpload } from '../imports/import-batches';
 import { ApiError, errorBody, validationHook } from '../lib/errors';
 import { productToday } from '../lib/query-params';
 import { asCaller, type AppEnv } from '../lib/request-db';
 
-const kindSchema = z.enum(['communities', 'grids', 'buildings', 'staff', 'households', 'issues']);
+const kindSchema = z.enum(['communities', 'grids', 'buildings', 'staff', 'households', 'visits', 'issues']);
 
 const importQuery = z.object({
   kind: kindSchema,
@@ -47,14 +47,19 @@ const jsonField = <T extends z.ZodType>(name: string, schema: T) =>
     });
 
 const mappingSchema = z
-  .object(Object.fromEntries([...new Set([...FEATURE_FIELDS, ...LEDGER_FIELDS, ...STAFF_FIELDS, ...ISSUE_LEDGER_FIELDS])].map((f) => [f, z.string().min(1).optional()])) as Record<string, z.ZodOptional<z.ZodString>>)
+  .object(Object.fromEntries([...new Set([...FEATURE_FIELDS, ...LEDGER_FIELDS, ...STAFF_FIELDS, ...VISIT_LEDGER_FIELDS, ...ISSUE_LEDGER_FIELDS])].map((f) => [f, z.string().min(1).optional()])) as Record<string, z.ZodOptional<z.ZodString>>)
   .strict();
 const categoryLabelsSchema = z.record(z.string().min(1), z.enum(HOUSEHOLD_CATEGORIES));
+const methodLabelsSchema = z.record(z.string().min(1), z.enum(VISIT_METHODS));
 
 const formSchema = z.object({
   file: z.instanceof(File, { message: 'file is required: send the file as multipart/form-data field "file"' }),
   mapping: jsonField('mapping', mappingSchema),
   categoryLabels: jsonField('categoryLabels', categoryLabelsSchema),
+  /** Visit ledgers: the street's own 走访方式 labels onto the visit methods. */
+  methodLabels: jsonField('methodLabels', methodLabelsSchema),
+  /** Visit ledgers: "true" leaves out rows whose household is not found or not told apart, instead of blocking the commit. */
+  skipUnmatched: z.enum(['true', 'false']).optional().transform((v) => v === 'true'),
 });
 
 const idParam = z.object({ id: z.uuid('the import id is a UUID from the dry run') });
@@ -79,13 +84,13 @@ export function importRoutes({ db, env }: AppDeps) {
       zValidator('form', formSchema, validationHook),
       async (c) => {
         const { kind, crs } = c.req.valid('query');
-        const { file, mapping = {}, categoryLabels = {} } = c.req.valid('form');
+        const { file, mapping = {}, categoryLabels = {}, methodLabels = {}, skipUnmatched } = c.req.valid('form');
         const bytes = new Uint8Array(await file.arrayBuffer());
         if (bytes.length === 0) throw new ApiError(422, 'unreadable_file', `${file.name} is empty.`);
         const fileName = file.name || 'upload';
         const parsed = await readUpload(kind, fileName, bytes, crs === 'gcj02');
         const result = await asCaller(db, c.get('claims'), (tx) =>
-          dryRunImport(tx, { kind, fileName, parsed, mapping, categoryLabels, today: productToday(env) }),
+          dryRunImport(tx, { kind, fileName, parsed, mapping, categoryLabels, methodLabels, skipUnmatched, today: productToday(env) }),
         );
         return c.json(result, 201);
       },

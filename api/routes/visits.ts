@@ -44,7 +44,8 @@ export interface VisitRecord {
   id: number;
   householdId: number;
   gridId: number;
-  visitorId: number;
+  /** Null for an imported visit whose ledger named no staff member of the household's grid or community. */
+  visitorId: number | null;
   visitorName: string | null;
   visitedAt: string;
   method: VisitMethod;

@@ -61,6 +61,7 @@ export const API_ERROR_CODES = [
   'already_committed',
   'import_conflict',
   'import_rejected',
+  'import_has_errors', // a visit ledger's dry run has errors: nothing is committed until they are fixed (422)
 
   // Field work: visits, patrols, issues, meetings
   'idempotency_key_reused', // a retry that is not the same request (409)

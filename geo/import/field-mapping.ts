@@ -57,7 +57,8 @@ const LEDGER_ALIASES: Record<LedgerField, readonly string[]> = {
   idNumber: ['身份证号', '身份证号码', '公民身份号码', '证件号码', '身份证', 'idnumber', 'id_number', 'idcard'],
   phone: ['联系电话', '电话', '手机', '手机号', '手机号码', '联系方式', 'phone', 'mobile', 'tel'],
   address: ['地址', '住址', '家庭住址', '居住地址', '现住址', '门牌地址', 'address'],
-  building: ['楼栋', '楼号', '楼栋号', '栋', '幢', '楼宇', 'building'],
+  // 楼栋编号 matches a building's imported code as well as its name or address (household-import.ts).
+  building: ['楼栋', '楼号', '楼栋号', '栋', '幢', '楼宇', '楼栋编号', '楼栋编码', 'building'],
   unit: ['单元', '单元号', 'unit'],
   room: ['房号', '房间号', '门牌号', '室', '户号', 'room'],
   categories: ['类别', '人员类别', '户类别', '家庭类别', '类型', '人群类别', '重点人群', 'categories', 'category'],
@@ -65,7 +66,7 @@ const LEDGER_ALIASES: Record<LedgerField, readonly string[]> = {
   movedIn: ['入住日期', '入住时间', '迁入日期', '登记日期', 'movedin', 'moved_in'],
 };
 
-/** Each field's column among a table's headers; a header is used once, for the first field that claims it. */
+/** Each field's column among the headers; a header is used once, for the first field (in `fields`' order) that claims it. */
 function guessColumns<F extends string>(fields: readonly F[], aliases: Record<F, readonly string[]>, headers: readonly string[]): Partial<Record<F, string>> {
   const out: Partial<Record<F, string>> = {};
   const used = new Set<string>();
@@ -107,6 +108,36 @@ const STAFF_ALIASES: Record<StaffField, readonly string[]> = {
 export function guessStaffMapping(headers: readonly string[]): StaffMapping {
   return guessColumns(STAFF_FIELDS, STAFF_ALIASES, headers);
 }
+// ---------------------------------------------------------------------------------------------
+// Ledgers: visit columns (走访台账)
+// Which household (ID number, building + unit + room, name + address), when, who, how, whether
+// the household was met, and what was said. Fields shared with the household ledger keep its
+// names (and the wizard's labels).
+// ---------------------------------------------------------------------------------------------
+
+export const VISIT_LEDGER_FIELDS = [
+  'visitDate', 'headName', 'idNumber', 'address', 'building', 'unit', 'room', 'visitor', 'method', 'met', 'content',
+] as const;
+export type VisitLedgerField = (typeof VISIT_LEDGER_FIELDS)[number];
+export type VisitLedgerMapping = Partial<Record<VisitLedgerField, string>>;
+
+const VISIT_LEDGER_ALIASES: Record<VisitLedgerField, readonly string[]> = {
+  visitDate: ['走访日期', '走访时间', '访问日期', '入户日期', '日期', '时间', 'visitdate', 'visit_date', 'date'],
+  headName: ['户主姓名', '户主', '被走访人', '走访对象', '居民姓名', '姓名', 'headname', 'head_name', 'name'],
+  idNumber: LEDGER_ALIASES.idNumber,
+  address: ['地址', '住址', '家庭住址', '居住地址', '现住址', '门牌地址', '楼栋地址', 'address'],
+  building: ['楼栋编号/地址', '楼栋编号', '楼栋编码', '楼栋', '楼号', '楼栋号', '栋', '幢', '楼宇', 'building'],
+  unit: LEDGER_ALIASES.unit,
+  room: LEDGER_ALIASES.room,
+  visitor: ['走访人', '走访人员', '走访干部', '走访者', '访问人', '网格员', '记录人', 'visitor'],
+  method: ['走访方式', '方式', '走访形式', '形式', 'method'],
+  met: ['是否见面', '见面情况', '是否见到', '是否在家', '走访结果', '结果', 'met', 'result'],
+  content: ['民情内容', '走访内容', '民情诉求', '群众诉求', '情况记录', '走访情况', '内容', '备注', 'content', 'notes'],
+};
+
+/** The visit ledger's columns among the headers. */
+export const guessVisitLedgerMapping = (headers: readonly string[]): VisitLedgerMapping =>
+  guessColumns(VISIT_LEDGER_FIELDS, VISIT_LEDGER_ALIASES, headers);
 
 // ---------------------------------------------------------------------------------------------
 // Category labels

@@ -107,6 +107,25 @@ export const IMPORT_PROBLEM = {
   DUPLICATE_REG_NO: 'duplicate_reg_no',
   /** The 登记编号 does not fit the product's scheme or is taken: a new number is given, the original kept beside it (details.reason). */
   REG_NO_KEPT_BESIDE: 'reg_no_kept_beside',
+  // -- visit ledgers (走访台账) --
+  /** A visit dated after today (China). */
+  VISIT_IN_FUTURE: 'visit_in_future',
+  /** A 走访方式 label that maps onto none of the visit methods (geo/domain/household.ts). */
+  UNKNOWN_METHOD: 'unknown_method',
+  /** A 是否见面 label that is neither yes nor no. */
+  UNKNOWN_MET: 'unknown_met',
+  /** No household in the caller's grids fits the row (ID number, building + unit + room, name + address). */
+  UNMATCHED_HOUSEHOLD: 'unmatched_household',
+  /** Several households fit the row and nothing in it tells them apart. */
+  AMBIGUOUS_HOUSEHOLD: 'ambiguous_household',
+  /** The household had moved out on or before the visit's date. */
+  VISIT_AFTER_MOVE_OUT: 'visit_after_move_out',
+  /** The household moved in after the visit's date. */
+  VISIT_BEFORE_MOVE_IN: 'visit_before_move_in',
+  /** The visitor's name matches no one (or several) of the household's grid or community: imported unattributed (warning). */
+  UNMATCHED_VISITOR: 'unmatched_visitor',
+  /** The same visit (household, date, visitor, method, result, content) as an earlier row: imported once (warning). */
+  DUPLICATE_VISIT: 'duplicate_visit',
 } as const;
 
 export type ImportProblemCode = (typeof IMPORT_PROBLEM)[keyof typeof IMPORT_PROBLEM];

@@ -32,6 +32,8 @@ const VARIANTS: Partial<Record<ImportProblemCode, (details: Record<string, unkno
   [IMPORT_PROBLEM.STATUS_DATE_MISMATCH]: (d) => (typeof d.reason === 'string' ? d.reason : null),
   // Why a ledger's registration number goes beside a new one: format, month or taken.
   [IMPORT_PROBLEM.REG_NO_KEPT_BESIDE]: (d) => (typeof d.reason === 'string' ? d.reason : null),
+  // A visit ledger's row whose building is none of the caller's, or whose household is not in it.
+  [IMPORT_PROBLEM.UNMATCHED_HOUSEHOLD]: (d) => (d.reason === 'building' ? 'building' : null),
 };
 
 /** Codes said only through a variant: no text of their own. */
@@ -53,6 +55,7 @@ export function problemTextKeys(code: ImportProblemCode): StringKey[] {
   variants[IMPORT_PROBLEM.DUPLICATE_ROW] = ['matter'];
   variants[IMPORT_PROBLEM.STATUS_DATE_MISMATCH] = ['closed_without_date', 'date_without_close', 'rated_not_closed'];
   variants[IMPORT_PROBLEM.REG_NO_KEPT_BESIDE] = ['format', 'month', 'taken'];
+  variants[IMPORT_PROBLEM.UNMATCHED_HOUSEHOLD] = ['building'];
   const keys = [...(ONLY_VARIANTS.includes(code) ? [] : [base]), ...variants[code].map((v) => `${base}_${v}`)];
   return keys as StringKey[];
 }
@@ -135,6 +138,7 @@ export const IMPORT_ERROR_CODES = [
   'already_committed',
   'import_conflict',
   'import_rejected',
+  'import_has_errors',
   'timeout',
   'unauthorized',
   'internal_error',

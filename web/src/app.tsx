@@ -95,7 +95,7 @@ export function App() {
   const importKinds: ImportKind[] = [
     ...(can?.importStreetMap ? (['communities', 'grids'] as const) : []),
     ...(can?.importMap ? (['grids', 'buildings'] as const) : []),
-    ...(can?.importLedgers ? (['households', 'issues'] as const) : []),
+    ...(can?.importLedgers ? (['households', 'visits', 'issues'] as const) : []),
   ];
   // The board and issue pages are for staff who handle or oversee matters; the projector account sees only pins.
   const seesIssues = !!me.data?.staff && me.data.staff.role !== 'presenter';

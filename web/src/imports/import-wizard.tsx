@@ -7,7 +7,7 @@
  */
 import { useMemo, useRef, useState, type DragEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { FEATURE_FIELDS, ISSUE_LEDGER_FIELDS, LEDGER_FIELDS, STAFF_FIELDS } from '../../../geo/import/field-mapping';
+import { FEATURE_FIELDS, ISSUE_LEDGER_FIELDS, LEDGER_FIELDS, STAFF_FIELDS, VISIT_LEDGER_FIELDS } from '../../../geo/import/field-mapping';
 import type { ImportProblem } from '../../../geo/import/import-problems';
 import { importErrorText, problemText, type ApiErrorLike } from '../../../geo/import/problem-text';
 import { STRINGS, type StringKey } from '../../../geo/i18n/strings';
@@ -38,6 +38,7 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
   const [report, setReport] = useState<ImportReport | null>(null);
   const [mapping, setMapping] = useState<Record<string, string>>({});
   const [gcj02, setGcj02] = useState(false);
+  const [skipUnmatched, setSkipUnmatched] = useState(false);
   const [committed, setCommitted] = useState<Record<string, number> | null>(null);
   /** A roster's accounts with their one-time passwords: held in this page only, gone when it closes. */
   const [accounts, setAccounts] = useState<CommittedImport['accounts'] | null>(null);
@@ -50,12 +51,12 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
   // A string key built from a server code: shown as the code itself if this client has no label.
   const label = (key: string, fallback: string) => (key in STRINGS[locale] ? t(key as StringKey) : fallback);
 
-  const check = async (opts: { mapping?: Record<string, string>; gcj02?: boolean } = {}) => {
+  const check = async (opts: { mapping?: Record<string, string>; gcj02?: boolean; skipUnmatched?: boolean } = {}) => {
     if (!file) return;
     setBusy('checking');
     setError(null);
     try {
-      const r = await dryRunImport(kind, file, { mapping: opts.mapping ?? mapping, gcj02: opts.gcj02 ?? gcj02 });
+      const r = await dryRunImport(kind, file, { mapping: opts.mapping ?? mapping, gcj02: opts.gcj02 ?? gcj02, skipUnmatched: opts.skipUnmatched ?? skipUnmatched });
       setReport(r);
       setMapping(Object.fromEntries(Object.entries(r.mapping).filter((e): e is [string, string] => typeof e[1] === 'string')));
     } catch (e) {
@@ -76,7 +77,7 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
       // Grids and buildings move figures, buildings and households with them; a ledger, households; a roster,
       // the staff list (and the checklist). Communities re-read everything: the street's outline, its communities.
       if (report.kind === 'staff') void queryClient.invalidateQueries({ queryKey: ['staff'] }).then(() => queryClient.invalidateQueries({ queryKey: ['setup'] }));
-      else refreshAfterChange(queryClient, report.kind === 'communities' ? null : [report.kind === 'households' ? 'households' : report.kind === 'issues' ? 'issues' : 'grids']);
+      else refreshAfterChange(queryClient, report.kind === 'communities' ? null : [report.kind === 'households' || report.kind === 'visits' || report.kind === 'issues' ? report.kind : 'grids']);
     } catch (e) {
       setError(asApiError(e));
     } finally {
@@ -91,6 +92,7 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
     setAccounts(null);
     setMapping({});
     setGcj02(false);
+    setSkipUnmatched(false);
     setError(null);
   };
 
@@ -108,10 +110,23 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
     chooseFile(e.dataTransfer.files[0]);
   };
 
-  const writable = report ? (report.counts.toInsert ?? 0) + ('toUpdate' in report.counts ? report.counts.toUpdate : 0) : 0;
-  const fields: readonly string[] = report?.kind === 'households' ? LEDGER_FIELDS : report?.kind === 'staff' ? STAFF_FIELDS : report?.kind === 'issues' ? ISSUE_LEDGER_FIELDS : FEATURE_FIELDS;
+  // A ledger with errors (visits, matters) is written whole or not at all: while a row has an error, nothing can be committed.
+  const blockingRows = report && 'errors' in report.counts ? report.counts.errors : 0;
+  const writable = !report || blockingRows > 0 ? 0 : (report.counts.toInsert ?? 0) + ('toUpdate' in report.counts ? report.counts.toUpdate : 0);
+  const fields: readonly string[] =
+    report?.kind === 'households'
+      ? LEDGER_FIELDS
+      : report?.kind === 'staff'
+        ? STAFF_FIELDS
+        : report?.kind === 'visits'
+          ? VISIT_LEDGER_FIELDS
+          : report?.kind === 'issues'
+            ? ISSUE_LEDGER_FIELDS
+            : FEATURE_FIELDS;
   // A roster's fields are a person's (姓名, not a feature's 名称): labels of their own.
   const fieldLabel = (f: string) => t((report?.kind === 'staff' ? `import_field_staff_${f}` : `import_field_${f}`) as StringKey);
+  // A visit ledger's counts say households matched, not addresses: its own labels.
+  const countLabel = (k: string) => label(report?.kind === 'visits' ? `import_visits_count_${k}` : `import_count_${k}`, k);
 
   return (
     <div className="modal-backdrop" onClick={(e) => e.target === e.currentTarget && busy === null && onClose()}>
@@ -205,12 +220,14 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
               <tbody>
                 {Object.entries(report.counts).map(([k, n]) => (
                   <tr key={k} data-count={k}>
-                    <th scope="row">{label(`import_count_${k}`, k)}</th>
+                    <th scope="row">{countLabel(k)}</th>
                     <td>{n.toLocaleString(locale)}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
+
+            {'coverage' in report && report.coverage && report.coverage.length > 0 && <CoverageAfter coverage={report.coverage} />}
 
             <ProblemTables report={report} label={label} />
 
@@ -232,6 +249,20 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
                   </select>
                 </label>
               ))}
+              {report.kind === 'visits' && (
+                <label className="checkbox">
+                  <input
+                    type="checkbox"
+                    checked={skipUnmatched}
+                    data-testid="import-skip-unmatched"
+                    onChange={(e) => {
+                      setSkipUnmatched(e.target.checked);
+                      void check({ skipUnmatched: e.target.checked });
+                    }}
+                  />
+                  {t('import_skip_unmatched')}
+                </label>
+              )}
               {!TABLE_KINDS.includes(report.kind) && (
                 <label className="checkbox">
                   <input type="checkbox" checked={gcj02} onChange={(e) => setGcj02(e.target.checked)} data-testid="import-gcj02" />
@@ -252,6 +283,8 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
                 <button type="button" className="primary" disabled={busy !== null} onClick={() => void commit()} data-testid="import-commit">
                   {busy === 'committing' ? t('import_committing') : t('import_commit', { n: writable.toLocaleString(locale) })}
                 </button>
+              ) : blockingRows > 0 ? (
+                <p className="hint warn" data-testid="import-blocked">{t('import_visits_blocked', { n: blockingRows.toLocaleString(locale) })}</p>
               ) : (
                 <p className="hint">{t(report.kind !== 'staff' ? 'import_nothing' : report.problems.some((p) => p.severity === 'error') ? 'import_staff_allOrNothing' : 'import_staff_nothingNew')}</p>
               )}
@@ -268,7 +301,7 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
               <tbody>
                 {Object.entries(committed).map(([k, n]) => (
                   <tr key={k} data-count={k}>
-                    <th scope="row">{label(`import_count_${k}`, k)}</th>
+                    <th scope="row">{countLabel(k === 'alreadyImported' ? 'alreadyImported_done' : k)}</th>
                     <td>{n.toLocaleString(locale)}</td>
                   </tr>
                 ))}
@@ -362,6 +395,41 @@ function ProblemTables({ report, label }: { report: ImportReport; label: (key: s
 }
 
 const where = (p: ImportProblem) => p.row ?? p.featureIndex ?? -1;
+
+type GridCoverage = { gridId: number; code: string; name: string; households: number; visits: number; coverageBefore: number | null; coverageAfter: number | null };
+
+/** A visit ledger's dry run: each grid it touches, with its coverage today before and after the commit. */
+function CoverageAfter({ coverage }: { coverage: readonly GridCoverage[] }) {
+  const { t, locale } = useLocale();
+  const pct = (v: number | null) => (v === null ? '—' : `${(Math.round(v * 1000) / 10).toLocaleString(locale)}%`);
+  return (
+    <table className="import-coverage" data-testid="import-coverage">
+      <caption>{t('import_coverage_title')}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{t('import_coverage_grid')}</th>
+          <th scope="col">{t('import_coverage_households')}</th>
+          <th scope="col">{t('import_coverage_visits')}</th>
+          <th scope="col">{t('import_coverage_before')}</th>
+          <th scope="col">{t('import_coverage_after')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {coverage.map((g) => (
+          <tr key={g.gridId} data-grid={g.gridId}>
+            <th scope="row">
+              {g.name} <small>{g.code}</small>
+            </th>
+            <td>{g.households.toLocaleString(locale)}</td>
+            <td>{g.visits.toLocaleString(locale)}</td>
+            <td>{pct(g.coverageBefore)}</td>
+            <td className={(g.coverageAfter ?? 0) > (g.coverageBefore ?? 0) ? 'up' : undefined}>{pct(g.coverageAfter)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
 
 /** A failed request as the server answered it; a network failure has no code this client knows. */
 function asApiError(e: unknown): ApiErrorLike {
