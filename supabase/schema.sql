@@ -1196,8 +1196,13 @@ begin
   if coalesce(current_setting('minqing.change_kind', true), '') = 'imported' then
     insert into public.grid_versions (grid_id, version, community_id, code, name, boundary, valid_from, kind,
                                       staff_id, user_id, reason)
-    values (new.id, new.version, new.community_id, new.code, new.name, new.boundary, now(), 'imported',
-            (select s.staff_id from minqing.my_staff() s limit 1), auth.uid(),
+    values (new.id, new.version, new.community_id, new.code, new.name, new.boundary,
+            case when exists (
+                   select 1 from public.grid_versions v
+                   where v.grid_id <> new.id and v.boundary && new.boundary
+                     and ST_Area(ST_Intersection(v.boundary, new.boundary)::geography) > 1)
+                 then now() else '-infinity' end,
+            'imported', (select s.staff_id from minqing.my_staff() s limit 1), auth.uid(),
             nullif(current_setting('minqing.change_reason', true), ''));
   else
     insert into public.grid_versions (grid_id, version, community_id, code, name, boundary, valid_from, kind)

@@ -14,7 +14,6 @@ import type { Feature, FeatureCollection } from 'geojson';
 import type { Page } from 'playwright-core';
 import { expect, it, onTestFailed } from 'vitest';
 import { chromiumPrerequisite, describeWith } from '../support/prerequisites';
-import { DEMO_TODAY } from '../support/fixtures';
 import { useBrowserSuite, type BrowserTest } from './driver';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/first-day/', import.meta.url));
@@ -37,6 +36,14 @@ const households = GRIDS.flatMap((grid, g) =>
     .flatMap((b, i) =>
       ['101', '201'].map((room, r) => ({ head: `住户${g}${i}${r}`, building: String(b.properties!.code), unit: '1', room, category: r === 0 ? '一般家庭户' : '老年人' })),
     ),
+);
+/**
+ * Twelve months of visits, on the 15th: the first two grids' households every month up to last
+ * month, the third grid's only until April (its worker left, say), so its coverage today is gone.
+ */
+const MONTHS = Array.from({ length: 12 }, (_, i) => `${i === 0 ? 2025 : 2026}-${String(i === 0 ? 12 : i).padStart(2, '0')}-15`);
+const visitRows = households.flatMap((h) =>
+  MONTHS.filter((m) => !h.building.startsWith(GRIDS[2]!) || m <= '2026-04-15').map((m) => [m, h.head, h.building, h.unit, h.room, '李秀英', '入户', '是', '身体健康，无诉求']),
 );
 const csv = (rows: string[][]) => Buffer.from(`\ufeff${rows.map((r) => r.join(',')).join('\r\n')}\r\n`);
 
@@ -148,12 +155,62 @@ describeWith(chromiumPrerequisite(), "a real street's first day, in headless Chr
     await closeWizard();
     const ledger = csv([['户主姓名', '楼栋编号', '单元', '房号', '类别', '入住日期'], ...households.map((h) => [h.head, h.building, h.unit, h.room, h.category, '2020-01-01'])]);
     await importFile('households', '住户台账.csv', ledger);
-    await t.d.then.screenshot('first-day-3-households');
+    await closeWizard();
+    const visits = csv([['走访日期', '户主姓名', '楼栋编号', '单元', '房号', '走访人', '走访方式', '是否见面', '民情内容'], ...visitRows]);
+    await importFile('visits', '走访台账.csv', visits);
+    await t.d.then.screenshot('first-day-3-visit-ledger');
     await closeWizard();
   });
 
   it('makes the new grid member change the one-time password first, then lets them log a visit', async () => {
     await signInWithOneTimePassword(MEMBER.email, 'Grid2026river-north');
-    expect(DEMO_TODAY).toBe('2026-12-07');
+    const p = page();
+    // Their own grid, from the ranking (it lists the street's grids; the member keeps one).
+    await p.getByTestId('ranking').getByRole('button', { name: /西城1号网格/ }).click();
+    const household = await t.d.when.household(0);
+    await t.d.when.openVisitForm(household);
+    await t.d.when.fillVisit({ notes: '上门了解近况' });
+    expect(await t.d.when.submitVisit()).toBe(201);
+  });
+
+  /** The ranking's rows as [grid name, figure], as the leader reads them. */
+  const ranking = () =>
+    page()
+      .getByTestId('ranking')
+      .locator('li')
+      .evaluateAll((lis) => lis.map((li) => [li.querySelector('.rank-name')!.textContent!, li.querySelector('.rank-value')!.textContent!]));
+
+  it("colours the leader's map by the imported history: the grid whose visits stopped in April is the worst", async () => {
+    await t.d.given.signedInAs(LEADER.email, LEADER.password);
+    await t.d.given.theMapIsOpen();
+    const rows = await ranking();
+    const byName = new Map(rows.map(([name, value]) => [name, value]));
+    expect(byName.get('西城3号网格')).toBe('0.0%');
+    expect(byName.get('西城1号网格')).toBe('100.0%');
+    expect(byName.get('西城2号网格')).toBe('100.0%');
+    // The worst first, in the worst band's colour.
+    expect(rows[0]![0]).toBe('西城3号网格');
+    await t.d.then.screenshot('first-day-4-leader-map');
+  });
+
+  it("signs the member's open page out on its next request once the leader disables the account", async () => {
+    const member = await t.anotherPage();
+    await member.d.given.signedInAs(MEMBER.email, 'Grid2026river-north');
+    await member.d.given.theMapIsOpen();
+
+    await t.d.given.signedInAs(LEADER.email, LEADER.password);
+    await t.d.given.theMapIsOpen();
+    const p = page();
+    p.on('dialog', (dialog) => void dialog.accept());
+    await p.getByTestId('open-staff').click();
+    const item = p.locator(`[data-testid="staff-item"][data-email="${MEMBER.email}"]`);
+    await item.getByTestId('staff-toggle-active').click();
+    await item.getByTestId('staff-state').filter({ hasText: '已停用' }).waitFor();
+
+    // The member's next request (here: picking a grid) meets 401, and the page is back at sign-in.
+    const refused = member.page.waitForResponse((r) => r.status() === 401);
+    await member.page.getByTestId('ranking').getByRole('button').first().click();
+    await refused;
+    await member.page.getByRole('heading', { name: '登录' }).waitFor();
   });
 });
