@@ -249,6 +249,8 @@ const STALE_AFTER: Record<string, readonly (readonly string[])[]> = {
   // A boundary commit (issue #5) moves buildings, and with them households, figures and history.
   grids: [['grids'], ['stats'], ['legend'], ['buildings'], ['overdue'], ['households'], ['grid-versions'], ['setup', 'checklist']],
   boundary_proposals: [['boundary-proposals']],
+  // A community import or edit moves the street's outline and names (the header, the staff screen's scopes).
+  communities: [['config'], ['communities'], ['grids'], ['stats'], ['legend'], ['setup', 'checklist']],
 };
 
 const startsWith = (key: readonly unknown[], prefix: readonly string[]) => prefix.every((p, i) => key[i] === p);

@@ -77,7 +77,7 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
       // Grids and buildings move figures, buildings and households with them; a ledger, households; a roster,
       // the staff list (and the checklist). Communities re-read everything: the street's outline, its communities.
       if (report.kind === 'staff') void queryClient.invalidateQueries({ queryKey: ['staff'] }).then(() => queryClient.invalidateQueries({ queryKey: ['setup'] }));
-      else refreshAfterChange(queryClient, report.kind === 'communities' ? null : [report.kind === 'households' || report.kind === 'visits' || report.kind === 'issues' ? report.kind : 'grids']);
+      else refreshAfterChange(queryClient, report.kind === 'communities' ? ['communities'] : [report.kind === 'households' || report.kind === 'visits' || report.kind === 'issues' ? report.kind : 'grids']);
     } catch (e) {
       setError(asApiError(e));
     } finally {
