@@ -356,7 +356,7 @@ export function renderReport(input: ReportInput): string {
   const attempted = Object.keys(infos);
   if (attempted.length > 0) {
     lines.push('');
-    lines.push('| this run | ' + attempted.map(dbName).join(' | ') + ' |');
+    lines.push(`| this run | ${attempted.map(dbName).join(' | ')} |`);
     lines.push(`|---|${attempted.map(() => '---').join('|')}|`);
     const originOf = (d: string) => {
       const o = infos[d]!.origin;

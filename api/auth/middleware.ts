@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import { ApiError } from '../lib/errors';
-import { ANONYMOUS, type AppEnv } from '../lib/request-db';
+import { ANONYMOUS, type AppEnv, type Claims } from '../lib/request-db';
 import type { SessionCheck } from './session-check';
 import type { TokenVerifier } from './tokens';
 
@@ -25,7 +25,7 @@ export function authenticate(verify: TokenVerifier, check: SessionCheck) {
     }
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m) throw new ApiError(401, 'invalid_token', 'The Authorization header must be "Bearer <token>".');
-    let claims;
+    let claims: Claims;
     try {
       claims = await verify(m[1]!);
     } catch {

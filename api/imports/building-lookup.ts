@@ -59,7 +59,7 @@ export function buildingFinder(buildings: readonly LedgerBuilding[]): (address: 
       if (exact) return [exact];
     }
     for (const t of tries) {
-      const hit = prefixes.find(([a]) => t.startsWith(a) && /^(\d*[单元室号户楼层\-]|$)/.test(t.slice(a.length)));
+      const hit = prefixes.find(([a]) => t.startsWith(a) && /^(\d*[单元室号户楼层-]|$)/.test(t.slice(a.length)));
       if (hit) return [hit[1]];
     }
     return building ? (byName.get(normaliseAddress(building)) ?? []) : [];

@@ -28,7 +28,7 @@ export interface GeoDryRun {
 
 const propText = (f: Feature<Geometry | null>, key: string | undefined): string | null => {
   if (!key) return null;
-  const v = (f.properties ?? {})[key];
+  const v = f.properties?.[key];
   if (v === null || v === undefined) return null;
   const s = String(v).normalize('NFKC').trim();
   return s === '' ? null : s;

@@ -120,7 +120,7 @@ export async function gridRows(tx: Queryable, kept: Candidate[], community: { id
       problem(IMPORT_PROBLEM.CODE_TAKEN, 'error', c.i, `Feature ${c.i}: the code ${c.code} belongs to a grid of another community; give this grid a code of its community.`, { code: c.code });
       continue;
     }
-    if (!validateGridCode(c.code, { communityPrefix: GRID_CODE_PATTERN.test(community.code + '001') ? community.code : undefined }).valid) {
+    if (!validateGridCode(c.code, { communityPrefix: GRID_CODE_PATTERN.test(`${community.code}001`) ? community.code : undefined }).valid) {
       problem(IMPORT_PROBLEM.NONSTANDARD_CODE, 'warning', c.i, `Feature ${c.i}: the code ${c.code} does not follow the 15-digit scheme (${community.code}nnn); it is kept as given.`, { code: c.code, prefix: community.code });
     }
     rows.push(row(c, c.code, same?.id ?? null));

@@ -9,7 +9,6 @@
 import type { HouseholdCategory } from '../../geo/domain/household';
 import { guessLedgerMapping, type LedgerField, type LedgerMapping } from '../../geo/import/field-mapping';
 import { normaliseAddress, validateLedgerRow, type LedgerRow } from '../../geo/import/household-ledger.validation';
-import { addressFinder } from '../../geo/import/address-match';
 import { IMPORT_PROBLEM, type ImportProblem } from '../../geo/import/import-problems';
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';

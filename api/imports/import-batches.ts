@@ -4,7 +4,7 @@
  * transaction as the caller, all or nothing, then keeps only the counts. docs/import-export.md.
  */
 import type { HOUSEHOLD_CATEGORIES, VisitMethod } from '../../geo/domain/household';
-import { summariseProblems, type ImportProblem } from '../../geo/import/import-problems';
+import { summariseProblems, } from '../../geo/import/import-problems';
 import { problemPreview } from '../../geo/import/problem-preview';
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';

@@ -44,7 +44,7 @@ function faceIndex(weight: Weight, cp: number): number {
 }
 
 /** Selects (registering on first use in this document) the font file for a run's first character. */
-function useFace(doc: PDFKit.PDFDocument, weight: Weight, index: number): void {
+function selectFace(doc: PDFKit.PDFDocument, weight: Weight, index: number): void {
   const face = facesOf(weight)[index]!;
   const name = `noto-${weight}-${index}`;
   let registered = registeredIn.get(doc);
@@ -85,7 +85,7 @@ export interface TextStyle {
 export function textWidth(doc: PDFKit.PDFDocument, text: string, size: number, weight: Weight = 400): number {
   let w = 0;
   for (const r of runs(weight, text)) {
-    useFace(doc, weight, r.face);
+    selectFace(doc, weight, r.face);
     w += doc.fontSize(size).widthOfString(r.text);
   }
   return w;
@@ -97,14 +97,14 @@ export function drawText(doc: PDFKit.PDFDocument, text: string, x: number, y: nu
   let s = text;
   if (style.maxWidth !== undefined && textWidth(doc, s, style.size, weight) > style.maxWidth) {
     const chars = [...s];
-    while (chars.length > 0 && textWidth(doc, chars.join('') + '…', style.size, weight) > style.maxWidth) chars.pop();
-    s = chars.join('') + '…';
+    while (chars.length > 0 && textWidth(doc, `${chars.join('')}…`, style.size, weight) > style.maxWidth) chars.pop();
+    s = `${chars.join('')}…`;
   }
   const width = textWidth(doc, s, style.size, weight);
   let cx = style.align === 'center' ? x - width / 2 : style.align === 'right' ? x - width : x;
   doc.fillColor(style.color ?? '#111111');
   for (const r of runs(weight, s)) {
-    useFace(doc, weight, r.face);
+    selectFace(doc, weight, r.face);
     doc.fontSize(style.size).text(r.text, cx, y, { lineBreak: false });
     cx += doc.widthOfString(r.text);
   }

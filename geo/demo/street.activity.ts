@@ -93,7 +93,7 @@ function visitNote(rng: Rng, h: HouseholdInfo, method: VisitMethod, result: Visi
   }
   let note = noteCache.get(key);
   if (note === undefined) {
-    note = key + '。';
+    note = `${key}。`;
     noteCache.set(key, note);
   }
   return note;

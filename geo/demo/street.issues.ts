@@ -15,7 +15,7 @@ import type { Rng } from './random';
 import type { BuildingInfo } from './street.buildings';
 import { type Diligence, diligenceAt } from './street.diligence';
 import { cellCorners, cellPoint, type StreetLayout, toLonLat } from './street.layout';
-import { type HouseholdInfo, PhoneBook, personName, type StaffPlan } from './street.people';
+import { type HouseholdInfo, type PhoneBook, personName, type StaffPlan } from './street.people';
 import { dayOfMinute, isoTime, MINUTES_PER_DAY, minuteOfDay, yearMonth } from './street.time';
 
 /** ~400 issues a year for the 19-grid demo street: about 0.05 per grid and day before the grids' own factors. */

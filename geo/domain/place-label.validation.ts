@@ -20,5 +20,5 @@ export const placeNameSchema = z
   .trim()
   .min(1, 'name must not be empty')
   .max(60, 'name is at most 60 characters')
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
   .regex(/^[^\u0000-\u001f\u007f]*$/, 'name must not hold control characters');

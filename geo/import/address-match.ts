@@ -25,7 +25,7 @@ export function addressFinder(buildings: readonly { id: number; address: string 
       if (exact) return exact;
     }
     for (const t of normalised) {
-      const hit = prefixes.find(([a]) => t.startsWith(a) && /^(\d*[单元室号户楼层\-]|$)/.test(t.slice(a.length)));
+      const hit = prefixes.find(([a]) => t.startsWith(a) && /^(\d*[单元室号户楼层-]|$)/.test(t.slice(a.length)));
       if (hit) return hit[1];
     }
     return [];

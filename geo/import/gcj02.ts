@@ -10,6 +10,7 @@
 import type { Position } from 'geojson';
 
 const A = 6378245.0; // Krasovsky 1940 semi-major axis
+// biome-ignore lint/correctness/noPrecisionLoss: the published constant, written as published; a double keeps what it can.
 const EE = 0.00669342162296594323; // its eccentricity squared
 
 /** Outside mainland China's rough bounding box GCJ-02 applies no offset. */

@@ -31,7 +31,7 @@ const clean = (v: unknown): string => (v === null || v === undefined ? '' : Stri
 
 /** The role a label names, or null: full-width, case, spaces and underscores do not matter. */
 export function roleOfLabel(label: string): StaffRole | null {
-  const key = label.normalize('NFKC').toLowerCase().replace(/[\s_\-]/g, '');
+  const key = label.normalize('NFKC').toLowerCase().replace(/[\s_-]/g, '');
   return ROLE_LABELS[key] ?? null;
 }
 

@@ -65,7 +65,7 @@ export function projectAreas(features: Array<{ id: number; geometry: Polygon | M
     let best = { area: -1, label: [0, 0] as [number, number] };
     for (const poly of rings(f.geometry)) {
       poly.forEach((ring, i) => {
-        path += ring.map(([lon, lat], j) => `${j === 0 ? 'M' : 'L'}${f1(px(lon!))} ${f1(py(lat!))}`).join('') + 'Z';
+        path += `${ring.map(([lon, lat], j) => `${j === 0 ? 'M' : 'L'}${f1(px(lon!))} ${f1(py(lat!))}`).join('')}Z`;
         if (i === 0) {
           const xs = ring.map((c) => px(c[0]!));
           const ys = ring.map((c) => py(c[1]!));

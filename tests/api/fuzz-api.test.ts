@@ -129,7 +129,7 @@ function millionVertexPolygon(): string {
 }
 const DEEP = 100_000;
 const DEEP_ARRAY = '['.repeat(DEEP) + ']'.repeat(DEEP);
-const DEEP_OBJECT = '{"a":'.repeat(DEEP) + '1' + '}'.repeat(DEEP);
+const DEEP_OBJECT = `${'{"a":'.repeat(DEEP)}1${'}'.repeat(DEEP)}`;
 const MALFORMED_JSON = ['', '{', '{"a":', 'not json', '{"a":1,}', "{'a':1}", '\u0000', '[]', 'null', '1e999', '"\\ud800"', '{"__proto__":{"admin":true}}', DEEP_ARRAY, DEEP_OBJECT];
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { booleanPointInPolygon, feature } from '@turf/turf';
+import { booleanPointInPolygon, } from '@turf/turf';
 import type { Feature, FeatureCollection, MultiPolygon, Polygon } from 'geojson';
 import { beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../api/app';

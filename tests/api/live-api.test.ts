@@ -34,7 +34,7 @@ describeEachDatabase('live updates', (_mode, db) => {
         const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
         if (done) return;
         buffer += value;
-        let cut;
+        let cut: number;
         while ((cut = buffer.indexOf('\n\n')) >= 0) {
           const block = buffer.slice(0, cut);
           buffer = buffer.slice(cut + 2);

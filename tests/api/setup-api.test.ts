@@ -3,7 +3,7 @@
  * street leader sees the getting-started checklist, and an installation administrator creates
  * further streets and their leaders while seeing nothing inside any street.
  */
-import { beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
 import { addInstallationAdmin } from '../../api/streets/installation-admins';

@@ -27,7 +27,6 @@ describeEachDatabase('stats rollups', (_mode, db) => {
   };
   const reference = () =>
     db().query<Record<string, unknown>>(`select * from public.grid_stats($1::date) order by grid_id`, [DEMO_TODAY]);
-  const served = async () => (await get('/api/stats/grids')).body.grids as Array<Record<string, unknown>>;
   /** The API's rows in the reference's column names, to compare every figure exactly. */
   const asReference = (g: any) => ({
     grid_id: g.id, households: g.households, covered_households: g.coveredHouseholds, coverage: g.coverage,

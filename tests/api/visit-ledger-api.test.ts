@@ -60,7 +60,7 @@ function gbkCsv(rows: Cells[]): Uint8Array {
     const s = v ?? '';
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  return encodeGbk([HEADERS, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n');
+  return encodeGbk(`${[HEADERS, ...rows].map((r) => r.map(cell).join(',')).join('\r\n')}\r\n`);
 }
 
 function form(file: Uint8Array, name: string, extra: Record<string, string> = {}) {

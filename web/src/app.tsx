@@ -112,6 +112,7 @@ export function App() {
   const overlayOpen = form !== null || (state.issue !== null && seesIssues) || diaryOpen || editingGrid !== null || proposalsOpen || (staffOpen && managesStaff);
   const side = useRef<HTMLElement>(null);
   const listScroll = useRef(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new form or issue page starts at the top too, not only the overlay's opening.
   useLayoutEffect(() => {
     if (side.current) side.current.scrollTop = overlayOpen ? 0 : listScroll.current;
   }, [overlayOpen, form, state.issue]);

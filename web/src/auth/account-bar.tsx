@@ -23,6 +23,7 @@ export function AccountBar({ me, onOpenDiary }: { me: Me | undefined; /** Offere
   const { session } = useSession();
   const [changingPassword, setChangingPassword] = useState(false);
   return (
+    // biome-ignore lint/a11y/useSemanticElements: a group of header controls, not a form (a fieldset would be).
     <div className="account" aria-label={t('signedInAs')} role="group">
       {staff && (
         <div className="who" data-testid="account">

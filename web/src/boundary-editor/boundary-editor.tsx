@@ -129,6 +129,7 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
   useEditorLayers(map);
 
   // Terra Draw, started once per grid and version; every later shape arrives through setGeometry.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new session per grid and version only; the rest is read through refs.
   useEffect(() => {
     let frame = 0;
     const s = startDrawSession(map, original, () => snapIndex.current, LIGHT_THEME, crs, {
@@ -152,7 +153,6 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
       session.current = null;
       map.getContainer().removeAttribute('data-boundary-editing');
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [map, gridId, startVersion]);
 
   const apply = useCallback((next: EditHistory<MultiPolygon>) => {
@@ -409,6 +409,7 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
             </h3>
             <ul>
               {problems.map((p, i) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: the list is replaced whole on each check; two problems may share a code.
                 <li key={i} data-code={p.code} className={`problem problem-${p.code}`}>
                   {message(p)}
                 </li>

@@ -33,7 +33,7 @@ export function Refusal({ error }: { error: Error | null }) {
   let headline = code ? t(`refusal_${code}`) : t('refusalOther');
   if (code === 'transition_not_allowed') {
     const allowed = allowedOf(api!.details);
-    headline += ' ' + (allowed.length ? t('refusalAllowed', { actions: allowed.map((a) => t(`action_${a}`)).join('、') }) : t('refusalNothingAllowed'));
+    headline += ` ${allowed.length ? t('refusalAllowed', { actions: allowed.map((a) => t(`action_${a}`)).join('、') }) : t('refusalNothingAllowed')}`;
   }
   return (
     <div className="refusal" role="alert" data-testid="refusal" data-code={api?.code ?? 'error'}>

@@ -129,6 +129,8 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
   const countLabel = (k: string) => label(report?.kind === 'visits' ? `import_visits_count_${k}` : `import_count_${k}`, k);
 
   return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: a click beside the dialog closes it, a mouse shortcut; the keyboard has 关闭.
+    // biome-ignore lint/a11y/useKeyWithClickEvents: as above.
     <div className="modal-backdrop" onClick={(e) => e.target === e.currentTarget && busy === null && onClose()}>
       <div className="modal import-wizard" role="dialog" aria-modal="true" aria-labelledby="import-title" data-testid="import-wizard">
         <header className="modal-head">
@@ -159,6 +161,7 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
                 </label>
               ))}
             </fieldset>
+            {/* biome-ignore lint/a11y/noStaticElementInteractions: a drop target for a dragged file; the keyboard uses the file picker inside it */}
             <div
               className={`import-drop${dragging ? ' dragging' : ''}`}
               onDragOver={(e) => {
@@ -373,6 +376,7 @@ function ProblemTables({ report, label }: { report: ImportReport; label: (key: s
           </thead>
           <tbody>
             {listed.map((p, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: a report's rows never reorder; a row may list several problems.
               <tr key={i} className={p.severity} data-code={p.code} data-row={p.row ?? ''} data-feature={p.featureIndex ?? ''}>
                 <td>
                   {p.row !== undefined

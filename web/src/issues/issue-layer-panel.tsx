@@ -34,6 +34,7 @@ export function IssueLayerPanel({
       </h3>
       {shown && (
         <>
+          {/* biome-ignore lint/a11y/useSemanticElements: toggle chips, not a form section */}
           <div className="status-toggles" role="group" aria-label={t('issueStatusLabel')}>
             {ISSUE_STATUSES.map((s) => (
               <button key={s} type="button" aria-pressed={filter.statuses.includes(s)} data-status={s} onClick={() => toggleStatus(s)}>

@@ -15,7 +15,7 @@ import { areaTooltipHtml, issuePinTooltipHtml } from '../panels/tooltips';
 import { baseStyle } from './base.style';
 import { ISSUE_LAYER, ISSUE_LAYER_IDS, ISSUE_SOURCE, renderedPin, selectedIssueFilter } from './issues.layers';
 import { LIGHT_THEME } from './map.theme';
-import { BUILDING_MIN_ZOOM, LAYER, SOURCE, SOURCE_LAYER, overlayLayers, overlaySources, tileJsonUrl } from './overlay.layers';
+import { BUILDING_MIN_ZOOM, LAYER, SOURCE, SOURCE_LAYER, overlayLayers, overlaySources, } from './overlay.layers';
 
 // MapLibre 6 finds its worker next to its own module, which a bundle does not keep; point it at
 // the copy Vite emits.
@@ -140,6 +140,8 @@ export function MapView(props: Props) {
   /** The feature-state values this map holds, per key, so an update sets only what changed. */
   const held = useRef(newHeldState());
 
+  // The map is built once per basemap; data changes flow through the effects below.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: rebuilding the map on each data change would reload every tile.
   useEffect(() => {
     if (!container.current) return;
     const fontUrl = new URL(latinFontUrl, window.location.href).href;
@@ -264,8 +266,6 @@ export function MapView(props: Props) {
       mapRef.current = null;
       delete window.__minqingMap;
     };
-    // The map is built once per basemap; data changes flow through the effects below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [config.basemap]);
 
   // A new date or geometry version is a new tile URL; the source switches to it (the rest of the

@@ -33,8 +33,8 @@ export function SlideMap({ grids, report, bands, caption, width = 1000, height =
     () => grids.features.filter((f) => bands.has(f.properties.id)).map((f) => ({ id: f.properties.id, geometry: f.geometry })),
     [grids, bands],
   );
-  const mapBox = { x: 0, y: 40, width: legend ? width * 0.72 : width, height: height - 80 };
-  const map = useMemo(() => projectAreas(features, mapBox), [features, mapBox.width, mapBox.height]);
+  const mapBox = useMemo(() => ({ x: 0, y: 40, width: legend ? width * 0.72 : width, height: height - 80 }), [legend, width, height]);
+  const map = useMemo(() => projectAreas(features, mapBox), [features, mapBox]);
   const names = useMemo(() => new Map(report.grids.map((g) => [g.id, g.name])), [report]);
   const sb = map.scaleBar;
   return (
@@ -51,6 +51,7 @@ export function SlideMap({ grids, report, bands, caption, width = 1000, height =
         <text key={`l${a.id}`} x={a.label[0]} y={a.label[1]} className="map-label" textAnchor="middle" dominantBaseline="middle">
           {gridLabelLines(names.get(a.id) ?? '').map((line, i, lines) => (
             // Centred on the label point: the first line half the block's height above it.
+            // biome-ignore lint/suspicious/noArrayIndexKey: a label's lines are its text split in order.
             <tspan key={i} x={a.label[0]} dy={i === 0 ? `${-(lines.length - 1) * 0.6}em` : '1.2em'}>
               {line}
             </tspan>

@@ -44,6 +44,7 @@ export function Choice({
   );
   if (bare) return select;
   return (
+    // biome-ignore lint/a11y/noLabelWithoutControl: the control is `select`, built above.
     <label>
       <span>{label}</span>
       {select}

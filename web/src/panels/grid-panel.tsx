@@ -103,7 +103,8 @@ export function AttentionBars({ stats }: { stats: GridStats }) {
     ['patrolGap', PALETTE.tintBlue],
   ] as const;
   return (
-    <div className="attention-bars" aria-label={t('fieldAttention')}>
+    // biome-ignore lint/a11y/useSemanticElements: a labelled group of bars, not a form section.
+    <div className="attention-bars" role="group" aria-label={t('fieldAttention')}>
       {parts.map(([key, color]) => (
         <div key={key} className="attention-row">
           <span>{t(`breakdown_${key}`)}</span>

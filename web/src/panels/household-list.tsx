@@ -216,6 +216,7 @@ function RevealForm({
           required
           minLength={2}
           maxLength={200}
+          // biome-ignore lint/a11y/noAutofocus: the reason is asked for because the user just asked to reveal; typing it is the next step.
           autoFocus
         />
       </label>

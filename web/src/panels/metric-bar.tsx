@@ -18,6 +18,7 @@ export function MetricBar({ metric, onMetric, asOf, today, onAsOf }: Props) {
     <div className="metric-bar" role="toolbar" aria-label={t('metricLabel')}>
       <div className="metric-buttons" role="radiogroup" aria-label={t('metricLabel')}>
         {METRICS.map((m) => (
+          // biome-ignore lint/a11y/useSemanticElements: a segmented control, one button a metric, in a radiogroup.
           <button
             key={m}
             type="button"
