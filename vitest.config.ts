@@ -20,7 +20,10 @@ class LongFilesFirstSequencer extends BaseSequencer {
       const i = LONG_FIRST.findIndex((pattern) => pattern.test(f.moduleId));
       return i === -1 ? LONG_FIRST.length : i;
     };
-    return sorted.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map(({ f }) => f);
+    return sorted
+      .map((f, i) => ({ f, i }))
+      .sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
+      .map(({ f }) => f);
   }
 }
 

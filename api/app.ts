@@ -4,25 +4,25 @@
  * typed client (Hono RPC) is built from.
  */
 import { Hono } from 'hono';
-import type { Database } from './db/database';
-import type { Env } from './env';
 import { authenticate, requireSignIn } from './auth/middleware';
 import { createSessionCheck } from './auth/session-check';
 import { createTokenVerifier } from './auth/tokens';
+import type { Database } from './db/database';
+import type { Env } from './env';
 import { notFound, onError } from './lib/errors';
-import { corsPolicy, jsonBodyLimit, requestTimeout, securityHeaders } from './lib/security';
 import type { AppEnv } from './lib/request-db';
+import { corsPolicy, jsonBodyLimit, requestTimeout, securityHeaders } from './lib/security';
 import { ChangeFeed } from './live/change-feed';
 import { auditRoutes } from './routes/audit';
-import { eventRoutes } from './routes/events';
-import { exportRoutes } from './routes/exports';
 import { authRoutes } from './routes/auth';
+import { boundaryProposalRoutes } from './routes/boundary-proposals';
 import { buildingRoutes } from './routes/buildings';
 import { communityRoutes } from './routes/communities';
 import { configRoutes } from './routes/config';
-import { boundaryProposalRoutes } from './routes/boundary-proposals';
-import { gridBoundaryCommitRoutes } from './routes/grid-boundary-commit';
+import { eventRoutes } from './routes/events';
+import { exportRoutes } from './routes/exports';
 import { gridBoundaryRoutes } from './routes/grid-boundaries';
+import { gridBoundaryCommitRoutes } from './routes/grid-boundary-commit';
 import { gridLabelRoutes } from './routes/grid-labels';
 import { gridRoutes } from './routes/grids';
 import { healthRoutes } from './routes/health';
@@ -57,40 +57,42 @@ export interface AppDeps {
 export function createApi(deps: AppDeps) {
   const verify = createTokenVerifier({ secret: deps.jwtSecret, supabaseUrl: deps.env.supabase?.url });
   const check = createSessionCheck(deps.db);
-  return new Hono<AppEnv>()
-    .use(authenticate(verify, check))
-    .route('/health', healthRoutes(deps))
-    .route('/auth', authRoutes(deps))
-    // Public while the installation has no street; its checklist needs a sign-in of its own.
-    .route('/setup', setupRoutes(deps))
-    // Everything registered below needs a signed-in caller; the database then decides what it sees.
-    .use(requireSignIn)
-    .route('/config', configRoutes(deps))
-    .route('/streets', streetRoutes(deps))
-    .route('/communities', communityRoutes(deps))
-    .route('/grids', gridRoutes(deps))
-    .route('/grids', gridBoundaryRoutes(deps))
-    .route('/grids', gridBoundaryCommitRoutes(deps))
-    .route('/grids', gridLabelRoutes(deps))
-    .route('/boundary-proposals', boundaryProposalRoutes(deps))
-    .route('/buildings', buildingRoutes(deps))
-    .route('/roads', roadRoutes(deps))
-    .route('/stats', statsRoutes(deps))
-    .route('/tiles', tileRoutes(deps))
-    .route('/legend', legendRoutes(deps))
-    .route('/policies', policyRoutes(deps))
-    .route('/households', householdRoutes(deps))
-    .route('/audit', auditRoutes(deps))
-    .route('/visits', visitRoutes(deps))
-    .route('/patrols', patrolRoutes(deps))
-    .route('/staff', staffRoutes(deps))
-    .route('/issues', issueRoutes(deps))
-    .route('/reports', reportRoutes(deps))
-    .route('/meetings', meetingRoutes(deps))
-    .route('/actions', actionRoutes(deps))
-    .route('/imports', importRoutes(deps))
-    .route('/exports', exportRoutes(deps))
-    .route('/events', eventRoutes({ changes: deps.changes ?? new ChangeFeed(deps.db), check, heartbeatMs: deps.heartbeatMs }));
+  return (
+    new Hono<AppEnv>()
+      .use(authenticate(verify, check))
+      .route('/health', healthRoutes(deps))
+      .route('/auth', authRoutes(deps))
+      // Public while the installation has no street; its checklist needs a sign-in of its own.
+      .route('/setup', setupRoutes(deps))
+      // Everything registered below needs a signed-in caller; the database then decides what it sees.
+      .use(requireSignIn)
+      .route('/config', configRoutes(deps))
+      .route('/streets', streetRoutes(deps))
+      .route('/communities', communityRoutes(deps))
+      .route('/grids', gridRoutes(deps))
+      .route('/grids', gridBoundaryRoutes(deps))
+      .route('/grids', gridBoundaryCommitRoutes(deps))
+      .route('/grids', gridLabelRoutes(deps))
+      .route('/boundary-proposals', boundaryProposalRoutes(deps))
+      .route('/buildings', buildingRoutes(deps))
+      .route('/roads', roadRoutes(deps))
+      .route('/stats', statsRoutes(deps))
+      .route('/tiles', tileRoutes(deps))
+      .route('/legend', legendRoutes(deps))
+      .route('/policies', policyRoutes(deps))
+      .route('/households', householdRoutes(deps))
+      .route('/audit', auditRoutes(deps))
+      .route('/visits', visitRoutes(deps))
+      .route('/patrols', patrolRoutes(deps))
+      .route('/staff', staffRoutes(deps))
+      .route('/issues', issueRoutes(deps))
+      .route('/reports', reportRoutes(deps))
+      .route('/meetings', meetingRoutes(deps))
+      .route('/actions', actionRoutes(deps))
+      .route('/imports', importRoutes(deps))
+      .route('/exports', exportRoutes(deps))
+      .route('/events', eventRoutes({ changes: deps.changes ?? new ChangeFeed(deps.db), check, heartbeatMs: deps.heartbeatMs }))
+  );
 }
 
 export function createApp(deps: AppDeps) {

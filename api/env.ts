@@ -6,7 +6,11 @@ import path from 'node:path';
 import { z } from 'zod';
 
 const isoDate = /^\d{4}-\d{2}-\d{2}$/;
-const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 /** scheme://host[:port], nothing else: these go into response headers verbatim. */
 const isOrigin = (v: string) => /^https?:\/\/[a-z0-9.-]+(:\d+)?$/i.test(v);
 
@@ -34,7 +38,9 @@ const schema = z.object({
     }),
   TIANDITU_TK: z.string().optional(),
   /** The coordinate system of a style-URL basemap: gcj02 for AMap/高德-style tiles, whose streets are offset. */
-  BASEMAP_CRS: z.enum(['wgs84', 'gcj02'], { error: 'BASEMAP_CRS must be wgs84 (the default) or gcj02 (AMap/高德 and other Chinese web maps)' }).default('wgs84'),
+  BASEMAP_CRS: z
+    .enum(['wgs84', 'gcj02'], { error: 'BASEMAP_CRS must be wgs84 (the default) or gcj02 (AMap/高德 and other Chinese web maps)' })
+    .default('wgs84'),
   /**
    * on: an empty database gets the generated demo street (the default on the embedded database);
    * off: it starts empty, at the setup page (the default with DATABASE_URL: a real street's).
@@ -43,13 +49,19 @@ const schema = z.object({
   /** Pins "today" for the whole product — the demo generator and the default as-of date (screenshots, tests). */
   DEMO_TODAY: z.string().regex(isoDate, 'DEMO_TODAY must be YYYY-MM-DD').optional(),
   /** Origins (comma-separated) whose pages may call the API cross-origin; none by default. */
-  CORS_ORIGINS: z.string().optional().refine((v) => list(v).every(isOrigin), {
-    message: 'CORS_ORIGINS must be origins like https://example.org, separated by commas',
-  }),
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .refine((v) => list(v).every(isOrigin), {
+      message: 'CORS_ORIGINS must be origins like https://example.org, separated by commas',
+    }),
   /** Extra hosts (comma-separated, e.g. a custom basemap's tile server) the page may load from. */
-  CSP_ALLOW_HOSTS: z.string().optional().refine((v) => list(v).every((h) => isOrigin(h.replace('://*.', '://x.'))), {
-    message: 'CSP_ALLOW_HOSTS must be origins like https://tiles.example.org (or https://*.example.org), separated by commas',
-  }),
+  CSP_ALLOW_HOSTS: z
+    .string()
+    .optional()
+    .refine((v) => list(v).every((h) => isOrigin(h.replace('://*.', '://x.'))), {
+      message: 'CSP_ALLOW_HOSTS must be origins like https://tiles.example.org (or https://*.example.org), separated by commas',
+    }),
   /** Longest a database statement may run for a request, in milliseconds (PostgreSQL). */
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   /** Longest the API works on one request before answering 504, in milliseconds; imports, reports and exports get 4x. */
@@ -89,7 +101,6 @@ export type Env = {
   ci: boolean;
 };
 
-
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   // `DATABASE_URL= npm start` means "unset", as shells and .env files use it.
   const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v.trim() !== ''));
@@ -104,7 +115,9 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   }
   const isStyleUrl = /^https?:\/\//.test(e.BASEMAP);
   if (e.BASEMAP_CRS === 'gcj02' && !isStyleUrl) {
-    throw new Error('Invalid configuration: BASEMAP_CRS=gcj02 is for a style-URL basemap (BASEMAP=https://…); OSM and 天地图 are drawn in WGS84/CGCS2000.');
+    throw new Error(
+      'Invalid configuration: BASEMAP_CRS=gcj02 is for a style-URL basemap (BASEMAP=https://…); OSM and 天地图 are drawn in WGS84/CGCS2000.',
+    );
   }
   const basemap: Env['basemap'] = isStyleUrl
     ? { kind: 'style', styleUrl: e.BASEMAP, ...(e.BASEMAP_CRS === 'gcj02' ? { crs: 'gcj02' as const } : {}) }
@@ -121,7 +134,11 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     jwtSecret: e.JWT_SECRET,
     supabase:
       e.SUPABASE_URL && e.SUPABASE_ANON_KEY
-        ? { url: e.SUPABASE_URL, anonKey: e.SUPABASE_ANON_KEY, ...(e.SUPABASE_SERVICE_ROLE_KEY ? { serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY } : {}) }
+        ? {
+            url: e.SUPABASE_URL,
+            anonKey: e.SUPABASE_ANON_KEY,
+            ...(e.SUPABASE_SERVICE_ROLE_KEY ? { serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY } : {}),
+          }
         : undefined,
     basemap,
     demoToday: e.DEMO_TODAY,

@@ -6,18 +6,18 @@ import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve, type ServerType } from '@hono/node-server';
+import { type ServerType, serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { createApp } from './app';
-import { ChangeFeed } from './live/change-feed';
 import { loadOrCreateSecret } from './auth/tokens';
 import { connect } from './db/connect';
 import type { Database } from './db/database';
 import { migrate } from './db/migrate';
 import { seedDemoStreetIfEmpty } from './db/seed';
-import { setupNeeded } from './streets/street-setup';
 import type { Env } from './env';
 import { productToday } from './lib/query-params';
+import { ChangeFeed } from './live/change-feed';
+import { setupNeeded } from './streets/street-setup';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const WEB_DIST = path.resolve(here, '../dist/web');
@@ -27,7 +27,6 @@ export async function openDatabase(env: Env): Promise<Database> {
     ? connect({ kind: 'postgres', url: env.databaseUrl, statementTimeoutMs: env.statementTimeoutMs })
     : connect({ kind: 'pglite', dataDir: path.join(env.dataDir, 'pglite') });
 }
-
 
 export interface RunningServer {
   url: string;

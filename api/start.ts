@@ -28,7 +28,9 @@ try {
   // The crash suite starts the server many times and needs the API only.
   if (env.webBuild === 'auto') await buildWebIfNeeded();
   const server = await startServer(env);
-  console.log(`民情地图 Minqing Map is running at ${server.url} (${server.db.kind}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(
+    `民情地图 Minqing Map is running at ${server.url} (${server.db.kind}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
   const stop = async () => {
     await server.close();
     process.exit(0);

@@ -15,16 +15,20 @@
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
+import { type ServerType, serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { createApp } from '../api/app';
 import type { Database } from '../api/db/database';
 import type { Env } from '../api/env';
 import { ChangeFeed } from '../api/live/change-feed';
 import { WEB_DIST } from '../api/server';
 
-interface Figure { median: number; p95: number; runs: number }
+interface Figure {
+  median: number;
+  p95: number;
+  runs: number;
+}
 
 const CHROMIUM = '/usr/bin/chromium';
 const VIEWPORT = { width: 1920, height: 1080 };
@@ -137,7 +141,8 @@ export async function browserBench(
   await ensureWebBuilt();
   // The view: the centre of the street's grids at the widest zoom that draws grid tiles.
   const [centre] = await db.query<{ lon: number; lat: number }>(
-    `select ST_X(c) as lon, ST_Y(c) as lat from (select ST_Centroid(ST_Extent(boundary)::geometry) as c from public.grids where retired_at is null) q`);
+    `select ST_X(c) as lon, ST_Y(c) as lat from (select ST_Centroid(ST_Extent(boundary)::geometry) as c from public.grids where retired_at is null) q`,
+  );
   const view = `${centre!.lon.toFixed(5)},${centre!.lat.toFixed(5)},${WIDEST_GRID_ZOOM}`;
   const product = await serveProduct(db, o.env, o.secret);
   const browser: Browser = await chromium.launch({
@@ -158,8 +163,11 @@ export async function browserBench(
       await context.addInitScript((s) => window.localStorage.setItem('minqing.session', JSON.stringify(s)), session);
       const page = await context.newPage();
       await page.goto(`${product.url}?view=${view}`, { timeout: 60_000 });
-      const done = (await bounded(page.evaluate(FULLY_COLOURED), 120_000,
-        `run ${run}: every drawn grid coloured (data-colored signal, tiles loaded, feature-state set)`)) as { at: number; applied: number; grids: number };
+      const done = (await bounded(
+        page.evaluate(FULLY_COLOURED),
+        120_000,
+        `run ${run}: every drawn grid coloured (data-colored signal, tiles loaded, feature-state set)`,
+      )) as { at: number; applied: number; grids: number };
       grids = done.grids;
       // The first run warms the server (its caches, the JIT).
       if (run > 0) {
@@ -169,7 +177,10 @@ export async function browserBench(
       if (run === o.slowRuns) {
         for (let i = 0; i <= o.runs; i++) {
           const metric = METRICS[i % METRICS.length]!;
-          const ms = (await bounded(page.evaluate(SWITCH_METRIC(metric)), 30_000, `the recolour after switching to ${metric}`)) as { applied: number; drawn: number };
+          const ms = (await bounded(page.evaluate(SWITCH_METRIC(metric)), 30_000, `the recolour after switching to ${metric}`)) as {
+            applied: number;
+            drawn: number;
+          };
           if (i > 0) {
             switches.push(ms.drawn);
             switchApplied.push(ms.applied);
@@ -190,6 +201,8 @@ export async function browserBench(
     browserMetricApplied: figure(switchApplied),
   };
   const f = (x: Figure) => `${x.median.toFixed(0)} / ${x.p95.toFixed(0)} ms`;
-  o.log(`browser: ${grids} grids drawn; first coloured ${f(r.browserFirstColoured)} (state ${f(r.browserColoursApplied)}), metric switch ${f(r.browserMetricSwitch)} (state ${f(r.browserMetricApplied)}), median / p95`);
+  o.log(
+    `browser: ${grids} grids drawn; first coloured ${f(r.browserFirstColoured)} (state ${f(r.browserColoursApplied)}), metric switch ${f(r.browserMetricSwitch)} (state ${f(r.browserMetricApplied)}), median / p95`,
+  );
   return r;
 }

@@ -26,7 +26,10 @@ import { loadDemoStreet } from '../api/db/seed';
 import { rebuildStats, settleRollups, warmMonthSnapshots } from '../api/db/stats-rollups';
 import { generateDemoDistrict } from '../geo/demo/district.generator';
 
-export interface TierSize { streets: number; communities: number }
+export interface TierSize {
+  streets: number;
+  communities: number;
+}
 
 export interface BenchDatabase {
   db: Database;
@@ -53,7 +56,10 @@ const ms = (x: number) => Math.round(x);
 export function dataKey(o: Pick<CacheOptions, 'root' | 'tier' | 'size' | 'today'>): string {
   const h = createHash('sha256');
   const demo = path.join(o.root, 'geo/demo');
-  for (const f of fs.readdirSync(demo).filter((f) => f.endsWith('.ts') && !f.includes('.test.')).sort()) {
+  for (const f of fs
+    .readdirSync(demo)
+    .filter((f) => f.endsWith('.ts') && !f.includes('.test.'))
+    .sort()) {
     h.update(f).update(fs.readFileSync(path.join(demo, f)));
   }
   h.update(fs.readFileSync(path.join(o.root, 'api/db/seed.ts')));
@@ -102,7 +108,9 @@ async function load(db: Database, o: CacheOptions): Promise<Record<string, numbe
     counts.visits += street.visits.length;
     const s = (performance.now() - t1) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    o.log(`${db.kind}: loaded street ${counts.streets}/${o.size.streets}: ${counts.grids} grids, ${counts.households} households, ${counts.visits} visits in ${s.toFixed(0)} s (${Math.round(counts.visits / s)} visits/s; this process's CPU ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s)`);
+    o.log(
+      `${db.kind}: loaded street ${counts.streets}/${o.size.streets}: ${counts.grids} grids, ${counts.households} households, ${counts.visits} visits in ${s.toFixed(0)} s (${Math.round(counts.visits / s)} visits/s; this process's CPU ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s)`,
+    );
   }
   const t2 = performance.now();
   if (large) await setTriggers('enable');
@@ -112,8 +120,16 @@ async function load(db: Database, o: CacheOptions): Promise<Record<string, numbe
   await settleRollups(db);
   await nightly(db, o);
   const t4 = performance.now();
-  o.log(`${db.kind}: loaded in ${((t4 - t0) / 1000).toFixed(0)} s (generate + insert ${((t2 - t1) / 1000).toFixed(0)} s, analyze ${((t3 - t2) / 1000).toFixed(0)} s, rollup rebuild ${((t4 - t3) / 1000).toFixed(0)} s)`);
-  return { loadMs: ms(t4 - t0), loadInsertMs: ms(t2 - t1), loadAnalyzeMs: ms(t3 - t2), loadRebuildMs: ms(t4 - t3), loadedVisits: counts.visits };
+  o.log(
+    `${db.kind}: loaded in ${((t4 - t0) / 1000).toFixed(0)} s (generate + insert ${((t2 - t1) / 1000).toFixed(0)} s, analyze ${((t3 - t2) / 1000).toFixed(0)} s, rollup rebuild ${((t4 - t3) / 1000).toFixed(0)} s)`,
+  );
+  return {
+    loadMs: ms(t4 - t0),
+    loadInsertMs: ms(t2 - t1),
+    loadAnalyzeMs: ms(t3 - t2),
+    loadRebuildMs: ms(t4 - t3),
+    loadedVisits: counts.visits,
+  };
 }
 
 /**
@@ -220,8 +236,9 @@ export async function openPostgres(adminUrl: string, o: CacheOptions): Promise<B
     return u.toString();
   };
   try {
-    const names = (await admin.query<{ datname: string }>(
-      `select datname from pg_database where datname like $1`, [`minqing_bench_${o.tier}_%`])).map((r) => r.datname);
+    const names = (
+      await admin.query<{ datname: string }>(`select datname from pg_database where datname like $1`, [`minqing_bench_${o.tier}_%`])
+    ).map((r) => r.datname);
     if (!names.includes(name)) {
       // Of this tier's databases from older generator or seed code (and scratch copies of killed
       // runs), only the bench's own names are dropped; a copy named otherwise is someone else's.
@@ -272,8 +289,9 @@ export async function openPostgres(adminUrl: string, o: CacheOptions): Promise<B
       origin,
       async close() {
         await db.close();
-        await admin.exec(`drop database if exists ${run} with (force)`).catch((err: Error) =>
-          o.log(`postgres: could not drop the run's copy ${run}: ${err.message}`));
+        await admin
+          .exec(`drop database if exists ${run} with (force)`)
+          .catch((err: Error) => o.log(`postgres: could not drop the run's copy ${run}: ${err.message}`));
         await admin.close();
       },
     };

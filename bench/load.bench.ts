@@ -11,19 +11,24 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import autocannon from 'autocannon';
 import { serve } from '@hono/node-server';
+import autocannon from 'autocannon';
 import { createApp } from '../api/app';
 import type { Database } from '../api/db/database';
-import type { Env } from '../api/env';
 import { rebuildStats, rollupDate, warmMonthSnapshots } from '../api/db/stats-rollups';
+import type { Env } from '../api/env';
 
 export interface LoadRequest {
   kind: 'stats' | 'tiles' | 'detail';
   path: string;
 }
 
-export interface Latencies { n: number; p50: number; p95: number; p99: number }
+export interface Latencies {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
 
 export interface LoadFigures extends Latencies {
   seconds: number;
@@ -44,8 +49,18 @@ function percentiles(xs: number[]): Latencies {
 }
 
 /** The request mix: one list that every connection walks round, so each user asks for all kinds. */
-export async function loadMix(db: Database, opts: { geometryVersion: number; tiles: Array<{ layer: string; z: number; x: number; y: number }>; bbox: [number, number, number, number]; closedMonthEnd: string }): Promise<LoadRequest[]> {
-  const households = await db.query<{ id: number }>(`select id from public.households where moved_out is null order by id % 97, id limit 20`);
+export async function loadMix(
+  db: Database,
+  opts: {
+    geometryVersion: number;
+    tiles: Array<{ layer: string; z: number; x: number; y: number }>;
+    bbox: [number, number, number, number];
+    closedMonthEnd: string;
+  },
+): Promise<LoadRequest[]> {
+  const households = await db.query<{ id: number }>(
+    `select id from public.households where moved_out is null order by id % 97, id limit 20`,
+  );
   const issues = await db.query<{ id: number }>(`select id from public.issues order by id % 89, id limit 10`);
   const mix: LoadRequest[] = [];
   // Neighbours of the busiest tiles: some cold at first, cached after.
@@ -56,9 +71,11 @@ export async function loadMix(db: Database, opts: { geometryVersion: number; til
     mix.push({ kind: 'tiles', path: `/api/tiles/${t.layer}/${t.z}/${t.x}/${t.y}.mvt?v=${opts.geometryVersion}` });
     const u = tiles[(i * 7 + 3) % tiles.length]!;
     mix.push({ kind: 'tiles', path: `/api/tiles/${u.layer}/${u.z}/${u.x}/${u.y}.mvt?v=${opts.geometryVersion}` });
-    mix.push(i % 2 === 0
-      ? { kind: 'detail', path: `/api/households/${households[i % households.length]!.id}` }
-      : { kind: 'detail', path: `/api/issues/${issues[i % issues.length]!.id}` });
+    mix.push(
+      i % 2 === 0
+        ? { kind: 'detail', path: `/api/households/${households[i % households.length]!.id}` }
+        : { kind: 'detail', path: `/api/issues/${issues[i % issues.length]!.id}` },
+    );
     if (i % 5 === 0) mix.push({ kind: 'stats', path: `/api/stats/buildings?bbox=${opts.bbox.join(',')}` });
   }
   return mix;
@@ -67,7 +84,10 @@ export async function loadMix(db: Database, opts: { geometryVersion: number; til
 const kindOf = (path: string): LoadRequest['kind'] =>
   path.startsWith('/api/tiles/') ? 'tiles' : path.startsWith('/api/stats/') ? 'stats' : 'detail';
 
-export async function loadRun(db: Database, opts: { env: Env; jwtSecret: string; token: string; seconds: number; connections: number; mix: LoadRequest[] }): Promise<LoadFigures> {
+export async function loadRun(
+  db: Database,
+  opts: { env: Env; jwtSecret: string; token: string; seconds: number; connections: number; mix: LoadRequest[] },
+): Promise<LoadFigures> {
   const app = createApp({ db, env: opts.env, jwtSecret: opts.jwtSecret });
   const all: number[] = [];
   const byKind: Record<LoadRequest['kind'], number[]> = { stats: [], tiles: [], detail: [] };
@@ -107,14 +127,17 @@ export async function loadRun(db: Database, opts: { env: Env; jwtSecret: string;
     const done = new Promise<autocannon.Result>((resolve, reject) => {
       finish = (err, result) => (err ? reject(err) : resolve(result));
     });
-    autocannon({
-      url: `http://127.0.0.1:${port}`,
-      connections: opts.connections,
-      duration: opts.seconds,
-      timeout: 30,
-      headers: { authorization: `Bearer ${opts.token}` },
-      requests: opts.mix.map((r) => ({ method: 'GET' as const, path: r.path })),
-    }, (err, result) => finish(err, result));
+    autocannon(
+      {
+        url: `http://127.0.0.1:${port}`,
+        connections: opts.connections,
+        duration: opts.seconds,
+        timeout: 30,
+        headers: { authorization: `Bearer ${opts.token}` },
+        requests: opts.mix.map((r) => ({ method: 'GET' as const, path: r.path })),
+      },
+      (err, result) => finish(err, result),
+    );
     const result = await done;
     // Requests still being answered when the clock stopped finish before the database closes.
     while (inFlight > 0) await new Promise((r) => setTimeout(r, 20));
@@ -159,12 +182,16 @@ export type LoadResults = Record<string, number>;
  * The whole load run for the bench: picks the map's busiest place (the grid with the most
  * buildings), its tiles and viewport, signs in the street leader, and runs `seconds` (0: skip).
  */
-export async function loadBench(db: Database, opts: { env: Env; jwtSecret: string; token: string; today: string; seconds: number; connections?: number; log?: (line: string) => void }): Promise<LoadResults> {
+export async function loadBench(
+  db: Database,
+  opts: { env: Env; jwtSecret: string; token: string; today: string; seconds: number; connections?: number; log?: (line: string) => void },
+): Promise<LoadResults> {
   if (!(opts.seconds > 0)) return {};
   const [c] = await db.query<{ lon: number; lat: number }>(
     `select ST_X(p) as lon, ST_Y(p) as lat from (
        select ST_Centroid(ST_Collect(ST_PointOnSurface(b.footprint))) as p from public.buildings b
-       where b.grid_id = (select grid_id from public.buildings where grid_id is not null group by grid_id order by count(*) desc, grid_id limit 1)) q`);
+       where b.grid_id = (select grid_id from public.buildings where grid_id is not null group by grid_id order by count(*) desc, grid_id limit 1)) q`,
+  );
   const [{ v }] = (await db.query<{ v: number }>('select public.geometry_version() as v')) as [{ v: number }];
   const tiles = [
     { layer: 'grids', ...tileOf(c!.lon, c!.lat, 12) },
@@ -183,7 +210,9 @@ export async function loadBench(db: Database, opts: { env: Env; jwtSecret: strin
   if ((await rollupDate(db)) !== opts.today) await rebuildStats(db, opts.today);
   const filled = await warmMonthSnapshots(db, opts.today, 1);
   const prepareMs = performance.now() - prepared;
-  opts.log?.(`${db.kind}: load run prepared in ${Math.round(prepareMs)} ms${filled.length > 0 ? ` (filled the month-end snapshot ${filled.join(', ')})` : ''}`);
+  opts.log?.(
+    `${db.kind}: load run prepared in ${Math.round(prepareMs)} ms${filled.length > 0 ? ` (filled the month-end snapshot ${filled.join(', ')})` : ''}`,
+  );
   const connections = opts.connections ?? 50;
   opts.log?.(`${db.kind}: load run, ${connections} users for ${opts.seconds} s`);
   const f = await loadRun(db, { env: opts.env, jwtSecret: opts.jwtSecret, token: opts.token, seconds: opts.seconds, connections, mix });

@@ -15,13 +15,31 @@
  * the first. `min` and `max` are stored since provenance was: a difference of two figures needs
  * their spread.
  */
-export interface Figure { median: number; p95: number; runs: number; min?: number; max?: number; errors?: number; error?: string }
+export interface Figure {
+  median: number;
+  p95: number;
+  runs: number;
+  min?: number;
+  max?: number;
+  errors?: number;
+  error?: string;
+}
 export type Value = Figure | number;
 export type Results = Record<string, Value>;
 
-export interface Machine { nproc: number; cpuModel: string; memGB?: number; loadavg?: number[]; node?: string }
+export interface Machine {
+  nproc: number;
+  cpuModel: string;
+  memGB?: number;
+  loadavg?: number[];
+  node?: string;
+}
 /** Per database: how it was obtained, each step's wall time, and the steps that failed and why. */
-export interface RunInfo { origin: Record<string, number | string>; stepSeconds: Record<string, number>; failures: Record<string, string> }
+export interface RunInfo {
+  origin: Record<string, number | string>;
+  stepSeconds: Record<string, number>;
+  failures: Record<string, string>;
+}
 
 /** One bench run: what measured the figures that name it. */
 export interface BenchRun {
@@ -67,7 +85,9 @@ export function readTierEntry(raw: unknown): TierEntry | undefined {
   const e = raw as Partial<TierEntry> & { results?: Record<string, Results> };
   if (e.benchRuns && e.measuredIn && e.results) return e as TierEntry;
   const results = e.results ?? {};
-  const measuredIn = Object.fromEntries(Object.entries(results).map(([d, r]) => [d, Object.fromEntries(Object.keys(r).map((k) => [k, UNKNOWN_RUN]))]));
+  const measuredIn = Object.fromEntries(
+    Object.entries(results).map(([d, r]) => [d, Object.fromEntries(Object.keys(r).map((k) => [k, UNKNOWN_RUN]))]),
+  );
   return { benchRuns: { [UNKNOWN_RUN]: { at: null, commit: null } }, results, measuredIn };
 }
 
@@ -147,7 +167,9 @@ export const fig = (x: Value | undefined) => {
   if (x === undefined) return '–';
   if (typeof x === 'number') return String(x);
   const errs = x.errors ? ` (**${x.errors} error${x.errors > 1 ? 's' : ''}**: ${x.error})` : '';
-  return x.runs === 0 ? `**failed**${errs}` : `${ms(x.median)} / ${ms(x.p95)}${x.runs < 3 ? ` (${x.runs} run${x.runs > 1 ? 's' : ''})` : ''}${errs}`;
+  return x.runs === 0
+    ? `**failed**${errs}`
+    : `${ms(x.median)} / ${ms(x.p95)}${x.runs < 3 ? ` (${x.runs} run${x.runs > 1 ? 's' : ''})` : ''}${errs}`;
 };
 const num = (v: number) => (Number.isInteger(v) ? String(v) : Math.abs(v) < 10 ? v.toFixed(2) : v.toFixed(0));
 
@@ -170,7 +192,11 @@ export function noisyDifference(a: Figure, b: Figure): { value: number; spread: 
 }
 
 /** A number derived from figures, with the runs that measured them. */
-interface Derived { value: number; spread?: number; runs: string[] }
+interface Derived {
+  value: number;
+  spread?: number;
+  runs: string[];
+}
 
 export interface ReportInput {
   tier: string;
@@ -205,13 +231,15 @@ export function renderReport(input: ReportInput): string {
   };
   const mark = (runs: string[]) => {
     const earlier = [...new Set(runs)].filter((r) => r !== current);
-    return earlier.map((r) => {
-      const b = entry.benchRuns[r];
-      if (r === UNKNOWN_RUN || !b || (b.at === null && b.commit === null)) return ' (carried over, date unknown)';
-      const m = b.machine;
-      const elsewhere = m && here && (m.nproc !== here.nproc || m.cpuModel !== here.cpuModel) ? `, on ${m.nproc} × ${m.cpuModel}` : '';
-      return ` (earlier run ${day(b.at)}, commit ${short(b.commit)}${b.dirty ? ' with uncommitted changes' : ''}${elsewhere})`;
-    }).join('');
+    return earlier
+      .map((r) => {
+        const b = entry.benchRuns[r];
+        if (r === UNKNOWN_RUN || !b || (b.at === null && b.commit === null)) return ' (carried over, date unknown)';
+        const m = b.machine;
+        const elsewhere = m && here && (m.nproc !== here.nproc || m.cpuModel !== here.cpuModel) ? `, on ${m.nproc} × ${m.cpuModel}` : '';
+        return ` (earlier run ${day(b.at)}, commit ${short(b.commit)}${b.dirty ? ' with uncommitted changes' : ''}${elsewhere})`;
+      })
+      .join('');
   };
   const figureOf = (d: string, k: string) => {
     const s = shown(d, k);
@@ -234,18 +262,23 @@ export function renderReport(input: ReportInput): string {
   const ratio = (x?: Derived) => (x === undefined ? '–' : `${x.value.toFixed(x.value < 10 ? 2 : 0)}×${mark(x.runs)}`);
   /** Rollup maintenance per visit in bulk, µs: the 2,000-visit INSERT maintained minus not, per visit. */
   const maintenanceUs = (d: string): Derived | undefined => {
-    const a = figureOf(d, 'bulk2000Maintained'), b = figureOf(d, 'bulk2000Unmaintained');
+    const a = figureOf(d, 'bulk2000Maintained'),
+      b = figureOf(d, 'bulk2000Unmaintained');
     if (!a || !b) return undefined;
     const diff = noisyDifference(a.f, b.f);
     const perVisitUs = (x: number) => (x / 2000) * 1000;
     return { value: perVisitUs(diff.value), spread: perVisitUs(diff.spread), runs: [a.run, b.run] };
   };
   const unresolved = (x: Derived) => x.spread !== undefined && x.value <= x.spread;
-  const withSpread = (x: Derived, unit: string) => `${num(x.value)}${x.spread !== undefined ? ` ± ${num(x.spread)}` : ''}${unit ? ` ${unit}` : ''}`;
+  const withSpread = (x: Derived, unit: string) =>
+    `${num(x.value)}${x.spread !== undefined ? ` ± ${num(x.spread)}` : ''}${unit ? ` ${unit}` : ''}`;
 
   const order = (d: string) => (d === 'pglite' ? 0 : 1);
-  const dbs = Object.keys(entry.results).filter((d) => Object.keys(entry.results[d]!).some((k) => shown(d, k))).sort((a, b) => order(a) - order(b));
-  const hidden = input.includePrevious ? 0
+  const dbs = Object.keys(entry.results)
+    .filter((d) => Object.keys(entry.results[d]!).some((k) => shown(d, k)))
+    .sort((a, b) => order(a) - order(b));
+  const hidden = input.includePrevious
+    ? 0
     : Object.keys(entry.results).reduce((n, d) => n + Object.keys(entry.results[d]!).filter((k) => runOf(d, k) !== current).length, 0);
   const lines: string[] = [];
   const sizeDb = dbs.find((d) => shown(d, 'grids'));
@@ -253,12 +286,21 @@ export function renderReport(input: ReportInput): string {
     const s = sizeDb === undefined ? undefined : shown(sizeDb, k);
     return s === undefined ? '?' : `${fig(s.v)}${mark([s.run])}`;
   };
-  lines.push(`### Tier \`${input.tier}\`: ${size('grids')} grids, ${size('buildings')} buildings, ${size('households')} households, ${size('visits')} visits`);
-  const calls = run.callsPerFigure === undefined ? '' : `; ${run.callsPerFigure} runs (slow paths ${run.slowCallsPerFigure}${run.slowBudgetSeconds ? `, at most ${run.slowBudgetSeconds} s each` : ''}), median / p95; an error is never a sample`;
-  lines.push(`This run: ${day(run.at)} ${run.at?.slice(11, 16) ?? ''} UTC, commit ${short(run.commit)}${run.dirty ? ' with uncommitted changes' : ''}${here ? `, ${here.nproc} × ${here.cpuModel}, ${here.memGB} GB, Node ${here.node}; load average at the end ${here.loadavg?.map((x) => x.toFixed(1)).join(' / ')} (1 / 5 / 15 min)` : ''}${calls}`);
-  lines.push(input.includePrevious
-    ? 'Figures without a mark were measured in this run; a marked one was carried over from bench/results.json, measured by the run it names.'
-    : `Every figure below was measured in this run${hidden > 0 ? `; ${hidden} figure${hidden > 1 ? 's' : ''} in bench/results.json from earlier runs left out (\`--include-previous\` shows them, marked)` : ''}.`);
+  lines.push(
+    `### Tier \`${input.tier}\`: ${size('grids')} grids, ${size('buildings')} buildings, ${size('households')} households, ${size('visits')} visits`,
+  );
+  const calls =
+    run.callsPerFigure === undefined
+      ? ''
+      : `; ${run.callsPerFigure} runs (slow paths ${run.slowCallsPerFigure}${run.slowBudgetSeconds ? `, at most ${run.slowBudgetSeconds} s each` : ''}), median / p95; an error is never a sample`;
+  lines.push(
+    `This run: ${day(run.at)} ${run.at?.slice(11, 16) ?? ''} UTC, commit ${short(run.commit)}${run.dirty ? ' with uncommitted changes' : ''}${here ? `, ${here.nproc} × ${here.cpuModel}, ${here.memGB} GB, Node ${here.node}; load average at the end ${here.loadavg?.map((x) => x.toFixed(1)).join(' / ')} (1 / 5 / 15 min)` : ''}${calls}`,
+  );
+  lines.push(
+    input.includePrevious
+      ? 'Figures without a mark were measured in this run; a marked one was carried over from bench/results.json, measured by the run it names.'
+      : `Every figure below was measured in this run${hidden > 0 ? `; ${hidden} figure${hidden > 1 ? 's' : ''} in bench/results.json from earlier runs left out (\`--include-previous\` shows them, marked)` : ''}.`,
+  );
   lines.push('');
   if (dbs.length > 0) {
     const both = dbs.length > 1;
@@ -278,46 +320,85 @@ export function renderReport(input: ReportInput): string {
     const ratios: [string, (d: string) => string][] = [
       ['on-the-fly ÷ rollup (grid stats speed-up)', (d) => ratio(quotient(med(d, 'gridStatsOnTheFly'), med(d, 'gridStatsRollup')))],
       ['API ÷ bare SELECT (API overhead)', (d) => ratio(quotient(med(d, 'gridStatsApi'), med(d, 'gridRollupBareSelect')))],
-      ['tile API cold ÷ raw SQL, buildings z15', (d) => ratio(quotient(med(d, 'tile_buildings_z15_apiCold'), med(d, 'tile_buildings_z15_rawSql')))],
-      ['tile API cold ÷ cached, buildings z15', (d) => ratio(quotient(med(d, 'tile_buildings_z15_apiCold'), med(d, 'tile_buildings_z15_apiCached')))],
+      [
+        'tile API cold ÷ raw SQL, buildings z15',
+        (d) => ratio(quotient(med(d, 'tile_buildings_z15_apiCold'), med(d, 'tile_buildings_z15_rawSql'))),
+      ],
+      [
+        'tile API cold ÷ cached, buildings z15',
+        (d) => ratio(quotient(med(d, 'tile_buildings_z15_apiCold'), med(d, 'tile_buildings_z15_apiCached'))),
+      ],
       ['tile API cold ÷ raw SQL, grids z12', (d) => ratio(quotient(med(d, 'tile_grids_z12_apiCold'), med(d, 'tile_grids_z12_rawSql')))],
-      ['rollup maintenance per visit in bulk (µs), ± spread', (d) => {
-        const u = maintenanceUs(d);
-        if (u === undefined) return '–';
-        return unresolved(u) ? `not resolved at this size (spread ±${num(u.spread!)} µs)${mark(u.runs)}` : `${withSpread(u, 'µs')}${mark(u.runs)}`;
-      }],
+      [
+        'rollup maintenance per visit in bulk (µs), ± spread',
+        (d) => {
+          const u = maintenanceUs(d);
+          if (u === undefined) return '–';
+          return unresolved(u)
+            ? `not resolved at this size (spread ±${num(u.spread!)} µs)${mark(u.runs)}`
+            : `${withSpread(u, 'µs')}${mark(u.runs)}`;
+        },
+      ],
     ];
     for (const [label, f] of ratios) {
       const cells = dbs.map(f);
       if (cells.some((c) => c !== '–')) lines.push(`| ${label} | ${cells.join(' | ')} |`);
     }
-    const tileSizes = dbs.map((d) => {
-      const parts = TILE_KEYS.map((k) => {
-        const b = shown(d, `tile_${k}_bytes`), n = shown(d, `tile_${k}_shapes`);
-        return b && n ? `${k} ${fig(b.v)} B (${fig(n.v)} shapes)${mark([b.run])}` : undefined;
-      });
-      return parts.every((p) => p !== undefined) ? `${dbName(d)}: ${parts.join(', ')}` : undefined;
-    }).filter((x) => x !== undefined);
+    const tileSizes = dbs
+      .map((d) => {
+        const parts = TILE_KEYS.map((k) => {
+          const b = shown(d, `tile_${k}_bytes`),
+            n = shown(d, `tile_${k}_shapes`);
+          return b && n ? `${k} ${fig(b.v)} B (${fig(n.v)} shapes)${mark([b.run])}` : undefined;
+        });
+        return parts.every((p) => p !== undefined) ? `${dbName(d)}: ${parts.join(', ')}` : undefined;
+      })
+      .filter((x) => x !== undefined);
     if (tileSizes.length > 0) lines.push('', `Tile sizes (busiest tile, bytes): ${tileSizes.join('; ')}`);
 
     // The issue's targets: met, or missed by how much (measured ÷ target). A figure with a spread
     // is met only when all of its spread is within the target, and missed only when none is.
     const worst = (d: string, suffix: string): Derived | undefined => {
       const xs = TILE_KEYS.map((k) => p95(d, `tile_${k}_${suffix}`));
-      return xs.every((x) => x !== undefined) ? { value: Math.max(...xs.map((x) => x!.value)), runs: xs.flatMap((x) => x!.runs) } : undefined;
+      return xs.every((x) => x !== undefined)
+        ? { value: Math.max(...xs.map((x) => x!.value)), runs: xs.flatMap((x) => x!.runs) }
+        : undefined;
     };
     const largestTileKB = (d: string): Derived | undefined => {
       const xs = TILE_KEYS.map((k) => count(d, `tile_${k}_bytes`));
-      return xs.every((x) => x !== undefined) ? { value: Math.max(...xs.map((x) => x!.value)) / 1024, runs: xs.flatMap((x) => x!.runs) } : undefined;
+      return xs.every((x) => x !== undefined)
+        ? { value: Math.max(...xs.map((x) => x!.value)) / 1024, runs: xs.flatMap((x) => x!.runs) }
+        : undefined;
     };
     /** [label, value, target, unit, target scale per database: negative when higher is better] */
     type Check = [string, (d: string) => Derived | undefined, number, string, (d: string) => number, string[]];
     const CHECKS: Check[] = [
       ['all-grid stats, API p95', (d) => p95(d, 'gridStatsApi'), 30, 'ms', () => 1, ['gridStatsApi']],
       ['all-grid stats, rollup SQL p95', (d) => p95(d, 'gridStatsRollup'), 30, 'ms', () => 1, ['gridStatsRollup']],
-      ['on-the-fly ÷ rollup ≥ 100×', (d) => quotient(med(d, 'gridStatsOnTheFly'), med(d, 'gridStatsRollup')), 100, '×', () => -1, ['gridStatsOnTheFly', 'gridStatsRollup']],
-      ['API ÷ bare SELECT ≤ 2×', (d) => quotient(med(d, 'gridStatsApi'), med(d, 'gridRollupBareSelect')), 2, '×', () => 1, ['gridStatsApi', 'gridRollupBareSelect']],
-      ['uncached tile p95 (worst busiest tile)', (d) => worst(d, 'apiCold'), 50, 'ms', (d) => (d === 'pglite' ? 4 : 1), TILE_KEYS.map((k) => `tile_${k}_apiCold`)],
+      [
+        'on-the-fly ÷ rollup ≥ 100×',
+        (d) => quotient(med(d, 'gridStatsOnTheFly'), med(d, 'gridStatsRollup')),
+        100,
+        '×',
+        () => -1,
+        ['gridStatsOnTheFly', 'gridStatsRollup'],
+      ],
+      [
+        'API ÷ bare SELECT ≤ 2×',
+        (d) => quotient(med(d, 'gridStatsApi'), med(d, 'gridRollupBareSelect')),
+        2,
+        '×',
+        () => 1,
+        ['gridStatsApi', 'gridRollupBareSelect'],
+      ],
+      [
+        'uncached tile p95 (worst busiest tile)',
+        (d) => worst(d, 'apiCold'),
+        50,
+        'ms',
+        (d) => (d === 'pglite' ? 4 : 1),
+        TILE_KEYS.map((k) => `tile_${k}_apiCold`),
+      ],
       ['cached tile p95 (worst)', (d) => worst(d, 'apiCached'), 5, 'ms', () => 1, TILE_KEYS.map((k) => `tile_${k}_apiCached`)],
       ['largest tile', largestTileKB, 500, 'KB', () => 1, TILE_KEYS.map((k) => `tile_${k}_bytes`)],
       ['rollup maintenance per visit in bulk', maintenanceUs, 50, 'µs', () => 1, ['bulk2000Maintained', 'bulk2000Unmaintained']],
@@ -331,24 +412,31 @@ export function renderReport(input: ReportInput): string {
     lines.push(`| target (issue #9; embedded's own where it has one) | ${dbs.map(dbName).join(' | ')} |`);
     lines.push(`|---|${dbs.map(() => '---').join('|')}|`);
     for (const [label, value, target, unit, scale, keys] of CHECKS) {
-      lines.push(`| ${unit === '×' ? label : `${label} ≤ ${target} ${unit}`.trim()} | ${dbs.map((d) => {
-        const v = value(d);
-        if (v === undefined) return keys.some((k) => entry.results[d]?.[k] !== undefined) && !input.includePrevious ? 'not measured in this run' : 'not measured';
-        const lowerIsBetter = scale(d) > 0;
-        const t = target * Math.abs(scale(d));
-        const own = t !== target ? `; target ${t} ${unit}` : '';
-        const shownValue = unit === '×' ? `${num(v.value)}×` : withSpread(v, unit);
-        if (unresolved(v)) return `not resolved at this size (spread ±${num(v.spread!)} ${unit})${mark(v.runs)}`;
-        const spread = v.spread ?? 0;
-        const [best, worstCase] = lowerIsBetter ? [v.value - spread, v.value + spread] : [v.value + spread, v.value - spread];
-        const within = (x: number) => (lowerIsBetter ? x <= t : x >= t);
-        if (within(worstCase)) return `met (${shownValue}${own})${mark(v.runs)}`;
-        if (!within(best)) {
-          const by = t === 0 ? '' : ` by ${(lowerIsBetter ? v.value / t : t / v.value).toFixed(1)}×`;
-          return `**missed${by}** (${shownValue}${own})${mark(v.runs)}`;
-        }
-        return `not decided: the spread straddles the target (${shownValue}${own})${mark(v.runs)}`;
-      }).join(' | ')} |`);
+      lines.push(
+        `| ${unit === '×' ? label : `${label} ≤ ${target} ${unit}`.trim()} | ${dbs
+          .map((d) => {
+            const v = value(d);
+            if (v === undefined)
+              return keys.some((k) => entry.results[d]?.[k] !== undefined) && !input.includePrevious
+                ? 'not measured in this run'
+                : 'not measured';
+            const lowerIsBetter = scale(d) > 0;
+            const t = target * Math.abs(scale(d));
+            const own = t !== target ? `; target ${t} ${unit}` : '';
+            const shownValue = unit === '×' ? `${num(v.value)}×` : withSpread(v, unit);
+            if (unresolved(v)) return `not resolved at this size (spread ±${num(v.spread!)} ${unit})${mark(v.runs)}`;
+            const spread = v.spread ?? 0;
+            const [best, worstCase] = lowerIsBetter ? [v.value - spread, v.value + spread] : [v.value + spread, v.value - spread];
+            const within = (x: number) => (lowerIsBetter ? x <= t : x >= t);
+            if (within(worstCase)) return `met (${shownValue}${own})${mark(v.runs)}`;
+            if (!within(best)) {
+              const by = t === 0 ? '' : ` by ${(lowerIsBetter ? v.value / t : t / v.value).toFixed(1)}×`;
+              return `**missed${by}** (${shownValue}${own})${mark(v.runs)}`;
+            }
+            return `not decided: the spread straddles the target (${shownValue}${own})${mark(v.runs)}`;
+          })
+          .join(' | ')} |`,
+      );
     }
   }
 
@@ -360,18 +448,24 @@ export function renderReport(input: ReportInput): string {
     lines.push(`|---|${attempted.map(() => '---').join('|')}|`);
     const originOf = (d: string) => {
       const o = infos[d]!.origin;
-      if (o.cacheHit === 'yes') return `cached (${o.cache}); ${o.migrationsApplied ?? 0} new migration(s)${o.refreshRebuildMs ? ` + rebuild ${(Number(o.refreshRebuildMs) / 1000).toFixed(0)} s` : ''}; copy for this run ${(Number(o.copyMs) / 1000).toFixed(0)} s`;
-      if (o.cacheHit === 'no') return `**loaded** in ${(Number(o.loadMs) / 60000).toFixed(1)} min (insert ${(Number(o.loadInsertMs) / 60000).toFixed(1)} min, rollup rebuild ${(Number(o.loadRebuildMs) / 1000).toFixed(0)} s); copy for this run ${(Number(o.copyMs) / 1000).toFixed(0)} s`;
+      if (o.cacheHit === 'yes')
+        return `cached (${o.cache}); ${o.migrationsApplied ?? 0} new migration(s)${o.refreshRebuildMs ? ` + rebuild ${(Number(o.refreshRebuildMs) / 1000).toFixed(0)} s` : ''}; copy for this run ${(Number(o.copyMs) / 1000).toFixed(0)} s`;
+      if (o.cacheHit === 'no')
+        return `**loaded** in ${(Number(o.loadMs) / 60000).toFixed(1)} min (insert ${(Number(o.loadInsertMs) / 60000).toFixed(1)} min, rollup rebuild ${(Number(o.loadRebuildMs) / 1000).toFixed(0)} s); copy for this run ${(Number(o.copyMs) / 1000).toFixed(0)} s`;
       return 'not opened';
     };
     lines.push(`| database | ${attempted.map(originOf).join(' | ')} |`);
     for (const s of input.allSteps) {
       if (!input.steps.includes(s)) continue;
-      lines.push(`| step ${s} | ${attempted.map((d) => {
-        const secs = infos[d]!.stepSeconds[s];
-        const failed = infos[d]!.failures[s];
-        return `${secs === undefined ? '–' : `${secs} s`}${failed ? ` **FAILED: ${failed}**` : ''}`;
-      }).join(' | ')} |`);
+      lines.push(
+        `| step ${s} | ${attempted
+          .map((d) => {
+            const secs = infos[d]!.stepSeconds[s];
+            const failed = infos[d]!.failures[s];
+            return `${secs === undefined ? '–' : `${secs} s`}${failed ? ` **FAILED: ${failed}**` : ''}`;
+          })
+          .join(' | ')} |`,
+      );
     }
     for (const d of attempted) if (infos[d]!.failures.open) lines.push('', `${dbName(d)} could not be opened: ${infos[d]!.failures.open}`);
   }

@@ -33,12 +33,23 @@ import { issueToken } from '../api/auth/tokens';
 import type { Database } from '../api/db/database';
 import { rebuildStats, settleRollups } from '../api/db/stats-rollups';
 import { readEnv } from '../api/env';
-import { ChangeFeed } from '../api/live/change-feed';
 import { renderTile, type TileRequest } from '../api/lib/vector-tiles';
+import { ChangeFeed } from '../api/live/change-feed';
 import { browserBench } from './browser.bench';
 import { type BenchDatabase, openPglite, openPostgres, pgliteCached } from './cache';
 import { loadBench } from './load.bench';
-import { type BenchRun, type Figure, fig, type Machine, ms, readTierEntry, recordRun, renderReport, type Results, type RunInfo } from './report.render';
+import {
+  type BenchRun,
+  type Figure,
+  fig,
+  type Machine,
+  ms,
+  type Results,
+  type RunInfo,
+  readTierEntry,
+  recordRun,
+  renderReport,
+} from './report.render';
 
 /** Streets × communities per street. */
 const TIERS = {
@@ -56,7 +67,8 @@ type Tier = keyof typeof TIERS;
  * measured when asked for (`--databases pglite,postgres`, which loads it first if it is not cached)
  * or when its cache already exists (a cached district run of both databases: 11 min).
  */
-const PGLITE_LIMIT = 'PGlite not measured: its district cache is not loaded (loading it is CPU-bound, see docs/benchmarks.md "district run" for the measured rate); pass --databases pglite,postgres to load it first (about 27 min on the shared 2-core machine) and measure it';
+const PGLITE_LIMIT =
+  'PGlite not measured: its district cache is not loaded (loading it is CPU-bound, see docs/benchmarks.md "district run" for the measured rate); pass --databases pglite,postgres to load it first (about 27 min on the shared 2-core machine) and measure it';
 const TODAY = '2026-11-15';
 const SECRET = 'bench-only-secret-0123456789abcdef0123456789';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -141,7 +153,13 @@ async function time(runs: number, fn: () => Promise<unknown>, o: TimeOptions = {
   }
   out.sort((a, b) => a - b);
   const at = (q: number) => (out.length === 0 ? NaN : out[Math.min(out.length - 1, Math.ceil(q * out.length) - 1)]!);
-  return { median: at(0.5), p95: at(0.95), runs: out.length, ...(out.length > 0 ? { min: out[0]!, max: out[out.length - 1]! } : {}), ...(errors.length > 0 ? { errors: errors.length, error: errors[0] } : {}) };
+  return {
+    median: at(0.5),
+    p95: at(0.95),
+    runs: out.length,
+    ...(out.length > 0 ? { min: out[0]!, max: out[out.length - 1]! } : {}),
+    ...(errors.length > 0 ? { errors: errors.length, error: errors[0] } : {}),
+  };
 }
 
 function tileOf(lon: number, lat: number, z: number): { z: number; x: number; y: number } {
@@ -154,7 +172,8 @@ function tileOf(lon: number, lat: number, z: number): { z: number; x: number; y:
 async function busiestTile(db: Database, layer: 'grids' | 'buildings', z: number): Promise<TileRequest & { shapes: number }> {
   const geom = layer === 'grids' ? 'boundary' : 'footprint';
   const pts = await db.query<{ lon: number; lat: number }>(
-    `select ST_X(p) as lon, ST_Y(p) as lat from (select ST_PointOnSurface(${geom}) as p from public.${layer}) q`);
+    `select ST_X(p) as lon, ST_Y(p) as lat from (select ST_PointOnSurface(${geom}) as p from public.${layer}) q`,
+  );
   const counts = new Map<string, number>();
   for (const p of pts) {
     const t = tileOf(p.lon, p.lat, z);
@@ -165,7 +184,6 @@ async function busiestTile(db: Database, layer: 'grids' | 'buildings', z: number
   const [x, y] = best.split('/').map(Number) as [number, number];
   return { layer, z, x, y, shapes };
 }
-
 
 const STEPS = ['stats', 'rebuild', 'tiles', 'browser', 'ingest', 'live', 'load'] as const;
 type Step = (typeof STEPS)[number];
@@ -211,7 +229,8 @@ async function measure(db: Database, info: RunInfo): Promise<Results> {
     `select a.user_id, (select h.id from public.households h join public.buildings b on b.id = h.building_id
                         where b.grid_id = sg.grid_id and h.moved_out is null order by h.id limit 1) as household_id
      from minqing.local_accounts a join public.staff s on s.user_id = a.user_id join public.staff_grids sg on sg.staff_id = s.id
-     where a.email = 'member01@demo.local' order by sg.grid_id limit 1`);
+     where a.email = 'member01@demo.local' order by sg.grid_id limit 1`,
+  );
   const memberToken = await issueToken(SECRET, { id: member!.user_id, email: 'member01@demo.local' });
   const newApp = () => createApp({ db, env, jwtSecret: SECRET });
   const app = newApp();
@@ -220,7 +239,8 @@ async function measure(db: Database, info: RunInfo): Promise<Results> {
 
   const [size] = await db.query<{ grids: number; buildings: number; households: number; visits: number }>(
     `select (select count(*) from public.grids)::int as grids, (select count(*) from public.buildings)::int as buildings,
-            (select count(*) from public.households)::int as households, (select count(*) from public.visits)::int as visits`);
+            (select count(*) from public.households)::int as households, (select count(*) from public.visits)::int as visits`,
+  );
   Object.assign(r, size);
 
   // The stats first: they read the data as loaded (the rebuild and ingest steps write).
@@ -233,15 +253,25 @@ async function measure(db: Database, info: RunInfo): Promise<Results> {
     const etag = etagRes.headers.get('etag') ?? '';
     r.gridStatsApi304 = await time(RUNS, () => get('/api/stats/grids', { 'if-none-match': etag }));
     // A new app per call: the API keeps answers per statsVersion, and this figure is the computation.
-    r.gridStatsApiPastDate = await time(SLOW_RUNS, () => answer(newApp().request('/api/stats/grids?asOf=2026-06-29',
-      { headers: { authorization: `Bearer ${token}` } }), 'GET /api/stats/grids?asOf=2026-06-29'), slow);
+    r.gridStatsApiPastDate = await time(
+      SLOW_RUNS,
+      () =>
+        answer(
+          newApp().request('/api/stats/grids?asOf=2026-06-29', { headers: { authorization: `Bearer ${token}` } }),
+          'GET /api/stats/grids?asOf=2026-06-29',
+        ),
+      slow,
+    );
     // A closed month's last day. Its snapshot is stored by the nightly `npm run stats:rebuild`
     // (docs/scaling.md), timed here as that job does it; the API then reads it. Filled as the
     // owner rather than by the API's first read: at a district that fill runs past the request
     // timeout (a 504) and would leave the fill running under the measured reads.
     const stored = await db.query(`select 1 from minqing.month_snapshot_state where month_end = '2026-06-30'`);
     if (stored.length === 0) {
-      r.monthSnapshotFill = await time(1, () => db.query(`select public.month_snapshot_ready('2026-06-30'::date)`), { warmup: false, callMs: STEP_LIMIT_MS });
+      r.monthSnapshotFill = await time(1, () => db.query(`select public.month_snapshot_ready('2026-06-30'::date)`), {
+        warmup: false,
+        callMs: STEP_LIMIT_MS,
+      });
     }
     r.gridStatsApiMonthEnd = await time(RUNS, () => get('/api/stats/grids?asOf=2026-06-30'));
   });
@@ -256,7 +286,12 @@ async function measure(db: Database, info: RunInfo): Promise<Results> {
 
   await step('tiles', async () => {
     const version = (await db.query<{ v: number }>('select public.geometry_version() as v'))[0]!.v;
-    for (const [layer, z] of [['grids', 12], ['grids', 14], ['buildings', 15], ['buildings', 16]] as const) {
+    for (const [layer, z] of [
+      ['grids', 12],
+      ['grids', 14],
+      ['buildings', 15],
+      ['buildings', 16],
+    ] as const) {
       const t = await busiestTile(db, layer, z);
       const url = `/api/tiles/${layer}/${z}/${t.x}/${t.y}.mvt?v=${version}`;
       const key = `tile_${layer}_z${z}`;
@@ -264,28 +299,44 @@ async function measure(db: Database, info: RunInfo): Promise<Results> {
       r[`${key}_bytes`] = (await renderTile(db, db.kind, t)).byteLength;
       r[`${key}_rawSql`] = await time(RUNS, () => renderTile(db, db.kind, t));
       r[`${key}_apiCold`] = await time(RUNS, () =>
-        answer(newApp().request(url, { headers: { authorization: `Bearer ${token}` } }), `GET ${url}`));
+        answer(newApp().request(url, { headers: { authorization: `Bearer ${token}` } }), `GET ${url}`),
+      );
       r[`${key}_apiCached`] = await time(RUNS, () => get(url));
     }
   });
 
   await step('browser', async () => {
-    Object.assign(r, await browserBench(db, { env, secret: SECRET, token, userId: leader!.user_id, runs: RUNS, slowRuns: SLOW_RUNS, log: (l) => log(`${db.kind}: ${l}`) }));
+    Object.assign(
+      r,
+      await browserBench(db, {
+        env,
+        secret: SECRET,
+        token,
+        userId: leader!.user_id,
+        runs: RUNS,
+        slowRuns: SLOW_RUNS,
+        log: (l) => log(`${db.kind}: ${l}`),
+      }),
+    );
   });
 
   await step('ingest', async () => {
     const [staff] = await db.query<{ id: number }>('select min(id)::int as id from public.staff');
-    const oneVisit = () => db.query(
-      `insert into public.visits (household_id, visitor_id, visited_at, method, result)
+    const oneVisit = () =>
+      db.query(
+        `insert into public.visits (household_id, visitor_id, visited_at, method, result)
        values ((select id from public.households order by random() limit 1), $1, $2, 'in_person', 'met')`,
-      [staff!.id, `${TODAY}T10:00:00+08:00`]);
-    const bulk = (n: number) => () => db.query(
-      `insert into public.visits (household_id, visitor_id, visited_at, method, result)
+        [staff!.id, `${TODAY}T10:00:00+08:00`],
+      );
+    const bulk = (n: number) => () =>
+      db.query(
+        `insert into public.visits (household_id, visitor_id, visited_at, method, result)
        select id, $1, $2, 'in_person', 'met' from public.households order by random() limit ${n}`,
-      [staff!.id, `${TODAY}T11:00:00+08:00`]);
+        [staff!.id, `${TODAY}T11:00:00+08:00`],
+      );
     r.visitInsertMaintained = await time(RUNS, oneVisit);
     r.bulk2000Maintained = await time(3, bulk(2000));
-    await db.query('update minqing.stats_state set as_of = null');  // maintenance off: the unbuilt fast path
+    await db.query('update minqing.stats_state set as_of = null'); // maintenance off: the unbuilt fast path
     try {
       r.visitInsertUnmaintained = await time(RUNS, oneVisit);
       r.bulk2000Unmaintained = await time(3, bulk(2000));
@@ -302,33 +353,55 @@ async function measure(db: Database, info: RunInfo): Promise<Results> {
     // stats the map then refetches; each part bounded, so a lost event is a failure that says so.
     const feed = new ChangeFeed(db);
     const memberApp = newApp();
-    const postVisit = () => answer(memberApp.request('/api/visits', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${memberToken}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-      body: JSON.stringify({ householdId: member!.household_id, visitedAt: `${TODAY}T09:00:00+08:00`, method: 'in_person', result: 'met', durationMin: 10 }),
-    }), 'POST /api/visits');
+    const postVisit = () =>
+      answer(
+        memberApp.request('/api/visits', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${memberToken}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+          body: JSON.stringify({
+            householdId: member!.household_id,
+            visitedAt: `${TODAY}T09:00:00+08:00`,
+            method: 'in_person',
+            result: 'met',
+            durationMin: 10,
+          }),
+        }),
+        'POST /api/visits',
+      );
     // The issue's "single visit POST p95": the grid member's request, RLS and rollup maintenance included.
     r.visitPost = await time(RUNS, postVisit, { callMs: 60_000, budgetMs: 120_000 });
     const parts = { post: [] as number[], event: [] as number[], refetch: [] as number[] };
     try {
-      r.liveRecolour = await time(Math.min(5, SLOW_RUNS), async () => {
-        let resolve!: () => void;
-        const seen = new Promise<void>((res) => (resolve = res));
-        const stop = await bounded(feed.subscribe(() => resolve()), 30_000, 'LISTEN on the change feed');
-        try {
-          const t0 = performance.now();
-          await postVisit();
-          const t1 = performance.now();
-          await bounded(seen, 30_000, `the change event for a visit POSTed to household ${member!.household_id} (committed ${ms(t1 - t0)} after the request)`);
-          const t2 = performance.now();
-          await get('/api/stats/grids');
-          parts.post.push(t1 - t0);
-          parts.event.push(t2 - t1);
-          parts.refetch.push(performance.now() - t2);
-        } finally {
-          stop();
-        }
-      }, { callMs: 90_000 });
+      r.liveRecolour = await time(
+        Math.min(5, SLOW_RUNS),
+        async () => {
+          let resolve!: () => void;
+          const seen = new Promise<void>((res) => (resolve = res));
+          const stop = await bounded(
+            feed.subscribe(() => resolve()),
+            30_000,
+            'LISTEN on the change feed',
+          );
+          try {
+            const t0 = performance.now();
+            await postVisit();
+            const t1 = performance.now();
+            await bounded(
+              seen,
+              30_000,
+              `the change event for a visit POSTed to household ${member!.household_id} (committed ${ms(t1 - t0)} after the request)`,
+            );
+            const t2 = performance.now();
+            await get('/api/stats/grids');
+            parts.post.push(t1 - t0);
+            parts.event.push(t2 - t1);
+            parts.refetch.push(performance.now() - t2);
+          } finally {
+            stop();
+          }
+        },
+        { callMs: 90_000 },
+      );
     } finally {
       await feed.close();
     }
@@ -353,7 +426,10 @@ const runAt = new Date().toISOString();
 const git = ((): Pick<BenchRun, 'commit' | 'dirty'> => {
   const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' });
   if (head.status !== 0) return { commit: null };
-  const status = spawnSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results.json'], { cwd: root, encoding: 'utf8' });
+  const status = spawnSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results.json'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   return { commit: head.stdout.trim(), dirty: status.stdout.trim() !== '' };
 })();
 const results: Record<string, Results> = {};
@@ -381,7 +457,11 @@ for (const kind of ['pglite', 'postgres'] as const) {
     await opened.close();
     continue;
   }
-  try { results[kind] = await measure(opened.db, info); } finally { await opened.close(); }
+  try {
+    results[kind] = await measure(opened.db, info);
+  } finally {
+    await opened.close();
+  }
 }
 if (prepareOnly) {
   log(`prepared in ${ms(performance.now() - started)}: ${JSON.stringify(infos)}`);
@@ -394,17 +474,29 @@ if (attempted.length === 0) {
   process.exit(2);
 }
 const machine: Machine = {
-  nproc: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'CPU', memGB: Math.round(os.totalmem() / 2 ** 30),
-  loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100), node: process.version,
+  nproc: os.availableParallelism(),
+  cpuModel: os.cpus()[0]?.model ?? 'CPU',
+  memGB: Math.round(os.totalmem() / 2 ** 30),
+  loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  node: process.version,
 };
 const run: BenchRun = {
-  at: runAt, ...git, machine, command: process.argv.slice(2).join(' '), steps,
-  callsPerFigure: RUNS, slowCallsPerFigure: SLOW_RUNS, ...(large ? { slowBudgetSeconds: SLOW_BUDGET_MS / 1000 } : {}),
-  minutes: Math.round((performance.now() - started) / 6000) / 10, runInfo: infos,
+  at: runAt,
+  ...git,
+  machine,
+  command: process.argv.slice(2).join(' '),
+  steps,
+  callsPerFigure: RUNS,
+  slowCallsPerFigure: SLOW_RUNS,
+  ...(large ? { slowBudgetSeconds: SLOW_BUDGET_MS / 1000 } : {}),
+  minutes: Math.round((performance.now() - started) / 6000) / 10,
+  runInfo: infos,
 };
 const notes: string[] = [];
 if (!databases.includes('pglite') && large) {
-  notes.push(pgliteCached(cacheOptions) ? 'PGlite not measured in this run: --databases did not name it (its cache is loaded)' : PGLITE_LIMIT);
+  notes.push(
+    pgliteCached(cacheOptions) ? 'PGlite not measured in this run: --databases did not name it (its cache is loaded)' : PGLITE_LIMIT,
+  );
 }
 // This run's figures go over the tier's stored ones, each naming this run; the others keep theirs.
 const file = path.join(root, 'bench/results.json');

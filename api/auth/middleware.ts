@@ -50,7 +50,11 @@ export const requireSignIn = createMiddleware<AppEnv>(async (c, next) => {
     throw new ApiError(401, 'unauthorized', 'Sign in first: this request needs an access token (Authorization: Bearer …).');
   }
   if (claims.must_change_password === true) {
-    throw new ApiError(403, 'password_change_required', 'Set a new password first (POST /api/auth/password): this one was a one-time password.');
+    throw new ApiError(
+      403,
+      'password_change_required',
+      'Set a new password first (POST /api/auth/password): this one was a one-time password.',
+    );
   }
   return next();
 });

@@ -21,7 +21,9 @@ export async function inviteAuthUser(admin: SupabaseAdmin, email: string, fetchI
   });
   const body = (await res.json().catch(() => null)) as { id?: unknown; msg?: unknown; message?: unknown } | null;
   if (!res.ok || typeof body?.id !== 'string') {
-    throw new InviteError(`Supabase Auth did not invite ${email} (HTTP ${res.status}: ${String(body?.msg ?? body?.message ?? 'no message')})`);
+    throw new InviteError(
+      `Supabase Auth did not invite ${email} (HTTP ${res.status}: ${String(body?.msg ?? body?.message ?? 'no message')})`,
+    );
   }
   return body.id;
 }

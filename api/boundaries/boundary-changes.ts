@@ -8,11 +8,11 @@
 import type { Feature, LineString, MultiPolygon, Polygon } from 'geojson';
 import { GRID_CHANGE_REASON, MIN_SHARED_EDGE_M, validateSplitName } from '../../geo/geometry/grid-change.reasons';
 import type { Queryable } from '../db/database';
-import { gridFeature, type GridProperties } from '../grids/grid-features';
+import { type GridProperties, gridFeature } from '../grids/grid-features';
 import { ApiError } from '../lib/errors';
-import { checkVersions, commitChanges, lockGrids, refuseChange, refuseInvalid, validateChanges, type Change } from './boundary-checks';
+import { type Change, checkVersions, commitChanges, lockGrids, refuseChange, refuseInvalid, validateChanges } from './boundary-checks';
 import type { BoundaryImpact } from './boundary-preview';
-import { PROPOSAL_COLUMNS, type BoundaryProposal } from './proposal-record';
+import { type BoundaryProposal, PROPOSAL_COLUMNS } from './proposal-record';
 
 // The placeholder id of the grid a split is about to create, in validation only: larger than any
 // real id, as the new grid's will be, so that ties on a shared edge go the same way (lowest id).
@@ -40,17 +40,28 @@ export type RedrawOutcome =
 export async function redraw(tx: Queryable, input: RedrawInput, today: string): Promise<RedrawOutcome> {
   const all = [input.main, ...input.neighbours];
   if (new Set(all.map((c) => c.gridId)).size !== all.length) {
-    throw refuseChange(GRID_CHANGE_REASON.NEIGHBOUR_NOT_IN_COMMUNITY, `Grid ${input.main.gridId} is listed twice in the change: list each neighbour once, not the grid itself.`, {
-      gridId: input.main.gridId,
-    });
+    throw refuseChange(
+      GRID_CHANGE_REASON.NEIGHBOUR_NOT_IN_COMMUNITY,
+      `Grid ${input.main.gridId} is listed twice in the change: list each neighbour once, not the grid itself.`,
+      {
+        gridId: input.main.gridId,
+      },
+    );
   }
-  const locks = await lockGrids(tx, all.map((c) => c.gridId));
+  const locks = await lockGrids(
+    tx,
+    all.map((c) => c.gridId),
+  );
   const community = locks.get(input.main.gridId)!.communityId;
   for (const n of input.neighbours) {
     if (locks.get(n.gridId)!.communityId !== community) {
-      throw refuseChange(GRID_CHANGE_REASON.NEIGHBOUR_NOT_IN_COMMUNITY, `Grid ${n.gridId} is not in the community of grid ${input.main.gridId}; only a community's own grids share its edges.`, {
-        gridId: n.gridId,
-      });
+      throw refuseChange(
+        GRID_CHANGE_REASON.NEIGHBOUR_NOT_IN_COMMUNITY,
+        `Grid ${n.gridId} is not in the community of grid ${input.main.gridId}; only a community's own grids share its edges.`,
+        {
+          gridId: n.gridId,
+        },
+      );
     }
   }
   if (!input.proposalId && !locks.get(input.main.gridId)!.editorRole) {
@@ -66,7 +77,12 @@ export async function redraw(tx: Queryable, input: RedrawInput, today: string): 
     return { status: 'proposed', proposal: await propose(tx, input, affected, impact) };
   }
 
-  const changes = all.map((c) => ({ gridId: c.gridId, version: c.version, geometry: c.geometry, revertedTo: c === input.main ? input.revertedTo : undefined }));
+  const changes = all.map((c) => ({
+    gridId: c.gridId,
+    version: c.version,
+    geometry: c.geometry,
+    revertedTo: c === input.main ? input.revertedTo : undefined,
+  }));
   const result = await commitChanges(tx, changes, input.kind, input.reason, input.proposalId);
   return { status: 'committed', grid: await gridFeature(tx, input.main.gridId), impact, ...result };
 }
@@ -75,9 +91,13 @@ export async function redraw(tx: Queryable, input: RedrawInput, today: string): 
  * The grids the change takes buildings or boundary from (the neighbours redrawn, and the grids
  * the buildings moving in come from), and those of them the caller may not redraw.
  */
-async function affectedGrids(tx: Queryable, input: RedrawInput, impact: BoundaryImpact | null): Promise<{ affected: number[]; ledByOthers: number[] }> {
+async function affectedGrids(
+  tx: Queryable,
+  input: RedrawInput,
+  impact: BoundaryImpact | null,
+): Promise<{ affected: number[]; ledByOthers: number[] }> {
   const [from] = await tx.query<{ ids: number[] }>(
-    'select coalesce(array_agg(distinct grid_id) filter (where grid_id is not null and grid_id <> $2), \'{}\') as ids from public.buildings where id = any ($1::int[])',
+    "select coalesce(array_agg(distinct grid_id) filter (where grid_id is not null and grid_id <> $2), '{}') as ids from public.buildings where id = any ($1::int[])",
     [impact?.buildingsIn ?? [], input.main.gridId],
   );
   const affected = [...new Set([...input.neighbours.map((n) => n.gridId), ...from!.ids])].sort((a, b) => a - b);
@@ -102,21 +122,43 @@ async function propose(tx: Queryable, input: RedrawInput, affected: number[], im
       JSON.stringify(impact),
     ],
   );
-  const [proposal] = await tx.query<BoundaryProposal>(`select ${PROPOSAL_COLUMNS} from public.boundary_proposals p where p.id = $1`, [created!.id]);
+  const [proposal] = await tx.query<BoundaryProposal>(`select ${PROPOSAL_COLUMNS} from public.boundary_proposals p where p.id = $1`, [
+    created!.id,
+  ]);
   return proposal!;
 }
 
 /** Redraws grid `id` back to its boundary of version `toVersion` (a new version, kind 'reverted'). */
-export async function revertGrid(tx: Queryable, id: number, body: { toVersion: number; version: number; reason: string }, today: string): Promise<RedrawOutcome> {
+export async function revertGrid(
+  tx: Queryable,
+  id: number,
+  body: { toVersion: number; version: number; reason: string },
+  today: string,
+): Promise<RedrawOutcome> {
   const [target] = await tx.query<{ geometry: MultiPolygon }>(
     'select ST_AsGeoJSON(boundary)::json as geometry from public.grid_versions where grid_id = $1 and version = $2',
     [id, body.toVersion],
   );
-  if (!target) throw new ApiError(404, 'not_found', `Grid ${id} has no version ${body.toVersion}; GET /api/grids/${id}/versions lists them.`);
+  if (!target)
+    throw new ApiError(404, 'not_found', `Grid ${id} has no version ${body.toVersion}; GET /api/grids/${id}/versions lists them.`);
   if (body.toVersion === body.version) {
-    throw refuseChange(GRID_CHANGE_REASON.REVERT_TO_CURRENT, `Grid ${id} is already at version ${body.version}: choose an earlier version to revert to.`, { version: body.version });
+    throw refuseChange(
+      GRID_CHANGE_REASON.REVERT_TO_CURRENT,
+      `Grid ${id} is already at version ${body.version}: choose an earlier version to revert to.`,
+      { version: body.version },
+    );
   }
-  return redraw(tx, { main: { gridId: id, version: body.version, geometry: target.geometry }, neighbours: [], reason: body.reason, kind: 'reverted', revertedTo: body.toVersion }, today);
+  return redraw(
+    tx,
+    {
+      main: { gridId: id, version: body.version, geometry: target.geometry },
+      neighbours: [],
+      reason: body.reason,
+      kind: 'reverted',
+      revertedTo: body.toVersion,
+    },
+    today,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -188,12 +230,19 @@ async function cutInTwo(tx: Queryable, id: number, line: LineString, today: stri
     [id, JSON.stringify(line), today],
   );
   if (parts.length < 2) {
-    throw refuseChange(GRID_CHANGE_REASON.SPLIT_LINE_DOES_NOT_CROSS, `The line does not cut grid ${id} in two: draw it from outside the grid, across it, to outside again.`);
+    throw refuseChange(
+      GRID_CHANGE_REASON.SPLIT_LINE_DOES_NOT_CROSS,
+      `The line does not cut grid ${id} in two: draw it from outside the grid, across it, to outside again.`,
+    );
   }
   if (parts.length > 2) {
-    throw refuseChange(GRID_CHANGE_REASON.SPLIT_MORE_THAN_TWO_PARTS, `The line cuts grid ${id} into ${parts.length} pieces; a split makes exactly two: cross the grid once.`, {
-      parts: parts.length,
-    });
+    throw refuseChange(
+      GRID_CHANGE_REASON.SPLIT_MORE_THAN_TWO_PARTS,
+      `The line cuts grid ${id} into ${parts.length} pieces; a split makes exactly two: cross the grid once.`,
+      {
+        parts: parts.length,
+      },
+    );
   }
   return parts as [SplitPart, SplitPart];
 }
@@ -212,7 +261,10 @@ async function splitNaming(tx: Queryable, id: number): Promise<{ code: string; n
 /** Both pieces' names must be free among the community's other live grids, and differ. */
 async function checkSplitNames(tx: Queryable, id: number, communityId: number, names: readonly [string, string]): Promise<void> {
   const others = (
-    await tx.query<{ name: string }>('select name from public.grids where community_id = $1 and retired_at is null and id <> $2', [communityId, id])
+    await tx.query<{ name: string }>('select name from public.grids where community_id = $1 and retired_at is null and id <> $2', [
+      communityId,
+      id,
+    ])
   ).map((r) => r.name);
   for (const [name, taken] of [
     [names[0], others],
@@ -220,7 +272,11 @@ async function checkSplitNames(tx: Queryable, id: number, communityId: number, n
   ] as const) {
     const checked = validateSplitName(name, taken);
     if (!checked.valid) {
-      throw refuseChange(checked.reason, `Grid ${id}'s community already has a grid named "${checked.name}": name the pieces of the split differently.`, { name: checked.name });
+      throw refuseChange(
+        checked.reason,
+        `Grid ${id}'s community already has a grid named "${checked.name}": name the pieces of the split differently.`,
+        { name: checked.name },
+      );
     }
   }
 }
@@ -238,17 +294,25 @@ export interface MergeRequest {
 /** The grid that stays and the one merged into it, each with the version the client saw; refused before any lock. */
 export function mergeRequest(body: { gridIds: [number, number]; versions: Record<string, number>; reason: string }): MergeRequest {
   const [keepId, goneId] = body.gridIds;
-  if (keepId === goneId) throw refuseChange(GRID_CHANGE_REASON.MERGE_SAME_GRID, `gridIds names grid ${keepId} twice: a grid is merged with a neighbour.`);
+  if (keepId === goneId)
+    throw refuseChange(GRID_CHANGE_REASON.MERGE_SAME_GRID, `gridIds names grid ${keepId} twice: a grid is merged with a neighbour.`);
   const versionOf = (gridId: number) => {
     const v = body.versions[String(gridId)];
     if (v === undefined) {
-      throw new ApiError(400, 'invalid_request', `versions.${gridId} is required: the version of grid ${gridId} you saw (properties.version).`, [
-        { path: `versions.${gridId}`, message: 'required' },
-      ]);
+      throw new ApiError(
+        400,
+        'invalid_request',
+        `versions.${gridId} is required: the version of grid ${gridId} you saw (properties.version).`,
+        [{ path: `versions.${gridId}`, message: 'required' }],
+      );
     }
     return v;
   };
-  return { keep: { gridId: keepId, version: versionOf(keepId) }, gone: { gridId: goneId, version: versionOf(goneId) }, reason: body.reason };
+  return {
+    keep: { gridId: keepId, version: versionOf(keepId) },
+    gone: { gridId: goneId, version: versionOf(goneId) },
+    reason: body.reason,
+  };
 }
 
 export async function mergeGrids(tx: Queryable, { keep, gone, reason }: MergeRequest, today: string) {
@@ -256,13 +320,21 @@ export async function mergeGrids(tx: Queryable, { keep, gone, reason }: MergeReq
   const locks = await lockGrids(tx, [keepId, goneId]);
   for (const id of [keepId, goneId]) {
     if (!locks.get(id)!.editorRole) {
-      throw new ApiError(403, 'forbidden', `You may not merge grid ${id}: a merge is made by the community's staff, or by a leader of both grids.`);
+      throw new ApiError(
+        403,
+        'forbidden',
+        `You may not merge grid ${id}: a merge is made by the community's staff, or by a leader of both grids.`,
+      );
     }
   }
   if (locks.get(keepId)!.communityId !== locks.get(goneId)!.communityId) {
-    throw refuseChange(GRID_CHANGE_REASON.MERGE_DIFFERENT_COMMUNITIES, `Grids ${keepId} and ${goneId} belong to different communities and cannot be merged.`, {
-      gridIds: [keepId, goneId],
-    });
+    throw refuseChange(
+      GRID_CHANGE_REASON.MERGE_DIFFERENT_COMMUNITIES,
+      `Grids ${keepId} and ${goneId} belong to different communities and cannot be merged.`,
+      {
+        gridIds: [keepId, goneId],
+      },
+    );
   }
   checkVersions(locks, [keep, gone]);
   const [pair] = await tx.query<{ sharedM: number; union: MultiPolygon }>(
@@ -272,10 +344,14 @@ export async function mergeGrids(tx: Queryable, { keep, gone, reason }: MergeReq
     [keepId, goneId],
   );
   if (!(pair!.sharedM >= MIN_SHARED_EDGE_M)) {
-    throw refuseChange(GRID_CHANGE_REASON.MERGE_NOT_NEIGHBOURS, `Grids ${keepId} and ${goneId} share no edge (${Math.round(pair!.sharedM * 10) / 10} m in common): only neighbours can be merged.`, {
-      gridIds: [keepId, goneId],
-      sharedEdgeM: Math.round(pair!.sharedM * 10) / 10,
-    });
+    throw refuseChange(
+      GRID_CHANGE_REASON.MERGE_NOT_NEIGHBOURS,
+      `Grids ${keepId} and ${goneId} share no edge (${Math.round(pair!.sharedM * 10) / 10} m in common): only neighbours can be merged.`,
+      {
+        gridIds: [keepId, goneId],
+        sharedEdgeM: Math.round(pair!.sharedM * 10) / 10,
+      },
+    );
   }
   const { problems, warnings, impact } = await validateChanges(
     tx,

@@ -5,12 +5,13 @@
  * preview does, then public.commit_grid_boundaries writes the versions, the boundaries and the
  * buildings that move. Any refusal or failure on the way rolls all of it back.
  */
-import { BOUNDARY_PROBLEM, validateGridBoundary, type BoundaryProblem } from '../../geo/geometry/grid-boundary.validation';
-import type { GridChangeReason } from '../../geo/geometry/grid-change.reasons';
+
 import type { ArealInput } from '../../geo/domain/geojson.validation';
+import { BOUNDARY_PROBLEM, type BoundaryProblem, validateGridBoundary } from '../../geo/geometry/grid-boundary.validation';
+import type { GridChangeReason } from '../../geo/geometry/grid-change.reasons';
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
-import { previewBoundary, type Areal, type BoundaryImpact, type BoundaryOverride } from './boundary-preview';
+import { type Areal, type BoundaryImpact, type BoundaryOverride, previewBoundary } from './boundary-preview';
 
 export type VersionKind = 'created' | 'redrawn' | 'split' | 'merged' | 'reverted';
 
@@ -41,10 +42,15 @@ const RANGE_PROBLEMS: ReadonlySet<string> = new Set([BOUNDARY_PROBLEM.HOUSEHOLDS
 
 /** A 422 for a change the rules refuse, its reason in details (the web app words it). */
 export const refuseChange = (reason: GridChangeReason, message: string, details: Record<string, unknown> = {}) =>
-  new ApiError(422, reason.startsWith('SPLIT') ? 'invalid_split' : reason.startsWith('MERGE') ? 'invalid_merge' : 'invalid_change', message, {
-    reason,
-    ...details,
-  });
+  new ApiError(
+    422,
+    reason.startsWith('SPLIT') ? 'invalid_split' : reason.startsWith('MERGE') ? 'invalid_merge' : 'invalid_change',
+    message,
+    {
+      reason,
+      ...details,
+    },
+  );
 
 // ---------------------------------------------------------------------------------------------
 // Locks and versions
@@ -70,9 +76,14 @@ export function checkVersions(locks: Map<number, Lock>, wanted: readonly { gridI
   for (const w of wanted) {
     const lock = locks.get(w.gridId)!;
     if (lock.retired) {
-      throw new ApiError(409, 'grid_retired', `Grid ${w.gridId} was merged into another grid and retired; its boundary can no longer change.`, {
-        gridId: w.gridId,
-      });
+      throw new ApiError(
+        409,
+        'grid_retired',
+        `Grid ${w.gridId} was merged into another grid and retired; its boundary can no longer change.`,
+        {
+          gridId: w.gridId,
+        },
+      );
     }
     if (lock.version !== w.version) {
       const who = lock.changedBy ?? 'someone';
@@ -82,7 +93,14 @@ export function checkVersions(locks: Map<number, Lock>, wanted: readonly { gridI
         'stale_version',
         `Grid ${w.gridId} was changed by ${who} at ${when} (${lock.changeKind ?? 'redrawn'}): it is now at version ${lock.version}, ` +
           `you edited version ${w.version}. Reload the grid, redo your change on the current boundary and save again.`,
-        { gridId: w.gridId, currentVersion: lock.version, yourVersion: w.version, changedBy: lock.changedBy, changedAt: lock.changedAt, kind: lock.changeKind },
+        {
+          gridId: w.gridId,
+          currentVersion: lock.version,
+          yourVersion: w.version,
+          changedBy: lock.changedBy,
+          changedAt: lock.changedAt,
+          kind: lock.changeKind,
+        },
       );
     }
   }
@@ -124,7 +142,12 @@ export async function validateChanges(
         [JSON.stringify(c.geometry)],
       );
       if (!v!.valid) {
-        problems.push({ code: BOUNDARY_PROBLEM.INVALID_RING, geometry: c.geometry, details: { source: 'postgis', reason: v!.reason }, forGridId: c.gridId });
+        problems.push({
+          code: BOUNDARY_PROBLEM.INVALID_RING,
+          geometry: c.geometry,
+          details: { source: 'postgis', reason: v!.reason },
+          forGridId: c.gridId,
+        });
       }
     }
     if (problems.length > 0) return { problems, warnings: [], impact: null };
@@ -132,7 +155,10 @@ export async function validateChanges(
   const warnings: ChangeProblem[] = [];
   let impact: BoundaryImpact | null = null;
   for (const [i, c] of changes.entries()) {
-    const overrides: BoundaryOverride[] = [...changes.filter((o) => o.gridId !== c.gridId).map((o) => ({ gridId: o.gridId, geometry: o.geometry })), ...extra];
+    const overrides: BoundaryOverride[] = [
+      ...changes.filter((o) => o.gridId !== c.gridId).map((o) => ({ gridId: o.gridId, geometry: o.geometry })),
+      ...extra,
+    ];
     const result = await previewBoundary(tx, c.gridId, c.geometry as ArealInput, today, overrides);
     for (const p of result.problems) {
       (opts.rangeIsWarning && RANGE_PROBLEMS.has(p.code) ? warnings : problems).push({ ...p, forGridId: c.gridId });
@@ -153,7 +179,10 @@ function structuralProblems(geometry: Areal): BoundaryProblem[] {
     policy: { householdsMin: 0, householdsMax: Number.MAX_SAFE_INTEGER },
   });
   return result.problems.filter(
-    (p) => p.code === BOUNDARY_PROBLEM.INVALID_RING || p.code === BOUNDARY_PROBLEM.SELF_INTERSECTION || p.code === BOUNDARY_PROBLEM.OVERLAY_FAILED,
+    (p) =>
+      p.code === BOUNDARY_PROBLEM.INVALID_RING ||
+      p.code === BOUNDARY_PROBLEM.SELF_INTERSECTION ||
+      p.code === BOUNDARY_PROBLEM.OVERLAY_FAILED,
   );
 }
 

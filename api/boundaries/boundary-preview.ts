@@ -7,15 +7,15 @@
 import type { MultiPolygon, Polygon, Position } from 'geojson';
 import type { ArealInput } from '../../geo/domain/geojson.validation';
 import { policySettingsSchema } from '../../geo/domain/visit-policy';
-import { boundaryPolicy } from '../../geo/geometry/grid-workload';
 import {
   BOUNDARY_PROBLEM,
+  type BoundaryProblem,
   GAP_TOLERANCE_M2,
   OUTSIDE_TOLERANCE_M2,
   OVERLAP_TOLERANCE_M2,
   validateGridBoundary,
-  type BoundaryProblem,
 } from '../../geo/geometry/grid-boundary.validation';
+import { boundaryPolicy } from '../../geo/geometry/grid-workload';
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
 
@@ -83,9 +83,21 @@ const othersCte = (overrides: string, gridId: string) => `others as (
     where jsonb_typeof(o -> 'geometry') = 'object'
   )`;
 
-export async function previewBoundary(tx: Queryable, gridId: number, geometry: ArealInput, today: string, overrides: readonly BoundaryOverride[] = []) {
+export async function previewBoundary(
+  tx: Queryable,
+  gridId: number,
+  geometry: ArealInput,
+  today: string,
+  overrides: readonly BoundaryOverride[] = [],
+) {
   const overridesJson = JSON.stringify(overrides);
-  const [grid] = await tx.query<{ communityId: number; version: number; boundary: MultiPolygon; community: Areal | null; settings: unknown }>(
+  const [grid] = await tx.query<{
+    communityId: number;
+    version: number;
+    boundary: MultiPolygon;
+    community: Areal | null;
+    settings: unknown;
+  }>(
     `select g.community_id as "communityId", g.version, ST_AsGeoJSON(g.boundary)::json as boundary,
             ST_AsGeoJSON(c.boundary)::json as community, public.policy_settings_at(g.community_id, $2::date) as settings
      from public.grids g join public.communities c on c.id = g.community_id where g.id = $1`,
@@ -98,7 +110,14 @@ export async function previewBoundary(tx: Queryable, gridId: number, geometry: A
     [grid.communityId, gridId, overridesJson],
   );
   const [minX, minY, maxX, maxY] = bboxOf(grid.boundary, geometry, ...overrides.flatMap((o) => (o.geometry ? [o.geometry] : [])));
-  const buildings = await tx.query<{ id: number; gridId: number | null; footprint: Areal; pointOnSurface: Position; households: number; requiredVisitsPerMonth: number }>(
+  const buildings = await tx.query<{
+    id: number;
+    gridId: number | null;
+    footprint: Areal;
+    pointOnSurface: Position;
+    households: number;
+    requiredVisitsPerMonth: number;
+  }>(
     `select b.id, b.grid_id as "gridId", ST_AsGeoJSON(b.footprint)::json as footprint,
             json_build_array(ST_X(p), ST_Y(p)) as "pointOnSurface",
             coalesce(w.households, 0) as households, coalesce(w.visits_per_month, 0) as "requiredVisitsPerMonth"
@@ -132,7 +151,9 @@ export async function previewBoundary(tx: Queryable, gridId: number, geometry: A
     );
     if (!validity!.valid) {
       problems.push({
-        code: /self-intersection|ring self/i.test(validity!.reason ?? '') ? BOUNDARY_PROBLEM.SELF_INTERSECTION : BOUNDARY_PROBLEM.INVALID_RING,
+        code: /self-intersection|ring self/i.test(validity!.reason ?? '')
+          ? BOUNDARY_PROBLEM.SELF_INTERSECTION
+          : BOUNDARY_PROBLEM.INVALID_RING,
         geometry: (validity!.location as BoundaryProblem['geometry']) ?? geometry,
         details: { source: 'postgis', reason: validity!.reason ?? '' },
       });
@@ -149,7 +170,11 @@ export async function previewBoundary(tx: Queryable, gridId: number, geometry: A
       );
       for (const o of overlaps) {
         if (!problems.some((p) => p.code === BOUNDARY_PROBLEM.OVERLAPS_GRID && p.details.gridId === o.gridId)) {
-          problems.push({ code: BOUNDARY_PROBLEM.OVERLAPS_GRID, geometry: o.geometry, details: { gridId: o.gridId, areaM2: round1(o.areaM2), source: 'postgis' } });
+          problems.push({
+            code: BOUNDARY_PROBLEM.OVERLAPS_GRID,
+            geometry: o.geometry,
+            details: { gridId: o.gridId, areaM2: round1(o.areaM2), source: 'postgis' },
+          });
         }
       }
       const [cover] = await tx.query<{ outsideM2: number; outside: Areal | null; gapM2: number; gap: Areal | null }>(
@@ -167,12 +192,24 @@ export async function previewBoundary(tx: Queryable, gridId: number, geometry: A
       );
       if (!cover) {
         // The embedded PostGIS answers no row (instead of an error) when a GEOS overlay fails.
-        problems.push({ code: BOUNDARY_PROBLEM.OVERLAY_FAILED, geometry, details: { against: 'community', error: 'PostGIS could not compute the coverage', source: 'postgis' } });
+        problems.push({
+          code: BOUNDARY_PROBLEM.OVERLAY_FAILED,
+          geometry,
+          details: { against: 'community', error: 'PostGIS could not compute the coverage', source: 'postgis' },
+        });
       } else if (cover.outsideM2 > OUTSIDE_TOLERANCE_M2 && !problems.some((p) => p.code === BOUNDARY_PROBLEM.OUTSIDE_COMMUNITY)) {
-        problems.push({ code: BOUNDARY_PROBLEM.OUTSIDE_COMMUNITY, geometry: cover!.outside!, details: { areaM2: round1(cover!.outsideM2), source: 'postgis' } });
+        problems.push({
+          code: BOUNDARY_PROBLEM.OUTSIDE_COMMUNITY,
+          geometry: cover!.outside!,
+          details: { areaM2: round1(cover!.outsideM2), source: 'postgis' },
+        });
       }
       if (cover && cover.gapM2 > Math.max(GAP_TOLERANCE_M2, 1) && !problems.some((p) => p.code === BOUNDARY_PROBLEM.LEAVES_GAP)) {
-        problems.push({ code: BOUNDARY_PROBLEM.LEAVES_GAP, geometry: cover!.gap!, details: { areaM2: round1(cover!.gapM2), source: 'postgis' } });
+        problems.push({
+          code: BOUNDARY_PROBLEM.LEAVES_GAP,
+          geometry: cover!.gap!,
+          details: { areaM2: round1(cover!.gapM2), source: 'postgis' },
+        });
       }
       impact = await boundaryImpact(tx, gridId, JSON.stringify(geometry), [minX, minY, maxX, maxY], buildings, overridesJson, today);
     }
@@ -207,15 +244,22 @@ async function boundaryImpact(
      from near`,
     [geojson, gridId, ...bbox, overridesJson],
   );
-  const rows = assigned.map((r) => ({ ...r, households: load.get(r.id)?.households ?? 0, workload: load.get(r.id)?.requiredVisitsPerMonth ?? 0 }));
+  const rows = assigned.map((r) => ({
+    ...r,
+    households: load.get(r.id)?.households ?? 0,
+    workload: load.get(r.id)?.requiredVisitsPerMonth ?? 0,
+  }));
   const [open] = await tx.query<{ n: number }>(
     `select count(*)::int as n from public.issue_pins(now()) p
      where p.stage in ('on_track', 'past_half', 'overdue')
        and ST_Covers(ST_SetSRID(ST_GeomFromGeoJSON($1::text), 4326), ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))`,
     [geojson],
   );
-  const sum = (pred: (r: (typeof rows)[number]) => boolean, f: (r: (typeof rows)[number]) => number) => rows.filter(pred).reduce((s, r) => s + f(r), 0);
-  const others = [...new Set(rows.flatMap((r) => [r.before, r.after]).filter((g): g is number => g !== null && g !== gridId))].sort((a, b) => a - b);
+  const sum = (pred: (r: (typeof rows)[number]) => boolean, f: (r: (typeof rows)[number]) => number) =>
+    rows.filter(pred).reduce((s, r) => s + f(r), 0);
+  const others = [...new Set(rows.flatMap((r) => [r.before, r.after]).filter((g): g is number => g !== null && g !== gridId))].sort(
+    (a, b) => a - b,
+  );
   // Only the buildings near the change were loaded, but a neighbour reaches further: its totals
   // are all its buildings' households, then adjusted by the buildings that move. Households are
   // counted as building_workload counts them (same day, same rule), so the two never disagree.
@@ -230,20 +274,44 @@ async function boundaryImpact(
     ).map((r) => [r.gridId, r.households]),
   );
   return {
-    buildingsIn: rows.filter((r) => r.after === gridId && r.before !== gridId).map((r) => r.id).sort((a, b) => a - b),
-    buildingsOut: rows.filter((r) => r.before === gridId && r.after !== gridId).map((r) => r.id).sort((a, b) => a - b),
-    households: sum((r) => r.after === gridId, (r) => r.households),
+    buildingsIn: rows
+      .filter((r) => r.after === gridId && r.before !== gridId)
+      .map((r) => r.id)
+      .sort((a, b) => a - b),
+    buildingsOut: rows
+      .filter((r) => r.before === gridId && r.after !== gridId)
+      .map((r) => r.id)
+      .sort((a, b) => a - b),
+    households: sum(
+      (r) => r.after === gridId,
+      (r) => r.households,
+    ),
     openIssues: open!.n,
-    workloadBefore: round1(sum((r) => r.before === gridId, (r) => r.workload)),
-    workloadAfter: round1(sum((r) => r.after === gridId, (r) => r.workload)),
+    workloadBefore: round1(
+      sum(
+        (r) => r.before === gridId,
+        (r) => r.workload,
+      ),
+    ),
+    workloadAfter: round1(
+      sum(
+        (r) => r.after === gridId,
+        (r) => r.workload,
+      ),
+    ),
     neighbours: others
       .map((id) => {
         const before = totals.get(id) ?? 0;
-        const leaving = sum((r) => r.before === id && r.after !== id, (r) => r.households);
-        const arriving = sum((r) => r.after === id && r.before !== id, (r) => r.households);
+        const leaving = sum(
+          (r) => r.before === id && r.after !== id,
+          (r) => r.households,
+        );
+        const arriving = sum(
+          (r) => r.after === id && r.before !== id,
+          (r) => r.households,
+        );
         return { gridId: id, householdsBefore: before, householdsAfter: before - leaving + arriving };
       })
       .filter((n) => n.householdsBefore !== n.householdsAfter),
   };
 }
-

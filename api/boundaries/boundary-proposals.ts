@@ -8,7 +8,7 @@
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
 import { redraw } from './boundary-changes';
-import { PROPOSAL_COLUMNS, type BoundaryProposal } from './proposal-record';
+import { type BoundaryProposal, PROPOSAL_COLUMNS } from './proposal-record';
 
 export const PROPOSAL_STATUSES = ['pending', 'approved', 'rejected'] as const;
 
@@ -60,7 +60,9 @@ function requireDecider(p: { id: number; status: string; mayDecide: boolean; com
     throw new ApiError(403, 'forbidden', `Boundary proposal ${p.id} is approved or rejected by the staff of community ${p.communityId}.`);
   }
   if (p.status !== 'pending') {
-    throw new ApiError(409, 'proposal_decided', `Boundary proposal ${p.id} was already ${p.status}; nothing changed.`, { status: p.status });
+    throw new ApiError(409, 'proposal_decided', `Boundary proposal ${p.id} was already ${p.status}; nothing changed.`, {
+      status: p.status,
+    });
   }
 }
 
@@ -69,15 +71,26 @@ function requireDecider(p: { id: number; status: string; mayDecide: boolean; com
  * database function locks the row, so the second waits and then finds it decided: that is a 409
  * for the second, not a failure (it was a 500 before the concurrency suite raced them).
  */
-async function decide(tx: Queryable, id: number, status: 'approved' | 'rejected', note: string | null, version: number | null): Promise<void> {
+async function decide(
+  tx: Queryable,
+  id: number,
+  status: 'approved' | 'rejected',
+  note: string | null,
+  version: number | null,
+): Promise<void> {
   try {
     await tx.query('select public.decide_boundary_proposal($1, $2, $3, $4)', [id, status, note, version]);
   } catch (e) {
     const already = (e as { code?: string }).code === '55000' ? /was already (\w+)/.exec((e as Error).message)?.[1] : undefined;
     if (!already) throw e;
-    throw new ApiError(409, 'proposal_decided', `Boundary proposal ${id} was already ${already} by someone else a moment ago; your decision was not recorded and nothing changed. Reload the proposals.`, {
-      status: already,
-    });
+    throw new ApiError(
+      409,
+      'proposal_decided',
+      `Boundary proposal ${id} was already ${already} by someone else a moment ago; your decision was not recorded and nothing changed. Reload the proposals.`,
+      {
+        status: already,
+      },
+    );
   }
 }
 
@@ -88,7 +101,14 @@ async function decide(tx: Queryable, id: number, status: 'approved' | 'rejected'
  */
 function staleProposal(e: unknown, p: ProposalRow): unknown {
   if (!(e instanceof ApiError) || (e.code !== 'stale_version' && e.code !== 'grid_retired')) return e;
-  const d = (e.details ?? {}) as { gridId?: number; currentVersion?: number; yourVersion?: number; changedBy?: string | null; changedAt?: string | null; kind?: string | null };
+  const d = (e.details ?? {}) as {
+    gridId?: number;
+    currentVersion?: number;
+    yourVersion?: number;
+    changedBy?: string | null;
+    changedAt?: string | null;
+    kind?: string | null;
+  };
   const what =
     e.code === 'grid_retired'
       ? `grid ${d.gridId} has since been merged into another grid`

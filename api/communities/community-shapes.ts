@@ -31,7 +31,12 @@ const round1 = (v: number) => Math.round(v * 10) / 10;
  * Problems of the shapes (valid geometry expected: callers check validity first), each on the
  * later of two overlapping shapes, so that the first of a file is kept as imports keep the first.
  */
-export async function communityShapeProblems(tx: Queryable, streetId: number, bounded: boolean, shapes: readonly CommunityShape[]): Promise<CommunityShapeProblem[]> {
+export async function communityShapeProblems(
+  tx: Queryable,
+  streetId: number,
+  bounded: boolean,
+  shapes: readonly CommunityShape[],
+): Promise<CommunityShapeProblem[]> {
   if (shapes.length === 0) return [];
   const input = SHAPES_INPUT;
   const params = [JSON.stringify(shapes.map((s) => ({ i: s.key, t: s.targetId, g: JSON.stringify(s.geometry) }))), streetId];
@@ -56,7 +61,14 @@ export async function communityShapeProblems(tx: Queryable, streetId: number, bo
     : [];
   return [
     ...among.map((o) => ({ key: o.b, code: 'community_overlap' as const, areaM2: round1(o.areaM2), otherKey: o.a })),
-    ...existing.map((o) => ({ key: o.k, code: 'community_overlap' as const, areaM2: round1(o.areaM2), communityId: o.id, communityCode: o.code, communityName: o.name })),
+    ...existing.map((o) => ({
+      key: o.k,
+      code: 'community_overlap' as const,
+      areaM2: round1(o.areaM2),
+      communityId: o.id,
+      communityCode: o.code,
+      communityName: o.name,
+    })),
     ...outside.map((o) => ({ key: o.k, code: 'outside_street' as const, areaM2: round1(o.areaM2) })),
   ];
 }

@@ -9,14 +9,23 @@
  * restore must put back exactly what was there, in any table order.
  */
 import type { Database, Queryable } from './database';
-import { LAST_BASELINE_VERSION, migrate, MigrationError, PRE_BASELINE_MIGRATIONS, readMigrations } from './migrate';
+import { LAST_BASELINE_VERSION, MigrationError, migrate, PRE_BASELINE_MIGRATIONS, readMigrations } from './migrate';
 
 const SCHEMAS = ['public', 'minqing'];
 /** PostGIS's own table, and the ledger the target's migrations wrote for themselves. */
 const SKIP = new Set(['public.spatial_ref_sys', 'minqing.schema_migrations']);
 const BATCH = 2_000;
 /** Tables whose rows are a street's records, not something the migrations put there. */
-const RECORD_TABLES = ['public.streets', 'public.communities', 'public.grids', 'public.buildings', 'public.households', 'public.visits', 'public.issues', 'public.staff'];
+const RECORD_TABLES = [
+  'public.streets',
+  'public.communities',
+  'public.grids',
+  'public.buildings',
+  'public.households',
+  'public.visits',
+  'public.issues',
+  'public.staff',
+];
 
 export interface TableInfo {
   name: string;
@@ -34,7 +43,12 @@ const qualified = (name: string) => name.split('.').map(q).join('.');
 
 /** Every base table of the product's schemas, with its writable columns and a stable order. */
 export async function productTables(db: Queryable): Promise<TableInfo[]> {
-  const rows = await db.query<{ name: string; columns: string[]; pk: string[] | null; identity: { column: string; always: boolean }[] | null }>(
+  const rows = await db.query<{
+    name: string;
+    columns: string[];
+    pk: string[] | null;
+    identity: { column: string; always: boolean }[] | null;
+  }>(
     `select n.nspname || '.' || c.relname as name,
        array(select a.attname::text from pg_attribute a
              where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
@@ -65,12 +79,18 @@ export async function productTables(db: Queryable): Promise<TableInfo[]> {
 async function appliedMigrations(db: Queryable): Promise<string[] | null> {
   const [ours] = await db.query<{ ok: boolean }>(`select to_regclass('minqing.schema_migrations') is not null as ok`);
   if (ours!.ok) {
-    return (await db.query<{ file: string }>(`select version || '_' || name || '.sql' as file from minqing.schema_migrations order by version`)).map((r) => r.file);
+    return (
+      await db.query<{ file: string }>(`select version || '_' || name || '.sql' as file from minqing.schema_migrations order by version`)
+    ).map((r) => r.file);
   }
   const [cli] = await db.query<{ ok: boolean }>(`select to_regclass('supabase_migrations.schema_migrations') is not null as ok`);
   if (cli!.ok) {
-    const versions = new Set((await db.query<{ version: string }>('select version from supabase_migrations.schema_migrations')).map((r) => r.version));
-    return readMigrations().filter((m) => versions.has(m.version)).map((m) => m.file);
+    const versions = new Set(
+      (await db.query<{ version: string }>('select version from supabase_migrations.schema_migrations')).map((r) => r.version),
+    );
+    return readMigrations()
+      .filter((m) => versions.has(m.version))
+      .map((m) => m.file);
   }
   return null;
 }
@@ -87,7 +107,11 @@ export function backupMigrations(sql: string): string[] {
   const line = sql.split('\n').find((l) => l.startsWith(MIGRATIONS_LINE));
   const listed = (line?.slice(MIGRATIONS_LINE.length).trim() ?? '').split(' ').filter(Boolean);
   const folded = listed.length === PRE_BASELINE_MIGRATIONS.length && PRE_BASELINE_MIGRATIONS.every((f) => listed.includes(f));
-  return folded ? readMigrations().filter((m) => m.version <= LAST_BASELINE_VERSION).map((m) => m.file) : listed;
+  return folded
+    ? readMigrations()
+        .filter((m) => m.version <= LAST_BASELINE_VERSION)
+        .map((m) => m.file)
+    : listed;
 }
 
 /**

@@ -4,12 +4,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { sharedParsers, wrapPglite, wrapPool, type Database } from './database';
+import { type Database, sharedParsers, wrapPglite, wrapPool } from './database';
 
 export type ConnectOptions =
   /** statementTimeoutMs: the longest any statement may run (the server cancels it), unset = no limit. */
-  | { kind: 'postgres'; url: string; statementTimeoutMs?: number }
-  | { kind: 'pglite'; dataDir: string | 'memory://'; loadDataDir?: Blob };
+  { kind: 'postgres'; url: string; statementTimeoutMs?: number } | { kind: 'pglite'; dataDir: string | 'memory://'; loadDataDir?: Blob };
 
 export async function connect(opts: ConnectOptions): Promise<Database> {
   if (opts.kind === 'postgres') {
@@ -18,7 +17,10 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
       connectionString: opts.url,
       max: 10,
       ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
-      types: { getTypeParser: ((oid: number, format?: string) => sharedParsers[oid] ?? pg.default.types.getTypeParser(oid, format as 'text')) as never },
+      types: {
+        getTypeParser: ((oid: number, format?: string) =>
+          sharedParsers[oid] ?? pg.default.types.getTypeParser(oid, format as 'text')) as never,
+      },
     });
     // An idle connection that the server closes (restart, failover, admin shutdown) must not
     // crash the process: the pool drops it and the next request opens a new one.

@@ -76,7 +76,10 @@ export const PRE_BASELINE_MIGRATIONS: readonly string[] = [
 const FILE_PATTERN = /^(\d{14})_([a-z0-9_]+)\.sql$/;
 
 export function readMigrations(dir = MIGRATIONS_DIR): MigrationFile[] {
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
   return files.map((file) => {
     const m = FILE_PATTERN.exec(file);
     if (!m) {

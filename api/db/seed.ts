@@ -3,13 +3,14 @@
  * server tasks that run as the owner role (the other is migrating): it writes rows no API role
  * could, in one transaction, so a failed seed leaves the database empty rather than half-filled.
  */
-import { rebuildStats } from './stats-rollups';
+
+import { randomUUID } from 'node:crypto';
 import type { DemoStreet } from '../../geo/demo/demo-street.types';
 import { generateDemoStreet } from '../../geo/demo/street.generator';
 import { DEFAULT_POLICY } from '../../geo/domain/visit-policy';
-import { randomUUID } from 'node:crypto';
 import { hashPassword } from '../auth/password';
 import type { Database, Queryable } from './database';
+import { rebuildStats } from './stats-rollups';
 
 /** Rows per statement: keeps each JSON parameter to a few MB on the embedded database. */
 const CHUNK = 20_000;
@@ -102,10 +103,7 @@ export async function loadDemoStreet(tx: Queryable, s: DemoStreet, { accounts = 
   await tx.query(
     `insert into public.visit_policies (street_id, community_id, valid_from, settings)
      values ($1, null, '2000-01-01', $2::jsonb)`,
-    [
-      s.street.id,
-      JSON.stringify(DEFAULT_POLICY),
-    ],
+    [s.street.id, JSON.stringify(DEFAULT_POLICY)],
   );
   await insertRows(
     tx,
@@ -148,12 +146,20 @@ export async function loadDemoStreet(tx: Queryable, s: DemoStreet, { accounts = 
   );
   // Ids were inserted explicitly; move each identity past them so the next insert does not collide.
   for (const table of [
-    'streets', 'communities', 'roads', 'grids', 'buildings', 'staff', 'households', 'visit_policies',
-    'visits', 'patrols', 'issues', 'issue_events',
+    'streets',
+    'communities',
+    'roads',
+    'grids',
+    'buildings',
+    'staff',
+    'households',
+    'visit_policies',
+    'visits',
+    'patrols',
+    'issues',
+    'issue_events',
   ]) {
-    await tx.query(
-      `select setval(pg_get_serial_sequence('public.${table}', 'id'), greatest((select max(id) from public.${table}), 1))`,
-    );
+    await tx.query(`select setval(pg_get_serial_sequence('public.${table}', 'id'), greatest((select max(id) from public.${table}), 1))`);
   }
 }
 

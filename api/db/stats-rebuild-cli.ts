@@ -12,9 +12,9 @@
  */
 import { readEnv } from '../env';
 import { productToday } from '../lib/query-params';
+import { snapshotDrift, storedMonthEnds } from '../reports/month-snapshots';
 import { openDatabase } from '../server';
 import { migrate } from './migrate';
-import { snapshotDrift, storedMonthEnds } from '../reports/month-snapshots';
 import { dropMonthSnapshot, formatDrift, rebuildStats, rollupDate, settleRollups, statsDrift, warmMonthSnapshots } from './stats-rollups';
 
 const env = readEnv();
@@ -54,15 +54,20 @@ try {
     if (drift.length > 0) {
       drifted = true;
       console.log(`drift in the month-end snapshot of ${end} (grid, metric, snapshot value, reference value):`);
-      for (const d of drift.slice(0, 50)) console.log(`  grid ${d.gridId}  ${d.metric}: snapshot ${JSON.stringify(d.snapshotValue)}, reference ${JSON.stringify(d.referenceValue)}`);
+      for (const d of drift.slice(0, 50))
+        console.log(
+          `  grid ${d.gridId}  ${d.metric}: snapshot ${JSON.stringify(d.snapshotValue)}, reference ${JSON.stringify(d.referenceValue)}`,
+        );
       await dropMonthSnapshot(db, end);
     } else console.log(`month-end snapshot ${end}: no drift`);
   }
   const warming = performance.now();
   const stored = await warmMonthSnapshots(db, today);
-  console.log(stored.length === 0
-    ? 'the twelve closed month ends were all stored already'
-    : `stored ${stored.length} month-end snapshots (${stored.join(', ')}) in ${Math.round(performance.now() - warming)} ms`);
+  console.log(
+    stored.length === 0
+      ? 'the twelve closed month ends were all stored already'
+      : `stored ${stored.length} month-end snapshots (${stored.join(', ')}) in ${Math.round(performance.now() - warming)} ms`,
+  );
 } finally {
   await db.close();
 }

@@ -44,9 +44,9 @@ export async function rollupDate(db: Queryable): Promise<string | null> {
 }
 
 export function formatDrift(drift: Drift[], limit = 50): string {
-  const lines = drift.slice(0, limit).map(
-    (d) => `  ${d.kind} ${d.id}  ${d.metric}: rollup ${JSON.stringify(d.rollupValue)}, reference ${JSON.stringify(d.referenceValue)}`,
-  );
+  const lines = drift
+    .slice(0, limit)
+    .map((d) => `  ${d.kind} ${d.id}  ${d.metric}: rollup ${JSON.stringify(d.rollupValue)}, reference ${JSON.stringify(d.referenceValue)}`);
   if (drift.length > limit) lines.push(`  … and ${drift.length - limit} more`);
   return lines.join('\n');
 }
@@ -80,4 +80,3 @@ export async function dropMonthSnapshot(db: Database, monthEnd: string): Promise
     await tx.query('delete from public.grid_month_snapshots where month_end = $1::date', [monthEnd]);
   });
 }
-

@@ -6,7 +6,7 @@
  * and the grids' triggers write the new version (kind 'recoded' or 'renamed') into the history
  * (supabase/migrations/20261129000100_grid_codes.sql).
  */
-import { GRID_CODE_REASON, gridCodeExample, validateGridCodeInScheme, type GridCodeReason } from '../../geo/import/grid-code';
+import { GRID_CODE_REASON, type GridCodeReason, gridCodeExample, validateGridCodeInScheme } from '../../geo/import/grid-code';
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
 import { gridFeature } from './grid-features';
@@ -50,16 +50,24 @@ export async function relabelGrid(tx: Queryable, id: number, change: GridLabelCh
   if (name !== g.name) await checkName(tx, g, name);
   if (code === g.code && name === g.name) return { grid: await gridFeature(tx, id), changed: false };
   await tx.query(`select set_config('minqing.change_reason', $1, true)`, [change.reason ?? '']);
-  const updated = await tx.query(
-    'update public.grids set code = $2, name = $3 where id = $1 and version = $4 returning id',
-    [id, code, name, change.expectedVersion],
-  ).catch((e: unknown) => {
-    // Another street's grid took the code between the check and the update.
-    if ((e as { code?: string }).code === '23505') {
-      throw new ApiError(409, 'code_taken', `The code ${code} was just given to another grid; give this grid another code.`, { code, gridId: null, gridName: null });
-    }
-    throw e;
-  });
+  const updated = await tx
+    .query('update public.grids set code = $2, name = $3 where id = $1 and version = $4 returning id', [
+      id,
+      code,
+      name,
+      change.expectedVersion,
+    ])
+    .catch((e: unknown) => {
+      // Another street's grid took the code between the check and the update.
+      if ((e as { code?: string }).code === '23505') {
+        throw new ApiError(409, 'code_taken', `The code ${code} was just given to another grid; give this grid another code.`, {
+          code,
+          gridId: null,
+          gridName: null,
+        });
+      }
+      throw e;
+    });
   if (updated.length !== 1) throw new ApiError(403, 'forbidden', `You may not change the code or name of grid ${g.code}.`);
   return { grid: await gridFeature(tx, id), changed: true };
 }
@@ -83,10 +91,19 @@ async function editableGrid(tx: Queryable, id: number, expectedVersion: number):
   // The same rule as the policy on public.grids, asked first so the refusal comes before any
   // judgement of the code; the update is refused by the policy itself all the same.
   if (!g.mayEdit) {
-    throw new ApiError(403, 'forbidden', `You may not change the code or name of grid ${g.code}: codes and names are kept by the staff of the grid's community.`);
+    throw new ApiError(
+      403,
+      'forbidden',
+      `You may not change the code or name of grid ${g.code}: codes and names are kept by the staff of the grid's community.`,
+    );
   }
   if (g.retired) {
-    throw new ApiError(409, 'grid_retired', `Grid ${g.code} was merged into another grid and retired; its code and name stay as they were.`, { gridId: id });
+    throw new ApiError(
+      409,
+      'grid_retired',
+      `Grid ${g.code} was merged into another grid and retired; its code and name stay as they were.`,
+      { gridId: id },
+    );
   }
   if (g.version !== expectedVersion) {
     throw new ApiError(
@@ -94,7 +111,14 @@ async function editableGrid(tx: Queryable, id: number, expectedVersion: number):
       'stale_version',
       `Grid ${g.code} was changed by ${g.changedBy ?? 'someone'} at ${g.changedAt ?? 'since the street was loaded'} (${g.changeKind ?? 'created'}): ` +
         `it is now at version ${g.version}, you saw version ${expectedVersion}. Reload the grid and make your change again.`,
-      { gridId: id, currentVersion: g.version, yourVersion: expectedVersion, changedBy: g.changedBy, changedAt: g.changedAt, kind: g.changeKind },
+      {
+        gridId: id,
+        currentVersion: g.version,
+        yourVersion: expectedVersion,
+        changedBy: g.changedBy,
+        changedAt: g.changedAt,
+        kind: g.changeKind,
+      },
     );
   }
   return g;
@@ -120,15 +144,24 @@ async function checkCode(tx: Queryable, g: GridRow, code: string): Promise<void>
     [code, g.id],
   );
   if (holder) {
-    throw new ApiError(409, 'code_taken', `The code ${code} belongs to grid ${holder.name} (id ${holder.id}, ${holder.communityName}); give this grid another code.`, {
-      code,
-      gridId: holder.id,
-      gridName: holder.name,
-    });
+    throw new ApiError(
+      409,
+      'code_taken',
+      `The code ${code} belongs to grid ${holder.name} (id ${holder.id}, ${holder.communityName}); give this grid another code.`,
+      {
+        code,
+        gridId: holder.id,
+        gridName: holder.name,
+      },
+    );
   }
   const [elsewhere] = await tx.query('select 1 from minqing.taken_grid_codes($1::text[])', [[code]]);
   if (elsewhere) {
-    throw new ApiError(409, 'code_taken', `The code ${code} belongs to a grid of another street; give this grid another code.`, { code, gridId: null, gridName: null });
+    throw new ApiError(409, 'code_taken', `The code ${code} belongs to a grid of another street; give this grid another code.`, {
+      code,
+      gridId: null,
+      gridName: null,
+    });
   }
 }
 
@@ -139,6 +172,10 @@ async function checkName(tx: Queryable, g: GridRow, name: string): Promise<void>
     [g.communityId, name, g.id],
   );
   if (same) {
-    throw new ApiError(409, 'name_taken', `The community already has a grid named ${name} (${same.code}); choose another name.`, { name, gridId: same.id, gridCode: same.code });
+    throw new ApiError(409, 'name_taken', `The community already has a grid named ${name} (${same.code}); choose another name.`, {
+      name,
+      gridId: same.id,
+      gridCode: same.code,
+    });
   }
 }

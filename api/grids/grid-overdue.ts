@@ -4,7 +4,7 @@
  * database's grid_access decides who reads it.
  */
 import type { HouseholdCategory } from '../../geo/domain/household';
-import { METRIC_SPECS, type BandId } from '../../geo/metrics/legend';
+import { type BandId, METRIC_SPECS } from '../../geo/metrics/legend';
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
 
@@ -26,7 +26,14 @@ export function visitsToNextBand(households: number, covered: number): { band: B
   if (households === 0) return null;
   const [good, fair, poor] = METRIC_SPECS.coverage.thresholds;
   const coverage = covered / households;
-  const next = coverage < poor ? { band: 'poor' as const, t: poor } : coverage < fair ? { band: 'fair' as const, t: fair } : coverage < good ? { band: 'good' as const, t: good } : null;
+  const next =
+    coverage < poor
+      ? { band: 'poor' as const, t: poor }
+      : coverage < fair
+        ? { band: 'fair' as const, t: fair }
+        : coverage < good
+          ? { band: 'good' as const, t: good }
+          : null;
   if (!next) return null;
   // A tiny epsilon absorbs binary noise (0.95 × 300 = 284.99999…).
   return { band: next.band, visits: Math.ceil(next.t * households - covered - 1e-9) };
@@ -45,7 +52,11 @@ export async function gridOverdue(tx: Queryable, id: number, asOf: string) {
   if (!grid) return null;
   const [{ access }] = (await tx.query<{ access: string }>('select minqing.grid_access($1) as access', [id])) as [{ access: string }];
   if (access === 'none') {
-    throw new ApiError(403, 'forbidden', `The mop-up list of grid ${id} says where its households live; it is for the grid's team, its community staff and the street leader.`);
+    throw new ApiError(
+      403,
+      'forbidden',
+      `The mop-up list of grid ${id} says where its households live; it is for the grid's team, its community staff and the street leader.`,
+    );
   }
   const households = await tx.query<OverdueHousehold>(
     `select household_id as "householdId", building_id as "buildingId", address, unit, room,

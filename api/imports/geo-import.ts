@@ -8,12 +8,12 @@
 import type { Feature, Geometry, MultiPolygon } from 'geojson';
 import { BUILDING_WHOLE_SHARE } from '../../geo/geometry/grid-boundary.validation';
 import { featurePolygons } from '../../geo/import/feature-polygons';
-import { guessFeatureMapping, type FeatureMapping } from '../../geo/import/field-mapping';
+import { type FeatureMapping, guessFeatureMapping } from '../../geo/import/field-mapping';
 import { IMPORT_PROBLEM, type ImportProblem } from '../../geo/import/import-problems';
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
 import { communityRows } from './community-rows';
-import { gridRows, streetGridRows, type Candidate, type GeoRow, type Report } from './grid-rows';
+import { type Candidate, type GeoRow, gridRows, type Report, streetGridRows } from './grid-rows';
 import type { GeoKind, ImportScope } from './import-scope';
 
 export type { GeoRow } from './grid-rows';
@@ -42,12 +42,13 @@ function fieldsOf(features: readonly Feature<Geometry | null>[]): string[] {
 
 function bboxOf(g: MultiPolygon): [number, number, number, number] {
   let [a, b, c, d] = [Infinity, Infinity, -Infinity, -Infinity];
-  for (const poly of g.coordinates) for (const p of poly[0] ?? []) {
-    a = Math.min(a, p[0]!);
-    b = Math.min(b, p[1]!);
-    c = Math.max(c, p[0]!);
-    d = Math.max(d, p[1]!);
-  }
+  for (const poly of g.coordinates)
+    for (const p of poly[0] ?? []) {
+      a = Math.min(a, p[0]!);
+      b = Math.min(b, p[1]!);
+      c = Math.max(c, p[0]!);
+      d = Math.max(d, p[1]!);
+    }
   return [a, b, c, d];
 }
 
@@ -63,7 +64,11 @@ export async function dryRunGeo(
   const fields = fieldsOf(features);
   for (const [field, key] of Object.entries(override)) {
     if (key && !fields.includes(key)) {
-      throw new ApiError(400, 'invalid_mapping', `The mapping names "${key}" for ${field}, but the features have no such property; they have: ${fields.join(', ') || 'none'}.`);
+      throw new ApiError(
+        400,
+        'invalid_mapping',
+        `The mapping names "${key}" for ${field}, but the features have no such property; they have: ${fields.join(', ') || 'none'}.`,
+      );
     }
   }
   const mapping: FeatureMapping = { ...guessFeatureMapping(fields), ...override };
@@ -77,26 +82,48 @@ export async function dryRunGeo(
   features.forEach((f, i) => {
     const r = featurePolygons(f?.geometry);
     if (!r.valid) {
-      problem(IMPORT_PROBLEM.NOT_POLYGON, 'error', i, `Feature ${i}: ${r.type ? `a ${r.type}` : 'no geometry'} where an outline (Polygon or MultiPolygon) was expected (${r.reason}); it is not imported.`, { reason: r.reason });
+      problem(
+        IMPORT_PROBLEM.NOT_POLYGON,
+        'error',
+        i,
+        `Feature ${i}: ${r.type ? `a ${r.type}` : 'no geometry'} where an outline (Polygon or MultiPolygon) was expected (${r.reason}); it is not imported.`,
+        { reason: r.reason },
+      );
       return;
     }
     if (r.repairs.length) {
       repaired++;
-      problem(IMPORT_PROBLEM.REPAIRED_GEOMETRY, 'warning', i, `Feature ${i}: ${[...new Set(r.repairs)].join('; ')}.`, { repairs: r.repairs });
+      problem(IMPORT_PROBLEM.REPAIRED_GEOMETRY, 'warning', i, `Feature ${i}: ${[...new Set(r.repairs)].join('; ')}.`, {
+        repairs: r.repairs,
+      });
     }
-    candidates.push({ i, name: propText(f, mapping.name), code: propText(f, mapping.code), address: propText(f, mapping.address), geometry: r.geometry });
+    candidates.push({
+      i,
+      name: propText(f, mapping.name),
+      code: propText(f, mapping.code),
+      address: propText(f, mapping.address),
+      geometry: r.geometry,
+    });
   });
   const polygons = candidates.length;
 
   // Buildings far from every grid of the community need no database to be told so (OSM extracts
   // hold whole towns around the few blocks a community covers).
-  const grids = kind !== 'buildings' || !community ? [] : await tx.query<{ id: number; code: string; box: [number, number, number, number] }>(
-    `select id, code, json_build_array(ST_XMin(boundary), ST_YMin(boundary), ST_XMax(boundary), ST_YMax(boundary)) as box
+  const grids =
+    kind !== 'buildings' || !community
+      ? []
+      : await tx.query<{ id: number; code: string; box: [number, number, number, number] }>(
+          `select id, code, json_build_array(ST_XMin(boundary), ST_YMin(boundary), ST_XMax(boundary), ST_YMax(boundary)) as box
      from public.grids where community_id = $1 order by id`,
-    [community.id],
-  );
+          [community.id],
+        );
   const outside = (i: number) =>
-    problem(IMPORT_PROBLEM.BUILDING_OUTSIDE_GRIDS, 'error', i, `Feature ${i}: the building lies in none of your community's grids; import or draw the grid first. It is not imported.`);
+    problem(
+      IMPORT_PROBLEM.BUILDING_OUTSIDE_GRIDS,
+      'error',
+      i,
+      `Feature ${i}: the building lies in none of your community's grids; import or draw the grid first. It is not imported.`,
+    );
   if (kind === 'buildings') {
     candidates = candidates.filter((c) => {
       const [a, b, cc, d] = bboxOf(c.geometry);
@@ -107,13 +134,23 @@ export async function dryRunGeo(
   }
 
   // PostGIS: validity, repair, identity of outlines, and per kind the grid of each building.
-  const checked = candidates.length === 0 ? [] : await tx.query<{
-    i: number; valid: boolean; reason: string | null; empty: boolean; geojson: MultiPolygon | null; hash: string | null;
-    gridId: number | null; share: number | null; existingByHash: number | null;
-  }>(
-    // Every CTE materialized: each is used several times, and an inlined one would re-parse and
-    // re-validate every geometry once per use (minutes instead of seconds on the embedded build).
-    `with input as materialized (
+  const checked =
+    candidates.length === 0
+      ? []
+      : await tx.query<{
+          i: number;
+          valid: boolean;
+          reason: string | null;
+          empty: boolean;
+          geojson: MultiPolygon | null;
+          hash: string | null;
+          gridId: number | null;
+          share: number | null;
+          existingByHash: number | null;
+        }>(
+          // Every CTE materialized: each is used several times, and an inlined one would re-parse and
+          // re-validate every geometry once per use (minutes instead of seconds on the embedded build).
+          `with input as materialized (
        select (e ->> 'i')::int as i, ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON(e ->> 'g'), 4326)) as g
        from jsonb_array_elements($1::jsonb) e
      ), v as materialized (select i, g, ST_IsValid(g) as valid from input),
@@ -150,8 +187,8 @@ export async function dryRunGeo(
             (select min(x.id) from existing x where x.hash = h.hash) as "existingByHash"
      from h left join assigned a on a.i = h.i
      order by h.i`,
-    [JSON.stringify(candidates.map((c) => ({ i: c.i, g: JSON.stringify(c.geometry) }))), kind === 'buildings', community?.id ?? null],
-  );
+          [JSON.stringify(candidates.map((c) => ({ i: c.i, g: JSON.stringify(c.geometry) }))), kind === 'buildings', community?.id ?? null],
+        );
 
   const byIndex = new Map(candidates.map((c) => [c.i, c]));
   const seenHash = new Map<string, number>();
@@ -161,17 +198,35 @@ export async function dryRunGeo(
     const c = byIndex.get(r.i)!;
     if (!r.valid) {
       if (r.empty || !r.geojson) {
-        problem(IMPORT_PROBLEM.UNREPAIRABLE_GEOMETRY, 'error', r.i, `Feature ${r.i}: the outline is invalid (${r.reason}) and nothing of it is left after repair; redraw it.`, { reason: r.reason });
+        problem(
+          IMPORT_PROBLEM.UNREPAIRABLE_GEOMETRY,
+          'error',
+          r.i,
+          `Feature ${r.i}: the outline is invalid (${r.reason}) and nothing of it is left after repair; redraw it.`,
+          { reason: r.reason },
+        );
         continue;
       }
       repaired++;
-      problem(IMPORT_PROBLEM.REPAIRED_GEOMETRY, 'warning', r.i, `Feature ${r.i}: the outline was invalid (${r.reason}); it was repaired with ST_MakeValid and the repair is imported. Check it on the map.`, { reason: r.reason });
+      problem(
+        IMPORT_PROBLEM.REPAIRED_GEOMETRY,
+        'warning',
+        r.i,
+        `Feature ${r.i}: the outline was invalid (${r.reason}); it was repaired with ST_MakeValid and the repair is imported. Check it on the map.`,
+        { reason: r.reason },
+      );
       c.geometry = r.geojson;
     }
     const first = seenHash.get(r.hash!);
     if (first !== undefined) {
       duplicates++;
-      problem(IMPORT_PROBLEM.DUPLICATE_GEOMETRY, 'error', r.i, `Feature ${r.i}: the same outline as feature ${first}; only the first is imported.`, { duplicateOf: first });
+      problem(
+        IMPORT_PROBLEM.DUPLICATE_GEOMETRY,
+        'error',
+        r.i,
+        `Feature ${r.i}: the same outline as feature ${first}; only the first is imported.`,
+        { duplicateOf: first },
+      );
       continue;
     }
     seenHash.set(r.hash!, r.i);
@@ -182,11 +237,27 @@ export async function dryRunGeo(
       }
       if (r.existingByHash !== null) {
         duplicates++;
-        problem(IMPORT_PROBLEM.DUPLICATE_GEOMETRY, 'warning', r.i, `Feature ${r.i}: this outline is already building ${r.existingByHash}; it is left as it is.`, { existingId: r.existingByHash });
+        problem(
+          IMPORT_PROBLEM.DUPLICATE_GEOMETRY,
+          'warning',
+          r.i,
+          `Feature ${r.i}: this outline is already building ${r.existingByHash}; it is left as it is.`,
+          { existingId: r.existingByHash },
+        );
         continue;
       }
       if (r.share !== null && r.share < BUILDING_WHOLE_SHARE) {
-        problem(IMPORT_PROBLEM.BUILDING_CROSSES_GRIDS, 'warning', r.i, `Feature ${r.i}: a grid edge cuts this building (${Math.round(r.share * 100)}% lies in grid ${grids.find((g) => g.id === r.gridId)?.code ?? r.gridId}, where it is counted); consider moving the edge.`, { gridId: r.gridId, gridCode: grids.find((g) => g.id === r.gridId)?.code ?? String(r.gridId), share: Math.round(r.share * 1000) / 1000 });
+        problem(
+          IMPORT_PROBLEM.BUILDING_CROSSES_GRIDS,
+          'warning',
+          r.i,
+          `Feature ${r.i}: a grid edge cuts this building (${Math.round(r.share * 100)}% lies in grid ${grids.find((g) => g.id === r.gridId)?.code ?? r.gridId}, where it is counted); consider moving the edge.`,
+          {
+            gridId: r.gridId,
+            gridCode: grids.find((g) => g.id === r.gridId)?.code ?? String(r.gridId),
+            share: Math.round(r.share * 1000) / 1000,
+          },
+        );
       }
     }
     kept.push({ ...c, hash: r.hash! });
@@ -194,10 +265,16 @@ export async function dryRunGeo(
 
   const rows =
     kind === 'communities'
-      ? scope.level === 'street' ? await communityRows(tx, kept, scope, problem) : []
+      ? scope.level === 'street'
+        ? await communityRows(tx, kept, scope, problem)
+        : []
       : kind === 'grids'
-        ? community ? await gridRows(tx, kept, community, problem) : await streetGridRows(tx, kept, scope.streetId, problem)
-        : community ? await buildingRows(tx, kept, community, problem) : [];
+        ? community
+          ? await gridRows(tx, kept, community, problem)
+          : await streetGridRows(tx, kept, scope.streetId, problem)
+        : community
+          ? await buildingRows(tx, kept, community, problem)
+          : [];
   return {
     mapping,
     fields,
@@ -230,11 +307,26 @@ async function buildingRows(tx: Queryable, kept: Candidate[], community: { id: n
     let address = c.address;
     if (!address) {
       address = c.name ?? `#${c.i + 1}`;
-      problem(IMPORT_PROBLEM.MISSING_FIELD, 'warning', c.i, `Feature ${c.i}: no address property; the building is named "${address}" until someone enters its address.`, { field: 'address', used: address });
+      problem(
+        IMPORT_PROBLEM.MISSING_FIELD,
+        'warning',
+        c.i,
+        `Feature ${c.i}: no address property; the building is named "${address}" until someone enters its address.`,
+        { field: 'address', used: address },
+      );
     }
-    const target = c.address ? byAddress.get(c.address) ?? null : null;
+    const target = c.address ? (byAddress.get(c.address) ?? null) : null;
     // The file's code (编号, BM …) is kept: ledgers name buildings by it (楼栋编号).
-    return { featureIndex: c.i, action: target ? 'update' : 'insert', targetId: target, communityId: null, name: c.name, code: c.code, address, geometry: c.geometry };
+    return {
+      featureIndex: c.i,
+      action: target ? 'update' : 'insert',
+      targetId: target,
+      communityId: null,
+      name: c.name,
+      code: c.code,
+      address,
+      geometry: c.geometry,
+    };
   });
 }
 
@@ -252,24 +344,33 @@ export async function commitGeo(tx: Queryable, kind: GeoKind, rows: GeoRow[], sc
   const geo = `ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($1::text), 4326))`;
   // A batch prepared before rows named their community (at most a day old) goes to the caller's.
   const home = scope.level === 'community' ? scope.communityId : null;
-  const gone = (what: string) => new ApiError(409, 'import_conflict', `${what} changed or disappeared since the dry run; nothing was written. Run the import again.`);
+  const gone = (what: string) =>
+    new ApiError(409, 'import_conflict', `${what} changed or disappeared since the dry run; nothing was written. Run the import again.`);
   for (const r of rows.filter((x) => x.action === 'update')) {
     const g = JSON.stringify(r.geometry);
     const res =
       kind === 'communities'
-        ? await tx.query(`update public.communities set boundary = ${geo}, name = $2 where id = $3 and street_id = $4 returning id`, [g, r.name, r.targetId, scope.streetId])
+        ? await tx.query(`update public.communities set boundary = ${geo}, name = $2 where id = $3 and street_id = $4 returning id`, [
+            g,
+            r.name,
+            r.targetId,
+            scope.streetId,
+          ])
         : kind === 'grids'
           ? await tx.query(
               `update public.grids set boundary = ${geo}, name = $2, version = version + 1, updated_at = now() where id = $3 and community_id = $4 returning id`,
               [g, r.name, r.targetId, r.communityId ?? home],
             )
-          : await tx.query(`update public.buildings set footprint = ${geo}, name = coalesce($2, name), code = coalesce($4, code) where id = $3 returning id`, [
-              g,
-              r.name,
-              r.targetId,
-              r.code,
-            ]);
-    if (res.length !== 1) throw gone(kind === 'buildings' ? `Building ${r.address} (feature ${r.featureIndex})` : `${kind === 'grids' ? 'Grid' : 'Community'} ${r.code} (feature ${r.featureIndex})`);
+          : await tx.query(
+              `update public.buildings set footprint = ${geo}, name = coalesce($2, name), code = coalesce($4, code) where id = $3 returning id`,
+              [g, r.name, r.targetId, r.code],
+            );
+    if (res.length !== 1)
+      throw gone(
+        kind === 'buildings'
+          ? `Building ${r.address} (feature ${r.featureIndex})`
+          : `${kind === 'grids' ? 'Grid' : 'Community'} ${r.code} (feature ${r.featureIndex})`,
+      );
     updated++;
   }
   // New rows in one statement each kind: a thousand footprints are one round trip, not a thousand.

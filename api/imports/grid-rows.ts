@@ -8,8 +8,13 @@
  * grid; a grid without a code gets the next free one in the 15-digit scheme.
  */
 import type { MultiPolygon } from 'geojson';
-import { BUILDING_WHOLE_SHARE, GAP_TOLERANCE_M2, OUTSIDE_TOLERANCE_M2, OVERLAP_TOLERANCE_M2 } from '../../geo/geometry/grid-boundary.validation';
-import { generateGridCodes, GRID_CODE_PATTERN, validateGridCode } from '../../geo/import/grid-code';
+import {
+  BUILDING_WHOLE_SHARE,
+  GAP_TOLERANCE_M2,
+  OUTSIDE_TOLERANCE_M2,
+  OVERLAP_TOLERANCE_M2,
+} from '../../geo/geometry/grid-boundary.validation';
+import { GRID_CODE_PATTERN, generateGridCodes, validateGridCode } from '../../geo/import/grid-code';
 import { IMPORT_PROBLEM, type ImportProblem } from '../../geo/import/import-problems';
 import type { Queryable } from '../db/database';
 import { overlapsAmong, SHAPES_INPUT } from '../lib/shape-overlaps';
@@ -36,7 +41,13 @@ export interface GeoRow {
   geometry: MultiPolygon;
 }
 
-export type Report = (code: ImportProblem['code'], severity: ImportProblem['severity'], featureIndex: number | undefined, message: string, details?: Record<string, unknown>) => void;
+export type Report = (
+  code: ImportProblem['code'],
+  severity: ImportProblem['severity'],
+  featureIndex: number | undefined,
+  message: string,
+  details?: Record<string, unknown>,
+) => void;
 
 const shapesJson = (cs: readonly { i: number; geometry: MultiPolygon; targetId?: number | null }[]) =>
   JSON.stringify(cs.map((c) => ({ i: c.i, g: JSON.stringify(c.geometry), t: c.targetId ?? null })));
@@ -61,12 +72,23 @@ export async function streetGridRows(tx: Queryable, kept: Candidate[], streetId:
   for (const c of kept) {
     const inside = shares.filter((s) => s.i === c.i && s.areaM2 > OUTSIDE_TOLERANCE_M2);
     if (inside.length === 0) {
-      problem(IMPORT_PROBLEM.GRID_IN_NO_COMMUNITY, 'error', c.i, `Feature ${c.i}: the grid lies in none of the street's communities; import or draw the communities first, or fix the grid. It is not imported.`);
+      problem(
+        IMPORT_PROBLEM.GRID_IN_NO_COMMUNITY,
+        'error',
+        c.i,
+        `Feature ${c.i}: the grid lies in none of the street's communities; import or draw the communities first, or fix the grid. It is not imported.`,
+      );
     } else if (inside.length > 1) {
-      problem(IMPORT_PROBLEM.GRID_STRADDLES_COMMUNITIES, 'error', c.i, `Feature ${c.i}: the grid straddles the communities ${inside.map((s) => `${s.name} (${s.code}, ${Math.round(s.areaM2)} m²)`).join(' and ')}; a grid belongs to one community. Split it along the community edge. It is not imported.`, {
-        communityCodes: inside.map((s) => s.code),
-        communityNames: inside.map((s) => s.name),
-      });
+      problem(
+        IMPORT_PROBLEM.GRID_STRADDLES_COMMUNITIES,
+        'error',
+        c.i,
+        `Feature ${c.i}: the grid straddles the communities ${inside.map((s) => `${s.name} (${s.code}, ${Math.round(s.areaM2)} m²)`).join(' and ')}; a grid belongs to one community. Split it along the community edge. It is not imported.`,
+        {
+          communityCodes: inside.map((s) => s.code),
+          communityNames: inside.map((s) => s.name),
+        },
+      );
     } else {
       const home = byCommunity.get(inside[0]!.id) ?? { code: inside[0]!.code, kept: [] };
       home.kept.push(c);
@@ -79,7 +101,12 @@ export async function streetGridRows(tx: Queryable, kept: Candidate[], streetId:
 }
 
 /** The grids of one community's file (or of its share of a street's file). */
-export async function gridRows(tx: Queryable, kept: Candidate[], community: { id: number; code: string }, problem: Report): Promise<GeoRow[]> {
+export async function gridRows(
+  tx: Queryable,
+  kept: Candidate[],
+  community: { id: number; code: string },
+  problem: Report,
+): Promise<GeoRow[]> {
   const fileCodes = kept.map((c) => c.code).filter((c): c is string => c !== null);
   const existing = await tx.query<{ id: number; code: string; communityId: number }>(
     `select id, code, community_id as "communityId" from public.grids where code = any ($1::text[])`,
@@ -111,23 +138,47 @@ export async function gridRows(tx: Queryable, kept: Candidate[], community: { id
     }
     const first = seenCode.get(c.code);
     if (first !== undefined) {
-      problem(IMPORT_PROBLEM.DUPLICATE_CODE, 'error', c.i, `Feature ${c.i}: the code ${c.code} is also feature ${first}'s; only the first is imported. Give each grid its own code.`, { duplicateOf: first, code: c.code });
+      problem(
+        IMPORT_PROBLEM.DUPLICATE_CODE,
+        'error',
+        c.i,
+        `Feature ${c.i}: the code ${c.code} is also feature ${first}'s; only the first is imported. Give each grid its own code.`,
+        { duplicateOf: first, code: c.code },
+      );
       continue;
     }
     seenCode.set(c.code, c.i);
     const same = byCode.get(c.code);
     if ((same && same.communityId !== community.id) || (!same && taken.includes(c.code))) {
-      problem(IMPORT_PROBLEM.CODE_TAKEN, 'error', c.i, `Feature ${c.i}: the code ${c.code} belongs to a grid of another community; give this grid a code of its community.`, { code: c.code });
+      problem(
+        IMPORT_PROBLEM.CODE_TAKEN,
+        'error',
+        c.i,
+        `Feature ${c.i}: the code ${c.code} belongs to a grid of another community; give this grid a code of its community.`,
+        { code: c.code },
+      );
       continue;
     }
     if (!validateGridCode(c.code, { communityPrefix: GRID_CODE_PATTERN.test(`${community.code}001`) ? community.code : undefined }).valid) {
-      problem(IMPORT_PROBLEM.NONSTANDARD_CODE, 'warning', c.i, `Feature ${c.i}: the code ${c.code} does not follow the 15-digit scheme (${community.code}nnn); it is kept as given.`, { code: c.code, prefix: community.code });
+      problem(
+        IMPORT_PROBLEM.NONSTANDARD_CODE,
+        'warning',
+        c.i,
+        `Feature ${c.i}: the code ${c.code} does not follow the 15-digit scheme (${community.code}nnn); it is kept as given.`,
+        { code: c.code, prefix: community.code },
+      );
     }
     rows.push(row(c, c.code, same?.id ?? null));
   }
   if (needCode.length) {
     for (const r of await generatedCodes(tx, needCode, community, seenCode)) {
-      problem(IMPORT_PROBLEM.MISSING_FIELD, 'warning', r.c.i, `Feature ${r.c.i}: no code property${r.c.name ? '' : ' and no name'}; it gets the code ${r.code} (west→east, north→south).`, { field: 'code', generated: r.code });
+      problem(
+        IMPORT_PROBLEM.MISSING_FIELD,
+        'warning',
+        r.c.i,
+        `Feature ${r.c.i}: no code property${r.c.name ? '' : ' and no name'}; it gets the code ${r.code} (west→east, north→south).`,
+        { field: 'code', generated: r.code },
+      );
       rows.push(row(r.c, r.code, null));
     }
     rows.sort((a, b) => a.featureIndex - b.featureIndex);
@@ -144,7 +195,12 @@ export async function gridRows(tx: Queryable, kept: Candidate[], community: { id
  * any code the file gives another grid or that is in use anywhere (a generated code that a row of
  * the same file already held was written twice and failed the commit with a 409, issue 19).
  */
-async function generatedCodes(tx: Queryable, needCode: Candidate[], community: { id: number; code: string }, fileCodes: ReadonlyMap<string, number>) {
+async function generatedCodes(
+  tx: Queryable,
+  needCode: Candidate[],
+  community: { id: number; code: string },
+  fileCodes: ReadonlyMap<string, number>,
+) {
   const [{ maxSeq }] = (await tx.query<{ maxSeq: number }>(
     `select coalesce(max(right(code, 3)::int), 0) as "maxSeq" from public.grids where community_id = $1 and code ~ ('^' || $2 || '\\d{3}$')`,
     [community.id, community.code],
@@ -164,7 +220,11 @@ async function generatedCodes(tx: Queryable, needCode: Candidate[], community: {
   const free = candidates.filter((c) => !fileCodes.has(c) && !taken.includes(c));
   // Reading order decides which grid gets which free code.
   const order = prefix
-    ? generateGridCodes(prefix, points.map((p) => ({ key: p.i, point: [p.x, p.y] as const, height: p.h })), 1).map((g) => g.key)
+    ? generateGridCodes(
+        prefix,
+        points.map((p) => ({ key: p.i, point: [p.x, p.y] as const, height: p.h })),
+        1,
+      ).map((g) => g.key)
     : points.map((p) => p.i);
   const byIndex = new Map(needCode.map((c) => [c.i, c]));
   return order.map((i, n) => ({ c: byIndex.get(i)!, code: free[n]! }));
@@ -179,7 +239,13 @@ async function shapeErrors(tx: Queryable, rows: GeoRow[], community: { id: numbe
     // The later of two is refused, as duplicates are: the first is kept.
     if (refused.has(o.a)) continue;
     refused.add(o.b);
-    problem(IMPORT_PROBLEM.GRID_OVERLAP, 'error', o.b, `Features ${o.a} and ${o.b} overlap by ${Math.round(o.areaM2)} m²; a grid's edge should be its neighbour's. Feature ${o.b} is not imported.`, { otherFeatureIndex: o.a, areaM2: round1(o.areaM2) });
+    problem(
+      IMPORT_PROBLEM.GRID_OVERLAP,
+      'error',
+      o.b,
+      `Features ${o.a} and ${o.b} overlap by ${Math.round(o.areaM2)} m²; a grid's edge should be its neighbour's. Feature ${o.b} is not imported.`,
+      { otherFeatureIndex: o.a, areaM2: round1(o.areaM2) },
+    );
   }
   // Grids the file does not redraw stay as they are: a new shape must not take their area.
   const existing = await tx.query<{ i: number; code: string; name: string; areaM2: number }>(
@@ -192,7 +258,13 @@ async function shapeErrors(tx: Queryable, rows: GeoRow[], community: { id: numbe
   );
   for (const o of existing) {
     refused.add(o.i);
-    problem(IMPORT_PROBLEM.GRID_OVERLAP, 'error', o.i, `Feature ${o.i}: overlaps the existing grid ${o.name} (${o.code}) by ${Math.round(o.areaM2)} m²; redraw that grid in the same file (by its code) or move this edge. It is not imported.`, { gridCode: o.code, gridName: o.name, areaM2: round1(o.areaM2) });
+    problem(
+      IMPORT_PROBLEM.GRID_OVERLAP,
+      'error',
+      o.i,
+      `Feature ${o.i}: overlaps the existing grid ${o.name} (${o.code}) by ${Math.round(o.areaM2)} m²; redraw that grid in the same file (by its code) or move this edge. It is not imported.`,
+      { gridCode: o.code, gridName: o.name, areaM2: round1(o.areaM2) },
+    );
   }
   const outside = await tx.query<{ i: number; areaM2: number }>(
     `with ${INPUT}
@@ -203,7 +275,13 @@ async function shapeErrors(tx: Queryable, rows: GeoRow[], community: { id: numbe
   );
   for (const o of outside) {
     refused.add(o.i);
-    problem(IMPORT_PROBLEM.OUTSIDE_COMMUNITY, 'error', o.i, `Feature ${o.i}: ${Math.round(o.areaM2)} m² lie outside the boundary of community ${community.code}; a grid lies inside its community. It is not imported.`, { areaM2: round1(o.areaM2), communityCode: community.code });
+    problem(
+      IMPORT_PROBLEM.OUTSIDE_COMMUNITY,
+      'error',
+      o.i,
+      `Feature ${o.i}: ${Math.round(o.areaM2)} m² lie outside the boundary of community ${community.code}; a grid lies inside its community. It is not imported.`,
+      { areaM2: round1(o.areaM2), communityCode: community.code },
+    );
   }
   return refused;
 }
@@ -221,7 +299,13 @@ async function shapeWarnings(tx: Queryable, rows: GeoRow[], community: { id: num
     params,
   );
   if (gap && gap.areaM2 > GAP_TOLERANCE_M2) {
-    problem(IMPORT_PROBLEM.GRID_GAP, 'warning', undefined, `${Math.round(gap.areaM2)} m² of community ${community.code} (${gap.parts} piece(s)) would be in no grid; every place should belong to one grid.`, { areaM2: round1(gap.areaM2), parts: gap.parts, communityCode: community.code });
+    problem(
+      IMPORT_PROBLEM.GRID_GAP,
+      'warning',
+      undefined,
+      `${Math.round(gap.areaM2)} m² of community ${community.code} (${gap.parts} piece(s)) would be in no grid; every place should belong to one grid.`,
+      { areaM2: round1(gap.areaM2), parts: gap.parts, communityCode: community.code },
+    );
   }
   const cut = await tx.query<{ i: number; ids: number[] }>(
     `with ${INPUT}
@@ -232,6 +316,12 @@ async function shapeWarnings(tx: Queryable, rows: GeoRow[], community: { id: num
     params.slice(0, 1),
   );
   for (const c of cut) {
-    problem(IMPORT_PROBLEM.BUILDING_CROSSES_GRIDS, 'warning', c.i, `Feature ${c.i}: its edge cuts ${c.ids.length} existing building(s); each is counted in the grid holding its point on surface.`, { buildingIds: c.ids.slice(0, 50), count: c.ids.length });
+    problem(
+      IMPORT_PROBLEM.BUILDING_CROSSES_GRIDS,
+      'warning',
+      c.i,
+      `Feature ${c.i}: its edge cuts ${c.ids.length} existing building(s); each is counted in the grid holding its point on surface.`,
+      { buildingIds: c.ids.slice(0, 50), count: c.ids.length },
+    );
   }
 }

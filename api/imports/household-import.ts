@@ -8,7 +8,7 @@
  */
 import type { HouseholdCategory } from '../../geo/domain/household';
 import { guessLedgerMapping, type LedgerField, type LedgerMapping } from '../../geo/import/field-mapping';
-import { normaliseAddress, validateLedgerRow, type LedgerRow } from '../../geo/import/household-ledger.validation';
+import { type LedgerRow, normaliseAddress, validateLedgerRow } from '../../geo/import/household-ledger.validation';
 import { IMPORT_PROBLEM, type ImportProblem } from '../../geo/import/import-problems';
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
@@ -55,7 +55,9 @@ async function existingHouseholds(tx: Queryable, rows: { idNumber: string | null
 }
 
 /** Matches a ledger row to an existing household: by ID number, else by building + room + name. */
-function matcher(existing: Existing[]): (v: { idNumber: string | null; buildingId: number; room: string; headName: string }) => Existing | undefined {
+function matcher(
+  existing: Existing[],
+): (v: { idNumber: string | null; buildingId: number; room: string; headName: string }) => Existing | undefined {
   const byId = new Map(existing.filter((e) => e.idNumber).map((e) => [e.idNumber!, e]));
   const byPlace = new Map(existing.map((e) => [`${e.buildingId}|${normaliseAddress(e.room)}|${e.headName}`, e]));
   return (v) => (v.idNumber ? byId.get(v.idNumber) : undefined) ?? byPlace.get(`${v.buildingId}|${normaliseAddress(v.room)}|${v.headName}`);
@@ -78,7 +80,11 @@ const REQUIRED: { field: LedgerField; label: string }[] = [
 export function requireMappedColumns(table: TableFile, override: Readonly<Record<string, string | undefined>>): void {
   for (const [field, col] of Object.entries(override)) {
     if (col && !table.headers.includes(col)) {
-      throw new ApiError(400, 'invalid_mapping', `The mapping names the column "${col}" for ${field}, but the sheet has no such column; it has: ${table.headers.join(', ')}.`);
+      throw new ApiError(
+        400,
+        'invalid_mapping',
+        `The mapping names the column "${col}" for ${field}, but the sheet has no such column; it has: ${table.headers.join(', ')}.`,
+      );
     }
   }
 }
@@ -116,7 +122,14 @@ export async function dryRunHouseholds(
       row: 1,
       message: `The header (row 1) has no column for ${missing.join(', ')}; rename the column or map it in the import. Columns found: ${table.headers.join(', ')}.`,
       // fields: the mapping's keys, for the wizard to name them in the user's language.
-      details: { missing, fields: [...REQUIRED.filter((r) => !mapping[r.field]).map((r) => r.field), ...(!mapping.address && !mapping.building ? ['address'] : [])], headers: table.headers },
+      details: {
+        missing,
+        fields: [
+          ...REQUIRED.filter((r) => !mapping[r.field]).map((r) => r.field),
+          ...(!mapping.address && !mapping.building ? ['address'] : []),
+        ],
+        headers: table.headers,
+      },
     });
     counts.skipped = counts.rows;
     return { mapping, fields: table.headers, counts, problems, rows: [] };
@@ -142,7 +155,13 @@ export async function dryRunHouseholds(
     if (v.idNumber) {
       const first = seenId.get(v.idNumber);
       if (first !== undefined) {
-        problems.push({ code: IMPORT_PROBLEM.DUPLICATE_ROW, severity: 'error', row, message: `Row ${row}: the same ID number as row ${first}; only row ${first} is imported. Remove the repeated row.`, details: { duplicateOf: first } });
+        problems.push({
+          code: IMPORT_PROBLEM.DUPLICATE_ROW,
+          severity: 'error',
+          row,
+          message: `Row ${row}: the same ID number as row ${first}; only row ${first} is imported. Remove the repeated row.`,
+          details: { duplicateOf: first },
+        });
         continue;
       }
       seenId.set(v.idNumber, row);
@@ -150,7 +169,13 @@ export async function dryRunHouseholds(
     const buildingId = findBuilding(v);
     if (buildingId === null) {
       counts.unmatched++;
-      problems.push({ code: IMPORT_PROBLEM.UNMATCHED_ADDRESS, severity: 'error', row, message: `Row ${row}: the address "${v.address}" matches no building in the grids you keep; write it as the map has it (e.g. "${buildings[0]?.address ?? '街道名12号1栋'}").`, details: { address: v.address, example: buildings[0]?.address ?? '街道名12号1栋' } });
+      problems.push({
+        code: IMPORT_PROBLEM.UNMATCHED_ADDRESS,
+        severity: 'error',
+        row,
+        message: `Row ${row}: the address "${v.address}" matches no building in the grids you keep; write it as the map has it (e.g. "${buildings[0]?.address ?? '街道名12号1栋'}").`,
+        details: { address: v.address, example: buildings[0]?.address ?? '街道名12号1栋' },
+      });
       continue;
     }
     counts.matched++;
@@ -176,11 +201,21 @@ export async function commitHouseholds(tx: Queryable, rows: HouseholdRow[]) {
   // same new household would otherwise each find it absent and write it twice. Imports are rare
   // and short; a street's keepers never notice the wait.
   await tx.query(`select pg_advisory_xact_lock(hashtext('minqing.household_import'))`);
-  const match = matcher(await existingHouseholds(tx, rows.filter((r) => r.action === 'insert')));
+  const match = matcher(
+    await existingHouseholds(
+      tx,
+      rows.filter((r) => r.action === 'insert'),
+    ),
+  );
   for (const r of rows.filter((x) => x.action === 'insert')) {
     const now = match(r);
     if (now) {
-      throw new ApiError(409, 'import_conflict', `Row ${r.row}: household ${r.headName} (${r.room}) was added by someone else since the dry run (household ${now.id}); nothing was written. Run the import again: it will update that household instead.`, { row: r.row, householdId: now.id });
+      throw new ApiError(
+        409,
+        'import_conflict',
+        `Row ${r.row}: household ${r.headName} (${r.room}) was added by someone else since the dry run (household ${now.id}); nothing was written. Run the import again: it will update that household instead.`,
+        { row: r.row, householdId: now.id },
+      );
     }
   }
   let updated = 0;
@@ -194,10 +229,26 @@ export async function commitHouseholds(tx: Queryable, rows: HouseholdRow[]) {
                is not distinct from (($10 ->> 'buildingId')::int, $10 ->> 'unit', $10 ->> 'room', $10 ->> 'headName', $10 ->> 'phone',
                                      $10 ->> 'idNumber', ($10 ->> 'members')::smallint, array(select jsonb_array_elements_text($10 -> 'categories'))))
        returning id`,
-      [r.buildingId, r.unit, r.room, r.headName, r.phone, r.idNumber, r.members, `{${r.categories.join(',')}}`, r.targetId, b ? JSON.stringify(b) : null],
+      [
+        r.buildingId,
+        r.unit,
+        r.room,
+        r.headName,
+        r.phone,
+        r.idNumber,
+        r.members,
+        `{${r.categories.join(',')}}`,
+        r.targetId,
+        b ? JSON.stringify(b) : null,
+      ],
     );
     if (res.length !== 1) {
-      throw new ApiError(409, 'import_conflict', `Row ${r.row}: household ${r.targetId} (${r.headName}) changed since the dry run, or left your scope; nothing was written. Run the import again to see the ledger against the household as it is now.`, { row: r.row, householdId: r.targetId });
+      throw new ApiError(
+        409,
+        'import_conflict',
+        `Row ${r.row}: household ${r.targetId} (${r.headName}) changed since the dry run, or left your scope; nothing was written. Run the import again to see the ledger against the household as it is now.`,
+        { row: r.row, householdId: r.targetId },
+      );
     }
     updated++;
   }

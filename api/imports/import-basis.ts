@@ -22,9 +22,13 @@ export async function importBasis(tx: Queryable, kind: GeoKind, scope: ImportSco
   const param = scope.level === 'community' ? scope.communityId : scope.streetId;
   const rows = await tx.query<{ k: string; v: string }>(
     `select 'c' || c.id as k, c.version || '|' || c.code as v from public.communities c where ${communities}
-     ${kind === 'communities' ? '' : `union all
+     ${
+       kind === 'communities'
+         ? ''
+         : `union all
      select 'g' || g.id, g.version || '|' || g.code from public.grids g join public.communities c on c.id = g.community_id
-     where ${communities} and g.retired_at is null`}`,
+     where ${communities} and g.retired_at is null`
+     }`,
     [param],
   );
   return Object.fromEntries(rows.map((r) => [r.k, r.v]));

@@ -4,18 +4,18 @@
  * transaction as the caller, all or nothing, then keeps only the counts. docs/import-export.md.
  */
 import type { HOUSEHOLD_CATEGORIES, VisitMethod } from '../../geo/domain/household';
-import { summariseProblems, } from '../../geo/import/import-problems';
+import { summariseProblems } from '../../geo/import/import-problems';
 import { problemPreview } from '../../geo/import/problem-preview';
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
+import { staffManager } from '../staff/staff-members';
 import { commitGeo, dryRunGeo, type GeoDryRun, type GeoRow } from './geo-import';
-import { commitHouseholds, dryRunHouseholds, requireLedgerKeeper, type HouseholdDryRun, type HouseholdRow } from './household-import';
-import { importBasis, whatChanged, type ImportBasis } from './import-basis';
+import { commitHouseholds, dryRunHouseholds, type HouseholdDryRun, type HouseholdRow, requireLedgerKeeper } from './household-import';
+import { type ImportBasis, importBasis, whatChanged } from './import-basis';
 import { importScope, scopeKey } from './import-scope';
-import { commitIssues, dryRunIssues, requireIssueKeeper, type IssueDryRun, type IssueImportRow } from './issue-import';
+import { commitIssues, dryRunIssues, type IssueDryRun, type IssueImportRow, requireIssueKeeper } from './issue-import';
 import type { CrsReport, GeoFile, TableFile } from './read-file';
 import { commitStaff, dryRunStaff, type StaffDryRun, type StaffImportRow } from './staff-import';
-import { staffManager } from '../staff/staff-members';
 
 import { commitVisits, dryRunVisits, requireVisitKeeper, type VisitDryRun, type VisitImportRow } from './visit-import';
 
@@ -25,7 +25,8 @@ const TABLE_KINDS: readonly ImportKind[] = ['households', 'staff', 'visits', 'is
 
 /** How long an uncommitted dry run is kept (minqing.purge_import_batches; docs/import-export.md). */
 export const IMPORT_DRY_RUN_HOURS = 24;
-export const expiresAt = (createdAt: string | Date) => new Date(new Date(createdAt).getTime() + IMPORT_DRY_RUN_HOURS * 3600_000).toISOString();
+export const expiresAt = (createdAt: string | Date) =>
+  new Date(new Date(createdAt).getTime() + IMPORT_DRY_RUN_HOURS * 3600_000).toISOString();
 
 /** Expired dry runs are removed whenever anyone imports: a ledger nobody committed is not kept. */
 const purgeExpired = (tx: Queryable) => tx.query(`select minqing.purge_import_batches()`);
@@ -54,10 +55,21 @@ export interface DryRunInput {
 }
 
 /** Checks every row and stores the batch; the answer is its report, with the problem geometries for the wizard's map. */
-export async function dryRunImport(tx: Queryable, { kind, fileName, parsed, mapping, categoryLabels, methodLabels = {}, skipUnmatched = false, today }: DryRunInput) {
+export async function dryRunImport(
+  tx: Queryable,
+  { kind, fileName, parsed, mapping, categoryLabels, methodLabels = {}, skipUnmatched = false, today }: DryRunInput,
+) {
   await purgeExpired(tx);
   let run: GeoDryRun | HouseholdDryRun | StaffDryRun | IssueDryRun | VisitDryRun;
-  let extra: { encoding?: string | null; crs?: CrsReport; communityId?: number; streetId?: number; scope?: string; coverage?: VisitDryRun['coverage']; skipUnmatched?: boolean };
+  let extra: {
+    encoding?: string | null;
+    crs?: CrsReport;
+    communityId?: number;
+    streetId?: number;
+    scope?: string;
+    coverage?: VisitDryRun['coverage'];
+    skipUnmatched?: boolean;
+  };
   let basis: ImportBasis | null = null;
   if (kind === 'visits') {
     await requireVisitKeeper(tx);
@@ -83,7 +95,11 @@ export async function dryRunImport(tx: Queryable, { kind, fileName, parsed, mapp
     const scope = await importScope(tx, kind);
     const geo = parsed as GeoFile;
     run = await dryRunGeo(tx, kind, geo.features, mapping, scope);
-    extra = { crs: geo.crs, ...(scope.level === 'community' ? { communityId: scope.communityId } : { streetId: scope.streetId }), scope: scopeKey(scope) };
+    extra = {
+      crs: geo.crs,
+      ...(scope.level === 'community' ? { communityId: scope.communityId } : { streetId: scope.streetId }),
+      scope: scopeKey(scope),
+    };
     basis = await importBasis(tx, kind, scope);
   }
   const { problems, problemCounts } = summariseProblems(run.problems);
@@ -129,16 +145,24 @@ export async function commitImport(tx: Queryable, id: string, opts: { supabase: 
     kind: ImportKind;
     rows: unknown[];
     report: { communityId?: number; scope?: string; basis?: ImportBasis; counts?: Record<string, number> };
-  }>(
-    `update public.import_batches set committed_at = now() where id = $1 and committed_at is null returning kind, rows, report`,
-    [id],
-  );
+  }>(`update public.import_batches set committed_at = now() where id = $1 and committed_at is null returning kind, rows, report`, [id]);
   if (!b) {
-    const [seen] = await tx.query<{ committedAt: string }>(`select committed_at as "committedAt" from public.import_batches where id = $1`, [id]);
+    const [seen] = await tx.query<{ committedAt: string }>(
+      `select committed_at as "committedAt" from public.import_batches where id = $1`,
+      [id],
+    );
     if (!seen) {
-      throw new ApiError(404, 'not_found', `No import ${id} of yours: dry runs not committed within ${IMPORT_DRY_RUN_HOURS} hours are removed. Upload the file again (POST /api/imports) and commit the new dry run.`);
+      throw new ApiError(
+        404,
+        'not_found',
+        `No import ${id} of yours: dry runs not committed within ${IMPORT_DRY_RUN_HOURS} hours are removed. Upload the file again (POST /api/imports) and commit the new dry run.`,
+      );
     }
-    throw new ApiError(409, 'already_committed', `Import ${id} was committed at ${seen.committedAt}; upload the file again to import it anew.`);
+    throw new ApiError(
+      409,
+      'already_committed',
+      `Import ${id} was committed at ${seen.committedAt}; upload the file again to import it anew.`,
+    );
   }
   let counts: Record<string, number>;
   // A roster's accounts with their one-time passwords: in this answer only, never in the batch.
@@ -151,7 +175,11 @@ export async function commitImport(tx: Queryable, id: string, opts: { supabase: 
       // All or nothing (api/imports/staff-import.ts): a roster with errors is corrected and uploaded again.
       const c = b.report.counts;
       if (c && c.valid !== c.rows) {
-        throw new ApiError(422, 'import_rejected', `Import ${id}: ${(c.rows ?? 0) - (c.valid ?? 0)} rows of the roster have errors, so nothing is imported. Correct them and upload the roster again.`);
+        throw new ApiError(
+          422,
+          'import_rejected',
+          `Import ${id}: ${(c.rows ?? 0) - (c.valid ?? 0)} rows of the roster have errors, so nothing is imported. Correct them and upload the roster again.`,
+        );
       }
       const created = await commitStaff(tx, await staffManager(tx), b.rows as StaffImportRow[], {
         ...opts,
@@ -166,19 +194,34 @@ export async function commitImport(tx: Queryable, id: string, opts: { supabase: 
       await requireIssueKeeper(tx);
       // A matters ledger is all or nothing: its rows are kept only when the dry run found no error.
       const errors = b.report.counts?.errors ?? 0;
-      if (errors > 0) throw new ApiError(422, 'import_rejected', `Import ${id} has ${errors} errors in its report, so nothing is written; correct the ledger and upload it again.`, { errors });
+      if (errors > 0)
+        throw new ApiError(
+          422,
+          'import_rejected',
+          `Import ${id} has ${errors} errors in its report, so nothing is written; correct the ledger and upload it again.`,
+          { errors },
+        );
       counts = await commitIssues(tx, id, b.rows as IssueImportRow[]);
     } else {
       const scope = await importScope(tx, b.kind);
       if (scopeKey(scope) !== (b.report.scope ?? `community:${b.report.communityId}`)) {
-        throw new ApiError(409, 'import_conflict', `Import ${id} was prepared for another ${scope.level === 'community' ? 'community' : 'street'}; run it again.`);
+        throw new ApiError(
+          409,
+          'import_conflict',
+          `Import ${id} was prepared for another ${scope.level === 'community' ? 'community' : 'street'}; run it again.`,
+        );
       }
       // Refused only for a real change since the dry run, named (issue 19); the writes below
       // still meet any other change (a code another street took) as a database refusal.
       if (b.report.basis) {
         const changed = whatChanged(b.report.basis, await importBasis(tx, b.kind, scope));
         if (changed.length) {
-          throw new ApiError(409, 'import_conflict', `Since the dry run ${changed.map((c) => `${c.kind} ${c.code} was ${c.change}`).join('; ')}; nothing was written. Check the file again, then import.`, { changed });
+          throw new ApiError(
+            409,
+            'import_conflict',
+            `Since the dry run ${changed.map((c) => `${c.kind} ${c.code} was ${c.change}`).join('; ')}; nothing was written. Check the file again, then import.`,
+            { changed },
+          );
         }
       }
       counts = await commitGeo(tx, b.kind, b.rows as GeoRow[], scope);
@@ -199,12 +242,17 @@ function commitError(e: unknown, rows: unknown[]): unknown {
   // Under row-level security PostgreSQL leaves the clashing key out of the error: name the candidates.
   if (code === '23505') {
     const codes = (rows as { code?: string | null }[]).map((r) => r.code).filter(Boolean);
-    const which = (e as { constraint?: string }).constraint === 'grids_code_key' || /grids_code_key/.test((e as Error).message)
-      ? `one of the grid codes ${codes.slice(0, 20).join(', ')} is in use by now`
-      : (e as Error).message;
-    return new ApiError(409, 'import_conflict', `The commit was refused and nothing was written: ${which}. Something changed since the dry run; run the import again.`);
+    const which =
+      (e as { constraint?: string }).constraint === 'grids_code_key' || /grids_code_key/.test((e as Error).message)
+        ? `one of the grid codes ${codes.slice(0, 20).join(', ')} is in use by now`
+        : (e as Error).message;
+    return new ApiError(
+      409,
+      'import_conflict',
+      `The commit was refused and nothing was written: ${which}. Something changed since the dry run; run the import again.`,
+    );
   }
-  if (code === '23514' || code === '23502' || code === '23503') return new ApiError(422, 'import_rejected', `The commit was refused and nothing was written: ${(e as Error).message}.`);
+  if (code === '23514' || code === '23502' || code === '23503')
+    return new ApiError(422, 'import_rejected', `The commit was refused and nothing was written: ${(e as Error).message}.`);
   return e;
 }
-

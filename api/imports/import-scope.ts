@@ -33,7 +33,15 @@ const WHO: Record<GeoKind, string> = {
 
 /** The caller's scope for this kind, or a 403 saying who imports it. */
 export async function importScope(tx: Queryable, kind: GeoKind): Promise<ImportScope> {
-  const [me] = await tx.query<{ role: string | null; streetId: number | null; streetCode: string | null; bounded: boolean | null; communityId: number | null; communityCode: string | null; presenting: boolean }>(
+  const [me] = await tx.query<{
+    role: string | null;
+    streetId: number | null;
+    streetCode: string | null;
+    bounded: boolean | null;
+    communityId: number | null;
+    communityCode: string | null;
+    presenting: boolean;
+  }>(
     `select me.role::text as role, me.street_id as "streetId", s.code as "streetCode",
             (s.boundary is not null and not s.boundary_from_communities) as bounded,
             c.id as "communityId", c.code as "communityCode", minqing.presenting() as presenting

@@ -31,7 +31,7 @@ import type { IssueStatus } from '../../geo/domain/issue';
 import { addressFinder } from '../../geo/import/address-match';
 import { guessIssueLedgerMapping, type IssueLedgerField, type IssueLedgerMapping } from '../../geo/import/field-mapping';
 import { IMPORT_PROBLEM, type ImportProblem } from '../../geo/import/import-problems';
-import { regNoFit, validateIssueRow, type IssueLedgerRow } from '../../geo/import/issue-ledger.validation';
+import { type IssueLedgerRow, regNoFit, validateIssueRow } from '../../geo/import/issue-ledger.validation';
 import type { Queryable } from '../db/database';
 import { requireLedgerKeeper, requireMappedColumns } from './household-import';
 import type { TableFile } from './read-file';
@@ -60,7 +60,16 @@ export interface IssueImportRow {
 export interface IssueDryRun {
   mapping: IssueLedgerMapping;
   fields: string[];
-  counts: { rows: number; valid: number; errors: number; toInsert: number; alreadyImported: number; numbersKept: number; numbersBeside: number; skipped: number };
+  counts: {
+    rows: number;
+    valid: number;
+    errors: number;
+    toInsert: number;
+    alreadyImported: number;
+    numbersKept: number;
+    numbersBeside: number;
+    skipped: number;
+  };
   problems: ImportProblem[];
   rows: IssueImportRow[];
 }
@@ -72,7 +81,16 @@ const chinaDayStart = (d: string) => `${d}T00:00:00+08:00`;
 /** The end of China day D (the next day's start), as grid_versions_at and building_grids_at read it. */
 const chinaDayEnd = (d: string) => new Date(Date.parse(chinaDayStart(d)) + 86_400_000);
 
-interface GridVersion { gridId: number; code: string; name: string; validFrom: string | null; validTo: string | null; current: boolean; lon: number; lat: number }
+interface GridVersion {
+  gridId: number;
+  code: string;
+  name: string;
+  validFrom: string | null;
+  validTo: string | null;
+  current: boolean;
+  lon: number;
+  lat: number;
+}
 
 const norm = (s: string) => s.normalize('NFKC').replace(/\s+/g, '').toLowerCase();
 
@@ -82,7 +100,8 @@ function gridFinder(versions: GridVersion[]): (value: string, on: string) => num
     const v = norm(value);
     const named = versions.filter((g) => norm(g.code) === v || norm(g.name) === v);
     const end = chinaDayEnd(on).getTime();
-    const inForce = (g: GridVersion) => (g.validFrom === null || Date.parse(g.validFrom) < end) && (g.validTo === null || Date.parse(g.validTo) >= end);
+    const inForce = (g: GridVersion) =>
+      (g.validFrom === null || Date.parse(g.validFrom) < end) && (g.validTo === null || Date.parse(g.validTo) >= end);
     for (const pick of [named.filter(inForce), named.filter((g) => g.current), named]) {
       const ids = [...new Set(pick.map((g) => g.gridId))];
       if (ids.length) return ids;
@@ -95,7 +114,16 @@ export async function dryRunIssues(tx: Queryable, table: TableFile, override: Is
   requireMappedColumns(table, override);
   const mapping: IssueLedgerMapping = { ...guessIssueLedgerMapping(table.headers), ...override };
   const problems: ImportProblem[] = [];
-  const counts = { rows: table.rows.length, valid: 0, errors: 0, toInsert: 0, alreadyImported: 0, numbersKept: 0, numbersBeside: 0, skipped: table.rows.length };
+  const counts = {
+    rows: table.rows.length,
+    valid: 0,
+    errors: 0,
+    toInsert: 0,
+    alreadyImported: 0,
+    numbersKept: 0,
+    numbersBeside: 0,
+    skipped: table.rows.length,
+  };
   const missing: string[] = REQUIRED.filter((f) => !mapping[f]);
   if (!mapping.grid && !mapping.address) missing.push('grid');
   if (missing.length) {
@@ -144,7 +172,13 @@ export async function dryRunIssues(tx: Queryable, table: TableFile, override: Is
     if (v?.regNo) {
       const first = seenNo.get(v.regNo);
       if (first !== undefined) {
-        problems.push({ code: IMPORT_PROBLEM.DUPLICATE_REG_NO, severity: 'error', row, message: `Row ${row}, column ${mapping.regNo}: the registration number ${v.regNo} is also on row ${first}; each matter has its own number. Correct one of them.`, details: { field: 'regNo', column: mapping.regNo, regNo: v.regNo, duplicateOf: first } });
+        problems.push({
+          code: IMPORT_PROBLEM.DUPLICATE_REG_NO,
+          severity: 'error',
+          row,
+          message: `Row ${row}, column ${mapping.regNo}: the registration number ${v.regNo} is also on row ${first}; each matter has its own number. Correct one of them.`,
+          details: { field: 'regNo', column: mapping.regNo, regNo: v.regNo, duplicateOf: first },
+        });
         continue;
       }
       seenNo.set(v.regNo, row);
@@ -157,11 +191,23 @@ export async function dryRunIssues(tx: Queryable, table: TableFile, override: Is
       const ids = findGrid(v.grid, v.registeredOn);
       if (ids.length === 0) {
         const example = versions.find((g) => g.current)?.name ?? '第一网格';
-        problems.push({ code: IMPORT_PROBLEM.UNMATCHED_GRID, severity: 'error', row, message: `${where('grid')}: "${v.grid}" is the code or name of none of the grids you keep; write the grid as the map names it (e.g. "${example}").`, details: { field: 'grid', column: mapping.grid, value: v.grid, example } });
+        problems.push({
+          code: IMPORT_PROBLEM.UNMATCHED_GRID,
+          severity: 'error',
+          row,
+          message: `${where('grid')}: "${v.grid}" is the code or name of none of the grids you keep; write the grid as the map names it (e.g. "${example}").`,
+          details: { field: 'grid', column: mapping.grid, value: v.grid, example },
+        });
         continue;
       }
       if (ids.length > 1) {
-        problems.push({ code: IMPORT_PROBLEM.AMBIGUOUS_PLACE, severity: 'error', row, message: `${where('grid')}: "${v.grid}" names ${ids.length} grids (by code or name, then or now); write the grid's code instead.`, details: { field: 'grid', column: mapping.grid, value: v.grid, count: ids.length } });
+        problems.push({
+          code: IMPORT_PROBLEM.AMBIGUOUS_PLACE,
+          severity: 'error',
+          row,
+          message: `${where('grid')}: "${v.grid}" names ${ids.length} grids (by code or name, then or now); write the grid's code instead.`,
+          details: { field: 'grid', column: mapping.grid, value: v.grid, count: ids.length },
+        });
         continue;
       }
       gridId = ids[0]!;
@@ -170,7 +216,13 @@ export async function dryRunIssues(tx: Queryable, table: TableFile, override: Is
     if (gridId === null) {
       if (buildingIds.length === 0) {
         const example = buildings[0]?.address ?? '街道名12号1栋';
-        problems.push({ code: IMPORT_PROBLEM.UNMATCHED_ADDRESS, severity: 'error', row, message: `${where('address')}: the address "${v.address}" matches no building in the grids you keep; write it as the map has it (e.g. "${example}"), or fill in the grid (网格).`, details: { field: 'address', column: mapping.address, address: v.address, example } });
+        problems.push({
+          code: IMPORT_PROBLEM.UNMATCHED_ADDRESS,
+          severity: 'error',
+          row,
+          message: `${where('address')}: the address "${v.address}" matches no building in the grids you keep; write it as the map has it (e.g. "${example}"), or fill in the grid (网格).`,
+          details: { field: 'address', column: mapping.address, address: v.address, example },
+        });
         continue;
       }
     }
@@ -179,29 +231,45 @@ export async function dryRunIssues(tx: Queryable, table: TableFile, override: Is
 
   // The buildings' grids as of each registration date (building_grid_history).
   const asOf = placed.flatMap((p, i) => p.buildingIds.map((b) => ({ i, b, d: p.registeredOn })));
-  const historic = asOf.length === 0 ? [] : await tx.query<{ i: number; b: number; gridId: number | null }>(
-    `select x.i::int as i, x.b, h.grid_id as "gridId"
+  const historic =
+    asOf.length === 0
+      ? []
+      : await tx.query<{ i: number; b: number; gridId: number | null }>(
+          `select x.i::int as i, x.b, h.grid_id as "gridId"
      from unnest($1::int[], $2::int[], $3::date[]) x(i, b, d)
      left join public.building_grid_history h on h.building_id = x.b
        and h.valid_from < public.china_day_end(x.d) and (h.valid_to is null or h.valid_to >= public.china_day_end(x.d))`,
-    [asOf.map((a) => a.i), asOf.map((a) => a.b), asOf.map((a) => a.d)],
-  );
+          [asOf.map((a) => a.i), asOf.map((a) => a.b), asOf.map((a) => a.d)],
+        );
   const scope = new Set(versions.map((g) => g.gridId));
   const valid: (Placed & { gridId: number; buildingId: number | null })[] = [];
   for (const [i, p] of placed.entries()) {
     const grids = new Map<number, number>(); // grid → first building in it
-    for (const h of historic.filter((x) => x.i === i)) if (h.gridId !== null && scope.has(h.gridId) && !grids.has(h.gridId)) grids.set(h.gridId, h.b);
+    for (const h of historic.filter((x) => x.i === i))
+      if (h.gridId !== null && scope.has(h.gridId) && !grids.has(h.gridId)) grids.set(h.gridId, h.b);
     if (p.gridId !== null) {
       // The grid cell decides; the address only finds the building, when it is in that grid.
       valid.push({ ...p, gridId: p.gridId, buildingId: grids.get(p.gridId) ?? null });
       continue;
     }
     if (grids.size === 0) {
-      problems.push({ code: IMPORT_PROBLEM.UNMATCHED_ADDRESS, severity: 'error', row: p.row, message: `Row ${p.row}, column ${mapping.address}: the building at "${p.address}" was in none of the grids you keep on ${p.registeredOn}; fill in the grid (网格).`, details: { field: 'address', column: mapping.address, address: p.address!, example: buildings[0]?.address ?? '街道名12号1栋' } });
+      problems.push({
+        code: IMPORT_PROBLEM.UNMATCHED_ADDRESS,
+        severity: 'error',
+        row: p.row,
+        message: `Row ${p.row}, column ${mapping.address}: the building at "${p.address}" was in none of the grids you keep on ${p.registeredOn}; fill in the grid (网格).`,
+        details: { field: 'address', column: mapping.address, address: p.address!, example: buildings[0]?.address ?? '街道名12号1栋' },
+      });
       continue;
     }
     if (grids.size > 1) {
-      problems.push({ code: IMPORT_PROBLEM.AMBIGUOUS_PLACE, severity: 'error', row: p.row, message: `Row ${p.row}, column ${mapping.address}: "${p.address}" is the address of buildings in ${grids.size} grids; write the full address (with 栋) or fill in the grid (网格).`, details: { field: 'address', column: mapping.address, value: p.address!, count: grids.size } });
+      problems.push({
+        code: IMPORT_PROBLEM.AMBIGUOUS_PLACE,
+        severity: 'error',
+        row: p.row,
+        message: `Row ${p.row}, column ${mapping.address}: "${p.address}" is the address of buildings in ${grids.size} grids; write the full address (with 栋) or fill in the grid (网格).`,
+        details: { field: 'address', column: mapping.address, value: p.address!, count: grids.size },
+      });
       continue;
     }
     const [[gridId, buildingId]] = [...grids.entries()] as [[number, number]];
@@ -209,35 +277,64 @@ export async function dryRunIssues(tx: Queryable, table: TableFile, override: Is
   }
 
   // Keys: the original number within the street, else what the matter is; twice in the file is an error.
-  const keyed: (typeof valid[number] & { key: string })[] = [];
+  const keyed: ((typeof valid)[number] & { key: string })[] = [];
   const seenKey = new Map<string, number>();
   for (const v of valid) {
     const key = v.regNo
       ? `${me!.streetId}:no:${v.regNo}`
-      : `${me!.streetId}:sha256:${createHash('sha256').update(JSON.stringify([v.registeredOn, v.gridId, v.category, norm(v.content)])).digest('hex')}`;
+      : `${me!.streetId}:sha256:${createHash('sha256')
+          .update(JSON.stringify([v.registeredOn, v.gridId, v.category, norm(v.content)]))
+          .digest('hex')}`;
     const first = seenKey.get(key);
     if (first !== undefined) {
-      problems.push({ code: IMPORT_PROBLEM.DUPLICATE_ROW, severity: 'error', row: v.row, message: `Row ${v.row}: the same matter (date, place, category and content) as row ${first}. Remove the repeated row, or give each its 登记编号.`, details: { duplicateOf: first, reason: 'same_matter' } });
+      problems.push({
+        code: IMPORT_PROBLEM.DUPLICATE_ROW,
+        severity: 'error',
+        row: v.row,
+        message: `Row ${v.row}: the same matter (date, place, category and content) as row ${first}. Remove the repeated row, or give each its 登记编号.`,
+        details: { duplicateOf: first, reason: 'same_matter' },
+      });
       continue;
     }
     seenKey.set(key, v.row);
     keyed.push({ ...v, key });
   }
 
-  const existing = new Set((await tx.query<{ k: string }>(`select k from minqing.imported_issue_keys($1::text[]) k`, [keyed.map((k) => k.key)])).map((r) => r.k));
+  const existing = new Set(
+    (await tx.query<{ k: string }>(`select k from minqing.imported_issue_keys($1::text[]) k`, [keyed.map((k) => k.key)])).map((r) => r.k),
+  );
   const fresh = keyed.filter((k) => !existing.has(k.key));
   counts.alreadyImported = keyed.length - fresh.length;
   const taken = await takenNumbers(tx, fresh);
   const rows: IssueImportRow[] = fresh.map((v) => {
     const fit = v.regNo ? (taken.has(v.regNo) ? 'taken' : regNoFit(v.regNo, v.registeredOn)) : null;
     if (v.regNo && fit !== 'fits') {
-      problems.push({ code: IMPORT_PROBLEM.REG_NO_KEPT_BESIDE, severity: 'warning', row: v.row, message: `Row ${v.row}, column ${mapping.regNo}: the registration number ${v.regNo} ${fit === 'taken' ? 'is already another matter\'s' : fit === 'month' ? 'is not of the registration\'s month' : 'is not year + month + 3 digits (e.g. 202403001)'}; the matter gets a new number and keeps ${v.regNo} as its original number.`, details: { field: 'regNo', column: mapping.regNo, regNo: v.regNo, reason: fit } });
+      problems.push({
+        code: IMPORT_PROBLEM.REG_NO_KEPT_BESIDE,
+        severity: 'warning',
+        row: v.row,
+        message: `Row ${v.row}, column ${mapping.regNo}: the registration number ${v.regNo} ${fit === 'taken' ? "is already another matter's" : fit === 'month' ? "is not of the registration's month" : 'is not year + month + 3 digits (e.g. 202403001)'}; the matter gets a new number and keeps ${v.regNo} as its original number.`,
+        details: { field: 'regNo', column: mapping.regNo, regNo: v.regNo, reason: fit },
+      });
     }
     const [lon, lat] = (v.buildingId !== null ? buildingPoint.get(v.buildingId) : undefined) ?? gridPoint.get(v.gridId)!;
     return {
-      row: v.row, key: v.key, regNo: fit === 'fits' ? v.regNo : null, originalRegNo: fit === 'fits' ? null : v.regNo,
-      gridId: v.gridId, buildingId: v.buildingId, lon, lat, registeredOn: v.registeredOn, closedOn: v.closedOn,
-      category: v.category, content: v.content, tier: v.tier, complexity: v.complexity, status: v.status, evaluation: v.evaluation,
+      row: v.row,
+      key: v.key,
+      regNo: fit === 'fits' ? v.regNo : null,
+      originalRegNo: fit === 'fits' ? null : v.regNo,
+      gridId: v.gridId,
+      buildingId: v.buildingId,
+      lon,
+      lat,
+      registeredOn: v.registeredOn,
+      closedOn: v.closedOn,
+      category: v.category,
+      content: v.content,
+      tier: v.tier,
+      complexity: v.complexity,
+      status: v.status,
+      evaluation: v.evaluation,
     };
   });
 
@@ -266,9 +363,23 @@ export const requireIssueKeeper = (tx: Queryable) =>
   requireLedgerKeeper(tx, 'Matters ledgers are imported by grid leaders and community staff, for the grids they keep.');
 
 /** One event of a rebuilt history. */
-interface RebuiltEvent { key: string; at: string; from: IssueStatus | null; to: IssueStatus; kind: string; details: Record<string, unknown> }
+interface RebuiltEvent {
+  key: string;
+  at: string;
+  from: IssueStatus | null;
+  to: IssueStatus;
+  kind: string;
+  details: Record<string, unknown>;
+}
 
-const TIER_STEPS = { on_spot: [], community: [['on_spot', 'community']], escalated: [['on_spot', 'community'], ['community', 'escalated']] } as const;
+const TIER_STEPS = {
+  on_spot: [],
+  community: [['on_spot', 'community']],
+  escalated: [
+    ['on_spot', 'community'],
+    ['community', 'escalated'],
+  ],
+} as const;
 const STEPS: Record<IssueImportRow['status'], IssueStatus[]> = {
   registered: [],
   accepted: ['accepted'],
@@ -283,7 +394,15 @@ export function rebuiltEvents(r: IssueImportRow, batchId: string): RebuiltEvent[
   const finished = r.closedOn ? chinaDayStart(r.closedOn) : received;
   const details = { imported: batchId };
   const out: RebuiltEvent[] = [{ key: r.key, at: received, from: null, to: 'registered', kind: 'registered', details }];
-  for (const [fromTier, toTier] of TIER_STEPS[r.tier]) out.push({ key: r.key, at: received, from: 'registered', to: 'registered', kind: 'escalated', details: { ...details, fromTier, toTier } });
+  for (const [fromTier, toTier] of TIER_STEPS[r.tier])
+    out.push({
+      key: r.key,
+      at: received,
+      from: 'registered',
+      to: 'registered',
+      kind: 'escalated',
+      details: { ...details, fromTier, toTier },
+    });
   let status: IssueStatus = 'registered';
   for (const to of STEPS[r.status]) {
     const at = to === 'resolved' || to === 'closed' ? finished : received;
@@ -293,19 +412,29 @@ export function rebuiltEvents(r: IssueImportRow, batchId: string): RebuiltEvent[
   return out;
 }
 
-export async function commitIssues(tx: Queryable, batchId: string, rows: IssueImportRow[]): Promise<{ inserted: number; alreadyImported: number; numbersKept: number; numbersBeside: number }> {
+export async function commitIssues(
+  tx: Queryable,
+  batchId: string,
+  rows: IssueImportRow[],
+): Promise<{ inserted: number; alreadyImported: number; numbersKept: number; numbersBeside: number }> {
   // Matters ledger commits take turns: two imports of the same ledger would otherwise each find
   // its keys absent; the second now finds the first's matters and skips them.
   await tx.query(`select pg_advisory_xact_lock(hashtext('minqing.issue_import'))`);
-  const existing = new Set((await tx.query<{ k: string }>(`select k from minqing.imported_issue_keys($1::text[]) k`, [rows.map((r) => r.key)])).map((r) => r.k));
+  const existing = new Set(
+    (await tx.query<{ k: string }>(`select k from minqing.imported_issue_keys($1::text[]) k`, [rows.map((r) => r.key)])).map((r) => r.k),
+  );
   const fresh = rows.filter((r) => !existing.has(r.key));
   // A number kept in the dry run that someone took since goes beside a new one, as in the dry run.
   const taken = await takenNumbers(tx, fresh);
   const toWrite = fresh.map((r) => (r.regNo && taken.has(r.regNo) ? { ...r, regNo: null, originalRegNo: r.regNo } : r));
   // Kept numbers first, so that the numbering of the others (max + 1 of the month) passes them;
   // the others in registration order.
-  toWrite.sort((a, b) => Number(b.regNo !== null) - Number(a.regNo !== null) || a.registeredOn.localeCompare(b.registeredOn) || a.row - b.row);
-  const [{ staffId }] = (await tx.query<{ staffId: number }>(`select (select staff_id from minqing.my_staff()) as "staffId"`)) as [{ staffId: number }];
+  toWrite.sort(
+    (a, b) => Number(b.regNo !== null) - Number(a.regNo !== null) || a.registeredOn.localeCompare(b.registeredOn) || a.row - b.row,
+  );
+  const [{ staffId }] = (await tx.query<{ staffId: number }>(`select (select staff_id from minqing.my_staff()) as "staffId"`)) as [
+    { staffId: number },
+  ];
   if (toWrite.length > 0) {
     await tx.query(
       `insert into public.issues (reg_no, original_reg_no, import_batch_id, import_key, category, description, location, grid_id, building_id,
@@ -343,4 +472,3 @@ export async function commitIssues(tx: Queryable, batchId: string, rows: IssueIm
     numbersBeside: toWrite.filter((r) => r.originalRegNo !== null).length,
   };
 }
-

@@ -71,8 +71,16 @@ export function sniff(bytes: Uint8Array): 'zip' | 'flatgeobuf' | 'png' | 'jpeg' 
 }
 
 const SNIFF_WORDS: Record<string, string> = {
-  png: 'a PNG image', jpeg: 'a JPEG image', pdf: 'a PDF document', ole: 'an old Office file (.xls/.doc); save it as .xlsx',
-  binary: 'binary data of an unknown kind', text: 'plain text', xml: 'XML', json: 'JSON', zip: 'a zip archive', flatgeobuf: 'FlatGeobuf',
+  png: 'a PNG image',
+  jpeg: 'a JPEG image',
+  pdf: 'a PDF document',
+  ole: 'an old Office file (.xls/.doc); save it as .xlsx',
+  binary: 'binary data of an unknown kind',
+  text: 'plain text',
+  xml: 'XML',
+  json: 'JSON',
+  zip: 'a zip archive',
+  flatgeobuf: 'FlatGeobuf',
 };
 
 function extension(name: string): string {
@@ -85,7 +93,12 @@ function extension(name: string): string {
 // ---------------------------------------------------------------------------------------------
 
 const GEO_EXT: Record<string, GeoFormat> = {
-  geojson: 'geojson', json: 'geojson', zip: 'shapefile', shp: 'shapefile', kml: 'kml', fgb: 'flatgeobuf',
+  geojson: 'geojson',
+  json: 'geojson',
+  zip: 'shapefile',
+  shp: 'shapefile',
+  kml: 'kml',
+  fgb: 'flatgeobuf',
 };
 const GEO_SNIFF: Record<GeoFormat, string> = { geojson: 'json', shapefile: 'zip', kml: 'xml', flatgeobuf: 'flatgeobuf' };
 
@@ -98,10 +111,15 @@ export async function readGeoFile(fileName: string, bytes: Uint8Array, opts: { g
   }
   const format = claimed ?? (Object.entries(GEO_SNIFF).find(([, s]) => s === kind)?.[0] as GeoFormat | undefined);
   if (!format) {
-    throw unreadable(`${fileName} is not a GeoJSON, zipped Shapefile, KML or FlatGeobuf file (its content looks like ${SNIFF_WORDS[kind]}).`);
+    throw unreadable(
+      `${fileName} is not a GeoJSON, zipped Shapefile, KML or FlatGeobuf file (its content looks like ${SNIFF_WORDS[kind]}).`,
+    );
   }
   if (GEO_SNIFF[format] !== kind) {
-    throw unreadable(`${fileName} is named as ${format === 'shapefile' ? 'a zipped Shapefile' : format} but its content is ${SNIFF_WORDS[kind]}; export the file again or pick the right one.`, { claimed: format, content: kind });
+    throw unreadable(
+      `${fileName} is named as ${format === 'shapefile' ? 'a zipped Shapefile' : format} but its content is ${SNIFF_WORDS[kind]}; export the file again or pick the right one.`,
+      { claimed: format, content: kind },
+    );
   }
   let features: Feature<Geometry | null>[];
   let crs: Omit<CrsReport, 'swapped' | 'fromGcj02'> | null = null;
@@ -131,11 +149,17 @@ export async function readGeoFile(fileName: string, bytes: Uint8Array, opts: { g
       case 'flatgeobuf': {
         features = [];
         let code: number | null = null;
-        for await (const f of deserializeFgb(bytes, { headerMetaFn: (h) => { code = h.crs?.code ?? null; } })) {
+        for await (const f of deserializeFgb(bytes, {
+          headerMetaFn: (h) => {
+            code = h.crs?.code ?? null;
+          },
+        })) {
           features.push(f as unknown as Feature<Geometry | null>);
         }
         if (code !== null && code !== 0 && code !== 4326 && code !== 4490) {
-          throw unreadable(`${fileName} is in EPSG:${code}; export it as EPSG:4326 (WGS84) or CGCS2000 (EPSG:4490), e.g. ogr2ogr -t_srs EPSG:4326.`);
+          throw unreadable(
+            `${fileName} is in EPSG:${code}; export it as EPSG:4326 (WGS84) or CGCS2000 (EPSG:4490), e.g. ogr2ogr -t_srs EPSG:4326.`,
+          );
         }
         crs = code ? { source: 'flatgeobuf-header', name: `EPSG:${code}`, reprojected: false } : null;
         break;
@@ -148,7 +172,10 @@ export async function readGeoFile(fileName: string, bytes: Uint8Array, opts: { g
   return { format, ...finishCoordinates(features, crs, opts.gcj02, fileName) };
 }
 
-function readGeoJson(text: string, fileName: string): { features: Feature<Geometry | null>[]; crs: Omit<CrsReport, 'swapped' | 'fromGcj02'> | null } {
+function readGeoJson(
+  text: string,
+  fileName: string,
+): { features: Feature<Geometry | null>[]; crs: Omit<CrsReport, 'swapped' | 'fromGcj02'> | null } {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -178,7 +205,9 @@ function readGeoJson(text: string, fileName: string): { features: Feature<Geomet
     if (code === '4326' || code === '4490' || code === '4214' || code === '4610') {
       return { features, crs: { source: 'geojson-crs', name: `EPSG:${code}`, reprojected: false } };
     }
-    throw unreadable(`${fileName} declares the coordinate system ${name}, which this import does not reproject; export it as EPSG:4326 (e.g. ogr2ogr -t_srs EPSG:4326).`);
+    throw unreadable(
+      `${fileName} declares the coordinate system ${name}, which this import does not reproject; export it as EPSG:4326 (e.g. ogr2ogr -t_srs EPSG:4326).`,
+    );
   }
   return { features, crs: null };
 }
@@ -193,7 +222,9 @@ async function readShapefile(bytes: Uint8Array, fileName: string) {
   const names = entries.map((e) => e.filename).filter((n) => !n.includes('__MACOSX'));
   const shp = names.filter((n) => /\.shp$/i.test(n));
   if (shp.length === 0) {
-    throw unreadable(`${fileName} holds no .shp file (it has: ${names.slice(0, 10).join(', ') || 'nothing'}); zip the .shp, .shx, .dbf and .prj together.`);
+    throw unreadable(
+      `${fileName} holds no .shp file (it has: ${names.slice(0, 10).join(', ') || 'nothing'}); zip the .shp, .shx, .dbf and .prj together.`,
+    );
   }
   if (shp.length > 1) {
     throw unreadable(`${fileName} holds ${shp.length} shapefiles (${shp.join(', ')}); upload one layer per zip.`);
@@ -205,14 +236,14 @@ async function readShapefile(bytes: Uint8Array, fileName: string) {
     try {
       proj4(prj);
     } catch {
-      throw unreadable(`The .prj in ${fileName} describes a coordinate system proj4 cannot read ("${prj.slice(0, 80)}…"); export the layer as EPSG:4326.`);
+      throw unreadable(
+        `The .prj in ${fileName} describes a coordinate system proj4 cannot read ("${prj.slice(0, 80)}…"); export the layer as EPSG:4326.`,
+      );
     }
   }
   const parsed = await parseZip(bytes);
   const collection = (Array.isArray(parsed) ? parsed[0] : parsed) as FeatureCollection;
-  const crs = prj
-    ? { source: 'prj' as const, name: prjName(prj) ?? 'unnamed', reprojected: !prjIsGeographic(prj) }
-    : null;
+  const crs = prj ? { source: 'prj' as const, name: prjName(prj) ?? 'unnamed', reprojected: !prjIsGeographic(prj) } : null;
   return { features: collection.features as Feature<Geometry | null>[], crs };
 }
 
@@ -249,7 +280,11 @@ function finishCoordinates(
   const guess = guessCrs(extentOf(positionsOf(features)));
   let swapped = false;
   if (guess === CRS_GUESS.PROJECTED_UNKNOWN) {
-    throw new ApiError(422, 'unknown_crs', `${fileName} has coordinates beyond longitude/latitude ranges (projected metres?) and no coordinate system is declared; include the .prj (zipped Shapefile) or export as EPSG:4326.`);
+    throw new ApiError(
+      422,
+      'unknown_crs',
+      `${fileName} has coordinates beyond longitude/latitude ranges (projected metres?) and no coordinate system is declared; include the .prj (zipped Shapefile) or export as EPSG:4326.`,
+    );
   }
   if (guess === CRS_GUESS.SWAPPED) {
     transformAll(features, ([a, b]) => [b, a]);
@@ -271,15 +306,24 @@ function finishCoordinates(
 export async function readTableFile(fileName: string, bytes: Uint8Array): Promise<TableFile> {
   const ext = extension(fileName);
   const kind = sniff(bytes);
-  const format: TableFormat | undefined = ext === 'xlsx' ? 'xlsx' : ext === 'csv' || ext === 'txt' ? 'csv' : kind === 'zip' ? 'xlsx' : kind === 'text' ? 'csv' : undefined;
+  const format: TableFormat | undefined =
+    ext === 'xlsx' ? 'xlsx' : ext === 'csv' || ext === 'txt' ? 'csv' : kind === 'zip' ? 'xlsx' : kind === 'text' ? 'csv' : undefined;
   if (!format) {
-    throw unreadable(`${fileName} is not a CSV or XLSX ledger (its content looks like ${SNIFF_WORDS[kind]}); save the sheet as .xlsx or .csv.`);
+    throw unreadable(
+      `${fileName} is not a CSV or XLSX ledger (its content looks like ${SNIFF_WORDS[kind]}); save the sheet as .xlsx or .csv.`,
+    );
   }
   if (format === 'xlsx' && kind !== 'zip') {
-    throw unreadable(`${fileName} is named .xlsx but its content is ${SNIFF_WORDS[kind]}; open it in Excel or WPS and save it as .xlsx.`, { claimed: 'xlsx', content: kind });
+    throw unreadable(`${fileName} is named .xlsx but its content is ${SNIFF_WORDS[kind]}; open it in Excel or WPS and save it as .xlsx.`, {
+      claimed: 'xlsx',
+      content: kind,
+    });
   }
   if (format === 'csv' && kind !== 'text') {
-    throw unreadable(`${fileName} is named .csv but its content is ${SNIFF_WORDS[kind]}; save the sheet as CSV or upload the .xlsx.`, { claimed: 'csv', content: kind });
+    throw unreadable(`${fileName} is named .csv but its content is ${SNIFF_WORDS[kind]}; save the sheet as CSV or upload the .xlsx.`, {
+      claimed: 'csv',
+      content: kind,
+    });
   }
   return format === 'csv' ? readCsv(bytes) : readXlsx(bytes, fileName);
 }
@@ -287,7 +331,12 @@ export async function readTableFile(fileName: string, bytes: Uint8Array): Promis
 function tableFrom(matrix: unknown[][], format: TableFormat, encoding: TextEncodingName | null, rowNumbers?: number[]): TableFile {
   const headerAt = matrix.findIndex((r) => r.some((c) => String(c ?? '').trim() !== ''));
   if (headerAt < 0) return { format, headers: [], rows: [], encoding };
-  const headers = matrix[headerAt]!.map((h, i) => String(h ?? '').normalize('NFKC').trim() || `column${i + 1}`);
+  const headers = matrix[headerAt]!.map(
+    (h, i) =>
+      String(h ?? '')
+        .normalize('NFKC')
+        .trim() || `column${i + 1}`,
+  );
   const rows = matrix.slice(headerAt + 1).flatMap((r, i) => {
     if (!r.some((c) => String(c ?? '').trim() !== '')) return [];
     const cells: Record<string, unknown> = {};

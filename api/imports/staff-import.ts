@@ -14,10 +14,10 @@
 import { MANAGEABLE_ROLES, mayManageRole, type StaffRole } from '../../geo/domain/staff';
 import { guessStaffMapping, type StaffField, type StaffMapping } from '../../geo/import/field-mapping';
 import { IMPORT_PROBLEM, type ImportProblem } from '../../geo/import/import-problems';
-import { validateRosterRow, type RosterRow } from '../../geo/import/staff-roster.validation';
+import { type RosterRow, validateRosterRow } from '../../geo/import/staff-roster.validation';
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
-import { createStaffMember, GRID_ROLES, prepareInitialPassword, type Manager } from '../staff/staff-members';
+import { createStaffMember, GRID_ROLES, type Manager, prepareInitialPassword } from '../staff/staff-members';
 import { requireMappedColumns } from './household-import';
 import type { TableFile } from './read-file';
 
@@ -100,11 +100,16 @@ export async function dryRunStaff(tx: Queryable, manager: Manager, table: TableF
     if (!v) continue;
     const first = firstRowOf.get(v.email);
     if (first !== undefined) {
-      error(row, IMPORT_PROBLEM.DUPLICATE_EMAIL, `the email ${v.email} is also on row ${first}; each person signs in with an email of their own.`, {
-        email: v.email,
-        duplicateOf: first,
-        column: mapping.email!,
-      });
+      error(
+        row,
+        IMPORT_PROBLEM.DUPLICATE_EMAIL,
+        `the email ${v.email} is also on row ${first}; each person signs in with an email of their own.`,
+        {
+          email: v.email,
+          duplicateOf: first,
+          column: mapping.email!,
+        },
+      );
       continue;
     }
     firstRowOf.set(v.email, row);
@@ -127,7 +132,13 @@ export async function dryRunStaff(tx: Queryable, manager: Manager, table: TableF
       reason === 'role'
         ? `you cannot create a ${r.role}: the roles you manage are ${MANAGEABLE_ROLES[manager.role].join(', ')}.`
         : `community ${communityName(r.communityId!)} is outside the community you manage; import only your own community's staff.`,
-      { reason, role: r.role, allowed: MANAGEABLE_ROLES[manager.role], column: mapping[reason === 'role' ? 'role' : 'community'] ?? mapping.role!, ...(reason === 'scope' ? { community: communityName(r.communityId!) } : {}) },
+      {
+        reason,
+        role: r.role,
+        allowed: MANAGEABLE_ROLES[manager.role],
+        column: mapping[reason === 'role' ? 'role' : 'community'] ?? mapping.role!,
+        ...(reason === 'scope' ? { community: communityName(r.communityId!) } : {}),
+      },
     );
     return false;
   });
@@ -135,20 +146,25 @@ export async function dryRunStaff(tx: Queryable, manager: Manager, table: TableF
   // Emails: free, this same person already in the street (a re-import), or someone else's.
   const status = new Map(
     (
-      await tx.query<{ email: string; status: 'free' | 'same_person' | 'taken' }>(`select email, status from minqing.roster_email_status($1, $2)`, [
-        permitted.map((r) => r.email),
-        permitted.map((r) => r.name),
-      ])
+      await tx.query<{ email: string; status: 'free' | 'same_person' | 'taken' }>(
+        `select email, status from minqing.roster_email_status($1, $2)`,
+        [permitted.map((r) => r.email), permitted.map((r) => r.name)],
+      )
     ).map((s) => [s.email, s.status]),
   );
   const rows: StaffImportRow[] = [];
   for (const r of permitted) {
     const s = status.get(r.email) ?? 'free';
     if (s === 'taken') {
-      error(r.row, IMPORT_PROBLEM.EMAIL_TAKEN, `the email ${r.email} already belongs to another account; give ${r.name} an email of their own.`, {
-        email: r.email,
-        column: mapping.email!,
-      });
+      error(
+        r.row,
+        IMPORT_PROBLEM.EMAIL_TAKEN,
+        `the email ${r.email} already belongs to another account; give ${r.name} an email of their own.`,
+        {
+          email: r.email,
+          column: mapping.email!,
+        },
+      );
     } else if (s === 'same_person') {
       counts.alreadyPresent++;
       problems.push({
@@ -194,17 +210,30 @@ function resolveScope(
   if (v.community && !streetRole) {
     const c = find.communityOf(v.community);
     if (c) communityId = c.id;
-    else fail(IMPORT_PROBLEM.UNKNOWN_COMMUNITY, `no community of the street is named or coded "${v.community}" (column ${mapping.community}).`, { value: v.community, column: mapping.community! });
+    else
+      fail(
+        IMPORT_PROBLEM.UNKNOWN_COMMUNITY,
+        `no community of the street is named or coded "${v.community}" (column ${mapping.community}).`,
+        { value: v.community, column: mapping.community! },
+      );
   }
   if (v.grids.length && !GRID_ROLES.includes(v.role)) {
-    fail(IMPORT_PROBLEM.GRIDS_FOR_NON_GRID_ROLE, `a ${v.role} serves no grid; leave column ${mapping.grids} empty, or give the role 网格长 or 网格员.`, { role: v.role, column: mapping.grids! });
+    fail(
+      IMPORT_PROBLEM.GRIDS_FOR_NON_GRID_ROLE,
+      `a ${v.role} serves no grid; leave column ${mapping.grids} empty, or give the role 网格长 or 网格员.`,
+      { role: v.role, column: mapping.grids! },
+    );
     return null;
   }
   const gridIds: number[] = [];
   const found: Grid[] = [];
   for (const ref of v.grids) {
     const g = find.gridOf(ref, communityId);
-    if (!g) fail(IMPORT_PROBLEM.UNKNOWN_GRID, `no grid of the street has the code or name "${ref}" (column ${mapping.grids}).`, { value: ref, column: mapping.grids! });
+    if (!g)
+      fail(IMPORT_PROBLEM.UNKNOWN_GRID, `no grid of the street has the code or name "${ref}" (column ${mapping.grids}).`, {
+        value: ref,
+        column: mapping.grids!,
+      });
     else found.push(g);
   }
   if (bad) return null;
@@ -213,21 +242,29 @@ function resolveScope(
     const theirs = new Set(found.map((g) => g.communityId));
     communityId = manager.role === 'community_staff' ? manager.communityId : theirs.size === 1 ? [...theirs][0]! : null;
     if (communityId === null) {
-      fail(IMPORT_PROBLEM.COMMUNITY_REQUIRED, `a ${v.role} belongs to a community; fill in column ${mapping.community ?? '社区'} with the community's name or code.`, {
-        role: v.role,
-        column: mapping.community ?? '社区',
-      });
+      fail(
+        IMPORT_PROBLEM.COMMUNITY_REQUIRED,
+        `a ${v.role} belongs to a community; fill in column ${mapping.community ?? '社区'} with the community's name or code.`,
+        {
+          role: v.role,
+          column: mapping.community ?? '社区',
+        },
+      );
       return null;
     }
   }
   for (const g of found) {
     if (g.communityId !== communityId) {
-      fail(IMPORT_PROBLEM.GRID_NOT_IN_COMMUNITY, `grid ${g.code} (${g.name}) belongs to ${find.communityName(g.communityId)}, not to ${find.communityName(communityId!)}.`, {
-        grid: `${g.name}（${g.code}）`,
-        gridCommunity: find.communityName(g.communityId),
-        community: find.communityName(communityId!),
-        column: mapping.grids!,
-      });
+      fail(
+        IMPORT_PROBLEM.GRID_NOT_IN_COMMUNITY,
+        `grid ${g.code} (${g.name}) belongs to ${find.communityName(g.communityId)}, not to ${find.communityName(communityId!)}.`,
+        {
+          grid: `${g.name}（${g.code}）`,
+          gridCommunity: find.communityName(g.communityId),
+          community: find.communityName(communityId!),
+          column: mapping.grids!,
+        },
+      );
     } else if (!gridIds.includes(g.id)) gridIds.push(g.id);
   }
   if (bad) return null;
@@ -247,18 +284,37 @@ export interface CreatedAccount {
 }
 
 /** Creates each row's staff member and sign-in, in the commit's transaction; any refusal rolls all back. */
-export async function commitStaff(tx: Queryable, manager: Manager, rows: StaffImportRow[], opts: { supabase: boolean; alreadyPresent: number }) {
+export async function commitStaff(
+  tx: Queryable,
+  manager: Manager,
+  rows: StaffImportRow[],
+  opts: { supabase: boolean; alreadyPresent: number },
+) {
   // Hashed side by side before the writes: ~100 ms each, on the thread pool.
   const passwords = opts.supabase ? [] : await Promise.all(rows.map(() => prepareInitialPassword()));
   const accounts: CreatedAccount[] = [];
   for (const [i, r] of rows.entries()) {
-    const created = await createStaffMember(tx, manager.streetId, r, { supabase: opts.supabase, password: passwords[i] }).catch((e: unknown) => {
-      if ((e as { code?: string }).code === '23505') {
-        throw new ApiError(409, 'import_conflict', `Row ${r.row}: the email ${r.email} was taken since the dry run; nothing was written. Run the import again.`, { row: r.row });
-      }
-      throw e;
+    const created = await createStaffMember(tx, manager.streetId, r, { supabase: opts.supabase, password: passwords[i] }).catch(
+      (e: unknown) => {
+        if ((e as { code?: string }).code === '23505') {
+          throw new ApiError(
+            409,
+            'import_conflict',
+            `Row ${r.row}: the email ${r.email} was taken since the dry run; nothing was written. Run the import again.`,
+            { row: r.row },
+          );
+        }
+        throw e;
+      },
+    );
+    accounts.push({
+      row: r.row,
+      staffId: created.staff.id,
+      name: r.name,
+      email: r.email,
+      role: r.role,
+      ...('initialPassword' in created ? { initialPassword: created.initialPassword } : { linked: created.linked }),
     });
-    accounts.push({ row: r.row, staffId: created.staff.id, name: r.name, email: r.email, role: r.role, ...('initialPassword' in created ? { initialPassword: created.initialPassword } : { linked: created.linked }) });
   }
   return { counts: { inserted: accounts.length, alreadyPresent: opts.alreadyPresent }, accounts };
 }

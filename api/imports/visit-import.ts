@@ -18,7 +18,7 @@ import type { VisitMethod, VisitResult } from '../../geo/domain/household';
 import { guessVisitLedgerMapping, type VisitLedgerField, type VisitLedgerMapping } from '../../geo/import/field-mapping';
 import { normaliseAddress } from '../../geo/import/household-ledger.validation';
 import { IMPORT_PROBLEM, type ImportProblem } from '../../geo/import/import-problems';
-import { validateVisitRow, type VisitLedgerRow } from '../../geo/import/visit-ledger.validation';
+import { type VisitLedgerRow, validateVisitRow } from '../../geo/import/visit-ledger.validation';
 import type { Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
 import { buildingFinder, keptBuildings } from './building-lookup';
@@ -128,8 +128,19 @@ export async function dryRunVisits(
   const mapping: VisitLedgerMapping = { ...guessVisitLedgerMapping(table.headers), ...override };
   const problems: ImportProblem[] = [];
   const counts: VisitCounts = {
-    rows: table.rows.length, matched: 0, matchedById: 0, matchedByRoom: 0, matchedByName: 0, ambiguous: 0, unmatched: 0,
-    errors: 0, duplicates: 0, alreadyImported: 0, unattributed: 0, toInsert: 0, skipped: 0,
+    rows: table.rows.length,
+    matched: 0,
+    matchedById: 0,
+    matchedByRoom: 0,
+    matchedByName: 0,
+    ambiguous: 0,
+    unmatched: 0,
+    errors: 0,
+    duplicates: 0,
+    alreadyImported: 0,
+    unattributed: 0,
+    toInsert: 0,
+    skipped: 0,
   };
   const empty = (): VisitDryRun => ({ mapping, fields: table.headers, counts, problems, rows: [], coverage: [], skipUnmatched });
 
@@ -155,17 +166,26 @@ export async function dryRunVisits(
   const buildings = await keptBuildings(tx);
   const findBuildings = buildingFinder(buildings);
   const gridOf = new Map(buildings.map((b) => [b.id, b.gridId]));
-  const households = (await tx.query<Omit<Household, 'gridId'>>(
-    `select h.id, h.building_id as "buildingId", h.unit, h.room, h.head_name as "headName", h.id_number as "idNumber",
+  const households = (
+    await tx.query<Omit<Household, 'gridId'>>(
+      `select h.id, h.building_id as "buildingId", h.unit, h.room, h.head_name as "headName", h.id_number as "idNumber",
             h.moved_in::text as "movedIn", h.moved_out::text as "movedOut"
      from public.households h where h.building_id = any ($1::int[]) order by h.id`,
-    [buildings.map((b) => b.id)],
-  )).map((h) => ({ ...h, gridId: gridOf.get(h.buildingId)! }));
-  const byId = group(households.filter((h) => h.idNumber), (h) => h.idNumber!);
+      [buildings.map((b) => b.id)],
+    )
+  ).map((h) => ({ ...h, gridId: gridOf.get(h.buildingId)! }));
+  const byId = group(
+    households.filter((h) => h.idNumber),
+    (h) => h.idNumber!,
+  );
   const byBuilding = group(households, (h) => String(h.buildingId));
-  const gridCommunity = new Map((await tx.query<{ id: number; communityId: number }>(
-    `select id, community_id as "communityId" from public.grids where id = any (minqing.full_grid_ids())`,
-  )).map((g) => [g.id, g.communityId]));
+  const gridCommunity = new Map(
+    (
+      await tx.query<{ id: number; communityId: number }>(
+        `select id, community_id as "communityId" from public.grids where id = any (minqing.full_grid_ids())`,
+      )
+    ).map((g) => [g.id, g.communityId]),
+  );
   const staff = await tx.query<Staff>(
     `select s.id, s.name, s.community_id as "communityId",
             coalesce((select array_agg(sg.grid_id order by sg.grid_id) from public.staff_grids sg where sg.staff_id = s.id), '{}') as "gridIds"
@@ -178,7 +198,12 @@ export async function dryRunVisits(
   // The columns that found (or failed to find) the household: room and name count only with a building.
   const householdColumns = (v: VisitLedgerRow) => {
     const place = !!(v.address || v.building);
-    return [v.idNumber ? mapping.idNumber : null, place ? (mapping.address ?? mapping.building) : null, place && v.room ? mapping.room : null, place && v.headName ? mapping.headName : null]
+    return [
+      v.idNumber ? mapping.idNumber : null,
+      place ? (mapping.address ?? mapping.building) : null,
+      place && v.room ? mapping.room : null,
+      place && v.headName ? mapping.headName : null,
+    ]
       .filter(Boolean)
       .join('/');
   };
@@ -203,21 +228,40 @@ export async function dryRunVisits(
       if (severity === 'error') counts.errors++;
       if (match.kind === 'none') {
         counts.unmatched++;
-        located({ code: IMPORT_PROBLEM.UNMATCHED_HOUSEHOLD, severity, details: { reason: match.reason, ...(v.address ? { address: v.address } : {}) } }, row,
+        located(
+          {
+            code: IMPORT_PROBLEM.UNMATCHED_HOUSEHOLD,
+            severity,
+            details: { reason: match.reason, ...(v.address ? { address: v.address } : {}) },
+          },
+          row,
           match.reason === 'building'
             ? `the building "${v.building ?? v.address}" is none of the buildings in the grids you keep (by code, address or name); write it as the map has it, or import the buildings first.`
             : 'no household of the grids you keep fits this row (by ID number, unit and room, or name); check it against the household ledger, and import the household first if it is missing.',
-          column);
+          column,
+        );
       } else if (match.kind === 'ambiguous') {
         counts.ambiguous++;
-        located({ code: IMPORT_PROBLEM.AMBIGUOUS_HOUSEHOLD, severity, details: { count: match.count } }, row,
-          `${match.count} households fit this row on ${v.date}; add the ID number (身份证号), or the unit and room, to say which.`, column);
+        located(
+          { code: IMPORT_PROBLEM.AMBIGUOUS_HOUSEHOLD, severity, details: { count: match.count } },
+          row,
+          `${match.count} households fit this row on ${v.date}; add the ID number (身份证号), or the unit and room, to say which.`,
+          column,
+        );
       } else if (match.kind === 'movedOut') {
-        located({ code: IMPORT_PROBLEM.VISIT_AFTER_MOVE_OUT, severity: 'error', details: { date: v.date, movedOut: match.date } }, row,
-          `the household moved out on ${match.date}; a visit on ${v.date} came after it had left. Correct the date or the household.`, mapping.visitDate!);
+        located(
+          { code: IMPORT_PROBLEM.VISIT_AFTER_MOVE_OUT, severity: 'error', details: { date: v.date, movedOut: match.date } },
+          row,
+          `the household moved out on ${match.date}; a visit on ${v.date} came after it had left. Correct the date or the household.`,
+          mapping.visitDate!,
+        );
       } else {
-        located({ code: IMPORT_PROBLEM.VISIT_BEFORE_MOVE_IN, severity: 'error', details: { date: v.date, movedIn: match.date } }, row,
-          `the household moved in on ${match.date}, after this visit on ${v.date}. Correct the date, or the move-in date in the household ledger.`, mapping.visitDate!);
+        located(
+          { code: IMPORT_PROBLEM.VISIT_BEFORE_MOVE_IN, severity: 'error', details: { date: v.date, movedIn: match.date } },
+          row,
+          `the household moved in on ${match.date}, after this visit on ${v.date}. Correct the date, or the move-in date in the household ledger.`,
+          mapping.visitDate!,
+        );
       }
       continue;
     }
@@ -236,11 +280,18 @@ export async function dryRunVisits(
       const one = inGrid.length === 1 ? inGrid[0] : inGrid.length === 0 && named.length === 1 ? named[0] : undefined;
       if (one) visitorId = one.id;
       else {
-        located({ code: IMPORT_PROBLEM.UNMATCHED_VISITOR, severity: 'warning', details: { name: v.visitor, count: inGrid.length || named.length } }, row,
+        located(
+          {
+            code: IMPORT_PROBLEM.UNMATCHED_VISITOR,
+            severity: 'warning',
+            details: { name: v.visitor, count: inGrid.length || named.length },
+          },
+          row,
           named.length === 0
             ? `"${v.visitor}" is no staff member of the household's grid or community; the visit is imported without a visitor, under the name the ledger gives.`
             : `${inGrid.length || named.length} staff members are called "${v.visitor}"; the visit is imported without a visitor, under the name the ledger gives.`,
-          mapping.visitor!);
+          mapping.visitor!,
+        );
       }
     }
     if (visitorId === null) counts.unattributed++;
@@ -250,8 +301,12 @@ export async function dryRunVisits(
     const first = firstRowOfKey.get(key);
     if (first !== undefined) {
       counts.duplicates++;
-      located({ code: IMPORT_PROBLEM.DUPLICATE_VISIT, severity: 'warning', details: { duplicateOf: first } }, row,
-        `the same visit (household, date, visitor, method, result and content) as row ${first}; it is imported once.`, mapping.visitDate!);
+      located(
+        { code: IMPORT_PROBLEM.DUPLICATE_VISIT, severity: 'warning', details: { duplicateOf: first } },
+        row,
+        `the same visit (household, date, visitor, method, result and content) as row ${first}; it is imported once.`,
+        mapping.visitDate!,
+      );
       continue;
     }
     firstRowOfKey.set(key, row);
@@ -260,7 +315,11 @@ export async function dryRunVisits(
 
   // Rows imported before (this ledger or an earlier one holding them): counted, not written again.
   const already = new Set(
-    (await tx.query<{ key: string }>(`select import_key as key from public.visits where import_key = any ($1::text[])`, [written.map((r) => r.key)])).map((r) => r.key),
+    (
+      await tx.query<{ key: string }>(`select import_key as key from public.visits where import_key = any ($1::text[])`, [
+        written.map((r) => r.key),
+      ])
+    ).map((r) => r.key),
   );
   const rows = written.filter((r) => !already.has(r.key));
   counts.alreadyImported = already.size;
@@ -294,7 +353,10 @@ function matchHousehold(
   if (v.room) {
     tries.push({
       by: 'room',
-      fits: () => inBuildings().filter((h) => normRoom(h.room) === normRoom(v.room!) && (!v.unit || !h.unit || normUnit(h.unit) === normUnit(v.unit))),
+      fits: () =>
+        inBuildings().filter(
+          (h) => normRoom(h.room) === normRoom(v.room!) && (!v.unit || !h.unit || normUnit(h.unit) === normUnit(v.unit)),
+        ),
     });
   }
   if (v.headName) tries.push({ by: 'name', fits: () => inBuildings().filter((h) => normName(h.headName) === normName(v.headName!)) });
@@ -307,7 +369,13 @@ function matchHousehold(
     if (named.length === 1) return { kind: 'one', household: named[0]!, by: t.by };
     if (named.length > 1) return { kind: 'ambiguous', count: named.length };
     if (fits.every((h) => h.movedOut !== null && h.movedOut <= v.date)) {
-      return { kind: 'movedOut', date: fits.map((h) => h.movedOut!).sort().at(-1)! };
+      return {
+        kind: 'movedOut',
+        date: fits
+          .map((h) => h.movedOut!)
+          .sort()
+          .at(-1)!,
+      };
     }
     if (fits.every((h) => h.movedIn > v.date)) return { kind: 'notMovedIn', date: fits.map((h) => h.movedIn).sort()[0]! };
     return { kind: 'ambiguous', count: fits.length };
@@ -368,7 +436,12 @@ async function coverageAfter(tx: Queryable, rows: VisitImportRow[], today: strin
   const ids = grids.map((g) => g.id);
   // The rollups hold the product's today (one rebuild on a new day, as any stats read).
   await tx.query('select public.stats_rollup_ready($1::date)', [today]);
-  const before = new Map((await tx.query<{ gridId: number; households: number; covered: number; coverage: number | null }>(COVERAGE, [ids])).map((r) => [r.gridId, r]));
+  const before = new Map(
+    (await tx.query<{ gridId: number; households: number; covered: number; coverage: number | null }>(COVERAGE, [ids])).map((r) => [
+      r.gridId,
+      r,
+    ]),
+  );
   await tx.query('savepoint visit_ledger_preview');
   let after: Map<number, { households: number; covered: number; coverage: number | null }>;
   try {
@@ -376,7 +449,12 @@ async function coverageAfter(tx: Queryable, rows: VisitImportRow[], today: strin
       `insert into public.import_batches (kind, file_name, format, report, rows) values ('visits', 'preview', 'csv', '{}', '[]') returning id`,
     );
     await insertVisits(tx, batch!.id, rows);
-    after = new Map((await tx.query<{ gridId: number; households: number; covered: number; coverage: number | null }>(COVERAGE, [ids])).map((r) => [r.gridId, r]));
+    after = new Map(
+      (await tx.query<{ gridId: number; households: number; covered: number; coverage: number | null }>(COVERAGE, [ids])).map((r) => [
+        r.gridId,
+        r,
+      ]),
+    );
   } finally {
     await tx.query('rollback to savepoint visit_ledger_preview');
     await tx.query('release savepoint visit_ledger_preview');
@@ -407,7 +485,12 @@ async function coverageAfter(tx: Queryable, rows: VisitImportRow[], today: strin
 export async function commitVisits(tx: Queryable, batchId: string, rows: VisitImportRow[], report: { counts?: Partial<VisitCounts> }) {
   const errors = report.counts?.errors ?? 0;
   if (errors > 0) {
-    throw new ApiError(422, 'import_has_errors', `The ledger has ${errors} row(s) with errors, and nothing is written until every row is right: correct them and upload the file again${(report.counts?.unmatched ?? 0) + (report.counts?.ambiguous ?? 0) > 0 ? ', or check it again choosing to leave out the rows whose household is not found' : ''}.`, { errors });
+    throw new ApiError(
+      422,
+      'import_has_errors',
+      `The ledger has ${errors} row(s) with errors, and nothing is written until every row is right: correct them and upload the file again${(report.counts?.unmatched ?? 0) + (report.counts?.ambiguous ?? 0) > 0 ? ', or check it again choosing to leave out the rows whose household is not found' : ''}.`,
+      { errors },
+    );
   }
   const moved = await tx.query<{ row: number; householdId: number }>(
     `select (e ->> 'row')::int as row, h.id as "householdId"
@@ -417,7 +500,12 @@ export async function commitVisits(tx: Queryable, batchId: string, rows: VisitIm
     [JSON.stringify(rows.map(({ row, householdId, date }) => ({ row, householdId, date })))],
   );
   if (moved[0]) {
-    throw new ApiError(409, 'import_conflict', `Row ${moved[0].row}: household ${moved[0].householdId} moved since the dry run, and the visit no longer falls in its residence; nothing was written. Run the import again.`, moved[0]);
+    throw new ApiError(
+      409,
+      'import_conflict',
+      `Row ${moved[0].row}: household ${moved[0].householdId} moved since the dry run, and the visit no longer falls in its residence; nothing was written. Run the import again.`,
+      moved[0],
+    );
   }
   const inserted = await insertVisits(tx, batchId, rows);
   return { inserted, alreadyImported: rows.length - inserted };

@@ -58,16 +58,11 @@ export function onError(err: Error, c: Context): Response {
 
 /** Quoted values and long digit runs (phones, ID numbers) out of a log line; the words stay. */
 export function redactValues(text: string): string {
-  return text
-    .replace(/"[^"\n]*"|'[^'\n]*'|=\([^\n]*?\)(?= |$)/gm, '…')
-    .replace(/\d{6,}[\dXx]?/g, '…');
+  return text.replace(/"[^"\n]*"|'[^'\n]*'|=\([^\n]*?\)(?= |$)/gm, '…').replace(/\d{6,}[\dXx]?/g, '…');
 }
 
 export function notFound(c: Context): Response {
-  return c.json(
-    errorBody('not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`),
-    404,
-  );
+  return c.json(errorBody('not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404);
 }
 
 /** A hook for @hono/zod-validator: a failed validation becomes `status` with `code`, naming each field. */

@@ -6,7 +6,7 @@
  * encodes them with vt-pbf. Both read as the caller, so row-level security decides the shapes.
  */
 import vtpbf, { type GeojsonVtFeature } from 'vt-pbf';
-import { tileDisplayShift, type DisplayCrs } from '../../geo/geometry/display-crs';
+import { type DisplayCrs, tileDisplayShift } from '../../geo/geometry/display-crs';
 import type { Queryable } from '../db/database';
 
 export const TILE_LAYERS = {

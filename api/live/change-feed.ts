@@ -67,9 +67,10 @@ export class ChangeFeed {
     if (!p) return;
     const change: Change = { tables: [...p.tables].sort(), gridIds: [...p.grids].sort((a, b) => a - b) };
     // Read after the commit that notified: the version now covers this change.
-    const version = await this.db
-      .query<{ v: number }>('select public.stats_version() as v')
-      .then((rows) => Number(rows[0]?.v), () => undefined);
+    const version = await this.db.query<{ v: number }>('select public.stats_version() as v').then(
+      (rows) => Number(rows[0]?.v),
+      () => undefined,
+    );
     if (version !== undefined && Number.isFinite(version)) change.statsVersion = version;
     for (const fn of this.subscribers) fn(change);
   }

@@ -26,7 +26,9 @@ function facesOf(weight: Weight): Face[] {
   let list = faces.get(weight);
   if (!list) {
     const css = fs.readFileSync(path.join(packageDir, `${weight}.css`), 'utf8');
-    list = [...css.matchAll(/src: url\(\.\/files\/[^)]+\.woff2\)[^,]*, url\(\.\/files\/([^)]+\.woff)\)[^;]*;\s*unicode-range: ([^;]+);/g)].map((m) => ({
+    list = [
+      ...css.matchAll(/src: url\(\.\/files\/[^)]+\.woff2\)[^,]*, url\(\.\/files\/([^)]+\.woff)\)[^;]*;\s*unicode-range: ([^;]+);/g),
+    ].map((m) => ({
       file: m[1]!,
       ranges: m[2]!.split(',').map((r) => {
         const [a, b] = r.trim().slice(2).split('-');

@@ -67,7 +67,9 @@ export function monthEndFills(db: Database, env: Pick<Env, 'monthEndWaitMs'>): M
       let timer: NodeJS.Timeout | undefined;
       const waited = await Promise.race([
         fill.then(() => 'stored' as const),
-        new Promise<'waiting'>((resolve) => { timer = setTimeout(() => resolve('waiting'), env.monthEndWaitMs); }),
+        new Promise<'waiting'>((resolve) => {
+          timer = setTimeout(() => resolve('waiting'), env.monthEndWaitMs);
+        }),
       ]).finally(() => clearTimeout(timer));
       if (waited === 'waiting') throw busy(monthEnd);
     },

@@ -50,11 +50,29 @@ export async function snapshotMonth(tx: Queryable, monthEnd: string): Promise<Sn
     [monthEnd],
   );
   return rows.map((r) => {
-    const { visits_due, visits_done, visits_on_time, issues_registered, issues_closed, issues_closed_on_time, issues_rated, issues_satisfied, patrol_days_met, patrol_days_judged, ...grid } = r;
+    const {
+      visits_due,
+      visits_done,
+      visits_on_time,
+      issues_registered,
+      issues_closed,
+      issues_closed_on_time,
+      issues_rated,
+      issues_satisfied,
+      patrol_days_met,
+      patrol_days_judged,
+      ...grid
+    } = r;
     return {
       ...(grid as GridFigures & { listed: boolean }),
       visits: { due: visits_due!, done: visits_done!, onTime: visits_on_time! },
-      issues: { registered: issues_registered!, closed: issues_closed!, closedOnTime: issues_closed_on_time!, rated: issues_rated!, satisfied: issues_satisfied! },
+      issues: {
+        registered: issues_registered!,
+        closed: issues_closed!,
+        closedOnTime: issues_closed_on_time!,
+        rated: issues_rated!,
+        satisfied: issues_satisfied!,
+      },
       patrol: { daysMet: patrol_days_met!, daysJudged: patrol_days_judged! },
     };
   });

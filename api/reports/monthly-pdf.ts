@@ -4,15 +4,16 @@
  * paths from the grid geometry, projected by the same code as the slides' SVG map
  * (geo/report/map-projection.ts) and painted with the legend's colours.
  */
-import PDFDocument from 'pdfkit';
+
 import type { MultiPolygon, Polygon } from 'geojson';
+import PDFDocument from 'pdfkit';
 import { ISSUE_TIERS } from '../../geo/domain/issue';
-import { translate, type Locale, type StringKey } from '../../geo/i18n/strings';
+import { type Locale, type StringKey, translate } from '../../geo/i18n/strings';
 import { BAND_COLORS, type BandOrNone } from '../../geo/metrics/legend';
 import { gridLabelLines } from '../../geo/report/grid-label';
-import { projectAreas, type Box } from '../../geo/report/map-projection';
-import { changeTone, formatChange, formatKpi, KPI_IS_SHARE, KPIS, monthLabel, type KpiId } from '../../geo/report/kpis';
-import { drawText, textWidth, type TextStyle } from './cjk-font';
+import { changeTone, formatChange, formatKpi, KPI_IS_SHARE, KPIS, type KpiId, monthLabel } from '../../geo/report/kpis';
+import { type Box, projectAreas } from '../../geo/report/map-projection';
+import { drawText, type TextStyle, textWidth } from './cjk-font';
 import type { MonthlyReport, ReportAction } from './monthly-report';
 
 export interface GridShape {
@@ -61,7 +62,12 @@ export function renderMonthlyPdf(report: MonthlyReport, shapes: ReportShapes, lo
     first = false;
     if (title) {
       text(title, M, M, { size: 24, weight: 700, color: NAVY });
-      doc.moveTo(M, M + 36).lineTo(W - M, M + 36).lineWidth(2.5).strokeColor(NAVY).stroke();
+      doc
+        .moveTo(M, M + 36)
+        .lineTo(W - M, M + 36)
+        .lineWidth(2.5)
+        .strokeColor(NAVY)
+        .stroke();
     }
   };
   const table = (headers: string[], rows: string[][], widths: number[], y0: number, tones: Array<Array<'good' | 'bad' | null>> = []) => {
@@ -77,10 +83,20 @@ export function renderMonthlyPdf(report: MonthlyReport, shapes: ReportShapes, lo
       x = M;
       r.forEach((cell, i) => {
         const tone = tones[ri]?.[i];
-        text(cell, x + 6, y + 6, { size: 12, color: tone === 'good' ? GOOD : tone === 'bad' ? BAD : '#111111', weight: tone ? 700 : 400, maxWidth: widths[i]! - 12 });
+        text(cell, x + 6, y + 6, {
+          size: 12,
+          color: tone === 'good' ? GOOD : tone === 'bad' ? BAD : '#111111',
+          weight: tone ? 700 : 400,
+          maxWidth: widths[i]! - 12,
+        });
         x += widths[i]!;
       });
-      doc.moveTo(M, y + rowH).lineTo(W - M, y + rowH).lineWidth(0.7).strokeColor('#bbbbbb').stroke();
+      doc
+        .moveTo(M, y + rowH)
+        .lineTo(W - M, y + rowH)
+        .lineWidth(0.7)
+        .strokeColor('#bbbbbb')
+        .stroke();
     });
   };
   const actionPage = (title: string, actions: ReportAction[]) => {
@@ -91,7 +107,15 @@ export function renderMonthlyPdf(report: MonthlyReport, shapes: ReportShapes, lo
     }
     table(
       [t('meeting_grid'), t('meeting_decision'), t('meeting_owner'), t('meeting_due'), ''],
-      actions.slice(0, 16).map((a) => [a.gridName, a.decision, a.ownerName ?? '', a.dueOn, a.done ? `✔ ${t('meeting_done')} ${a.doneOn ?? ''}` : `✘ ${t('meeting_notDone')}`]),
+      actions
+        .slice(0, 16)
+        .map((a) => [
+          a.gridName,
+          a.decision,
+          a.ownerName ?? '',
+          a.dueOn,
+          a.done ? `✔ ${t('meeting_done')} ${a.doneOn ?? ''}` : `✘ ${t('meeting_notDone')}`,
+        ]),
       [110, 330, 100, 90, 140],
       M + 52,
       actions.slice(0, 16).map((a) => [null, null, null, null, a.done ? 'good' : 'bad']),
@@ -103,7 +127,12 @@ export function renderMonthlyPdf(report: MonthlyReport, shapes: ReportShapes, lo
     doc.rect(box.x, box.y, box.width, box.height).lineWidth(0.8).strokeColor('#888888').stroke();
     text(caption, box.x + 6, box.y + 4, { size: 12, weight: 700, maxWidth: box.width - 12 });
     for (const a of projected.areas) {
-      doc.path(a.path).lineWidth(0.8).fillColor(BAND_COLORS[bands.get(a.id) ?? 'none']).strokeColor('#222222').fillAndStroke();
+      doc
+        .path(a.path)
+        .lineWidth(0.8)
+        .fillColor(BAND_COLORS[bands.get(a.id) ?? 'none'])
+        .strokeColor('#222222')
+        .fillAndStroke();
     }
     const names = new Map(report.grids.map((g) => [g.id, g.name]));
     // Labels on a light plate, readable on the darkest band too; the full map only (as the slides).
@@ -113,20 +142,35 @@ export function renderMonthlyPdf(report: MonthlyReport, shapes: ReportShapes, lo
       const w = Math.max(...lines.map((l) => textWidth(doc, l, size)));
       const lineHeight = size * 1.2;
       const top = a.label[1] - (lines.length * lineHeight) / 2;
-      doc.rect(a.label[0] - w / 2 - 2, top - 2, w + 4, lines.length * lineHeight + 4).fillOpacity(0.8).fillColor('#ffffff').fill().fillOpacity(1);
+      doc
+        .rect(a.label[0] - w / 2 - 2, top - 2, w + 4, lines.length * lineHeight + 4)
+        .fillOpacity(0.8)
+        .fillColor('#ffffff')
+        .fill()
+        .fillOpacity(1);
       lines.forEach((l, i) => text(l, a.label[0], top + i * lineHeight, { size, align: 'center' }));
     }
     // North arrow
     const nx = mapBox.x + mapBox.width - 22;
     const ny = box.y + 40;
-    doc.path(`M${nx} ${ny - 14} L${nx + 7} ${ny + 8} L${nx} ${ny + 3} L${nx - 7} ${ny + 8} Z`).fillColor('#111111').fill();
+    doc
+      .path(`M${nx} ${ny - 14} L${nx + 7} ${ny + 8} L${nx} ${ny + 3} L${nx - 7} ${ny + 8} Z`)
+      .fillColor('#111111')
+      .fill();
     text(t('meeting_north'), nx, ny + 10, { size: 10, weight: 700, align: 'center' });
     // Scale bar
     const sb = projected.scaleBar;
     const sx = box.x + 10;
     const sy = box.y + box.height - 16;
-    doc.rect(sx, sy, sb.length / 2, 5).fillColor('#111111').fill();
-    doc.rect(sx + sb.length / 2, sy, sb.length / 2, 5).lineWidth(0.8).strokeColor('#111111').stroke();
+    doc
+      .rect(sx, sy, sb.length / 2, 5)
+      .fillColor('#111111')
+      .fill();
+    doc
+      .rect(sx + sb.length / 2, sy, sb.length / 2, 5)
+      .lineWidth(0.8)
+      .strokeColor('#111111')
+      .stroke();
     text(sb.label, sx + sb.length + 6, sy - 4, { size: 10 });
     if (withLegend) {
       const lx = box.x + box.width * 0.73;
@@ -165,36 +209,73 @@ export function renderMonthlyPdf(report: MonthlyReport, shapes: ReportShapes, lo
     text(t(`kpi_${k}`), x + 10, y + 10, { size: 13, maxWidth: cw - 20 });
     text(formatKpi(k, v.value), x + 10, y + 40, { size: 30, weight: 700 });
     const tone = changeTone(k, v.change);
-    text(t('meeting_change', { change: formatChange(k, v.change) }), x + 10, y + 100, { size: 11, color: tone === 'good' ? GOOD : tone === 'bad' ? BAD : '#333333', weight: tone === 'neutral' ? 400 : 700, maxWidth: cw - 20 });
+    text(t('meeting_change', { change: formatChange(k, v.change) }), x + 10, y + 100, {
+      size: 11,
+      color: tone === 'good' ? GOOD : tone === 'bad' ? BAD : '#333333',
+      weight: tone === 'neutral' ? 400 : 700,
+      maxWidth: cw - 20,
+    });
   });
 
   // 4. The map
   page(`${t('meeting_mapTitle')} · ${month}`);
   const bandsNow = new Map(report.grids.map((g) => [g.id, g.bands.coverage]));
-  map({ x: M, y: M + 48, width: W - 2 * M, height: H - 2 * M - 78 }, shapes.current, bandsNow, `${scope} · ${t('meeting_mapTitle')} · ${t('meeting_asOf', { date: report.asOf })}`, true);
+  map(
+    { x: M, y: M + 48, width: W - 2 * M, height: H - 2 * M - 78 },
+    shapes.current,
+    bandsNow,
+    `${scope} · ${t('meeting_mapTitle')} · ${t('meeting_asOf', { date: report.asOf })}`,
+    true,
+  );
 
   // 5. This month beside last month
   page(t('meeting_compare'));
   const half = (W - 2 * M - 16) / 2;
-  text(`${t('meeting_lastMonth')} · ${monthLabel(locale, report.previousMonth)} · ${pct(report.kpis.coverage.previous)}`, M, M + 50, { size: 14, weight: 700 });
+  text(`${t('meeting_lastMonth')} · ${monthLabel(locale, report.previousMonth)} · ${pct(report.kpis.coverage.previous)}`, M, M + 50, {
+    size: 14,
+    weight: 700,
+  });
   text(`${t('meeting_thisMonth')} · ${month} · ${pct(report.kpis.coverage.value)}`, M + half + 16, M + 50, { size: 14, weight: 700 });
-  map({ x: M, y: M + 74, width: half, height: H - 2 * M - 104 }, shapes.previous, new Map(report.previousGrids.map((g) => [g.id, g.coverageBand])), `${scope} · ${t('meeting_asOf', { date: report.previousAsOf })}`, false);
-  map({ x: M + half + 16, y: M + 74, width: half, height: H - 2 * M - 104 }, shapes.current, bandsNow, `${scope} · ${t('meeting_asOf', { date: report.asOf })}`, false);
+  map(
+    { x: M, y: M + 74, width: half, height: H - 2 * M - 104 },
+    shapes.previous,
+    new Map(report.previousGrids.map((g) => [g.id, g.coverageBand])),
+    `${scope} · ${t('meeting_asOf', { date: report.previousAsOf })}`,
+    false,
+  );
+  map(
+    { x: M + half + 16, y: M + 74, width: half, height: H - 2 * M - 104 },
+    shapes.current,
+    bandsNow,
+    `${scope} · ${t('meeting_asOf', { date: report.asOf })}`,
+    false,
+  );
 
   // 6. Worst grids
   page(t('meeting_worstGrids'));
   table(
-    [t('meeting_rank'), t('meeting_grid'), t('metric_attention'), t('kpi_coverage'), t('breakdown_coverageGap'), t('breakdown_atRiskOverdue'), t('breakdown_overdueIssues'), t('breakdown_patrolGap')],
-    report.grids.slice(0, 12).map((g) => [
-      String(g.rank),
-      g.name,
-      g.attention.toFixed(1),
-      pct(g.coverage),
-      g.attentionBreakdown.coverageGap.toFixed(1),
-      g.attentionBreakdown.atRiskOverdue.toFixed(1),
-      g.attentionBreakdown.overdueIssues.toFixed(1),
-      g.attentionBreakdown.patrolGap.toFixed(1),
-    ]),
+    [
+      t('meeting_rank'),
+      t('meeting_grid'),
+      t('metric_attention'),
+      t('kpi_coverage'),
+      t('breakdown_coverageGap'),
+      t('breakdown_atRiskOverdue'),
+      t('breakdown_overdueIssues'),
+      t('breakdown_patrolGap'),
+    ],
+    report.grids
+      .slice(0, 12)
+      .map((g) => [
+        String(g.rank),
+        g.name,
+        g.attention.toFixed(1),
+        pct(g.coverage),
+        g.attentionBreakdown.coverageGap.toFixed(1),
+        g.attentionBreakdown.atRiskOverdue.toFixed(1),
+        g.attentionBreakdown.overdueIssues.toFixed(1),
+        g.attentionBreakdown.patrolGap.toFixed(1),
+      ]),
     [50, 150, 90, 90, 95, 95, 95, 104],
     M + 52,
   );
@@ -207,7 +288,10 @@ export function renderMonthlyPdf(report: MonthlyReport, shapes: ReportShapes, lo
   for (const c of report.issues.byCategory.filter((x) => x.registered > 0)) {
     text(t(`issueCategory_${c.category}`), M, y, { size: 13 });
     const bw = (c.registered / maxCat) * 260;
-    doc.rect(M + 90, y + 2, bw, 13).fillColor(NAVY).fill();
+    doc
+      .rect(M + 90, y + 2, bw, 13)
+      .fillColor(NAVY)
+      .fill();
     text(String(c.registered), M + 96 + bw, y, { size: 13, weight: 700 });
     y += 26;
   }
@@ -233,7 +317,16 @@ export function renderMonthlyPdf(report: MonthlyReport, shapes: ReportShapes, lo
   else {
     table(
       [t('meeting_regNo'), t('meeting_grid'), t('issueCategoryLabel'), t('tierLabel'), t('meeting_received'), ''],
-      cases.slice(0, 16).map((c) => [c.regNo, c.gridName, t(`issueCategory_${c.category}`), t(`issueTier_${c.tier}`), c.receivedOn, t('meeting_daysOpen', { days: c.daysOpen })]),
+      cases
+        .slice(0, 16)
+        .map((c) => [
+          c.regNo,
+          c.gridName,
+          t(`issueCategory_${c.category}`),
+          t(`issueTier_${c.tier}`),
+          c.receivedOn,
+          t('meeting_daysOpen', { days: c.daysOpen }),
+        ]),
       [110, 150, 130, 140, 110, 130],
       M + 52,
       cases.slice(0, 16).map((c) => [null, null, null, null, null, c.overdue ? 'bad' : null]),
@@ -255,7 +348,12 @@ export function renderMonthlyPdf(report: MonthlyReport, shapes: ReportShapes, lo
     text(formatKpi(k, values.at(-1) ?? null), x0 + tw, y0 - 2, { size: 16, weight: 700, color: NAVY, align: 'right' });
     const px = (j: number) => x0 + (j * tw) / Math.max(1, values.length - 1);
     const py = (v: number) => y0 + 30 + (1 - (v - min) / (max - min || 1)) * (th - 60);
-    doc.moveTo(x0, py(min)).lineTo(x0 + tw, py(min)).lineWidth(0.6).strokeColor('#999999').stroke();
+    doc
+      .moveTo(x0, py(min))
+      .lineTo(x0 + tw, py(min))
+      .lineWidth(0.6)
+      .strokeColor('#999999')
+      .stroke();
     // The scale's floor and ceiling, so a flat-looking line is not misread.
     text(formatKpi(k, min), x0 + tw, py(min) + 2, { size: 8, color: '#555555', align: 'right' });
     text(formatKpi(k, max), x0 + tw, py(max) - 10, { size: 8, color: '#555555', align: 'right' });
@@ -268,7 +366,11 @@ export function renderMonthlyPdf(report: MonthlyReport, shapes: ReportShapes, lo
     });
     if (started) doc.lineWidth(2.5).strokeColor(NAVY).stroke();
     values.forEach((v, j) => {
-      if (v !== null) doc.circle(px(j), py(v), j === values.length - 1 ? 4 : 2.5).fillColor(NAVY).fill();
+      if (v !== null)
+        doc
+          .circle(px(j), py(v), j === values.length - 1 ? 4 : 2.5)
+          .fillColor(NAVY)
+          .fill();
     });
     text(report.trend[0]?.month ?? '', x0, y0 + th - 24, { size: 9, color: '#333333' });
     text(report.trend.at(-1)?.month ?? '', x0 + tw, y0 + th - 24, { size: 9, color: '#333333', align: 'right' });

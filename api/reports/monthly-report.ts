@@ -8,7 +8,7 @@
 import { ISSUE_CATEGORIES, ISSUE_TIERS, type IssueCategory, type IssueTier } from '../../geo/domain/issue';
 import { monthBounds } from '../../geo/domain/period.validation';
 import type { GridStats as GridFigures } from '../../geo/metrics/coverage.reference';
-import { bandOf, legend, METRICS, type BandOrNone, type LegendMetric, type MetricId, type Thresholds } from '../../geo/metrics/legend';
+import { type BandOrNone, bandOf, type LegendMetric, legend, METRICS, type MetricId, type Thresholds } from '../../geo/metrics/legend';
 import { KPIS, type KpiId, type KpiValues } from '../../geo/report/kpis';
 import type { Queryable } from '../db/database';
 import { bandThresholds } from '../lib/band-thresholds';
@@ -107,7 +107,15 @@ export interface MonthlyReport {
   /** Every grid of the scope at previousAsOf (those `grid_stats` listed then), by id: the last-month map. */
   previousGrids: PreviousGrid[];
   /** The scope's totals of the grid figures (sums; coverage from the summed counts). */
-  totals: { households: number; coveredHouseholds: number; overdueHouseholds: number; atRiskHouseholds: number; atRiskOverdue: number; openIssues: number; overdueIssues: number };
+  totals: {
+    households: number;
+    coveredHouseholds: number;
+    overdueHouseholds: number;
+    atRiskHouseholds: number;
+    atRiskOverdue: number;
+    openIssues: number;
+    overdueIssues: number;
+  };
   issues: {
     byCategory: Array<{ category: IssueCategory; registered: number }>;
     byTier: Array<{ tier: IssueTier; registered: number }>;
@@ -158,9 +166,7 @@ async function gridMonth(tx: Queryable, month: string, today: string): Promise<G
     const rows = await snapshotMonth(tx, to);
     return {
       asOf,
-      grids: new Map(
-        rows.filter((r) => r.listed).map(({ listed: _l, visits: _v, issues: _i, patrol: _p, ...g }) => [g.id, withBands(g)]),
-      ),
+      grids: new Map(rows.filter((r) => r.listed).map(({ listed: _l, visits: _v, issues: _i, patrol: _p, ...g }) => [g.id, withBands(g)])),
       visits: new Map(rows.map((r) => [r.id, r.visits])),
       issues: new Map(rows.map((r) => [r.id, r.issues])),
       patrol: new Map(rows.map((r) => [r.id, r.patrol])),
@@ -206,19 +212,34 @@ async function monthFigures(tx: Queryable, month: string, today: string, gridIds
   const registered = sum(issues, (i) => i.registered);
   const closed = sum(issues, (i) => i.closed);
   const kpis: KpiValues = {
-    coverage: share(sum(grids, (g) => g.coveredHouseholds), households),
+    coverage: share(
+      sum(grids, (g) => g.coveredHouseholds),
+      households,
+    ),
     overdueHouseholds: sum(grids, (g) => g.overdueHouseholds),
     atRiskOverdue: sum(grids, (g) => g.atRiskOverdue),
     visitsDue: due,
     visitsDone: sum(visits, (v) => v.done),
-    onTimeVisitRate: share(sum(visits, (v) => v.onTime), due),
+    onTimeVisitRate: share(
+      sum(visits, (v) => v.onTime),
+      due,
+    ),
     issuesRegistered: registered,
     issuesClosed: closed,
     overdueIssues: sum(grids, (g) => g.overdueIssues),
     closureRate: share(closed, registered),
-    onTimeClosureRate: share(sum(issues, (i) => i.closedOnTime), closed),
-    satisfactionRate: share(sum(issues, (i) => i.satisfied), sum(issues, (i) => i.rated)),
-    patrolCompliance: share(sum(patrol, (p) => p.daysMet), sum(patrol, (p) => p.daysJudged)),
+    onTimeClosureRate: share(
+      sum(issues, (i) => i.closedOnTime),
+      closed,
+    ),
+    satisfactionRate: share(
+      sum(issues, (i) => i.satisfied),
+      sum(issues, (i) => i.rated),
+    ),
+    patrolCompliance: share(
+      sum(patrol, (p) => p.daysMet),
+      sum(patrol, (p) => p.daysJudged),
+    ),
   };
   return { asOf, grids, visits, issues, patrol, kpis };
 }
@@ -240,7 +261,10 @@ export async function buildMonthlyReport(tx: Queryable, req: ReportRequest): Pro
   if (!street) return null;
   let community: { id: number; name: string } | undefined;
   if (req.communityId !== null) {
-    [community] = await tx.query<{ id: number; name: string }>('select id, name from public.communities where id = $1 and street_id = $2', [req.communityId, street.id]);
+    [community] = await tx.query<{ id: number; name: string }>('select id, name from public.communities where id = $1 and street_id = $2', [
+      req.communityId,
+      street.id,
+    ]);
     if (!community) return null;
   }
   const gridRows = await tx.query<{ id: number; code: string; name: string; communityId: number }>(
@@ -269,7 +293,13 @@ export async function buildMonthlyReport(tx: Queryable, req: ReportRequest): Pro
   const previousInfo = await labelsAt(previous.asOf);
   const previousGrids: PreviousGrid[] = [...previous.grids.values()]
     .sort((a, b) => a.id - b.id)
-    .map((g) => ({ id: g.id, code: previousInfo.get(g.id)!.code, name: previousInfo.get(g.id)!.name, coverage: g.coverage, coverageBand: g.bands.coverage }));
+    .map((g) => ({
+      id: g.id,
+      code: previousInfo.get(g.id)!.code,
+      name: previousInfo.get(g.id)!.name,
+      coverage: g.coverage,
+      coverageBand: g.bands.coverage,
+    }));
 
   const zeroIssues = { registered: 0, closed: 0, closedOnTime: 0, rated: 0, satisfied: 0 };
   const grids: ReportGrid[] = [...current.grids.values()]

@@ -4,7 +4,7 @@
  * numbers formatted as percentages, so a spreadsheet can keep computing with them.
  */
 import ExcelJS from 'exceljs';
-import { translate, type Locale, type StringKey } from '../../geo/i18n/strings';
+import { type Locale, type StringKey, translate } from '../../geo/i18n/strings';
 import { KPI_IS_SHARE, KPIS } from '../../geo/report/kpis';
 import type { MonthlyReport } from './monthly-report';
 
@@ -33,16 +33,42 @@ export async function renderMonthlyXlsx(report: MonthlyReport, locale: Locale = 
 
   const ranking = wb.addWorksheet(t('meeting_sheetRanking'));
   header(ranking, [
-    t('meeting_rank'), t('meeting_grid'), t('metric_attention'), t('breakdown_coverageGap'), t('breakdown_atRiskOverdue'),
-    t('breakdown_overdueIssues'), t('breakdown_patrolGap'), t('fieldHouseholds'), t('kpi_coverage'), t('kpi_overdueHouseholds'),
-    t('kpi_atRiskOverdue'), t('metric_openIssues'), t('kpi_overdueIssues'), t('kpi_visitsDue'), t('kpi_visitsDone'), t('kpi_onTimeVisitRate'),
+    t('meeting_rank'),
+    t('meeting_grid'),
+    t('metric_attention'),
+    t('breakdown_coverageGap'),
+    t('breakdown_atRiskOverdue'),
+    t('breakdown_overdueIssues'),
+    t('breakdown_patrolGap'),
+    t('fieldHouseholds'),
+    t('kpi_coverage'),
+    t('kpi_overdueHouseholds'),
+    t('kpi_atRiskOverdue'),
+    t('metric_openIssues'),
+    t('kpi_overdueIssues'),
+    t('kpi_visitsDue'),
+    t('kpi_visitsDone'),
+    t('kpi_onTimeVisitRate'),
     t('kpi_patrolCompliance'),
   ]);
   for (const g of report.grids) {
     const row = ranking.addRow([
-      g.rank, g.name, g.attention, g.attentionBreakdown.coverageGap, g.attentionBreakdown.atRiskOverdue, g.attentionBreakdown.overdueIssues,
-      g.attentionBreakdown.patrolGap, g.households, g.coverage, g.overdueHouseholds, g.atRiskOverdue, g.openIssues, g.overdueIssues,
-      g.visits.due, g.visits.done, g.visits.due > 0 ? g.visits.onTime / g.visits.due : null,
+      g.rank,
+      g.name,
+      g.attention,
+      g.attentionBreakdown.coverageGap,
+      g.attentionBreakdown.atRiskOverdue,
+      g.attentionBreakdown.overdueIssues,
+      g.attentionBreakdown.patrolGap,
+      g.households,
+      g.coverage,
+      g.overdueHouseholds,
+      g.atRiskOverdue,
+      g.openIssues,
+      g.overdueIssues,
+      g.visits.due,
+      g.visits.done,
+      g.visits.due > 0 ? g.visits.onTime / g.visits.due : null,
       g.patrol.daysJudged > 0 ? g.patrol.daysMet / g.patrol.daysJudged : null,
     ]);
     for (const i of [9, 16, 17]) row.getCell(i).numFmt = '0.0%';
@@ -56,7 +82,15 @@ export async function renderMonthlyXlsx(report: MonthlyReport, locale: Locale = 
   issues.addRow([t('tierLabel'), t('meeting_byTier')]).font = { bold: true };
   for (const c of report.issues.byTier) issues.addRow([t(`issueTier_${c.tier}`), c.registered]);
   issues.addRow([]);
-  issues.addRow([t('meeting_regNo'), t('meeting_grid'), t('issueCategoryLabel'), t('tierLabel'), t('meeting_received'), t('meeting_due'), t('meeting_daysOpen', { days: '' }).trim()]).font = { bold: true };
+  issues.addRow([
+    t('meeting_regNo'),
+    t('meeting_grid'),
+    t('issueCategoryLabel'),
+    t('tierLabel'),
+    t('meeting_received'),
+    t('meeting_due'),
+    t('meeting_daysOpen', { days: '' }).trim(),
+  ]).font = { bold: true };
   for (const c of [...report.issues.escalated, ...report.issues.longOpen]) {
     issues.addRow([c.regNo, c.gridName, t(`issueCategory_${c.category}`), t(`issueTier_${c.tier}`), c.receivedOn, c.dueOn, c.daysOpen]);
   }

@@ -1,12 +1,13 @@
 /** The audit trail: who changed what and who viewed whose personal data (readable per the database's rules). */
-import { Hono } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
-import { capabilitiesOf, type StaffRole } from '../../geo/domain/staff';
-import { ApiError, validationHook } from '../lib/errors';
-import { asCaller, type AppEnv } from '../lib/request-db';
 import { MAX_DB_INT } from '../../geo/domain/db-int';
+import { capabilitiesOf, type StaffRole } from '../../geo/domain/staff';
+import type { AppDeps } from '../app';
+import { ApiError, validationHook } from '../lib/errors';
+import { type AppEnv, asCaller } from '../lib/request-db';
 
 export interface AuditEntry {
   id: number;

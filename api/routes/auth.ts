@@ -3,19 +3,20 @@
  * table is a named server task that runs as the owner; the token it returns has Supabase's claim
  * shape, so every request after it is handled exactly as with a Supabase session.
  */
-import { Hono } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
 import { z } from 'zod';
+import { checkPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../geo/domain/password-rules';
+import { type Capabilities, capabilitiesOf, type StaffRole } from '../../geo/domain/staff';
+import { type Locale, translate } from '../../geo/i18n/strings';
 import type { AppDeps } from '../app';
 import { accountByEmail, accountById, changeOwnPassword, revokeToken } from '../auth/accounts';
 import { requestLocale } from '../auth/locale';
 import { verifyPassword } from '../auth/password';
 import { issueToken, TOKEN_LIFETIME_S } from '../auth/tokens';
 import { ApiError, validationHook } from '../lib/errors';
-import { asCaller, type AppEnv } from '../lib/request-db';
-import { capabilitiesOf, type Capabilities, type StaffRole } from '../../geo/domain/staff';
-import { checkPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../geo/domain/password-rules';
-import { translate, type Locale } from '../../geo/i18n/strings';
+import { type AppEnv, asCaller } from '../lib/request-db';
 
 const login = z.object({
   email: z.string().trim().toLowerCase().email('email must be an email address').max(254),
@@ -93,116 +94,135 @@ export interface Me {
 
 /** The refusal of a caller who guessed wrong too often, in their language, with when to try again. */
 function tooManyAttempts(locale: Locale, retryAfterS: number): ApiError {
-  return new ApiError(429, 'too_many_attempts', translate(locale, 'signInRateLimited'), { retryAfterS }, { 'Retry-After': String(retryAfterS) });
+  return new ApiError(
+    429,
+    'too_many_attempts',
+    translate(locale, 'signInRateLimited'),
+    { retryAfterS },
+    { 'Retry-After': String(retryAfterS) },
+  );
 }
 
 export function authRoutes({ db, env, jwtSecret }: AppDeps) {
   const limiter = new LoginLimiter();
   // A stolen, still-valid token must not be a way to guess the password it was issued for.
   const passwordLimiter = new LoginLimiter({ pair: 5, account: 10, client: 50 });
-  return new Hono<AppEnv>()
-    // Public: how to sign in. The demo accounts are listed only on the demo street, where their
-    // password is published in the README anyway.
-    .get('/config', async (c) => {
-      const [demo] = await db.query<{ demo: boolean }>('select coalesce(bool_or(is_demo), false) as demo from public.streets');
-      const local = !env.supabase;
-      const demoAccounts =
-        local && demo?.demo
-          ? await db.query<{ email: string; role: StaffRole }>(
-              `select a.email, s.role::text as role from minqing.local_accounts a join public.staff s on s.user_id = a.user_id
+  return (
+    new Hono<AppEnv>()
+      // Public: how to sign in. The demo accounts are listed only on the demo street, where their
+      // password is published in the README anyway.
+      .get('/config', async (c) => {
+        const [demo] = await db.query<{ demo: boolean }>('select coalesce(bool_or(is_demo), false) as demo from public.streets');
+        const local = !env.supabase;
+        const demoAccounts =
+          local && demo?.demo
+            ? await db.query<{ email: string; role: StaffRole }>(
+                `select a.email, s.role::text as role from minqing.local_accounts a join public.staff s on s.user_id = a.user_id
                where a.email like '%@demo.local' order by array_position(enum_range(null::public.staff_role), s.role), a.email`,
-            )
-          : [];
-      return c.json({
-        mode: local ? ('local' as const) : ('supabase' as const),
-        // What a browser needs to sign in, and never the service-role key beside it.
-        supabase: env.supabase ? { url: env.supabase.url, anonKey: env.supabase.anonKey } : null,
-        demoAccounts,
-      });
-    })
-    .post('/login', zValidator('json', login, validationHook), async (c) => {
-      const { email, password } = c.req.valid('json');
-      const client = c.req.header('x-forwarded-for')?.split(',')[0]?.trim() || 'local';
-      if (env.supabase) {
-        throw new ApiError(404, 'not_found', 'Sign-in goes through the Supabase project configured for this server (SUPABASE_URL).');
-      }
-      const retryAfterS = limiter.retryAfterS(email, client);
-      if (retryAfterS > 0) throw tooManyAttempts(requestLocale(c), retryAfterS);
-      const account = await accountByEmail(db, email);
-      // Same answer for an unknown email and a wrong password: the reply must not reveal who has an account.
-      if (!account || !(await verifyPassword(password, account.passwordHash))) {
-        limiter.fail(email, client);
-        throw new ApiError(401, 'invalid_credentials', 'The email or password is not correct.');
-      }
-      limiter.succeed(email, client);
-      // Told only to whoever knows the password: saying so spares them guessing it is wrong.
-      if (account.active === false) {
-        throw new ApiError(401, 'account_disabled', translate(requestLocale(c), 'account_disabled'));
-      }
-      const token = await issueToken(jwtSecret, { id: account.userId, email, tokenVersion: account.tokenVersion, mustChangePassword: account.mustChangePassword });
-      return c.json({ access_token: token, token_type: 'bearer' as const, expires_in: TOKEN_LIFETIME_S });
-    })
-    .post('/password', zValidator('json', passwordChange, validationHook), async (c) => {
-      const claims = c.get('claims');
-      if (claims.role !== 'authenticated') throw new ApiError(401, 'unauthorized', 'Sign in first.');
-      if (env.supabase) throw new ApiError(404, 'not_found', 'Passwords are changed through the Supabase project configured for this server.');
-      const account = await accountById(db, claims.sub!);
-      if (!account) throw new ApiError(404, 'not_found', 'This account has no local password to change.');
-      const { current, next } = c.req.valid('json');
-      const locale = requestLocale(c);
-      const client = c.req.header('x-forwarded-for')?.split(',')[0]?.trim() || 'local';
-      const retryAfterS = passwordLimiter.retryAfterS(account.userId, client);
-      if (retryAfterS > 0) throw tooManyAttempts(requestLocale(c), retryAfterS);
-      const check = checkPassword(next, { email: account.email, current });
-      if (!check.valid) {
-        throw new ApiError(422, 'weak_password', translate(locale, `passwordReason_${check.reason}`, { min: PASSWORD_MIN_LENGTH, max: PASSWORD_MAX_LENGTH }), [
-          { path: 'next', reason: check.reason },
-        ]);
-      }
-      const version = await changeOwnPassword(db, account, current, next);
-      if (version === null) {
-        passwordLimiter.fail(account.userId, client);
-        throw new ApiError(422, 'wrong_current_password', translate(locale, 'currentPasswordWrong'), [{ path: 'current', reason: 'wrong' }]);
-      }
-      const token = await issueToken(jwtSecret, { id: account.userId, email: account.email, tokenVersion: version });
-      return c.json({ access_token: token, token_type: 'bearer' as const, expires_in: TOKEN_LIFETIME_S });
-    })
-    .post('/logout', async (c) => {
-      const claims = c.get('claims');
-      if (claims.role !== 'authenticated') throw new ApiError(401, 'unauthorized', 'Sign in first.');
-      // A Supabase session's token has no jti of ours: the web app signs out of Supabase itself.
-      if (typeof claims.jti === 'string') await revokeToken(db, claims);
-      return c.body(null, 204);
-    })
-    .get('/me', async (c) => {
-      const claims = c.get('claims');
-      if (claims.role !== 'authenticated') throw new ApiError(401, 'unauthorized', 'Sign in first.');
-      const me = await asCaller(db, claims, async (tx) => {
-        const [staff] = await tx.query<NonNullable<Me['staff']>>(
-          `select s.id, s.name, s.role::text as role, s.community_id as "communityId", c.name as "communityName",
+              )
+            : [];
+        return c.json({
+          mode: local ? ('local' as const) : ('supabase' as const),
+          // What a browser needs to sign in, and never the service-role key beside it.
+          supabase: env.supabase ? { url: env.supabase.url, anonKey: env.supabase.anonKey } : null,
+          demoAccounts,
+        });
+      })
+      .post('/login', zValidator('json', login, validationHook), async (c) => {
+        const { email, password } = c.req.valid('json');
+        const client = c.req.header('x-forwarded-for')?.split(',')[0]?.trim() || 'local';
+        if (env.supabase) {
+          throw new ApiError(404, 'not_found', 'Sign-in goes through the Supabase project configured for this server (SUPABASE_URL).');
+        }
+        const retryAfterS = limiter.retryAfterS(email, client);
+        if (retryAfterS > 0) throw tooManyAttempts(requestLocale(c), retryAfterS);
+        const account = await accountByEmail(db, email);
+        // Same answer for an unknown email and a wrong password: the reply must not reveal who has an account.
+        if (!account || !(await verifyPassword(password, account.passwordHash))) {
+          limiter.fail(email, client);
+          throw new ApiError(401, 'invalid_credentials', 'The email or password is not correct.');
+        }
+        limiter.succeed(email, client);
+        // Told only to whoever knows the password: saying so spares them guessing it is wrong.
+        if (account.active === false) {
+          throw new ApiError(401, 'account_disabled', translate(requestLocale(c), 'account_disabled'));
+        }
+        const token = await issueToken(jwtSecret, {
+          id: account.userId,
+          email,
+          tokenVersion: account.tokenVersion,
+          mustChangePassword: account.mustChangePassword,
+        });
+        return c.json({ access_token: token, token_type: 'bearer' as const, expires_in: TOKEN_LIFETIME_S });
+      })
+      .post('/password', zValidator('json', passwordChange, validationHook), async (c) => {
+        const claims = c.get('claims');
+        if (claims.role !== 'authenticated') throw new ApiError(401, 'unauthorized', 'Sign in first.');
+        if (env.supabase)
+          throw new ApiError(404, 'not_found', 'Passwords are changed through the Supabase project configured for this server.');
+        const account = await accountById(db, claims.sub!);
+        if (!account) throw new ApiError(404, 'not_found', 'This account has no local password to change.');
+        const { current, next } = c.req.valid('json');
+        const locale = requestLocale(c);
+        const client = c.req.header('x-forwarded-for')?.split(',')[0]?.trim() || 'local';
+        const retryAfterS = passwordLimiter.retryAfterS(account.userId, client);
+        if (retryAfterS > 0) throw tooManyAttempts(requestLocale(c), retryAfterS);
+        const check = checkPassword(next, { email: account.email, current });
+        if (!check.valid) {
+          throw new ApiError(
+            422,
+            'weak_password',
+            translate(locale, `passwordReason_${check.reason}`, { min: PASSWORD_MIN_LENGTH, max: PASSWORD_MAX_LENGTH }),
+            [{ path: 'next', reason: check.reason }],
+          );
+        }
+        const version = await changeOwnPassword(db, account, current, next);
+        if (version === null) {
+          passwordLimiter.fail(account.userId, client);
+          throw new ApiError(422, 'wrong_current_password', translate(locale, 'currentPasswordWrong'), [
+            { path: 'current', reason: 'wrong' },
+          ]);
+        }
+        const token = await issueToken(jwtSecret, { id: account.userId, email: account.email, tokenVersion: version });
+        return c.json({ access_token: token, token_type: 'bearer' as const, expires_in: TOKEN_LIFETIME_S });
+      })
+      .post('/logout', async (c) => {
+        const claims = c.get('claims');
+        if (claims.role !== 'authenticated') throw new ApiError(401, 'unauthorized', 'Sign in first.');
+        // A Supabase session's token has no jti of ours: the web app signs out of Supabase itself.
+        if (typeof claims.jti === 'string') await revokeToken(db, claims);
+        return c.body(null, 204);
+      })
+      .get('/me', async (c) => {
+        const claims = c.get('claims');
+        if (claims.role !== 'authenticated') throw new ApiError(401, 'unauthorized', 'Sign in first.');
+        const me = await asCaller(db, claims, async (tx) => {
+          const [staff] = await tx.query<NonNullable<Me['staff']>>(
+            `select s.id, s.name, s.role::text as role, s.community_id as "communityId", c.name as "communityName",
                   coalesce((select json_agg(json_build_object('id', g.id, 'name', g.name) order by g.code)
                             from public.staff_grids sg join public.grids g on g.id = sg.grid_id
                             where sg.staff_id = s.id), '[]'::json) as grids
            from minqing.my_staff() m join public.staff s on s.id = m.staff_id
            left join public.communities c on c.id = s.community_id`,
-        );
-        const [scope] = await tx.query<Me['scope'] & { installationAdmin: boolean }>(
-          `select minqing.full_grid_ids() as "fullGridIds", minqing.visible_grid_ids() as "visibleGridIds",
+          );
+          const [scope] = await tx.query<Me['scope'] & { installationAdmin: boolean }>(
+            `select minqing.full_grid_ids() as "fullGridIds", minqing.visible_grid_ids() as "visibleGridIds",
                   minqing.is_installation_admin() as "installationAdmin"`,
-        );
-        const { installationAdmin, ...grids } = scope!;
-        return { staff: staff ?? null, scope: grids, installationAdmin };
-      });
-      const presenting = claims.presentation === true;
-      return c.json({
-        userId: claims.sub!,
-        email: String(claims.email ?? ''),
-        presenting,
-        mustChangePassword: claims.must_change_password === true,
-        staff: me.staff,
-        installationAdmin: me.installationAdmin,
-        scope: me.scope,
-        can: capabilitiesOf(me.staff?.role ?? null, presenting),
-      } satisfies Me);
-    });
+          );
+          const { installationAdmin, ...grids } = scope!;
+          return { staff: staff ?? null, scope: grids, installationAdmin };
+        });
+        const presenting = claims.presentation === true;
+        return c.json({
+          userId: claims.sub!,
+          email: String(claims.email ?? ''),
+          presenting,
+          mustChangePassword: claims.must_change_password === true,
+          staff: me.staff,
+          installationAdmin: me.installationAdmin,
+          scope: me.scope,
+          can: capabilitiesOf(me.staff?.role ?? null, presenting),
+        } satisfies Me);
+      })
+  );
 }

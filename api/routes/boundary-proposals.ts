@@ -2,15 +2,16 @@
  * /api/boundary-proposals: list, the header's summary, approve and reject. What a proposal is
  * and how a decision applies is api/boundaries/boundary-proposals.ts.
  */
-import { Hono } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
 import { z } from 'zod';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 import type { AppDeps } from '../app';
-import { approveProposal, listProposals, proposalSummary, PROPOSAL_STATUSES, rejectProposal } from '../boundaries/boundary-proposals';
+import { approveProposal, listProposals, PROPOSAL_STATUSES, proposalSummary, rejectProposal } from '../boundaries/boundary-proposals';
 import { validationHook } from '../lib/errors';
 import { positiveId, productToday } from '../lib/query-params';
-import { asCaller, type AppEnv } from '../lib/request-db';
-import { MAX_DB_INT } from '../../geo/domain/db-int';
+import { type AppEnv, asCaller } from '../lib/request-db';
 
 const listQuery = z.object({
   status: z.enum(PROPOSAL_STATUSES, { error: `status is one of ${PROPOSAL_STATUSES.join(', ')}` }).optional(),
@@ -21,7 +22,13 @@ const listQuery = z.object({
 const idParam = z.object({ id: positiveId('the proposal id') });
 const approveBody = z.object({ note: z.string().trim().max(500).optional() }).strict();
 const rejectBody = z
-  .object({ note: z.string({ error: 'note is required: tell the grid leader why the proposal is rejected' }).trim().min(2, 'note must say why (at least 2 characters)').max(500) })
+  .object({
+    note: z
+      .string({ error: 'note is required: tell the grid leader why the proposal is rejected' })
+      .trim()
+      .min(2, 'note must say why (at least 2 characters)')
+      .max(500),
+  })
   .strict();
 
 export function boundaryProposalRoutes({ db, env }: AppDeps) {
@@ -29,7 +36,9 @@ export function boundaryProposalRoutes({ db, env }: AppDeps) {
   return new Hono<AppEnv>()
     .get('/', zValidator('query', listQuery, validationHook), async (c) => {
       const { status, gridId, concerning } = c.req.valid('query');
-      const proposals = await asCaller(db, c.get('claims'), (tx) => listProposals(tx, { status, gridId, concerningMe: concerning === 'me' }, today()));
+      const proposals = await asCaller(db, c.get('claims'), (tx) =>
+        listProposals(tx, { status, gridId, concerningMe: concerning === 'me' }, today()),
+      );
       return c.json({ proposals });
     })
 

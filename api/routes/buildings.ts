@@ -1,12 +1,12 @@
-import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import type { FeatureCollection, MultiPolygon } from 'geojson';
+import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { validationHook } from '../lib/errors';
-import { bboxParam } from '../lib/query-params';
 import { featureCollectionSql } from '../lib/geojson-sql';
-import { asCaller, type AppEnv } from '../lib/request-db';
+import { bboxParam } from '../lib/query-params';
+import { type AppEnv, asCaller } from '../lib/request-db';
 
 export interface BuildingProperties {
   id: number;

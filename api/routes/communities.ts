@@ -4,19 +4,20 @@
  * by the street leader of their street. The checks and writes are
  * api/communities/community-writes.ts; docs/api.md.
  */
-import { Hono } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
-import { z } from 'zod';
 import type { FeatureCollection, MultiPolygon } from 'geojson';
-import type { AppDeps } from '../app';
+import { Hono } from 'hono';
+import { z } from 'zod';
 import { MAX_DB_INT } from '../../geo/domain/db-int';
 import { arealSchema } from '../../geo/domain/geojson.validation';
 import { placeCodeSchema, placeNameSchema } from '../../geo/domain/place-label.validation';
-import { changeCommunity, COMMUNITY_PROPERTIES, createCommunity } from '../communities/community-writes';
-import { featureCollectionSql } from '../lib/geojson-sql';
+import type { AppDeps } from '../app';
+import { COMMUNITY_PROPERTIES, changeCommunity, createCommunity } from '../communities/community-writes';
 import { validationHook } from '../lib/errors';
+import { featureCollectionSql } from '../lib/geojson-sql';
 import { positiveId } from '../lib/query-params';
-import { asCaller, type AppEnv } from '../lib/request-db';
+import { type AppEnv, asCaller } from '../lib/request-db';
 
 export interface CommunityProperties {
   id: number;
@@ -46,14 +47,23 @@ const patchSchema = z
       .max(MAX_DB_INT, `at most ${MAX_DB_INT}`),
   })
   .strict()
-  .refine((b) => b.name !== undefined || b.code !== undefined || b.geometry !== undefined, { message: 'send name, code, geometry or several', path: ['name'] });
+  .refine((b) => b.name !== undefined || b.code !== undefined || b.geometry !== undefined, {
+    message: 'send name, code, geometry or several',
+    path: ['name'],
+  });
 
 export function communityRoutes({ db }: AppDeps) {
   return new Hono<AppEnv>()
     .get('/', async (c) => {
       const [row] = await asCaller(db, c.get('claims'), (tx) =>
         tx.query<{ fc: CommunityFeatureCollection }>(
-          featureCollectionSql({ id: 'cm.id', geometry: 'cm.boundary', properties: COMMUNITY_PROPERTIES, from: 'public.communities cm', orderBy: 'cm.code' }),
+          featureCollectionSql({
+            id: 'cm.id',
+            geometry: 'cm.boundary',
+            properties: COMMUNITY_PROPERTIES,
+            from: 'public.communities cm',
+            orderBy: 'cm.code',
+          }),
         ),
       );
       return c.json(row!.fc);
@@ -63,10 +73,15 @@ export function communityRoutes({ db }: AppDeps) {
       const feature = await asCaller(db, c.get('claims'), (tx) => createCommunity(tx, body));
       return c.json(feature as CommunityFeatureCollection['features'][number], 201);
     })
-    .patch('/:id', zValidator('param', z.object({ id: positiveId('the community id') }), validationHook), zValidator('json', patchSchema, validationHook), async (c) => {
-      const { id } = c.req.valid('param');
-      const body = c.req.valid('json');
-      const feature = await asCaller(db, c.get('claims'), (tx) => changeCommunity(tx, id, body));
-      return c.json(feature as CommunityFeatureCollection['features'][number], 200);
-    });
+    .patch(
+      '/:id',
+      zValidator('param', z.object({ id: positiveId('the community id') }), validationHook),
+      zValidator('json', patchSchema, validationHook),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const body = c.req.valid('json');
+        const feature = await asCaller(db, c.get('claims'), (tx) => changeCommunity(tx, id, body));
+        return c.json(feature as CommunityFeatureCollection['features'][number], 200);
+      },
+    );
 }

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import type { AppDeps } from '../app';
 import { productToday } from '../lib/query-params';
-import { asCaller, type AppEnv } from '../lib/request-db';
+import { type AppEnv, asCaller } from '../lib/request-db';
 
 export interface StreetInfo {
   id: number;

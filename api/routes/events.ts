@@ -11,17 +11,20 @@ import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AppDeps } from '../app';
 import type { SessionCheck } from '../auth/session-check';
-import type { Change } from '../live/change-feed';
 import type { AppEnv } from '../lib/request-db';
+import type { Change } from '../live/change-feed';
 
 const HEARTBEAT_MS = 25_000;
 
-export function eventRoutes({ changes, check, heartbeatMs = HEARTBEAT_MS }: Pick<Required<AppDeps>, 'changes'> & { check: SessionCheck; heartbeatMs?: number }) {
+export function eventRoutes({
+  changes,
+  check,
+  heartbeatMs = HEARTBEAT_MS,
+}: Pick<Required<AppDeps>, 'changes'> & { check: SessionCheck; heartbeatMs?: number }) {
   return new Hono<AppEnv>().get('/', (c) =>
     streamSSE(c, async (stream) => {
       const claims = c.get('claims');
-      const stands = async () =>
-        (typeof claims.exp !== 'number' || claims.exp * 1000 > Date.now()) && (await check(claims)) === 'ok';
+      const stands = async () => (typeof claims.exp !== 'number' || claims.exp * 1000 > Date.now()) && (await check(claims)) === 'ok';
       const queue: Change[] = [];
       let wake: (() => void) | undefined;
       const unsubscribe = await changes.subscribe((change) => {

@@ -2,16 +2,17 @@
  * POST /api/grids/:id/boundary/preview: the checks and impact of a redrawn boundary, nothing
  * saved (api/boundaries/boundary-preview.ts does the work).
  */
-import { Hono } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 import { arealSchema } from '../../geo/domain/geojson.validation';
-import { previewBoundary, requireBoundaryEditor, type Areal } from '../boundaries/boundary-preview';
+import type { AppDeps } from '../app';
+import { type Areal, previewBoundary, requireBoundaryEditor } from '../boundaries/boundary-preview';
 import { ApiError, validationHook } from '../lib/errors';
 import { positiveId, productToday } from '../lib/query-params';
-import { asCaller, type AppEnv } from '../lib/request-db';
-import { MAX_DB_INT } from '../../geo/domain/db-int';
+import { type AppEnv, asCaller } from '../lib/request-db';
 
 export function gridBoundaryRoutes({ db, env }: AppDeps) {
   const today = () => productToday(env);
@@ -25,7 +26,15 @@ export function gridBoundaryRoutes({ db, env }: AppDeps) {
           geometry: arealSchema,
           // Neighbours redrawn in the same change (the editor's "neighbours follow"), as the PUT takes them.
           neighbours: z
-            .array(z.object({ gridId: positiveId('neighbours[].gridId'), version: z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`).optional(), geometry: arealSchema }).strict())
+            .array(
+              z
+                .object({
+                  gridId: positiveId('neighbours[].gridId'),
+                  version: z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`).optional(),
+                  geometry: arealSchema,
+                })
+                .strict(),
+            )
             .max(20, 'at most 20 neighbours change with one grid')
             .optional(),
         })
@@ -40,7 +49,13 @@ export function gridBoundaryRoutes({ db, env }: AppDeps) {
       }
       const result = await asCaller(db, c.get('claims'), async (tx) => {
         await requireBoundaryEditor(tx, id);
-        return previewBoundary(tx, id, geometry, today(), neighbours.map((n) => ({ gridId: n.gridId, geometry: n.geometry as Areal })));
+        return previewBoundary(
+          tx,
+          id,
+          geometry,
+          today(),
+          neighbours.map((n) => ({ gridId: n.gridId, geometry: n.geometry as Areal })),
+        );
       });
       return c.json(result);
     },

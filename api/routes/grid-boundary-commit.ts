@@ -3,24 +3,29 @@
  * history they leave (docs/boundaries.md). The handlers parse and answer; the changes are
  * api/boundaries/boundary-changes.ts, each in the request's one transaction.
  */
-import { Hono } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 import { arealSchema, lineStringSchema } from '../../geo/domain/geojson.validation';
+import type { AppDeps } from '../app';
 import { mergeGrids, mergeRequest, redraw, revertGrid, splitGrid } from '../boundaries/boundary-changes';
 import { compareVersions, gridVersions } from '../boundaries/grid-versions';
 import { validationHook } from '../lib/errors';
 import { positiveId, productToday } from '../lib/query-params';
-import { asCaller, type AppEnv } from '../lib/request-db';
-import { MAX_DB_INT } from '../../geo/domain/db-int';
+import { type AppEnv, asCaller } from '../lib/request-db';
 
 const reasonSchema = z
   .string({ error: 'reason is required: say why the boundary changes (it is kept in the history)' })
   .trim()
   .min(2, 'reason must say why the boundary changes (at least 2 characters)')
   .max(500, 'reason is at most 500 characters');
-const versionSchema = z.number({ error: 'version is the grid version you edited (properties.version of the grid)' }).int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`);
+const versionSchema = z
+  .number({ error: 'version is the grid version you edited (properties.version of the grid)' })
+  .int()
+  .positive()
+  .max(MAX_DB_INT, `at most ${MAX_DB_INT}`);
 
 const idParam = z.object({ id: positiveId('the grid id') });
 
@@ -55,7 +60,10 @@ const mergeSchema = z
 
 const revertSchema = z.object({ toVersion: versionSchema, version: versionSchema, reason: reasonSchema }).strict();
 
-const compareSchema = z.object({ from: z.coerce.number().int().positive('from is a version number').max(MAX_DB_INT, `at most ${MAX_DB_INT}`), to: z.coerce.number().int().positive('to is a version number').max(MAX_DB_INT, `at most ${MAX_DB_INT}`) });
+const compareSchema = z.object({
+  from: z.coerce.number().int().positive('from is a version number').max(MAX_DB_INT, `at most ${MAX_DB_INT}`),
+  to: z.coerce.number().int().positive('to is a version number').max(MAX_DB_INT, `at most ${MAX_DB_INT}`),
+});
 
 // A redraw answers 200 with the grid as it is now or, when it takes another leader's buildings,
 // 202 with the proposal; each handler says so itself so that the typed client sees both answers.
@@ -66,7 +74,16 @@ export function gridBoundaryCommitRoutes({ db, env }: AppDeps) {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
       const outcome = await asCaller(db, c.get('claims'), (tx) =>
-        redraw(tx, { main: { gridId: id, version: body.version, geometry: body.geometry }, neighbours: body.neighbours ?? [], reason: body.reason, kind: 'redrawn' }, today()),
+        redraw(
+          tx,
+          {
+            main: { gridId: id, version: body.version, geometry: body.geometry },
+            neighbours: body.neighbours ?? [],
+            reason: body.reason,
+            kind: 'redrawn',
+          },
+          today(),
+        ),
       );
       if (outcome.status === 'proposed') return c.json({ proposal: outcome.proposal }, 202);
       const { status: _, ...rest } = outcome;
@@ -99,10 +116,15 @@ export function gridBoundaryCommitRoutes({ db, env }: AppDeps) {
       return c.json({ gridId: id, versions });
     })
 
-    .get('/:id/versions/compare', zValidator('param', idParam, validationHook), zValidator('query', compareSchema, validationHook), async (c) => {
-      const { id } = c.req.valid('param');
-      const { from, to } = c.req.valid('query');
-      const row = await asCaller(db, c.get('claims'), (tx) => compareVersions(tx, id, from, to));
-      return c.json({ gridId: id, from, to, ...row });
-    });
+    .get(
+      '/:id/versions/compare',
+      zValidator('param', idParam, validationHook),
+      zValidator('query', compareSchema, validationHook),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const { from, to } = c.req.valid('query');
+        const row = await asCaller(db, c.get('claims'), (tx) => compareVersions(tx, id, from, to));
+        return c.json({ gridId: id, from, to, ...row });
+      },
+    );
 }

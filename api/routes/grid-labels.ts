@@ -3,16 +3,17 @@
  * `{code?, name?, expectedVersion, reason?}`. The checks and the update are
  * api/grids/grid-labels.ts.
  */
-import { Hono } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
 import { MAX_DB_INT } from '../../geo/domain/db-int';
 import { placeCodeSchema, placeNameSchema } from '../../geo/domain/place-label.validation';
+import type { AppDeps } from '../app';
 import { relabelGrid } from '../grids/grid-labels';
 import { validationHook } from '../lib/errors';
 import { positiveId } from '../lib/query-params';
-import { asCaller, type AppEnv } from '../lib/request-db';
+import { type AppEnv, asCaller } from '../lib/request-db';
 
 const patchSchema = z
   .object({

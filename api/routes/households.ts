@@ -3,14 +3,15 @@
  * exist, with personal fields masked unless its role and scope allow them (the database decides;
  * see supabase/migrations/*_access.sql). Unmasked reads are written to the audit log.
  */
-import { Hono } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
 import type { HouseholdCategory } from '../../geo/domain/household';
+import type { AppDeps } from '../app';
 import { ApiError, validationHook } from '../lib/errors';
 import { positiveId } from '../lib/query-params';
-import { asCaller, type AppEnv } from '../lib/request-db';
+import { type AppEnv, asCaller } from '../lib/request-db';
 
 export interface HouseholdRecord {
   id: number;
@@ -33,7 +34,6 @@ export interface HouseholdRecord {
 const COLUMNS = `id, building_id as "buildingId", grid_id as "gridId", address, unit, room, head_name as "headName",
   phone, id_number as "idNumber", members, categories::text[] as categories, classification::text as classification,
   moved_in as "movedIn", moved_out as "movedOut", masked`;
-
 
 export function householdRoutes({ db }: AppDeps) {
   return new Hono<AppEnv>()
@@ -67,7 +67,8 @@ export function householdRoutes({ db }: AppDeps) {
       const { id } = c.req.valid('param');
       const row = await asCaller(db, c.get('claims'), async (tx) => {
         const [r] = await tx.query<HouseholdRecord>(`select ${COLUMNS} from public.household_records where id = $1`, [id]);
-        if (r && !r.masked) await tx.query('select public.record_personal_view($1, $2::int[], $3, $4)', ['households', [id], r.gridId, 'detail']);
+        if (r && !r.masked)
+          await tx.query('select public.record_personal_view($1, $2::int[], $3, $4)', ['households', [id], r.gridId, 'detail']);
         return r;
       });
       // Whether a household exists outside the caller's scope is itself private: 404, not 403.

@@ -5,17 +5,18 @@
  * caller, all or nothing. GET /api/imports/:id returns the report again. The batches are
  * api/imports/import-batches.ts; docs/import-export.md.
  */
+
+import { zValidator } from '@hono/zod-validator';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
 import { HOUSEHOLD_CATEGORIES, VISIT_METHODS } from '../../geo/domain/household';
 import { FEATURE_FIELDS, ISSUE_LEDGER_FIELDS, LEDGER_FIELDS, STAFF_FIELDS, VISIT_LEDGER_FIELDS } from '../../geo/import/field-mapping';
-import { commitImport, dryRunImport, expiresAt, importBatch, IMPORT_DRY_RUN_HOURS, readUpload } from '../imports/import-batches';
+import type { AppDeps } from '../app';
+import { commitImport, dryRunImport, expiresAt, IMPORT_DRY_RUN_HOURS, importBatch, readUpload } from '../imports/import-batches';
 import { ApiError, errorBody, validationHook } from '../lib/errors';
 import { productToday } from '../lib/query-params';
-import { asCaller, type AppEnv } from '../lib/request-db';
+import { type AppEnv, asCaller } from '../lib/request-db';
 
 const kindSchema = z.enum(['communities', 'grids', 'buildings', 'staff', 'households', 'visits', 'issues']);
 
@@ -40,14 +41,24 @@ const jsonField = <T extends z.ZodType>(name: string, schema: T) =>
       }
       const r = schema.safeParse(v);
       if (!r.success) {
-        ctx.addIssue({ code: 'custom', message: `${name}: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'} ${i.message}`).join('; ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name}: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'} ${i.message}`).join('; ')}`,
+        });
         return z.NEVER;
       }
       return r.data;
     });
 
 const mappingSchema = z
-  .object(Object.fromEntries([...new Set([...FEATURE_FIELDS, ...LEDGER_FIELDS, ...STAFF_FIELDS, ...VISIT_LEDGER_FIELDS, ...ISSUE_LEDGER_FIELDS])].map((f) => [f, z.string().min(1).optional()])) as Record<string, z.ZodOptional<z.ZodString>>)
+  .object(
+    Object.fromEntries(
+      [...new Set([...FEATURE_FIELDS, ...LEDGER_FIELDS, ...STAFF_FIELDS, ...VISIT_LEDGER_FIELDS, ...ISSUE_LEDGER_FIELDS])].map((f) => [
+        f,
+        z.string().min(1).optional(),
+      ]),
+    ) as Record<string, z.ZodOptional<z.ZodString>>,
+  )
   .strict();
 const categoryLabelsSchema = z.record(z.string().min(1), z.enum(HOUSEHOLD_CATEGORIES));
 const methodLabelsSchema = z.record(z.string().min(1), z.enum(VISIT_METHODS));
@@ -59,7 +70,10 @@ const formSchema = z.object({
   /** Visit ledgers: the street's own 走访方式 labels onto the visit methods. */
   methodLabels: jsonField('methodLabels', methodLabelsSchema),
   /** Visit ledgers: "true" leaves out rows whose household is not found or not told apart, instead of blocking the commit. */
-  skipUnmatched: z.enum(['true', 'false']).optional().transform((v) => v === 'true'),
+  skipUnmatched: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => v === 'true'),
 });
 
 const idParam = z.object({ id: z.uuid('the import id is a UUID from the dry run') });
@@ -72,7 +86,15 @@ export function importRoutes({ db, env }: AppDeps) {
       zValidator('query', importQuery, validationHook),
       bodyLimit({
         maxSize: env.importMaxBytes,
-        onError: (c) => c.json(errorBody('payload_too_large', `The file is larger than the import limit of ${limitMb} MB; split it (e.g. one community per file) or ask the administrator to raise IMPORT_MAX_MB.`, { limitBytes: env.importMaxBytes }), 413),
+        onError: (c) =>
+          c.json(
+            errorBody(
+              'payload_too_large',
+              `The file is larger than the import limit of ${limitMb} MB; split it (e.g. one community per file) or ask the administrator to raise IMPORT_MAX_MB.`,
+              { limitBytes: env.importMaxBytes },
+            ),
+            413,
+          ),
       }),
       async (c, next) => {
         if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data')) {
@@ -98,7 +120,12 @@ export function importRoutes({ db, env }: AppDeps) {
     .get('/:id', zValidator('param', idParam, validationHook), async (c) => {
       const { id } = c.req.valid('param');
       const row = await asCaller(db, c.get('claims'), (tx) => importBatch(tx, id));
-      if (!row) throw new ApiError(404, 'not_found', `No import ${id} of yours (dry runs not committed within ${IMPORT_DRY_RUN_HOURS} hours are removed).`);
+      if (!row)
+        throw new ApiError(
+          404,
+          'not_found',
+          `No import ${id} of yours (dry runs not committed within ${IMPORT_DRY_RUN_HOURS} hours are removed).`,
+        );
       // The report's own `counts` are the dry run's; what the commit wrote is `committedCounts`.
       return c.json({
         ...row.report,

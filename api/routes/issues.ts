@@ -3,10 +3,11 @@
  * map's pins and the indicators. Which transitions exist is decided by geo/domain/issue.transitions.ts;
  * who may make them, and who sees reporters' personal fields, by the database (docs/access.md).
  */
-import { Hono } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 import { pointSchema } from '../../geo/domain/geojson.validation';
 import {
   ISSUE_CATEGORIES,
@@ -17,12 +18,18 @@ import {
   type IssueStatus,
   type IssueTier,
 } from '../../geo/domain/issue';
-import { allowedActions, applyTransition, ISSUE_ACTIONS, TRANSITION_NOT_ALLOWED, type IssueAction } from '../../geo/domain/issue.transitions';
+import {
+  allowedActions,
+  applyTransition,
+  ISSUE_ACTIONS,
+  type IssueAction,
+  TRANSITION_NOT_ALLOWED,
+} from '../../geo/domain/issue.transitions';
+import type { AppDeps } from '../app';
+import type { Queryable } from '../db/database';
 import { ApiError, validationHook } from '../lib/errors';
 import { asOfParam, positiveId, productToday } from '../lib/query-params';
-import { asCaller, myStaffId, type AppEnv } from '../lib/request-db';
-import type { Queryable } from '../db/database';
-import { MAX_DB_INT } from '../../geo/domain/db-int';
+import { type AppEnv, asCaller, myStaffId } from '../lib/request-db';
 
 export interface IssueRecord {
   id: number;
@@ -78,7 +85,6 @@ const ISSUE_COLUMNS = `r.id, r.reg_no as "regNo", r.category::text as category, 
 // The origin of imported matters (issue_origins, *_issue_ledger.sql): one row per imported matter.
 const ISSUE_FROM = 'public.issue_records r left join public.issue_origins o on o.id = r.id';
 
-
 const registration = z
   .object({
     category: z.enum(ISSUE_CATEGORIES),
@@ -89,7 +95,9 @@ const registration = z
     householdId: z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`).optional(),
     buildingId: z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`).optional(),
     /** When the matter was received, if entered later from a paper form; defaults to now. */
-    receivedAt: z.iso.datetime({ offset: true, error: 'receivedAt must be an ISO time with its offset, e.g. 2026-11-20T09:30:00+08:00' }).optional(),
+    receivedAt: z.iso
+      .datetime({ offset: true, error: 'receivedAt must be an ISO time with its offset, e.g. 2026-11-20T09:30:00+08:00' })
+      .optional(),
     reporter: z
       .object({
         name: z.string().trim().max(100).optional(),
@@ -160,7 +168,6 @@ async function loadEvents(tx: Queryable, id: number): Promise<IssueEventRecord[]
   );
 }
 
-
 const rate = (num: number, den: number) => (den === 0 ? null : Math.round((num / den) * 1000) / 1000);
 
 export function issueRoutes({ db, env }: AppDeps) {
@@ -181,13 +188,21 @@ export function issueRoutes({ db, env }: AppDeps) {
           [lon, lat],
         );
         if (!grid) {
-          throw new ApiError(422, 'location_outside_grids', `The location ${lon}, ${lat} is not inside any grid of your street; put the pin where the matter is.`, {
-            path: 'location',
-          });
+          throw new ApiError(
+            422,
+            'location_outside_grids',
+            `The location ${lon}, ${lat} is not inside any grid of your street; put the pin where the matter is.`,
+            {
+              path: 'location',
+            },
+          );
         }
         let buildingId = input.buildingId ?? null;
         if (input.householdId !== undefined) {
-          const [h] = await tx.query<{ buildingId: number }>('select building_id as "buildingId" from public.household_records where id = $1', [input.householdId]);
+          const [h] = await tx.query<{ buildingId: number }>(
+            'select building_id as "buildingId" from public.household_records where id = $1',
+            [input.householdId],
+          );
           if (!h) throw new ApiError(404, 'not_found', `No household with id ${input.householdId} in your scope.`);
           buildingId ??= h.buildingId;
         }
@@ -205,9 +220,22 @@ export function issueRoutes({ db, env }: AppDeps) {
              $16
            returning id, reg_no as "regNo"`,
           [
-            input.category, input.description, lon, lat, grid.id, buildingId, input.householdId ?? null,
-            input.reporter.name || null, input.reporter.address || null, input.reporter.workUnit || null, input.reporter.contact || null,
-            input.complexity, input.tier, receivedAt, grid.communityId, staffId,
+            input.category,
+            input.description,
+            lon,
+            lat,
+            grid.id,
+            buildingId,
+            input.householdId ?? null,
+            input.reporter.name || null,
+            input.reporter.address || null,
+            input.reporter.workUnit || null,
+            input.reporter.contact || null,
+            input.complexity,
+            input.tier,
+            receivedAt,
+            grid.communityId,
+            staffId,
           ],
         );
         await tx.query(
@@ -230,7 +258,15 @@ export function issueRoutes({ db, env }: AppDeps) {
              and ($3::text[] is null or r.tier::text = any($3)) and ($4::int is null or r.grid_id = $4)
              and ($5::boolean is null or (r.status in ('registered', 'accepted', 'in_progress') and r.due_at < now()) = $5)
            order by r.received_at desc, r.id desc limit $6 offset $7`,
-          [q.status ?? null, q.category ?? null, q.tier ?? null, q.gridId ?? null, q.overdue === undefined ? null : q.overdue === 'true', q.limit, q.offset],
+          [
+            q.status ?? null,
+            q.category ?? null,
+            q.tier ?? null,
+            q.gridId ?? null,
+            q.overdue === undefined ? null : q.overdue === 'true',
+            q.limit,
+            q.offset,
+          ],
         ),
       );
       return c.json({ issues });
@@ -238,7 +274,17 @@ export function issueRoutes({ db, env }: AppDeps) {
     .get('/pins', zValidator('query', z.object({ asOf: asOfParam(today) }), validationHook), async (c) => {
       const { asOf } = c.req.valid('query');
       const pins = await asCaller(db, c.get('claims'), (tx) =>
-        tx.query<{ id: number; regNo: string; gridId: number; category: string; tier: string; status: string; stage: string; lon: number; lat: number }>(
+        tx.query<{
+          id: number;
+          regNo: string;
+          gridId: number;
+          category: string;
+          tier: string;
+          status: string;
+          stage: string;
+          lon: number;
+          lat: number;
+        }>(
           `select id, reg_no as "regNo", grid_id as "gridId", category::text as category, tier::text as tier, status::text as status, stage, lon, lat
            -- The end of the as-of day in China, or now when that is earlier.
            from public.issue_pins(least(now(), ($1::date + 1)::timestamp at time zone 'UTC' - interval '8 hours'))
@@ -249,7 +295,12 @@ export function issueRoutes({ db, env }: AppDeps) {
       return c.json({
         type: 'FeatureCollection' as const,
         asOf,
-        features: pins.map(({ lon, lat, ...p }) => ({ type: 'Feature' as const, id: p.id, geometry: { type: 'Point' as const, coordinates: [lon, lat] }, properties: p })),
+        features: pins.map(({ lon, lat, ...p }) => ({
+          type: 'Feature' as const,
+          id: p.id,
+          geometry: { type: 'Point' as const, coordinates: [lon, lat] },
+          properties: p,
+        })),
       });
     })
     .get('/indicators', zValidator('query', periodQuery(today), validationHook), async (c) => {
@@ -307,7 +358,12 @@ export function issueRoutes({ db, env }: AppDeps) {
           );
           if (!cur) {
             const [visible] = await tx.query('select 1 from public.issue_records where id = $1', [id]);
-            if (visible) throw new ApiError(403, 'forbidden', `Issue ${id} is handled by its grid's team and community staff; you may read it, not move it.`);
+            if (visible)
+              throw new ApiError(
+                403,
+                'forbidden',
+                `Issue ${id} is handled by its grid's team and community staff; you may read it, not move it.`,
+              );
             throw new ApiError(404, 'not_found', `No issue with id ${id} in your scope.`);
           }
           const outcome = applyTransition(cur, input);
@@ -319,7 +375,7 @@ export function issueRoutes({ db, env }: AppDeps) {
                 : outcome.reason === 'note_required'
                   ? `"${input.to}" needs a note saying why (it is kept in the issue's history${input.to === 'extended' ? ' and told to the resident' : ''}).`
                   : outcome.reason === 'evaluation_required'
-                    ? 'Closing needs the resident\'s evaluation: satisfied, basically_satisfied, dissatisfied or not_rated.'
+                    ? "Closing needs the resident's evaluation: satisfied, basically_satisfied, dissatisfied or not_rated."
                     : '"extended" needs days: a whole number from 1 to 90.';
             throw new ApiError(status, outcome.reason, message, { status: cur.status, tier: cur.tier, allowed: outcome.allowed });
           }

@@ -1,12 +1,12 @@
-import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
 import { z } from 'zod';
 import { legend } from '../../geo/metrics/legend';
 import type { AppDeps } from '../app';
 import { bandThresholds } from '../lib/band-thresholds';
 import { validationHook } from '../lib/errors';
 import { asOfParam, productToday } from '../lib/query-params';
-import { asCaller, type AppEnv } from '../lib/request-db';
+import { type AppEnv, asCaller } from '../lib/request-db';
 
 /** The bands in force at asOf (the street-wide policy may move their boundaries). */
 export function legendRoutes({ db, env }: AppDeps) {

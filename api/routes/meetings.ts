@@ -4,17 +4,18 @@
  * records and who reads (supabase/migrations/*_meetings.sql): the community's staff write,
  * the street's staff and the presenter read.
  */
-import { Hono } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
 import { z } from 'zod';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
+import { MEETING_TYPES } from '../../geo/domain/meeting';
 import { calendarDateSchema, monthSchema } from '../../geo/domain/period.validation';
 import type { AppDeps } from '../app';
-import { MEETING_TYPES } from '../../geo/domain/meeting';
 import type { Queryable } from '../db/database';
 import { ApiError, validationHook } from '../lib/errors';
 import { positiveId, productToday } from '../lib/query-params';
-import { asCaller, myStaffId, type AppEnv } from '../lib/request-db';
-import { MAX_DB_INT } from '../../geo/domain/db-int';
+import { type AppEnv, asCaller, myStaffId } from '../lib/request-db';
 
 export { MEETING_TYPES } from '../../geo/domain/meeting';
 
@@ -57,7 +58,10 @@ const newMeeting = z
     month: monthSchema,
     heldOn: calendarDateSchema,
     type: z.enum(MEETING_TYPES, { error: `type must be one of ${MEETING_TYPES.join(', ')} (分析会, 恳谈会)` }),
-    attendeeStaffIds: z.array(z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`)).max(200).default([]),
+    attendeeStaffIds: z
+      .array(z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`))
+      .max(200)
+      .default([]),
     attendeeNames: z.array(z.string().trim().min(1).max(50)).max(100).default([]),
     notes: z.string().max(5000).optional(),
   })
@@ -86,7 +90,10 @@ const actionChange = z
 
 async function loadActions(tx: Queryable, meetingIds: number[]): Promise<MeetingAction[]> {
   if (meetingIds.length === 0) return [];
-  return tx.query<MeetingAction>(`select ${ACTION_COLUMNS} from public.meeting_actions a where a.meeting_id = any($1::int[]) order by a.id`, [meetingIds]);
+  return tx.query<MeetingAction>(
+    `select ${ACTION_COLUMNS} from public.meeting_actions a where a.meeting_id = any($1::int[]) order by a.id`,
+    [meetingIds],
+  );
 }
 
 /** Staff ids that are not active staff of the caller's street (the first such, or undefined). */
@@ -110,7 +117,12 @@ export function meetingRoutes({ db }: AppDeps) {
         if (!community) throw new ApiError(404, 'not_found', `No community with id ${input.communityId} in your street.`);
         const stranger = await unknownStaff(tx, input.attendeeStaffIds);
         if (stranger !== undefined) {
-          throw new ApiError(422, 'unknown_staff', `attendeeStaffIds: ${stranger} is not active staff of your street; list other attendees by name in attendeeNames.`, { staffId: stranger });
+          throw new ApiError(
+            422,
+            'unknown_staff',
+            `attendeeStaffIds: ${stranger} is not active staff of your street; list other attendees by name in attendeeNames.`,
+            { staffId: stranger },
+          );
         }
         // Row-level security admits only the community's own staff (a 403 otherwise).
         const [row] = await tx.query<{ id: number }>(
@@ -135,7 +147,10 @@ export function meetingRoutes({ db }: AppDeps) {
              order by m.held_on desc, m.id desc limit 200`,
             [q.communityId ?? null, q.month ?? null],
           );
-          const actions = await loadActions(tx, rows.map((m) => m.id));
+          const actions = await loadActions(
+            tx,
+            rows.map((m) => m.id),
+          );
           return rows.map((m) => ({ ...m, actions: actions.filter((a) => a.meetingId === m.id) }));
         });
         return c.json({ meetings });
@@ -149,15 +164,26 @@ export function meetingRoutes({ db }: AppDeps) {
         const { id } = c.req.valid('param');
         const input = c.req.valid('json');
         const action = await asCaller(db, c.get('claims'), async (tx) => {
-          const [meeting] = await tx.query<{ communityId: number }>('select community_id as "communityId" from public.meetings where id = $1', [id]);
+          const [meeting] = await tx.query<{ communityId: number }>(
+            'select community_id as "communityId" from public.meetings where id = $1',
+            [id],
+          );
           if (!meeting) throw new ApiError(404, 'not_found', `No meeting with id ${id} in your street.`);
-          const [grid] = await tx.query<{ communityId: number }>('select community_id as "communityId" from public.grids where id = $1', [input.gridId]);
+          const [grid] = await tx.query<{ communityId: number }>('select community_id as "communityId" from public.grids where id = $1', [
+            input.gridId,
+          ]);
           if (!grid) throw new ApiError(404, 'not_found', `No grid with id ${input.gridId} in your street.`);
           if (grid.communityId !== meeting.communityId) {
-            throw new ApiError(422, 'grid_outside_community', `Grid ${input.gridId} is not in the meeting's community; a meeting decides for its own community's grids.`);
+            throw new ApiError(
+              422,
+              'grid_outside_community',
+              `Grid ${input.gridId} is not in the meeting's community; a meeting decides for its own community's grids.`,
+            );
           }
           if ((await unknownStaff(tx, [input.ownerId])) !== undefined) {
-            throw new ApiError(422, 'unknown_staff', `ownerId: ${input.ownerId} is not active staff of your street.`, { staffId: input.ownerId });
+            throw new ApiError(422, 'unknown_staff', `ownerId: ${input.ownerId} is not active staff of your street.`, {
+              staffId: input.ownerId,
+            });
           }
           const [row] = await tx.query<{ id: number }>(
             'insert into public.meeting_actions (meeting_id, grid_id, decision, owner_id, due_on) values ($1, $2, $3, $4, $5) returning id',
@@ -187,9 +213,16 @@ export function actionRoutes({ db, env }: AppDeps) {
           'select done, done_on::text as "doneOn" from public.meeting_actions where id = $1 for update',
           [id],
         );
-        if (!cur) throw new ApiError(403, 'forbidden', `Action ${id} belongs to another community's meeting, or you are not its community staff; they update it.`);
+        if (!cur)
+          throw new ApiError(
+            403,
+            'forbidden',
+            `Action ${id} belongs to another community's meeting, or you are not its community staff; they update it.`,
+          );
         if (change.ownerId !== undefined && (await unknownStaff(tx, [change.ownerId])) !== undefined) {
-          throw new ApiError(422, 'unknown_staff', `ownerId: ${change.ownerId} is not active staff of your street.`, { staffId: change.ownerId });
+          throw new ApiError(422, 'unknown_staff', `ownerId: ${change.ownerId} is not active staff of your street.`, {
+            staffId: change.ownerId,
+          });
         }
         const done = change.done ?? (change.doneOn !== undefined ? true : cur.done);
         const doneOn = done ? (change.doneOn ?? cur.doneOn ?? productToday(env)) : null;

@@ -5,17 +5,18 @@
  * Bearer …"; QGIS: an "API header" authentication) — and every query runs as the caller, so row-
  * level security decides what the layers hold, as everywhere else. docs/import-export.md.
  */
-import { Hono, type Context } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 import type { AppDeps } from '../app';
 import { authenticate, requireSignIn } from '../auth/middleware';
 import { createSessionCheck } from '../auth/session-check';
 import { createTokenVerifier } from '../auth/tokens';
 import { ApiError, validationHook } from '../lib/errors';
 import { bboxParam, productToday } from '../lib/query-params';
-import { asCaller, type AppEnv } from '../lib/request-db';
-import { MAX_DB_INT } from '../../geo/domain/db-int';
+import { type AppEnv, asCaller } from '../lib/request-db';
 
 const GEOJSON = 'application/geo+json';
 const CRS84 = 'http://www.opengis.net/def/crs/OGC/1.3/CRS84';
@@ -36,7 +37,8 @@ interface CollectionSpec {
 const COLLECTIONS: Record<'grids' | 'buildings', CollectionSpec> = {
   grids: {
     title: '网格 Grids',
-    description: "The street's grids with their statistics as of today: households, visit coverage, overdue households, open and overdue issues, attention score.",
+    description:
+      "The street's grids with their statistics as of today: households, visit coverage, overdue households, open and overdue issues, attention score.",
     source: `select g.id, g.boundary as geom, jsonb_build_object(
         'code', g.code, 'name', g.name, 'communityId', g.community_id, 'version', g.version,
         'households', coalesce(s.households, 0), 'coverage', s.coverage, 'overdueHouseholds', s.overdue_households,
@@ -66,7 +68,12 @@ const collectionParam = z.object({
 const itemsQuery = z.object({
   bbox: bboxParam.optional(),
   // Above the maximum a server answers with fewer (the spec's rule), not an error.
-  limit: z.coerce.number().int().min(1).default(OGC_DEFAULT_LIMIT).transform((v) => Math.min(v, OGC_MAX_LIMIT)),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(OGC_DEFAULT_LIMIT)
+    .transform((v) => Math.min(v, OGC_MAX_LIMIT)),
   offset: z.coerce.number().int().min(0).max(MAX_DB_INT, `at most ${MAX_DB_INT}`).default(0),
   f: z.string().optional(),
 });
@@ -142,42 +149,58 @@ export function ogcRoutes(deps: AppDeps) {
       const { collectionId } = c.req.valid('param');
       return c.json(await collectionInfo(c, collectionId, await extentOf(c, collectionId)));
     })
-    .get('/collections/:collectionId/items', zValidator('param', collectionParam, validationHook), zValidator('query', itemsQuery, validationHook), async (c) => {
-      const { collectionId } = c.req.valid('param');
-      const { bbox, limit, offset } = c.req.valid('query');
-      const where = bbox ? 'where s.geom && ST_MakeEnvelope($2, $3, $4, $5, 4326) and ST_Intersects(s.geom, ST_MakeEnvelope($2, $3, $4, $5, 4326))' : '';
-      const params: unknown[] = [today(), ...(bbox ?? [])];
-      const { matched, features } = await asCaller(db, c.get('claims'), async (tx) => {
-        if (COLLECTIONS[collectionId].ready) await tx.query(COLLECTIONS[collectionId].ready!, [today()]);
-        const [{ n }] = (await tx.query<{ n: number }>(`select count(*)::int as n from (${COLLECTIONS[collectionId].source}) s ${where}`, params)) as [{ n: number }];
-        const rows = await tx.query<{ feature: unknown }>(
-          `select json_build_object('type', 'Feature', 'id', s.id, 'geometry', ST_AsGeoJSON(s.geom, 7)::json, 'properties', s.props) as feature
+    .get(
+      '/collections/:collectionId/items',
+      zValidator('param', collectionParam, validationHook),
+      zValidator('query', itemsQuery, validationHook),
+      async (c) => {
+        const { collectionId } = c.req.valid('param');
+        const { bbox, limit, offset } = c.req.valid('query');
+        const where = bbox
+          ? 'where s.geom && ST_MakeEnvelope($2, $3, $4, $5, 4326) and ST_Intersects(s.geom, ST_MakeEnvelope($2, $3, $4, $5, 4326))'
+          : '';
+        const params: unknown[] = [today(), ...(bbox ?? [])];
+        const { matched, features } = await asCaller(db, c.get('claims'), async (tx) => {
+          if (COLLECTIONS[collectionId].ready) await tx.query(COLLECTIONS[collectionId].ready!, [today()]);
+          const [{ n }] = (await tx.query<{ n: number }>(
+            `select count(*)::int as n from (${COLLECTIONS[collectionId].source}) s ${where}`,
+            params,
+          )) as [{ n: number }];
+          const rows = await tx.query<{ feature: unknown }>(
+            `select json_build_object('type', 'Feature', 'id', s.id, 'geometry', ST_AsGeoJSON(s.geom, 7)::json, 'properties', s.props) as feature
            from (${COLLECTIONS[collectionId].source}) s ${where} order by s.id limit ${limit} offset ${offset}`,
-          params,
-        );
-        return { matched: n, features: rows.map((r) => r.feature) };
-      });
-      const base = `${baseUrl(c)}/collections/${collectionId}/items`;
-      const page = (o: number) => {
-        const q = new URLSearchParams({ limit: String(limit), offset: String(o) });
-        if (bbox) q.set('bbox', bbox.join(','));
-        return `${base}?${q}`;
-      };
-      const links = [{ href: page(offset), rel: 'self', type: GEOJSON }];
-      if (offset + features.length < matched) links.push({ href: page(offset + limit), rel: 'next', type: GEOJSON });
-      if (offset > 0) links.push({ href: page(Math.max(0, offset - limit)), rel: 'prev', type: GEOJSON });
-      return geo(c, {
-        type: 'FeatureCollection',
-        timeStamp: new Date().toISOString(),
-        numberMatched: matched,
-        numberReturned: features.length,
-        links,
-        features,
-      });
-    })
+            params,
+          );
+          return { matched: n, features: rows.map((r) => r.feature) };
+        });
+        const base = `${baseUrl(c)}/collections/${collectionId}/items`;
+        const page = (o: number) => {
+          const q = new URLSearchParams({ limit: String(limit), offset: String(o) });
+          if (bbox) q.set('bbox', bbox.join(','));
+          return `${base}?${q}`;
+        };
+        const links = [{ href: page(offset), rel: 'self', type: GEOJSON }];
+        if (offset + features.length < matched) links.push({ href: page(offset + limit), rel: 'next', type: GEOJSON });
+        if (offset > 0) links.push({ href: page(Math.max(0, offset - limit)), rel: 'prev', type: GEOJSON });
+        return geo(c, {
+          type: 'FeatureCollection',
+          timeStamp: new Date().toISOString(),
+          numberMatched: matched,
+          numberReturned: features.length,
+          links,
+          features,
+        });
+      },
+    )
     .get(
       '/collections/:collectionId/items/:featureId',
-      zValidator('param', collectionParam.extend({ featureId: z.coerce.number().int().positive('feature ids are positive integers').max(MAX_DB_INT, `at most ${MAX_DB_INT}`) }), validationHook),
+      zValidator(
+        'param',
+        collectionParam.extend({
+          featureId: z.coerce.number().int().positive('feature ids are positive integers').max(MAX_DB_INT, `at most ${MAX_DB_INT}`),
+        }),
+        validationHook,
+      ),
       async (c) => {
         const { collectionId, featureId } = c.req.valid('param');
         const [row] = await asCaller(db, c.get('claims'), async (tx) => {

@@ -4,17 +4,18 @@
  * rule was met. Row-level security decides who may start, stop and read
  * (supabase/migrations/*_access.sql).
  */
-import { Hono } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
-import { z } from 'zod';
 import type { LineString } from 'geojson';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 import { lineStringSchema } from '../../geo/domain/geojson.validation';
 import { monthBounds, monthSchema } from '../../geo/domain/period.validation';
 import type { AppDeps } from '../app';
 import { ApiError, validationHook } from '../lib/errors';
 import { positiveId, productToday } from '../lib/query-params';
-import { asCaller, myStaffId, type AppEnv } from '../lib/request-db';
-import { MAX_DB_INT } from '../../geo/domain/db-int';
+import { type AppEnv, asCaller, myStaffId } from '../lib/request-db';
 
 export interface Patrol {
   id: number;
@@ -48,93 +49,115 @@ const COLUMNS = `id, grid_id as "gridId", staff_id as "staffId", started_at as "
   flagged_for_review as "flaggedForReview"`;
 
 export function patrolRoutes({ db, env }: AppDeps) {
-  return new Hono<AppEnv>()
-    // The caller's patrol under way, if any: a phone that reloads (or another of the walker's
-    // devices) picks up the walk it is in the middle of instead of offering a second start.
-    .get('/open', async (c) => {
-      const patrol = await asCaller(db, c.get('claims'), async (tx) => {
-        const me = await myStaffId(tx);
-        const [open] = await tx.query<Patrol>(
-          `select ${COLUMNS} from public.patrols where staff_id = $1 and ended_at is null order by started_at desc limit 1`,
-          [me],
-        );
-        return open ?? null;
-      });
-      return c.json({ patrol });
-    })
-    .post('/', zValidator('json', z.object({ gridId: z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`) }).strict(), validationHook), async (c) => {
-      const { gridId } = c.req.valid('json');
-      const patrol = await asCaller(db, c.get('claims'), async (tx) => {
-        const me = await myStaffId(tx);
-        const [grid] = await tx.query<{ id: number }>('select id from public.grids where id = $1', [gridId]);
-        if (!grid) throw new ApiError(404, 'not_found', `No grid with id ${gridId} in your street.`);
-        // A person walks one place at a time: a second start while a patrol is open is a
-        // forgotten stop or a double tap on a bad network, and either would count the same walk
-        // twice. The lock makes two concurrent starts of one walker take turns. (Not a unique
-        // index: records imported from elsewhere may hold several open patrols.)
-        await tx.query(`select pg_advisory_xact_lock(hashtext('minqing.patrol_start'), $1)`, [me]);
-        const [open] = await tx.query<{ id: number; gridId: number }>(
-          'select id, grid_id as "gridId" from public.patrols where staff_id = $1 and ended_at is null order by started_at desc limit 1',
-          [me],
-        );
-        if (open) {
-          throw new ApiError(409, 'patrol_already_open', `You have a patrol under way (patrol ${open.id} in grid ${open.gridId}); stop it before starting another.`, {
-            patrolId: open.id,
-          });
-        }
-        // Row-level security admits the caller, as themself, in their own grids (a 403 otherwise).
-        const [started] = await tx.query<Patrol>(
-          `insert into public.patrols (grid_id, staff_id, started_at) values ($1, $2, now()) returning ${COLUMNS}`,
-          [gridId, me],
-        );
-        return started!;
-      });
-      return c.json(patrol, 201);
-    })
-    .post(
-      '/:id/stop',
-      zValidator('param', z.object({ id: positiveId('the patrol id') }), validationHook),
-      zValidator('json', z.object({ track: lineStringSchema.optional() }).strict(), validationHook),
-      async (c) => {
-        const { id } = c.req.valid('param');
-        const { track } = c.req.valid('json');
+  return (
+    new Hono<AppEnv>()
+      // The caller's patrol under way, if any: a phone that reloads (or another of the walker's
+      // devices) picks up the walk it is in the middle of instead of offering a second start.
+      .get('/open', async (c) => {
         const patrol = await asCaller(db, c.get('claims'), async (tx) => {
           const me = await myStaffId(tx);
-          const [found] = await tx.query<{ staffId: number; endedAt: string | null }>(
-            'select staff_id as "staffId", ended_at as "endedAt" from public.patrols where id = $1',
-            [id],
+          const [open] = await tx.query<Patrol>(
+            `select ${COLUMNS} from public.patrols where staff_id = $1 and ended_at is null order by started_at desc limit 1`,
+            [me],
           );
-          if (!found) throw new ApiError(404, 'not_found', `No patrol with id ${id} in your scope.`);
-          if (found.staffId !== me) throw new ApiError(403, 'forbidden', `Patrol ${id} is someone else's; only the one who walks it stops it.`);
-          if (found.endedAt !== null) throw new ApiError(409, 'patrol_already_stopped', `Patrol ${id} already stopped at ${new Date(found.endedAt).toISOString()}.`);
-          // `ended_at is null` again: of two concurrent stops, the second updates nothing.
-          const [stopped] = await tx.query<Patrol>(
-            `update public.patrols set ended_at = now(), track = ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON($2::text), 4326))
+          return open ?? null;
+        });
+        return c.json({ patrol });
+      })
+      .post(
+        '/',
+        zValidator(
+          'json',
+          z.object({ gridId: z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`) }).strict(),
+          validationHook,
+        ),
+        async (c) => {
+          const { gridId } = c.req.valid('json');
+          const patrol = await asCaller(db, c.get('claims'), async (tx) => {
+            const me = await myStaffId(tx);
+            const [grid] = await tx.query<{ id: number }>('select id from public.grids where id = $1', [gridId]);
+            if (!grid) throw new ApiError(404, 'not_found', `No grid with id ${gridId} in your street.`);
+            // A person walks one place at a time: a second start while a patrol is open is a
+            // forgotten stop or a double tap on a bad network, and either would count the same walk
+            // twice. The lock makes two concurrent starts of one walker take turns. (Not a unique
+            // index: records imported from elsewhere may hold several open patrols.)
+            await tx.query(`select pg_advisory_xact_lock(hashtext('minqing.patrol_start'), $1)`, [me]);
+            const [open] = await tx.query<{ id: number; gridId: number }>(
+              'select id, grid_id as "gridId" from public.patrols where staff_id = $1 and ended_at is null order by started_at desc limit 1',
+              [me],
+            );
+            if (open) {
+              throw new ApiError(
+                409,
+                'patrol_already_open',
+                `You have a patrol under way (patrol ${open.id} in grid ${open.gridId}); stop it before starting another.`,
+                {
+                  patrolId: open.id,
+                },
+              );
+            }
+            // Row-level security admits the caller, as themself, in their own grids (a 403 otherwise).
+            const [started] = await tx.query<Patrol>(
+              `insert into public.patrols (grid_id, staff_id, started_at) values ($1, $2, now()) returning ${COLUMNS}`,
+              [gridId, me],
+            );
+            return started!;
+          });
+          return c.json(patrol, 201);
+        },
+      )
+      .post(
+        '/:id/stop',
+        zValidator('param', z.object({ id: positiveId('the patrol id') }), validationHook),
+        zValidator('json', z.object({ track: lineStringSchema.optional() }).strict(), validationHook),
+        async (c) => {
+          const { id } = c.req.valid('param');
+          const { track } = c.req.valid('json');
+          const patrol = await asCaller(db, c.get('claims'), async (tx) => {
+            const me = await myStaffId(tx);
+            const [found] = await tx.query<{ staffId: number; endedAt: string | null }>(
+              'select staff_id as "staffId", ended_at as "endedAt" from public.patrols where id = $1',
+              [id],
+            );
+            if (!found) throw new ApiError(404, 'not_found', `No patrol with id ${id} in your scope.`);
+            if (found.staffId !== me)
+              throw new ApiError(403, 'forbidden', `Patrol ${id} is someone else's; only the one who walks it stops it.`);
+            if (found.endedAt !== null)
+              throw new ApiError(
+                409,
+                'patrol_already_stopped',
+                `Patrol ${id} already stopped at ${new Date(found.endedAt).toISOString()}.`,
+              );
+            // `ended_at is null` again: of two concurrent stops, the second updates nothing.
+            const [stopped] = await tx.query<Patrol>(
+              `update public.patrols set ended_at = now(), track = ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON($2::text), 4326))
              where id = $1 and ended_at is null
              returning ${COLUMNS}`,
-            [id, track ? JSON.stringify(track) : null],
-          );
-          if (!stopped) throw new ApiError(409, 'patrol_already_stopped', `Patrol ${id} was stopped by another request.`);
-          return stopped;
-        });
-        return c.json(patrol);
-      },
-    )
-    .get(
-      '/compliance',
-      zValidator('query', z.object({ gridId: positiveId('gridId'), month: monthSchema }), validationHook),
-      async (c) => {
-        const { gridId, month } = c.req.valid('query');
-        const { from, to } = monthBounds(month);
-        const days = await asCaller(db, c.get('claims'), async (tx) => {
-          const [grid] = await tx.query<{ access: string }>('select minqing.grid_access(id) as access from public.grids where id = $1', [gridId]);
-          if (!grid) throw new ApiError(404, 'not_found', `No grid with id ${gridId} in your street.`);
-          // Patrol times are the grid team's work records: for whoever may see the grid's people.
-          if (grid.access === 'none') throw new ApiError(403, 'forbidden', `Grid ${gridId}'s patrols are not in your scope.`);
-          // A patrol counts for the day it started, and only once it has ended (docs/metrics.md
-          // "daysSinceLastPatrol"); the day's patrols add up, as a walk may be interrupted.
-          return tx.query<PatrolDay>(
-            `select day::text as date, round((seconds / 60)::numeric, 1)::float8 as minutes, patrols,
+              [id, track ? JSON.stringify(track) : null],
+            );
+            if (!stopped) throw new ApiError(409, 'patrol_already_stopped', `Patrol ${id} was stopped by another request.`);
+            return stopped;
+          });
+          return c.json(patrol);
+        },
+      )
+      .get(
+        '/compliance',
+        zValidator('query', z.object({ gridId: positiveId('gridId'), month: monthSchema }), validationHook),
+        async (c) => {
+          const { gridId, month } = c.req.valid('query');
+          const { from, to } = monthBounds(month);
+          const days = await asCaller(db, c.get('claims'), async (tx) => {
+            const [grid] = await tx.query<{ access: string }>('select minqing.grid_access(id) as access from public.grids where id = $1', [
+              gridId,
+            ]);
+            if (!grid) throw new ApiError(404, 'not_found', `No grid with id ${gridId} in your street.`);
+            // Patrol times are the grid team's work records: for whoever may see the grid's people.
+            if (grid.access === 'none') throw new ApiError(403, 'forbidden', `Grid ${gridId}'s patrols are not in your scope.`);
+            // A patrol counts for the day it started, and only once it has ended (docs/metrics.md
+            // "daysSinceLastPatrol"); the day's patrols add up, as a walk may be interrupted.
+            return tx.query<PatrolDay>(
+              `select day::text as date, round((seconds / 60)::numeric, 1)::float8 as minutes, patrols,
                required as "requiredMinutes",
                case when day <= $4::date then seconds >= required * 60 end as met
              from (
@@ -150,17 +173,18 @@ export function patrolRoutes({ db, env }: AppDeps) {
                group by d.day, pol.required
              ) t
              order by day`,
-            // The product's today, pinned on a demo street, so the days after it are still to come.
-            [gridId, from, to, productToday(env)],
-          );
-        });
-        return c.json({
-          gridId,
-          month,
-          days,
-          daysMet: days.filter((d) => d.met === true).length,
-          daysJudged: days.filter((d) => d.met !== null).length,
-        });
-      },
-    );
+              // The product's today, pinned on a demo street, so the days after it are still to come.
+              [gridId, from, to, productToday(env)],
+            );
+          });
+          return c.json({
+            gridId,
+            month,
+            days,
+            daysMet: days.filter((d) => d.met === true).length,
+            daysJudged: days.filter((d) => d.met !== null).length,
+          });
+        },
+      )
+  );
 }

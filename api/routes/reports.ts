@@ -2,17 +2,18 @@
  * The month report for the 民情分析会: JSON for the slides, and the same content as an A4 PDF
  * and an XLSX workbook. Figures as of the month's last day (docs/metrics.md "Month report").
  */
-import { Hono } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
 import { z } from 'zod';
+import { LOCALES } from '../../geo/i18n/strings';
 import type { AppDeps } from '../app';
+import type { Database } from '../db/database';
 import { ApiError, validationHook } from '../lib/errors';
 import { positiveId, productToday } from '../lib/query-params';
-import { asCaller, type AppEnv, type Claims } from '../lib/request-db';
-import { buildMonthlyReport, type MonthlyReport } from '../reports/monthly-report';
-import type { Database } from '../db/database';
-import { LOCALES } from '../../geo/i18n/strings';
+import { type AppEnv, asCaller, type Claims } from '../lib/request-db';
 import type { GridShape } from '../reports/monthly-pdf';
+import { buildMonthlyReport, type MonthlyReport } from '../reports/monthly-report';
 
 const reportQuery = z.object({
   month: z.string({ error: 'month is required, as YYYY-MM, e.g. 2026-10' }),
@@ -26,19 +27,38 @@ export function checkReportMonth(month: string, today: string): string {
   }
   if (month < '2000-01') throw new ApiError(422, 'invalid_month', `month ${month} is before 2000-01, earlier than any record`, { month });
   if (month > today.slice(0, 7)) {
-    throw new ApiError(422, 'invalid_month', `month ${month} is in the future; the latest month with data is ${today.slice(0, 7)} (today is ${today})`, {
-      month,
-      today,
-    });
+    throw new ApiError(
+      422,
+      'invalid_month',
+      `month ${month} is in the future; the latest month with data is ${today.slice(0, 7)} (today is ${today})`,
+      {
+        month,
+        today,
+      },
+    );
   }
   return month;
 }
 
-export async function loadReport(db: Database, claims: Claims, today: string, q: { month: string; communityId?: number }, trendMonths?: number): Promise<MonthlyReport> {
+export async function loadReport(
+  db: Database,
+  claims: Claims,
+  today: string,
+  q: { month: string; communityId?: number },
+  trendMonths?: number,
+): Promise<MonthlyReport> {
   const month = checkReportMonth(q.month, today);
-  const report = await asCaller(db, claims, (tx) => buildMonthlyReport(tx, { month, communityId: q.communityId ?? null, today, trendMonths }));
+  const report = await asCaller(db, claims, (tx) =>
+    buildMonthlyReport(tx, { month, communityId: q.communityId ?? null, today, trendMonths }),
+  );
   if (!report) {
-    throw new ApiError(404, 'not_found', q.communityId ? `No community with id ${q.communityId} in your street.` : 'Your account belongs to no street; there is nothing to report.');
+    throw new ApiError(
+      404,
+      'not_found',
+      q.communityId
+        ? `No community with id ${q.communityId} in your street.`
+        : 'Your account belongs to no street; there is nothing to report.',
+    );
   }
   return report;
 }
@@ -61,7 +81,8 @@ async function gridShapes(db: Database, claims: Claims, ids: number[], asOf: str
   );
 }
 
-const fileName = (r: MonthlyReport, ext: string) => `minqing-report-${r.month}${r.scope.communityId ? `-c${r.scope.communityId}` : ''}.${ext}`;
+const fileName = (r: MonthlyReport, ext: string) =>
+  `minqing-report-${r.month}${r.scope.communityId ? `-c${r.scope.communityId}` : ''}.${ext}`;
 
 export function reportRoutes({ db, env }: AppDeps) {
   const today = () => productToday(env);
@@ -75,8 +96,18 @@ export function reportRoutes({ db, env }: AppDeps) {
       // pdfkit and its font are loaded on the first export, not by every process that serves the API.
       const { renderMonthlyPdf } = await import('../reports/monthly-pdf');
       const shapes = {
-        current: await gridShapes(db, c.get('claims'), report.grids.map((g) => g.id), report.asOf),
-        previous: await gridShapes(db, c.get('claims'), report.previousGrids.map((g) => g.id), report.previousAsOf),
+        current: await gridShapes(
+          db,
+          c.get('claims'),
+          report.grids.map((g) => g.id),
+          report.asOf,
+        ),
+        previous: await gridShapes(
+          db,
+          c.get('claims'),
+          report.previousGrids.map((g) => g.id),
+          report.previousAsOf,
+        ),
       };
       const pdf = await renderMonthlyPdf(report, shapes, q.lang);
       return c.body(new Uint8Array(pdf), 200, {

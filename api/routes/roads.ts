@@ -1,8 +1,8 @@
-import { Hono } from 'hono';
 import type { FeatureCollection, MultiLineString } from 'geojson';
+import { Hono } from 'hono';
 import type { AppDeps } from '../app';
 import { featureCollectionSql } from '../lib/geojson-sql';
-import { asCaller, type AppEnv } from '../lib/request-db';
+import { type AppEnv, asCaller } from '../lib/request-db';
 
 export interface RoadProperties {
   id: number;

@@ -5,21 +5,22 @@
  * street exists — there is nobody to sign in as yet. GET /api/setup/checklist is the street
  * leader's list of what a real street still lacks (docs/setup.md).
  */
-import { Hono } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
 import { checkPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../geo/domain/password-rules';
 import { translate } from '../../geo/i18n/strings';
+import type { AppDeps } from '../app';
 import { requestLocale } from '../auth/locale';
 import { requireSignIn } from '../auth/middleware';
 import { hashPassword } from '../auth/password';
 import { issueToken, TOKEN_LIFETIME_S } from '../auth/tokens';
 import { ApiError, validationHook } from '../lib/errors';
-import { asCaller, type AppEnv } from '../lib/request-db';
+import { type AppEnv, asCaller } from '../lib/request-db';
 import { setupChecklist } from '../streets/setup-checklist';
+import { refuseBadStreetCode, streetFields } from '../streets/street-input';
 import { setUpFirstStreet, setupNeeded } from '../streets/street-setup';
-import { streetFields, refuseBadStreetCode } from '../streets/street-input';
 
 const setupBody = z.object({
   street: streetFields,
@@ -54,19 +55,37 @@ export function setupRoutes({ db, env, jwtSecret }: AppDeps) {
           leaderField: 'admin',
         });
         // No token of ours: the caller keeps the Supabase session it set up with.
-        return c.json({ access_token: null, token_type: null, expires_in: null, street: { id: created.streetId, ...street }, staffId: created.staffId }, 201);
+        return c.json(
+          { access_token: null, token_type: null, expires_in: null, street: { id: created.streetId, ...street }, staffId: created.staffId },
+          201,
+        );
       }
       const password = admin.password ?? '';
       const check = checkPassword(password, { email: admin.email });
       if (!check.valid) {
-        throw new ApiError(422, 'weak_password', translate(locale, `passwordReason_${check.reason}`, { min: PASSWORD_MIN_LENGTH, max: PASSWORD_MAX_LENGTH }), [
-          { path: 'admin.password', reason: check.reason },
-        ]);
+        throw new ApiError(
+          422,
+          'weak_password',
+          translate(locale, `passwordReason_${check.reason}`, { min: PASSWORD_MIN_LENGTH, max: PASSWORD_MAX_LENGTH }),
+          [{ path: 'admin.password', reason: check.reason }],
+        );
       }
-      const created = await setUpFirstStreet(db, { street, leader: admin, passwordHash: await hashPassword(password), locale, leaderField: 'admin' });
+      const created = await setUpFirstStreet(db, {
+        street,
+        leader: admin,
+        passwordHash: await hashPassword(password),
+        locale,
+        leaderField: 'admin',
+      });
       const token = await issueToken(jwtSecret, { id: created.userId!, email: admin.email });
       return c.json(
-        { access_token: token, token_type: 'bearer' as const, expires_in: TOKEN_LIFETIME_S, street: { id: created.streetId, ...street }, staffId: created.staffId },
+        {
+          access_token: token,
+          token_type: 'bearer' as const,
+          expires_in: TOKEN_LIFETIME_S,
+          street: { id: created.streetId, ...street },
+          staffId: created.staffId,
+        },
         201,
       );
     })

@@ -5,24 +5,39 @@
  * teams and colleagues); this route turns the request into statements run as the caller, and
  * checks the same rule first only to say, in the caller's language, which field is wrong.
  */
-import { Hono } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
+import { MAX_DB_INT } from '../../geo/domain/db-int';
 import { MANAGEABLE_ROLES, mayManageRole, STAFF_ROLES, type StaffRole } from '../../geo/domain/staff';
-import { translate, type Locale } from '../../geo/i18n/strings';
+import { type Locale, translate } from '../../geo/i18n/strings';
+import type { AppDeps } from '../app';
 import { requestLocale } from '../auth/locale';
-import { assignGrids, createStaffMember, GRID_ROLES, me, setInitialPassword, staffById, STAFF_SQL, type Manager as Me, type StaffMember } from '../staff/staff-members';
 import { inviteAuthUser } from '../auth/supabase-invite';
 import { ApiError, validationHook } from '../lib/errors';
-import { asCaller, type AppEnv } from '../lib/request-db';
-import { MAX_DB_INT } from '../../geo/domain/db-int';
+import { type AppEnv, asCaller } from '../lib/request-db';
+import {
+  assignGrids,
+  createStaffMember,
+  GRID_ROLES,
+  type Manager as Me,
+  me,
+  STAFF_SQL,
+  type StaffMember,
+  setInitialPassword,
+  staffById,
+} from '../staff/staff-members';
 
 const id = z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`);
 const gridIds = z.array(id).max(20, 'a staff member serves at most 20 grids');
 const assignment = z.object({ gridIds });
 const name = z.string().trim().min(1, 'name is required').max(100);
-const phone = z.string().trim().regex(/^[0-9+\- ]{5,20}$/, 'phone must be 5 to 20 digits').nullable();
+const phone = z
+  .string()
+  .trim()
+  .regex(/^[0-9+\- ]{5,20}$/, 'phone must be 5 to 20 digits')
+  .nullable();
 const role = z.enum(STAFF_ROLES);
 const newStaff = z.object({
   name,
@@ -41,9 +56,12 @@ const idParam = z.object({ id: z.coerce.number().int().positive().max(MAX_DB_INT
 function roleCeiling(locale: Locale, manager: Me, target: StaffRole, path = 'role'): void {
   if (mayManageRole(manager.role, target)) return;
   const allowed = MANAGEABLE_ROLES[manager.role].map((r) => translate(locale, `role_${r}`)).join('、') || '—';
-  throw new ApiError(403, 'role_above_own', translate(locale, 'staffError_roleAboveOwn', { role: translate(locale, `role_${target}`), allowed }), [
-    { path, reason: 'role_above_own' },
-  ]);
+  throw new ApiError(
+    403,
+    'role_above_own',
+    translate(locale, 'staffError_roleAboveOwn', { role: translate(locale, `role_${target}`), allowed }),
+    [{ path, reason: 'role_above_own' }],
+  );
 }
 
 /** A unique email (staff's or a sign-in's) already taken, as a located error; anything else as is. */
@@ -60,27 +78,40 @@ const communityOf = (locale: Locale, role: StaffRole, communityId: number | null
   // Community staff create only in their own community; saying so is optional for them.
   const community = communityId ?? (manager.role === 'community_staff' ? manager.communityId : null);
   if (community == null) {
-    throw new ApiError(422, 'community_required', translate(locale, 'staffError_communityRequired', { role: translate(locale, `role_${role}`) }), [
-      { path: 'communityId', reason: 'required' },
-    ]);
+    throw new ApiError(
+      422,
+      'community_required',
+      translate(locale, 'staffError_communityRequired', { role: translate(locale, `role_${role}`) }),
+      [{ path: 'communityId', reason: 'required' }],
+    );
   }
   return community;
 };
 
 /** The person (or the community named) is outside what the caller manages. */
-const outOfScope = (locale: Locale, details?: unknown) => new ApiError(403, 'out_of_scope', translate(locale, 'staffError_outOfScope'), details);
+const outOfScope = (locale: Locale, details?: unknown) =>
+  new ApiError(403, 'out_of_scope', translate(locale, 'staffError_outOfScope'), details);
 
 export function staffRoutes({ db, env }: AppDeps) {
   return new Hono<AppEnv>()
-    .get('/', zValidator('query', z.object({ communityId: z.coerce.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`).optional() }), validationHook), async (c) => {
-      const { communityId } = c.req.valid('query');
-      const staff = await asCaller(db, c.get('claims'), (tx) =>
-        tx.query<StaffMember>(`${STAFF_SQL} where ($1::int is null or s.community_id = $1) order by s.community_id nulls first, s.role, s.name`, [
-          communityId ?? null,
-        ]),
-      );
-      return c.json({ staff });
-    })
+    .get(
+      '/',
+      zValidator(
+        'query',
+        z.object({ communityId: z.coerce.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`).optional() }),
+        validationHook,
+      ),
+      async (c) => {
+        const { communityId } = c.req.valid('query');
+        const staff = await asCaller(db, c.get('claims'), (tx) =>
+          tx.query<StaffMember>(
+            `${STAFF_SQL} where ($1::int is null or s.community_id = $1) order by s.community_id nulls first, s.role, s.name`,
+            [communityId ?? null],
+          ),
+        );
+        return c.json({ staff });
+      },
+    )
     .post('/', zValidator('json', newStaff, validationHook), async (c) => {
       const body = c.req.valid('json');
       const locale = requestLocale(c);
@@ -96,7 +127,9 @@ export function staffRoutes({ db, env }: AppDeps) {
         const invite = supabase?.serviceRoleKey
           ? (email: string) =>
               inviteAuthUser({ url: supabase.url, serviceRoleKey: supabase.serviceRoleKey! }, email).catch((err: unknown) => {
-                throw new ApiError(502, 'invite_failed', translate(locale, 'staffError_inviteFailed', { email }), { reason: (err as Error).message });
+                throw new ApiError(502, 'invite_failed', translate(locale, 'staffError_inviteFailed', { email }), {
+                  reason: (err as Error).message,
+                });
               })
           : undefined;
         return createStaffMember(
@@ -144,7 +177,8 @@ export function staffRoutes({ db, env }: AppDeps) {
     })
     .post('/:id/password-reset', zValidator('param', idParam, validationHook), async (c) => {
       const { id: staffId } = c.req.valid('param');
-      if (env.supabase) throw new ApiError(404, 'not_found', 'Passwords are reset through the Supabase project configured for this server.');
+      if (env.supabase)
+        throw new ApiError(404, 'not_found', 'Passwords are reset through the Supabase project configured for this server.');
       const locale = requestLocale(c);
       const initialPassword = await asCaller(db, c.get('claims'), async (tx) => {
         const manager = await me(tx);

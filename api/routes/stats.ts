@@ -7,24 +7,24 @@
  * changes with every change to the figures' inputs: it is the ETag, so a client revalidating
  * with If-None-Match gets a 304 until something changed.
  */
-import { Hono } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
+import type { Context, TypedResponse } from 'hono';
+import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import type { JSONParsed } from 'hono/utils/types';
 import { z } from 'zod';
-import { bandOf, METRICS, type BandOrNone, type MetricId, type Thresholds } from '../../geo/metrics/legend';
 import type { BuildingStats as BuildingFigures, GridStats as GridFigures } from '../../geo/metrics/coverage.reference';
+import { type BandOrNone, bandOf, METRICS, type MetricId, type Thresholds } from '../../geo/metrics/legend';
 import type { AppDeps } from '../app';
+import type { Queryable } from '../db/database';
 import { bandThresholds } from '../lib/band-thresholds';
 import { validationHook } from '../lib/errors';
 import { asOfParam, bboxParam, productToday } from '../lib/query-params';
-import { asCaller, type AppEnv } from '../lib/request-db';
-import { isClosedMonthEnd, snapshotGridStats } from '../reports/month-snapshots';
-import type { Queryable } from '../db/database';
-import type { Context } from 'hono';
-import { createMiddleware } from 'hono/factory';
-import type { TypedResponse } from 'hono';
-import type { JSONParsed } from 'hono/utils/types';
+import { type AppEnv, asCaller } from '../lib/request-db';
 import { StatsAnswerCache, type StatsAnswerKey } from '../lib/stats-answer-cache';
 import { monthEndFills } from '../reports/month-end-fill';
+import { isClosedMonthEnd, snapshotGridStats } from '../reports/month-snapshots';
 
 /** The API's figures are the reference's (docs/metrics.md) plus each metric's band. */
 export type AreaStats = GridFigures & { bands: Record<MetricId, BandOrNone> };
@@ -99,19 +99,20 @@ export function statsRoutes({ db, env }: AppDeps) {
   // holds the version, and hands the check to the handler, which serves a cached answer under it.
   // A miss computes in its own transaction and tags (and caches) what it serves with the version
   // read there, so a tag never claims newer figures than it carries.
-  const check = (kind: StatsKind) => createMiddleware<StatsEnv>(async (c, next) => {
-    const asOf = asOfParam(today).safeParse(c.req.query('asOf'));
-    if (!asOf.success) return next();
-    // A closed month's figures are stored by a fill that may take long at a district's size:
-    // wait a bounded time for it, never queue behind it (503 with Retry-After instead).
-    if (kind === 'grids' && isClosedMonthEnd(asOf.data, today())) await monthEnds.ready(asOf.data);
-    const found = await asCaller(db, c.get('claims'), (tx) => statsCheck(tx, kind, asOf.data, today()));
-    c.set('statsCheck', { ...found, asOf: asOf.data });
-    const etag = etagOf(kind, asOf.data, found.version);
-    if (!notModified(c, etag)) return next();
-    cacheHeaders(c, etag);
-    return c.body(null, 304);
-  });
+  const check = (kind: StatsKind) =>
+    createMiddleware<StatsEnv>(async (c, next) => {
+      const asOf = asOfParam(today).safeParse(c.req.query('asOf'));
+      if (!asOf.success) return next();
+      // A closed month's figures are stored by a fill that may take long at a district's size:
+      // wait a bounded time for it, never queue behind it (503 with Retry-After instead).
+      if (kind === 'grids' && isClosedMonthEnd(asOf.data, today())) await monthEnds.ready(asOf.data);
+      const found = await asCaller(db, c.get('claims'), (tx) => statsCheck(tx, kind, asOf.data, today()));
+      c.set('statsCheck', { ...found, asOf: asOf.data });
+      const etag = etagOf(kind, asOf.data, found.version);
+      if (!notModified(c, etag)) return next();
+      cacheHeaders(c, etag);
+      return c.body(null, 304);
+    });
   /** The cached answer for this request under the middleware's check, if any. */
   const cached = (c: Context<StatsEnv>, kind: StatsKind, asOf: string, params?: string) => {
     const found = c.get('statsCheck');
@@ -140,24 +141,34 @@ export function statsRoutes({ db, env }: AppDeps) {
         // Today: the rollups; a closed month's last day: its month-end snapshot (street-scoped
         // by row-level security); any other date: the reference. The rollups and the reference
         // hold every street's grids, so they are cut to the grids the caller may read (RLS).
-        const rows = asOf === today()
-          // The rollup function is security definer (it reads the whole table); the join with
-          // public.grids, under row-level security, keeps the answer to the caller's street as
-          // every other date's is (docs/access.md: aggregates are street-scoped).
-          ? await tx.query<GridFigures>(
-            `select r.grid_id as id, ${COLUMNS} from public.grid_stats_rollup() r
-             where r.grid_id in (select g.id from public.grids g) order by r.grid_id`)
-          : isClosedMonthEnd(asOf, today())
-            ? await snapshotGridStats(tx, asOf)
-            : await tx.query<GridFigures>(
-              `select grid_id as id, ${COLUMNS} from public.grid_stats($1::date)
-               where grid_id in (select id from public.grids) order by grid_id`, [asOf]);
+        const rows =
+          asOf === today()
+            ? // The rollup function is security definer (it reads the whole table); the join with
+              // public.grids, under row-level security, keeps the answer to the caller's street as
+              // every other date's is (docs/access.md: aggregates are street-scoped).
+              await tx.query<GridFigures>(
+                `select r.grid_id as id, ${COLUMNS} from public.grid_stats_rollup() r
+             where r.grid_id in (select g.id from public.grids g) order by r.grid_id`,
+              )
+            : isClosedMonthEnd(asOf, today())
+              ? await snapshotGridStats(tx, asOf)
+              : await tx.query<GridFigures>(
+                  `select grid_id as id, ${COLUMNS} from public.grid_stats($1::date)
+               where grid_id in (select id from public.grids) order by grid_id`,
+                  [asOf],
+                );
         return { found, rows, thresholds: await bandThresholds(tx, asOf) };
       });
       const { found } = result;
-      return serve<Answer>(c, { kind: 'grids', asOf, version: found.version, visibility: found.visibility }, {
-        asOf, statsVersion: found.version, grids: result.rows.map((r) => withBands(r, result.thresholds)),
-      });
+      return serve<Answer>(
+        c,
+        { kind: 'grids', asOf, version: found.version, visibility: found.visibility },
+        {
+          asOf,
+          statsVersion: found.version,
+          grids: result.rows.map((r) => withBands(r, result.thresholds)),
+        },
+      );
     })
     .get('/buildings', zValidator('query', z.object({ bbox: bboxParam, asOf: asOfParam(today) }), validationHook), async (c) => {
       const { asOf, bbox } = c.req.valid('query');
@@ -183,8 +194,14 @@ export function statsRoutes({ db, env }: AppDeps) {
         };
       });
       const { found } = result;
-      return serve<Answer>(c, { kind: 'buildings', asOf, version: found.version, visibility: found.visibility, params }, {
-        asOf, statsVersion: found.version, buildings: result.rows.map((r) => withBands(r, result.thresholds)),
-      });
+      return serve<Answer>(
+        c,
+        { kind: 'buildings', asOf, version: found.version, visibility: found.visibility, params },
+        {
+          asOf,
+          statsVersion: found.version,
+          buildings: result.rows.map((r) => withBands(r, result.thresholds)),
+        },
+      );
     });
 }

@@ -4,15 +4,16 @@
  * one-time password is in this answer and nowhere else. The database refuses everyone but an
  * installation administrator (public.create_street, public.installation_streets).
  */
-import { Hono } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
 import { translate } from '../../geo/i18n/strings';
+import type { AppDeps } from '../app';
 import { requestLocale } from '../auth/locale';
 import { generateInitialPassword, hashPassword } from '../auth/password';
 import { ApiError, validationHook } from '../lib/errors';
-import { asCaller, type AppEnv } from '../lib/request-db';
+import { type AppEnv, asCaller } from '../lib/request-db';
 import { refuseBadStreetCode, streetFields } from '../streets/street-input';
 import { createStreet, installationStreets } from '../streets/street-setup';
 

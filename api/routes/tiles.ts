@@ -15,15 +15,16 @@
  * - `crs=gcj02`: shapes shifted for display over a GCJ-02 basemap (AMap/高德); the stored data is
  *   WGS84 and stays so (geo/geometry/display-crs.ts).
  */
-import { Hono } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
 import { DISPLAY_CRS } from '../../geo/geometry/display-crs';
+import type { AppDeps } from '../app';
 import { validationHook } from '../lib/errors';
 import { asOfParam, productToday } from '../lib/query-params';
-import { asCaller, type AppEnv } from '../lib/request-db';
+import { type AppEnv, asCaller } from '../lib/request-db';
 import { renderTile, TILE_LAYERS, type TileLayer } from '../lib/vector-tiles';
 
 const MAX_ZOOM = 22;
@@ -84,7 +85,8 @@ export function tileRoutes({ db, env }: AppDeps) {
       const layer = c.req.param('file').replace(/\.json$/, '') as TileLayer;
       const q = c.req.valid('query');
       const version = await asCaller(db, c.get('claims'), async (tx) =>
-        Number((await tx.query<{ v: number }>('select public.geometry_version() as v'))[0]!.v));
+        Number((await tx.query<{ v: number }>('select public.geometry_version() as v'))[0]!.v),
+      );
       const origin = new URL(c.req.url).origin;
       const { minzoom, maxzoom } = TILE_LAYERS[layer];
       c.header('Cache-Control', 'private, no-cache');

@@ -5,20 +5,21 @@
  * exists (supabase/migrations/*_access.sql). The GPS geofence is a trigger
  * (*_field_work.sql), so it holds for any client.
  */
-import { Hono } from 'hono';
+
 import { zValidator } from '@hono/zod-validator';
-import { z } from 'zod';
 import type { Point } from 'geojson';
-import type { IssueCategory, IssueComplexity, IssueEvaluation, IssueStatus, IssueTier } from '../../geo/domain/issue';
+import { Hono } from 'hono';
+import { z } from 'zod';
 import type { VisitMethod, VisitResult } from '../../geo/domain/household';
+import type { IssueCategory, IssueComplexity, IssueEvaluation, IssueStatus, IssueTier } from '../../geo/domain/issue';
 import { calendarDateSchema, monthBounds, monthSchema } from '../../geo/domain/period.validation';
 import { tallyDiary } from '../../geo/domain/visit.diary';
-import { visitInputSchema, visitRefusal, type VisitInput } from '../../geo/domain/visit.validation';
+import { type VisitInput, visitInputSchema, visitRefusal } from '../../geo/domain/visit.validation';
 import type { AppDeps } from '../app';
 import type { Queryable } from '../db/database';
 import { ApiError, validationHook } from '../lib/errors';
 import { positiveId, todayInChina } from '../lib/query-params';
-import { asCaller, myStaffId, type AppEnv } from '../lib/request-db';
+import { type AppEnv, asCaller, myStaffId } from '../lib/request-db';
 
 export interface LoggedVisit {
   id: number;
@@ -88,7 +89,6 @@ export type TimelineEntry =
   | ({ kind: 'issue' } & IssueSummary)
   | ({ kind: 'categories' } & CategoryChange);
 
-
 const idempotencyHeader = z.object({
   'idempotency-key': z
     .string()
@@ -128,12 +128,12 @@ const visitParams = (v: VisitInput) => [
 const LOCATION_PARAM = 'ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON($9::text), 4326))';
 
 function withFlag(row: Omit<LoggedVisit, 'flagged'>): LoggedVisit {
-  const flagged = row.flaggedForReview && row.distanceM !== null
-    ? { reason: 'far_from_building' as const, distanceM: Math.round(row.distanceM * 10) / 10 }
-    : null;
+  const flagged =
+    row.flaggedForReview && row.distanceM !== null
+      ? { reason: 'far_from_building' as const, distanceM: Math.round(row.distanceM * 10) / 10 }
+      : null;
   return { ...row, flagged };
 }
-
 
 /**
  * The visit this visitor already logged under `key`, if any. A retry must be the same request:
@@ -170,7 +170,12 @@ async function visitLoggedUnderKey(tx: Queryable, visitorId: number, key: string
 }
 
 /** Unmasked personal rows served are written to the audit log, one entry per grid. */
-async function recordPersonalViews(tx: Queryable, table: string, rows: readonly { id: number; gridId: number; masked: boolean }[], reason: string) {
+async function recordPersonalViews(
+  tx: Queryable,
+  table: string,
+  rows: readonly { id: number; gridId: number; masked: boolean }[],
+  reason: string,
+) {
   const byGrid = new Map<number, number[]>();
   for (const r of rows) if (!r.masked) byGrid.set(r.gridId, [...(byGrid.get(r.gridId) ?? []), r.id]);
   for (const [gridId, ids] of byGrid) {
@@ -179,150 +184,172 @@ async function recordPersonalViews(tx: Queryable, table: string, rows: readonly 
 }
 
 export function visitRoutes({ db }: AppDeps) {
-  return new Hono<AppEnv>()
-    .post('/', zValidator('header', idempotencyHeader, validationHook), zValidator('json', visitInputSchema, validationHook), async (c) => {
-      const key = c.req.valid('header')['idempotency-key'];
-      const input = c.req.valid('json');
-      const { visit, replayed } = await asCaller(db, c.get('claims'), async (tx) => {
-        const me = await myStaffId(tx);
-        // A retry is answered before anything is judged again: it must get the answer the
-        // original got, even if the household has moved out since.
-        if (key !== undefined) {
-          const prior = await visitLoggedUnderKey(tx, me, key, input);
-          if (prior) return { visit: prior, replayed: true };
-        }
-        const [household] = await tx.query<{ movedIn: string; movedOut: string | null; now: Date }>(
-          `select moved_in::text as "movedIn", moved_out::text as "movedOut", now() as now
+  return (
+    new Hono<AppEnv>()
+      .post(
+        '/',
+        zValidator('header', idempotencyHeader, validationHook),
+        zValidator('json', visitInputSchema, validationHook),
+        async (c) => {
+          const key = c.req.valid('header')['idempotency-key'];
+          const input = c.req.valid('json');
+          const { visit, replayed } = await asCaller(db, c.get('claims'), async (tx) => {
+            const me = await myStaffId(tx);
+            // A retry is answered before anything is judged again: it must get the answer the
+            // original got, even if the household has moved out since.
+            if (key !== undefined) {
+              const prior = await visitLoggedUnderKey(tx, me, key, input);
+              if (prior) return { visit: prior, replayed: true };
+            }
+            const [household] = await tx.query<{ movedIn: string; movedOut: string | null; now: Date }>(
+              `select moved_in::text as "movedIn", moved_out::text as "movedOut", now() as now
            from public.household_records where id = $1`,
-          [input.householdId],
-        );
-        // Whether a household exists outside the caller's scope is itself private: 404, not 403.
-        if (!household) throw new ApiError(404, 'not_found', `No household with id ${input.householdId} in your scope.`);
-        const refusal = visitRefusal({ visitedAt: input.visitedAt, visitDate: todayInChina(new Date(input.visitedAt)) }, household, new Date(household.now));
-        if (refusal) throw new ApiError(422, refusal.code, refusal.message);
-        // Row-level security admits only the caller, as themself, in their own grids (a 403
-        // otherwise); the trigger fills distance_m and the review flag.
-        const [inserted] = await tx.query<Omit<LoggedVisit, 'flagged'>>(
-          `insert into public.visits (visitor_id, idempotency_key, household_id, visited_at, method, result,
+              [input.householdId],
+            );
+            // Whether a household exists outside the caller's scope is itself private: 404, not 403.
+            if (!household) throw new ApiError(404, 'not_found', `No household with id ${input.householdId} in your scope.`);
+            const refusal = visitRefusal(
+              { visitedAt: input.visitedAt, visitDate: todayInChina(new Date(input.visitedAt)) },
+              household,
+              new Date(household.now),
+            );
+            if (refusal) throw new ApiError(422, refusal.code, refusal.message);
+            // Row-level security admits only the caller, as themself, in their own grids (a 403
+            // otherwise); the trigger fills distance_m and the review flag.
+            const [inserted] = await tx.query<Omit<LoggedVisit, 'flagged'>>(
+              `insert into public.visits (visitor_id, idempotency_key, household_id, visited_at, method, result,
              duration_min, notes, location, accuracy_m)
            values ($1, $2, $3, $4::timestamptz, $5::public.visit_method, $6::public.visit_result, $7, $8, ${LOCATION_PARAM}, $10)
            on conflict (visitor_id, idempotency_key) do nothing
            returning ${LOGGED_COLUMNS}`,
-          [me, key ?? null, ...visitParams(input)],
-        );
-        if (inserted) return { visit: withFlag(inserted), replayed: false };
-        // A concurrent request with the same key committed first: answer as its retry.
-        const prior = await visitLoggedUnderKey(tx, me, key!, input);
-        if (!prior) throw new ApiError(409, 'idempotency_key_reused', `Idempotency-Key "${key}" was already used for a visit you can no longer read; use a new key.`);
-        return { visit: prior, replayed: true };
-      });
-      if (replayed) c.header('Idempotent-Replayed', 'true');
-      return c.json(visit, replayed ? 200 : 201);
-    })
-    .get('/timeline', zValidator('query', z.object({ householdId: positiveId('householdId') }), validationHook), async (c) => {
-      const { householdId } = c.req.valid('query');
-      const result = await asCaller(db, c.get('claims'), async (tx) => {
-        const [household] = await tx.query<{ id: number; gridId: number; address: string; unit: string | null; room: string; masked: boolean }>(
-          'select id, grid_id as "gridId", address, unit, room, masked from public.household_records where id = $1',
-          [householdId],
-        );
-        if (!household) return null;
-        const visits = await tx.query<VisitRecord>(`select ${RECORD_COLUMNS} from public.visit_records v where v.household_id = $1`, [householdId]);
-        const issues = await tx.query<IssueSummary>(
-          `select id, reg_no as "regNo", grid_id as "gridId", category::text as category, description,
+              [me, key ?? null, ...visitParams(input)],
+            );
+            if (inserted) return { visit: withFlag(inserted), replayed: false };
+            // A concurrent request with the same key committed first: answer as its retry.
+            const prior = await visitLoggedUnderKey(tx, me, key!, input);
+            if (!prior)
+              throw new ApiError(
+                409,
+                'idempotency_key_reused',
+                `Idempotency-Key "${key}" was already used for a visit you can no longer read; use a new key.`,
+              );
+            return { visit: prior, replayed: true };
+          });
+          if (replayed) c.header('Idempotent-Replayed', 'true');
+          return c.json(visit, replayed ? 200 : 201);
+        },
+      )
+      .get('/timeline', zValidator('query', z.object({ householdId: positiveId('householdId') }), validationHook), async (c) => {
+        const { householdId } = c.req.valid('query');
+        const result = await asCaller(db, c.get('claims'), async (tx) => {
+          const [household] = await tx.query<{
+            id: number;
+            gridId: number;
+            address: string;
+            unit: string | null;
+            room: string;
+            masked: boolean;
+          }>('select id, grid_id as "gridId", address, unit, room, masked from public.household_records where id = $1', [householdId]);
+          if (!household) return null;
+          const visits = await tx.query<VisitRecord>(`select ${RECORD_COLUMNS} from public.visit_records v where v.household_id = $1`, [
+            householdId,
+          ]);
+          const issues = await tx.query<IssueSummary>(
+            `select id, reg_no as "regNo", grid_id as "gridId", category::text as category, description,
              complexity::text as complexity, tier::text as tier, status::text as status, received_at as "receivedAt",
              due_at as "dueAt", closed_at as "closedAt", evaluation::text as evaluation,
              reporter_name as "reporterName", reporter_contact as "reporterContact", masked
            from public.issue_records where household_id = $1`,
-          [householdId],
-        );
-        const categoryChanges = await tx.query<CategoryChange & { at: string }>(
-          `select row_number() over ()::int as id, at, staff_id as "staffId", staff_name as "staffName",
+            [householdId],
+          );
+          const categoryChanges = await tx.query<CategoryChange & { at: string }>(
+            `select row_number() over ()::int as id, at, staff_id as "staffId", staff_name as "staffName",
                   old_categories as "oldCategories", new_categories as "newCategories"
            from public.household_category_changes($1)`,
-          [householdId],
-        );
-        await recordPersonalViews(tx, 'visits', visits, 'timeline');
-        await recordPersonalViews(tx, 'issues', issues, 'timeline');
-        return { household, visits, issues, categoryChanges };
-      });
-      if (!result) throw new ApiError(404, 'not_found', `No household with id ${householdId} in your scope.`);
-      const entries: (TimelineEntry & { at: string })[] = [
-        ...result.visits.map((v) => ({ kind: 'visit' as const, at: v.visitedAt, ...v })),
-        ...result.issues.map((i) => ({ kind: 'issue' as const, at: i.receivedAt, ...i })),
-        ...result.categoryChanges.map((ch) => ({ kind: 'categories' as const, ...ch })),
-      ];
-      // Newest first; on the same instant the later-created row (higher id) first.
-      entries.sort((a, b) => new Date(b.at).getTime() - new Date(a.at).getTime() || b.id - a.id);
-      return c.json({ household: result.household, entries });
-    })
-    // 按期走访率 for any period, per grid, community or street (docs/metrics.md "Month report").
-    .get(
-      '/indicators',
-      zValidator(
-        'query',
-        z
-          .object({
-            from: calendarDateSchema,
-            to: calendarDateSchema,
-            gridId: positiveId('gridId').optional(),
-            communityId: positiveId('communityId').optional(),
-          })
-          .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['from'] }),
-        validationHook,
-      ),
-      async (c) => {
-        const q = c.req.valid('query');
-        // One grid's figure derives only its households' status (a grid panel asks on every opening).
-        const [t] = await asCaller(db, c.get('claims'), (tx) =>
-          tx.query<{ due: number; done: number; onTime: number }>(
-            `select coalesce(sum(due), 0)::int as due, coalesce(sum(done), 0)::int as done, coalesce(sum(on_time), 0)::int as "onTime"
+            [householdId],
+          );
+          await recordPersonalViews(tx, 'visits', visits, 'timeline');
+          await recordPersonalViews(tx, 'issues', issues, 'timeline');
+          return { household, visits, issues, categoryChanges };
+        });
+        if (!result) throw new ApiError(404, 'not_found', `No household with id ${householdId} in your scope.`);
+        const entries: (TimelineEntry & { at: string })[] = [
+          ...result.visits.map((v) => ({ kind: 'visit' as const, at: v.visitedAt, ...v })),
+          ...result.issues.map((i) => ({ kind: 'issue' as const, at: i.receivedAt, ...i })),
+          ...result.categoryChanges.map((ch) => ({ kind: 'categories' as const, ...ch })),
+        ];
+        // Newest first; on the same instant the later-created row (higher id) first.
+        entries.sort((a, b) => new Date(b.at).getTime() - new Date(a.at).getTime() || b.id - a.id);
+        return c.json({ household: result.household, entries });
+      })
+      // 按期走访率 for any period, per grid, community or street (docs/metrics.md "Month report").
+      .get(
+        '/indicators',
+        zValidator(
+          'query',
+          z
+            .object({
+              from: calendarDateSchema,
+              to: calendarDateSchema,
+              gridId: positiveId('gridId').optional(),
+              communityId: positiveId('communityId').optional(),
+            })
+            .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['from'] }),
+          validationHook,
+        ),
+        async (c) => {
+          const q = c.req.valid('query');
+          // One grid's figure derives only its households' status (a grid panel asks on every opening).
+          const [t] = await asCaller(db, c.get('claims'), (tx) =>
+            tx.query<{ due: number; done: number; onTime: number }>(
+              `select coalesce(sum(due), 0)::int as due, coalesce(sum(done), 0)::int as done, coalesce(sum(on_time), 0)::int as "onTime"
              from ${q.gridId ? 'public.grid_visit_timeliness($3, $1::date, $2::date)' : 'public.report_visit_timeliness($1::date, $2::date)'} s
              join public.grids g on g.id = s.grid_id
              where ($3::int is null or g.id = $3) and ($4::int is null or g.community_id = $4)`,
-            [q.from, q.to, q.gridId ?? null, q.communityId ?? null],
-          ),
-        );
-        return c.json({
-          from: q.from,
-          to: q.to,
-          scope: q.gridId ? { gridId: q.gridId } : q.communityId ? { communityId: q.communityId } : { street: true },
-          counts: t!,
-          /** 按期走访率: visits due in the period done by their due date ÷ visits due (null when none fell due). */
-          rates: { onTimeVisits: t!.due > 0 ? t!.onTime / t!.due : null },
-        });
-      },
-    )
-    .get('/diary', zValidator('query', diaryQuery, validationHook), async (c) => {
-      const { date, month, staffId } = c.req.valid('query');
-      const { from, to } = month !== undefined ? monthBounds(month) : { from: date!, to: date! };
-      const result = await asCaller(db, c.get('claims'), async (tx) => {
-        const me = await myStaffId(tx);
-        const worker = staffId ?? me;
-        // Colleagues of the street are on the 网格公示牌 boards; row-level security says who.
-        const [staff] = await tx.query<{ id: number; name: string }>('select id, name from public.staff where id = $1', [worker]);
-        if (!staff) return null;
-        // Only the visits the caller may read (visit_records), masked where the caller may only
-        // know they exist: another worker's diary is as visible as the households behind it.
-        const visits = await tx.query<VisitRecord & { address: string | null; unit: string | null; room: string | null }>(
-          `select ${RECORD_COLUMNS}, h.address, h.unit, h.room
+              [q.from, q.to, q.gridId ?? null, q.communityId ?? null],
+            ),
+          );
+          return c.json({
+            from: q.from,
+            to: q.to,
+            scope: q.gridId ? { gridId: q.gridId } : q.communityId ? { communityId: q.communityId } : { street: true },
+            counts: t!,
+            /** 按期走访率: visits due in the period done by their due date ÷ visits due (null when none fell due). */
+            rates: { onTimeVisits: t!.due > 0 ? t!.onTime / t!.due : null },
+          });
+        },
+      )
+      .get('/diary', zValidator('query', diaryQuery, validationHook), async (c) => {
+        const { date, month, staffId } = c.req.valid('query');
+        const { from, to } = month !== undefined ? monthBounds(month) : { from: date!, to: date! };
+        const result = await asCaller(db, c.get('claims'), async (tx) => {
+          const me = await myStaffId(tx);
+          const worker = staffId ?? me;
+          // Colleagues of the street are on the 网格公示牌 boards; row-level security says who.
+          const [staff] = await tx.query<{ id: number; name: string }>('select id, name from public.staff where id = $1', [worker]);
+          if (!staff) return null;
+          // Only the visits the caller may read (visit_records), masked where the caller may only
+          // know they exist: another worker's diary is as visible as the households behind it.
+          const visits = await tx.query<VisitRecord & { address: string | null; unit: string | null; room: string | null }>(
+            `select ${RECORD_COLUMNS}, h.address, h.unit, h.room
            from public.visit_records v left join public.household_records h on h.id = v.household_id
            where v.visitor_id = $1 and public.china_date(v.visited_at) between $2::date and $3::date
            order by v.visited_at, v.id`,
-          [worker, from, to],
-        );
-        if (worker !== me) await recordPersonalViews(tx, 'visits', visits, 'diary');
-        return { staff, visits };
-      });
-      if (!result) throw new ApiError(404, 'not_found', `No staff member with id ${staffId} in your street.`);
-      return c.json({
-        staffId: result.staff.id,
-        staffName: result.staff.name,
-        ...(month !== undefined ? { month } : { date }),
-        from,
-        to,
-        ...tallyDiary(result.visits),
-        visits: result.visits,
-      });
-    });
+            [worker, from, to],
+          );
+          if (worker !== me) await recordPersonalViews(tx, 'visits', visits, 'diary');
+          return { staff, visits };
+        });
+        if (!result) throw new ApiError(404, 'not_found', `No staff member with id ${staffId} in your street.`);
+        return c.json({
+          staffId: result.staff.id,
+          staffName: result.staff.name,
+          ...(month !== undefined ? { month } : { date }),
+          from,
+          to,
+          ...tallyDiary(result.visits),
+          visits: result.visits,
+        });
+      })
+  );
 }

@@ -56,22 +56,33 @@ export async function assignGrids(tx: Queryable, target: StaffMember, ids: numbe
   const gridIds = [...new Set(ids)];
   if (!GRID_ROLES.includes(target.role)) {
     if (gridIds.length === 0) return;
-    throw new ApiError(422, 'not_a_grid_role', `Staff member ${target.id} is ${target.role}; only grid leaders and members are assigned to grids.`, [
-      { path: 'gridIds', reason: 'not_a_grid_role' },
-    ]);
+    throw new ApiError(
+      422,
+      'not_a_grid_role',
+      `Staff member ${target.id} is ${target.role}; only grid leaders and members are assigned to grids.`,
+      [{ path: 'gridIds', reason: 'not_a_grid_role' }],
+    );
   }
   const outside = await tx.query<{ id: number }>(
     `select g as id from unnest($1::int[]) g where g not in (select id from public.grids where community_id = $2)`,
     [gridIds, target.communityId],
   );
   if (outside.length > 0) {
-    throw new ApiError(422, 'grid_outside_community', `Grids ${outside.map((r) => r.id).join(', ')} are not in the staff member's community.`, {
-      gridIds: outside.map((r) => r.id),
-    });
+    throw new ApiError(
+      422,
+      'grid_outside_community',
+      `Grids ${outside.map((r) => r.id).join(', ')} are not in the staff member's community.`,
+      {
+        gridIds: outside.map((r) => r.id),
+      },
+    );
   }
   // Row-level security refuses (403) anyone but this community's staff or the street leader, for each row.
   await tx.query('delete from public.staff_grids where staff_id = $1 and grid_id <> all($2::int[])', [target.id, gridIds]);
-  await tx.query('insert into public.staff_grids (staff_id, grid_id) select $1, g from unnest($2::int[]) g on conflict do nothing', [target.id, gridIds]);
+  await tx.query('insert into public.staff_grids (staff_id, grid_id) select $1, g from unnest($2::int[]) g on conflict do nothing', [
+    target.id,
+    gridIds,
+  ]);
 }
 
 export async function staffById(tx: Queryable, staffId: number): Promise<StaffMember> {
@@ -122,7 +133,8 @@ export async function createStaffMember(
   );
   await assignGrids(tx, await staffById(tx, created!.id), body.gridIds);
   if (opts.supabase) {
-    const link = async () => (await tx.query<{ uid: string | null }>('select minqing.link_auth_user($1) as uid', [created!.id]))[0]?.uid ?? null;
+    const link = async () =>
+      (await tx.query<{ uid: string | null }>('select minqing.link_auth_user($1) as uid', [created!.id]))[0]?.uid ?? null;
     let uid = await link();
     let invited = false;
     if (uid === null && opts.invite && body.email) {

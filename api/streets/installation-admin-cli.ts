@@ -14,7 +14,9 @@ const db = await openDatabase(readEnv());
 try {
   await migrate(db);
   const { initialPassword } = await addInstallationAdmin(db, { name: values.name, email: values.email });
-  console.log(`installation administrator ${values.email} added; one-time password (shown once, to change at first sign-in): ${initialPassword}`);
+  console.log(
+    `installation administrator ${values.email} added; one-time password (shown once, to change at first sign-in): ${initialPassword}`,
+  );
 } catch (err) {
   console.error(`could not add the installation administrator: ${(err as Error).message}`);
   process.exitCode = 1;

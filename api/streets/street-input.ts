@@ -1,7 +1,7 @@
 /** A street's name and code as the setup and the installation administrator send them. */
 import { z } from 'zod';
 import { checkStreetCode } from '../../geo/domain/division-code.validation';
-import { translate, type Locale } from '../../geo/i18n/strings';
+import { type Locale, translate } from '../../geo/i18n/strings';
 import { ApiError } from '../lib/errors';
 
 export const streetFields = z.object({
@@ -13,5 +13,7 @@ export const streetFields = z.object({
 export function refuseBadStreetCode(locale: Locale, code: string, path: string): void {
   const check = checkStreetCode(code);
   if (check.valid) return;
-  throw new ApiError(422, 'invalid_street_code', translate(locale, `streetCode_${check.reason}`, { code }), [{ path, reason: check.reason }]);
+  throw new ApiError(422, 'invalid_street_code', translate(locale, `streetCode_${check.reason}`, { code }), [
+    { path, reason: check.reason },
+  ]);
 }

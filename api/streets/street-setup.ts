@@ -4,7 +4,7 @@
  * caller: the database's public.create_street refuses anyone else). Both go through
  * minqing.create_street_with_leader, so a street always starts with exactly one leader.
  */
-import { translate, type Locale } from '../../geo/i18n/strings';
+import { type Locale, translate } from '../../geo/i18n/strings';
 import type { Database, Queryable } from '../db/database';
 import { ApiError } from '../lib/errors';
 
@@ -46,7 +46,9 @@ function duplicate(err: unknown, input: StreetSetup): never {
   if (e.code === '23505') {
     const where = `${e.constraint ?? ''} ${e.message ?? ''}`;
     if (/streets_code/.test(where)) {
-      throw new ApiError(409, 'code_taken', translate(input.locale, 'setup_codeTaken', { code: input.street.code }), [{ path: 'street.code', reason: 'taken' }]);
+      throw new ApiError(409, 'code_taken', translate(input.locale, 'setup_codeTaken', { code: input.street.code }), [
+        { path: 'street.code', reason: 'taken' },
+      ]);
     }
     if (/email/.test(where)) {
       throw new ApiError(409, 'email_taken', translate(input.locale, 'staffError_emailTaken', { email: input.leader.email }), [
@@ -68,10 +70,13 @@ export async function setUpFirstStreet(db: Database, input: StreetSetup): Promis
       if (!(await setupNeeded(tx))) {
         throw new ApiError(409, 'already_set_up', translate(input.locale, 'setup_alreadySetUp'));
       }
-      const [row] = await tx.query<CreatedStreet>(
-        `select ${CREATED} from minqing.create_street_with_leader($1, $2, $3, $4, $5, false)`,
-        [input.street.name, input.street.code, input.leader.name, input.leader.email, input.passwordHash],
-      );
+      const [row] = await tx.query<CreatedStreet>(`select ${CREATED} from minqing.create_street_with_leader($1, $2, $3, $4, $5, false)`, [
+        input.street.name,
+        input.street.code,
+        input.leader.name,
+        input.leader.email,
+        input.passwordHash,
+      ]);
       if (input.authUserId) {
         await tx.query('update public.staff set user_id = $2 where id = $1', [row!.staffId, input.authUserId]);
         row!.userId = input.authUserId;

@@ -6,13 +6,7 @@
  */
 import type { LineString, MultiLineString, MultiPolygon, Point } from 'geojson';
 import type { HouseholdCategory, HouseholdClassification, VisitMethod, VisitResult } from '../domain/household';
-import type {
-  IssueCategory,
-  IssueComplexity,
-  IssueEvaluation,
-  IssueStatus,
-  IssueTier,
-} from '../domain/issue';
+import type { IssueCategory, IssueComplexity, IssueEvaluation, IssueStatus, IssueTier } from '../domain/issue';
 import type { StaffRole } from '../domain/staff';
 
 /** ISO date `YYYY-MM-DD`. */

@@ -141,7 +141,12 @@ function place(s: DemoStreet, k: number, off: Offsets, dx: number, dy: number, i
       leaderId: g.leaderId + off.staff,
       boundary: moved(g.boundary, dx, dy),
     })),
-    buildings: s.buildings.map((b) => ({ ...b, id: b.id + off.building, gridId: b.gridId + off.grid, footprint: moved(b.footprint, dx, dy) })),
+    buildings: s.buildings.map((b) => ({
+      ...b,
+      id: b.id + off.building,
+      gridId: b.gridId + off.grid,
+      footprint: moved(b.footprint, dx, dy),
+    })),
     households: s.households.map((h) => ({ ...h, id: h.id + off.household, buildingId: h.buildingId + off.building })),
     staff: s.staff.map((p) => ({
       ...p,
@@ -183,7 +188,12 @@ export function* generateDemoDistrict(options: DemoDistrictOptions): Generator<D
   let off: Offsets = ZERO;
   let pitch: [number, number] | null = null;
   for (let k = 0; k < options.streets; k++) {
-    const raw = generateDemoStreet({ today: options.today, seed: seed + k, communities: options.communitiesPerStreet, months: options.months });
+    const raw = generateDemoStreet({
+      today: options.today,
+      seed: seed + k,
+      communities: options.communitiesPerStreet,
+      months: options.months,
+    });
     // Streets of one size differ only by their random block widths (±12 %), so the first one's
     // extent, with room to spare, is a safe pitch for all.
     if (pitch === null) {

@@ -12,20 +12,13 @@
 import type { LineString, Point, Position } from 'geojson';
 import type { VisitMethod, VisitResult } from '../domain/household';
 import type { DemoPatrol, DemoVisit } from './demo-street.types';
-import {
-  VISIT_ACTIONS,
-  VISIT_METHOD_PREFIX,
-  VISIT_NOT_HOME,
-  VISIT_PHONE_NOT_REACHED,
-  VISIT_REQUESTS,
-  VISIT_SITUATIONS,
-} from './names';
+import { VISIT_ACTIONS, VISIT_METHOD_PREFIX, VISIT_NOT_HOME, VISIT_PHONE_NOT_REACHED, VISIT_REQUESTS, VISIT_SITUATIONS } from './names';
 import type { Rng } from './random';
 import type { BuildingInfo } from './street.buildings';
 import { type Diligence, diligenceAt } from './street.diligence';
 import { cellCorners, cellPoint, type Metres, type StreetLayout, toLonLat, vertexId } from './street.layout';
 import type { HouseholdInfo, StaffPlan } from './street.people';
-import { isWeekend, isoTime, MINUTES_PER_DAY, weekday } from './street.time';
+import { isoTime, isWeekend, MINUTES_PER_DAY, weekday } from './street.time';
 
 export interface ActivityWindow {
   /** First day of the window (today − months); visits reach one interval further back. */
@@ -158,8 +151,7 @@ export function generateVisits(
       const pPhone = 0.13 + (1 - d) * 0.15;
       const method: VisitMethod =
         r < pPerson ? 'in_person' : r < pPerson + pPhone ? 'phone' : r < pPerson + pPhone + 0.045 ? 'video' : 'third_party';
-      const result: VisitResult =
-        method !== 'third_party' && rng.chance(method === 'phone' ? 0.06 : 0.085) ? 'not_home' : 'met';
+      const result: VisitResult = method !== 'third_party' && rng.chance(method === 'phone' ? 0.06 : 0.085) ? 'not_home' : 'met';
       const visitor = team.length > 1 && rng.chance(0.7) ? rng.pick(team.slice(1)) : (team[0] as number);
       const bucket = byDay[day - firstDay] as { minutes: number[]; visits: DemoVisit[] };
       const minute = daytimeMinute(rng);
@@ -176,10 +168,7 @@ export function generateVisits(
         location: visitLocation(rng, method, centre),
       });
       // After a missed call a diligent worker comes back within days; a neglectful one whenever.
-      const next =
-        result === 'met'
-          ? day + gapDays(rng, I, d)
-          : day + (rng.chance(d) ? rng.float(1, 5) : gapDays(rng, I, d) * 0.5);
+      const next = result === 'met' ? day + gapDays(rng, I, d) : day + (rng.chance(d) ? rng.float(1, 5) : gapDays(rng, I, d) * 0.5);
       t = acrossChange(rng, dil, day, next, I);
     }
   }

@@ -278,10 +278,7 @@ export function layBuildings(
     const grid = layout.grids[plan.grid];
     if (!grid) throw new Error(`no grid ${plan.grid}`);
     const frames = new Map(grid.cells.map((c) => [c, frameOf(layout, c)] as const));
-    const specs = [
-      ...publics.filter((p) => p.grid === plan.grid).map((p) => publicSpec(rng, p)),
-      ...residentialSpecs(rng, plan),
-    ];
+    const specs = [...publics.filter((p) => p.grid === plan.grid).map((p) => publicSpec(rng, p)), ...residentialSpecs(rng, plan)];
     // Contiguous runs of specs go to the blocks in turn, each block getting a similar share of
     // ground: old houses cluster in some blocks and slabs in others, as in a real grid.
     const cells = rng.shuffle([...grid.cells]);

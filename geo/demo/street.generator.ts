@@ -79,9 +79,9 @@ export function generateDemoStreet(options: DemoStreetOptions): DemoStreet {
 
   const layout = planStreet(root.fork('layout'), n);
   const naming = root.fork('naming');
-  const stems = naming.shuffle([...COMMUNITY_STEMS.keys()]).concat(
-    Array.from({ length: Math.max(0, n - COMMUNITY_STEMS.length) }, (_, k) => COMMUNITY_STEMS.length + k),
-  );
+  const stems = naming
+    .shuffle([...COMMUNITY_STEMS.keys()])
+    .concat(Array.from({ length: Math.max(0, n - COMMUNITY_STEMS.length) }, (_, k) => COMMUNITY_STEMS.length + k));
   const communityStems = layout.communities.map((_, ci) => nthName(COMMUNITY_STEMS, stems[ci] as number));
 
   const streetCells = layout.grids.flatMap((g) => g.cells);
@@ -102,11 +102,19 @@ export function generateDemoStreet(options: DemoStreetOptions): DemoStreet {
   const targets = layout.grids.map(() => sizing.int(HOUSEHOLDS_PER_GRID[0], HOUSEHOLDS_PER_GRID[1]));
   const plans: GridBuildingPlan[] = targets.map((t, grid) => ({
     grid,
-    character: sizing.weighted<GridCharacter>([['old', 0.4], ['mixed', 0.42], ['modern', 0.18]]),
+    character: sizing.weighted<GridCharacter>([
+      ['old', 0.4],
+      ['mixed', 0.42],
+      ['modern', 0.18],
+    ]),
     // Some flats stand empty (vacancy 4–10 %), so the rooms exceed the households.
     capacity: Math.ceil(t / (1 - sizing.float(0.04, 0.1))),
   }));
-  const publics = placePublicBuildings(root.fork('public'), layout.grids.map((g) => g.community), communityStems);
+  const publics = placePublicBuildings(
+    root.fork('public'),
+    layout.grids.map((g) => g.community),
+    communityStems,
+  );
   const buildings = layBuildings(root.fork('buildings'), layout, plans, publics);
 
   const phones = new PhoneBook(root.fork('phones'));

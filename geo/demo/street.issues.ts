@@ -50,9 +50,19 @@ const COMPLEXITY: Readonly<Record<IssueCategory, readonly [number, number, numbe
 
 /** 分类分层处理: simple matters stay with the grid, major ones go to the street. */
 const TIER: Readonly<Record<IssueComplexity, readonly (readonly [IssueTier, number])[]>> = {
-  ordinary: [['on_spot', 0.85], ['community', 0.15]],
-  complex: [['on_spot', 0.3], ['community', 0.6], ['escalated', 0.1]],
-  major: [['community', 0.45], ['escalated', 0.55]],
+  ordinary: [
+    ['on_spot', 0.85],
+    ['community', 0.15],
+  ],
+  complex: [
+    ['on_spot', 0.3],
+    ['community', 0.6],
+    ['escalated', 0.1],
+  ],
+  major: [
+    ['community', 0.45],
+    ['escalated', 0.55],
+  ],
 };
 
 /** Categories a household raises about itself (so the issue links the household). */
@@ -115,7 +125,11 @@ export function generateIssues(rng: Rng, ctx: IssueContext): DemoIssue[] {
       const d = diligenceAt(dil, day);
       const category = rng.weighted(CATEGORY_WEIGHTS);
       const [po, pc, pm] = COMPLEXITY[category];
-      const complexity = rng.weighted<IssueComplexity>([['ordinary', po], ['complex', pc], ['major', pm]]);
+      const complexity = rng.weighted<IssueComplexity>([
+        ['ordinary', po],
+        ['complex', pc],
+        ['major', pm],
+      ]);
       const tier = rng.weighted(TIER[complexity]);
 
       // Where: an estate building of the grid anchors the wording and, usually, the point.
@@ -137,12 +151,8 @@ export function generateIssues(rng: Rng, ctx: IssueContext): DemoIssue[] {
         const [x, y] = cellPoint(cellCorners(layout.lattice, b.cell), rng.float(0.1, 0.9), rng.float(0.1, 0.9));
         location = { type: 'Point', coordinates: toLonLat(x, y) };
       }
-      const residents = (householdsOf.get(bi) ?? []).filter(
-        (h) => h.movedIn <= day && (h.movedOut === null || h.movedOut > day),
-      );
-      const household = linked && ABOUT_A_HOUSEHOLD.has(category) && residents.length > 0 && rng.chance(0.6)
-        ? rng.pick(residents)
-        : null;
+      const residents = (householdsOf.get(bi) ?? []).filter((h) => h.movedIn <= day && (h.movedOut === null || h.movedOut > day));
+      const household = linked && ABOUT_A_HOUSEHOLD.has(category) && residents.length > 0 && rng.chance(0.6) ? rng.pick(residents) : null;
       const reporter = household
         ? {
             name: household.row.headName,

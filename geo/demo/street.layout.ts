@@ -177,10 +177,7 @@ export function cellPoint(corners: readonly [Metres, Metres, Metres, Metres], u:
   const w10 = u * (1 - v);
   const w11 = u * v;
   const w01 = (1 - u) * v;
-  return [
-    w00 * a[0] + w10 * b[0] + w11 * c[0] + w01 * d[0],
-    w00 * a[1] + w10 * b[1] + w11 * c[1] + w01 * d[1],
-  ];
+  return [w00 * a[0] + w10 * b[0] + w11 * c[0] + w01 * d[0], w00 * a[1] + w10 * b[1] + w11 * c[1] + w01 * d[1]];
 }
 
 const dist = (p: Metres, q: Metres) => Math.sqrt((p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2);
@@ -209,8 +206,14 @@ function splitCommunities(rng: Rng, r: Rect, k: number): Rect[] {
   const len = alongX ? w : h;
   const cut = Math.min(len - 1, Math.max(1, Math.round((len * k1) / k)));
   const [a, b]: [Rect, Rect] = alongX
-    ? [{ ...r, x1: r.x0 + cut }, { ...r, x0: r.x0 + cut }]
-    : [{ ...r, y1: r.y0 + cut }, { ...r, y0: r.y0 + cut }];
+    ? [
+        { ...r, x1: r.x0 + cut },
+        { ...r, x0: r.x0 + cut },
+      ]
+    : [
+        { ...r, y1: r.y0 + cut },
+        { ...r, y0: r.y0 + cut },
+      ];
   return [...splitCommunities(rng, a, k1), ...splitCommunities(rng, b, k - k1)];
 }
 
@@ -418,11 +421,19 @@ export function traceRoads(lat: Lattice, streetCells: readonly number[]): RoadLi
   };
   const roads: RoadLine[] = [];
   for (let i = 0; i <= lat.nx; i++) {
-    const coordinates = trace(lat.ny, (j) => has(i - 1, j) || has(i, j), (j) => vertexId(lat, i, j));
+    const coordinates = trace(
+      lat.ny,
+      (j) => has(i - 1, j) || has(i, j),
+      (j) => vertexId(lat, i, j),
+    );
     if (coordinates.length > 0) roads.push({ name: lat.roadX[i]!, kind: roadKind(lat.roadX[i]!), coordinates });
   }
   for (let j = 0; j <= lat.ny; j++) {
-    const coordinates = trace(lat.nx, (i) => has(i, j - 1) || has(i, j), (i) => vertexId(lat, i, j));
+    const coordinates = trace(
+      lat.nx,
+      (i) => has(i, j - 1) || has(i, j),
+      (i) => vertexId(lat, i, j),
+    );
     if (coordinates.length > 0) roads.push({ name: lat.roadY[j]!, kind: roadKind(lat.roadY[j]!), coordinates });
   }
   return roads;

@@ -3,14 +3,15 @@
  * an old-town street of 东湖区: mostly ordinary families, a large elderly share, a few percent of
  * each vulnerable group, and tenants concentrated among recent arrivals.
  */
-import type { DemoHousehold, DemoStaff } from './demo-street.types';
+
 import type { HouseholdCategory, HouseholdClassification } from '../domain/household';
 import { requiredIntervalDays } from '../domain/visit-policy';
+import type { DemoHousehold, DemoStaff } from './demo-street.types';
 import { GIVEN_NAMES, SURNAMES } from './names';
 import { type Rng, weightedTable } from './random';
 import type { BuildingInfo } from './street.buildings';
-import { isoDate } from './street.time';
 import type { StreetLayout } from './street.layout';
+import { isoDate } from './street.time';
 
 export interface HouseholdInfo {
   row: DemoHousehold;
@@ -72,12 +73,30 @@ const MAIN_TABLE = weightedTable(MAIN_CATEGORY);
 
 /** Second categories that come together in practice (a 低保 family with a disabled member…). */
 const SECOND_CATEGORY: Partial<Record<HouseholdCategory, readonly (readonly [HouseholdCategory, number])[]>> = {
-  elderly: [['disabled', 0.04], ['low_income', 0.04], ['seriously_ill', 0.01], ['military_family', 0.02]],
-  empty_nest: [['disabled', 0.08], ['seriously_ill', 0.03]],
-  lonely_elderly: [['low_income', 0.3], ['disabled', 0.1]],
-  low_income: [['disabled', 0.2], ['unemployed', 0.15], ['difficult', 0.15]],
+  elderly: [
+    ['disabled', 0.04],
+    ['low_income', 0.04],
+    ['seriously_ill', 0.01],
+    ['military_family', 0.02],
+  ],
+  empty_nest: [
+    ['disabled', 0.08],
+    ['seriously_ill', 0.03],
+  ],
+  lonely_elderly: [
+    ['low_income', 0.3],
+    ['disabled', 0.1],
+  ],
+  low_income: [
+    ['disabled', 0.2],
+    ['unemployed', 0.15],
+    ['difficult', 0.15],
+  ],
   disabled: [['low_income', 0.25]],
-  difficult: [['low_income', 0.3], ['unemployed', 0.15]],
+  difficult: [
+    ['low_income', 0.3],
+    ['unemployed', 0.15],
+  ],
   floating: [['rental', 0.4]],
   rental: [['floating', 0.45]],
   unemployed: [['low_income', 0.15]],
@@ -130,10 +149,29 @@ function profile(rng: Rng): Profile {
   let members: number;
   if (has('lonely_elderly')) members = 1;
   else if (has('empty_nest')) members = rng.chance(0.3) ? 1 : 2;
-  else if (has('elderly')) members = rng.weighted([[1, 0.2], [2, 0.45], [3, 0.25], [4, 0.1]]);
-  else if (tenant) members = rng.weighted([[1, 0.35], [2, 0.3], [3, 0.25], [4, 0.1]]);
+  else if (has('elderly'))
+    members = rng.weighted([
+      [1, 0.2],
+      [2, 0.45],
+      [3, 0.25],
+      [4, 0.1],
+    ]);
+  else if (tenant)
+    members = rng.weighted([
+      [1, 0.35],
+      [2, 0.3],
+      [3, 0.25],
+      [4, 0.1],
+    ]);
   else if (has('seriously_ill')) members = rng.int(2, 4);
-  else members = rng.weighted([[1, 0.08], [2, 0.22], [3, 0.38], [4, 0.2], [5, 0.12]]);
+  else
+    members = rng.weighted([
+      [1, 0.08],
+      [2, 0.22],
+      [3, 0.38],
+      [4, 0.2],
+      [5, 0.12],
+    ]);
 
   return {
     categories,
@@ -268,11 +306,7 @@ function neighbours(layout: StreetLayout, a: number, b: number): boolean {
   const nx = layout.lattice.nx;
   const cellsB = new Set(layout.grids[b]?.cells ?? []);
   return (layout.grids[a]?.cells ?? []).some(
-    (c) =>
-      (cellsB.has(c + 1) && (c + 1) % nx !== 0) ||
-      (cellsB.has(c - 1) && c % nx !== 0) ||
-      cellsB.has(c + nx) ||
-      cellsB.has(c - nx),
+    (c) => (cellsB.has(c + 1) && (c + 1) % nx !== 0) || (cellsB.has(c - 1) && c % nx !== 0) || cellsB.has(c + nx) || cellsB.has(c - nx),
   );
 }
 

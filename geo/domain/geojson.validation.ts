@@ -12,7 +12,8 @@ const position = z
     const [lon, lat] = p;
     if (lon < -180 || lon > 180) ctx.addIssue({ code: 'custom', path: [0], message: `longitude ${lon} is outside -180..180` });
     if (lat < -90 || lat > 90) ctx.addIssue({ code: 'custom', path: [1], message: `latitude ${lat} is outside -90..90` });
-    if (p.length > 3) ctx.addIssue({ code: 'custom', path: [3], message: `a position has ${p.length} numbers; at most 3 (longitude, latitude, altitude)` });
+    if (p.length > 3)
+      ctx.addIssue({ code: 'custom', path: [3], message: `a position has ${p.length} numbers; at most 3 (longitude, latitude, altitude)` });
   })
   // Stored geometry is 2D: an altitude is dropped here, so that a mix of 2D and 3D positions
   // (which PostGIS refuses) cannot reach the database.
@@ -38,13 +39,19 @@ const ring = z.array(position).min(1, 'a ring needs positions');
 export const arealSchema = z
   .discriminatedUnion('type', [
     z.object({ type: z.literal('Polygon'), coordinates: z.array(ring).min(1, 'a polygon needs an outer ring') }).strict(),
-    z.object({ type: z.literal('MultiPolygon'), coordinates: z.array(z.array(ring).min(1)).min(1, 'a multipolygon needs a polygon') }).strict(),
+    z
+      .object({ type: z.literal('MultiPolygon'), coordinates: z.array(z.array(ring).min(1)).min(1, 'a multipolygon needs a polygon') })
+      .strict(),
   ])
   .superRefine((g, ctx) => {
     const rings = g.type === 'Polygon' ? g.coordinates : g.coordinates.flat();
     const vertices = rings.reduce((n, r) => n + r.length, 0);
     if (vertices > MAX_AREA_VERTICES) {
-      ctx.addIssue({ code: 'custom', path: ['coordinates'], message: `${vertices} vertices; at most ${MAX_AREA_VERTICES} are accepted (simplify the shape first)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['coordinates'],
+        message: `${vertices} vertices; at most ${MAX_AREA_VERTICES} are accepted (simplify the shape first)`,
+      });
     }
   });
 export type ArealInput = z.infer<typeof arealSchema>;

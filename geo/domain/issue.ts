@@ -24,14 +24,7 @@ export type IssueTier = (typeof ISSUE_TIERS)[number];
 export const ISSUE_COMPLEXITIES = ['ordinary', 'complex', 'major'] as const;
 export type IssueComplexity = (typeof ISSUE_COMPLEXITIES)[number];
 
-export const ISSUE_STATUSES = [
-  'registered',
-  'accepted',
-  'in_progress',
-  'resolved',
-  'closed',
-  'cancelled',
-] as const;
+export const ISSUE_STATUSES = ['registered', 'accepted', 'in_progress', 'resolved', 'closed', 'cancelled'] as const;
 export type IssueStatus = (typeof ISSUE_STATUSES)[number];
 
 /** 监督评议 (001). */

@@ -23,8 +23,20 @@ export const PASSWORD_MAX_LENGTH = 128;
 
 // The first guesses of anyone trying a Chinese office's accounts; matched after lower-casing.
 const COMMON = new Set([
-  'password123', 'password1234', 'qwerty123456', 'a123456789', 'abc1234567', 'abcd123456', 'qwer123456',
-  '1q2w3e4r5t', 'woaini1314', 'admin12345', 'admin123456', 'demo123456', 'minqing123', 'minqing2026',
+  'password123',
+  'password1234',
+  'qwerty123456',
+  'a123456789',
+  'abc1234567',
+  'abcd123456',
+  'qwer123456',
+  '1q2w3e4r5t',
+  'woaini1314',
+  'admin12345',
+  'admin123456',
+  'demo123456',
+  'minqing123',
+  'minqing2026',
 ]);
 
 export type PasswordCheck = { valid: true } | { valid: false; reason: PasswordReason };

@@ -51,7 +51,17 @@ const NONE: Capabilities = {
 
 export const ROLE_CAPABILITIES: Record<StaffRole, Capabilities> = {
   street_leader: { ...NONE, readHouseholds: true, revealPersonal: true, readAudit: true, importStreetMap: true },
-  community_staff: { ...NONE, readHouseholds: true, editPolicies: true, logVisits: true, readAudit: true, editBoundaries: true, importMap: true, importLedgers: true, editGridLabels: true },
+  community_staff: {
+    ...NONE,
+    readHouseholds: true,
+    editPolicies: true,
+    logVisits: true,
+    readAudit: true,
+    editBoundaries: true,
+    importMap: true,
+    importLedgers: true,
+    editGridLabels: true,
+  },
   grid_leader: { ...NONE, readHouseholds: true, logVisits: true, editBoundaries: true, importLedgers: true },
   grid_member: { ...NONE, readHouseholds: true, logVisits: true },
   presenter: NONE,

@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { METRIC_SPECS, METRICS, type MetricId } from '../metrics/legend';
-import { HOUSEHOLD_CATEGORIES, VISIT_METHODS, type HouseholdCategory } from './household';
 import { MAX_DB_INT } from './db-int';
+import { HOUSEHOLD_CATEGORIES, type HouseholdCategory, VISIT_METHODS } from './household';
 
 export const DEFAULT_VISIT_INTERVAL_DAYS: Readonly<Record<HouseholdCategory, number>> = {
   ordinary: 182, // 2 a year (000 第一篇)
@@ -79,7 +79,13 @@ export const policySettingsSchema = z
     countedMethods: z.array(z.enum(VISIT_METHODS)).min(1, 'at least one visit method must count'),
     /** Whether a "not at home" attempt counts as a visit. */
     notHomeCounts: z.boolean(),
-    issueDueDays: z.object({ ordinary: z.number().int().min(1).max(365), complex: z.number().int().min(1).max(365), major: z.number().int().min(1).max(365) }).strict(),
+    issueDueDays: z
+      .object({
+        ordinary: z.number().int().min(1).max(365),
+        complex: z.number().int().min(1).max(365),
+        major: z.number().int().min(1).max(365),
+      })
+      .strict(),
     attention: z
       .object({
         weights: attentionWeightsSchema,
@@ -103,10 +109,7 @@ export const policySettingsSchema = z
      * Read from the street-wide policy, so one legend serves every community on the map.
      */
     bands: z
-      .partialRecord(
-        z.enum(METRICS),
-        z.tuple([z.number().finite(), z.number().finite(), z.number().finite()]),
-      )
+      .partialRecord(z.enum(METRICS), z.tuple([z.number().finite(), z.number().finite(), z.number().finite()]))
       .superRefine((bands, ctx) => {
         for (const [metric, t] of Object.entries(bands)) {
           if (!t) continue;

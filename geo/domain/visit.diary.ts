@@ -19,7 +19,13 @@ const zeros = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.
 export function tallyDiary(
   visits: readonly { householdId: number; method: VisitMethod; result: VisitResult; flaggedForReview: boolean }[],
 ): DiaryTally {
-  const tally: DiaryTally = { total: visits.length, byMethod: zeros(VISIT_METHODS), byResult: zeros(VISIT_RESULTS), flagged: 0, households: 0 };
+  const tally: DiaryTally = {
+    total: visits.length,
+    byMethod: zeros(VISIT_METHODS),
+    byResult: zeros(VISIT_RESULTS),
+    flagged: 0,
+    households: 0,
+  };
   for (const v of visits) {
     tally.byMethod[v.method] += 1;
     tally.byResult[v.result] += 1;

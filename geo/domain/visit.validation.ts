@@ -5,9 +5,9 @@
  * the worker can correct it on the spot.
  */
 import { z } from 'zod';
+import { MAX_DB_INT } from './db-int';
 import { pointSchema } from './geojson.validation';
 import { VISIT_METHODS, VISIT_RESULTS } from './household';
-import { MAX_DB_INT } from './db-int';
 
 export const visitInputSchema = z
   .object({

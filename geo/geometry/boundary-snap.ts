@@ -92,7 +92,8 @@ export class SnapIndex {
     const r = Math.ceil(toleranceM / (this.cellDeg * M_PER_DEG));
     const [cx, cy] = this.cell(p);
     const out = new Set<number>();
-    for (let x = cx - r; x <= cx + r; x++) for (let y = cy - r; y <= cy + r; y++) for (const i of buckets.get(`${x}:${y}`) ?? []) out.add(i);
+    for (let x = cx - r; x <= cx + r; x++)
+      for (let y = cy - r; y <= cy + r; y++) for (const i of buckets.get(`${x}:${y}`) ?? []) out.add(i);
     return out;
   }
 
@@ -111,7 +112,8 @@ export class SnapIndex {
       const v = this.vertices[i]!;
       const [dx, dy] = this.toLocal(p, v);
       const d = Math.hypot(dx, dy);
-      if (d <= toleranceM && (!best || d < best.distanceM)) best = { position: [v[0] as number, v[1] as number], kind: 'vertex', distanceM: d };
+      if (d <= toleranceM && (!best || d < best.distanceM))
+        best = { position: [v[0] as number, v[1] as number], kind: 'vertex', distanceM: d };
     }
     if (best) return best;
     for (const e of this.near(this.edgeBuckets, p, toleranceM)) {

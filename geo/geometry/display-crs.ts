@@ -58,7 +58,12 @@ export interface TileShift {
 export function tileDisplayShift(z: number, x: number, y: number): TileShift {
   const c = lonLatToMercator(tilePoint(z, x, y));
   const o = displayOffsetAt(tilePoint(z, x, y));
-  const [east, west, north, south] = [[1, 0.5], [0, 0.5], [0.5, 0], [0.5, 1]].map(([fx, fy]) => tilePoint(z, x, y, fx!, fy!));
+  const [east, west, north, south] = [
+    [1, 0.5],
+    [0, 0.5],
+    [0.5, 0],
+    [0.5, 1],
+  ].map(([fx, fy]) => tilePoint(z, x, y, fx!, fy!));
   const dx = lonLatToMercator(east!)[0] - lonLatToMercator(west!)[0];
   const dy = lonLatToMercator(north!)[1] - lonLatToMercator(south!)[1];
   const [oe, ow, on, os] = [east!, west!, north!, south!].map(displayOffsetAt) as [number, number][];

@@ -47,7 +47,12 @@ export class EdgeIndex {
     this.cellH = (maxY - minY) / this.n || 1;
     this.buckets = Array.from({ length: this.n * this.n }, () => []);
     for (let e = 0; e < edges; e++) {
-      const [i0, j0, i1, j1] = this.cells(this.boxes[4 * e] as number, this.boxes[4 * e + 1] as number, this.boxes[4 * e + 2] as number, this.boxes[4 * e + 3] as number);
+      const [i0, j0, i1, j1] = this.cells(
+        this.boxes[4 * e] as number,
+        this.boxes[4 * e + 1] as number,
+        this.boxes[4 * e + 2] as number,
+        this.boxes[4 * e + 3] as number,
+      );
       for (let j = j0; j <= j1; j++) for (let i = i0; i <= i1; i++) this.buckets[j * this.n + i]?.push(e);
     }
   }

@@ -197,13 +197,7 @@ function readStructure(geometry: unknown, fallback: () => Point): Structure {
 
   const g = geometry as { type?: unknown; coordinates?: unknown } | null;
   const raw: unknown[] | null =
-    g && Array.isArray(g.coordinates)
-      ? g.type === 'Polygon'
-        ? [g.coordinates]
-        : g.type === 'MultiPolygon'
-          ? g.coordinates
-          : null
-      : null;
+    g && Array.isArray(g.coordinates) ? (g.type === 'Polygon' ? [g.coordinates] : g.type === 'MultiPolygon' ? g.coordinates : null) : null;
   if (!raw) {
     invalid(RING_DEFECT.NOT_POLYGON, undefined);
     return { polygons: [], problems };
@@ -261,7 +255,13 @@ function flatRings(polygons: readonly Rings[]): BoundaryProblem[] {
   return polygons.flatMap((rings, polygon) =>
     rings.flatMap((ring, k) =>
       area({ type: 'Polygon', coordinates: [ring] }) < MIN_RING_AREA_M2
-        ? [{ code: BOUNDARY_PROBLEM.INVALID_RING, geometry: pointAt(ring[0] as Position), details: { defect: RING_DEFECT.ZERO_AREA, polygon, ring: k } }]
+        ? [
+            {
+              code: BOUNDARY_PROBLEM.INVALID_RING,
+              geometry: pointAt(ring[0] as Position),
+              details: { defect: RING_DEFECT.ZERO_AREA, polygon, ring: k },
+            },
+          ]
         : [],
     ),
   );
@@ -307,9 +307,7 @@ function overlay(op: 'intersect' | 'difference', subject: Areal, others: readonl
 const multi = (pieces: readonly Polygon[]): MultiPolygon => ({ type: 'MultiPolygon', coordinates: pieces.map((p) => p.coordinates) });
 
 function piecesOf(g: Areal): Polygon[] {
-  return g.type === 'Polygon'
-    ? [g]
-    : g.coordinates.map((coordinates) => ({ type: 'Polygon', coordinates }) satisfies Polygon);
+  return g.type === 'Polygon' ? [g] : g.coordinates.map((coordinates) => ({ type: 'Polygon', coordinates }) satisfies Polygon);
 }
 
 /** The pieces above a tolerance, each with its area. */
@@ -345,7 +343,8 @@ const EMPTY_SUMMARY = () => ({ households: 0, workloadPerMonth: 0, buildingsIn: 
 export function validateGridBoundary(input: GridBoundaryInput): GridBoundaryResult {
   checkContext(input);
   const communityArea = input.community.boundary;
-  const communityPoint = (): Point => pointAt((communityArea ?? input.oldBoundary ? pointOnSurface((communityArea ?? input.oldBoundary)!) : null) ?? [0, 0]);
+  const communityPoint = (): Point =>
+    pointAt(((communityArea ?? input.oldBoundary) ? pointOnSurface((communityArea ?? input.oldBoundary)!) : null) ?? [0, 0]);
 
   const structure = readStructure(input.geometry, communityPoint);
   if (structure.problems.length > 0) return { valid: false, problems: structure.problems, summary: EMPTY_SUMMARY() };
@@ -360,9 +359,7 @@ export function validateGridBoundary(input: GridBoundaryInput): GridBoundaryResu
       ? { type: 'Polygon', coordinates: structure.polygons[0] as Position[][] }
       : { type: 'MultiPolygon', coordinates: structure.polygons };
   const box = bbox(proposed);
-  const neighbours = input.neighbours
-    .filter((n) => n.id !== input.gridId)
-    .map((n) => ({ ...n, box: bbox(n.boundary) }));
+  const neighbours = input.neighbours.filter((n) => n.id !== input.gridId).map((n) => ({ ...n, box: bbox(n.boundary) }));
 
   const problems: BoundaryProblem[] = [];
   const failed = (against: string, error: string, where: ProblemGeometry = proposed) =>
@@ -385,7 +382,9 @@ export function validateGridBoundary(input: GridBoundaryInput): GridBoundaryResu
   if (input.oldBoundary) {
     const oldBox = bbox(input.oldBoundary);
     const covering = [proposed, ...neighbours.filter((n) => bboxesIntersect(oldBox, n.box)).map((n) => n.boundary)];
-    const was: Overlay = communityArea ? overlay('intersect', input.oldBoundary, [communityArea]) : { ok: true, pieces: piecesOf(input.oldBoundary) };
+    const was: Overlay = communityArea
+      ? overlay('intersect', input.oldBoundary, [communityArea])
+      : { ok: true, pieces: piecesOf(input.oldBoundary) };
     const uncovered = was.ok ? overlay('difference', multi(was.pieces), covering) : was;
     if (!uncovered.ok) failed('old boundary', uncovered.error);
     else {
@@ -463,12 +462,7 @@ export function validateGridBoundary(input: GridBoundaryInput): GridBoundaryResu
  * ST_Covers(grid, point), with the database's tie-break: a point exactly on a shared edge goes
  * to the lowest grid id (grid_for_point orders by id).
  */
-function covers(
-  proposed: Areal,
-  p: Position,
-  gridId: number,
-  neighbours: readonly { id: number; boundary: Areal; box: BBox }[],
-): boolean {
+function covers(proposed: Areal, p: Position, gridId: number, neighbours: readonly { id: number; boundary: Areal; box: BBox }[]): boolean {
   if (!booleanPointInPolygon(p, proposed)) return false;
   if (booleanPointInPolygon(p, proposed, { ignoreBoundary: true })) return true;
   const [x, y] = p as [number, number];

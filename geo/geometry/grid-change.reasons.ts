@@ -52,7 +52,9 @@ export const MIN_SHARED_EDGE_M = 1;
 export function validateSplitName(
   name: string,
   taken: readonly string[],
-): { valid: true; name: string } | { valid: false; reason: typeof GRID_CHANGE_REASON.SPLIT_NAME_EMPTY | typeof GRID_CHANGE_REASON.SPLIT_NAME_TAKEN; name: string } {
+):
+  | { valid: true; name: string }
+  | { valid: false; reason: typeof GRID_CHANGE_REASON.SPLIT_NAME_EMPTY | typeof GRID_CHANGE_REASON.SPLIT_NAME_TAKEN; name: string } {
   const trimmed = name.trim();
   if (trimmed.length === 0) return { valid: false, reason: GRID_CHANGE_REASON.SPLIT_NAME_EMPTY, name: trimmed };
   if (taken.some((t) => t.trim() === trimmed)) return { valid: false, reason: GRID_CHANGE_REASON.SPLIT_NAME_TAKEN, name: trimmed };

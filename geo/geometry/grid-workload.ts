@@ -4,7 +4,7 @@
  * household range as the validator takes it.
  */
 import type { HouseholdCategory } from '../domain/household';
-import { DEFAULT_POLICY, requiredIntervalDays, type PolicySettings } from '../domain/visit-policy';
+import { DEFAULT_POLICY, type PolicySettings, requiredIntervalDays } from '../domain/visit-policy';
 import type { BoundaryPolicy } from './grid-boundary.validation';
 
 /** Mean days in a month (365.25 / 12, rounded as planning tables do). */

@@ -37,7 +37,8 @@ function pieces(g: Areal | null | undefined): Polygon[] {
   return g.type === 'Polygon' ? [g] : g.coordinates.map((coordinates) => ({ type: 'Polygon', coordinates }));
 }
 
-const vertexKeys = (g: Areal) => new Set((g.type === 'Polygon' ? [g.coordinates] : g.coordinates).flat(2).map((p: Position) => `${p[0]},${p[1]}`));
+const vertexKeys = (g: Areal) =>
+  new Set((g.type === 'Polygon' ? [g.coordinates] : g.coordinates).flat(2).map((p: Position) => `${p[0]},${p[1]}`));
 
 export function fitNeighbours(input: {
   proposed: Areal;

@@ -344,7 +344,8 @@ const zhCN = {
   editor_basedOn: '基于边界版本 v{version}',
   editor_tabEdit: '编辑',
   editor_tabHistory: '历史版本',
-  editor_help: '拖动顶点移动，拖动边中点添加顶点；点选顶点后按 Delete 删除。靠近相邻网格或楼栋轮廓时自动吸附。Ctrl+Z 撤销，Ctrl+Shift+Z 重做，Esc 退出。',
+  editor_help:
+    '拖动顶点移动，拖动边中点添加顶点；点选顶点后按 Delete 删除。靠近相邻网格或楼栋轮廓时自动吸附。Ctrl+Z 撤销，Ctrl+Shift+Z 重做，Esc 退出。',
   editor_splitHelp: '在地图上画一条穿过网格的分割线，双击结束；Esc 取消。',
   editor_tools: '边界编辑工具',
   editor_undo: '撤销',
@@ -675,7 +676,8 @@ const zhCN = {
   importErr_unknown_crs: '文件坐标超出经纬度范围且未说明坐标系：请附上 .prj（Shapefile 打包为 zip），或导出为 EPSG:4326。',
   importErr_invalid_mapping: '字段对应有误：所选的列或属性在文件中不存在。',
   importErr_invalid_request: '请求有误，请重新选择文件后再试。',
-  importErr_forbidden: '您的账号无权导入此类数据：社区由街道领导导入；网格由社区工作人员（本社区）或街道领导（全街道）导入；楼栋由社区工作人员导入；住户台账、走访台账和民情事项台账由网格长和社区工作人员导入。',
+  importErr_forbidden:
+    '您的账号无权导入此类数据：社区由街道领导导入；网格由社区工作人员（本社区）或街道领导（全街道）导入；楼栋由社区工作人员导入；住户台账、走访台账和民情事项台账由网格长和社区工作人员导入。',
   importErr_not_found: '找不到这次检查结果：超过 24 小时未导入的检查结果会被删除。请重新上传文件。',
   importErr_already_committed: '这次检查结果已经导入过。如需再次导入，请重新上传文件。',
   importErr_import_conflict: '检查之后数据已有变动，未写入任何内容。请重新检查文件后再导入。',
@@ -721,7 +723,8 @@ const zhCN = {
   staffError_inviteFailed: '未能通过 Supabase 向 {email} 发送邀请，人员未创建。请检查服务器的 SUPABASE_SERVICE_ROLE_KEY 配置后重试。',
   account_disabled: '该账号已停用，请联系管理人员。',
   setup_title: '设置本街道',
-  setup_intro: '这是一套新安装的民情地图，还没有街道。请填写街道信息和您的账号；完成后您将以街道领导身份登录，再按清单导入社区、网格、楼栋、人员和台账。',
+  setup_intro:
+    '这是一套新安装的民情地图，还没有街道。请填写街道信息和您的账号；完成后您将以街道领导身份登录，再按清单导入社区、网格、楼栋、人员和台账。',
   setup_streetSection: '街道',
   setup_streetName: '街道名称',
   setup_streetCode: '街道区划代码（12 位）',
@@ -810,15 +813,19 @@ const zhCN = {
   importMsg_future_date: '{where}：“{column}”的日期 {value} 晚于今天（{today}），台账只记已发生的事，请更正。',
   importMsg_closed_before_registered: '{where}：办结日期 {closed} 早于登记日期 {registered}，请更正其中一个日期。',
   importMsg_status_date_mismatch_closed_without_date: '{where}：状态“{status}”表示已办结，但“{column}”为空。请填写办结日期，或更正状态。',
-  importMsg_status_date_mismatch_date_without_close: '{where}：已填写“{column}”，但状态“{status}”表示尚未办结。请更正状态（如“已办结”）或清空日期。',
-  importMsg_status_date_mismatch_rated_not_closed: '{where}：状态“{status}”表示尚未办结，却填写了“{column}”。群众在办结后评价，请更正状态或清空满意度。',
+  importMsg_status_date_mismatch_date_without_close:
+    '{where}：已填写“{column}”，但状态“{status}”表示尚未办结。请更正状态（如“已办结”）或清空日期。',
+  importMsg_status_date_mismatch_rated_not_closed:
+    '{where}：状态“{status}”表示尚未办结，却填写了“{column}”。群众在办结后评价，请更正状态或清空满意度。',
   importMsg_unmatched_grid: '{where}：“{value}”不是您负责的任何网格的编码或名称，请按地图上的写法填写（例如“{example}”）。',
   importMsg_ambiguous_place: '{where}：“{value}”对应 {count} 个网格，无法确定是哪一个。请填写网格编码或完整地址。',
   importMsg_duplicate_reg_no: '{where}：登记编号 {regNo} 与第 {duplicateOf} 行重复，每件事项应有自己的编号，请更正。',
-  importMsg_reg_no_kept_beside_format: '{where}：登记编号 {regNo} 不符合“年月 + 3 位序号”（如 202403001）的规则，将另编新号，原编号保留为“原登记编号”。',
+  importMsg_reg_no_kept_beside_format:
+    '{where}：登记编号 {regNo} 不符合“年月 + 3 位序号”（如 202403001）的规则，将另编新号，原编号保留为“原登记编号”。',
   importMsg_reg_no_kept_beside_month: '{where}：登记编号 {regNo} 的年月与登记日期不同，将另编新号，原编号保留为“原登记编号”。',
   importMsg_reg_no_kept_beside_taken: '{where}：登记编号 {regNo} 已被其他事项使用，将另编新号，原编号保留为“原登记编号”。',
-  importMsg_duplicate_row_matter: '{where}：与第 {duplicateOf} 行是同一事项（日期、网格、类别、内容都相同）。请删除重复的行，或给每件事项填写登记编号。',
+  importMsg_duplicate_row_matter:
+    '{where}：与第 {duplicateOf} 行是同一事项（日期、网格、类别、内容都相同）。请删除重复的行，或给每件事项填写登记编号。',
   issueOriginalRegNo: '原登记编号 {regNo}',
   issueImported: '由台账导入',
   issueOriginalRegNoLabel: '原登记编号',
@@ -832,7 +839,8 @@ const zhCN = {
   import_problem_invalid_community_code: '社区编码有误',
   import_problem_community_overlap: '社区重叠',
   import_problem_outside_street: '超出街道',
-  importMsg_grid_overlap_existing: '{where}：与现有网格“{gridName}”（{gridCode}）重叠 {areaM2} 平方米，未导入。请在同一文件中按编码重画该网格，或调整边线。',
+  importMsg_grid_overlap_existing:
+    '{where}：与现有网格“{gridName}”（{gridCode}）重叠 {areaM2} 平方米，未导入。请在同一文件中按编码重画该网格，或调整边线。',
   importMsg_grid_straddles_communities: '{where}：网格跨越 {communityNames}，未导入。一个网格只属于一个社区，请沿社区边界拆分。',
   importMsg_grid_in_no_community: '{where}：网格不在本街道任何社区内，未导入。请先导入或绘制社区。',
   importMsg_invalid_community_code: '{where}：社区编码“{code}”不符合本街道的编码规则（应如 {example}），未导入。',
@@ -986,14 +994,19 @@ const zhCN = {
   import_problem_unmatched_visitor: '走访人未匹配',
   import_problem_duplicate_visit: '重复走访',
   importMsg_visit_in_future: '{where}“{column}”列：走访日期 {date} 晚于今天（{today}），台账只记录已经发生的走访，请更正日期。',
-  importMsg_unknown_method: '{where}“{column}”列：走访方式“{label}”无法识别（可用：入户、电话、微信/视频、代访），请更正，或在方式对应中指定。',
+  importMsg_unknown_method:
+    '{where}“{column}”列：走访方式“{label}”无法识别（可用：入户、电话、微信/视频、代访），请更正，或在方式对应中指定。',
   importMsg_unknown_met: '{where}“{column}”列：“{label}”既不是“是/见面”，也不是“否/未见面/不在家”，请更正。',
-  importMsg_unmatched_household: '{where}“{column}”列：您负责的网格内没有与此行相符的住户（按身份证号、单元房号或姓名），请与住户台账核对；如缺少该户，请先导入住户台账。',
-  importMsg_unmatched_household_building: '{where}“{column}”列：“{address}”不是您负责网格内的楼栋（按编号、地址或名称都找不到），请按地图上的写法填写，或先导入楼栋。',
+  importMsg_unmatched_household:
+    '{where}“{column}”列：您负责的网格内没有与此行相符的住户（按身份证号、单元房号或姓名），请与住户台账核对；如缺少该户，请先导入住户台账。',
+  importMsg_unmatched_household_building:
+    '{where}“{column}”列：“{address}”不是您负责网格内的楼栋（按编号、地址或名称都找不到），请按地图上的写法填写，或先导入楼栋。',
   importMsg_ambiguous_household: '{where}“{column}”列：有 {count} 户与此行相符，请补充身份证号，或单元和房号，以说明是哪一户。',
   importMsg_visit_after_move_out: '{where}“{column}”列：该户已于 {movedOut} 迁出，{date} 的走访在迁出之后，请更正日期或住户。',
-  importMsg_visit_before_move_in: '{where}“{column}”列：该户于 {movedIn} 才迁入，晚于 {date} 的这次走访，请更正日期，或住户台账中的入住日期。',
-  importMsg_unmatched_visitor: '{where}“{column}”列：“{name}”不是该户所在网格或社区的工作人员（或有重名），这次走访按台账所写的姓名导入，不归属任何人员。',
+  importMsg_visit_before_move_in:
+    '{where}“{column}”列：该户于 {movedIn} 才迁入，晚于 {date} 的这次走访，请更正日期，或住户台账中的入住日期。',
+  importMsg_unmatched_visitor:
+    '{where}“{column}”列：“{name}”不是该户所在网格或社区的工作人员（或有重名），这次走访按台账所写的姓名导入，不归属任何人员。',
   importMsg_duplicate_visit: '{where}：与第 {duplicateOf} 行是同一次走访（住户、日期、走访人、方式、结果、内容都相同），只导入一次。',
   importErr_import_has_errors: '台账中有行存在错误，全部改正之前不导入任何内容。请改正后重新上传。',
 } as const;
@@ -1333,7 +1346,8 @@ const zhTW: Strings = {
   editor_basedOn: '基於邊界版本 v{version}',
   editor_tabEdit: '編輯',
   editor_tabHistory: '歷史版本',
-  editor_help: '拖動頂點移動，拖動邊中點新增頂點；點選頂點後按 Delete 刪除。靠近相鄰網格或樓棟輪廓時自動吸附。Ctrl+Z 復原，Ctrl+Shift+Z 重做，Esc 離開。',
+  editor_help:
+    '拖動頂點移動，拖動邊中點新增頂點；點選頂點後按 Delete 刪除。靠近相鄰網格或樓棟輪廓時自動吸附。Ctrl+Z 復原，Ctrl+Shift+Z 重做，Esc 離開。',
   editor_splitHelp: '在地圖上畫一條穿過網格的分割線，雙擊結束；Esc 取消。',
   editor_tools: '邊界編輯工具',
   editor_undo: '復原',
@@ -1664,7 +1678,8 @@ const zhTW: Strings = {
   importErr_unknown_crs: '檔案座標超出經緯度範圍且未說明座標系：請附上 .prj（Shapefile 打包為 zip），或匯出為 EPSG:4326。',
   importErr_invalid_mapping: '欄位對應有誤：所選的欄或屬性在檔案中不存在。',
   importErr_invalid_request: '請求有誤，請重新選擇檔案後再試。',
-  importErr_forbidden: '您的帳號無權匯入此類資料：社區由街道領導匯入；網格由社區工作人員（本社區）或街道領導（全街道）匯入；樓棟由社區工作人員匯入；住戶台帳、走訪台帳和民情事項台帳由網格長和社區工作人員匯入。',
+  importErr_forbidden:
+    '您的帳號無權匯入此類資料：社區由街道領導匯入；網格由社區工作人員（本社區）或街道領導（全街道）匯入；樓棟由社區工作人員匯入；住戶台帳、走訪台帳和民情事項台帳由網格長和社區工作人員匯入。',
   importErr_not_found: '找不到這次檢查結果：超過 24 小時未匯入的檢查結果會被刪除。請重新上傳檔案。',
   importErr_already_committed: '這次檢查結果已經匯入過。如需再次匯入，請重新上傳檔案。',
   importErr_import_conflict: '檢查之後資料已有變動，未寫入任何內容。請重新檢查檔案後再匯入。',
@@ -1710,7 +1725,8 @@ const zhTW: Strings = {
   staffError_inviteFailed: '未能透過 Supabase 向 {email} 發送邀請，人員未建立。請檢查伺服器的 SUPABASE_SERVICE_ROLE_KEY 設定後重試。',
   account_disabled: '該帳號已停用，請聯絡管理人員。',
   setup_title: '設定本街道',
-  setup_intro: '這是一套新安裝的民情地圖，還沒有街道。請填寫街道資訊和您的帳號；完成後您將以街道領導身分登入，再依清單匯入社區、網格、樓棟、人員和台帳。',
+  setup_intro:
+    '這是一套新安裝的民情地圖，還沒有街道。請填寫街道資訊和您的帳號；完成後您將以街道領導身分登入，再依清單匯入社區、網格、樓棟、人員和台帳。',
   setup_streetSection: '街道',
   setup_streetName: '街道名稱',
   setup_streetCode: '街道區劃代碼（12 位）',
@@ -1798,16 +1814,21 @@ const zhTW: Strings = {
   importMsg_unknown_label: '{where}：「{column}」（{fieldLabel}）的「{value}」無法辨識，請改為以下之一：{allowed}。',
   importMsg_future_date: '{where}：「{column}」的日期 {value} 晚於今天（{today}），台帳只記已發生的事，請更正。',
   importMsg_closed_before_registered: '{where}：辦結日期 {closed} 早於登記日期 {registered}，請更正其中一個日期。',
-  importMsg_status_date_mismatch_closed_without_date: '{where}：狀態「{status}」表示已辦結，但「{column}」為空。請填寫辦結日期，或更正狀態。',
-  importMsg_status_date_mismatch_date_without_close: '{where}：已填寫「{column}」，但狀態「{status}」表示尚未辦結。請更正狀態（如「已辦結」）或清空日期。',
-  importMsg_status_date_mismatch_rated_not_closed: '{where}：狀態「{status}」表示尚未辦結，卻填寫了「{column}」。民眾在辦結後評價，請更正狀態或清空滿意度。',
+  importMsg_status_date_mismatch_closed_without_date:
+    '{where}：狀態「{status}」表示已辦結，但「{column}」為空。請填寫辦結日期，或更正狀態。',
+  importMsg_status_date_mismatch_date_without_close:
+    '{where}：已填寫「{column}」，但狀態「{status}」表示尚未辦結。請更正狀態（如「已辦結」）或清空日期。',
+  importMsg_status_date_mismatch_rated_not_closed:
+    '{where}：狀態「{status}」表示尚未辦結，卻填寫了「{column}」。民眾在辦結後評價，請更正狀態或清空滿意度。',
   importMsg_unmatched_grid: '{where}：「{value}」不是您負責的任何網格的編碼或名稱，請按地圖上的寫法填寫（例如「{example}」）。',
   importMsg_ambiguous_place: '{where}：「{value}」對應 {count} 個網格，無法確定是哪一個。請填寫網格編碼或完整地址。',
   importMsg_duplicate_reg_no: '{where}：登記編號 {regNo} 與第 {duplicateOf} 列重複，每件事項應有自己的編號，請更正。',
-  importMsg_reg_no_kept_beside_format: '{where}：登記編號 {regNo} 不符合「年月 + 3 位序號」（如 202403001）的規則，將另編新號，原編號保留為「原登記編號」。',
+  importMsg_reg_no_kept_beside_format:
+    '{where}：登記編號 {regNo} 不符合「年月 + 3 位序號」（如 202403001）的規則，將另編新號，原編號保留為「原登記編號」。',
   importMsg_reg_no_kept_beside_month: '{where}：登記編號 {regNo} 的年月與登記日期不同，將另編新號，原編號保留為「原登記編號」。',
   importMsg_reg_no_kept_beside_taken: '{where}：登記編號 {regNo} 已被其他事項使用，將另編新號，原編號保留為「原登記編號」。',
-  importMsg_duplicate_row_matter: '{where}：與第 {duplicateOf} 列是同一事項（日期、網格、類別、內容都相同）。請刪除重複的列，或給每件事項填寫登記編號。',
+  importMsg_duplicate_row_matter:
+    '{where}：與第 {duplicateOf} 列是同一事項（日期、網格、類別、內容都相同）。請刪除重複的列，或給每件事項填寫登記編號。',
   issueOriginalRegNo: '原登記編號 {regNo}',
   issueImported: '由台帳匯入',
   issueOriginalRegNoLabel: '原登記編號',
@@ -1821,7 +1842,8 @@ const zhTW: Strings = {
   import_problem_invalid_community_code: '社區編碼有誤',
   import_problem_community_overlap: '社區重疊',
   import_problem_outside_street: '超出街道',
-  importMsg_grid_overlap_existing: '{where}：與現有網格「{gridName}」（{gridCode}）重疊 {areaM2} 平方公尺，未匯入。請在同一檔案中按編碼重畫該網格，或調整邊線。',
+  importMsg_grid_overlap_existing:
+    '{where}：與現有網格「{gridName}」（{gridCode}）重疊 {areaM2} 平方公尺，未匯入。請在同一檔案中按編碼重畫該網格，或調整邊線。',
   importMsg_grid_straddles_communities: '{where}：網格跨越 {communityNames}，未匯入。一個網格只屬於一個社區，請沿社區邊界拆分。',
   importMsg_grid_in_no_community: '{where}：網格不在本街道任何社區內，未匯入。請先匯入或繪製社區。',
   importMsg_invalid_community_code: '{where}：社區編碼「{code}」不符合本街道的編碼規則（應如 {example}），未匯入。',
@@ -1975,14 +1997,19 @@ const zhTW: Strings = {
   import_problem_unmatched_visitor: '走訪人未比對',
   import_problem_duplicate_visit: '重複走訪',
   importMsg_visit_in_future: '{where}「{column}」欄：走訪日期 {date} 晚於今天（{today}），台帳只記錄已經發生的走訪，請更正日期。',
-  importMsg_unknown_method: '{where}「{column}」欄：走訪方式「{label}」無法辨識（可用：入戶、電話、微信/視訊、代訪），請更正，或在方式對應中指定。',
+  importMsg_unknown_method:
+    '{where}「{column}」欄：走訪方式「{label}」無法辨識（可用：入戶、電話、微信/視訊、代訪），請更正，或在方式對應中指定。',
   importMsg_unknown_met: '{where}「{column}」欄：「{label}」既不是「是/見面」，也不是「否/未見面/不在家」，請更正。',
-  importMsg_unmatched_household: '{where}「{column}」欄：您負責的網格內沒有與此列相符的住戶（依身分證號、單元房號或姓名），請與住戶台帳核對；如缺少該戶，請先匯入住戶台帳。',
-  importMsg_unmatched_household_building: '{where}「{column}」欄：「{address}」不是您負責網格內的樓棟（依編號、地址或名稱都找不到），請按地圖上的寫法填寫，或先匯入樓棟。',
+  importMsg_unmatched_household:
+    '{where}「{column}」欄：您負責的網格內沒有與此列相符的住戶（依身分證號、單元房號或姓名），請與住戶台帳核對；如缺少該戶，請先匯入住戶台帳。',
+  importMsg_unmatched_household_building:
+    '{where}「{column}」欄：「{address}」不是您負責網格內的樓棟（依編號、地址或名稱都找不到），請按地圖上的寫法填寫，或先匯入樓棟。',
   importMsg_ambiguous_household: '{where}「{column}」欄：有 {count} 戶與此列相符，請補充身分證號，或單元和房號，以說明是哪一戶。',
   importMsg_visit_after_move_out: '{where}「{column}」欄：該戶已於 {movedOut} 遷出，{date} 的走訪在遷出之後，請更正日期或住戶。',
-  importMsg_visit_before_move_in: '{where}「{column}」欄：該戶於 {movedIn} 才遷入，晚於 {date} 的這次走訪，請更正日期，或住戶台帳中的入住日期。',
-  importMsg_unmatched_visitor: '{where}「{column}」欄：「{name}」不是該戶所在網格或社區的工作人員（或有同名），這次走訪依台帳所寫的姓名匯入，不歸屬任何人員。',
+  importMsg_visit_before_move_in:
+    '{where}「{column}」欄：該戶於 {movedIn} 才遷入，晚於 {date} 的這次走訪，請更正日期，或住戶台帳中的入住日期。',
+  importMsg_unmatched_visitor:
+    '{where}「{column}」欄：「{name}」不是該戶所在網格或社區的工作人員（或有同名），這次走訪依台帳所寫的姓名匯入，不歸屬任何人員。',
   importMsg_duplicate_visit: '{where}：與第 {duplicateOf} 列是同一次走訪（住戶、日期、走訪人、方式、結果、內容都相同），只匯入一次。',
   importErr_import_has_errors: '台帳中有列存在錯誤，全部更正之前不匯入任何內容。請更正後重新上傳。',
 };
@@ -2319,7 +2346,8 @@ const en: Strings = {
   editor_basedOn: 'Based on boundary version v{version}',
   editor_tabEdit: 'Edit',
   editor_tabHistory: 'History',
-  editor_help: 'Drag a vertex to move it, drag an edge midpoint to add one; tap a vertex and press Delete to remove it. Vertices snap to neighbouring grids and building outlines. Ctrl+Z undoes, Ctrl+Shift+Z redoes, Esc leaves.',
+  editor_help:
+    'Drag a vertex to move it, drag an edge midpoint to add one; tap a vertex and press Delete to remove it. Vertices snap to neighbouring grids and building outlines. Ctrl+Z undoes, Ctrl+Shift+Z redoes, Esc leaves.',
   editor_splitHelp: 'Draw a line across the grid on the map, double-click to finish; Esc cancels.',
   editor_tools: 'Boundary tools',
   editor_undo: 'Undo',
@@ -2347,7 +2375,8 @@ const en: Strings = {
   editor_save: 'Save boundary',
   editor_saving: 'Saving…',
   editor_saved: 'Saved as boundary version v{version}',
-  editor_proposal: "This change takes buildings from another leader's grid: it is a proposal now, waiting for the staff of {community} to approve it",
+  editor_proposal:
+    "This change takes buildings from another leader's grid: it is a proposal now, waiting for the staff of {community} to approve it",
   editor_stale: "Someone changed this grid's boundary while you were editing",
   editor_reload: 'Reload the latest boundary',
   editor_close: 'Done',
@@ -2399,7 +2428,7 @@ const en: Strings = {
   meeting_lastMonth: 'Last month',
   meeting_compare: 'This month and last: visit coverage',
   meeting_worstGrids: 'Grids needing attention (highest score first)',
-  meeting_issues: 'Residents\' matters',
+  meeting_issues: "Residents' matters",
   meeting_byCategory: 'By category (registered this month)',
   meeting_byTier: 'By tier (registered this month)',
   meeting_cases: 'Escalated and long-open matters (at month end)',
@@ -2408,8 +2437,8 @@ const en: Strings = {
   meeting_daysOpen: '{days} days',
   meeting_none: 'None',
   meeting_trend: 'Last 12 months',
-  meeting_previousActions: 'Last meeting\'s decisions',
-  meeting_actions: 'This meeting\'s decisions',
+  meeting_previousActions: "Last meeting's decisions",
+  meeting_actions: "This meeting's decisions",
   meeting_noActions: 'No decisions recorded',
   meeting_done: 'Done',
   meeting_notDone: 'Not done',
@@ -2612,7 +2641,8 @@ const en: Strings = {
   proposals_approvedDone: 'Approved: the boundary is now v{version}',
   proposals_rejectedDone: 'Rejected',
   proposals_decided: '{status} by {name}: {note}',
-  proposals_stale: 'The grid changed after this proposal was made, so it cannot be approved as drawn. Reject it and ask the leader to propose again on the current boundary.',
+  proposals_stale:
+    'The grid changed after this proposal was made, so it cannot be approved as drawn. Reject it and ask the leader to propose again on the current boundary.',
   split_newName: 'Name of the new grid',
   split_defaultName: '{name} (2)',
   gridChange_splitNameEmpty: 'Name the new grid',
@@ -2623,34 +2653,47 @@ const en: Strings = {
   importMsg_unrepairable_geometry: '{where}: the outline is invalid and nothing of it is left after repair; redraw it.',
   importMsg_duplicate_geometry: '{where}: the same outline as feature {duplicateOf}; only the first is imported.',
   importMsg_duplicate_geometry_existing: '{where}: this outline is already building {existingId}; it is left as it is.',
-  importMsg_duplicate_code: "{where}: the code {code} is also feature {duplicateOf}'s; only the first is imported. Give each grid its own code.",
+  importMsg_duplicate_code:
+    "{where}: the code {code} is also feature {duplicateOf}'s; only the first is imported. Give each grid its own code.",
   importMsg_code_taken: '{where}: the code {code} belongs to a grid of another community; give this grid a code of your community.',
   importMsg_nonstandard_code: '{where}: the code {code} does not follow the 15-digit scheme ({prefix}nnn); it is kept as given.',
   importMsg_missing_field_code: '{where}: no code property; it gets the code {generated} (west→east, north→south).',
   importMsg_missing_field_address: '{where}: no address property; the building is named "{used}" until someone enters its address.',
-  importMsg_unknown_crs: '{where}: coordinates beyond longitude/latitude and no coordinate system declared; include the .prj or export as EPSG:4326.',
+  importMsg_unknown_crs:
+    '{where}: coordinates beyond longitude/latitude and no coordinate system declared; include the .prj or export as EPSG:4326.',
   importMsg_swapped_axes: '{where}: latitude and longitude were swapped; corrected.',
   importMsg_grid_overlap: "{where}: overlaps feature {otherFeatureIndex} by {areaM2} m²; a grid's edge should be its neighbour's.",
   importMsg_grid_gap: '{areaM2} m² of your community ({parts} piece(s)) would be in no grid; every place should belong to one grid.',
   importMsg_outside_community: "{where}: {areaM2} m² lie outside your community's boundary.",
-  importMsg_building_outside_grids: "{where}: the building lies in none of your community's grids; import or draw the grid first. Not imported.",
-  importMsg_building_crosses_grids: '{where}: a grid edge cuts this building ({percent}% lies in grid {gridCode}, where it is counted); consider moving the edge.',
-  importMsg_building_crosses_grids_existing: '{where}: its edge cuts {count} existing building(s); each is counted in the grid holding its centre point.',
-  importMsg_missing_column: 'The header (row 1) has no column for {fields}; rename the column or map it under Field mapping. Columns found: {headers}.',
+  importMsg_building_outside_grids:
+    "{where}: the building lies in none of your community's grids; import or draw the grid first. Not imported.",
+  importMsg_building_crosses_grids:
+    '{where}: a grid edge cuts this building ({percent}% lies in grid {gridCode}, where it is counted); consider moving the edge.',
+  importMsg_building_crosses_grids_existing:
+    '{where}: its edge cuts {count} existing building(s); each is counted in the grid holding its centre point.',
+  importMsg_missing_column:
+    'The header (row 1) has no column for {fields}; rename the column or map it under Field mapping. Columns found: {headers}.',
   importMsg_missing_value: '{where}: "{column}" ({fieldLabel}) is empty; fill it in.',
-  importMsg_invalid_id_number: '{where}: the ID number is not a valid 18-digit resident ID (format, birth date or check digit); correct it or leave it empty.',
+  importMsg_invalid_id_number:
+    '{where}: the ID number is not a valid 18-digit resident ID (format, birth date or check digit); correct it or leave it empty.',
   importMsg_invalid_phone: '{where}: the phone number is neither an 11-digit mobile nor a landline; correct it or leave it empty.',
-  importMsg_unknown_category: '{where}: the category "{label}" is not one the product knows; it is ignored (map it under category mapping to keep it).',
+  importMsg_unknown_category:
+    '{where}: the category "{label}" is not one the product knows; it is ignored (map it under category mapping to keep it).',
   importMsg_invalid_date: '{where}: "{value}" is not a date; write it as 2024-03-01.',
   importMsg_invalid_members: '{where}: the member count "{value}" is not a whole number from 1 to 50.',
-  importMsg_unmatched_address: '{where}: the address "{address}" matches no building in the grids you keep; write it as the map has it (e.g. "{example}").',
+  importMsg_unmatched_address:
+    '{where}: the address "{address}" matches no building in the grids you keep; write it as the map has it (e.g. "{example}").',
   importMsg_duplicate_row: '{where}: the same ID number as row {duplicateOf}; only row {duplicateOf} is imported. Remove the repeated row.',
-  importErr_payload_too_large: 'The file is larger than the import limit of {limitMb} MB: split it (e.g. one community per file) or ask the administrator to raise the limit.',
-  importErr_unreadable_file: 'This file cannot be read: its content is not what its type says, or it is damaged. Export it again or pick the right file.',
-  importErr_unknown_crs: 'The coordinates are beyond longitude/latitude and no coordinate system is declared: include the .prj (Shapefile zipped) or export as EPSG:4326.',
+  importErr_payload_too_large:
+    'The file is larger than the import limit of {limitMb} MB: split it (e.g. one community per file) or ask the administrator to raise the limit.',
+  importErr_unreadable_file:
+    'This file cannot be read: its content is not what its type says, or it is damaged. Export it again or pick the right file.',
+  importErr_unknown_crs:
+    'The coordinates are beyond longitude/latitude and no coordinate system is declared: include the .prj (Shapefile zipped) or export as EPSG:4326.',
   importErr_invalid_mapping: 'The field mapping names a column or property the file does not have.',
   importErr_invalid_request: 'The request was not valid; choose the file again and retry.',
-  importErr_forbidden: 'Your account may not import this: communities are imported by the street leader; grids by community staff (their community) or the street leader (the whole street); buildings by community staff; household, visit and matters ledgers by grid leaders and community staff.',
+  importErr_forbidden:
+    'Your account may not import this: communities are imported by the street leader; grids by community staff (their community) or the street leader (the whole street); buildings by community staff; household, visit and matters ledgers by grid leaders and community staff.',
   importErr_not_found: 'This dry run is gone: dry runs not committed within 24 hours are removed. Upload the file again.',
   importErr_already_committed: 'This dry run was already imported. Upload the file again to import it anew.',
   importErr_import_conflict: 'The data changed since the dry run; nothing was written. Check the file again, then import.',
@@ -2693,10 +2736,12 @@ const en: Strings = {
   staffError_outOfScope: 'This person is outside the scope you manage.',
   staffError_ownAccess: 'You cannot disable your own account or change your own role or scope.',
   staffError_communityRequired: 'A "{role}" belongs to a community; choose one.',
-  staffError_inviteFailed: 'Supabase did not send the invitation to {email}, so the staff member was not created. Check the server\'s SUPABASE_SERVICE_ROLE_KEY and try again.',
+  staffError_inviteFailed:
+    "Supabase did not send the invitation to {email}, so the staff member was not created. Check the server's SUPABASE_SERVICE_ROLE_KEY and try again.",
   account_disabled: 'This account has been disabled; ask whoever manages it.',
   setup_title: 'Set up your street',
-  setup_intro: 'This is a new installation of Minqing Map with no street yet. Enter your street and your account; you will then be signed in as its street leader and can bring in communities, grids, buildings, staff and ledgers from the checklist.',
+  setup_intro:
+    'This is a new installation of Minqing Map with no street yet. Enter your street and your account; you will then be signed in as its street leader and can bring in communities, grids, buildings, staff and ledgers from the checklist.',
   setup_streetSection: 'Street',
   setup_streetName: 'Street name',
   setup_streetCode: 'Street division code (12 digits)',
@@ -2711,11 +2756,12 @@ const en: Strings = {
   setup_supabaseSignInFirst: 'Sign in with your Supabase account first, then set up the street.',
   setup_codeTaken: 'A street with code {code} exists already.',
   setup_supabaseNote: 'This installation signs in through Supabase: sign up and sign in on the sign-in page first, then come back here.',
-  streetCode_not_12_digits: 'The division code {code} is not 12 digits; a street\'s statistical division code looks like 360102001000.',
+  streetCode_not_12_digits: "The division code {code} is not 12 digits; a street's statistical division code looks like 360102001000.",
   streetCode_unknown_province: 'The first two digits of {code} are not a province code (e.g. 11 Beijing, 36 Jiangxi).',
-  streetCode_not_a_township: '{code} is not a street (township-level) code: digits 7–9 number the street and cannot be 000; the last three must be 000.',
+  streetCode_not_a_township:
+    '{code} is not a street (township-level) code: digits 7–9 number the street and cannot be 000; the last three must be 000.',
   streets_onlyInstallationAdmin: 'Only an installation administrator creates streets.',
-  checklist_title: 'Getting started: bring in your street\'s data',
+  checklist_title: "Getting started: bring in your street's data",
   checklist_intro: 'Complete these steps in order so the map shows your street as it is. The list goes away when every step is done.',
   checklist_step_communities: 'Communities (boundaries)',
   checklist_step_grids: 'Grids (boundaries)',
@@ -2727,9 +2773,10 @@ const en: Strings = {
   checklist_done: 'Done',
   checklist_go: 'Import',
   checklist_goStaff: 'Add',
-  checklist_byCommunity: 'Imported by each community\'s staff',
+  checklist_byCommunity: "Imported by each community's staff",
   installation_title: 'Streets',
-  installation_intro: 'You administer this installation: you create streets and their first street leader. You see no resident\'s or staff member\'s personal data.',
+  installation_intro:
+    "You administer this installation: you create streets and their first street leader. You see no resident's or staff member's personal data.",
   installation_none: 'No streets yet.',
   installation_colStreet: 'Street',
   installation_colCode: 'Code',
@@ -2739,10 +2786,11 @@ const en: Strings = {
   installation_colHouseholds: 'Households',
   installation_colCreated: 'Created',
   installation_newStreet: 'New street',
-  installation_leaderName: 'Street leader\'s name',
-  installation_leaderEmail: 'Street leader\'s sign-in email',
+  installation_leaderName: "Street leader's name",
+  installation_leaderEmail: "Street leader's sign-in email",
   installation_create: 'Create',
-  installation_created: 'Street “{street}” created. Give this one-time password to {name} ({email}); it must be changed at first sign-in. It is shown only this once.',
+  installation_created:
+    'Street “{street}” created. Give this one-time password to {name} ({email}); it must be changed at first sign-in. It is shown only this once.',
   installation_createdSupabase: 'Street “{street}” created. {name} becomes its street leader on signing in to Supabase with {email}.',
   copy: 'Copy',
   copied: 'Copied',
@@ -2782,18 +2830,30 @@ const en: Strings = {
   import_problem_duplicate_reg_no: 'duplicate registration number',
   import_problem_reg_no_kept_beside: 'new number given',
   importMsg_unknown_label: '{where}: "{value}" in "{column}" ({fieldLabel}) is not a label the product knows; write one of {allowed}.',
-  importMsg_future_date: '{where}: the date {value} in "{column}" is after today ({today}); a ledger records what has happened. Correct it.',
-  importMsg_closed_before_registered: '{where}: the closing date {closed} is before the registration date {registered}; correct one of them.',
-  importMsg_status_date_mismatch_closed_without_date: '{where}: the status "{status}" says the matter was closed, but "{column}" is empty. Fill in the closing date or correct the status.',
-  importMsg_status_date_mismatch_date_without_close: '{where}: "{column}" is filled in but the status "{status}" says the matter is still open. Correct the status (e.g. 已办结) or empty the date.',
-  importMsg_status_date_mismatch_rated_not_closed: '{where}: "{column}" is filled in but the status "{status}" says the matter is not closed; residents rate a closed matter. Correct the status or empty the rating.',
-  importMsg_unmatched_grid: '{where}: "{value}" is the code or name of none of the grids you keep; write the grid as the map names it (e.g. "{example}").',
-  importMsg_ambiguous_place: '{where}: "{value}" fits {count} grids, so the matter cannot be placed. Write the grid code or the full address.',
-  importMsg_duplicate_reg_no: '{where}: the registration number {regNo} is also on row {duplicateOf}; each matter has its own number. Correct one of them.',
-  importMsg_reg_no_kept_beside_format: '{where}: the registration number {regNo} is not year + month + 3 digits (e.g. 202403001); the matter gets a new number and keeps it as its original number.',
-  importMsg_reg_no_kept_beside_month: '{where}: the registration number {regNo} is of another month than the registration date; the matter gets a new number and keeps it as its original number.',
-  importMsg_reg_no_kept_beside_taken: '{where}: the registration number {regNo} is already another matter\'s; the matter gets a new number and keeps it as its original number.',
-  importMsg_duplicate_row_matter: '{where}: the same matter as row {duplicateOf} (date, grid, category and content alike). Remove the repeated row, or give each matter its registration number.',
+  importMsg_future_date:
+    '{where}: the date {value} in "{column}" is after today ({today}); a ledger records what has happened. Correct it.',
+  importMsg_closed_before_registered:
+    '{where}: the closing date {closed} is before the registration date {registered}; correct one of them.',
+  importMsg_status_date_mismatch_closed_without_date:
+    '{where}: the status "{status}" says the matter was closed, but "{column}" is empty. Fill in the closing date or correct the status.',
+  importMsg_status_date_mismatch_date_without_close:
+    '{where}: "{column}" is filled in but the status "{status}" says the matter is still open. Correct the status (e.g. 已办结) or empty the date.',
+  importMsg_status_date_mismatch_rated_not_closed:
+    '{where}: "{column}" is filled in but the status "{status}" says the matter is not closed; residents rate a closed matter. Correct the status or empty the rating.',
+  importMsg_unmatched_grid:
+    '{where}: "{value}" is the code or name of none of the grids you keep; write the grid as the map names it (e.g. "{example}").',
+  importMsg_ambiguous_place:
+    '{where}: "{value}" fits {count} grids, so the matter cannot be placed. Write the grid code or the full address.',
+  importMsg_duplicate_reg_no:
+    '{where}: the registration number {regNo} is also on row {duplicateOf}; each matter has its own number. Correct one of them.',
+  importMsg_reg_no_kept_beside_format:
+    '{where}: the registration number {regNo} is not year + month + 3 digits (e.g. 202403001); the matter gets a new number and keeps it as its original number.',
+  importMsg_reg_no_kept_beside_month:
+    '{where}: the registration number {regNo} is of another month than the registration date; the matter gets a new number and keeps it as its original number.',
+  importMsg_reg_no_kept_beside_taken:
+    "{where}: the registration number {regNo} is already another matter's; the matter gets a new number and keeps it as its original number.",
+  importMsg_duplicate_row_matter:
+    '{where}: the same matter as row {duplicateOf} (date, grid, category and content alike). Remove the repeated row, or give each matter its registration number.',
   issueOriginalRegNo: 'original no. {regNo}',
   issueImported: 'imported from a ledger',
   issueOriginalRegNoLabel: 'Original number',
@@ -2807,15 +2867,23 @@ const en: Strings = {
   import_problem_invalid_community_code: 'Bad community code',
   import_problem_community_overlap: 'Communities overlap',
   import_problem_outside_street: 'Outside the street',
-  importMsg_grid_overlap_existing: '{where}: overlaps the existing grid {gridName} ({gridCode}) by {areaM2} m²; not imported. Redraw that grid in the same file (by its code) or move this edge.',
-  importMsg_grid_straddles_communities: '{where}: the grid lies in {communityNames}; not imported. A grid belongs to one community: split it along the community edge.',
-  importMsg_grid_in_no_community: "{where}: the grid lies in none of the street's communities; not imported. Import or draw the communities first.",
-  importMsg_invalid_community_code: "{where}: the community code {code} does not follow the street's scheme (like {example}); not imported.",
-  importMsg_invalid_community_code_missing: "{where}: no community code; not imported. A community's code is its administrative division code, like {example}.",
-  importMsg_community_overlap: "{where}: overlaps feature {otherFeatureIndex} by {areaM2} m²; not imported. A community's edge should be its neighbour's.",
-  importMsg_community_overlap_existing: '{where}: overlaps the existing community {communityName} ({communityCode}) by {areaM2} m²; not imported.',
+  importMsg_grid_overlap_existing:
+    '{where}: overlaps the existing grid {gridName} ({gridCode}) by {areaM2} m²; not imported. Redraw that grid in the same file (by its code) or move this edge.',
+  importMsg_grid_straddles_communities:
+    '{where}: the grid lies in {communityNames}; not imported. A grid belongs to one community: split it along the community edge.',
+  importMsg_grid_in_no_community:
+    "{where}: the grid lies in none of the street's communities; not imported. Import or draw the communities first.",
+  importMsg_invalid_community_code:
+    "{where}: the community code {code} does not follow the street's scheme (like {example}); not imported.",
+  importMsg_invalid_community_code_missing:
+    "{where}: no community code; not imported. A community's code is its administrative division code, like {example}.",
+  importMsg_community_overlap:
+    "{where}: overlaps feature {otherFeatureIndex} by {areaM2} m²; not imported. A community's edge should be its neighbour's.",
+  importMsg_community_overlap_existing:
+    '{where}: overlaps the existing community {communityName} ({communityCode}) by {areaM2} m²; not imported.',
   importMsg_outside_street: "{where}: {areaM2} m² lie outside the street's boundary; not imported.",
-  importMsg_duplicate_code_community: '{where}: the code {code} is also feature {duplicateOf}’s; only the first is imported. Give each community its own code.',
+  importMsg_duplicate_code_community:
+    '{where}: the code {code} is also feature {duplicateOf}’s; only the first is imported. Give each community its own code.',
   importMsg_code_taken_community: '{where}: the code {code} belongs to a community of another street; not imported.',
   importErr_import_conflict_changed: 'Since the check, these changed: {changed}. Nothing was written; check the file again, then import.',
   importChange_grid: 'grid {code}',
@@ -2846,21 +2914,26 @@ const en: Strings = {
   import_problem_email_taken: 'Email taken',
   import_problem_duplicate_email: 'Email repeated',
   import_problem_already_present: 'Already there',
-  importMsg_unknown_role: '{where}: the role "{value}" in column {column} is not one the product knows; write 街道领导, 社区工作人员, 网格长 or 网格员 (or street_leader, community_staff, grid_leader, grid_member).',
+  importMsg_unknown_role:
+    '{where}: the role "{value}" in column {column} is not one the product knows; write 街道领导, 社区工作人员, 网格长 or 网格员 (or street_leader, community_staff, grid_leader, grid_member).',
   importMsg_invalid_email: '{where}: "{value}" in column {column} is not an email address; write it as name@example.org.',
-  importMsg_unknown_community: '{where}: the street has no community "{value}" (column {column}); write the community\'s name or 12-digit code.',
+  importMsg_unknown_community:
+    '{where}: the street has no community "{value}" (column {column}); write the community\'s name or 12-digit code.',
   importMsg_community_required: '{where}: a {roleLabel} belongs to a community; fill in column {column} with its name or code.',
   importMsg_unknown_grid: '{where}: the street has no grid "{value}" (column {column}); write the grid\'s code or name.',
   importMsg_grid_not_in_community: '{where}: grid {grid} belongs to {gridCommunity}, not to {community}.',
-  importMsg_grids_for_non_grid_role: '{where}: a {roleLabel} serves no grid; empty column {column}, or make the role grid leader or grid member.',
+  importMsg_grids_for_non_grid_role:
+    '{where}: a {roleLabel} serves no grid; empty column {column}, or make the role grid leader or grid member.',
   importMsg_role_not_allowed: '{where}: you cannot import a {roleLabel}; the roles you manage are {allowedLabels}.',
-  importMsg_role_not_allowed_scope: '{where}: {community} is outside the community you manage; import only your own community\'s staff.',
+  importMsg_role_not_allowed_scope: "{where}: {community} is outside the community you manage; import only your own community's staff.",
   importMsg_email_taken: '{where}: the email {email} already belongs to another account; give this person an email of their own.',
   importMsg_duplicate_email: '{where}: the email {email} is also on row {duplicateOf}; each person needs an email of their own.',
-  importMsg_already_present: '{where}: {name} ({email}) is already staff of the street; the row changes nothing (change the person on the staff screen).',
+  importMsg_already_present:
+    '{where}: {name} ({email}) is already staff of the street; the row changes nothing (change the person on the staff screen).',
   importErr_forbidden_staff: 'Your account may not import a roster: rosters are imported by the street leader and community staff.',
   import_accounts_title: 'Accounts created, with their one-time passwords',
-  import_accounts_once: 'The passwords are shown this once and cannot be seen again after closing. Copy or print them and hand each to its person; they must change it at first sign-in.',
+  import_accounts_once:
+    'The passwords are shown this once and cannot be seen again after closing. Copy or print them and hand each to its person; they must change it at first sign-in.',
   import_accounts_copy: 'Copy all',
   import_accounts_copied: 'Copied',
   import_accounts_print: 'Print',
@@ -2885,9 +2958,9 @@ const en: Strings = {
   staff_edit: 'Edit',
   staff_disable: 'Disable',
   staff_enable: 'Enable',
-  staff_disableConfirm: 'Disable {name}\'s account? Their sign-in stops at once; their records stay.',
+  staff_disableConfirm: "Disable {name}'s account? Their sign-in stops at once; their records stay.",
   staff_reset: 'Reset password',
-  staff_resetConfirm: 'Reset {name}\'s password? The old one stops working at once.',
+  staff_resetConfirm: "Reset {name}'s password? The old one stops working at once.",
   staff_field_name: 'Name',
   staff_field_phone: 'Mobile',
   staff_field_email: 'Email',
@@ -2917,7 +2990,7 @@ const en: Strings = {
   staffErr_own_access: 'You cannot disable your own account or change your own role or scope.',
   staffErr_community_required: 'This role belongs to a community; choose one.',
   staffErr_not_a_grid_role: 'Only grid leaders and grid members are assigned to grids.',
-  staffErr_grid_outside_community: 'The chosen grids are not in the person\'s community.',
+  staffErr_grid_outside_community: "The chosen grids are not in the person's community.",
   staffErr_invalid_request: 'Something is filled in wrongly: check the name, the mobile (5–20 digits) and the email.',
   staffErr_forbidden: 'You may not manage staff.',
   staffErr_not_found: 'No such staff member.',
@@ -2960,17 +3033,27 @@ const en: Strings = {
   import_problem_visit_before_move_in: 'visit before moving in',
   import_problem_unmatched_visitor: 'visitor not matched',
   import_problem_duplicate_visit: 'repeated visit',
-  importMsg_visit_in_future: '{where}, column {column}: the visit date {date} is after today ({today}); a ledger records visits that happened. Correct the date.',
-  importMsg_unknown_method: '{where}, column {column}: the method "{label}" is not one the product knows (入户, 电话, 微信/视频, 代访); correct it, or map it in the method labels.',
+  importMsg_visit_in_future:
+    '{where}, column {column}: the visit date {date} is after today ({today}); a ledger records visits that happened. Correct the date.',
+  importMsg_unknown_method:
+    '{where}, column {column}: the method "{label}" is not one the product knows (入户, 电话, 微信/视频, 代访); correct it, or map it in the method labels.',
   importMsg_unknown_met: '{where}, column {column}: "{label}" says neither yes (是/见面) nor no (否/未见面/不在家); correct it.',
-  importMsg_unmatched_household: '{where}, column {column}: no household of the grids you keep fits this row (by ID number, unit and room, or name); check it against the household ledger, and import the household first if it is missing.',
-  importMsg_unmatched_household_building: '{where}, column {column}: "{address}" is none of the buildings in the grids you keep (by code, address or name); write it as the map has it, or import the buildings first.',
-  importMsg_ambiguous_household: '{where}, column {column}: {count} households fit this row; add the ID number, or the unit and room, to say which.',
-  importMsg_visit_after_move_out: '{where}, column {column}: the household moved out on {movedOut}; the visit on {date} came after it had left. Correct the date or the household.',
-  importMsg_visit_before_move_in: '{where}, column {column}: the household moved in on {movedIn}, after this visit on {date}. Correct the date, or the move-in date in the household ledger.',
-  importMsg_unmatched_visitor: '{where}, column {column}: "{name}" is no staff member of the household\'s grid or community (or several are); the visit is imported without a visitor, under the name the ledger gives.',
-  importMsg_duplicate_visit: '{where}: the same visit as row {duplicateOf} (household, date, visitor, method, result and content); it is imported once.',
-  importErr_import_has_errors: 'Rows of the ledger have errors, and nothing is imported until all are corrected. Correct them and upload the file again.',
+  importMsg_unmatched_household:
+    '{where}, column {column}: no household of the grids you keep fits this row (by ID number, unit and room, or name); check it against the household ledger, and import the household first if it is missing.',
+  importMsg_unmatched_household_building:
+    '{where}, column {column}: "{address}" is none of the buildings in the grids you keep (by code, address or name); write it as the map has it, or import the buildings first.',
+  importMsg_ambiguous_household:
+    '{where}, column {column}: {count} households fit this row; add the ID number, or the unit and room, to say which.',
+  importMsg_visit_after_move_out:
+    '{where}, column {column}: the household moved out on {movedOut}; the visit on {date} came after it had left. Correct the date or the household.',
+  importMsg_visit_before_move_in:
+    '{where}, column {column}: the household moved in on {movedIn}, after this visit on {date}. Correct the date, or the move-in date in the household ledger.',
+  importMsg_unmatched_visitor:
+    '{where}, column {column}: "{name}" is no staff member of the household\'s grid or community (or several are); the visit is imported without a visitor, under the name the ledger gives.',
+  importMsg_duplicate_visit:
+    '{where}: the same visit as row {duplicateOf} (household, date, visitor, method, result and content); it is imported once.',
+  importErr_import_has_errors:
+    'Rows of the ledger have errors, and nothing is imported until all are corrected. Correct them and upload the file again.',
 };
 
 export const STRINGS: Record<Locale, Strings> = { 'zh-CN': zhCN, 'zh-TW': zhTW, en };

@@ -18,8 +18,7 @@ export type PolygonResult =
   | { valid: true; geometry: MultiPolygon; repairs: string[] }
   | { valid: false; reason: PolygonDefect; type: string | null };
 
-const finite2 = (p: unknown): p is Position =>
-  Array.isArray(p) && p.length >= 2 && Number.isFinite(p[0]) && Number.isFinite(p[1]);
+const finite2 = (p: unknown): p is Position => Array.isArray(p) && p.length >= 2 && Number.isFinite(p[0]) && Number.isFinite(p[1]);
 
 export function featurePolygons(geometry: Geometry | null | undefined): PolygonResult {
   if (!geometry) return { valid: false, reason: POLYGON_DEFECT.NO_GEOMETRY, type: null };

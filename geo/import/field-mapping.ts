@@ -22,8 +22,44 @@ export type FeatureField = (typeof FEATURE_FIELDS)[number];
 export type FeatureMapping = Partial<Record<FeatureField, string>>;
 
 const FEATURE_ALIASES: Record<FeatureField, readonly string[]> = {
-  name: ['name', '名称', '网格名称', '网格名', '社区名称', '社区名', '居委会名称', '楼栋名称', '建筑名称', '小区名称', 'mc', 'wgmc', 'jzmc', 'name_zh', 'namezh', 'title'],
-  code: ['code', '编码', '编号', '网格编码', '网格编号', '网格代码', '社区编码', '社区代码', '区划代码', '统计用区划代码', '行政区划代码', '代码', 'bm', 'wgbm', 'wgdm', 'id_code', 'gridcode', 'ref'],
+  name: [
+    'name',
+    '名称',
+    '网格名称',
+    '网格名',
+    '社区名称',
+    '社区名',
+    '居委会名称',
+    '楼栋名称',
+    '建筑名称',
+    '小区名称',
+    'mc',
+    'wgmc',
+    'jzmc',
+    'name_zh',
+    'namezh',
+    'title',
+  ],
+  code: [
+    'code',
+    '编码',
+    '编号',
+    '网格编码',
+    '网格编号',
+    '网格代码',
+    '社区编码',
+    '社区代码',
+    '区划代码',
+    '统计用区划代码',
+    '行政区划代码',
+    '代码',
+    'bm',
+    'wgbm',
+    'wgdm',
+    'id_code',
+    'gridcode',
+    'ref',
+  ],
   address: ['address', 'addr', '地址', '门牌地址', '详细地址', '楼栋地址', '门牌号', 'dz', 'mpdz', 'addrfull', 'addr:full', 'fulladdress'],
 };
 
@@ -47,7 +83,16 @@ export function guessFeatureMapping(keys: readonly string[]): FeatureMapping {
 // ---------------------------------------------------------------------------------------------
 
 export const LEDGER_FIELDS = [
-  'headName', 'idNumber', 'phone', 'address', 'building', 'unit', 'room', 'categories', 'members', 'movedIn',
+  'headName',
+  'idNumber',
+  'phone',
+  'address',
+  'building',
+  'unit',
+  'room',
+  'categories',
+  'members',
+  'movedIn',
 ] as const;
 export type LedgerField = (typeof LEDGER_FIELDS)[number];
 export type LedgerMapping = Partial<Record<LedgerField, string>>;
@@ -67,7 +112,11 @@ const LEDGER_ALIASES: Record<LedgerField, readonly string[]> = {
 };
 
 /** Each field's column among the headers; a header is used once, for the first field (in `fields`' order) that claims it. */
-function guessColumns<F extends string>(fields: readonly F[], aliases: Record<F, readonly string[]>, headers: readonly string[]): Partial<Record<F, string>> {
+function guessColumns<F extends string>(
+  fields: readonly F[],
+  aliases: Record<F, readonly string[]>,
+  headers: readonly string[],
+): Partial<Record<F, string>> {
   const out: Partial<Record<F, string>> = {};
   const used = new Set<string>();
   for (const field of fields) {
@@ -116,7 +165,17 @@ export function guessStaffMapping(headers: readonly string[]): StaffMapping {
 // ---------------------------------------------------------------------------------------------
 
 export const VISIT_LEDGER_FIELDS = [
-  'visitDate', 'headName', 'idNumber', 'address', 'building', 'unit', 'room', 'visitor', 'method', 'met', 'content',
+  'visitDate',
+  'headName',
+  'idNumber',
+  'address',
+  'building',
+  'unit',
+  'room',
+  'visitor',
+  'method',
+  'met',
+  'content',
 ] as const;
 export type VisitLedgerField = (typeof VISIT_LEDGER_FIELDS)[number];
 export type VisitLedgerMapping = Partial<Record<VisitLedgerField, string>>;
@@ -145,22 +204,80 @@ export const guessVisitLedgerMapping = (headers: readonly string[]): VisitLedger
 
 /** Chinese labels as ledgers write them, onto the schema's household_category (geo/domain/household.ts). */
 export const CATEGORY_LABELS: Readonly<Record<string, HouseholdCategory>> = {
-  一般: 'ordinary', 一般户: 'ordinary', 一般家庭: 'ordinary', 一般家庭户: 'ordinary', 普通: 'ordinary', 普通户: 'ordinary', 无: 'ordinary',
-  老年人: 'elderly', 老年: 'elderly', 一般老年: 'elderly', 高龄: 'elderly', 高龄老人: 'elderly', 老人: 'elderly',
-  空巢: 'empty_nest', 空巢老人: 'empty_nest',
-  独居: 'lonely_elderly', 独居老人: 'lonely_elderly', 孤寡: 'lonely_elderly', 孤寡老人: 'lonely_elderly',
-  低保: 'low_income', 低保户: 'low_income', 低保家庭: 'low_income', 低收入: 'low_income', 特困: 'low_income', 特困供养: 'low_income',
-  残疾: 'disabled', 残疾人: 'disabled', 残疾人家庭: 'disabled',
-  重病: 'seriously_ill', 大病: 'seriously_ill', 卧床: 'seriously_ill', 重病卧床: 'seriously_ill', 重病患者: 'seriously_ill',
-  困难: 'difficult', 困难家庭: 'difficult', 困难户: 'difficult', 困难群众: 'difficult',
-  流动人口: 'floating', 流动人员: 'floating', 外来人口: 'floating', 流动: 'floating',
-  出租: 'rental', 出租房: 'rental', 出租屋: 'rental', 出租房屋: 'rental', 租户: 'rental',
-  社区矫正: 'community_correction', 社区矫正对象: 'community_correction', 矫正对象: 'community_correction',
-  重点人员: 'key_person', 重点人口: 'key_person', 重点: 'key_person', 刑满释放: 'key_person', 刑释解教: 'key_person', 吸毒人员: 'key_person', 精神障碍: 'key_person', 严重精神障碍: 'key_person',
-  上访: 'petitioner', 上访户: 'petitioner', 信访: 'petitioner', 信访户: 'petitioner',
-  失业: 'unemployed', 失业家庭: 'unemployed', 失业人员: 'unemployed', 下岗: 'unemployed',
-  军属: 'military_family', 军烈属: 'military_family', 退役军人: 'military_family', 优抚对象: 'military_family', 双拥: 'military_family',
-  个体工商户: 'business', 个体户: 'business', 商户: 'business', 就业: 'business',
+  一般: 'ordinary',
+  一般户: 'ordinary',
+  一般家庭: 'ordinary',
+  一般家庭户: 'ordinary',
+  普通: 'ordinary',
+  普通户: 'ordinary',
+  无: 'ordinary',
+  老年人: 'elderly',
+  老年: 'elderly',
+  一般老年: 'elderly',
+  高龄: 'elderly',
+  高龄老人: 'elderly',
+  老人: 'elderly',
+  空巢: 'empty_nest',
+  空巢老人: 'empty_nest',
+  独居: 'lonely_elderly',
+  独居老人: 'lonely_elderly',
+  孤寡: 'lonely_elderly',
+  孤寡老人: 'lonely_elderly',
+  低保: 'low_income',
+  低保户: 'low_income',
+  低保家庭: 'low_income',
+  低收入: 'low_income',
+  特困: 'low_income',
+  特困供养: 'low_income',
+  残疾: 'disabled',
+  残疾人: 'disabled',
+  残疾人家庭: 'disabled',
+  重病: 'seriously_ill',
+  大病: 'seriously_ill',
+  卧床: 'seriously_ill',
+  重病卧床: 'seriously_ill',
+  重病患者: 'seriously_ill',
+  困难: 'difficult',
+  困难家庭: 'difficult',
+  困难户: 'difficult',
+  困难群众: 'difficult',
+  流动人口: 'floating',
+  流动人员: 'floating',
+  外来人口: 'floating',
+  流动: 'floating',
+  出租: 'rental',
+  出租房: 'rental',
+  出租屋: 'rental',
+  出租房屋: 'rental',
+  租户: 'rental',
+  社区矫正: 'community_correction',
+  社区矫正对象: 'community_correction',
+  矫正对象: 'community_correction',
+  重点人员: 'key_person',
+  重点人口: 'key_person',
+  重点: 'key_person',
+  刑满释放: 'key_person',
+  刑释解教: 'key_person',
+  吸毒人员: 'key_person',
+  精神障碍: 'key_person',
+  严重精神障碍: 'key_person',
+  上访: 'petitioner',
+  上访户: 'petitioner',
+  信访: 'petitioner',
+  信访户: 'petitioner',
+  失业: 'unemployed',
+  失业家庭: 'unemployed',
+  失业人员: 'unemployed',
+  下岗: 'unemployed',
+  军属: 'military_family',
+  军烈属: 'military_family',
+  退役军人: 'military_family',
+  优抚对象: 'military_family',
+  双拥: 'military_family',
+  个体工商户: 'business',
+  个体户: 'business',
+  商户: 'business',
+  就业: 'business',
 };
 
 /** Splits a category cell (低保、残疾 / 低保,残疾 / 低保;残疾 / 低保 残疾) and maps each label; unknown ones are returned as such. */
@@ -189,7 +306,16 @@ export function mapCategoryLabels(
 // ---------------------------------------------------------------------------------------------
 
 export const ISSUE_LEDGER_FIELDS = [
-  'regNo', 'registeredOn', 'grid', 'address', 'issueCategory', 'content', 'level', 'status', 'closedOn', 'satisfaction',
+  'regNo',
+  'registeredOn',
+  'grid',
+  'address',
+  'issueCategory',
+  'content',
+  'level',
+  'status',
+  'closedOn',
+  'satisfaction',
 ] as const;
 export type IssueLedgerField = (typeof ISSUE_LEDGER_FIELDS)[number];
 export type IssueLedgerMapping = Partial<Record<IssueLedgerField, string>>;

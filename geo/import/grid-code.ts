@@ -67,7 +67,8 @@ export interface GridToNumber<K> {
  */
 export function generateGridCodes<K>(prefix: string, grids: readonly GridToNumber<K>[], firstSequence = 1): { key: K; code: string }[] {
   if (!/^\d{12}$/.test(prefix)) throw new Error(`grid code prefix must be 12 digits, not ${prefix}`);
-  if (firstSequence < 1 || grids.length + firstSequence - 1 > 999) throw new Error('a community holds at most 999 grids in the 15-digit scheme');
+  if (firstSequence < 1 || grids.length + firstSequence - 1 > 999)
+    throw new Error('a community holds at most 999 grids in the 15-digit scheme');
   const heights = grids.map((g) => g.height).sort((a, b) => a - b);
   const band = (heights[Math.floor(heights.length / 2)] ?? 0) / 2;
   const byNorth = grids.map((g, i) => ({ g, i })).sort((a, b) => b.g.point[1] - a.g.point[1] || a.i - b.i);

@@ -4,7 +4,7 @@
  * Returns the row as the schema wants it and its problems, never throws on bad data.
  */
 import type { HouseholdCategory } from '../domain/household';
-import { mapCategoryLabels, type LedgerMapping } from './field-mapping';
+import { type LedgerMapping, mapCategoryLabels } from './field-mapping';
 import { IMPORT_PROBLEM, type ImportProblem } from './import-problems';
 
 export interface LedgerRow {
@@ -71,29 +71,54 @@ export function validateLedgerRow(
     problems.push({ code, severity: 'warning', message: `Row ${row}: ${message}`, row, ...(details ? { details } : {}) });
 
   const headName = get('headName');
-  if (!headName) error(IMPORT_PROBLEM.MISSING_VALUE, `the name (${mapping.headName ?? '姓名'}) is empty; fill it in.`, { field: 'headName', column: mapping.headName ?? '姓名' });
+  if (!headName)
+    error(IMPORT_PROBLEM.MISSING_VALUE, `the name (${mapping.headName ?? '姓名'}) is empty; fill it in.`, {
+      field: 'headName',
+      column: mapping.headName ?? '姓名',
+    });
   const room = get('room');
-  if (!room) error(IMPORT_PROBLEM.MISSING_VALUE, `the room (${mapping.room ?? '房号'}) is empty; fill it in.`, { field: 'room', column: mapping.room ?? '房号' });
+  if (!room)
+    error(IMPORT_PROBLEM.MISSING_VALUE, `the room (${mapping.room ?? '房号'}) is empty; fill it in.`, {
+      field: 'room',
+      column: mapping.room ?? '房号',
+    });
   const building = get('building') || null;
   const addressCell = get('address');
   const address = addressCell || building || '';
-  if (!address) error(IMPORT_PROBLEM.MISSING_VALUE, 'neither the address (地址) nor the building (楼栋) is filled in; one is needed to find the building.', { field: 'address', column: `${mapping.address ?? '地址'}/${mapping.building ?? '楼栋'}` });
+  if (!address)
+    error(
+      IMPORT_PROBLEM.MISSING_VALUE,
+      'neither the address (地址) nor the building (楼栋) is filled in; one is needed to find the building.',
+      { field: 'address', column: `${mapping.address ?? '地址'}/${mapping.building ?? '楼栋'}` },
+    );
 
   const idRaw = get('idNumber').toUpperCase();
   const idNumber = idRaw || null;
   if (idNumber && !isValidIdNumber(idNumber)) {
-    error(IMPORT_PROBLEM.INVALID_ID_NUMBER, `the ID number ${idNumber.slice(0, 6)}… is not a valid 18-digit resident ID (format, birth date or check digit); correct it or leave it empty.`);
+    error(
+      IMPORT_PROBLEM.INVALID_ID_NUMBER,
+      `the ID number ${idNumber.slice(0, 6)}… is not a valid 18-digit resident ID (format, birth date or check digit); correct it or leave it empty.`,
+    );
   }
-  const phoneRaw = get('phone').replace(/[\s()（）]/g, '').replace(/^\+?86-?/, '');
+  const phoneRaw = get('phone')
+    .replace(/[\s()（）]/g, '')
+    .replace(/^\+?86-?/, '');
   const phone = phoneRaw || null;
   if (phone && !isValidPhone(phone)) {
-    error(IMPORT_PROBLEM.INVALID_PHONE, `the phone number "${phone}" is neither an 11-digit mobile nor a landline; correct it or leave it empty.`);
+    error(
+      IMPORT_PROBLEM.INVALID_PHONE,
+      `the phone number "${phone}" is neither an 11-digit mobile nor a landline; correct it or leave it empty.`,
+    );
   }
 
   const catCell = get('categories');
   const { categories, unknown } = mapCategoryLabels(catCell, categoryOverrides);
   for (const label of unknown) {
-    warn(IMPORT_PROBLEM.UNKNOWN_CATEGORY, `the category "${label}" is not one the product knows; it is ignored (map it in the import's category mapping to keep it).`, { label });
+    warn(
+      IMPORT_PROBLEM.UNKNOWN_CATEGORY,
+      `the category "${label}" is not one the product knows; it is ignored (map it in the import's category mapping to keep it).`,
+      { label },
+    );
   }
 
   let members = 1;
@@ -101,14 +126,19 @@ export function validateLedgerRow(
   if (membersCell) {
     members = Number(membersCell);
     if (!Number.isInteger(members) || members < 1 || members > 50) {
-      error(IMPORT_PROBLEM.INVALID_MEMBERS, `the member count "${membersCell}" is not a whole number from 1 to 50.`, { value: membersCell });
+      error(IMPORT_PROBLEM.INVALID_MEMBERS, `the member count "${membersCell}" is not a whole number from 1 to 50.`, {
+        value: membersCell,
+      });
     }
   }
   let movedIn: string | null = null;
   const movedCellRaw = mapping.movedIn ? cells[mapping.movedIn] : undefined;
   if (movedCellRaw !== undefined && movedCellRaw !== null && clean(movedCellRaw) !== '') {
     movedIn = parseLedgerDate(movedCellRaw);
-    if (!movedIn) error(IMPORT_PROBLEM.INVALID_DATE, `the date "${clean(movedCellRaw)}" is not a date; write it as 2024-03-01.`, { value: clean(movedCellRaw) });
+    if (!movedIn)
+      error(IMPORT_PROBLEM.INVALID_DATE, `the date "${clean(movedCellRaw)}" is not a date; write it as 2024-03-01.`, {
+        value: clean(movedCellRaw),
+      });
   }
 
   if (problems.some((p) => p.severity === 'error')) return { value: null, problems };

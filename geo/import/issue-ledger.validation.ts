@@ -47,9 +47,15 @@ const CATEGORY: Record<IssueCategory, readonly string[]> = {
 
 /** 层级 (分类分层处理): who handles it, and so its time limit (7/15/30 days by the policy's issueDueDays). */
 const LEVEL: Record<IssueTier, { complexity: IssueComplexity; labels: readonly string[] }> = {
-  on_spot: { complexity: 'ordinary', labels: ['网格', '网格处理', '网格级', '现场', '现场处理', '就地', '就地解决', '一般', '普通', '一般事项', '網格'] },
+  on_spot: {
+    complexity: 'ordinary',
+    labels: ['网格', '网格处理', '网格级', '现场', '现场处理', '就地', '就地解决', '一般', '普通', '一般事项', '網格'],
+  },
   community: { complexity: 'complex', labels: ['社区', '社区处理', '社区协调', '社区级', '复杂', '较复杂', '复杂事项', '社區', '複雜'] },
-  escalated: { complexity: 'major', labels: ['街道', '街道处理', '街道级', '上报', '上报街道', '乡镇', '重大', '疑难', '重大疑难', '重大事项', '重大複雜'] },
+  escalated: {
+    complexity: 'major',
+    labels: ['街道', '街道处理', '街道级', '上报', '上报街道', '乡镇', '重大', '疑难', '重大疑难', '重大事项', '重大複雜'],
+  },
 };
 
 /** 状态. No cancelled: a ledger records no date for a cancellation, and a cancelled matter counts nowhere. */
@@ -69,7 +75,11 @@ const SATISFACTION: Record<IssueEvaluation, readonly string[]> = {
 };
 
 /** A label as compared: half-width, no spaces or brackets, lower case (English keys work too). */
-const key = (s: string) => s.normalize('NFKC').replace(/[\s()（）【】[\]]/g, '').toLowerCase();
+const key = (s: string) =>
+  s
+    .normalize('NFKC')
+    .replace(/[\s()（）【】[\]]/g, '')
+    .toLowerCase();
 
 function lookup<T extends string>(table: Record<T, readonly string[]>): (label: string) => T | undefined {
   const m = new Map<string, T>();
@@ -105,12 +115,21 @@ export function regNoFit(regNo: string, registeredOn: string): 'fits' | 'format'
 // One row
 // ---------------------------------------------------------------------------------------------
 
-const clean = (v: unknown): string => (v === null || v === undefined ? '' : v instanceof Date ? v.toISOString().slice(0, 10) : String(v)).normalize('NFKC').trim();
+const clean = (v: unknown): string =>
+  (v === null || v === undefined ? '' : v instanceof Date ? v.toISOString().slice(0, 10) : String(v)).normalize('NFKC').trim();
 
 /** Default column names, for messages when the mapping has none. */
 const COLUMN: Record<IssueLedgerField, string> = {
-  regNo: '登记编号', registeredOn: '登记日期', grid: '网格', address: '地址', issueCategory: '类别', content: '内容',
-  level: '层级', status: '状态', closedOn: '办结日期', satisfaction: '满意度',
+  regNo: '登记编号',
+  registeredOn: '登记日期',
+  grid: '网格',
+  address: '地址',
+  issueCategory: '类别',
+  content: '内容',
+  level: '层级',
+  status: '状态',
+  closedOn: '办结日期',
+  satisfaction: '满意度',
 };
 
 export function validateIssueRow(
@@ -124,7 +143,13 @@ export function validateIssueRow(
   const raw = (f: IssueLedgerField) => (mapping[f] ? cells[mapping[f]!] : undefined);
   const get = (f: IssueLedgerField) => clean(raw(f));
   const error = (code: ImportProblem['code'], field: IssueLedgerField, message: string, details: Record<string, unknown> = {}) =>
-    problems.push({ code, severity: 'error', row, message: `Row ${row}, column ${column(field)}: ${message}`, details: { field, column: column(field), ...details } });
+    problems.push({
+      code,
+      severity: 'error',
+      row,
+      message: `Row ${row}, column ${column(field)}: ${message}`,
+      details: { field, column: column(field), ...details },
+    });
   const required = (f: IssueLedgerField, what: string) => {
     const v = get(f);
     if (!v) error(IMPORT_PROBLEM.MISSING_VALUE, f, `the ${what} is empty; fill it in.`);
@@ -135,7 +160,10 @@ export function validateIssueRow(
     if (!v) return undefined;
     const hit = of(v);
     if (hit === undefined) {
-      error(IMPORT_PROBLEM.UNKNOWN_LABEL, f, `the ${what} "${v}" is not one the product knows; write one of ${allowed.join(', ')}.`, { value: v, allowed });
+      error(IMPORT_PROBLEM.UNKNOWN_LABEL, f, `the ${what} "${v}" is not one the product knows; write one of ${allowed.join(', ')}.`, {
+        value: v,
+        allowed,
+      });
     }
     return hit;
   };
@@ -148,7 +176,10 @@ export function validateIssueRow(
       return null;
     }
     if (iso > today) {
-      error(IMPORT_PROBLEM.FUTURE_DATE, f, `${iso} is after today (${today}); a ledger records what has happened. Correct the date.`, { value: iso, today });
+      error(IMPORT_PROBLEM.FUTURE_DATE, f, `${iso} is after today (${today}); a ledger records what has happened. Correct the date.`, {
+        value: iso,
+        today,
+      });
       return null;
     }
     return iso;
@@ -160,10 +191,16 @@ export function validateIssueRow(
   const grid = get('grid') || null;
   const address = get('address') || null;
   if (!grid && !address) {
-    error(IMPORT_PROBLEM.MISSING_VALUE, mapping.grid ? 'grid' : 'address', 'neither the grid (网格) nor the address (地址) is filled in; one is needed to place the matter.');
+    error(
+      IMPORT_PROBLEM.MISSING_VALUE,
+      mapping.grid ? 'grid' : 'address',
+      'neither the grid (网格) nor the address (地址) is filled in; one is needed to place the matter.',
+    );
   }
   const content = required('content', 'content (内容)');
-  const category = required('issueCategory', 'category (类别)') ? label('issueCategory', 'category', categoryOf, suggested(CATEGORY)) : undefined;
+  const category = required('issueCategory', 'category (类别)')
+    ? label('issueCategory', 'category', categoryOf, suggested(CATEGORY))
+    : undefined;
   const tier = required('level', 'level (层级)') ? label('level', 'level', tierOf, suggested(LEVEL)) : undefined;
   const status = required('status', 'status (状态)') ? label('status', 'status', statusOf, suggested(STATUS)) : undefined;
   const evaluation = label('satisfaction', 'satisfaction', satisfactionOf, suggested(SATISFACTION));
@@ -172,17 +209,37 @@ export function validateIssueRow(
   if (status) {
     const finished = status === 'closed' || status === 'resolved';
     if (status === 'closed' && !closedOn && get('closedOn') === '') {
-      error(IMPORT_PROBLEM.STATUS_DATE_MISMATCH, 'closedOn', `the status "${get('status')}" says the matter was closed, but 办结日期 is empty; fill in the date it was closed, or correct the status.`, { reason: 'closed_without_date', status: get('status') });
+      error(
+        IMPORT_PROBLEM.STATUS_DATE_MISMATCH,
+        'closedOn',
+        `the status "${get('status')}" says the matter was closed, but 办结日期 is empty; fill in the date it was closed, or correct the status.`,
+        { reason: 'closed_without_date', status: get('status') },
+      );
     }
     if (!finished && get('closedOn') !== '') {
-      error(IMPORT_PROBLEM.STATUS_DATE_MISMATCH, 'closedOn', `办结日期 is filled in but the status "${get('status')}" says the matter is still open; correct the status (e.g. 已办结) or empty the date.`, { reason: 'date_without_close', status: get('status') });
+      error(
+        IMPORT_PROBLEM.STATUS_DATE_MISMATCH,
+        'closedOn',
+        `办结日期 is filled in but the status "${get('status')}" says the matter is still open; correct the status (e.g. 已办结) or empty the date.`,
+        { reason: 'date_without_close', status: get('status') },
+      );
     }
     if (status !== 'closed' && evaluation !== undefined && evaluation !== 'not_rated') {
-      error(IMPORT_PROBLEM.STATUS_DATE_MISMATCH, 'satisfaction', `a satisfaction rating ("${get('satisfaction')}") is given but the status "${get('status')}" says the matter is not closed; residents rate a closed matter. Correct the status or empty the rating.`, { reason: 'rated_not_closed', status: get('status') });
+      error(
+        IMPORT_PROBLEM.STATUS_DATE_MISMATCH,
+        'satisfaction',
+        `a satisfaction rating ("${get('satisfaction')}") is given but the status "${get('status')}" says the matter is not closed; residents rate a closed matter. Correct the status or empty the rating.`,
+        { reason: 'rated_not_closed', status: get('status') },
+      );
     }
   }
   if (registeredOn && closedOn && closedOn < registeredOn) {
-    error(IMPORT_PROBLEM.CLOSED_BEFORE_REGISTERED, 'closedOn', `the matter was closed (${closedOn}) before it was registered (${registeredOn}); correct one of the dates.`, { closed: closedOn, registered: registeredOn });
+    error(
+      IMPORT_PROBLEM.CLOSED_BEFORE_REGISTERED,
+      'closedOn',
+      `the matter was closed (${closedOn}) before it was registered (${registeredOn}); correct one of the dates.`,
+      { closed: closedOn, registered: registeredOn },
+    );
   }
 
   if (problems.length > 0 || !registeredOn || !category || !tier || !status) return { value: null, problems };

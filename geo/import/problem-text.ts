@@ -5,9 +5,10 @@
  * field and values put in. A code this client does not know, or a template that needs a value the
  * server did not send, falls back to the server's message: never a half-filled sentence.
  */
-import { STRINGS, translate, type Locale, type StringKey } from '../i18n/strings';
-import { IMPORT_PROBLEM, IMPORT_PROBLEM_CODES, type ImportProblem, type ImportProblemCode } from './import-problems';
+
 import type { ApiErrorCode } from '../errors/api-error-codes';
+import { type Locale, STRINGS, type StringKey, translate } from '../i18n/strings';
+import { IMPORT_PROBLEM, IMPORT_PROBLEM_CODES, type ImportProblem, type ImportProblemCode } from './import-problems';
 
 /** Problem codes whose message differs by case: which details pick which text. */
 const VARIANTS: Partial<Record<ImportProblemCode, (details: Record<string, unknown>) => string | null>> = {
@@ -37,7 +38,11 @@ const VARIANTS: Partial<Record<ImportProblemCode, (details: Record<string, unkno
 };
 
 /** Codes said only through a variant: no text of their own. */
-const ONLY_VARIANTS: readonly ImportProblemCode[] = [IMPORT_PROBLEM.MISSING_FIELD, IMPORT_PROBLEM.STATUS_DATE_MISMATCH, IMPORT_PROBLEM.REG_NO_KEPT_BESIDE];
+const ONLY_VARIANTS: readonly ImportProblemCode[] = [
+  IMPORT_PROBLEM.MISSING_FIELD,
+  IMPORT_PROBLEM.STATUS_DATE_MISMATCH,
+  IMPORT_PROBLEM.REG_NO_KEPT_BESIDE,
+];
 
 /** Every string key a problem code may be shown with (for the test that all three languages have them). */
 export function problemTextKeys(code: ImportProblemCode): StringKey[] {
@@ -89,7 +94,8 @@ function detailVars(locale: Locale, details: Record<string, unknown>): Record<st
     return key in STRINGS[locale] ? translate(locale, key as StringKey) : String(r);
   };
   if (typeof details.role === 'string') vars.roleLabel = roleLabel(details.role);
-  if (Array.isArray(details.allowed)) vars.allowedLabels = details.allowed.length ? details.allowed.map(roleLabel).join(listSeparator(locale)) : '—';
+  if (Array.isArray(details.allowed))
+    vars.allowedLabels = details.allowed.length ? details.allowed.map(roleLabel).join(listSeparator(locale)) : '—';
   if (typeof details.share === 'number') vars.percent = String(Math.round(details.share * 100));
   if (typeof details.areaM2 === 'number') vars.areaM2 = Math.round(details.areaM2).toLocaleString(locale === 'en' ? 'en' : locale);
   return vars;
@@ -112,7 +118,10 @@ export function problemWhere(locale: Locale, p: Pick<ImportProblem, 'row' | 'fea
 }
 
 /** The problem's sentence in `locale`, or the server's message when this client cannot say it. */
-export function problemText(locale: Locale, p: Pick<ImportProblem, 'code' | 'message' | 'row' | 'featureIndex' | 'details'> & { severity?: string }): string {
+export function problemText(
+  locale: Locale,
+  p: Pick<ImportProblem, 'code' | 'message' | 'row' | 'featureIndex' | 'details'> & { severity?: string },
+): string {
   const details = p.details ?? {};
   const key = problemKey(p.code, details);
   if (!key || !(key in STRINGS[locale])) return p.message;
@@ -145,7 +154,13 @@ export const IMPORT_ERROR_CODES = [
 ] as const satisfies readonly ApiErrorCode[];
 
 /** Codes whose server message carries detail the text cannot: shown after it, as said. */
-const WITH_SERVER_DETAIL: ReadonlySet<string> = new Set(['unreadable_file', 'import_conflict', 'import_rejected', 'invalid_mapping', 'invalid_request']);
+const WITH_SERVER_DETAIL: ReadonlySet<string> = new Set([
+  'unreadable_file',
+  'import_conflict',
+  'import_rejected',
+  'invalid_mapping',
+  'invalid_request',
+]);
 
 export interface ApiErrorLike {
   status?: number;
@@ -170,13 +185,19 @@ export function importErrorText(
   // A commit refused for a change since the dry run names each change: said wholly in the user's language.
   if (e.code === 'import_conflict' && Array.isArray(d.changed) && d.changed.length > 0) {
     const changed = (d.changed as { kind?: unknown; code?: unknown; change?: unknown }[])
-      .filter((c) => (c.kind === 'grid' || c.kind === 'community') && (c.change === 'changed' || c.change === 'added' || c.change === 'removed'))
+      .filter(
+        (c) => (c.kind === 'grid' || c.kind === 'community') && (c.change === 'changed' || c.change === 'added' || c.change === 'removed'),
+      )
       .map((c) => {
         const what = translate(locale, `importChange_${c.kind as 'grid' | 'community'}`, { code: String(c.code) });
         const how = translate(locale, `importChange_${c.change as 'changed' | 'added' | 'removed'}`);
         return locale === 'en' ? `${what} (${how})` : `${what}（${how}）`;
       });
-    if (changed.length) return { text: translate(locale, 'importErr_import_conflict_changed', { changed: changed.join(listSeparator(locale)) }), detail: null };
+    if (changed.length)
+      return {
+        text: translate(locale, 'importErr_import_conflict_changed', { changed: changed.join(listSeparator(locale)) }),
+        detail: null,
+      };
   }
   const own = `importErr_${e.code}_${kind}`;
   const key = kind && own in STRINGS[locale] ? own : `importErr_${e.code}`;

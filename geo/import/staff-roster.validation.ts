@@ -14,15 +14,40 @@ import { IMPORT_PROBLEM, type ImportProblem } from './import-problems';
  * the three interface languages (geo/i18n/strings.ts role_*) and the enum names themselves.
  */
 export const ROLE_LABELS: Readonly<Record<string, StaffRole>> = {
-  街道领导: 'street_leader', 街道干部: 'street_leader', 街道书记: 'street_leader', 街道主任: 'street_leader', 街道領導: 'street_leader',
-  社区工作人员: 'community_staff', 社区工作者: 'community_staff', 社区干部: 'community_staff', 社区书记: 'community_staff',
-  社区主任: 'community_staff', 社区专干: 'community_staff', 社工: 'community_staff',
-  社區工作者: 'community_staff', 社區工作人員: 'community_staff',
-  网格长: 'grid_leader', 网格组长: 'grid_leader', 網格長: 'grid_leader',
-  网格员: 'grid_member', 专职网格员: 'grid_member', 兼职网格员: 'grid_member', 楼栋长: 'grid_member', 单元长: 'grid_member',
-  民警: 'grid_member', 社区民警: 'grid_member', 志愿者: 'grid_member', 網格員: 'grid_member', 樓棟長: 'grid_member',
-  会议投影: 'presenter', 投影: 'presenter', 會議投影: 'presenter',
-  streetleader: 'street_leader', communitystaff: 'community_staff', gridleader: 'grid_leader', gridmember: 'grid_member',
+  街道领导: 'street_leader',
+  街道干部: 'street_leader',
+  街道书记: 'street_leader',
+  街道主任: 'street_leader',
+  街道領導: 'street_leader',
+  社区工作人员: 'community_staff',
+  社区工作者: 'community_staff',
+  社区干部: 'community_staff',
+  社区书记: 'community_staff',
+  社区主任: 'community_staff',
+  社区专干: 'community_staff',
+  社工: 'community_staff',
+  社區工作者: 'community_staff',
+  社區工作人員: 'community_staff',
+  网格长: 'grid_leader',
+  网格组长: 'grid_leader',
+  網格長: 'grid_leader',
+  网格员: 'grid_member',
+  专职网格员: 'grid_member',
+  兼职网格员: 'grid_member',
+  楼栋长: 'grid_member',
+  单元长: 'grid_member',
+  民警: 'grid_member',
+  社区民警: 'grid_member',
+  志愿者: 'grid_member',
+  網格員: 'grid_member',
+  樓棟長: 'grid_member',
+  会议投影: 'presenter',
+  投影: 'presenter',
+  會議投影: 'presenter',
+  streetleader: 'street_leader',
+  communitystaff: 'community_staff',
+  gridleader: 'grid_leader',
+  gridmember: 'grid_member',
   meetingprojector: 'presenter',
   ...Object.fromEntries(STAFF_ROLES.map((r) => [r.replace(/_/g, ''), r])),
 };
@@ -31,13 +56,24 @@ const clean = (v: unknown): string => (v === null || v === undefined ? '' : Stri
 
 /** The role a label names, or null: full-width, case, spaces and underscores do not matter. */
 export function roleOfLabel(label: string): StaffRole | null {
-  const key = label.normalize('NFKC').toLowerCase().replace(/[\s_-]/g, '');
+  const key = label
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[\s_-]/g, '');
   return ROLE_LABELS[key] ?? null;
 }
 
 /** A grid cell's references: several separated by 、 , ; or spaces (half- or full-width). */
 export function splitGridRefs(cell: string): string[] {
-  return [...new Set(cell.normalize('NFKC').split(/[、,;\s]+/).map((s) => s.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      cell
+        .normalize('NFKC')
+        .split(/[、,;\s]+/)
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 // A practical shape (what the API's zod schema also accepts): something@domain.tld, no spaces.
@@ -68,33 +104,56 @@ export function validateRosterRow(
     problems.push({ code, severity: 'error', message: `Row ${row}: ${message}`, row, details });
 
   const name = get('name');
-  if (!name) error(IMPORT_PROBLEM.MISSING_VALUE, `the name (${mapping.name ?? '姓名'}) is empty; fill it in.`, { field: 'staff_name', column: mapping.name ?? '姓名' });
+  if (!name)
+    error(IMPORT_PROBLEM.MISSING_VALUE, `the name (${mapping.name ?? '姓名'}) is empty; fill it in.`, {
+      field: 'staff_name',
+      column: mapping.name ?? '姓名',
+    });
 
   const email = get('email').toLowerCase();
   if (!email) {
-    error(IMPORT_PROBLEM.MISSING_VALUE, `the email (${mapping.email ?? '邮箱'}) is empty; every account signs in with its email.`, { field: 'staff_email', column: mapping.email ?? '邮箱' });
+    error(IMPORT_PROBLEM.MISSING_VALUE, `the email (${mapping.email ?? '邮箱'}) is empty; every account signs in with its email.`, {
+      field: 'staff_email',
+      column: mapping.email ?? '邮箱',
+    });
   } else if (!EMAIL.test(email) || email.length > 254) {
-    error(IMPORT_PROBLEM.INVALID_EMAIL, `"${email}" in column ${mapping.email} is not an email address; write it as name@example.org.`, { value: email, column: mapping.email! });
+    error(IMPORT_PROBLEM.INVALID_EMAIL, `"${email}" in column ${mapping.email} is not an email address; write it as name@example.org.`, {
+      value: email,
+      column: mapping.email!,
+    });
   }
 
-  const phoneRaw = get('phone').replace(/[\s()（）]/g, '').replace(/^\+?86-?/, '');
+  const phoneRaw = get('phone')
+    .replace(/[\s()（）]/g, '')
+    .replace(/^\+?86-?/, '');
   const phone = phoneRaw || null;
   if (phone && !isValidPhone(phone)) {
-    error(IMPORT_PROBLEM.INVALID_PHONE, `the phone number "${phone}" in column ${mapping.phone} is neither an 11-digit mobile nor a landline; correct it or leave it empty.`, {
-      value: phone,
-      column: mapping.phone!,
-    });
+    error(
+      IMPORT_PROBLEM.INVALID_PHONE,
+      `the phone number "${phone}" in column ${mapping.phone} is neither an 11-digit mobile nor a landline; correct it or leave it empty.`,
+      {
+        value: phone,
+        column: mapping.phone!,
+      },
+    );
   }
 
   const roleCell = get('role');
   const role = roleCell ? roleOfLabel(roleCell) : null;
   if (!roleCell) {
-    error(IMPORT_PROBLEM.MISSING_VALUE, `the role (${mapping.role ?? '角色'}) is empty; write 社区工作人员, 网格长 or 网格员.`, { field: 'staff_role', column: mapping.role ?? '角色' });
-  } else if (!role) {
-    error(IMPORT_PROBLEM.UNKNOWN_ROLE, `the role "${roleCell}" in column ${mapping.role} is not one the product knows; write 街道领导, 社区工作人员, 网格长 or 网格员.`, {
-      value: roleCell,
-      column: mapping.role!,
+    error(IMPORT_PROBLEM.MISSING_VALUE, `the role (${mapping.role ?? '角色'}) is empty; write 社区工作人员, 网格长 or 网格员.`, {
+      field: 'staff_role',
+      column: mapping.role ?? '角色',
     });
+  } else if (!role) {
+    error(
+      IMPORT_PROBLEM.UNKNOWN_ROLE,
+      `the role "${roleCell}" in column ${mapping.role} is not one the product knows; write 街道领导, 社区工作人员, 网格长 or 网格员.`,
+      {
+        value: roleCell,
+        column: mapping.role!,
+      },
+    );
   }
 
   if (problems.length > 0 || !role) return { value: null, problems };

@@ -34,25 +34,87 @@ export interface VisitLedgerRow {
  * 代访 / 电话问亲属 … are someone else answering for the household (third_party).
  */
 export const METHOD_LABELS: Readonly<Record<string, VisitMethod>> = {
-  入户: 'in_person', 入户走访: 'in_person', 走访: 'in_person', 上门: 'in_person', 上门走访: 'in_person', 面访: 'in_person',
-  面谈: 'in_person', 当面: 'in_person', 实地: 'in_person', 实地走访: 'in_person', 登门: 'in_person', 现场: 'in_person',
-  电话: 'phone', 电访: 'phone', 电话走访: 'phone', 电话回访: 'phone', 电话联系: 'phone', 电话访问: 'phone',
-  微信: 'video', 视频: 'video', 微信视频: 'video', 视频通话: 'video', 微信语音: 'video', 视频走访: 'video', 网络: 'video',
-  代访: 'third_party', 第三方: 'third_party', 亲属代述: 'third_party', 邻居代述: 'third_party', 亲友: 'third_party', 物业: 'third_party',
-  in_person: 'in_person', phone: 'phone', video: 'video', third_party: 'third_party',
+  入户: 'in_person',
+  入户走访: 'in_person',
+  走访: 'in_person',
+  上门: 'in_person',
+  上门走访: 'in_person',
+  面访: 'in_person',
+  面谈: 'in_person',
+  当面: 'in_person',
+  实地: 'in_person',
+  实地走访: 'in_person',
+  登门: 'in_person',
+  现场: 'in_person',
+  电话: 'phone',
+  电访: 'phone',
+  电话走访: 'phone',
+  电话回访: 'phone',
+  电话联系: 'phone',
+  电话访问: 'phone',
+  微信: 'video',
+  视频: 'video',
+  微信视频: 'video',
+  视频通话: 'video',
+  微信语音: 'video',
+  视频走访: 'video',
+  网络: 'video',
+  代访: 'third_party',
+  第三方: 'third_party',
+  亲属代述: 'third_party',
+  邻居代述: 'third_party',
+  亲友: 'third_party',
+  物业: 'third_party',
+  in_person: 'in_person',
+  phone: 'phone',
+  video: 'video',
+  third_party: 'third_party',
 };
 
 /** 是否见面 as ledgers write it. */
 export const MET_LABELS: Readonly<Record<string, VisitResult>> = {
-  是: 'met', 见面: 'met', 已见面: 'met', 见到: 'met', 已见: 'met', 在家: 'met', 有: 'met', y: 'met', yes: 'met', '√': 'met', '✓': 'met', '1': 'met', met: 'met',
-  否: 'not_home', 未见面: 'not_home', 没见面: 'not_home', 未见: 'not_home', 未见到: 'not_home', 不在家: 'not_home', 无人: 'not_home',
-  未遇: 'not_home', 无: 'not_home', n: 'not_home', no: 'not_home', '×': 'not_home', '0': 'not_home', not_home: 'not_home',
+  是: 'met',
+  见面: 'met',
+  已见面: 'met',
+  见到: 'met',
+  已见: 'met',
+  在家: 'met',
+  有: 'met',
+  y: 'met',
+  yes: 'met',
+  '√': 'met',
+  '✓': 'met',
+  '1': 'met',
+  met: 'met',
+  否: 'not_home',
+  未见面: 'not_home',
+  没见面: 'not_home',
+  未见: 'not_home',
+  未见到: 'not_home',
+  不在家: 'not_home',
+  无人: 'not_home',
+  未遇: 'not_home',
+  无: 'not_home',
+  n: 'not_home',
+  no: 'not_home',
+  '×': 'not_home',
+  '0': 'not_home',
+  not_home: 'not_home',
 };
 
 /** The header a field has in a typical ledger: where the file has no such column, problems name this one. */
 export const VISIT_LEDGER_COLUMN: Readonly<Record<keyof VisitLedgerMapping, string>> = {
-  visitDate: '走访日期', headName: '户主姓名', idNumber: '身份证号', address: '地址', building: '楼栋编号', unit: '单元', room: '房号',
-  visitor: '走访人', method: '走访方式', met: '是否见面', content: '民情内容',
+  visitDate: '走访日期',
+  headName: '户主姓名',
+  idNumber: '身份证号',
+  address: '地址',
+  building: '楼栋编号',
+  unit: '单元',
+  room: '房号',
+  visitor: '走访人',
+  method: '走访方式',
+  met: '是否见面',
+  content: '民情内容',
 };
 
 const clean = (v: unknown): string => (v === null || v === undefined ? '' : String(v)).normalize('NFKC').trim();
@@ -78,7 +140,13 @@ export function validateVisitRow(
   // Every row problem names its column: "Row 7, column 走访日期: …".
   const error = (code: ImportProblem['code'], field: keyof VisitLedgerMapping, message: string, details: Record<string, unknown> = {}) => {
     const column = mapping[field] ?? VISIT_LEDGER_COLUMN[field];
-    problems.push({ code, severity: 'error', row, message: `Row ${row}, column ${column}: ${message}`, details: { field, column, ...details } });
+    problems.push({
+      code,
+      severity: 'error',
+      row,
+      message: `Row ${row}, column ${column}: ${message}`,
+      details: { field, column, ...details },
+    });
   };
 
   // The date: there, a date, not before 2000 nor after today (China).
@@ -88,17 +156,28 @@ export function validateVisitRow(
   else {
     date = parseVisitDate(dateRaw);
     if (!date || date < EARLIEST_VISIT_DATE) {
-      error(IMPORT_PROBLEM.INVALID_DATE, 'visitDate', `"${clean(dateRaw)}" is not a date from 2000 on; write it as 2026-03-05.`, { value: clean(dateRaw) });
+      error(IMPORT_PROBLEM.INVALID_DATE, 'visitDate', `"${clean(dateRaw)}" is not a date from 2000 on; write it as 2026-03-05.`, {
+        value: clean(dateRaw),
+      });
       date = null;
     } else if (date > today) {
-      error(IMPORT_PROBLEM.VISIT_IN_FUTURE, 'visitDate', `the visit date ${date} is after today (${today}); a ledger records visits that happened. Correct the date.`, { date, today });
+      error(
+        IMPORT_PROBLEM.VISIT_IN_FUTURE,
+        'visitDate',
+        `the visit date ${date} is after today (${today}); a ledger records visits that happened. Correct the date.`,
+        { date, today },
+      );
     }
   }
 
   // Enough to find the household: an ID number, or where it lives (with a room or a name).
   const idNumber = get('idNumber').toUpperCase() || null;
   if (idNumber && !isValidIdNumber(idNumber)) {
-    error(IMPORT_PROBLEM.INVALID_ID_NUMBER, 'idNumber', `the ID number ${idNumber.slice(0, 6)}… is not a valid 18-digit resident ID (format, birth date or check digit); correct it or leave it empty.`);
+    error(
+      IMPORT_PROBLEM.INVALID_ID_NUMBER,
+      'idNumber',
+      `the ID number ${idNumber.slice(0, 6)}… is not a valid 18-digit resident ID (format, birth date or check digit); correct it or leave it empty.`,
+    );
   }
   const headName = get('headName') || null;
   const building = get('building') || null;
@@ -106,9 +185,17 @@ export function validateVisitRow(
   const room = get('room') || null;
   if (!idNumber) {
     if (!address) {
-      error(IMPORT_PROBLEM.MISSING_VALUE, mapping.address ? 'address' : 'building', 'without an ID number the household is found by its address or building, which is empty; fill in one of them.');
+      error(
+        IMPORT_PROBLEM.MISSING_VALUE,
+        mapping.address ? 'address' : 'building',
+        'without an ID number the household is found by its address or building, which is empty; fill in one of them.',
+      );
     } else if (!room && !headName) {
-      error(IMPORT_PROBLEM.MISSING_VALUE, mapping.room ? 'room' : 'headName', 'without an ID number the household is found by building and room, or by name and address; fill in the room or the name.');
+      error(
+        IMPORT_PROBLEM.MISSING_VALUE,
+        mapping.room ? 'room' : 'headName',
+        'without an ID number the household is found by building and room, or by name and address; fill in the room or the name.',
+      );
     }
   }
 
@@ -119,10 +206,15 @@ export function validateVisitRow(
     const m = methodOverrides[methodCell] ?? METHOD_LABELS[methodCell] ?? METHOD_LABELS[methodCell.toLowerCase()];
     if (m) method = m;
     else {
-      error(IMPORT_PROBLEM.UNKNOWN_METHOD, 'method', `the method "${methodCell}" is not one the product knows (入户, 电话, 微信/视频, 代访); correct it or map it in the import's method labels.`, {
-        label: methodCell,
-        known: VISIT_METHODS.join(', '),
-      });
+      error(
+        IMPORT_PROBLEM.UNKNOWN_METHOD,
+        'method',
+        `the method "${methodCell}" is not one the product knows (入户, 电话, 微信/视频, 代访); correct it or map it in the import's method labels.`,
+        {
+          label: methodCell,
+          known: VISIT_METHODS.join(', '),
+        },
+      );
     }
   }
   // Whether the household was met: blank means met (a ledger row records a visit that took place).
@@ -131,7 +223,10 @@ export function validateVisitRow(
   if (metCell) {
     const r = MET_LABELS[metCell] ?? MET_LABELS[metCell.toLowerCase()];
     if (r) result = r;
-    else error(IMPORT_PROBLEM.UNKNOWN_MET, 'met', `"${metCell}" says neither yes (是/见面) nor no (否/未见面/不在家); correct it.`, { label: metCell });
+    else
+      error(IMPORT_PROBLEM.UNKNOWN_MET, 'met', `"${metCell}" says neither yes (是/见面) nor no (否/未见面/不在家); correct it.`, {
+        label: metCell,
+      });
   }
 
   if (problems.length > 0 || !date) return { value: null, problems };

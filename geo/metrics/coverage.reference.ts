@@ -136,9 +136,18 @@ export function policyInForce(
   asOf: string,
 ): PolicySettings {
   epochDay(asOf); // validates the format, so the string comparisons below are date comparisons
-  const own = communityId === null ? undefined : latestValid(policies.filter((p) => p.communityId === communityId), asOf);
+  const own =
+    communityId === null
+      ? undefined
+      : latestValid(
+          policies.filter((p) => p.communityId === communityId),
+          asOf,
+        );
   if (own) return own.settings;
-  const street = latestValid(policies.filter((p) => p.communityId === null), asOf);
+  const street = latestValid(
+    policies.filter((p) => p.communityId === null),
+    asOf,
+  );
   return street ? street.settings : DEFAULT_POLICY;
 }
 
@@ -230,8 +239,7 @@ function householdState(
 
 function issueState(i: MetricsDataset['issues'][number], d: number): IssueState {
   const day = (t: string) => epochDay(chinaDate(t));
-  const open =
-    day(i.receivedAt) <= d && (i.closedAt === null || day(i.closedAt) > d) && (i.cancelledAt === null || day(i.cancelledAt) > d);
+  const open = day(i.receivedAt) <= d && (i.closedAt === null || day(i.closedAt) > d) && (i.cancelledAt === null || day(i.cancelledAt) > d);
   return { open, overdue: open && day(i.dueAt) < d };
 }
 

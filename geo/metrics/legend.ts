@@ -6,7 +6,7 @@
  * order survives greyscale printing and a washed-out projector; blue → orange → dark red avoids
  * the red/green pair that the common colour-vision deficiencies confuse.
  */
-import { LOCALES, STRINGS, type Locale, type StringKey } from '../i18n/strings';
+import { LOCALES, type Locale, STRINGS, type StringKey } from '../i18n/strings';
 import { PALETTE } from '../style/palette';
 
 export const METRICS = ['coverage', 'overdueHouseholds', 'atRiskOverdue', 'openIssues', 'overdueIssues', 'attention'] as const;
@@ -53,8 +53,7 @@ export function bandOf(metric: MetricId, value: number | null, overrides: Thresh
 }
 
 export type Labels = Record<Locale, string>;
-const labels = (key: StringKey): Labels =>
-  Object.fromEntries(LOCALES.map((l) => [l, STRINGS[l][key]])) as Labels;
+const labels = (key: StringKey): Labels => Object.fromEntries(LOCALES.map((l) => [l, STRINGS[l][key]])) as Labels;
 
 export interface LegendBand {
   id: BandOrNone;
@@ -77,8 +76,18 @@ export function legend(overrides: Thresholds = {}): LegendMetric[] {
     const spec = METRIC_SPECS[id];
     const [a, b, c] = overrides[id] ?? spec.thresholds;
     const ranges: [number | null, number | null][] = spec.higherIsBetter
-      ? [[a, spec.unit === 'share' ? 1 : null], [b, a], [c, b], [spec.unit === 'share' ? 0 : null, c]]
-      : [[0, a], [a, b], [b, c], [c, null]];
+      ? [
+          [a, spec.unit === 'share' ? 1 : null],
+          [b, a],
+          [c, b],
+          [spec.unit === 'share' ? 0 : null, c],
+        ]
+      : [
+          [0, a],
+          [a, b],
+          [b, c],
+          [c, null],
+        ];
     const bands: LegendBand[] = BANDS.map((band, i) => ({
       id: band,
       min: ranges[i]![0],

@@ -2,7 +2,7 @@
  * The month report's key figures (docs/metrics.md "Month report"), and how to print them: the
  * slides, the PDF and the XLSX format them with these same functions.
  */
-import { translate, type Locale } from '../i18n/strings';
+import { type Locale, translate } from '../i18n/strings';
 
 export const KPIS = [
   'coverage',
@@ -39,9 +39,11 @@ export const KPI_HIGHER_IS_BETTER: Record<KpiId, boolean | null> = {
   patrolCompliance: true,
 };
 export const KPI_IS_SHARE: Record<KpiId, boolean> = Object.fromEntries(
-  KPIS.map((k) => [k, ['coverage', 'onTimeVisitRate', 'closureRate', 'onTimeClosureRate', 'satisfactionRate', 'patrolCompliance'].includes(k)]),
+  KPIS.map((k) => [
+    k,
+    ['coverage', 'onTimeVisitRate', 'closureRate', 'onTimeClosureRate', 'satisfactionRate', 'patrolCompliance'].includes(k),
+  ]),
 ) as Record<KpiId, boolean>;
-
 
 /** A KPI value as printed: shares as percentages with one decimal, counts as integers. */
 export function formatKpi(kpi: KpiId, value: number | null): string {
@@ -67,7 +69,8 @@ export function changeTone(kpi: KpiId, change: number | null): 'good' | 'bad' | 
 /** "2026年10月" / "October 2026". */
 export function monthLabel(locale: Locale, month: string): string {
   const [y, m] = month.split('-').map(Number) as [number, number];
-  if (locale === 'en') return new Date(Date.UTC(y, m - 1, 1)).toLocaleDateString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+  if (locale === 'en')
+    return new Date(Date.UTC(y, m - 1, 1)).toLocaleDateString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
   return `${y}年${m}月`;
 }
 

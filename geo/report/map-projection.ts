@@ -42,13 +42,19 @@ export function roundLength(target: number): number {
 }
 
 export function projectAreas(features: Array<{ id: number; geometry: Polygon | MultiPolygon }>, box: Box, pad = 0.04): ProjectedMap {
-  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-  for (const f of features) for (const poly of rings(f.geometry)) for (const ring of poly) for (const [x, y] of ring) {
-    if (x! < minX) minX = x!;
-    if (x! > maxX) maxX = x!;
-    if (y! < minY) minY = y!;
-    if (y! > maxY) maxY = y!;
-  }
+  let minX = Infinity,
+    minY = Infinity,
+    maxX = -Infinity,
+    maxY = -Infinity;
+  for (const f of features)
+    for (const poly of rings(f.geometry))
+      for (const ring of poly)
+        for (const [x, y] of ring) {
+          if (x! < minX) minX = x!;
+          if (x! > maxX) maxX = x!;
+          if (y! < minY) minY = y!;
+          if (y! > maxY) maxY = y!;
+        }
   if (!Number.isFinite(minX)) return { areas: [], metresPerUnit: 1, scaleBar: { metres: 0, length: 0, label: '' } };
   const k = Math.cos((((minY + maxY) / 2) * Math.PI) / 180);
   const wDeg = (maxX - minX) * k || 1e-6;

@@ -125,7 +125,8 @@ export const PALETTE = {
 export type ColourName = keyof typeof PALETTE;
 
 /** The CSS custom property of a colour: `slate100` → `--mq-slate-100`. */
-export const cssVariableName = (name: ColourName): string => `--mq-${name.replace(/([a-z])(?=[A-Z0-9])|([0-9])(?=[A-Za-z])/g, '$1$2-').toLowerCase()}`;
+export const cssVariableName = (name: ColourName): string =>
+  `--mq-${name.replace(/([a-z])(?=[A-Z0-9])|([0-9])(?=[A-Za-z])/g, '$1$2-').toLowerCase()}`;
 
 /** Every colour as a CSS custom property, for the stylesheet's `var(--mq-…)`. */
 export function cssVariables(palette: Record<ColourName, string> = PALETTE): Record<string, string> {

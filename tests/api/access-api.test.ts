@@ -9,7 +9,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
 import { ROLE_CAPABILITIES } from '../../geo/domain/staff';
-import { DEMO_ROLES, ROLE_ACCOUNTS, signedIn, userIdOf, type DemoRole } from '../support/callers';
+import { DEMO_ROLES, type DemoRole, ROLE_ACCOUNTS, signedIn, userIdOf } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
@@ -73,7 +73,14 @@ describeEachDatabase('access through the API', (_mode, db) => {
   ];
 
   it('refuses every route but health and sign-in without a token', async () => {
-    for (const path of [...mapRoutes(), `/api/grids/${memberGrid}/overdue`, `/api/households?gridId=${memberGrid}`, `/api/households/${householdIn}`, '/api/audit', '/api/auth/me']) {
+    for (const path of [
+      ...mapRoutes(),
+      `/api/grids/${memberGrid}/overdue`,
+      `/api/households?gridId=${memberGrid}`,
+      `/api/households/${householdIn}`,
+      '/api/audit',
+      '/api/auth/me',
+    ]) {
       const { status, body } = await call('nobody', path);
       expect(status, path).toBe(401);
       expect(body.error.code, path).toBe('unauthorized');
@@ -108,7 +115,9 @@ describeEachDatabase('access through the API', (_mode, db) => {
     const street = (await call('street_leader', '/api/auth/me')).body;
     expect(street.scope.fullGridIds).toEqual([]);
     expect(street.scope.visibleGridIds.length).toBeGreaterThanOrEqual(15);
-    const presenting = await signedIn(app(), db(), ROLE_ACCOUNTS.community_staff).request('/api/auth/me', { headers: { 'x-presentation': '1' } });
+    const presenting = await signedIn(app(), db(), ROLE_ACCOUNTS.community_staff).request('/api/auth/me', {
+      headers: { 'x-presentation': '1' },
+    });
     expect(((await presenting.json()) as any).can.readHouseholds).toBe(false);
   });
 
@@ -150,7 +159,9 @@ describeEachDatabase('access through the API', (_mode, db) => {
   it('lets the street leader reveal a household with a reason, logged in the audit trail it can read', async () => {
     const res = await reveal('street_leader', householdIn);
     expect(res.status).toBe(200);
-    const [truth] = await db().query<{ head_name: string; phone: string }>('select head_name, phone from public.households where id = $1', [householdIn]);
+    const [truth] = await db().query<{ head_name: string; phone: string }>('select head_name, phone from public.households where id = $1', [
+      householdIn,
+    ]);
     expect(res.body).toMatchObject({ id: householdIn, headName: truth!.head_name, phone: truth!.phone, masked: false });
     const audit = await call('street_leader', '/api/audit?action=view_personal');
     expect(audit.status).toBe(200);
@@ -190,14 +201,20 @@ describeEachDatabase('access through the API', (_mode, db) => {
     expect(entry.rowIds).toContain(householdIn);
   });
 
-  it('lets community staff give a member a second grid, which widens the member\'s scope at once', async () => {
-    const [member] = await db().query<{ id: number; community_id: number }>('select id, community_id from public.staff where email = $1', [ROLE_ACCOUNTS.grid_member]);
+  it("lets community staff give a member a second grid, which widens the member's scope at once", async () => {
+    const [member] = await db().query<{ id: number; community_id: number }>('select id, community_id from public.staff where email = $1', [
+      ROLE_ACCOUNTS.grid_member,
+    ]);
     const [second] = await db().query<{ id: number }>(
       'select id from public.grids where community_id = $1 and id <> $2 order by id limit 1',
       [member!.community_id, memberGrid],
     );
     const assign = (who: DemoRole, gridIds: number[]) =>
-      call(who, `/api/staff/${member!.id}/grids`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ gridIds }) });
+      call(who, `/api/staff/${member!.id}/grids`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ gridIds }),
+      });
     expect((await call('grid_member', `/api/households?gridId=${second!.id}`)).status).toBe(403);
     expect((await assign('grid_leader', [memberGrid, second!.id])).status).toBe(403);
     const outside = await assign('community_staff', [memberGrid, otherGrid]);
@@ -207,7 +224,15 @@ describeEachDatabase('access through the API', (_mode, db) => {
     expect(ok.status).toBe(200);
     expect(ok.body.gridIds).toEqual([memberGrid, second!.id].sort((a, b) => a - b));
     expect((await call('grid_member', `/api/households?gridId=${second!.id}`)).status).toBe(200);
-    expect((await call('presenter', `/api/staff/${member!.id}/grids`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"gridIds":[]}' })).status).toBe(404);
+    expect(
+      (
+        await call('presenter', `/api/staff/${member!.id}/grids`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: '{"gridIds":[]}',
+        })
+      ).status,
+    ).toBe(404);
     // Back as it was, for the other tests of this suite.
     expect((await assign('community_staff', [memberGrid])).status).toBe(200);
   });
@@ -233,7 +258,14 @@ describeEachDatabase('access through the API', (_mode, db) => {
       [memberGrid],
     );
     const leaks = (text: string) => people.filter((p) => text.includes(p.head_name) || (p.phone && text.includes(p.phone)));
-    const paths = [...mapRoutes(), `/api/grids/${memberGrid}/overdue`, `/api/households?gridId=${memberGrid}`, `/api/households/${householdIn}`, '/api/audit', '/api/auth/me'];
+    const paths = [
+      ...mapRoutes(),
+      `/api/grids/${memberGrid}/overdue`,
+      `/api/households?gridId=${memberGrid}`,
+      `/api/households/${householdIn}`,
+      '/api/audit',
+      '/api/auth/me',
+    ];
     for (const path of paths) {
       const asPresenter = await call('presenter', path);
       expect(leaks(asPresenter.text), `presenter ${path}`).toEqual([]);
@@ -271,7 +303,10 @@ describeEachDatabase('sign-in with a Supabase project', (mode, db) => {
           const { email } = JSON.parse(raw) as { email: string };
           invites.push({ email, key: req.headers.apikey as string | undefined });
           if (req.headers.apikey !== 'service-key') return void res.writeHead(401).end(JSON.stringify({ msg: 'Invalid API key' }));
-          const [user] = await db().query<{ id: string }>('insert into auth.users (id, email) values (gen_random_uuid(), $1) returning id', [email]);
+          const [user] = await db().query<{ id: string }>(
+            'insert into auth.users (id, email) values (gen_random_uuid(), $1) returning id',
+            [email],
+          );
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: user!.id, email }));
         });
       } else res.writeHead(404).end();
@@ -321,37 +356,42 @@ describeEachDatabase('sign-in with a Supabase project', (mode, db) => {
 
   // Supabase is PostgreSQL: the fake Auth writes auth.users on a connection of its own, which the
   // embedded database (one connection, held by the request's transaction) cannot give it.
-  if (mode === 'postgres') it('invites a new staff member through the project when it has the service-role key, links an existing Auth user, and creates nothing when the invitation fails', async () => {
-    // Supabase's own auth.users, as far as link_auth_user reads it.
-    await db().query('create table if not exists auth.users (id uuid primary key, email text)');
-    const leader = await supabaseToken(projectKey, await userIdOf(db(), ROLE_ACCOUNTS.street_leader));
-    const create = (key: string | undefined, email: string) =>
-      app(key).request('/api/staff', {
-        method: 'POST',
-        headers: { authorization: `Bearer ${leader}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name: '邀请测试', email, role: 'presenter' }),
+  if (mode === 'postgres')
+    it('invites a new staff member through the project when it has the service-role key, links an existing Auth user, and creates nothing when the invitation fails', async () => {
+      // Supabase's own auth.users, as far as link_auth_user reads it.
+      await db().query('create table if not exists auth.users (id uuid primary key, email text)');
+      const leader = await supabaseToken(projectKey, await userIdOf(db(), ROLE_ACCOUNTS.street_leader));
+      const create = (key: string | undefined, email: string) =>
+        app(key).request('/api/staff', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${leader}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ name: '邀请测试', email, role: 'presenter' }),
+        });
+      const userOf = async (email: string) =>
+        (await db().query<{ user_id: string | null }>('select user_id from public.staff where email = $1', [email]))[0];
+
+      const invited = await create('service-key', 'invited@example.org');
+      expect(invited.status).toBe(201);
+      expect(await invited.json()).toMatchObject({ linked: true, invited: true });
+      const [authUser] = await db().query<{ id: string }>(`select id from auth.users where email = 'invited@example.org'`);
+      expect((await userOf('invited@example.org'))?.user_id).toBe(authUser!.id);
+      expect(invites).toEqual([{ email: 'invited@example.org', key: 'service-key' }]);
+
+      // Signed up already: linked, no invitation. Without the key: neither, the record waits.
+      await db().query(`insert into auth.users (id, email) values (gen_random_uuid(), 'signed-up@example.org')`);
+      expect(await (await create('service-key', 'signed-up@example.org')).json()).toMatchObject({ linked: true, invited: false });
+      expect(await (await create(undefined, 'waiting@example.org')).json()).toMatchObject({ linked: false, invited: false });
+      expect(invites).toHaveLength(1);
+
+      // The project refuses the key: a clear 502, and no staff record without its sign-in.
+      const refused = await create('wrong-key', 'refused@example.org');
+      expect(refused.status).toBe(502);
+      expect(((await refused.json()) as any).error).toMatchObject({
+        code: 'invite_failed',
+        message: expect.stringContaining('SUPABASE_SERVICE_ROLE_KEY'),
       });
-    const userOf = async (email: string) => (await db().query<{ user_id: string | null }>('select user_id from public.staff where email = $1', [email]))[0];
-
-    const invited = await create('service-key', 'invited@example.org');
-    expect(invited.status).toBe(201);
-    expect(await invited.json()).toMatchObject({ linked: true, invited: true });
-    const [authUser] = await db().query<{ id: string }>(`select id from auth.users where email = 'invited@example.org'`);
-    expect((await userOf('invited@example.org'))?.user_id).toBe(authUser!.id);
-    expect(invites).toEqual([{ email: 'invited@example.org', key: 'service-key' }]);
-
-    // Signed up already: linked, no invitation. Without the key: neither, the record waits.
-    await db().query(`insert into auth.users (id, email) values (gen_random_uuid(), 'signed-up@example.org')`);
-    expect(await (await create('service-key', 'signed-up@example.org')).json()).toMatchObject({ linked: true, invited: false });
-    expect(await (await create(undefined, 'waiting@example.org')).json()).toMatchObject({ linked: false, invited: false });
-    expect(invites).toHaveLength(1);
-
-    // The project refuses the key: a clear 502, and no staff record without its sign-in.
-    const refused = await create('wrong-key', 'refused@example.org');
-    expect(refused.status).toBe(502);
-    expect(((await refused.json()) as any).error).toMatchObject({ code: 'invite_failed', message: expect.stringContaining('SUPABASE_SERVICE_ROLE_KEY') });
-    expect(await userOf('refused@example.org')).toBeUndefined();
-    // The browser is never told the key.
-    expect(JSON.stringify(await (await app('service-key').request('/api/auth/config')).json())).not.toContain('service-key');
-  });
+      expect(await userOf('refused@example.org')).toBeUndefined();
+      // The browser is never told the key.
+      expect(JSON.stringify(await (await app('service-key').request('/api/auth/config')).json())).not.toContain('service-key');
+    });
 });

@@ -16,7 +16,7 @@ import { createApp } from '../../api/app';
 import { issueToken } from '../../api/auth/tokens';
 import { readEnv } from '../../api/env';
 import { errorBodySchema, onError } from '../../api/lib/errors';
-import { ROLE_ACCOUNTS, tokenOf, userIdOf, type DemoRole } from '../support/callers';
+import { type DemoRole, ROLE_ACCOUNTS, tokenOf, userIdOf } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_PASSWORD, DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
@@ -40,7 +40,18 @@ describeEachDatabase('attacks on the access rules', (_mode, db) => {
   };
 
   // Records of a grid in another community than the grid member's and the community staff's.
-  const out = {} as { grid: number; community: number; household: number; issue: number; patrol: number; meeting: number; action: number; proposal: number; building: number; staff: number };
+  const out = {} as {
+    grid: number;
+    community: number;
+    household: number;
+    issue: number;
+    patrol: number;
+    meeting: number;
+    action: number;
+    proposal: number;
+    building: number;
+    staff: number;
+  };
   const mine = {} as { grid: number; household: number; community: number; importId: string };
   const versions: Record<number, number> = {};
   let outsiders: { head_name: string; phone: string | null; id_number: string | null }[] = [];
@@ -54,12 +65,23 @@ describeEachDatabase('attacks on the access rules', (_mode, db) => {
       return row.v;
     };
     mine.community = await one('select community_id as v from public.staff where email = $1', [ROLE_ACCOUNTS.community_staff]);
-    mine.grid = await one('select sg.grid_id as v from public.staff_grids sg join public.staff s on s.id = sg.staff_id where s.email = $1 order by 1 limit 1', [ROLE_ACCOUNTS.grid_member]);
-    mine.household = await one('select h.id as v from public.households h join public.buildings b on b.id = h.building_id where b.grid_id = $1 order by h.id limit 1', [mine.grid]);
-    out.grid = await one('select id as v from public.grids where community_id <> $1 and retired_at is null order by id limit 1', [mine.community]);
+    mine.grid = await one(
+      'select sg.grid_id as v from public.staff_grids sg join public.staff s on s.id = sg.staff_id where s.email = $1 order by 1 limit 1',
+      [ROLE_ACCOUNTS.grid_member],
+    );
+    mine.household = await one(
+      'select h.id as v from public.households h join public.buildings b on b.id = h.building_id where b.grid_id = $1 order by h.id limit 1',
+      [mine.grid],
+    );
+    out.grid = await one('select id as v from public.grids where community_id <> $1 and retired_at is null order by id limit 1', [
+      mine.community,
+    ]);
     out.community = await one('select community_id as v from public.grids where id = $1', [out.grid]);
     for (const g of [out.grid, mine.grid]) versions[g] = await one('select version as v from public.grids where id = $1', [g]);
-    out.staff = await one(`select sg.staff_id as v from public.staff_grids sg join public.staff s on s.id = sg.staff_id where sg.grid_id = $1 and s.role = 'grid_member' limit 1`, [out.grid]);
+    out.staff = await one(
+      `select sg.staff_id as v from public.staff_grids sg join public.staff s on s.id = sg.staff_id where sg.grid_id = $1 and s.role = 'grid_member' limit 1`,
+      [out.grid],
+    );
     out.building = await one('select id as v from public.buildings where grid_id = $1 order by id limit 1', [out.grid]);
     out.household = await one(
       'select h.id as v from public.households h join public.buildings b on b.id = h.building_id where b.grid_id = $1 and h.phone is not null order by h.id limit 1',
@@ -71,7 +93,10 @@ describeEachDatabase('attacks on the access rules', (_mode, db) => {
        select $1, sg.staff_id, now() - interval '10 minutes' from public.staff_grids sg where sg.grid_id = $1 limit 1 returning id as v`,
       [out.grid],
     );
-    out.meeting = await one(`insert into public.meetings (community_id, month, held_on, type) values ($1, '2026-10', '2026-11-03', 'analysis') returning id as v`, [out.community]);
+    out.meeting = await one(
+      `insert into public.meetings (community_id, month, held_on, type) values ($1, '2026-10', '2026-11-03', 'analysis') returning id as v`,
+      [out.community],
+    );
     out.action = await one(
       `insert into public.meeting_actions (meeting_id, grid_id, decision, owner_id, due_on)
        select $1, $2, '清理楼道堆物', sg.staff_id, '2026-12-01' from public.staff_grids sg where sg.grid_id = $2 limit 1 returning id as v`,
@@ -96,7 +121,9 @@ describeEachDatabase('attacks on the access rules', (_mode, db) => {
 
   /** Names, phones and ID numbers of the out-of-scope grid's residents found in a body. */
   const leaks = (text: string) =>
-    outsiders.filter((p) => text.includes(p.head_name) || (p.phone && text.includes(p.phone)) || (p.id_number && text.includes(p.id_number)));
+    outsiders.filter(
+      (p) => text.includes(p.head_name) || (p.phone && text.includes(p.phone)) || (p.id_number && text.includes(p.id_number)),
+    );
 
   const refused = (res: { status: number; text: string; body: any }, statuses: number[], what: string) => {
     expect(statuses, `${what} → ${res.status} ${res.text.slice(0, 200)}`).toContain(res.status);
@@ -135,7 +162,11 @@ describeEachDatabase('attacks on the access rules', (_mode, db) => {
     }
     // "Basic" or a token in the URL authenticates nobody: tokens travel only in the Authorization header.
     refused(await call(null, `/api/audit?access_token=${good}`), [401], 'token in the query string');
-    refused(await call(null, '/api/audit', { headers: { authorization: `Basic ${Buffer.from('street@demo.local:demo').toString('base64')}` } }), [401], 'Basic');
+    refused(
+      await call(null, '/api/audit', { headers: { authorization: `Basic ${Buffer.from('street@demo.local:demo').toString('base64')}` } }),
+      [401],
+      'Basic',
+    );
     refused(await call(null, '/api/audit', { headers: { cookie: `sb-access-token=${good}` } }), [401], 'token in a cookie');
   });
 
@@ -171,7 +202,11 @@ describeEachDatabase('attacks on the access rules', (_mode, db) => {
     refused(await call({ token: widened }, `/api/households/${out.household}`), [404], 'widened token, other household');
     refused(await call({ token: widened }, '/api/audit'), [403], 'widened token, audit');
     // A sub that is nobody's sees no one.
-    const stranger = await sign({ sub: randomUUID(), role: 'authenticated', aud: 'authenticated', exp: Math.floor(Date.now() / 1000) + 600 }, TEST_JWT_SECRET, 'HS256');
+    const stranger = await sign(
+      { sub: randomUUID(), role: 'authenticated', aud: 'authenticated', exp: Math.floor(Date.now() / 1000) + 600 },
+      TEST_JWT_SECRET,
+      'HS256',
+    );
     refused(await call({ token: stranger }, `/api/households/${mine.household}`), [404], 'stranger, a household');
     refused(await call({ token: stranger }, `/api/households?gridId=${mine.grid}`), [403], 'stranger, a grid list');
   });
@@ -185,7 +220,13 @@ describeEachDatabase('attacks on the access rules', (_mode, db) => {
       ['grid_member', 'GET', `/api/households?gridId=${out.grid}`, undefined, [403]],
       // visits
       ['grid_member', 'GET', `/api/visits/timeline?householdId=${out.household}`, undefined, [403, 404]],
-      ['grid_member', 'POST', '/api/visits', { householdId: out.household, visitedAt: `${DEMO_TODAY}T09:00:00+08:00`, method: 'in_person', result: 'met' }, [403, 404]],
+      [
+        'grid_member',
+        'POST',
+        '/api/visits',
+        { householdId: out.household, visitedAt: `${DEMO_TODAY}T09:00:00+08:00`, method: 'in_person', result: 'met' },
+        [403, 404],
+      ],
       // issues
       ['grid_member', 'GET', `/api/issues/${out.issue}`, undefined, [404]],
       ['grid_member', 'POST', `/api/issues/${out.issue}/transitions`, { to: 'accepted', note: 'x' }, [403, 404]],
@@ -196,20 +237,84 @@ describeEachDatabase('attacks on the access rules', (_mode, db) => {
       ['grid_member', 'GET', `/api/patrols/compliance?gridId=${out.grid}&month=2026-10`, undefined, [403]],
       // grids and buildings
       ['grid_member', 'GET', `/api/grids/${out.grid}/overdue`, undefined, [403]],
-      ['grid_leader', 'PUT', `/api/grids/${out.grid}/boundary`, { geometry: { type: 'Polygon', coordinates: [[[115.9, 28.6], [115.901, 28.6], [115.901, 28.601], [115.9, 28.6]]] }, version: versions[out.grid], reason: '越权修改' }, [403, 404, 409]],
-      ['community_staff', 'POST', `/api/grids/${out.grid}/split`, { line: { type: 'LineString', coordinates: [[115.9, 28.6], [115.91, 28.61]] }, version: versions[out.grid], reason: '越权拆分' }, [403, 404, 409]],
+      [
+        'grid_leader',
+        'PUT',
+        `/api/grids/${out.grid}/boundary`,
+        {
+          geometry: {
+            type: 'Polygon',
+            coordinates: [
+              [
+                [115.9, 28.6],
+                [115.901, 28.6],
+                [115.901, 28.601],
+                [115.9, 28.6],
+              ],
+            ],
+          },
+          version: versions[out.grid],
+          reason: '越权修改',
+        },
+        [403, 404, 409],
+      ],
+      [
+        'community_staff',
+        'POST',
+        `/api/grids/${out.grid}/split`,
+        {
+          line: {
+            type: 'LineString',
+            coordinates: [
+              [115.9, 28.6],
+              [115.91, 28.61],
+            ],
+          },
+          version: versions[out.grid],
+          reason: '越权拆分',
+        },
+        [403, 404, 409],
+      ],
       // Grid versions are public to the street, so a revert to the current version may be refused as such first.
-      ['community_staff', 'POST', `/api/grids/${out.grid}/revert`, { toVersion: 1, version: versions[out.grid], reason: '越权恢复' }, [403, 404, 409, 422]],
-      ['community_staff', 'POST', '/api/grids/merge', { gridIds: [out.grid, mine.grid], versions: { [out.grid]: versions[out.grid], [mine.grid]: versions[mine.grid] }, reason: '越权合并' }, [403, 404, 409, 422]],
+      [
+        'community_staff',
+        'POST',
+        `/api/grids/${out.grid}/revert`,
+        { toVersion: 1, version: versions[out.grid], reason: '越权恢复' },
+        [403, 404, 409, 422],
+      ],
+      [
+        'community_staff',
+        'POST',
+        '/api/grids/merge',
+        {
+          gridIds: [out.grid, mine.grid],
+          versions: { [out.grid]: versions[out.grid], [mine.grid]: versions[mine.grid] },
+          reason: '越权合并',
+        },
+        [403, 404, 409, 422],
+      ],
       ['community_staff', 'PUT', `/api/policies/${out.community}`, { validFrom: '2031-01-01', settings: {} }, [403, 422]],
       // proposals (another community's)
       ['community_staff', 'POST', `/api/boundary-proposals/${out.proposal}/approve`, {}, [403]],
       ['community_staff', 'POST', `/api/boundary-proposals/${out.proposal}/reject`, { note: '不同意' }, [403]],
       ['grid_leader', 'POST', `/api/boundary-proposals/${out.proposal}/approve`, {}, [403]],
       // meetings and their actions (another community's)
-      ['community_staff', 'POST', `/api/meetings/${out.meeting}/actions`, { gridId: out.grid, decision: '越权', ownerId: out.staff, dueOn: '2026-12-01' }, [403, 404, 422]],
+      [
+        'community_staff',
+        'POST',
+        `/api/meetings/${out.meeting}/actions`,
+        { gridId: out.grid, decision: '越权', ownerId: out.staff, dueOn: '2026-12-01' },
+        [403, 404, 422],
+      ],
       ['community_staff', 'PATCH', `/api/actions/${out.action}`, { done: true, doneOn: DEMO_TODAY }, [403, 404]],
-      ['community_staff', 'POST', '/api/meetings', { communityId: out.community, month: '2026-10', heldOn: '2026-11-03', type: 'analysis' }, [403, 404]],
+      [
+        'community_staff',
+        'POST',
+        '/api/meetings',
+        { communityId: out.community, month: '2026-10', heldOn: '2026-11-03', type: 'analysis' },
+        [403, 404],
+      ],
       // imports (the community staff's batch)
       ['grid_leader', 'GET', `/api/imports/${mine.importId}`, undefined, [404]],
       ['grid_member', 'POST', `/api/imports/${mine.importId}/commit`, undefined, [403, 404]],
@@ -239,7 +344,13 @@ describeEachDatabase('attacks on the access rules', (_mode, db) => {
   });
 
   it('refuses SQL injection through every filter with a 400, and nothing is changed', async () => {
-    const injections = ["1 or 1=1", "1' or '1'='1", `${mine.grid}; delete from public.households`, `${mine.grid}) or (1=1`, "1 union select head_name from public.households"];
+    const injections = [
+      '1 or 1=1',
+      "1' or '1'='1",
+      `${mine.grid}; delete from public.households`,
+      `${mine.grid}) or (1=1`,
+      '1 union select head_name from public.households',
+    ];
     const filters = (x: string) => [
       `/api/households?gridId=${x}`,
       `/api/households/${x}`,
@@ -308,18 +419,33 @@ describeEachDatabase('attacks on the access rules', (_mode, db) => {
     let token = '';
     let seen = '';
     try {
-      const login = await call(null, '/api/auth/login', { method: 'POST', json: { email: ROLE_ACCOUNTS.community_staff, password: DEMO_PASSWORD }, headers: { 'x-forwarded-for': '192.0.2.1' } });
+      const login = await call(null, '/api/auth/login', {
+        method: 'POST',
+        json: { email: ROLE_ACCOUNTS.community_staff, password: DEMO_PASSWORD },
+        headers: { 'x-forwarded-for': '192.0.2.1' },
+      });
       token = login.body.access_token;
       const list = await call({ token }, `/api/households?gridId=${mine.grid}`);
       seen = list.text;
       await call({ token }, `/api/households/${mine.household}`);
       await call('street_leader', `/api/households/${mine.household}/reveal`, { method: 'POST', json: { reason: '核实困难救助申请' } });
-      await call({ token }, '/api/issues', { method: 'POST', json: { category: 'dispute', description: '邻里纠纷 13912345678', complexity: 'ordinary', location: { type: 'Point', coordinates: [115.9, 28.6] }, reporter: { name: '赵大宝', contact: '13912345678' } } });
+      await call({ token }, '/api/issues', {
+        method: 'POST',
+        json: {
+          category: 'dispute',
+          description: '邻里纠纷 13912345678',
+          complexity: 'ordinary',
+          location: { type: 'Point', coordinates: [115.9, 28.6] },
+          reporter: { name: '赵大宝', contact: '13912345678' },
+        },
+      });
       await call({ token: `${token}x` }, '/api/audit');
       await call({ token }, '/api/households/2147483647');
       // A driver error quoting a value, as PostgreSQL's do, through the API's error handler.
       const failing = new Hono().get('/', () => {
-        throw Object.assign(new Error('invalid input syntax for type integer: "13912345678" Key (head_name)=(赵大宝) already exists'), { code: '22P02' });
+        throw Object.assign(new Error('invalid input syntax for type integer: "13912345678" Key (head_name)=(赵大宝) already exists'), {
+          code: '22P02',
+        });
       });
       failing.onError(onError);
       expect((await failing.request('/')).status).toBe(500);

@@ -28,9 +28,13 @@ describeEachDatabase('sign-in', (_mode, db) => {
     const me = await call('GET', '/api/auth/me', { token: body.access_token });
     expect(me.status).toBe(200);
     expect(me.body.email).toBe(email);
-    const role = { street: 'street_leader', community: 'community_staff', grid01: 'grid_leader', member01: 'grid_member', presenter: 'presenter' }[
-      email.split('@')[0] as 'street'
-    ];
+    const role = {
+      street: 'street_leader',
+      community: 'community_staff',
+      grid01: 'grid_leader',
+      member01: 'grid_member',
+      presenter: 'presenter',
+    }[email.split('@')[0] as 'street'];
     expect(me.body.staff.role).toBe(role);
   });
 
@@ -75,9 +79,15 @@ describeEachDatabase('sign-in', (_mode, db) => {
     expect(mine.body).toMatchObject({ communityId: me.communityId, validFrom: '2030-01-01' });
     const listed = (await call('GET', '/api/policies', { token })).body.policies;
     expect(listed.some((p: any) => p.communityId === me.communityId && p.settings.intervals.elderly === 14)).toBe(true);
-    const other = await call('PUT', `/api/policies/${me.communityId + 1}`, { token, body: { validFrom: '2030-01-01', settings: DEFAULT_POLICY } });
+    const other = await call('PUT', `/api/policies/${me.communityId + 1}`, {
+      token,
+      body: { validFrom: '2030-01-01', settings: DEFAULT_POLICY },
+    });
     expect(other.status).toBe(403);
     const leader = (await login('grid01@demo.local', DEMO_PASSWORD, '10.0.0.6')).body.access_token as string;
-    expect((await call('PUT', `/api/policies/${me.communityId}`, { token: leader, body: { validFrom: '2031-01-01', settings: DEFAULT_POLICY } })).status).toBe(403);
+    expect(
+      (await call('PUT', `/api/policies/${me.communityId}`, { token: leader, body: { validFrom: '2031-01-01', settings: DEFAULT_POLICY } }))
+        .status,
+    ).toBe(403);
   });
 });

@@ -7,8 +7,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
-import { readEnv } from '../../api/env';
 import { issueToken } from '../../api/auth/tokens';
+import { readEnv } from '../../api/env';
 import { enterAsCaller } from '../../api/lib/request-db';
 import { BOUNDARY_PROBLEM } from '../../geo/geometry/grid-boundary.validation';
 import { GRID_CHANGE_REASON } from '../../geo/geometry/grid-change.reasons';
@@ -23,15 +23,20 @@ describeEachDatabase('boundary commit', (_mode, db) => {
   const call = async (who: string, method: string, path: string, body?: unknown) => {
     const res = await signedIn(app(), db(), who).request(path, {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(who.includes('@') ? {} : { authorization: `Bearer ${who}` }) },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(who.includes('@') ? {} : { authorization: `Bearer ${who}` }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json()) as any };
   };
   const q = async <T = any>(sql: string, params: unknown[] = []) => db().query<T>(sql, params);
   const one = async <T = any>(sql: string, params: unknown[] = []) => (await q<T>(sql, params))[0]!;
-  const version = async (gridId: number) => (await one<{ version: number }>('select version from public.grids where id = $1', [gridId])).version;
-  const gridOf = async (buildingId: number) => (await one<{ grid_id: number }>('select grid_id from public.buildings where id = $1', [buildingId])).grid_id;
+  const version = async (gridId: number) =>
+    (await one<{ version: number }>('select version from public.grids where id = $1', [gridId])).version;
+  const gridOf = async (buildingId: number) =>
+    (await one<{ grid_id: number }>('select grid_id from public.buildings where id = $1', [buildingId])).grid_id;
   const counts = async () =>
     one<{ versions: number; history: number; audit: number; proposals: number }>(
       `select (select count(*)::int from public.grid_versions) as versions, (select count(*)::int from public.building_grid_history) as history,
@@ -106,21 +111,27 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     expect((statsBefore.january as any).grids.reduce((s: number, g: any) => s + g.households, 0)).toBeGreaterThan(4000);
   });
 
-  it('refuses an invalid boundary with 422 and the preview\'s problems, writing nothing', async () => {
+  it("refuses an invalid boundary with 422 and the preview's problems, writing nothing", async () => {
     const before = await counts();
     const { grown } = await transfer(building, neighbour, grid);
     const preview = await call(staffEmail, 'POST', `/api/grids/${grid}/boundary/preview`, { geometry: grown });
-    const { status, body } = await call(staffEmail, 'PUT', `/api/grids/${grid}/boundary`, { geometry: grown, version: 1, reason: '把楼栋划入本网格' });
+    const { status, body } = await call(staffEmail, 'PUT', `/api/grids/${grid}/boundary`, {
+      geometry: grown,
+      version: 1,
+      reason: '把楼栋划入本网格',
+    });
     expect(status).toBe(422);
     expect(body.error.code).toBe('invalid_boundary');
     expect(body.error.details.problems.map((p: any) => p.code)).toEqual(preview.body.problems.map((p: any) => p.code));
-    expect(body.error.details.problems).toContainEqual(expect.objectContaining({ code: BOUNDARY_PROBLEM.OVERLAPS_GRID, details: expect.objectContaining({ gridId: neighbour }) }));
+    expect(body.error.details.problems).toContainEqual(
+      expect.objectContaining({ code: BOUNDARY_PROBLEM.OVERLAPS_GRID, details: expect.objectContaining({ gridId: neighbour }) }),
+    );
     expect(await counts()).toEqual(before);
     expect(await version(grid)).toBe(1);
     expect(await gridOf(building)).toBe(neighbour);
   });
 
-  it('turns a grid leader\'s change that takes a neighbour\'s building into a proposal (202) that changes nothing yet', async () => {
+  it("turns a grid leader's change that takes a neighbour's building into a proposal (202) that changes nothing yet", async () => {
     const { grown, shrunk } = await transfer(building, neighbour, grid);
     const { status, body } = await call(ROLE_ACCOUNTS.grid_leader, 'PUT', `/api/grids/${grid}/boundary`, {
       geometry: grown,
@@ -129,7 +140,12 @@ describeEachDatabase('boundary commit', (_mode, db) => {
       neighbours: [{ gridId: neighbour, version: 1, geometry: shrunk }],
     });
     expect(status).toBe(202);
-    expect(body.proposal).toMatchObject({ gridId: grid, status: 'pending', baseVersion: 1, affectedGridIds: expect.arrayContaining([grid, neighbour]) });
+    expect(body.proposal).toMatchObject({
+      gridId: grid,
+      status: 'pending',
+      baseVersion: 1,
+      affectedGridIds: expect.arrayContaining([grid, neighbour]),
+    });
     expect(body.proposal.impact.buildingsIn).toContain(building);
     expect(await version(grid)).toBe(1);
     expect(await version(neighbour)).toBe(1);
@@ -149,7 +165,9 @@ describeEachDatabase('boundary commit', (_mode, db) => {
       neighbours: [{ gridId: neighbour, version: 1, geometry: shrunk }],
     });
     expect((await call(staffEmail, 'POST', `/api/boundary-proposals/${proposed.body.proposal.id}/reject`, {})).status).toBe(400);
-    const { status, body } = await call(staffEmail, 'POST', `/api/boundary-proposals/${proposed.body.proposal.id}/reject`, { note: '两个网格长先协商' });
+    const { status, body } = await call(staffEmail, 'POST', `/api/boundary-proposals/${proposed.body.proposal.id}/reject`, {
+      note: '两个网格长先协商',
+    });
     expect(status).toBe(200);
     expect(body.proposal).toMatchObject({ status: 'rejected', note: '两个网格长先协商', decidedByName: staffName });
     expect(await version(grid)).toBe(1);
@@ -161,7 +179,12 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     const { body: list } = await call(staffEmail, 'GET', '/api/boundary-proposals?status=pending');
     const proposal = list.proposals.find((p: any) => p.gridId === grid)!;
     const households = async (asOf: string) =>
-      (await one<{ n: number }>('select coalesce((select households from public.grid_household_counts($2::date) where grid_id = $1), 0) as n', [grid, asOf])).n;
+      (
+        await one<{ n: number }>(
+          'select coalesce((select households from public.grid_household_counts($2::date) where grid_id = $1), 0) as n',
+          [grid, asOf],
+        )
+      ).n;
     const nowDay = (await one<{ d: string }>('select public.china_date(now())::text as d')).d;
     const before = { today: await households(nowDay), audit: (await counts()).audit };
 
@@ -180,10 +203,25 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     );
     expect(versions).toHaveLength(2);
     expect(versions[0]).toMatchObject({ version: 1, kind: 'created', since_beginning: true, closed: true });
-    expect(versions[1]).toMatchObject({ version: 2, kind: 'redrawn', since_beginning: false, closed: false, reason: '楼栋与本网格同一小区', proposal_id: proposal.id });
-    const history = await q('select grid_id, valid_to is null as open from public.building_grid_history where building_id = $1 order by valid_from', [building]);
-    expect(history).toEqual([{ grid_id: neighbour, open: false }, { grid_id: grid, open: true }]);
-    const audit = await q<{ table_name: string; staff_id: number }>('select table_name, staff_id from public.audit_log order by id desc limit 20');
+    expect(versions[1]).toMatchObject({
+      version: 2,
+      kind: 'redrawn',
+      since_beginning: false,
+      closed: false,
+      reason: '楼栋与本网格同一小区',
+      proposal_id: proposal.id,
+    });
+    const history = await q(
+      'select grid_id, valid_to is null as open from public.building_grid_history where building_id = $1 order by valid_from',
+      [building],
+    );
+    expect(history).toEqual([
+      { grid_id: neighbour, open: false },
+      { grid_id: grid, open: true },
+    ]);
+    const audit = await q<{ table_name: string; staff_id: number }>(
+      'select table_name, staff_id from public.audit_log order by id desc limit 20',
+    );
     expect(audit.map((a) => a.table_name)).toEqual(expect.arrayContaining(['grids', 'grid_versions', 'buildings', 'boundary_proposals']));
     expect((await counts()).audit).toBeGreaterThan(before.audit);
     // Today counts the building in its new grid; the figures for the day before are untouched.
@@ -204,7 +242,11 @@ describeEachDatabase('boundary commit', (_mode, db) => {
 
   it('refuses a save from an old version with 409 naming who changed it, when, and the version now', async () => {
     const { grown } = await transfer(building, neighbour, grid);
-    const { status, body } = await call(ROLE_ACCOUNTS.grid_leader, 'PUT', `/api/grids/${grid}/boundary`, { geometry: grown, version: 1, reason: '旧版本' });
+    const { status, body } = await call(ROLE_ACCOUNTS.grid_leader, 'PUT', `/api/grids/${grid}/boundary`, {
+      geometry: grown,
+      version: 1,
+      reason: '旧版本',
+    });
     expect(status).toBe(409);
     expect(body.error.code).toBe('stale_version');
     expect(body.error.message).toContain(staffName);
@@ -212,7 +254,7 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     expect(body.error.details.changedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 
-  it('commits community staff\'s own redraw directly, announcing it on the live channel', async () => {
+  it("commits community staff's own redraw directly, announcing it on the live channel", async () => {
     const messages: string[] = [];
     const stop = await db().listen('minqing_changes', (m) => messages.push(m));
     try {
@@ -235,7 +277,12 @@ describeEachDatabase('boundary commit', (_mode, db) => {
   });
 
   it('leaves everything as it was when the commit fails after writing the history', async () => {
-    const before = { counts: await counts(), grid: await version(grid), neighbour: await version(neighbour), building: await gridOf(building) };
+    const before = {
+      counts: await counts(),
+      grid: await version(grid),
+      neighbour: await version(neighbour),
+      building: await gridOf(building),
+    };
     // A fault injected after the version rows are written: the buildings' update fails.
     await db().exec(`create function public.test_fail() returns trigger language plpgsql as $$ begin raise exception 'injected failure'; end $$;
       create trigger test_fail before update on public.buildings for each row execute function public.test_fail();`);
@@ -251,14 +298,27 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     } finally {
       await db().exec('drop trigger test_fail on public.buildings; drop function public.test_fail();');
     }
-    expect({ counts: await counts(), grid: await version(grid), neighbour: await version(neighbour), building: await gridOf(building) }).toEqual(before);
+    expect({
+      counts: await counts(),
+      grid: await version(grid),
+      neighbour: await version(neighbour),
+      building: await gridOf(building),
+    }).toEqual(before);
   });
 
   it('lets one of two saves from the same version win; the other gets 409', async () => {
     const v = { grid: await version(grid), neighbour: await version(neighbour) };
     const { grown, shrunk } = await transfer(building, neighbour, grid);
-    const body = { geometry: grown, version: v.grid, reason: '同时保存', neighbours: [{ gridId: neighbour, version: v.neighbour, geometry: shrunk }] };
-    const results = await Promise.all([call(staffEmail, 'PUT', `/api/grids/${grid}/boundary`, body), call(staffEmail, 'PUT', `/api/grids/${grid}/boundary`, body)]);
+    const body = {
+      geometry: grown,
+      version: v.grid,
+      reason: '同时保存',
+      neighbours: [{ gridId: neighbour, version: v.neighbour, geometry: shrunk }],
+    };
+    const results = await Promise.all([
+      call(staffEmail, 'PUT', `/api/grids/${grid}/boundary`, body),
+      call(staffEmail, 'PUT', `/api/grids/${grid}/boundary`, body),
+    ]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
     expect(results.find((r) => r.status === 409)!.body.error.code).toBe('stale_version');
     expect(await version(grid)).toBe(v.grid + 1);
@@ -283,12 +343,23 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     const same = await call(staffEmail, 'POST', `/api/grids/${grid}/revert`, { toVersion: current, version: current, reason: '恢复' });
     expect(same.body.error.details.reason).toBe(GRID_CHANGE_REASON.REVERT_TO_CURRENT);
     // A redraw of the same shape with its ring starting at another corner, then a revert to the version before it.
-    const { g } = await one<{ g: { coordinates: number[][][][] } }>('select ST_AsGeoJSON(boundary)::json as g from public.grids where id = $1', [grid]);
+    const { g } = await one<{ g: { coordinates: number[][][][] } }>(
+      'select ST_AsGeoJSON(boundary)::json as g from public.grids where id = $1',
+      [grid],
+    );
     const ring = g.coordinates[0]![0]!;
     const rotated = { type: 'Polygon', coordinates: [[...ring.slice(1, -1), ring[0]!, ring[1]!], ...g.coordinates[0]!.slice(1)] };
-    const redrawn = await call(staffEmail, 'PUT', `/api/grids/${grid}/boundary`, { geometry: rotated, version: current, reason: '调整起点' });
+    const redrawn = await call(staffEmail, 'PUT', `/api/grids/${grid}/boundary`, {
+      geometry: rotated,
+      version: current,
+      reason: '调整起点',
+    });
     expect(redrawn.status, JSON.stringify(redrawn.body)).toBe(200);
-    const { status, body } = await call(staffEmail, 'POST', `/api/grids/${grid}/revert`, { toVersion: current, version: current + 1, reason: '恢复加密前的边界' });
+    const { status, body } = await call(staffEmail, 'POST', `/api/grids/${grid}/revert`, {
+      toVersion: current,
+      version: current + 1,
+      reason: '恢复加密前的边界',
+    });
     expect(status, JSON.stringify(body)).toBe(200);
     expect(body.grid.properties.version).toBe(current + 2);
     const row = await one<{ same: boolean; points: boolean; kind: string; reverted_to: number }>(
@@ -323,19 +394,45 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     );
     splitGrids.push(other.id);
     const crossing = { line: await splitLineOf(db(), other.id) };
-    const outside = { type: 'LineString', coordinates: [[0, 0], [0.001, 0.001]] };
+    const outside = {
+      type: 'LineString',
+      coordinates: [
+        [0, 0],
+        [0.001, 0.001],
+      ],
+    };
     const miss = await call(staffEmail, 'POST', `/api/grids/${other.id}/split`, { line: outside, version: other.version, reason: '分割' });
     expect(miss.status).toBe(422);
     expect(miss.body.error).toMatchObject({ code: 'invalid_split', details: { reason: GRID_CHANGE_REASON.SPLIT_LINE_DOES_NOT_CROSS } });
 
     // The new grid's name must be free in the community (the editor asks the same, geo/geometry/grid-change.reasons.ts).
     const { name: taken } = await one<{ name: string }>('select name from public.grids where id = $1', [neighbour]);
-    for (const names of [[other.name, taken], [other.name, ` ${other.name} `]]) {
-      const clash = await call(staffEmail, 'POST', `/api/grids/${other.id}/split`, { line: crossing.line, version: other.version, reason: '分割', names });
+    for (const names of [
+      [other.name, taken],
+      [other.name, ` ${other.name} `],
+    ]) {
+      const clash = await call(staffEmail, 'POST', `/api/grids/${other.id}/split`, {
+        line: crossing.line,
+        version: other.version,
+        reason: '分割',
+        names,
+      });
       expect(clash.status).toBe(422);
-      expect(clash.body.error).toMatchObject({ code: 'invalid_split', details: { reason: GRID_CHANGE_REASON.SPLIT_NAME_TAKEN, name: names[1]!.trim() } });
+      expect(clash.body.error).toMatchObject({
+        code: 'invalid_split',
+        details: { reason: GRID_CHANGE_REASON.SPLIT_NAME_TAKEN, name: names[1]!.trim() },
+      });
     }
-    expect((await call(staffEmail, 'POST', `/api/grids/${other.id}/split`, { line: crossing.line, version: other.version, reason: '分割', names: [other.name, '  '] })).status).toBe(400);
+    expect(
+      (
+        await call(staffEmail, 'POST', `/api/grids/${other.id}/split`, {
+          line: crossing.line,
+          version: other.version,
+          reason: '分割',
+          names: [other.name, '  '],
+        })
+      ).status,
+    ).toBe(400);
 
     const buildingsBefore = (await one<{ n: number }>('select count(*)::int as n from public.buildings where grid_id = $1', [other.id])).n;
     const { status, body } = await call(staffEmail, 'POST', `/api/grids/${other.id}/split`, {
@@ -351,10 +448,16 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     expect(body.grid.properties.name).toBe(other.name);
     expect(body.households.kept).toBeGreaterThanOrEqual(body.households.new);
     expect(body.warnings.map((w: any) => w.code)).toContain(BOUNDARY_PROBLEM.HOUSEHOLDS_OUT_OF_RANGE);
-    const after = await q<{ grid_id: number; n: number }>('select grid_id, count(*)::int as n from public.buildings where grid_id in ($1, $2) group by grid_id', [other.id, body.newGrid.id]);
+    const after = await q<{ grid_id: number; n: number }>(
+      'select grid_id, count(*)::int as n from public.buildings where grid_id in ($1, $2) group by grid_id',
+      [other.id, body.newGrid.id],
+    );
     expect(after.reduce((s, r) => s + r.n, 0)).toBe(buildingsBefore);
     expect(after).toHaveLength(2);
-    const [newVersion] = await q('select version, kind, valid_from > \'-infinity\' as dated, related_grid_ids from public.grid_versions where grid_id = $1', [body.newGrid.id]);
+    const [newVersion] = await q(
+      "select version, kind, valid_from > '-infinity' as dated, related_grid_ids from public.grid_versions where grid_id = $1",
+      [body.newGrid.id],
+    );
     expect(newVersion).toMatchObject({ version: 1, kind: 'split', dated: true, related_grid_ids: [other.id] });
     // The new grid did not exist on a past date.
     const past = await call(staffEmail, 'GET', `/api/grids?asOf=${DEMO_TODAY}`);
@@ -376,17 +479,36 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     const email = staffEmail;
     const v = async (id: number) => version(id);
 
-    const notNeighbours = await call(email, 'POST', '/api/grids/merge', { gridIds: [corner.a, corner.b], versions: { [corner.a]: await v(corner.a), [corner.b]: await v(corner.b) }, reason: '合并' });
+    const notNeighbours = await call(email, 'POST', '/api/grids/merge', {
+      gridIds: [corner.a, corner.b],
+      versions: { [corner.a]: await v(corner.a), [corner.b]: await v(corner.b) },
+      reason: '合并',
+    });
     expect(notNeighbours.status).toBe(422);
     expect(notNeighbours.body.error.details.reason).toBe(GRID_CHANGE_REASON.MERGE_NOT_NEIGHBOURS);
     // A grid leader may not merge grids that are not both theirs.
-    expect((await call(ROLE_ACCOUNTS.grid_leader, 'POST', '/api/grids/merge', { gridIds: [edge.a, edge.b], versions: { [edge.a]: 1, [edge.b]: 1 }, reason: '合并' })).status).toBe(403);
+    expect(
+      (
+        await call(ROLE_ACCOUNTS.grid_leader, 'POST', '/api/grids/merge', {
+          gridIds: [edge.a, edge.b],
+          versions: { [edge.a]: 1, [edge.b]: 1 },
+          reason: '合并',
+        })
+      ).status,
+    ).toBe(403);
 
     const absorbedBuildings = (await q<{ id: number }>('select id from public.buildings where grid_id = $1', [edge.b])).map((r) => r.id);
-    const { status, body } = await call(email, 'POST', '/api/grids/merge', { gridIds: [edge.a, edge.b], versions: { [edge.a]: await v(edge.a), [edge.b]: await v(edge.b) }, reason: '户数不足，合并' });
+    const { status, body } = await call(email, 'POST', '/api/grids/merge', {
+      gridIds: [edge.a, edge.b],
+      versions: { [edge.a]: await v(edge.a), [edge.b]: await v(edge.b) },
+      reason: '户数不足，合并',
+    });
     expect(status, JSON.stringify(body)).toBe(200);
     expect(body).toMatchObject({ retiredGridId: edge.b, grid: { properties: { id: edge.a } } });
-    expect(await one('select retired_at is not null as retired, retired_into from public.grids where id = $1', [edge.b])).toEqual({ retired: true, retired_into: edge.a });
+    expect(await one('select retired_at is not null as retired, retired_into from public.grids where id = $1', [edge.b])).toEqual({
+      retired: true,
+      retired_into: edge.a,
+    });
     expect((await q('select 1 from public.buildings where grid_id = $1', [edge.b])).length).toBe(0);
     for (const id of absorbedBuildings) expect(await gridOf(id)).toBe(edge.a);
 
@@ -407,7 +529,11 @@ describeEachDatabase('boundary commit', (_mode, db) => {
   it('lets neither the street leader, the presenter nor a grid member commit, through the API or the database', async () => {
     const geometry = (await call(staffEmail, 'GET', '/api/grids')).body.features.find((f: any) => f.id === grid).geometry;
     for (const who of ['street_leader', 'presenter', 'grid_member'] as const) {
-      const { status } = await call(ROLE_ACCOUNTS[who], 'PUT', `/api/grids/${grid}/boundary`, { geometry, version: await version(grid), reason: '越权' });
+      const { status } = await call(ROLE_ACCOUNTS[who], 'PUT', `/api/grids/${grid}/boundary`, {
+        geometry,
+        version: await version(grid),
+        reason: '越权',
+      });
       expect(status, who).toBe(403);
     }
     // The database refuses them too, whatever client calls it.
@@ -448,7 +574,7 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     }
   });
 
-  it('lets the street\'s staff read boundary history and proposals, and nobody outside the street', async () => {
+  it("lets the street's staff read boundary history and proposals, and nobody outside the street", async () => {
     for (const who of ['street_leader', 'grid_member', 'presenter', 'grid_leader'] as const) {
       const claims = await claimsOf(db(), ROLE_ACCOUNTS[who]);
       const rows = await db().transaction(async (tx) => {
@@ -464,17 +590,26 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     }
     const stranger = await db().transaction(async (tx) => {
       await enterAsCaller(tx, { role: 'authenticated', sub: '00000000-0000-4000-8000-000000000000' });
-      return tx.query<{ n: number }>('select (select count(*) from public.grid_versions) + (select count(*) from public.boundary_proposals) + (select count(*) from public.building_grid_history) as n');
+      return tx.query<{ n: number }>(
+        'select (select count(*) from public.grid_versions) + (select count(*) from public.boundary_proposals) + (select count(*) from public.building_grid_history) as n',
+      );
     });
     expect(Number(stranger[0]!.n)).toBe(0);
   });
 
-  it('commits a grid leader\'s redraw of their own grid directly, when it takes nothing from another grid', async () => {
+  it("commits a grid leader's redraw of their own grid directly, when it takes nothing from another grid", async () => {
     const before = await version(grid);
-    const { g } = await one<{ g: { coordinates: number[][][][] } }>('select ST_AsGeoJSON(boundary)::json as g from public.grids where id = $1', [grid]);
+    const { g } = await one<{ g: { coordinates: number[][][][] } }>(
+      'select ST_AsGeoJSON(boundary)::json as g from public.grids where id = $1',
+      [grid],
+    );
     const ring = g.coordinates[0]![0]!;
     const rotated = { type: 'Polygon', coordinates: [[...ring.slice(1, -1), ring[0]!, ring[1]!], ...g.coordinates[0]!.slice(1)] };
-    const { status, body } = await call(ROLE_ACCOUNTS.grid_leader, 'PUT', `/api/grids/${grid}/boundary`, { geometry: rotated, version: before, reason: '网格长自行调整' });
+    const { status, body } = await call(ROLE_ACCOUNTS.grid_leader, 'PUT', `/api/grids/${grid}/boundary`, {
+      geometry: rotated,
+      version: before,
+      reason: '网格长自行调整',
+    });
     expect(status, JSON.stringify(body)).toBe(200);
     expect(body.grid.properties.version).toBe(before + 1);
     expect(body.moved).toEqual([]);
@@ -524,7 +659,11 @@ describeEachDatabase('boundary commit', (_mode, db) => {
     };
 
     beforeAll(async () => {
-      ({ from, moving, households: movingHouseholds } = await one(
+      ({
+        from,
+        moving,
+        households: movingHouseholds,
+      } = await one(
         `with a as (select id, boundary from public.grids where id = $1)
          select b.grid_id as from, b.id as moving, hc.households
          from public.buildings b join public.grids n on n.id = b.grid_id, a, public.building_household_counts($2::date) hc
@@ -568,9 +707,13 @@ describeEachDatabase('boundary commit', (_mode, db) => {
         householdsOut: 0,
         impact: expect.objectContaining({ buildingsIn: [moving] }),
       });
-      const mine = (await call(ROLE_ACCOUNTS.grid_leader, 'GET', '/api/boundary-proposals?concerning=me')).body.proposals.find((p: any) => p.id === first);
+      const mine = (await call(ROLE_ACCOUNTS.grid_leader, 'GET', '/api/boundary-proposals?concerning=me')).body.proposals.find(
+        (p: any) => p.id === first,
+      );
       expect(mine).toMatchObject({ mayDecide: false, proposedByMe: true, affectsMe: true });
-      const theirs = (await call(fromLeader, 'GET', '/api/boundary-proposals?concerning=me')).body.proposals.find((p: any) => p.id === first);
+      const theirs = (await call(fromLeader, 'GET', '/api/boundary-proposals?concerning=me')).body.proposals.find(
+        (p: any) => p.id === first,
+      );
       expect(theirs).toMatchObject({ mayDecide: false, proposedByMe: false, affectsMe: true });
       expect((await call(bystander, 'GET', '/api/boundary-proposals?concerning=everyone')).status).toBe(400);
     });
@@ -583,8 +726,14 @@ describeEachDatabase('boundary commit', (_mode, db) => {
       expect(await summary(ROLE_ACCOUNTS.presenter)).toEqual({ toDecide: 0, concerningMe: 0 });
     });
 
-    it('lets no one but the community\'s staff approve or reject: leaders, street leader, member and presenter get 403', async () => {
-      for (const who of [ROLE_ACCOUNTS.grid_leader, fromLeader, ROLE_ACCOUNTS.street_leader, ROLE_ACCOUNTS.grid_member, ROLE_ACCOUNTS.presenter]) {
+    it("lets no one but the community's staff approve or reject: leaders, street leader, member and presenter get 403", async () => {
+      for (const who of [
+        ROLE_ACCOUNTS.grid_leader,
+        fromLeader,
+        ROLE_ACCOUNTS.street_leader,
+        ROLE_ACCOUNTS.grid_member,
+        ROLE_ACCOUNTS.presenter,
+      ]) {
         expect((await call(who, 'POST', `/api/boundary-proposals/${first}/approve`, { note: '同意' })).status, who).toBe(403);
         expect((await call(who, 'POST', `/api/boundary-proposals/${first}/reject`, { note: '不同意' })).status, who).toBe(403);
       }
@@ -604,7 +753,12 @@ describeEachDatabase('boundary commit', (_mode, db) => {
       expect(stale.body.error.message).toContain(`proposal ${second} was drawn on version ${base} of grid`);
       expect(stale.body.error.message).toContain(staffName);
       expect(stale.body.error.message).toMatch(/reject the proposal/);
-      expect(stale.body.error.details).toMatchObject({ proposalId: second, currentVersion: base + 1, yourVersion: base, changedBy: staffName });
+      expect(stale.body.error.details).toMatchObject({
+        proposalId: second,
+        currentVersion: base + 1,
+        yourVersion: base,
+        changedBy: staffName,
+      });
       expect(await version(grid)).toBe(base + 1);
 
       // Still pending: the staff reject it with a note, and the leaders see how it ended.

@@ -4,9 +4,9 @@
  */
 import { beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
-import { BOUNDARY_PROBLEM } from '../../geo/geometry/grid-boundary.validation';
 import { readEnv } from '../../api/env';
-import { ROLE_ACCOUNTS, signedIn, staffGridOf, type DemoRole } from '../support/callers';
+import { BOUNDARY_PROBLEM } from '../../geo/geometry/grid-boundary.validation';
+import { type DemoRole, ROLE_ACCOUNTS, signedIn, staffGridOf } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
@@ -22,13 +22,17 @@ describeEachDatabase('boundary preview', (_mode, db) => {
   };
   /** A geometry computed by PostGIS from the grid's current boundary. */
   const shape = async (sql: string, params: unknown[] = []) =>
-    ((await db().query<{ g: unknown }>(`select ST_AsGeoJSON(${sql})::json as g from public.grids g where g.id = $1`, [grid, ...params]))[0]!.g);
+    (await db().query<{ g: unknown }>(`select ST_AsGeoJSON(${sql})::json as g from public.grids g where g.id = $1`, [grid, ...params]))[0]!
+      .g;
 
   let grid: number;
   let households: number;
   beforeAll(async () => {
     ({ gridId: grid } = await staffGridOf(db(), ROLE_ACCOUNTS.grid_leader));
-    [{ households }] = (await db().query<{ households: number }>('select households from public.grid_household_counts() where grid_id = $1', [grid])) as [{ households: number }];
+    [{ households }] = (await db().query<{ households: number }>(
+      'select households from public.grid_household_counts() where grid_id = $1',
+      [grid],
+    )) as [{ households: number }];
   });
 
   it('finds nothing wrong with the grid as it is, and no building moving', async () => {
@@ -49,7 +53,9 @@ describeEachDatabase('boundary preview', (_mode, db) => {
     const { status, body } = await preview(grid, grown);
     expect(status).toBe(200);
     expect(body.valid).toBe(false);
-    expect(body.problems).toContainEqual(expect.objectContaining({ code: BOUNDARY_PROBLEM.OVERLAPS_GRID, details: expect.objectContaining({ gridId: b!.grid_id }) }));
+    expect(body.problems).toContainEqual(
+      expect.objectContaining({ code: BOUNDARY_PROBLEM.OVERLAPS_GRID, details: expect.objectContaining({ gridId: b!.grid_id }) }),
+    );
     expect(body.impact.buildingsIn).toContain(b!.id);
     const neighbour = body.impact.neighbours.find((n: any) => n.gridId === b!.grid_id);
     expect(neighbour.householdsAfter).toBeLessThanOrEqual(neighbour.householdsBefore);
@@ -119,12 +125,25 @@ describeEachDatabase('boundary preview', (_mode, db) => {
     const { status, body } = await preview(grid, bowtie);
     expect(status).toBe(200);
     expect(body.valid).toBe(false);
-    expect(body.problems[0]).toMatchObject({ code: BOUNDARY_PROBLEM.SELF_INTERSECTION, geometry: expect.objectContaining({ type: expect.any(String) }) });
+    expect(body.problems[0]).toMatchObject({
+      code: BOUNDARY_PROBLEM.SELF_INTERSECTION,
+      geometry: expect.objectContaining({ type: expect.any(String) }),
+    });
     expect(body.impact).toBeNull();
   });
 
   it('refuses coordinates out of range with a 400 naming the position', async () => {
-    const { status, body } = await preview(grid, { type: 'Polygon', coordinates: [[[115.9, 91], [115.91, 28.6], [115.92, 28.6], [115.9, 91]]] });
+    const { status, body } = await preview(grid, {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [115.9, 91],
+          [115.91, 28.6],
+          [115.92, 28.6],
+          [115.9, 91],
+        ],
+      ],
+    });
     expect(status).toBe(400);
     expect(body.error.details.map((d: any) => d.path).join(' ')).toMatch(/geometry\.coordinates\.0\.0\.1/);
   });
@@ -132,7 +151,8 @@ describeEachDatabase('boundary preview', (_mode, db) => {
   it('lets only the grid leader and community staff preview a redraw', async () => {
     const geometry = await shape('g.boundary');
     expect((await preview(grid, geometry, 'community_staff')).status).toBe(200);
-    for (const who of ['grid_member', 'street_leader', 'presenter'] as const) expect((await preview(grid, geometry, who)).status, who).toBe(403);
+    for (const who of ['grid_member', 'street_leader', 'presenter'] as const)
+      expect((await preview(grid, geometry, who)).status, who).toBe(403);
     expect((await preview(99999, geometry)).status).toBe(404);
   });
 });

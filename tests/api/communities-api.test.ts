@@ -6,8 +6,9 @@
  * commits without a false 409 (issue 19). Real geometry: Liechtenstein's 11 municipalities
  * (../shared/realdata) as the communities of a street set up without a boundary.
  */
-import fs from 'node:fs';
+
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FeatureCollection, MultiPolygon } from 'geojson';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ import { issueToken } from '../../api/auth/tokens';
 import { readEnv } from '../../api/env';
 import { pointOnSurface } from '../../geo/geometry/point-on-surface';
 import { IMPORT_PROBLEM } from '../../geo/import/import-problems';
-import { ROLE_ACCOUNTS, tokenOf, type DemoRole } from '../support/callers';
+import { type DemoRole, ROLE_ACCOUNTS, tokenOf } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 import { describeWith } from '../support/prerequisites';
@@ -25,16 +26,34 @@ const REALDATA = fileURLToPath(new URL('../../../shared/realdata/', import.meta.
 const MUNICIPALITIES = `${REALDATA}liechtenstein/municipalities.geojson`;
 
 const fc = (features: { geometry: unknown; properties?: object }[]) =>
-  JSON.stringify({ type: 'FeatureCollection', features: features.map((f) => ({ type: 'Feature', properties: f.properties ?? {}, geometry: f.geometry })) });
+  JSON.stringify({
+    type: 'FeatureCollection',
+    features: features.map((f) => ({ type: 'Feature', properties: f.properties ?? {}, geometry: f.geometry })),
+  });
 function form(file: string, name: string) {
   const fd = new FormData();
   fd.set('file', new File([file], name));
   return fd;
 }
-const square = (x: number, y: number, d: number): MultiPolygon => ({ type: 'MultiPolygon', coordinates: [[[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]]] });
+const square = (x: number, y: number, d: number): MultiPolygon => ({
+  type: 'MultiPolygon',
+  coordinates: [
+    [
+      [
+        [x, y],
+        [x + d, y],
+        [x + d, y + d],
+        [x, y + d],
+        [x, y],
+      ],
+    ],
+  ],
+});
 
 describeWith(
-  fs.existsSync(MUNICIPALITIES) ? { ok: true, reason: '' } : { ok: false, reason: `${MUNICIPALITIES} is missing (../shared/realdata/README.md)` },
+  fs.existsSync(MUNICIPALITIES)
+    ? { ok: true, reason: '' }
+    : { ok: false, reason: `${MUNICIPALITIES} is missing (../shared/realdata/README.md)` },
   'communities of a real street',
   () => {
     describeEachDatabase('communities', (_mode, db) => {
@@ -59,7 +78,15 @@ describeWith(
       };
       const problemsOf = (report: any) => report.problems.map((p: any) => [p.featureIndex, p.code, p.severity]);
 
-      let demo: { id: number; code: string; version: number; boundary: MultiPolygon; shrunk: MultiPolygon; outside: MultiPolygon; neighbour: MultiPolygon };
+      let demo: {
+        id: number;
+        code: string;
+        version: number;
+        boundary: MultiPolygon;
+        shrunk: MultiPolygon;
+        outside: MultiPolygon;
+        neighbour: MultiPolygon;
+      };
       beforeAll(async () => {
         [demo] = (await db().query(
           `select c.id, c.code, c.version, ST_AsGeoJSON(c.boundary)::json as boundary,
@@ -75,7 +102,10 @@ describeWith(
         it('lets the street leader create a community by name and code, then rename and redraw it by version; a stale version is a 409', async () => {
           const created = await call('street_leader', 'POST', '/api/communities', { name: '新建社区', code: '360102001009' });
           expect(created.status, JSON.stringify(created.body)).toBe(201);
-          expect(created.body).toMatchObject({ geometry: null, properties: { code: '360102001009', name: '新建社区', version: 1, grids: 0 } });
+          expect(created.body).toMatchObject({
+            geometry: null,
+            properties: { code: '360102001009', name: '新建社区', version: 1, grids: 0 },
+          });
           const id = created.body.properties.id;
           expect((await call('street_leader', 'GET', '/api/communities')).body.features.map((f: any) => f.properties.id)).toContain(id);
 
@@ -87,29 +117,61 @@ describeWith(
           expect(stale.body.error).toMatchObject({ code: 'stale_version', details: { currentVersion: 2, yourVersion: 1 } });
 
           // A demo community redrawn inside itself: inside the street, overlapping nobody.
-          const redrawn = await call('street_leader', 'PATCH', `/api/communities/${demo.id}`, { geometry: demo.shrunk, version: demo.version });
+          const redrawn = await call('street_leader', 'PATCH', `/api/communities/${demo.id}`, {
+            geometry: demo.shrunk,
+            version: demo.version,
+          });
           expect(redrawn.status, JSON.stringify(redrawn.body)).toBe(200);
           expect(redrawn.body.properties.version).toBe(demo.version + 1);
           // And back: its grids lie in the boundary it had.
-          const back = await call('street_leader', 'PATCH', `/api/communities/${demo.id}`, { geometry: demo.boundary, version: demo.version + 1 });
+          const back = await call('street_leader', 'PATCH', `/api/communities/${demo.id}`, {
+            geometry: demo.boundary,
+            version: demo.version + 1,
+          });
           expect(back.status, JSON.stringify(back.body)).toBe(200);
           demo.version += 2;
         });
 
         it('refuses an overlap with another community and area outside the street as invalid_boundary, a bad or taken code, and every other role', async () => {
-          const overlap = await call('street_leader', 'POST', '/api/communities', { name: '叠', code: '360102001010', geometry: demo.neighbour });
+          const overlap = await call('street_leader', 'POST', '/api/communities', {
+            name: '叠',
+            code: '360102001010',
+            geometry: demo.neighbour,
+          });
           expect(overlap.status).toBe(422);
           expect(overlap.body.error).toMatchObject({ code: 'invalid_boundary', details: { valid: false, reason: 'community_overlap' } });
           expect(overlap.body.error.details.problems[0]).toMatchObject({ code: 'community_overlap', communityCode: expect.any(String) });
-          const outside = await call('street_leader', 'POST', '/api/communities', { name: '外', code: '360102001010', geometry: demo.outside });
+          const outside = await call('street_leader', 'POST', '/api/communities', {
+            name: '外',
+            code: '360102001010',
+            geometry: demo.outside,
+          });
           expect(outside.status).toBe(422);
           expect(outside.body.error.details).toMatchObject({ valid: false, reason: 'outside_street' });
-          const bow = await call('street_leader', 'POST', '/api/communities', { name: '蝶', code: '360102001010', geometry: { type: 'Polygon', coordinates: [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]] } });
+          const bow = await call('street_leader', 'POST', '/api/communities', {
+            name: '蝶',
+            code: '360102001010',
+            geometry: {
+              type: 'Polygon',
+              coordinates: [
+                [
+                  [0, 0],
+                  [1, 1],
+                  [1, 0],
+                  [0, 1],
+                  [0, 0],
+                ],
+              ],
+            },
+          });
           expect(bow.body.error.details).toMatchObject({ valid: false, reason: 'invalid_polygon' });
 
           const badCode = await call('street_leader', 'POST', '/api/communities', { name: '码', code: '360102002001' });
           expect(badCode.status).toBe(422);
-          expect(badCode.body.error).toMatchObject({ code: 'invalid_community_code', details: { reason: 'prefix_mismatch', example: '360102001001' } });
+          expect(badCode.body.error).toMatchObject({
+            code: 'invalid_community_code',
+            details: { reason: 'prefix_mismatch', example: '360102001001' },
+          });
           const taken = await call('street_leader', 'POST', '/api/communities', { name: '码', code: demo.code });
           expect(taken.status).toBe(409);
           expect(taken.body.error).toMatchObject({ code: 'code_taken', details: { communityId: demo.id } });
@@ -153,8 +215,12 @@ describeWith(
               [4, IMPORT_PROBLEM.CODE_TAKEN],
             ]),
           );
-          expect(dry.problems.find((p: any) => p.featureIndex === 1 && p.code === IMPORT_PROBLEM.GRID_OVERLAP).details).toMatchObject({ gridCode: expect.any(String) });
-          expect(errors.filter((e: any) => e[0] === 1).map((e: any) => e[1])).toEqual(expect.arrayContaining([IMPORT_PROBLEM.GRID_OVERLAP]));
+          expect(dry.problems.find((p: any) => p.featureIndex === 1 && p.code === IMPORT_PROBLEM.GRID_OVERLAP).details).toMatchObject({
+            gridCode: expect.any(String),
+          });
+          expect(errors.filter((e: any) => e[0] === 1).map((e: any) => e[1])).toEqual(
+            expect.arrayContaining([IMPORT_PROBLEM.GRID_OVERLAP]),
+          );
           expect(errors.filter((e: any) => e[0] === 1 && e[1] !== IMPORT_PROBLEM.GRID_OVERLAP)).toEqual([]);
           expect(dry.counts).toMatchObject({ toInsert: 0, toUpdate: 1, skipped: 4 });
           expect(done.status, JSON.stringify(done.body)).toBe(200);
@@ -166,11 +232,19 @@ describeWith(
             `select id, code, ST_AsGeoJSON(boundary)::json as boundary from public.grids where community_id = $1 and retired_at is null order by id limit 1`,
             [demo.id],
           );
-          const dry = await call('community_staff', 'POST', '/api/imports?kind=grids', form(fc([{ geometry: g!.boundary, properties: { code: g!.code } }]), 'g.geojson'));
+          const dry = await call(
+            'community_staff',
+            'POST',
+            '/api/imports?kind=grids',
+            form(fc([{ geometry: g!.boundary, properties: { code: g!.code } }]), 'g.geojson'),
+          );
           await db().query(`update public.grids set name = name || '·' where id = $1`, [g!.id]);
           const done = await call('community_staff', 'POST', `/api/imports/${dry.body.id}/commit`);
           expect(done.status).toBe(409);
-          expect(done.body.error).toMatchObject({ code: 'import_conflict', details: { changed: [{ kind: 'grid', code: g!.code, change: 'changed' }] } });
+          expect(done.body.error).toMatchObject({
+            code: 'import_conflict',
+            details: { changed: [{ kind: 'grid', code: g!.code, change: 'changed' }] },
+          });
         });
       });
 
@@ -179,21 +253,38 @@ describeWith(
         const code = (n: number) => `990201001${String(n).padStart(3, '0')}`;
         const municipalities = JSON.parse(fs.readFileSync(MUNICIPALITIES, 'utf8')) as FeatureCollection;
         beforeAll(async () => {
-          const [s] = await db().query<{ id: number }>(`insert into public.streets (code, name) values ('990201001', '列支敦士登街道') returning id`);
+          const [s] = await db().query<{ id: number }>(
+            `insert into public.streets (code, name) values ('990201001', '列支敦士登街道') returning id`,
+          );
           const userId = randomUUID();
-          await db().query(`insert into public.staff (user_id, street_id, name, email, role) values ($1, $2, '街道测试', 'leader-990201@test.local', 'street_leader')`, [userId, s!.id]);
+          await db().query(
+            `insert into public.staff (user_id, street_id, name, email, role) values ($1, $2, '街道测试', 'leader-990201@test.local', 'street_leader')`,
+            [userId, s!.id],
+          );
           tokens.set('li-leader', await issueToken(TEST_JWT_SECRET, { id: userId, email: 'leader-990201@test.local' }));
           street = { id: s!.id, leader: 'li-leader' };
         });
 
         it('imports its communities from real geometry, keeps the street boundary as their union, and reports bad features', async () => {
           const inTriesen = pointOnSurface(municipalities.features[0]!.geometry as MultiPolygon)! as [number, number];
-          const features = municipalities.features.map((f, n) => ({ geometry: f.geometry, properties: { ...f.properties, 社区编码: code(n + 1) } }));
+          const features = municipalities.features.map((f, n) => ({
+            geometry: f.geometry,
+            properties: { ...f.properties, 社区编码: code(n + 1) },
+          }));
           const bad = [
             { geometry: square(inTriesen[0] - 0.002, inTriesen[1] - 0.002, 0.004), properties: { name: '重叠', 社区编码: code(20) } }, // 11: overlaps feature 0
             { geometry: square(9.5, 47.0, 0.01), properties: { name: '重码', 社区编码: code(1) } }, // 12: the code of feature 0
             { geometry: square(9.7, 47.0, 0.01), properties: { name: '错码', 社区编码: '990202001001' } }, // 13: another street's prefix
-            { geometry: { type: 'LineString', coordinates: [[9.5, 47.1], [9.6, 47.2]] }, properties: { name: '线', 社区编码: code(21) } }, // 14
+            {
+              geometry: {
+                type: 'LineString',
+                coordinates: [
+                  [9.5, 47.1],
+                  [9.6, 47.2],
+                ],
+              },
+              properties: { name: '线', 社区编码: code(21) },
+            }, // 14
           ];
           const { dry, done } = await dryThenCommit(street.leader, 'communities', fc([...features, ...bad]));
           expect(dry.mapping).toMatchObject({ code: '社区编码', name: 'name' });
@@ -216,10 +307,16 @@ describeWith(
           expect(s).toEqual({ derived: true, same: true });
 
           // Re-importing a code with new geometry redraws that community (version 2).
-          const again = await dryThenCommit(street.leader, 'communities', fc([{ geometry: features[10]!.geometry, properties: { name: '瓦杜兹', 社区编码: code(11) } }]));
+          const again = await dryThenCommit(
+            street.leader,
+            'communities',
+            fc([{ geometry: features[10]!.geometry, properties: { name: '瓦杜兹', 社区编码: code(11) } }]),
+          );
           expect(again.dry.counts).toMatchObject({ toInsert: 0, toUpdate: 1 });
           expect(again.done.body.committed).toEqual({ inserted: 0, updated: 1 });
-          const [v] = await db().query<{ version: number; name: string }>(`select version, name from public.communities where code = $1`, [code(11)]);
+          const [v] = await db().query<{ version: number; name: string }>(`select version, name from public.communities where code = $1`, [
+            code(11),
+          ]);
           expect(v).toEqual({ version: 2, name: '瓦杜兹' });
         });
 

@@ -115,7 +115,10 @@ describeEachDatabase('concurrent writers', (_mode, db) => {
     const v = { to: await version(to), from: await version(from) };
     const { grown, shrunk } = await transfer(building, from, to);
     const body = { geometry: grown, version: v.to, reason: '同时保存', neighbours: [{ gridId: from, version: v.from, geometry: shrunk }] };
-    const [mine, theirs] = await Promise.all([call(staffEmail, 'PUT', `/api/grids/${to}/boundary`, body), call(colleague.token, 'PUT', `/api/grids/${to}/boundary`, body)]);
+    const [mine, theirs] = await Promise.all([
+      call(staffEmail, 'PUT', `/api/grids/${to}/boundary`, body),
+      call(colleague.token, 'PUT', `/api/grids/${to}/boundary`, body),
+    ]);
     expect([mine.status, theirs.status].sort()).toEqual([200, 409]);
     const [winner, loser] = mine.status === 200 ? [staffName, theirs] : [colleague.name, mine];
     expect(loser.body.error).toMatchObject({ code: 'stale_version', details: { gridId: to, currentVersion: v.to + 1, yourVersion: v.to } });
@@ -132,12 +135,20 @@ describeEachDatabase('concurrent writers', (_mode, db) => {
       [ROLE_ACCOUNTS.grid_member],
     );
     const registered = await call(ROLE_ACCOUNTS.grid_member, 'POST', '/api/issues', {
-      category: 'public_facility', description: '路灯不亮', location: { type: 'Point', coordinates: [x, y] },
-      complexity: 'ordinary', tier: 'on_spot', receivedAt: `${DEMO_TODAY}T09:30:00+08:00`,
+      category: 'public_facility',
+      description: '路灯不亮',
+      location: { type: 'Point', coordinates: [x, y] },
+      complexity: 'ordinary',
+      tier: 'on_spot',
+      receivedAt: `${DEMO_TODAY}T09:30:00+08:00`,
     });
     expect(registered.body.gridId).toBe(gridId);
     const id = registered.body.id;
-    const answers = await Promise.all([ROLE_ACCOUNTS.grid_member, ROLE_ACCOUNTS.grid_leader].map((who) => call(who, 'POST', `/api/issues/${id}/transitions`, { to: 'accepted' })));
+    const answers = await Promise.all(
+      [ROLE_ACCOUNTS.grid_member, ROLE_ACCOUNTS.grid_leader].map((who) =>
+        call(who, 'POST', `/api/issues/${id}/transitions`, { to: 'accepted' }),
+      ),
+    );
     expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
     expect(answers.find((a) => a.status === 409)!.body.error.message).toMatch(/is accepted .*cannot go to "accepted"/);
     expect((await one(`select count(*)::int as n from public.issue_events where issue_id = $1 and kind = 'accepted'`, [id])).n).toBe(1);
@@ -152,7 +163,18 @@ describeEachDatabase('concurrent writers', (_mode, db) => {
     const features = [0, 1, 2].map((i) => ({
       type: 'Feature',
       properties: { 地址: `并发路${i + 1}号` },
-      geometry: { type: 'Polygon', coordinates: [[[x + i * 0.0001, y], [x + i * 0.0001 + 0.00005, y], [x + i * 0.0001 + 0.00005, y + 0.00005], [x + i * 0.0001, y + 0.00005], [x + i * 0.0001, y]]] },
+      geometry: {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [x + i * 0.0001, y],
+            [x + i * 0.0001 + 0.00005, y],
+            [x + i * 0.0001 + 0.00005, y + 0.00005],
+            [x + i * 0.0001, y + 0.00005],
+            [x + i * 0.0001, y],
+          ],
+        ],
+      },
     }));
     const fd = new FormData();
     fd.set('file', new File([JSON.stringify({ type: 'FeatureCollection', features })], 'b.geojson'));
@@ -166,9 +188,25 @@ describeEachDatabase('concurrent writers', (_mode, db) => {
 
   {
     /** A ledger (UTF-8 CSV, as a spreadsheet exports it) of one household. */
-    const ledger = (h: { name: string; id: string; phone: string; address: string; unit: string | null; room: string; members: number }) => {
+    const ledger = (h: {
+      name: string;
+      id: string;
+      phone: string;
+      address: string;
+      unit: string | null;
+      room: string;
+      members: number;
+    }) => {
       const fd = new FormData();
-      fd.set('file', new File([`姓名,身份证号,联系电话,地址,单元,房号,人数\n${h.name},${h.id},${h.phone},${h.address},${h.unit ?? ''},${h.room},${h.members}\n`], '台账.csv'));
+      fd.set(
+        'file',
+        new File(
+          [
+            `姓名,身份证号,联系电话,地址,单元,房号,人数\n${h.name},${h.id},${h.phone},${h.address},${h.unit ?? ''},${h.room},${h.members}\n`,
+          ],
+          '台账.csv',
+        ),
+      );
       return fd;
     };
 
@@ -200,8 +238,14 @@ describeEachDatabase('concurrent writers', (_mode, db) => {
       );
       const id = withCheck('36010219770707123');
       const row = { name: '并发新户', id, phone: '13900000003', address, unit: '1', room: '909', members: 3 };
-      const dry = [await call(staffEmail, 'POST', '/api/imports?kind=households', ledger(row)), await call(staffEmail, 'POST', '/api/imports?kind=households', ledger(row))];
-      expect(dry.map((d) => d.body.counts?.toInsert), JSON.stringify(dry[0]!.body.problems)).toEqual([1, 1]);
+      const dry = [
+        await call(staffEmail, 'POST', '/api/imports?kind=households', ledger(row)),
+        await call(staffEmail, 'POST', '/api/imports?kind=households', ledger(row)),
+      ];
+      expect(
+        dry.map((d) => d.body.counts?.toInsert),
+        JSON.stringify(dry[0]!.body.problems),
+      ).toEqual([1, 1]);
       const answers = await Promise.all(dry.map((d) => call(staffEmail, 'POST', `/api/imports/${d.body.id}/commit`)));
       expect(answers.map((r) => r.status).sort(), JSON.stringify(answers.map((r) => r.body))).toEqual([200, 409]);
       expect(answers.find((r) => r.status === 409)!.body.error.code).toBe('import_conflict');

@@ -7,7 +7,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
 import { decodeText, parseCsv } from '../../geo/import/csv.parse';
-import { ROLE_ACCOUNTS, signedIn, staffGridOf, type DemoRole } from '../support/callers';
+import { type DemoRole, ROLE_ACCOUNTS, signedIn, staffGridOf } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
@@ -38,7 +38,19 @@ describeEachDatabase('exports', (_mode, db) => {
     expect(status).toBe(200);
     expect(type).toContain('text/csv');
     const [header, ...rows] = csv(bytes);
-    expect(header).toEqual(['网格编码', '网格名称', '所属社区', '住户数', '走访覆盖率', '逾期未访户', '重点人群逾期', '未办结事项', '超期事项', '关注指数', '统计日期']);
+    expect(header).toEqual([
+      '网格编码',
+      '网格名称',
+      '所属社区',
+      '住户数',
+      '走访覆盖率',
+      '逾期未访户',
+      '重点人群逾期',
+      '未办结事项',
+      '超期事项',
+      '关注指数',
+      '统计日期',
+    ]);
     expect(rows.map((r) => [r[0], Number(r[3])])).toEqual(grids.map((g) => [g.code, g.households]));
     expect(rows.every((r) => r[10] === DEMO_TODAY)).toBe(true);
   });
@@ -56,7 +68,11 @@ describeEachDatabase('exports', (_mode, db) => {
     const g = await download('street_leader', '/api/exports/grids.geojson');
     const fc = JSON.parse(new TextDecoder().decode(g.bytes));
     expect(fc.features).toHaveLength(grids.length);
-    expect(fc.features[0]).toMatchObject({ type: 'Feature', geometry: { type: 'MultiPolygon' }, properties: { code: grids[0]!.code, households: grids[0]!.households } });
+    expect(fc.features[0]).toMatchObject({
+      type: 'Feature',
+      geometry: { type: 'MultiPolygon' },
+      properties: { code: grids[0]!.code, households: grids[0]!.households },
+    });
   });
 
   it("exports a grid's mop-up list with names for its leader, masked for the street leader, refused to the presenter", async () => {
@@ -64,13 +80,21 @@ describeEachDatabase('exports', (_mode, db) => {
     const leader = csv((await download('grid_leader', path)).bytes);
     const street = csv((await download('street_leader', path)).bytes);
     expect(leader[0]).toEqual(['网格', '地址', '单元', '房号', '户主姓名', '联系电话', '人员类别', '最近走访', '应访日期', '逾期天数']);
-    const [{ n }] = (await db().query<{ n: number }>('select count(*)::int as n from public.grid_overdue_households($1, $2::date)', [grid, DEMO_TODAY])) as [{ n: number }];
+    const [{ n }] = (await db().query<{ n: number }>('select count(*)::int as n from public.grid_overdue_households($1, $2::date)', [
+      grid,
+      DEMO_TODAY,
+    ])) as [{ n: number }];
     expect(n).toBeGreaterThan(0);
     expect(leader).toHaveLength(n + 1);
     expect(street).toHaveLength(n + 1);
-    const names = new Set((await db().query<{ head_name: string }>(
-      'select head_name from public.households h join public.buildings b on b.id = h.building_id where b.grid_id = $1', [grid],
-    )).map((r) => r.head_name));
+    const names = new Set(
+      (
+        await db().query<{ head_name: string }>(
+          'select head_name from public.households h join public.buildings b on b.id = h.building_id where b.grid_id = $1',
+          [grid],
+        )
+      ).map((r) => r.head_name),
+    );
     expect(leader.slice(1).every((r) => names.has(r[4]!))).toBe(true);
     expect(street.slice(1).every((r) => r[4]!.includes('*') && !names.has(r[4]!))).toBe(true);
     expect((await download('presenter', path)).status).toBe(403);
@@ -84,7 +108,9 @@ describeEachDatabase('exports', (_mode, db) => {
     const [{ n }] = (await db().query<{ n: number }>('select count(*)::int as n from public.issues')) as [{ n: number }];
     expect(ws.actualRowCount).toBe(n + 1);
     const reporters: string[] = [];
-    ws.eachRow((row, i) => { if (i > 1 && row.getCell(9).value) reporters.push(String(row.getCell(9).value)); });
+    ws.eachRow((row, i) => {
+      if (i > 1 && row.getCell(9).value) reporters.push(String(row.getCell(9).value));
+    });
     expect(reporters.length).toBeGreaterThan(0);
     expect(reporters.every((r) => r.includes('*'))).toBe(true);
   });

@@ -16,11 +16,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import type { Database } from '../../api/db/database';
 import { readEnv } from '../../api/env';
-import { ChangeFeed } from '../../api/live/change-feed';
 import { errorBodySchema } from '../../api/lib/errors';
-import { DEFAULT_POLICY } from '../../geo/domain/visit-policy';
 import { routeTimeoutMs } from '../../api/lib/security';
-import { ROLE_ACCOUNTS, tokenOf, type DemoRole } from '../support/callers';
+import { ChangeFeed } from '../../api/live/change-feed';
+import { DEFAULT_POLICY } from '../../geo/domain/visit-policy';
+import { type DemoRole, ROLE_ACCOUNTS, tokenOf } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_PASSWORD, DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
@@ -37,12 +37,12 @@ const IMPORT_MAX_MB = 1;
 
 const SQL_INJECTION = [
   "' or '1'='1",
-  "1 or 1=1",
-  "1; drop table public.households; --",
+  '1 or 1=1',
+  '1; drop table public.households; --',
   "1' union select head_name, phone, id_number from public.households --",
   "'); select pg_sleep(30); --",
   '$$; reset role; $$',
-  "1)) or true; set local role postgres; --",
+  '1)) or true; set local role postgres; --',
   "\\'; copy public.households to '/tmp/x'; --",
 ];
 const UNICODE = [
@@ -57,9 +57,36 @@ const UNICODE = [
   'e\u0301', // combining accent
   '\uFFFF\uFFFE',
 ];
-const NUMERIC_STRINGS = ['0', '-1', '1.5', '2147483648', '9223372036854775808', '1e308', '-0', 'NaN', 'Infinity', '-Infinity', '0x10', '1_000', ' 1 ', ''];
+const NUMERIC_STRINGS = [
+  '0',
+  '-1',
+  '1.5',
+  '2147483648',
+  '9223372036854775808',
+  '1e308',
+  '-0',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '0x10',
+  '1_000',
+  ' 1 ',
+  '',
+];
 const HUGE_STRING = 'x'.repeat(200_000);
-const HOSTILE_STRINGS = [...SQL_INJECTION, ...UNICODE, ...NUMERIC_STRINGS, '../../etc/passwd', '<script>alert(1)</script>', 'null', '[]', '{}', '%', '%00', HUGE_STRING];
+const HOSTILE_STRINGS = [
+  ...SQL_INJECTION,
+  ...UNICODE,
+  ...NUMERIC_STRINGS,
+  '../../etc/passwd',
+  '<script>alert(1)</script>',
+  'null',
+  '[]',
+  '{}',
+  '%',
+  '%00',
+  HUGE_STRING,
+];
 
 const hostileText = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...HOSTILE_STRINGS) },
@@ -82,18 +109,85 @@ function encode(s: string): string {
   }
 }
 
-const SQUARE = (lon: number, lat: number, d = 0.001) => [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]];
+const SQUARE = (lon: number, lat: number, d = 0.001) => [
+  [
+    [lon, lat],
+    [lon + d, lat],
+    [lon + d, lat + d],
+    [lon, lat + d],
+    [lon, lat],
+  ],
+];
 const GEOMETRIES: unknown[] = [
-  { type: 'Polygon', coordinates: [[[115.9, 28.6], [115.91, 28.61], [115.91, 28.6], [115.9, 28.61], [115.9, 28.6]]] }, // bow tie
+  {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [115.9, 28.6],
+        [115.91, 28.61],
+        [115.91, 28.6],
+        [115.9, 28.61],
+        [115.9, 28.6],
+      ],
+    ],
+  }, // bow tie
   { type: 'Polygon', coordinates: [] },
   { type: 'Polygon', coordinates: [[]] },
-  { type: 'Polygon', coordinates: [[[115.9, 28.6], [115.9, 28.6], [115.9, 28.6], [115.9, 28.6]]] }, // zero area
-  { type: 'Polygon', coordinates: [[[115.9, 28.6], [115.91, 28.6]]] }, // open, too short
+  {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [115.9, 28.6],
+        [115.9, 28.6],
+        [115.9, 28.6],
+        [115.9, 28.6],
+      ],
+    ],
+  }, // zero area
+  {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [115.9, 28.6],
+        [115.91, 28.6],
+      ],
+    ],
+  }, // open, too short
   { type: 'Polygon', coordinates: SQUARE(28.6, 115.9) }, // swapped lon/lat
   { type: 'Polygon', coordinates: SQUARE(115.9, 91) }, // latitude 91
-  { type: 'Polygon', coordinates: [[[115.9, 28.6], [115.91, 28.6], [1e308, 28.61], [115.9, 28.6]]] },
-  { type: 'Polygon', coordinates: [[['115.9', '28.6'], ['NaN', 'Infinity'], ['115.9', '28.6'], ['115.9', '28.6']]] }, // numbers as strings
-  { type: 'Polygon', coordinates: [[[115.9, 28.6, 1, 2, 3], [115.91, 28.6], [115.91, 28.61], [115.9, 28.6]]] },
+  {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [115.9, 28.6],
+        [115.91, 28.6],
+        [1e308, 28.61],
+        [115.9, 28.6],
+      ],
+    ],
+  },
+  {
+    type: 'Polygon',
+    coordinates: [
+      [
+        ['115.9', '28.6'],
+        ['NaN', 'Infinity'],
+        ['115.9', '28.6'],
+        ['115.9', '28.6'],
+      ],
+    ],
+  }, // numbers as strings
+  {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [115.9, 28.6, 1, 2, 3],
+        [115.91, 28.6],
+        [115.91, 28.61],
+        [115.9, 28.6],
+      ],
+    ],
+  },
   { type: 'MultiPolygon', coordinates: [SQUARE(115.9, 28.6), SQUARE(115.9005, 28.6005)] }, // overlapping parts
   { type: 'MultiPolygon', coordinates: [[]] },
   { type: 'GeometryCollection', geometries: [] },
@@ -101,8 +195,20 @@ const GEOMETRIES: unknown[] = [
   { type: 'Point', coordinates: [28.6, 115.9] },
   { type: 'Point', coordinates: [] },
   { type: 'Point', coordinates: ['NaN', 'Infinity'] },
-  { type: 'LineString', coordinates: [[115.9, 28.6], [115.9, 28.6]] },
-  { type: 'LineString', coordinates: [[115.9, 28.6], [181, 28.6]] },
+  {
+    type: 'LineString',
+    coordinates: [
+      [115.9, 28.6],
+      [115.9, 28.6],
+    ],
+  },
+  {
+    type: 'LineString',
+    coordinates: [
+      [115.9, 28.6],
+      [181, 28.6],
+    ],
+  },
   { type: 'LineString', coordinates: [[115.9, 28.6]] },
   { type: 'Feature', geometry: null, properties: {} },
 ];
@@ -110,7 +216,28 @@ const hostileGeometry = fc.constantFrom(...GEOMETRIES);
 
 const hostileJson: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 3, arbitrary: hostileText },
-  { weight: 2, arbitrary: fc.constantFrom<unknown>(null, true, false, 0, -1, 1.5, 2147483648, -2147483649, 1e308, -1e308, Number.MAX_SAFE_INTEGER, 'NaN', 'Infinity', [], {}, [1, 2], { a: 1 }) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom<unknown>(
+      null,
+      true,
+      false,
+      0,
+      -1,
+      1.5,
+      2147483648,
+      -2147483649,
+      1e308,
+      -1e308,
+      Number.MAX_SAFE_INTEGER,
+      'NaN',
+      'Infinity',
+      [],
+      {},
+      [1, 2],
+      { a: 1 },
+    ),
+  },
   { weight: 2, arbitrary: hostileGeometry },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
 );
@@ -130,7 +257,22 @@ function millionVertexPolygon(): string {
 const DEEP = 100_000;
 const DEEP_ARRAY = '['.repeat(DEEP) + ']'.repeat(DEEP);
 const DEEP_OBJECT = `${'{"a":'.repeat(DEEP)}1${'}'.repeat(DEEP)}`;
-const MALFORMED_JSON = ['', '{', '{"a":', 'not json', '{"a":1,}', "{'a':1}", '\u0000', '[]', 'null', '1e999', '"\\ud800"', '{"__proto__":{"admin":true}}', DEEP_ARRAY, DEEP_OBJECT];
+const MALFORMED_JSON = [
+  '',
+  '{',
+  '{"a":',
+  'not json',
+  '{"a":1,}',
+  "{'a':1}",
+  '\u0000',
+  '[]',
+  'null',
+  '1e999',
+  '"\\ud800"',
+  '{"__proto__":{"admin":true}}',
+  DEEP_ARRAY,
+  DEEP_OBJECT,
+];
 
 // ---------------------------------------------------------------------------------------------
 // Case generators, one per route
@@ -182,14 +324,20 @@ const SPECS: Record<string, RouteSpec> = {
   // Signed out: a shared token that logged out or changed its password would end the other cases' sessions.
   'POST /api/auth/password': { who: ['nobody', 'nobody'], json: () => ({ current: DEMO_PASSWORD, next: 'Another1pass' }) },
   'POST /api/auth/logout': { who: ['nobody', 'nobody'] },
-  'POST /api/staff': { who: ['grid_member', 'presenter'], json: (i) => ({ name: '王五', phone: '13800000000', email: 'new@demo.local', role: 'grid_member', gridIds: [i.grid] }) },
+  'POST /api/staff': {
+    who: ['grid_member', 'presenter'],
+    json: (i) => ({ name: '王五', phone: '13800000000', email: 'new@demo.local', role: 'grid_member', gridIds: [i.grid] }),
+  },
   'PATCH /api/staff/:id': { who: ['grid_member', 'presenter'], params: (i) => ({ id: `${i.staff}` }), json: () => ({ active: false }) },
   'POST /api/staff/:id/password-reset': { who: ['grid_member', 'presenter'], params: (i) => ({ id: `${i.staff}` }) },
   // Setup is over on the demo street (409 whoever asks); streets are the installation administrator's.
   'GET /api/setup': { who: ['nobody', 'grid_member'] },
   'POST /api/setup': {
     who: ['nobody', 'grid_member'],
-    json: () => ({ street: { name: '滨江街道', code: '360102001000' }, admin: { name: '王', email: 'wang@example.org', password: 'Binjiang2026river' } }),
+    json: () => ({
+      street: { name: '滨江街道', code: '360102001000' },
+      admin: { name: '王', email: 'wang@example.org', password: 'Binjiang2026river' },
+    }),
   },
   'GET /api/setup/checklist': { who: ['grid_member', 'nobody'] },
   'GET /api/streets': { who: ['street_leader', 'nobody'] },
@@ -200,13 +348,21 @@ const SPECS: Record<string, RouteSpec> = {
   'GET /api/config': { who: ['grid_member', 'nobody'] },
   'GET /api/communities': { who: ['grid_member', 'nobody'] },
   // Communities are the street leader's: community staff and the signed-out are refused.
-  'POST /api/communities': { who: ['community_staff', 'nobody'], json: () => ({ name: '新社区', code: '360102001099', geometry: SQUARE_NEAR }), geometryFields: ['geometry'] },
+  'POST /api/communities': {
+    who: ['community_staff', 'nobody'],
+    json: () => ({ name: '新社区', code: '360102001099', geometry: SQUARE_NEAR }),
+    geometryFields: ['geometry'],
+  },
   'PATCH /api/communities/:id': {
     who: ['community_staff', 'presenter'],
     params: (i) => ({ id: `${i.community}` }),
     json: () => ({ name: '改名社区', version: 1 }),
   },
-  'GET /api/grids/:id/overdue': { who: ['grid_leader', 'presenter'], params: (i) => ({ id: `${i.grid}` }), query: () => ({ asOf: DEMO_TODAY }) },
+  'GET /api/grids/:id/overdue': {
+    who: ['grid_leader', 'presenter'],
+    params: (i) => ({ id: `${i.grid}` }),
+    query: () => ({ asOf: DEMO_TODAY }),
+  },
   'GET /api/grids': { who: ['presenter', 'nobody'], query: () => ({ asOf: DEMO_TODAY }) },
   'POST /api/grids/:id/boundary/preview': {
     who: ['grid_leader', 'presenter'],
@@ -220,27 +376,68 @@ const SPECS: Record<string, RouteSpec> = {
     json: (i) => ({ geometry: SQUARE_NEAR, version: i.gridVersion, reason: '调整边界' }),
     geometryFields: ['geometry'],
   },
-  'PATCH /api/grids/:id': { who: ['community_staff', 'grid_leader'], params: (i) => ({ id: `${i.grid}` }), json: (i) => ({ name: '改名网格', expectedVersion: i.gridVersion, reason: '更名' }) },
-  'POST /api/grids/:id/revert': { who: ['community_staff', 'grid_member'], params: (i) => ({ id: `${i.grid}` }), json: (i) => ({ toVersion: 1, version: i.gridVersion, reason: '恢复' }) },
+  'PATCH /api/grids/:id': {
+    who: ['community_staff', 'grid_leader'],
+    params: (i) => ({ id: `${i.grid}` }),
+    json: (i) => ({ name: '改名网格', expectedVersion: i.gridVersion, reason: '更名' }),
+  },
+  'POST /api/grids/:id/revert': {
+    who: ['community_staff', 'grid_member'],
+    params: (i) => ({ id: `${i.grid}` }),
+    json: (i) => ({ toVersion: 1, version: i.gridVersion, reason: '恢复' }),
+  },
   'POST /api/grids/:id/split': {
     who: ['community_staff', 'grid_member'],
     params: (i) => ({ id: `${i.grid}` }),
-    json: (i) => ({ line: { type: 'LineString', coordinates: [[115.9, 28.6], [115.91, 28.61]] }, version: i.gridVersion, reason: '拆分', names: ['甲', '乙'] }),
+    json: (i) => ({
+      line: {
+        type: 'LineString',
+        coordinates: [
+          [115.9, 28.6],
+          [115.91, 28.61],
+        ],
+      },
+      version: i.gridVersion,
+      reason: '拆分',
+      names: ['甲', '乙'],
+    }),
     geometryFields: ['line'],
   },
-  'POST /api/grids/merge': { who: ['community_staff', 'grid_member'], json: (i) => ({ gridIds: [i.grid, i.otherGrid], versions: { [i.grid]: i.gridVersion }, reason: '合并' }) },
+  'POST /api/grids/merge': {
+    who: ['community_staff', 'grid_member'],
+    json: (i) => ({ gridIds: [i.grid, i.otherGrid], versions: { [i.grid]: i.gridVersion }, reason: '合并' }),
+  },
   'GET /api/grids/:id/versions': { who: ['grid_member', 'nobody'], params: (i) => ({ id: `${i.grid}` }) },
-  'GET /api/grids/:id/versions/compare': { who: ['grid_member', 'nobody'], params: (i) => ({ id: `${i.grid}` }), query: () => ({ from: '1', to: '2' }) },
-  'GET /api/boundary-proposals': { who: ['community_staff', 'nobody'], query: (i) => ({ status: 'pending', gridId: `${i.grid}`, concerning: 'me' }) },
+  'GET /api/grids/:id/versions/compare': {
+    who: ['grid_member', 'nobody'],
+    params: (i) => ({ id: `${i.grid}` }),
+    query: () => ({ from: '1', to: '2' }),
+  },
+  'GET /api/boundary-proposals': {
+    who: ['community_staff', 'nobody'],
+    query: (i) => ({ status: 'pending', gridId: `${i.grid}`, concerning: 'me' }),
+  },
   'GET /api/boundary-proposals/summary': { who: ['grid_leader', 'nobody'] },
-  'POST /api/boundary-proposals/:id/approve': { who: ['community_staff', 'grid_member'], params: (i) => ({ id: `${i.proposal}` }), json: () => ({ note: '同意' }) },
-  'POST /api/boundary-proposals/:id/reject': { who: ['community_staff', 'grid_member'], params: (i) => ({ id: `${i.proposal}` }), json: () => ({ note: '不同意' }) },
+  'POST /api/boundary-proposals/:id/approve': {
+    who: ['community_staff', 'grid_member'],
+    params: (i) => ({ id: `${i.proposal}` }),
+    json: () => ({ note: '同意' }),
+  },
+  'POST /api/boundary-proposals/:id/reject': {
+    who: ['community_staff', 'grid_member'],
+    params: (i) => ({ id: `${i.proposal}` }),
+    json: () => ({ note: '不同意' }),
+  },
   'GET /api/buildings': { who: ['grid_member', 'nobody'], query: () => ({ bbox: '115.90,28.62,115.93,28.64' }) },
   'GET /api/roads': { who: ['grid_member', 'nobody'] },
   'GET /api/stats/grids': { who: ['grid_member', 'nobody'], query: () => ({ asOf: DEMO_TODAY }) },
   'GET /api/stats/buildings': { who: ['grid_member', 'nobody'], query: () => ({ bbox: '115.90,28.62,115.93,28.64', asOf: DEMO_TODAY }) },
   'GET /api/tiles/:file{(grids|buildings)\\.json}': { who: ['grid_member', 'nobody'], params: () => ({ file: 'grids.json' }) },
-  'GET /api/tiles/:layer/:z/:x/:y': { who: ['grid_member', 'nobody'], params: () => ({ layer: 'buildings', z: '15', x: '26929', y: '13789.mvt' }), query: () => ({ v: '1' }) },
+  'GET /api/tiles/:layer/:z/:x/:y': {
+    who: ['grid_member', 'nobody'],
+    params: () => ({ layer: 'buildings', z: '15', x: '26929', y: '13789.mvt' }),
+    query: () => ({ v: '1' }),
+  },
   'GET /api/legend': { who: ['grid_member', 'nobody'], query: () => ({ asOf: DEMO_TODAY }) },
   'GET /api/policies': { who: ['grid_member', 'nobody'] },
   'PUT /api/policies/:communityId': {
@@ -250,28 +447,54 @@ const SPECS: Record<string, RouteSpec> = {
   },
   'GET /api/households': { who: ['grid_member', 'presenter'], query: (i) => ({ gridId: `${i.grid}` }) },
   'GET /api/households/:id': { who: ['grid_member', 'presenter'], params: (i) => ({ id: `${i.household}` }) },
-  'POST /api/households/:id/reveal': { who: ['street_leader', 'presenter'], params: (i) => ({ id: `${i.household}` }), json: () => ({ reason: '核实困难救助申请' }) },
+  'POST /api/households/:id/reveal': {
+    who: ['street_leader', 'presenter'],
+    params: (i) => ({ id: `${i.household}` }),
+    json: () => ({ reason: '核实困难救助申请' }),
+  },
   'GET /api/audit': { who: ['community_staff', 'grid_member'], query: () => ({ limit: '10', action: 'update', before: '100' }) },
   'POST /api/visits': {
     who: ['grid_member', 'presenter'],
-    json: (i) => ({ householdId: i.household, visitedAt: `${DEMO_TODAY}T09:00:00+08:00`, method: 'in_person', result: 'met', location: { type: 'Point', coordinates: [115.9, 28.6] }, accuracyM: 10 }),
+    json: (i) => ({
+      householdId: i.household,
+      visitedAt: `${DEMO_TODAY}T09:00:00+08:00`,
+      method: 'in_person',
+      result: 'met',
+      location: { type: 'Point', coordinates: [115.9, 28.6] },
+      accuracyM: 10,
+    }),
     geometryFields: ['location'],
     headers: { 'idempotency-key': 'fuzz' },
   },
   'GET /api/visits/timeline': { who: ['grid_member', 'presenter'], query: (i) => ({ householdId: `${i.household}` }) },
-  'GET /api/visits/indicators': { who: ['grid_member', 'nobody'], query: (i) => ({ from: `${MONTH}-01`, to: DEMO_TODAY, gridId: `${i.grid}` }) },
+  'GET /api/visits/indicators': {
+    who: ['grid_member', 'nobody'],
+    query: (i) => ({ from: `${MONTH}-01`, to: DEMO_TODAY, gridId: `${i.grid}` }),
+  },
   'GET /api/visits/diary': { who: ['grid_member', 'presenter'], query: (i) => ({ month: MONTH, staffId: `${i.staff}` }) },
   'GET /api/patrols/open': { who: ['grid_member', 'presenter'] },
   'POST /api/patrols': { who: ['grid_member', 'presenter'], json: (i) => ({ gridId: i.grid }) },
   'POST /api/patrols/:id/stop': {
     who: ['grid_member', 'presenter'],
     params: (i) => ({ id: `${i.patrol}` }),
-    json: () => ({ track: { type: 'LineString', coordinates: [[115.9, 28.6], [115.901, 28.601]] } }),
+    json: () => ({
+      track: {
+        type: 'LineString',
+        coordinates: [
+          [115.9, 28.6],
+          [115.901, 28.601],
+        ],
+      },
+    }),
     geometryFields: ['track'],
   },
   'GET /api/patrols/compliance': { who: ['grid_leader', 'presenter'], query: (i) => ({ gridId: `${i.grid}`, month: MONTH }) },
   'GET /api/staff': { who: ['grid_member', 'nobody'], query: (i) => ({ communityId: `${i.community}` }) },
-  'PUT /api/staff/:id/grids': { who: ['community_staff', 'grid_leader'], params: (i) => ({ id: `${i.staff}` }), json: (i) => ({ gridIds: [i.grid] }) },
+  'PUT /api/staff/:id/grids': {
+    who: ['community_staff', 'grid_leader'],
+    params: (i) => ({ id: `${i.staff}` }),
+    json: (i) => ({ gridIds: [i.grid] }),
+  },
   'POST /api/issues': {
     who: ['grid_member', 'presenter'],
     json: (i) => ({
@@ -285,17 +508,47 @@ const SPECS: Record<string, RouteSpec> = {
     }),
     geometryFields: ['location'],
   },
-  'GET /api/issues': { who: ['grid_member', 'presenter'], query: (i) => ({ status: 'registered,accepted', category: 'dispute', overdue: 'true', gridId: `${i.grid}`, limit: '5', offset: '0' }) },
+  'GET /api/issues': {
+    who: ['grid_member', 'presenter'],
+    query: (i) => ({ status: 'registered,accepted', category: 'dispute', overdue: 'true', gridId: `${i.grid}`, limit: '5', offset: '0' }),
+  },
   'GET /api/issues/pins': { who: ['grid_member', 'nobody'], query: () => ({ asOf: DEMO_TODAY }) },
-  'GET /api/issues/indicators': { who: ['grid_member', 'nobody'], query: (i) => ({ from: `${MONTH}-01`, to: DEMO_TODAY, gridId: `${i.grid}` }) },
+  'GET /api/issues/indicators': {
+    who: ['grid_member', 'nobody'],
+    query: (i) => ({ from: `${MONTH}-01`, to: DEMO_TODAY, gridId: `${i.grid}` }),
+  },
   'GET /api/issues/:id': { who: ['grid_member', 'presenter'], params: (i) => ({ id: `${i.issue}` }) },
-  'POST /api/issues/:id/transitions': { who: ['grid_member', 'presenter'], params: (i) => ({ id: `${i.issue}` }), json: () => ({ to: 'accepted', note: '已受理' }) },
-  'GET /api/reports/monthly': { who: ['community_staff', 'nobody'], query: (i) => ({ month: REPORT_MONTH, communityId: `${i.community}` }), runs: 6 },
-  'GET /api/reports/monthly.pdf': { who: ['community_staff', 'nobody'], query: (i) => ({ month: REPORT_MONTH, communityId: `${i.community}` }), runs: 3 },
-  'GET /api/reports/monthly.xlsx': { who: ['community_staff', 'nobody'], query: (i) => ({ month: REPORT_MONTH, communityId: `${i.community}` }), runs: 3 },
+  'POST /api/issues/:id/transitions': {
+    who: ['grid_member', 'presenter'],
+    params: (i) => ({ id: `${i.issue}` }),
+    json: () => ({ to: 'accepted', note: '已受理' }),
+  },
+  'GET /api/reports/monthly': {
+    who: ['community_staff', 'nobody'],
+    query: (i) => ({ month: REPORT_MONTH, communityId: `${i.community}` }),
+    runs: 6,
+  },
+  'GET /api/reports/monthly.pdf': {
+    who: ['community_staff', 'nobody'],
+    query: (i) => ({ month: REPORT_MONTH, communityId: `${i.community}` }),
+    runs: 3,
+  },
+  'GET /api/reports/monthly.xlsx': {
+    who: ['community_staff', 'nobody'],
+    query: (i) => ({ month: REPORT_MONTH, communityId: `${i.community}` }),
+    runs: 3,
+  },
   'POST /api/meetings': {
     who: ['community_staff', 'grid_member'],
-    json: (i) => ({ communityId: i.community, month: MONTH, heldOn: DEMO_TODAY, type: 'analysis', attendeeStaffIds: [i.staff], attendeeNames: ['李*'], notes: '会议' }),
+    json: (i) => ({
+      communityId: i.community,
+      month: MONTH,
+      heldOn: DEMO_TODAY,
+      type: 'analysis',
+      attendeeStaffIds: [i.staff],
+      attendeeNames: ['李*'],
+      notes: '会议',
+    }),
   },
   'GET /api/meetings': { who: ['grid_member', 'nobody'], query: (i) => ({ communityId: `${i.community}`, month: MONTH }) },
   'POST /api/meetings/:id/actions': {
@@ -303,18 +556,39 @@ const SPECS: Record<string, RouteSpec> = {
     params: (i) => ({ id: `${i.meeting}` }),
     json: (i) => ({ gridId: i.grid, decision: '清理楼道', ownerId: i.staff, dueOn: DEMO_TODAY }),
   },
-  'PATCH /api/actions/:id': { who: ['community_staff', 'grid_member'], params: (i) => ({ id: `${i.action}` }), json: () => ({ done: true, doneOn: DEMO_TODAY }) },
-  'POST /api/imports': { who: ['community_staff', 'presenter'], query: () => ({ kind: 'buildings', crs: 'auto' }), multipart: true, runs: 8 },
+  'PATCH /api/actions/:id': {
+    who: ['community_staff', 'grid_member'],
+    params: (i) => ({ id: `${i.action}` }),
+    json: () => ({ done: true, doneOn: DEMO_TODAY }),
+  },
+  'POST /api/imports': {
+    who: ['community_staff', 'presenter'],
+    query: () => ({ kind: 'buildings', crs: 'auto' }),
+    multipart: true,
+    runs: 8,
+  },
   'GET /api/imports/:id': { who: ['community_staff', 'presenter'], params: (i) => ({ id: i.importId }) },
   'POST /api/imports/:id/commit': { who: ['community_staff', 'presenter'], params: (i) => ({ id: i.importId }), runs: 6 },
-  'GET /api/exports/:file': { who: ['community_staff', 'presenter'], params: () => ({ file: 'overdue.csv' }), query: (i) => ({ asOf: DEMO_TODAY, lang: 'en', gridId: `${i.grid}` }), runs: 6 },
+  'GET /api/exports/:file': {
+    who: ['community_staff', 'presenter'],
+    params: () => ({ file: 'overdue.csv' }),
+    query: (i) => ({ asOf: DEMO_TODAY, lang: 'en', gridId: `${i.grid}` }),
+    runs: 6,
+  },
   'GET /api/events': { who: ['grid_member', 'nobody'], runs: 4 },
   'GET /ogc': { who: ['nobody', 'nobody'] },
   'GET /ogc/conformance': { who: ['nobody', 'nobody'] },
   'GET /ogc/collections': { who: ['nobody', 'nobody'] },
   'GET /ogc/collections/:collectionId': { who: ['nobody', 'nobody'], params: () => ({ collectionId: 'grids' }) },
-  'GET /ogc/collections/:collectionId/items': { who: ['nobody', 'nobody'], params: () => ({ collectionId: 'buildings' }), query: () => ({ bbox: '115.90,28.62,115.93,28.64', limit: '5', offset: '0', f: 'json' }) },
-  'GET /ogc/collections/:collectionId/items/:featureId': { who: ['nobody', 'nobody'], params: (i) => ({ collectionId: 'grids', featureId: `${i.grid}` }) },
+  'GET /ogc/collections/:collectionId/items': {
+    who: ['nobody', 'nobody'],
+    params: () => ({ collectionId: 'buildings' }),
+    query: () => ({ bbox: '115.90,28.62,115.93,28.64', limit: '5', offset: '0', f: 'json' }),
+  },
+  'GET /ogc/collections/:collectionId/items/:featureId': {
+    who: ['nobody', 'nobody'],
+    params: (i) => ({ collectionId: 'grids', featureId: `${i.grid}` }),
+  },
 };
 
 interface FuzzCase {
@@ -333,7 +607,9 @@ function pathOf(template: string, params: Record<string, string>): string {
 }
 
 function queryString(q: Record<string, string>): string {
-  const s = Object.entries(q).map(([k, v]) => `${encode(k)}=${encode(v)}`).join('&');
+  const s = Object.entries(q)
+    .map(([k, v]) => `${encode(k)}=${encode(v)}`)
+    .join('&');
   return s ? `?${s}` : '';
 }
 
@@ -343,20 +619,34 @@ function jsonBody(spec: RouteSpec, ids: Ids): fc.Arbitrary<{ body: string; label
   const asJson = (v: unknown, label: string) => ({ body: JSON.stringify(v), label, contentType: 'application/json' });
   const options: fc.Arbitrary<{ body: string; label: string; contentType: string }>[] = [
     fc.constant(asJson(valid, 'valid body')),
-    fc.constantFrom(...MALFORMED_JSON).map((body) => ({ body, label: `malformed JSON ${JSON.stringify(body.slice(0, 30))}`, contentType: 'application/json' })),
-    fc.record({ key: fc.constantFrom(...keys), value: hostileJson }).map(({ key, value }) => asJson({ ...valid, [key]: value }, `${key} = ${JSON.stringify(value)?.slice(0, 60)}`)),
-    fc.dictionary(fc.constantFrom(...keys), hostileJson, { maxKeys: keys.length }).map((d) => asJson({ ...valid, ...d }, `fields ${JSON.stringify(d).slice(0, 120)}`)),
-    fc.record({ key: hostileText, value: hostileJson }).map(({ key, value }) => asJson({ ...valid, [key]: value }, `extra field ${JSON.stringify(key).slice(0, 40)}`)),
+    fc
+      .constantFrom(...MALFORMED_JSON)
+      .map((body) => ({ body, label: `malformed JSON ${JSON.stringify(body.slice(0, 30))}`, contentType: 'application/json' })),
+    fc
+      .record({ key: fc.constantFrom(...keys), value: hostileJson })
+      .map(({ key, value }) => asJson({ ...valid, [key]: value }, `${key} = ${JSON.stringify(value)?.slice(0, 60)}`)),
+    fc
+      .dictionary(fc.constantFrom(...keys), hostileJson, { maxKeys: keys.length })
+      .map((d) => asJson({ ...valid, ...d }, `fields ${JSON.stringify(d).slice(0, 120)}`)),
+    fc
+      .record({ key: hostileText, value: hostileJson })
+      .map(({ key, value }) => asJson({ ...valid, [key]: value }, `extra field ${JSON.stringify(key).slice(0, 40)}`)),
     fc.constant({ body: JSON.stringify(valid), label: 'JSON sent as text/plain', contentType: 'text/plain' }),
   ];
   if (spec.geometryFields) {
     const fields = spec.geometryFields;
     options.push(
-      fc.record({ key: fc.constantFrom(...fields), geometry: hostileGeometry }).map(({ key, geometry }) => asJson({ ...valid, [key]: geometry }, `${key} = ${JSON.stringify(geometry)}`)),
+      fc
+        .record({ key: fc.constantFrom(...fields), geometry: hostileGeometry })
+        .map(({ key, geometry }) => asJson({ ...valid, [key]: geometry }, `${key} = ${JSON.stringify(geometry)}`)),
       fc.constantFrom(...fields).map((key) => {
         const rest = JSON.stringify({ ...valid, [key]: null });
         // Spliced in as text: JSON.stringify of the parsed value would take seconds.
-        return { body: rest.replace(`"${key}":null`, `"${key}":${millionVertexPolygon()}`), label: `${key} with 1,000,000 vertices`, contentType: 'application/json' };
+        return {
+          body: rest.replace(`"${key}":null`, `"${key}":${millionVertexPolygon()}`),
+          label: `${key} with 1,000,000 vertices`,
+          contentType: 'application/json',
+        };
       }),
     );
   }
@@ -364,18 +654,41 @@ function jsonBody(spec: RouteSpec, ids: Ids): fc.Arbitrary<{ body: string; label
 }
 
 function multipartBody(): fc.Arbitrary<{ form: FormData; label: string }> {
-  const file = (content: string | Uint8Array, name: string) => new File([typeof content === 'string' ? content : new Uint8Array(content)], name);
-  const geojson = (geometry: unknown) => JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: { name: 'x', address: 'y' }, geometry }] });
+  const file = (content: string | Uint8Array, name: string) =>
+    new File([typeof content === 'string' ? content : new Uint8Array(content)], name);
+  const geojson = (geometry: unknown) =>
+    JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: { name: 'x', address: 'y' }, geometry }] });
   const files = fc.oneof(
-    fc.record({ geometry: hostileGeometry, name: fc.constantFrom('a.geojson', 'a.json') }).map(({ geometry, name }) => ({ file: file(geojson(geometry), name), label: `${name}: ${JSON.stringify(geometry)}` })),
-    fc.record({ bytes: fc.uint8Array({ maxLength: 2000 }), name: fc.constantFrom('a.geojson', 'a.shp', 'a.zip', 'a.kml', 'a.fgb', 'a.xlsx', 'a.csv', 'a.exe', '') }).map(({ bytes, name }) => ({ file: file(bytes, name), label: `${bytes.length} random bytes as ${name}` })),
-    fc.constantFrom(...MALFORMED_JSON.filter((m) => m.length < 1000)).map((text) => ({ file: file(text, 'a.geojson'), label: `geojson ${JSON.stringify(text)}` })),
+    fc
+      .record({ geometry: hostileGeometry, name: fc.constantFrom('a.geojson', 'a.json') })
+      .map(({ geometry, name }) => ({ file: file(geojson(geometry), name), label: `${name}: ${JSON.stringify(geometry)}` })),
+    fc
+      .record({
+        bytes: fc.uint8Array({ maxLength: 2000 }),
+        name: fc.constantFrom('a.geojson', 'a.shp', 'a.zip', 'a.kml', 'a.fgb', 'a.xlsx', 'a.csv', 'a.exe', ''),
+      })
+      .map(({ bytes, name }) => ({ file: file(bytes, name), label: `${bytes.length} random bytes as ${name}` })),
+    fc
+      .constantFrom(...MALFORMED_JSON.filter((m) => m.length < 1000))
+      .map((text) => ({ file: file(text, 'a.geojson'), label: `geojson ${JSON.stringify(text)}` })),
     hostileText.map((name) => ({ file: file(geojson(SQUARE_NEAR), name), label: `file name ${JSON.stringify(name).slice(0, 40)}` })),
-    fc.constant(0).map(() => ({ file: file(new Uint8Array(IMPORT_MAX_MB * 1024 * 1024 + 1024), 'big.geojson'), label: `an upload over ${IMPORT_MAX_MB} MB` })),
+    fc.constant(0).map(() => ({
+      file: file(new Uint8Array(IMPORT_MAX_MB * 1024 * 1024 + 1024), 'big.geojson'),
+      label: `an upload over ${IMPORT_MAX_MB} MB`,
+    })),
     fc.constant(0).map(() => ({ file: file('', 'empty.geojson'), label: 'an empty file' })),
   );
   return fc
-    .record({ f: files, mapping: fc.option(fc.oneof(hostileText, hostileJson.map((v) => JSON.stringify(v) ?? ''))), missingFile: fc.constantFrom(false, false, false, true) })
+    .record({
+      f: files,
+      mapping: fc.option(
+        fc.oneof(
+          hostileText,
+          hostileJson.map((v) => JSON.stringify(v) ?? ''),
+        ),
+      ),
+      missingFile: fc.constantFrom(false, false, false, true),
+    })
     .map(({ f, mapping, missingFile }) => {
       const form = new FormData();
       if (!missingFile) form.set('file', f.file);
@@ -404,17 +717,25 @@ function caseFor(template: string, method: string, spec: RouteSpec, ids: Ids): f
       ? multipartBody().map(({ form, label }) => ({ init: { body: form }, label }))
       : method === 'GET'
         ? fc.constant({ init: {}, label: '' })
-        : fc.constantFrom(...MALFORMED_JSON.slice(0, 6)).map((b) => ({ init: { body: b, headers: { 'content-type': 'application/json' } }, label: `body ${JSON.stringify(b)}` }));
-  return fc.record({ who: fc.constantFrom(...spec.who), params, query, body, header: fc.option(hostileText, { freq: 4 }) }).map(({ who, params, query, body, header }) =>
-    assemble(template, method, spec, { who, params, query, body, header }),
-  );
+        : fc
+            .constantFrom(...MALFORMED_JSON.slice(0, 6))
+            .map((b) => ({ init: { body: b, headers: { 'content-type': 'application/json' } }, label: `body ${JSON.stringify(b)}` }));
+  return fc
+    .record({ who: fc.constantFrom(...spec.who), params, query, body, header: fc.option(hostileText, { freq: 4 }) })
+    .map(({ who, params, query, body, header }) => assemble(template, method, spec, { who, params, query, body, header }));
 }
 
 function assemble(
   template: string,
   method: string,
   spec: RouteSpec,
-  c: { who: Who; params: Record<string, string>; query: Record<string, string>; body: { init: RequestInit; label: string }; header: string | null },
+  c: {
+    who: Who;
+    params: Record<string, string>;
+    query: Record<string, string>;
+    body: { init: RequestInit; label: string };
+    header: string | null;
+  },
 ): FuzzCase {
   const path = pathOf(template, c.params) + queryString(c.query);
   const headers = new Headers(c.body.init.headers);
@@ -429,20 +750,45 @@ function assemble(
  */
 const REGRESSION_VALUES = ['2147483648', 'x'];
 /** A position with five numbers beside 2D ones: PostGIS refused the mix with a 500. */
-const REGRESSION_GEOMETRY = { type: 'Polygon', coordinates: [[[115.9, 28.6, 1, 2, 3], [115.91, 28.6], [115.91, 28.61], [115.9, 28.6]]] };
+const REGRESSION_GEOMETRY = {
+  type: 'Polygon',
+  coordinates: [
+    [
+      [115.9, 28.6, 1, 2, 3],
+      [115.91, 28.6],
+      [115.91, 28.61],
+      [115.9, 28.6],
+    ],
+  ],
+};
 function examplesFor(template: string, method: string, spec: RouteSpec, ids: Ids): FuzzCase[] {
   const params = spec.params?.(ids) ?? {};
   const query = spec.query?.(ids) ?? {};
-  const body = spec.json ? { init: { body: JSON.stringify(spec.json(ids)), headers: { 'content-type': 'application/json' } }, label: 'valid body' } : { init: {}, label: '' };
+  const body = spec.json
+    ? { init: { body: JSON.stringify(spec.json(ids)), headers: { 'content-type': 'application/json' } }, label: 'valid body' }
+    : { init: {}, label: '' };
   const all = (o: Record<string, string>, v: string) => Object.fromEntries(Object.keys(o).map((k) => [k, v]));
   const cases: FuzzCase[] = [];
   for (const v of REGRESSION_VALUES) {
-    if (Object.keys(params).length) cases.push(assemble(template, method, spec, { who: spec.who[0], params: all(params, v), query, body, header: null }));
-    if (Object.keys(query).length) cases.push(assemble(template, method, spec, { who: spec.who[0], params, query: all(query, v), body, header: null }));
+    if (Object.keys(params).length)
+      cases.push(assemble(template, method, spec, { who: spec.who[0], params: all(params, v), query, body, header: null }));
+    if (Object.keys(query).length)
+      cases.push(assemble(template, method, spec, { who: spec.who[0], params, query: all(query, v), body, header: null }));
   }
   for (const key of spec.json ? (spec.geometryFields ?? []) : []) {
-    const init = { body: JSON.stringify({ ...spec.json!(ids), [key]: REGRESSION_GEOMETRY }), headers: { 'content-type': 'application/json' } };
-    cases.push(assemble(template, method, spec, { who: spec.who[0], params, query, body: { init, label: `${key} with a five-number position` }, header: null }));
+    const init = {
+      body: JSON.stringify({ ...spec.json!(ids), [key]: REGRESSION_GEOMETRY }),
+      headers: { 'content-type': 'application/json' },
+    };
+    cases.push(
+      assemble(template, method, spec, {
+        who: spec.who[0],
+        params,
+        query,
+        body: { init, label: `${key} with a five-number position` },
+        header: null,
+      }),
+    );
   }
   return cases;
 }
@@ -477,14 +823,21 @@ it('gives files four times the default time limit, and the live stream none', ()
 
 it('has a case generator for every route of the app, and none for a route it lacks', () => {
   expect(ROUTES.length).toBeGreaterThan(60);
-  expect(ROUTES.filter((r) => !SPECS[r]), 'routes without a case generator in SPECS').toEqual([]);
-  expect(Object.keys(SPECS).filter((r) => !ROUTES.includes(r)), 'SPECS for routes the app no longer has').toEqual([]);
+  expect(
+    ROUTES.filter((r) => !SPECS[r]),
+    'routes without a case generator in SPECS',
+  ).toEqual([]);
+  expect(
+    Object.keys(SPECS).filter((r) => !ROUTES.includes(r)),
+    'SPECS for routes the app no longer has',
+  ).toEqual([]);
 });
 
 describeEachDatabase('request fuzzer', (mode, db) => {
   // The live stream's listener holds a connection until closed; owned here so the database can be dropped.
   let changes: ChangeFeed;
-  const app = () => createApp({ db: db(), env: readEnv({ DEMO_TODAY, IMPORT_MAX_MB: String(IMPORT_MAX_MB) }), jwtSecret: TEST_JWT_SECRET, changes });
+  const app = () =>
+    createApp({ db: db(), env: readEnv({ DEMO_TODAY, IMPORT_MAX_MB: String(IMPORT_MAX_MB) }), jwtSecret: TEST_JWT_SECRET, changes });
   let shared: ReturnType<typeof app>;
   let ids: Ids;
   const tokens = new Map<Who, string>();
@@ -495,14 +848,22 @@ describeEachDatabase('request fuzzer', (mode, db) => {
     shared = app();
     for (const role of Object.keys(ROLE_ACCOUNTS) as DemoRole[]) tokens.set(role, await tokenOf(db(), ROLE_ACCOUNTS[role]));
     const one = async <T>(sql: string, params: unknown[] = [], fallback: T): Promise<T> =>
-      ((await db().query<{ v: T }>(sql, params))[0]?.v ?? fallback);
+      (await db().query<{ v: T }>(sql, params))[0]?.v ?? fallback;
     const member = ROLE_ACCOUNTS.grid_member;
-    const grid = await one<number>(`select sg.grid_id as v from public.staff_grids sg join public.staff s on s.id = sg.staff_id where s.email = $1 order by 1 limit 1`, [member], 1);
+    const grid = await one<number>(
+      `select sg.grid_id as v from public.staff_grids sg join public.staff s on s.id = sg.staff_id where s.email = $1 order by 1 limit 1`,
+      [member],
+      1,
+    );
     ids = {
       grid,
       otherGrid: await one('select id as v from public.grids where id <> $1 order by id limit 1', [grid], 2),
       community: await one('select community_id as v from public.staff where email = $1', [ROLE_ACCOUNTS.community_staff], 1),
-      household: await one('select h.id as v from public.households h join public.buildings b on b.id = h.building_id where b.grid_id = $1 order by h.id limit 1', [grid], 1),
+      household: await one(
+        'select h.id as v from public.households h join public.buildings b on b.id = h.building_id where b.grid_id = $1 order by h.id limit 1',
+        [grid],
+        1,
+      ),
       issue: await one('select id as v from public.issues where grid_id = $1 order by id limit 1', [grid], 1),
       patrol: await one('select id as v from public.patrols order by id desc limit 1', [], 1),
       meeting: await one('select id as v from public.meetings order by id limit 1', [], 1),
@@ -524,7 +885,9 @@ describeEachDatabase('request fuzzer', (mode, db) => {
   it('answers a request that runs past its route’s time limit with a 504 in the error shape, and keeps serving', async () => {
     const impatient = createApp({ db: db(), env: readEnv({ DEMO_TODAY, REQUEST_TIMEOUT_MS: '1' }), jwtSecret: TEST_JWT_SECRET, changes });
     // A past date nobody asked for yet: computed on the spot, never answered from a cache in time.
-    const res = await impatient.request('/api/stats/grids?asOf=2026-02-03', { headers: { authorization: `Bearer ${tokens.get('grid_member')}` } });
+    const res = await impatient.request('/api/stats/grids?asOf=2026-02-03', {
+      headers: { authorization: `Bearer ${tokens.get('grid_member')}` },
+    });
     expect(res.status).toBe(504);
     const body = errorBodySchema.parse(await res.json());
     expect(body.error.code).toBe('timeout');
@@ -548,7 +911,11 @@ describeEachDatabase('request fuzzer', (mode, db) => {
           ran++;
           const headers = new Headers(c.init.headers);
           if (c.who !== 'nobody') headers.set('authorization', `Bearer ${tokens.get(c.who)}`);
-          const res = await withTimeout(Promise.resolve(shared.request(c.path, { ...c.init, headers })), REQUEST_TIMEOUT_MS, `${c.who} ${method} ${c.path.slice(0, 200)} (${c.label})`);
+          const res = await withTimeout(
+            Promise.resolve(shared.request(c.path, { ...c.init, headers })),
+            REQUEST_TIMEOUT_MS,
+            `${c.who} ${method} ${c.path.slice(0, 200)} (${c.label})`,
+          );
           // The live stream stays open by design: its head is the answer.
           const streaming = (res.headers.get('content-type') ?? '').startsWith('text/event-stream');
           if (streaming) await res.body?.cancel();
@@ -563,7 +930,9 @@ describeEachDatabase('request fuzzer', (mode, db) => {
       );
       counts[route] = ran;
       // The database must still answer: a GEOS error or a runaway statement would show here.
-      expect(await withTimeout(db().query<{ one: number }>('select 1 as one'), 10_000, 'the database after the fuzzed requests')).toEqual([{ one: 1 }]);
+      expect(await withTimeout(db().query<{ one: number }>('select 1 as one'), 10_000, 'the database after the fuzzed requests')).toEqual([
+        { one: 1 },
+      ]);
     }, 300_000);
   }
 });

@@ -8,11 +8,11 @@
  */
 import { beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
-import { readEnv } from '../../api/env';
 import { issueToken } from '../../api/auth/tokens';
-import { enterAsCaller, type Claims } from '../../api/lib/request-db';
+import { readEnv } from '../../api/env';
+import { type Claims, enterAsCaller } from '../../api/lib/request-db';
 import { GRID_CODE_REASON } from '../../geo/import/grid-code';
-import { claimsOf, ROLE_ACCOUNTS, signedIn, type DemoRole } from '../support/callers';
+import { claimsOf, type DemoRole, ROLE_ACCOUNTS, signedIn } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
@@ -70,7 +70,9 @@ describeEachDatabase('grid codes and names', (_mode, db) => {
     const before = await gridRow(grid.id);
     const body = { code: `${grid.communityCode}901`, expectedVersion: before.version };
     const refusals: [string, string, Record<string, string>][] = [
-      ...(['street_leader', 'grid_leader', 'grid_member', 'presenter'] as DemoRole[]).map((r) => [r, ROLE_ACCOUNTS[r], {}] as [string, string, Record<string, string>]),
+      ...(['street_leader', 'grid_leader', 'grid_member', 'presenter'] as DemoRole[]).map(
+        (r) => [r, ROLE_ACCOUNTS[r], {}] as [string, string, Record<string, string>],
+      ),
       ['staff of another community', otherStaff.email, {}],
       ['community staff presenting', STAFF, { 'x-presentation': '1' }],
     ];
@@ -81,20 +83,31 @@ describeEachDatabase('grid codes and names', (_mode, db) => {
     }
     expect(await gridRow(grid.id)).toEqual(before);
     // The grid leader really does lead this grid: the refusal is about the role, not the scope.
-    expect((await one('select count(*)::int as n from public.staff_grids sg join public.staff s on s.id = sg.staff_id where s.email = $1 and sg.grid_id = $2', [ROLE_ACCOUNTS.grid_leader, grid.id])).n).toBe(1);
+    expect(
+      (
+        await one(
+          'select count(*)::int as n from public.staff_grids sg join public.staff s on s.id = sg.staff_id where s.email = $1 and sg.grid_id = $2',
+          [ROLE_ACCOUNTS.grid_leader, grid.id],
+        )
+      ).n,
+    ).toBe(1);
   });
 
   it('row-level security refuses a direct update by the same roles, and allows the community’s staff', async () => {
     // Claims first: PGlite has one connection, so no db() query inside the transaction.
     const tryUpdate = async (email: string, extra: Record<string, unknown> = {}) => {
       const claims: Claims =
-        email === otherStaff.email ? { role: 'authenticated', aud: 'authenticated', sub: otherStaff.userId, email, ...extra } : await claimsOf(db(), email, extra);
-      return db().transaction(async (tx) => {
-        await enterAsCaller(tx, claims);
-        const rows = await tx.query(`update public.grids set name = name || '·' where id = $1 returning id`, [grid.id]);
-        // Roll back whatever happened: this only asks whether the row was writable.
-        throw Object.assign(new Error('rollback'), { rows: rows.length });
-      }).catch((e: { rows?: number }) => e.rows);
+        email === otherStaff.email
+          ? { role: 'authenticated', aud: 'authenticated', sub: otherStaff.userId, email, ...extra }
+          : await claimsOf(db(), email, extra);
+      return db()
+        .transaction(async (tx) => {
+          await enterAsCaller(tx, claims);
+          const rows = await tx.query(`update public.grids set name = name || '·' where id = $1 returning id`, [grid.id]);
+          // Roll back whatever happened: this only asks whether the row was writable.
+          throw Object.assign(new Error('rollback'), { rows: rows.length });
+        })
+        .catch((e: { rows?: number }) => e.rows);
     };
     for (const role of ['grid_leader', 'grid_member', 'presenter'] as DemoRole[]) {
       expect(await tryUpdate(ROLE_ACCOUNTS[role]), role).toBe(0);
@@ -140,7 +153,9 @@ describeEachDatabase('grid codes and names', (_mode, db) => {
   it('renames a grid as a "renamed" version, and a request that changes nothing writes nothing', async () => {
     const res = await patch(STAFF, grid.id, { name: `${grid.name}（东）`, expectedVersion: grid.version });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    const [v] = await db().query<any>('select kind, code, name, reason from public.grid_versions where grid_id = $1 and valid_to is null', [grid.id]);
+    const [v] = await db().query<any>('select kind, code, name, reason from public.grid_versions where grid_id = $1 and valid_to is null', [
+      grid.id,
+    ]);
     expect(v).toEqual({ kind: 'renamed', code: grid.code, name: `${grid.name}（东）`, reason: null });
     grid = { ...grid, name: `${grid.name}（东）`, version: grid.version + 1 };
 
@@ -155,13 +170,20 @@ describeEachDatabase('grid codes and names', (_mode, db) => {
   it('refuses a stale version naming who changed the grid, and a boundary editor open on the old version too', async () => {
     const res = await patch(STAFF, grid.id, { name: 'X 网格', expectedVersion: grid.version - 1 });
     expect(res.status).toBe(409);
-    expect(res.body.error).toMatchObject({ code: 'stale_version', details: { currentVersion: grid.version, yourVersion: grid.version - 1, kind: 'renamed' } });
+    expect(res.body.error).toMatchObject({
+      code: 'stale_version',
+      details: { currentVersion: grid.version, yourVersion: grid.version - 1, kind: 'renamed' },
+    });
     expect(res.body.error.details.changedBy).toBeTruthy();
     expect(res.body.error.message).toContain(res.body.error.details.changedBy);
     // The version is the grid's, not the boundary's alone: a redraw saved against the version
     // seen before the rename is stale as well.
     const boundary = (await one<{ g: unknown }>('select ST_AsGeoJSON(boundary)::json as g from public.grids where id = $1', [grid.id])).g;
-    const put = await call(STAFF, 'PUT', `/api/grids/${grid.id}/boundary`, { geometry: boundary, version: grid.version - 1, reason: '测试旧版本' });
+    const put = await call(STAFF, 'PUT', `/api/grids/${grid.id}/boundary`, {
+      geometry: boundary,
+      version: grid.version - 1,
+      reason: '测试旧版本',
+    });
     expect(put.status).toBe(409);
     expect(put.body.error.code).toBe('stale_version');
   });
@@ -179,7 +201,13 @@ describeEachDatabase('grid codes and names', (_mode, db) => {
       expect(res.body.error).toMatchObject({ code: 'invalid_grid_code', details: { reason, code, example: `${grid.communityCode}001` } });
       expect(res.body.error.message).toContain(code);
     }
-    for (const body of [{ code: '36 01', expectedVersion: grid.version }, { expectedVersion: grid.version }, { code: 'x'.repeat(41), expectedVersion: grid.version }, { name: '' , expectedVersion: grid.version }, { name: 'a' }]) {
+    for (const body of [
+      { code: '36 01', expectedVersion: grid.version },
+      { expectedVersion: grid.version },
+      { code: 'x'.repeat(41), expectedVersion: grid.version },
+      { name: '', expectedVersion: grid.version },
+      { name: 'a' },
+    ]) {
       const res = await patch(STAFF, grid.id, body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.error.code).toBe('invalid_request');
@@ -191,10 +219,15 @@ describeEachDatabase('grid codes and names', (_mode, db) => {
   it('refuses a code or a name another grid holds, naming that grid', async () => {
     const taken = await patch(STAFF, grid.id, { code: sibling.code, expectedVersion: grid.version });
     expect(taken.status).toBe(409);
-    expect(taken.body.error).toMatchObject({ code: 'code_taken', details: { code: sibling.code, gridId: sibling.id, gridName: sibling.name } });
+    expect(taken.body.error).toMatchObject({
+      code: 'code_taken',
+      details: { code: sibling.code, gridId: sibling.id, gridName: sibling.name },
+    });
     expect(taken.body.error.message).toContain(sibling.name);
     // A grid of another street holds it: said, without naming what the caller may not see.
-    await db().query(`insert into public.streets (code, name, boundary) select '999999999', '别的街道', boundary from public.streets where id = 1`);
+    await db().query(
+      `insert into public.streets (code, name, boundary) select '999999999', '别的街道', boundary from public.streets where id = 1`,
+    );
     await db().query(
       `insert into public.communities (street_id, code, name, boundary) select s.id, '999999999001', '别的社区', s.boundary from public.streets s where s.code = '999999999'`,
     );
@@ -214,11 +247,17 @@ describeEachDatabase('grid codes and names', (_mode, db) => {
   });
 
   it('takes the street’s own scheme where the street declares one', async () => {
-    await db().query(`update public.streets set grid_code_pattern = '^WG-[0-9]{4}$' where id = (select street_id from public.communities where code = $1)`, [grid.communityCode]);
+    await db().query(
+      `update public.streets set grid_code_pattern = '^WG-[0-9]{4}$' where id = (select street_id from public.communities where code = $1)`,
+      [grid.communityCode],
+    );
     try {
       const standard = await patch(STAFF, grid.id, { code: `${grid.communityCode}902`, expectedVersion: grid.version });
       expect(standard.status).toBe(422);
-      expect(standard.body.error).toMatchObject({ code: 'invalid_grid_code', details: { reason: GRID_CODE_REASON.STREET_PATTERN, pattern: '^WG-[0-9]{4}$' } });
+      expect(standard.body.error).toMatchObject({
+        code: 'invalid_grid_code',
+        details: { reason: GRID_CODE_REASON.STREET_PATTERN, pattern: '^WG-[0-9]{4}$' },
+      });
       const own = await patch(STAFF, grid.id, { code: 'WG-0042', expectedVersion: grid.version });
       expect(own.status, JSON.stringify(own.body)).toBe(200);
       expect(own.body.grid.properties.code).toBe('WG-0042');

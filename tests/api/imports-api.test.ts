@@ -13,7 +13,7 @@ import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
 import { gcj02ToWgs84, mapPositions, wgs84ToGcj02 } from '../../geo/import/gcj02';
 import { IMPORT_PROBLEM } from '../../geo/import/import-problems';
-import { ROLE_ACCOUNTS, signedIn, type DemoRole } from '../support/callers';
+import { type DemoRole, ROLE_ACCOUNTS, signedIn } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
@@ -29,7 +29,10 @@ function form(file: Uint8Array | string, name: string, extra: Record<string, str
 const W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const withCheck = (b: string) => b + '10X98765432'[W.reduce((s, w, i) => s + w * Number(b[i]), 0) % 11];
 
-async function ledger(rows: unknown[][], headers = ['姓名', '身份证号', '联系电话', '地址', '单元', '房号', '类别', '入住日期']): Promise<Uint8Array> {
+async function ledger(
+  rows: unknown[][],
+  headers = ['姓名', '身份证号', '联系电话', '地址', '单元', '房号', '类别', '入住日期'],
+): Promise<Uint8Array> {
   const wb = new ExcelJS.Workbook();
   const ws = wb.addWorksheet('台账');
   ws.addRow(headers);
@@ -38,7 +41,8 @@ async function ledger(rows: unknown[][], headers = ['姓名', '身份证号', '�
 }
 
 describeEachDatabase('imports', (_mode, db) => {
-  const app = (env: Record<string, string> = {}) => createApp({ db: db(), env: readEnv({ DEMO_TODAY, ...env }), jwtSecret: TEST_JWT_SECRET });
+  const app = (env: Record<string, string> = {}) =>
+    createApp({ db: db(), env: readEnv({ DEMO_TODAY, ...env }), jwtSecret: TEST_JWT_SECRET });
   const post = async (who: DemoRole, path: string, body?: FormData, env?: Record<string, string>) => {
     const res = await signedIn(app(env), db(), ROLE_ACCOUNTS[who]).request(path, { method: 'POST', body });
     return { status: res.status, body: (await res.json()) as any };
@@ -82,7 +86,16 @@ describeEachDatabase('imports', (_mode, db) => {
       const { status, body } = await post('community_staff', '/api/imports?kind=households', form(await ledger(rows()), '台账.xlsx'));
       expect(status, JSON.stringify(body)).toBe(201);
       expect(body.format).toBe('xlsx');
-      expect(body.mapping).toMatchObject({ headName: '姓名', idNumber: '身份证号', phone: '联系电话', address: '地址', unit: '单元', room: '房号', categories: '类别', movedIn: '入住日期' });
+      expect(body.mapping).toMatchObject({
+        headName: '姓名',
+        idNumber: '身份证号',
+        phone: '联系电话',
+        address: '地址',
+        unit: '单元',
+        room: '房号',
+        categories: '类别',
+        movedIn: '入住日期',
+      });
       const errors = body.problems.filter((p: any) => p.severity === 'error').map((p: any) => [p.code, p.row]);
       expect(errors).toEqual([
         [IMPORT_PROBLEM.INVALID_ID_NUMBER, 3],
@@ -98,7 +111,7 @@ describeEachDatabase('imports', (_mode, db) => {
     });
 
     it('commits the good rows with their categories, and a re-import of the updated ledger updates them', async () => {
-      const dry = await post('community_staff', '/api/imports?kind=households', form(await ledger(rows()), '台账.xlsx'), );
+      const dry = await post('community_staff', '/api/imports?kind=households', form(await ledger(rows()), '台账.xlsx'));
       const before = await db().query<{ n: number }>('select count(*)::int as n from public.households');
       const done = await post('community_staff', `/api/imports/${dry.body.id}/commit`);
       expect(done.status, JSON.stringify(done.body)).toBe(200);
@@ -116,8 +129,11 @@ describeEachDatabase('imports', (_mode, db) => {
       // The same people with a new phone and the unknown label mapped: updated, not duplicated.
       const updated = rows().map((r) => [...r]);
       updated[0]![2] = '13800000000';
-      const again = await post('community_staff', '/api/imports?kind=households',
-        form(await ledger(updated), '台账-更新.xlsx', { categoryLabels: JSON.stringify({ 五保户: 'low_income' }) }));
+      const again = await post(
+        'community_staff',
+        '/api/imports?kind=households',
+        form(await ledger(updated), '台账-更新.xlsx', { categoryLabels: JSON.stringify({ 五保户: 'low_income' }) }),
+      );
       expect(again.body.counts).toMatchObject({ toInsert: 0, toUpdate: 3 });
       expect(again.body.problemCounts[IMPORT_PROBLEM.UNKNOWN_CATEGORY]).toBeUndefined();
       const redone = await post('community_staff', `/api/imports/${again.body.id}/commit`);
@@ -136,7 +152,11 @@ describeEachDatabase('imports', (_mode, db) => {
     });
 
     it('decodes a GBK CSV saved by Excel and maps its headers', async () => {
-      const { status, body } = await post('community_staff', '/api/imports?kind=households', form(new Uint8Array(fs.readFileSync(`${FIXTURES}ledger-gbk.csv`)), '台账.csv'));
+      const { status, body } = await post(
+        'community_staff',
+        '/api/imports?kind=households',
+        form(new Uint8Array(fs.readFileSync(`${FIXTURES}ledger-gbk.csv`)), '台账.csv'),
+      );
       expect(status, JSON.stringify(body)).toBe(201);
       expect(body).toMatchObject({ format: 'csv', encoding: 'gbk' });
       expect(body.mapping).toMatchObject({ headName: '户主姓名', idNumber: '身份证号', categories: '人员类别', members: '人口数' });
@@ -160,10 +180,23 @@ describeEachDatabase('imports', (_mode, db) => {
   describe('grids and buildings', () => {
     const square = (x: number, y: number, d = 0.0004): MultiPolygon => ({
       type: 'MultiPolygon',
-      coordinates: [[[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]]],
+      coordinates: [
+        [
+          [
+            [x, y],
+            [x + d, y],
+            [x + d, y + d],
+            [x, y + d],
+            [x, y],
+          ],
+        ],
+      ],
     });
     const fc = (features: { geometry: unknown; properties?: object }[]) =>
-      JSON.stringify({ type: 'FeatureCollection', features: features.map((f) => ({ type: 'Feature', properties: f.properties ?? {}, geometry: f.geometry })) });
+      JSON.stringify({
+        type: 'FeatureCollection',
+        features: features.map((f) => ({ type: 'Feature', properties: f.properties ?? {}, geometry: f.geometry })),
+      });
 
     it('leaves the database as it was when the commit fails halfway', async () => {
       // First an existing grid redrawn as its western half (written first, as an update), then a
@@ -185,14 +218,19 @@ describeEachDatabase('imports', (_mode, db) => {
       expect(dry.body.counts).toMatchObject({ toInsert: 1, toUpdate: 1 });
       expect(dry.body.mapping).toMatchObject({ code: '网格编码', name: '网格名称' });
       // Meanwhile someone gives another community's grid the second code.
-      await db().query(`update public.grids set code = 'TX-002' where id = (select min(id) from public.grids where community_id <> $1)`, [communityId]);
+      await db().query(`update public.grids set code = 'TX-002' where id = (select min(id) from public.grids where community_id <> $1)`, [
+        communityId,
+      ]);
       const gridsBefore = await db().query<{ n: number; buildings: string }>(
         `select count(*)::int as n, string_agg(id || ':' || version || ':' || name || ':' || md5(ST_AsBinary(boundary)), ',' order by id) as grids,
                 (select string_agg(id || ':' || coalesce(grid_id, 0), ',' order by id) from public.buildings) as buildings from public.grids`,
       );
       const done = await post('community_staff', `/api/imports/${dry.body.id}/commit`);
       expect(done.status).toBe(409);
-      expect(done.body.error, JSON.stringify(done.body)).toMatchObject({ code: 'import_conflict', message: expect.stringContaining('TX-002') });
+      expect(done.body.error, JSON.stringify(done.body)).toMatchObject({
+        code: 'import_conflict',
+        message: expect.stringContaining('TX-002'),
+      });
       const gridsAfter = await db().query<{ n: number; buildings: string }>(
         `select count(*)::int as n, string_agg(id || ':' || version || ':' || name || ':' || md5(ST_AsBinary(boundary)), ',' order by id) as grids,
                 (select string_agg(id || ':' || coalesce(grid_id, 0), ',' order by id) from public.buildings) as buildings from public.grids`,
@@ -249,7 +287,18 @@ describeEachDatabase('imports', (_mode, db) => {
         [communityId],
       )) as [{ x: number; y: number; gridId: number }];
       const d = 0.0001;
-      const bowtie = { type: 'Polygon', coordinates: [[[x, y], [x + d, y + d], [x + d, y], [x, y + d], [x, y]]] };
+      const bowtie = {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [x, y],
+            [x + d, y + d],
+            [x + d, y],
+            [x, y + d],
+            [x, y],
+          ],
+        ],
+      };
       const file = fc([
         { geometry: bowtie, properties: { 地址: '导入路1号' } },
         { geometry: { type: 'Point', coordinates: [x, y] }, properties: { 地址: '导入路2号' } },
@@ -298,11 +347,34 @@ describeEachDatabase('imports', (_mode, db) => {
       expect(a.body.error).toMatchObject({ code: 'unreadable_file', message: expect.stringContaining('PNG') });
 
       const xlsx = await ledger([['张三', '', '', '建德观街49号1栋', '1', '101', '', null]]);
-      const b = await post('community_staff', '/api/imports?kind=households', form(xlsx.subarray(0, Math.floor(xlsx.length / 2)), '台账.xlsx'));
+      const b = await post(
+        'community_staff',
+        '/api/imports?kind=households',
+        form(xlsx.subarray(0, Math.floor(xlsx.length / 2)), '台账.xlsx'),
+      );
       expect(b.status).toBe(422);
       expect(b.body.error.code).toBe('unreadable_file');
 
-      const projected = JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[500000, 3170000], [500100, 3170000], [500100, 3170100], [500000, 3170000]]] } }] });
+      const projected = JSON.stringify({
+        type: 'FeatureCollection',
+        features: [
+          {
+            type: 'Feature',
+            properties: {},
+            geometry: {
+              type: 'Polygon',
+              coordinates: [
+                [
+                  [500000, 3170000],
+                  [500100, 3170000],
+                  [500100, 3170100],
+                  [500000, 3170000],
+                ],
+              ],
+            },
+          },
+        ],
+      });
       const c = await post('community_staff', '/api/imports?kind=grids', form(projected, 'g.geojson'));
       expect(c.status).toBe(422);
       expect(c.body.error.code).toBe('unknown_crs');
@@ -312,9 +384,17 @@ describeEachDatabase('imports', (_mode, db) => {
     });
 
     it('answers a missing file or a bad mapping with 400', async () => {
-      const a = await post('community_staff', '/api/imports?kind=grids', form('', 'x').constructor === FormData ? new FormData() : undefined);
+      const a = await post(
+        'community_staff',
+        '/api/imports?kind=grids',
+        form('', 'x').constructor === FormData ? new FormData() : undefined,
+      );
       expect(a.status).toBe(400);
-      const b = await post('community_staff', '/api/imports?kind=grids', form(JSON.stringify({ type: 'FeatureCollection', features: [] }), 'g.geojson', { mapping: '{"name":"NOPE"}' }));
+      const b = await post(
+        'community_staff',
+        '/api/imports?kind=grids',
+        form(JSON.stringify({ type: 'FeatureCollection', features: [] }), 'g.geojson', { mapping: '{"name":"NOPE"}' }),
+      );
       expect(b.status).toBe(400);
       expect(b.body.error).toMatchObject({ code: 'invalid_mapping', message: expect.stringContaining('NOPE') });
     });

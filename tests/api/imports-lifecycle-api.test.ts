@@ -9,7 +9,7 @@ import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
 import { todayInChina } from '../../api/lib/query-params';
 import { IMPORT_PROBLEM } from '../../geo/import/import-problems';
-import { ROLE_ACCOUNTS, signedIn, type DemoRole } from '../support/callers';
+import { type DemoRole, ROLE_ACCOUNTS, signedIn } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
@@ -37,10 +37,12 @@ describeEachDatabase('import lifecycle', (_mode, db) => {
     return { status: res.status, body: (await res.json()) as any };
   };
   const batch = async (id: string) =>
-    (await db().query<{ rows: string; report: string; committed: unknown }>(
-      `select rows::text, report::text, committed from public.import_batches where id = $1`,
-      [id],
-    ))[0];
+    (
+      await db().query<{ rows: string; report: string; committed: unknown }>(
+        `select rows::text, report::text, committed from public.import_batches where id = $1`,
+        [id],
+      )
+    )[0];
 
   let addresses: string[];
   let communityId: number;
@@ -98,7 +100,9 @@ describeEachDatabase('import lifecycle', (_mode, db) => {
       const old = await call('community_staff', 'POST', '/api/imports?kind=households', form(await ledger(rows()), '旧台账.xlsx'));
       const fresh = await call('community_staff', 'POST', '/api/imports?kind=households', form(await ledger(rows()), '新台账.xlsx'));
       await db().query(`update public.import_batches set created_at = now() - interval '24 hours 1 minute' where id = $1`, [old.body.id]);
-      await db().query(`update public.import_batches set created_at = now() - interval '23 hours 59 minutes' where id = $1`, [fresh.body.id]);
+      await db().query(`update public.import_batches set created_at = now() - interval '23 hours 59 minutes' where id = $1`, [
+        fresh.body.id,
+      ]);
       expect(await batch(old.body.id)).toBeDefined();
 
       // Someone else's dry run (a grid leader's ledger) is what purges it.
@@ -140,8 +144,14 @@ describeEachDatabase('import lifecycle', (_mode, db) => {
 
       const pastDay = '2026-11-14'; // before DEMO_TODAY: read from the history, not from today's rollups
       const households = async (asOf: string) =>
-        db().query<{ grid_id: number; households: number }>(`select grid_id, households from public.grid_household_counts($1::date) order by grid_id`, [asOf]);
-      const gridsThen = async () => (await db().query<{ id: number }>(`select grid_id as id from public.grid_versions_at($1::date) order by 1`, [pastDay])).map((g) => g.id);
+        db().query<{ grid_id: number; households: number }>(
+          `select grid_id, households from public.grid_household_counts($1::date) order by grid_id`,
+          [asOf],
+        );
+      const gridsThen = async () =>
+        (await db().query<{ id: number }>(`select grid_id as id from public.grid_versions_at($1::date) order by 1`, [pastDay])).map(
+          (g) => g.id,
+        );
       const before = { households: await households(pastDay), grids: await gridsThen() };
 
       const file = JSON.stringify({

@@ -5,10 +5,11 @@
  * buildings. Each goes into a street and community of its own, made here by the owner, imported by
  * that community's staff through the API, dry run first and then commit.
  */
-import fs from 'node:fs';
+
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { booleanPointInPolygon, } from '@turf/turf';
+import { booleanPointInPolygon } from '@turf/turf';
 import type { Feature, FeatureCollection, MultiPolygon, Polygon } from 'geojson';
 import { beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
@@ -97,12 +98,18 @@ describeWith(realdataPrerequisite(), 'imports of real OpenStreetMap data', () =>
         expect(body.crs).toMatchObject({ reprojected: false, swapped: false });
         expect(body.mapping.name).toBe('name');
       }
-      const [{ n }] = (await db().query<{ n: number }>('select count(*)::int as n from public.grids where community_id = $1', [monaco.communityId])) as [{ n: number }];
+      const [{ n }] = (await db().query<{ n: number }>('select count(*)::int as n from public.grids where community_id = $1', [
+        monaco.communityId,
+      ])) as [{ n: number }];
       expect(n).toBe(0);
     });
 
     it('imports the quartiers from a zipped Shapefile in UTM 32N: the .prj is read and the grids land where OpenStreetMap has them', async () => {
-      const dry = await post(monaco.token, '/api/imports?kind=grids', form(fs.readFileSync(`${FIXTURES}monaco-quartiers-utm32n.zip`), 'monaco-quartiers-utm32n.zip'));
+      const dry = await post(
+        monaco.token,
+        '/api/imports?kind=grids',
+        form(fs.readFileSync(`${FIXTURES}monaco-quartiers-utm32n.zip`), 'monaco-quartiers-utm32n.zip'),
+      );
       expect(dry.status, JSON.stringify(dry.body)).toBe(201);
       expect(dry.body.format).toBe('shapefile');
       expect(dry.body.crs).toMatchObject({ source: 'prj', name: 'WGS_1984_UTM_Zone_32N', reprojected: true });
@@ -136,9 +143,13 @@ describeWith(realdataPrerequisite(), 'imports of real OpenStreetMap data', () =>
       expect(dry.status, JSON.stringify(dry.body).slice(0, 500)).toBe(201);
       expect(dry.body.counts.features).toBe(23336);
       expect(dry.body.counts.toInsert).toBe(expected.inside);
-      expect(dry.body.problemCounts[IMPORT_PROBLEM.BUILDING_OUTSIDE_GRIDS]).toBe(23336 - expected.inside - expected.duplicates - (dry.body.problemCounts[IMPORT_PROBLEM.NOT_POLYGON] ?? 0));
+      expect(dry.body.problemCounts[IMPORT_PROBLEM.BUILDING_OUTSIDE_GRIDS]).toBe(
+        23336 - expected.inside - expected.duplicates - (dry.body.problemCounts[IMPORT_PROBLEM.NOT_POLYGON] ?? 0),
+      );
       expect(dry.body.problems.filter((p: any) => p.code === IMPORT_PROBLEM.BUILDING_OUTSIDE_GRIDS).length).toBe(500);
-      expect(dry.body.problems[0]).toEqual(expect.objectContaining({ code: expect.any(String), message: expect.any(String), featureIndex: expect.any(Number) }));
+      expect(dry.body.problems[0]).toEqual(
+        expect.objectContaining({ code: expect.any(String), message: expect.any(String), featureIndex: expect.any(Number) }),
+      );
 
       const done = await post(monaco.token, `/api/imports/${dry.body.id}/commit`);
       expect(done.status, JSON.stringify(done.body)).toBe(200);

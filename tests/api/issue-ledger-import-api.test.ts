@@ -14,7 +14,7 @@ import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
 import { IMPORT_PROBLEM } from '../../geo/import/import-problems';
 import { problemText } from '../../geo/import/problem-text';
-import { ROLE_ACCOUNTS, signedIn, staffGridOf, type DemoRole } from '../support/callers';
+import { type DemoRole, ROLE_ACCOUNTS, signedIn, staffGridOf } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
@@ -40,7 +40,10 @@ const utc = (y: number, m: number, d: number) => new Date(Date.UTC(y, m - 1, d))
 describeEachDatabase('matters ledger import', (_mode, db) => {
   const app = () => createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET });
   const call = async (who: DemoRole, path: string, body?: FormData) => {
-    const res = await signedIn(app(), db(), ROLE_ACCOUNTS[who]).request(path, body ? { method: 'POST', body } : path.endsWith('/commit') ? { method: 'POST' } : {});
+    const res = await signedIn(app(), db(), ROLE_ACCOUNTS[who]).request(
+      path,
+      body ? { method: 'POST', body } : path.endsWith('/commit') ? { method: 'POST' } : {},
+    );
     return { status: res.status, body: (await res.json()) as any };
   };
 
@@ -49,8 +52,12 @@ describeEachDatabase('matters ledger import', (_mode, db) => {
   let ledger: () => Promise<Uint8Array>;
   beforeAll(async () => {
     const { gridId } = await staffGridOf(db(), ROLE_ACCOUNTS.grid_leader);
-    [grid] = (await db().query<{ id: number; code: string; name: string }>('select id, code, name from public.grids where id = $1', [gridId])) as [typeof grid];
-    [{ address }] = (await db().query<{ address: string }>('select address from public.buildings where grid_id = $1 order by id limit 1', [gridId])) as [{ address: string }];
+    [grid] = (await db().query<{ id: number; code: string; name: string }>('select id, code, name from public.grids where id = $1', [
+      gridId,
+    ])) as [typeof grid];
+    [{ address }] = (await db().query<{ address: string }>('select address from public.buildings where grid_id = $1 order by id limit 1', [
+      gridId,
+    ])) as [{ address: string }];
     ledger = () =>
       xlsx([
         // closed in time, its number fits the scheme and is free: kept
@@ -71,7 +78,8 @@ describeEachDatabase('matters ledger import', (_mode, db) => {
     expect(status).toBe(200);
     return body.grids.find((g: any) => g.id === grid.id) as { openIssues: number; overdueIssues: number };
   };
-  const indicators = async (from: string, to: string) => (await call('community_staff', `/api/issues/indicators?from=${from}&to=${to}&gridId=${grid.id}`)).body.counts;
+  const indicators = async (from: string, to: string) =>
+    (await call('community_staff', `/api/issues/indicators?from=${from}&to=${to}&gridId=${grid.id}`)).body.counts;
 
   describe('a good ledger', () => {
     it('is checked, committed with the history it stands for, and moves the figures of the months it touches', async () => {
@@ -81,34 +89,88 @@ describeEachDatabase('matters ledger import', (_mode, db) => {
 
       const dry = await call('community_staff', '/api/imports?kind=issues', form(await ledger(), '民情事项台账.xlsx'));
       expect(dry.status, JSON.stringify(dry.body)).toBe(201);
-      expect(dry.body.mapping).toEqual({ regNo: '登记编号', registeredOn: '登记日期', grid: '网格', address: '地址', issueCategory: '类别', content: '内容', level: '层级', status: '状态', closedOn: '办结日期', satisfaction: '满意度' });
+      expect(dry.body.mapping).toEqual({
+        regNo: '登记编号',
+        registeredOn: '登记日期',
+        grid: '网格',
+        address: '地址',
+        issueCategory: '类别',
+        content: '内容',
+        level: '层级',
+        status: '状态',
+        closedOn: '办结日期',
+        satisfaction: '满意度',
+      });
       expect(dry.body.problems.map((p: any) => [p.code, p.severity, p.row, p.details.reason])).toEqual([
         [IMPORT_PROBLEM.REG_NO_KEPT_BESIDE, 'warning', 3, 'format'],
         [IMPORT_PROBLEM.REG_NO_KEPT_BESIDE, 'warning', 5, 'month'],
       ]);
-      expect(problemText('zh-CN', dry.body.problems[0])).toBe('第 3 行：登记编号 MQ-2026-001 不符合“年月 + 3 位序号”（如 202403001）的规则，将另编新号，原编号保留为“原登记编号”。');
-      expect(dry.body.counts).toEqual({ rows: 5, valid: 5, errors: 0, toInsert: 5, alreadyImported: 0, numbersKept: 1, numbersBeside: 2, skipped: 0 });
+      expect(problemText('zh-CN', dry.body.problems[0])).toBe(
+        '第 3 行：登记编号 MQ-2026-001 不符合“年月 + 3 位序号”（如 202403001）的规则，将另编新号，原编号保留为“原登记编号”。',
+      );
+      expect(dry.body.counts).toEqual({
+        rows: 5,
+        valid: 5,
+        errors: 0,
+        toInsert: 5,
+        alreadyImported: 0,
+        numbersKept: 1,
+        numbersBeside: 2,
+        skipped: 0,
+      });
 
       const done = await call('community_staff', `/api/imports/${dry.body.id}/commit`);
       expect(done.status, JSON.stringify(done.body)).toBe(200);
       expect(done.body.committed).toEqual({ inserted: 5, alreadyImported: 0, numbersKept: 1, numbersBeside: 2 });
 
       // The issues API, as the community staff sees them.
-      const list = (await call('community_staff', `/api/issues?gridId=${grid.id}&limit=1000`)).body.issues.filter((i: any) => i.description.startsWith('台账测试'));
+      const list = (await call('community_staff', `/api/issues?gridId=${grid.id}&limit=1000`)).body.issues.filter((i: any) =>
+        i.description.startsWith('台账测试'),
+      );
       const by = (text: string) => list.find((i: any) => i.description.includes(text));
       expect(list).toHaveLength(5);
       for (const i of list) expect(i.importBatchId).toBe(dry.body.id);
-      expect(by('漏水')).toMatchObject({ regNo: '202409007', originalRegNo: null, status: 'closed', tier: 'on_spot', complexity: 'ordinary', category: 'dispute', evaluation: 'satisfied', overdue: false });
-      expect([by('漏水').receivedAt, by('漏水').dueAt, by('漏水').closedAt].map((t: string) => new Date(t).toISOString())).toEqual(['2024-09-02T16:00:00.000Z', '2024-09-09T16:00:00.000Z', '2024-09-07T16:00:00.000Z']);
-      expect(by('杂物')).toMatchObject({ originalRegNo: 'MQ-2026-001', status: 'closed', tier: 'community', complexity: 'complex', evaluation: 'basically_satisfied' });
+      expect(by('漏水')).toMatchObject({
+        regNo: '202409007',
+        originalRegNo: null,
+        status: 'closed',
+        tier: 'on_spot',
+        complexity: 'ordinary',
+        category: 'dispute',
+        evaluation: 'satisfied',
+        overdue: false,
+      });
+      expect([by('漏水').receivedAt, by('漏水').dueAt, by('漏水').closedAt].map((t: string) => new Date(t).toISOString())).toEqual([
+        '2024-09-02T16:00:00.000Z',
+        '2024-09-09T16:00:00.000Z',
+        '2024-09-07T16:00:00.000Z',
+      ]);
+      expect(by('杂物')).toMatchObject({
+        originalRegNo: 'MQ-2026-001',
+        status: 'closed',
+        tier: 'community',
+        complexity: 'complex',
+        evaluation: 'basically_satisfied',
+      });
       expect(by('杂物').regNo).toMatch(/^202609\d{3}$/);
       expect(new Date(by('杂物').dueAt).toISOString()).toBe('2026-09-15T16:00:00.000Z');
-      expect(by('路灯')).toMatchObject({ originalRegNo: null, status: 'in_progress', tier: 'escalated', escalatedFrom: 'community', complexity: 'major', overdue: true, closedAt: null });
+      expect(by('路灯')).toMatchObject({
+        originalRegNo: null,
+        status: 'in_progress',
+        tier: 'escalated',
+        escalatedFrom: 'community',
+        complexity: 'major',
+        overdue: true,
+        closedAt: null,
+      });
       expect(by('路灯').regNo).toMatch(/^202609\d{3}$/);
       expect(by('垃圾')).toMatchObject({ originalRegNo: '202608123', status: 'accepted', overdue: true });
       expect(by('垃圾').regNo).toMatch(/^202609\d{3}$/);
       expect(by('座椅')).toMatchObject({ status: 'resolved', closedAt: null, overdue: false });
-      const [road] = await db().query<{ building: string }>('select b.address as building from public.issues i join public.buildings b on b.id = i.building_id where i.id = $1', [by('路灯').id]);
+      const [road] = await db().query<{ building: string }>(
+        'select b.address as building from public.issues i join public.buildings b on b.id = i.building_id where i.id = $1',
+        [by('路灯').id],
+      );
       expect(road!.building).toBe(address);
 
       // The street leader reads the matters masked, and their origin like their number.
@@ -116,11 +178,24 @@ describeEachDatabase('matters ledger import', (_mode, db) => {
       expect(leaderSees).toMatchObject({ masked: true, originalRegNo: 'MQ-2026-001', importBatchId: dry.body.id });
       // The sealed batch keeps counts and each problem's code, severity and row: no cell of the ledger.
       const sealed = (await call('community_staff', `/api/imports/${dry.body.id}`)).body;
-      expect(sealed).toMatchObject({ committed: true, personalDataRemoved: true, problems: [{ code: 'reg_no_kept_beside', severity: 'warning', row: 3 }, { code: 'reg_no_kept_beside', severity: 'warning', row: 5 }] });
+      expect(sealed).toMatchObject({
+        committed: true,
+        personalDataRemoved: true,
+        problems: [
+          { code: 'reg_no_kept_beside', severity: 'warning', row: 3 },
+          { code: 'reg_no_kept_beside', severity: 'warning', row: 5 },
+        ],
+      });
       expect(JSON.stringify(sealed)).not.toContain('MQ-2026-001');
 
       // The rebuilt histories.
-      const events = async (i: any) => (await call('community_staff', `/api/issues/${i.id}`)).body.events.map((e: any) => [e.kind, e.to, new Date(e.at).toISOString().slice(0, 10), e.details.toTier ?? e.details.evaluation ?? null]);
+      const events = async (i: any) =>
+        (await call('community_staff', `/api/issues/${i.id}`)).body.events.map((e: any) => [
+          e.kind,
+          e.to,
+          new Date(e.at).toISOString().slice(0, 10),
+          e.details.toTier ?? e.details.evaluation ?? null,
+        ]);
       expect(await events(by('路灯'))).toEqual([
         ['registered', 'registered', '2026-09-09', null],
         ['escalated', 'registered', '2026-09-09', 'community'],
@@ -138,17 +213,27 @@ describeEachDatabase('matters ledger import', (_mode, db) => {
       expect(sepAfter.openIssues - sepBefore.openIssues).toBe(2);
       expect(sepAfter.overdueIssues - sepBefore.overdueIssues).toBe(1);
       const indAfter = await indicators('2026-09-01', '2026-09-30');
-      expect([indAfter.registered - indBefore.registered, indAfter.closed - indBefore.closed, indAfter.closedOnTime - indBefore.closedOnTime, indAfter.satisfied - indBefore.satisfied])
-        .toEqual([3, 1, 0, 1]);
+      expect([
+        indAfter.registered - indBefore.registered,
+        indAfter.closed - indBefore.closed,
+        indAfter.closedOnTime - indBefore.closedOnTime,
+        indAfter.satisfied - indBefore.satisfied,
+      ]).toEqual([3, 1, 0, 1]);
       const ind2024 = await indicators('2024-09-01', '2024-09-30');
-      expect([ind2024.registered - ind2024Before.registered, ind2024.closed - ind2024Before.closed, ind2024.closedOnTime - ind2024Before.closedOnTime]).toEqual([1, 1, 1]);
+      expect([
+        ind2024.registered - ind2024Before.registered,
+        ind2024.closed - ind2024Before.closed,
+        ind2024.closedOnTime - ind2024Before.closedOnTime,
+      ]).toEqual([1, 1, 1]);
 
       // Again: nothing added, and the report says how many were there.
       const again = await call('community_staff', '/api/imports?kind=issues', form(await ledger(), '民情事项台账.xlsx'));
       expect(again.body.counts).toMatchObject({ toInsert: 0, alreadyImported: 5, errors: 0 });
       const none = await call('community_staff', `/api/imports/${again.body.id}/commit`);
       expect(none.body.committed).toMatchObject({ inserted: 0 });
-      const [{ n }] = (await db().query<{ n: number }>(`select count(*)::int as n from public.issues where description like '台账测试%'`)) as [{ n: number }];
+      const [{ n }] = (await db().query<{ n: number }>(
+        `select count(*)::int as n from public.issues where description like '台账测试%'`,
+      )) as [{ n: number }];
       expect(n).toBe(5);
     });
 
@@ -174,7 +259,9 @@ describeEachDatabase('matters ledger import', (_mode, db) => {
     const dry = await call('community_staff', '/api/imports?kind=issues', form(new Uint8Array(csv), '民情事项台账.csv'));
     expect(dry.status, JSON.stringify(dry.body)).toBe(201);
     expect(dry.body).toMatchObject({ format: 'csv', encoding: 'gbk' });
-    const errors = dry.body.problems.filter((p: any) => p.severity === 'error').map((p: any) => [p.row, p.code, p.details.column ?? null, p.details.reason ?? null]);
+    const errors = dry.body.problems
+      .filter((p: any) => p.severity === 'error')
+      .map((p: any) => [p.row, p.code, p.details.column ?? null, p.details.reason ?? null]);
     expect(errors).toEqual([
       [2, IMPORT_PROBLEM.UNKNOWN_LABEL, '类别', null],
       [3, IMPORT_PROBLEM.UNKNOWN_LABEL, '状态', null],
@@ -192,12 +279,18 @@ describeEachDatabase('matters ledger import', (_mode, db) => {
     ]);
     expect(dry.body.counts).toMatchObject({ rows: 15, errors: 13, toInsert: 0 });
     // Each in the user's language, naming row, column and value.
-    const say = (row: number, locale: 'zh-CN' | 'zh-TW' | 'en') => problemText(locale, dry.body.problems.find((p: any) => p.row === row));
+    const say = (row: number, locale: 'zh-CN' | 'zh-TW' | 'en') =>
+      problemText(
+        locale,
+        dry.body.problems.find((p: any) => p.row === row),
+      );
     expect(say(2, 'zh-CN')).toMatch(/^第 2 行：“类别”（事项类别）的“外星事务”无法识别，请改为以下之一：矛盾纠纷、安全隐患、/);
     expect(say(5, 'zh-TW')).toBe('第 5 列：「登记日期」的日期 2027-01-05 晚於今天（2026-11-15），台帳只記已發生的事，請更正。');
     expect(say(7, 'en')).toBe('Row 7: the closing date 2026-09-01 is before the registration date 2026-09-10; correct one of them.');
     expect(say(10, 'zh-CN')).toMatch(/^第 10 行：“不存在的网格”不是您负责的任何网格的编码或名称/);
-    expect(say(16, 'zh-CN')).toBe('第 16 行：与第 15 行是同一事项（日期、网格、类别、内容都相同）。请删除重复的行，或给每件事项填写登记编号。');
+    expect(say(16, 'zh-CN')).toBe(
+      '第 16 行：与第 15 行是同一事项（日期、网格、类别、内容都相同）。请删除重复的行，或给每件事项填写登记编号。',
+    );
     for (const p of dry.body.problems) expect(problemText('zh-CN', p), p.message).not.toBe(p.message);
 
     const commit = await call('community_staff', `/api/imports/${dry.body.id}/commit`);

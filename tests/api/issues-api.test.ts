@@ -5,7 +5,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
-import { ROLE_ACCOUNTS, signedIn, type DemoRole } from '../support/callers';
+import { type DemoRole, ROLE_ACCOUNTS, signedIn } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
@@ -19,7 +19,8 @@ describeEachDatabase('issues API', (_mode, db) => {
     });
     return { status: res.status, body: (await res.json()) as any };
   };
-  const move = (id: number, body: Record<string, unknown>, who: DemoRole = 'grid_member') => call(who, 'POST', `/api/issues/${id}/transitions`, body);
+  const move = (id: number, body: Record<string, unknown>, who: DemoRole = 'grid_member') =>
+    call(who, 'POST', `/api/issues/${id}/transitions`, body);
 
   let memberGrid: number;
   let otherGrid: number;
@@ -27,14 +28,19 @@ describeEachDatabase('issues API', (_mode, db) => {
   let insideOther: [number, number];
   beforeAll(async () => {
     const pointIn = async (grid: number) => {
-      const [p] = await db().query<{ x: number; y: number }>('select ST_X(p) x, ST_Y(p) y from (select ST_PointOnSurface(boundary) p from public.grids where id = $1) s', [grid]);
+      const [p] = await db().query<{ x: number; y: number }>(
+        'select ST_X(p) x, ST_Y(p) y from (select ST_PointOnSurface(boundary) p from public.grids where id = $1) s',
+        [grid],
+      );
       return [p!.x, p!.y] as [number, number];
     };
     [{ grid_id: memberGrid }] = (await db().query<{ grid_id: number }>(
       `select sg.grid_id from public.staff_grids sg join public.staff s on s.id = sg.staff_id where s.email = $1 order by 1 limit 1`,
       [ROLE_ACCOUNTS.grid_member],
     )) as [{ grid_id: number }];
-    [{ id: otherGrid }] = (await db().query<{ id: number }>('select id from public.grids where id <> $1 order by id desc limit 1', [memberGrid])) as [{ id: number }];
+    [{ id: otherGrid }] = (await db().query<{ id: number }>('select id from public.grids where id <> $1 order by id desc limit 1', [
+      memberGrid,
+    ])) as [{ id: number }];
     inside = await pointIn(memberGrid);
     insideOther = await pointIn(otherGrid);
   });
@@ -56,10 +62,17 @@ describeEachDatabase('issues API', (_mode, db) => {
   };
 
   it('registers a matter with the next number of its month, the due date from the policy, and a first event', async () => {
-    const [{ max }] = (await db().query<{ max: string }>(`select max(reg_no) as max from public.issues where reg_no like '202611%'`)) as [{ max: string }];
+    const [{ max }] = (await db().query<{ max: string }>(`select max(reg_no) as max from public.issues where reg_no like '202611%'`)) as [
+      { max: string },
+    ];
     const issue = await register();
     expect(issue.regNo).toBe(String(Number(max) + 1));
-    expect(issue).toMatchObject({ status: 'registered', gridId: memberGrid, reporter: { name: '王建国', contact: '13812345678' }, masked: false });
+    expect(issue).toMatchObject({
+      status: 'registered',
+      gridId: memberGrid,
+      reporter: { name: '王建国', contact: '13812345678' },
+      masked: false,
+    });
     expect(Date.parse(issue.dueAt) - Date.parse(issue.receivedAt)).toBe(7 * 86_400_000);
     const detail = await call('grid_member', 'GET', `/api/issues/${issue.id}`);
     expect(detail.body.events).toEqual([expect.objectContaining({ kind: 'registered', from: null, to: 'registered' })]);
@@ -68,8 +81,12 @@ describeEachDatabase('issues API', (_mode, db) => {
 
   it('numbers 20 concurrent registrations without a gap or a duplicate', async () => {
     const receivedAt = '2026-10-20T10:00:00+08:00';
-    const [{ before }] = (await db().query<{ before: number }>(`select count(*)::int as before from public.issues where reg_no like '202610%'`)) as [{ before: number }];
-    const results = await Promise.all(Array.from({ length: 20 }, () => call('grid_member', 'POST', '/api/issues', registration({ receivedAt }))));
+    const [{ before }] = (await db().query<{ before: number }>(
+      `select count(*)::int as before from public.issues where reg_no like '202610%'`,
+    )) as [{ before: number }];
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => call('grid_member', 'POST', '/api/issues', registration({ receivedAt }))),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(201));
     const numbers = results.map((r) => Number(r.body.regNo.slice(6))).sort((a, b) => a - b);
     expect(numbers).toEqual(Array.from({ length: 20 }, (_, i) => before + 1 + i));
@@ -82,14 +99,21 @@ describeEachDatabase('issues API', (_mode, db) => {
   });
 
   it('refuses a bad registration with a 400 naming each field', async () => {
-    const res = await call('grid_member', 'POST', '/api/issues', registration({ category: 'noise', location: { type: 'Point', coordinates: [200, 28] } }));
+    const res = await call(
+      'grid_member',
+      'POST',
+      '/api/issues',
+      registration({ category: 'noise', location: { type: 'Point', coordinates: [200, 28] } }),
+    );
     expect(res.status).toBe(400);
     const paths = res.body.error.details.map((d: any) => d.path);
     expect(paths).toEqual(expect.arrayContaining(['category', 'location.coordinates.0']));
   });
 
   it('refuses a registration in another grid, or by the presenter, with a 403', async () => {
-    expect((await call('grid_member', 'POST', '/api/issues', registration({ location: { type: 'Point', coordinates: insideOther } }))).status).toBe(403);
+    expect(
+      (await call('grid_member', 'POST', '/api/issues', registration({ location: { type: 'Point', coordinates: insideOther } }))).status,
+    ).toBe(403);
     expect((await call('presenter', 'POST', '/api/issues', registration())).status).toBe(403);
   });
 
@@ -103,14 +127,19 @@ describeEachDatabase('issues API', (_mode, db) => {
     const closed = await move(id, { to: 'closed', evaluation: 'satisfied', note: '已电话回访' });
     expect(closed.body).toMatchObject({ status: 'closed', evaluation: 'satisfied', closedAt: expect.any(String), actions: ['reopened'] });
     expect(closed.body.events.map((e: any) => e.kind)).toEqual(['registered', 'accepted', 'in_progress', 'resolved', 'closed']);
-    await expect(db().query('update public.issue_events set note = $1 where issue_id = $2', ['rewritten', id])).rejects.toThrow(/append-only/);
+    await expect(db().query('update public.issue_events set note = $1 where issue_id = $2', ['rewritten', id])).rejects.toThrow(
+      /append-only/,
+    );
   });
 
   it('answers an invalid transition with a 409 naming the allowed ones', async () => {
     const { id } = await register();
     const r = await move(id, { to: 'resolved' });
     expect(r.status).toBe(409);
-    expect(r.body.error).toMatchObject({ code: 'transition_not_allowed', details: { status: 'registered', allowed: ['accepted', 'escalated', 'extended', 'cancelled'] } });
+    expect(r.body.error).toMatchObject({
+      code: 'transition_not_allowed',
+      details: { status: 'registered', allowed: ['accepted', 'escalated', 'extended', 'cancelled'] },
+    });
     expect(r.body.error.message).toMatch(/registered.*Allowed now: accepted, escalated, extended, cancelled/);
   });
 
@@ -195,13 +224,18 @@ describeEachDatabase('issues API', (_mode, db) => {
     for (const role of ['presenter', 'street_leader'] as const) {
       const pins = await call(role, 'GET', '/api/issues/pins');
       const pin = pins.body.features.find((f: any) => f.id === id);
-      expect(pin.properties).toMatchObject({ status: 'registered', category: 'public_facility', stage: expect.stringMatching(/on_track|past_half|overdue/) });
+      expect(pin.properties).toMatchObject({
+        status: 'registered',
+        category: 'public_facility',
+        stage: expect.stringMatching(/on_track|past_half|overdue/),
+      });
       expect(JSON.stringify(pin)).not.toMatch(/王建国|13812345678/);
     }
   });
 
   it('counts a registration among the open issues of its grid at once', async () => {
-    const openIssues = async () => (await call('street_leader', 'GET', '/api/stats/grids')).body.grids.find((g: any) => g.id === memberGrid).openIssues;
+    const openIssues = async () =>
+      (await call('street_leader', 'GET', '/api/stats/grids')).body.grids.find((g: any) => g.id === memberGrid).openIssues;
     const before = await openIssues();
     await register();
     expect(await openIssues()).toBe(before + 1);
@@ -210,10 +244,17 @@ describeEachDatabase('issues API', (_mode, db) => {
   it('computes 办结率, 按期办结率 and 群众满意率 from the matters received in the period, as a reference computes them', async () => {
     const chinaDate = (t: string | Date) => new Date(new Date(t).getTime() + 8 * 3600_000).toISOString().slice(0, 10);
     const [from, to] = ['2026-08-01', '2026-10-31'];
-    const rows = await db().query<{ received_at: Date; closed_at: Date | null; due_at: Date; status: string; evaluation: string; grid_id: number }>(
-      'select received_at, closed_at, due_at, status::text as status, evaluation::text as evaluation, grid_id from public.issues',
+    const rows = await db().query<{
+      received_at: Date;
+      closed_at: Date | null;
+      due_at: Date;
+      status: string;
+      evaluation: string;
+      grid_id: number;
+    }>('select received_at, closed_at, due_at, status::text as status, evaluation::text as evaluation, grid_id from public.issues');
+    const cohort = rows.filter(
+      (r) => r.grid_id === memberGrid && r.status !== 'cancelled' && chinaDate(r.received_at) >= from && chinaDate(r.received_at) <= to,
     );
-    const cohort = rows.filter((r) => r.grid_id === memberGrid && r.status !== 'cancelled' && chinaDate(r.received_at) >= from && chinaDate(r.received_at) <= to);
     const closed = cohort.filter((r) => r.closed_at && chinaDate(r.closed_at) <= to);
     const rated = closed.filter((r) => r.evaluation !== 'not_rated');
     const expected = {

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
-import { CHANGE_CHANNEL, ChangeFeed } from '../../api/live/change-feed';
 import { enterAsCaller } from '../../api/lib/request-db';
+import { CHANGE_CHANNEL, ChangeFeed } from '../../api/live/change-feed';
 import { claimsOf, ROLE_ACCOUNTS, signedIn } from '../support/callers';
 import { inRolledBackTransaction } from '../support/databases';
 import { describeEachDatabase } from '../support/each-database';
@@ -18,7 +18,8 @@ describeEachDatabase('live updates', (_mode, db) => {
     changes = new ChangeFeed(db());
   });
   afterAll(() => changes.close());
-  const app = (heartbeatMs?: number) => createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET, changes, heartbeatMs });
+  const app = (heartbeatMs?: number) =>
+    createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET, changes, heartbeatMs });
 
   /** Opens the stream as a browser would (fetch + bearer token) and collects its events. */
   async function openStream(email: string, heartbeatMs?: number) {

@@ -59,11 +59,20 @@ describeEachDatabase('map API', (mode, db) => {
     // The route counts only the grids it serves, per grid (grid_household_count); the reference
     // counts every household of the database, both with the building's grid at that day's end.
     const [{ today }] = (await db().query<{ today: string }>(`select public.china_date(now())::text as today`)) as [{ today: string }];
-    for (const [path, day] of [['/api/grids', today], ['/api/grids?asOf=2026-03-31', '2026-03-31']] as const) {
+    for (const [path, day] of [
+      ['/api/grids', today],
+      ['/api/grids?asOf=2026-03-31', '2026-03-31'],
+    ] as const) {
       const { status, body } = await get(path);
       expect(status).toBe(200);
-      const reference = new Map((await db().query<{ grid_id: number; households: number }>(
-        'select grid_id, households from public.grid_household_counts($1::date)', [day])).map((r) => [r.grid_id, r.households]));
+      const reference = new Map(
+        (
+          await db().query<{ grid_id: number; households: number }>(
+            'select grid_id, households from public.grid_household_counts($1::date)',
+            [day],
+          )
+        ).map((r) => [r.grid_id, r.households]),
+      );
       const served = body.features.map((f: any) => [f.properties.id, f.properties.households]);
       expect(served.length).toBeGreaterThanOrEqual(15);
       expect(served, path).toEqual(served.map(([id]: [number]) => [id, reference.get(id) ?? 0]));

@@ -8,7 +8,7 @@
 import { expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
-import { enterAsCaller, type Claims } from '../../api/lib/request-db';
+import { type Claims, enterAsCaller } from '../../api/lib/request-db';
 import { storedMonthEnds } from '../../api/reports/month-snapshots';
 import { claimsOf, ROLE_ACCOUNTS, signedIn, strangerClaims } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
@@ -18,7 +18,8 @@ const OCT = '2026-10-31';
 const SEP = '2026-09-30';
 
 describeEachDatabase('month-end snapshots', (_mode, db) => {
-  const app = () => signedIn(createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }), db(), ROLE_ACCOUNTS.street_leader);
+  const app = () =>
+    signedIn(createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }), db(), ROLE_ACCOUNTS.street_leader);
   const served = async (asOf: string) => {
     const res = await app().request(`/api/stats/grids?asOf=${asOf}`);
     expect(res.status).toBe(200);
@@ -26,10 +27,19 @@ describeEachDatabase('month-end snapshots', (_mode, db) => {
   };
   /** The API's rows in grid_stats' column names, to compare every figure exactly. */
   const asReference = (g: any) => ({
-    grid_id: g.id, households: g.households, covered_households: g.coveredHouseholds, coverage: g.coverage,
-    overdue_households: g.overdueHouseholds, at_risk_households: g.atRiskHouseholds, at_risk_overdue: g.atRiskOverdue,
-    open_issues: g.openIssues, overdue_issues: g.overdueIssues, days_since_last_visit: g.daysSinceLastVisit,
-    days_since_last_patrol: g.daysSinceLastPatrol, attention: g.attention, attention_breakdown: g.attentionBreakdown,
+    grid_id: g.id,
+    households: g.households,
+    covered_households: g.coveredHouseholds,
+    coverage: g.coverage,
+    overdue_households: g.overdueHouseholds,
+    at_risk_households: g.atRiskHouseholds,
+    at_risk_overdue: g.atRiskOverdue,
+    open_issues: g.openIssues,
+    overdue_issues: g.overdueIssues,
+    days_since_last_visit: g.daysSinceLastVisit,
+    days_since_last_patrol: g.daysSinceLastPatrol,
+    attention: g.attention,
+    attention_breakdown: g.attentionBreakdown,
   });
   const reference = (asOf: string) => db().query(`select * from public.grid_stats($1::date) order by grid_id`, [asOf]);
   const stored = () => storedMonthEnds(db());
@@ -49,10 +59,18 @@ describeEachDatabase('month-end snapshots', (_mode, db) => {
     expect((await served(OCT)).map(asReference)).toEqual(await reference(OCT));
     // Served from the rows, not recomputed: a corrupted stored figure shows.
     const [row] = await db().query<{ grid_id: number; covered_households: number }>(
-      `select grid_id, covered_households from public.grid_month_snapshots where month_end = $1 and listed order by grid_id limit 1`, [OCT]);
-    await db().query(`update public.grid_month_snapshots set covered_households = covered_households + 7 where month_end = $1 and grid_id = $2`, [OCT, row!.grid_id]);
+      `select grid_id, covered_households from public.grid_month_snapshots where month_end = $1 and listed order by grid_id limit 1`,
+      [OCT],
+    );
+    await db().query(
+      `update public.grid_month_snapshots set covered_households = covered_households + 7 where month_end = $1 and grid_id = $2`,
+      [OCT, row!.grid_id],
+    );
     expect((await served(OCT)).find((g) => g.id === row!.grid_id).coveredHouseholds).toBe(row!.covered_households + 7);
-    await db().query(`update public.grid_month_snapshots set covered_households = covered_households - 7 where month_end = $1 and grid_id = $2`, [OCT, row!.grid_id]);
+    await db().query(
+      `update public.grid_month_snapshots set covered_households = covered_households - 7 where month_end = $1 and grid_id = $2`,
+      [OCT, row!.grid_id],
+    );
   }, 120_000);
 
   it('drops the snapshots from a backdated visit on, and the next read counts the visit', async () => {
@@ -62,17 +80,21 @@ describeEachDatabase('month-end snapshots', (_mode, db) => {
        join public.buildings b on b.grid_id = s.grid_id join public.households h on h.building_id = b.id
        where s.month_end = $1 and s.listed and s.days_since_last_visit > 0
          and h.moved_in <= $1 and (h.moved_out is null or h.moved_out > $1)
-       order by s.grid_id, h.id limit 1`, [OCT]);
+       order by s.grid_id, h.id limit 1`,
+      [OCT],
+    );
     const before = (await served(OCT)).find((g) => g.id === h!.grid_id);
     expect(before.daysSinceLastVisit).toBeGreaterThan(0);
     // Today's visit is after every closed month: nothing is dropped.
     await db().query(
       `insert into public.visits (household_id, visitor_id, visited_at, method, result) values ($1, $2, $3, 'in_person', 'met')`,
-      [h!.id, await staffId(), `${DEMO_TODAY}T09:00:00+08:00`]);
+      [h!.id, await staffId(), `${DEMO_TODAY}T09:00:00+08:00`],
+    );
     expect(await stored()).toContain(OCT);
     await db().query(
       `insert into public.visits (household_id, visitor_id, visited_at, method, result) values ($1, $2, '2026-10-31T09:00:00+08:00', 'in_person', 'met')`,
-      [h!.id, await staffId()]);
+      [h!.id, await staffId()],
+    );
     const left = await stored();
     expect(left).toContain(SEP);
     expect(left).not.toContain(OCT);
@@ -84,14 +106,19 @@ describeEachDatabase('month-end snapshots', (_mode, db) => {
   }, 120_000);
 
   it('drops them from a backdated move-out or policy version on; a boundary commit today leaves closed months', async () => {
-    await db().query(`update public.buildings set grid_id = (select max(id) from public.grids) where id = (select min(id) from public.buildings)`);
+    await db().query(
+      `update public.buildings set grid_id = (select max(id) from public.grids) where id = (select min(id) from public.buildings)`,
+    );
     expect(await stored()).toEqual(expect.arrayContaining([SEP, OCT]));
-    await db().query(`update public.households set moved_out = '2026-10-05' where id = (select max(id) from public.households where moved_out is null and moved_in < '2026-09-01')`);
+    await db().query(
+      `update public.households set moved_out = '2026-10-05' where id = (select max(id) from public.households where moved_out is null and moved_in < '2026-09-01')`,
+    );
     expect(await stored()).toContain(SEP);
     expect(await stored()).not.toContain(OCT);
     await db().query(
       `insert into public.visit_policies (street_id, community_id, valid_from, settings)
-       select street_id, null, '2026-08-15', settings from public.visit_policies where community_id is null order by valid_from desc limit 1`);
+       select street_id, null, '2026-08-15', settings from public.visit_policies where community_id is null order by valid_from desc limit 1`,
+    );
     expect(await stored()).toEqual((await stored()).filter((d) => d < '2026-08-15'));
     expect(await stored()).toContain('2026-07-31');
     expect(await stored()).not.toContain('2026-08-31');
@@ -99,7 +126,9 @@ describeEachDatabase('month-end snapshots', (_mode, db) => {
 
   it("lets the street's staff read its grids' month-end figures, nobody else, and no caller write them", async () => {
     const JUL = '2026-07-31';
-    const grids = (await db().query<{ n: number }>(`select count(*)::int as n from public.grid_month_snapshots where month_end = $1`, [JUL]))[0]!.n;
+    const grids = (
+      await db().query<{ n: number }>(`select count(*)::int as n from public.grid_month_snapshots where month_end = $1`, [JUL])
+    )[0]!.n;
     expect(grids).toBeGreaterThan(0);
     const read = `select * from public.grid_month_snapshots where month_end = '${JUL}'`;
     for (const role of ['grid_member', 'presenter'] as const) {
@@ -109,7 +138,8 @@ describeEachDatabase('month-end snapshots', (_mode, db) => {
     const [other] = await db().query<{ id: number }>(
       `with s as (insert into public.streets (code, name, boundary) values ('OTHER', '别的街道', ST_Multi(ST_MakeEnvelope(100, 10, 100.01, 10.01, 4326))) returning id)
        insert into public.staff (user_id, street_id, name, email, role) select gen_random_uuid(), s.id, '别街道', 'other-street@test.local', 'street_leader' from s
-       returning user_id as id`);
+       returning user_id as id`,
+    );
     const otherClaims: Claims = { role: 'authenticated', aud: 'authenticated', sub: String(other!.id), email: 'other-street@test.local' };
     expect(await asCallerDo(otherClaims, (q) => q(read))).toEqual([]);
     expect(await asCallerDo(strangerClaims(), (q) => q(read))).toEqual([]);
@@ -123,7 +153,10 @@ describeEachDatabase('month-end snapshots', (_mode, db) => {
       `select minqing.month_snapshots_invalidate('2026-01-01')`,
       `select * from minqing.month_snapshot_drift('${JUL}')`,
     ]) {
-      await expect(asCallerDo(leader, (q) => q(sql)), sql).rejects.toThrow(/permission denied/);
+      await expect(
+        asCallerDo(leader, (q) => q(sql)),
+        sql,
+      ).rejects.toThrow(/permission denied/);
     }
   });
 
@@ -132,7 +165,8 @@ describeEachDatabase('month-end snapshots', (_mode, db) => {
     const [g] = await db().query<{ id: number }>(
       `insert into public.grids (community_id, code, name, boundary)
        select community_id, 'SNAP-TMP', '临时网格', ST_Multi(ST_MakeEnvelope(100, 10, 100.01, 10.01, 4326)) from public.grids order by id limit 1
-       returning id`);
+       returning id`,
+    );
     expect(await stored()).toEqual([]);
     await markStored('2026-07-31');
     await db().query('delete from public.grids where id = $1', [g!.id]);

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { serve, type ServerType } from '@hono/node-server';
+import { type ServerType, serve } from '@hono/node-server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
@@ -69,7 +69,12 @@ describeEachDatabase('OGC API – Features', (_mode, db) => {
     expect(inBox.body.numberMatched).toBeLessThan(grids);
     expect(inBox.body.features.map((f: any) => f.id)).toContain(g!.id);
     const one = await get(`/ogc/collections/grids/items/${g!.id}`);
-    expect(one.body.properties).toMatchObject({ households: g!.households, asOf: DEMO_TODAY, coverage: expect.any(Number), attention: expect.any(Number) });
+    expect(one.body.properties).toMatchObject({
+      households: g!.households,
+      asOf: DEMO_TODAY,
+      coverage: expect.any(Number),
+      attention: expect.any(Number),
+    });
     expect((await get('/ogc/collections/grids/items/999999')).status).toBe(404);
     expect((await get('/ogc/collections/households/items')).status).toBe(400);
   });

@@ -55,7 +55,9 @@ describeEachDatabase('views of a past date after a split and a redraw', (mode, d
   const tileFeatures = async (path: string) => {
     const layer = new VectorTile(new PbfReader((await bytes(path)).body)).layers.grids;
     const features = Array.from({ length: layer?.length ?? 0 }, (_, i) => layer!.feature(i));
-    return features.map((f) => ({ id: f.id, geometry: f.loadGeometry().map((ring) => ring.map((p) => [p.x, p.y])) })).sort((a, b) => a.id! - b.id!);
+    return features
+      .map((f) => ({ id: f.id, geometry: f.loadGeometry().map((ring) => ring.map((p) => [p.x, p.y])) }))
+      .sort((a, b) => a.id! - b.id!);
   };
   /** A workbook's cell values, sheet by sheet. */
   const workbook = async (path: string) => {
@@ -70,8 +72,30 @@ describeEachDatabase('views of a past date after a split and a redraw', (mode, d
     try {
       fs.writeFileSync(path.join(dir, 'r.pdf'), (await bytes(route)).body);
       // 24 dpi: a page is 281 × 198 pixels; the footer (with the time it was made) starts at 190.
-      execFileSync('pdftoppm', ['-f', '4', '-l', '5', '-r', '24', '-gray', '-x', '0', '-y', '0', '-W', '281', '-H', '170', path.join(dir, 'r.pdf'), path.join(dir, 'p')]);
-      return fs.readdirSync(dir).filter((f) => f.endsWith('.pgm')).sort().map((f) => fs.readFileSync(path.join(dir, f)).toString('base64'));
+      execFileSync('pdftoppm', [
+        '-f',
+        '4',
+        '-l',
+        '5',
+        '-r',
+        '24',
+        '-gray',
+        '-x',
+        '0',
+        '-y',
+        '0',
+        '-W',
+        '281',
+        '-H',
+        '170',
+        path.join(dir, 'r.pdf'),
+        path.join(dir, 'p'),
+      ]);
+      return fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.pgm'))
+        .sort()
+        .map((f) => fs.readFileSync(path.join(dir, f)).toString('base64'));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -114,10 +138,15 @@ describeEachDatabase('views of a past date after a split and a redraw', (mode, d
     bbox = place!.bbox;
     const n = 2 ** 14;
     const r = (place!.lat * Math.PI) / 180;
-    tile = { z: 14, x: Math.floor(((place!.lon + 180) / 360) * n), y: Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n) };
+    tile = {
+      z: 14,
+      x: Math.floor(((place!.lon + 180) / 360) * n),
+      y: Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n),
+    };
     before = await views();
 
-    const version = async (id: number) => (await db().query<{ version: number }>('select version from public.grids where id = $1', [id]))[0]!.version;
+    const version = async (id: number) =>
+      (await db().query<{ version: number }>('select version from public.grids where id = $1', [id]))[0]!.version;
     const res = await request(staff, `/api/grids/${split}/split`, {
       method: 'POST',
       body: JSON.stringify({ line: await splitLineOf(db(), split), version: await version(split), reason: '户数过多，一分为二' }),
@@ -141,7 +170,9 @@ describeEachDatabase('views of a past date after a split and a redraw', (mode, d
     expect(today.features).toHaveLength(before.grids.features.length + 1);
     const shape = (fc: any, id: number) => JSON.stringify(fc.features.find((f: any) => f.id === id)?.geometry);
     for (const id of [split, ...redrawn]) expect(shape(today, id), `grid ${id}`).not.toEqual(shape(before.grids, id));
-    const [{ grid_id: now }] = (await db().query<{ grid_id: number }>('select grid_id from public.buildings where id = $1', [building])) as [{ grid_id: number }];
+    const [{ grid_id: now }] = (await db().query<{ grid_id: number }>('select grid_id from public.buildings where id = $1', [
+      building,
+    ])) as [{ grid_id: number }];
     expect(now).toBe(redrawn[0]);
   });
 

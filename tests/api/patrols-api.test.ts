@@ -5,7 +5,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
-import { ROLE_ACCOUNTS, signedIn, staffGridOf, type DemoRole } from '../support/callers';
+import { type DemoRole, ROLE_ACCOUNTS, signedIn, staffGridOf } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
@@ -26,9 +26,9 @@ describeEachDatabase('patrols through the API', (_mode, db) => {
   let otherGrid: number;
   beforeAll(async () => {
     ({ gridId: leaderGrid } = await staffGridOf(db(), ROLE_ACCOUNTS.grid_leader));
-    [{ id: otherGrid }] = (await db().query<{ id: number }>('select id from public.grids where id <> $1 order by id limit 1', [leaderGrid])) as [
-      { id: number },
-    ];
+    [{ id: otherGrid }] = (await db().query<{ id: number }>('select id from public.grids where id <> $1 order by id limit 1', [
+      leaderGrid,
+    ])) as [{ id: number }];
   });
 
   it('starts a patrol for the signed-in leader in their grid', async () => {
@@ -81,7 +81,14 @@ describeEachDatabase('patrols through the API', (_mode, db) => {
   it('stops the caller’s own patrol with its GPS track', async () => {
     await closeOpenPatrols();
     const { body: started } = await start('grid_leader', leaderGrid);
-    const track = { type: 'LineString', coordinates: [[115.91, 28.63], [115.911, 28.631], [115.912, 28.6305]] };
+    const track = {
+      type: 'LineString',
+      coordinates: [
+        [115.91, 28.63],
+        [115.911, 28.631],
+        [115.912, 28.6305],
+      ],
+    };
     const { status, body } = await stop('grid_leader', started.id, { track });
     expect(status).toBe(200);
     expect(body.id).toBe(started.id);
@@ -159,7 +166,8 @@ describeEachDatabase('patrols through the API', (_mode, db) => {
       [leaderGrid, ROLE_ACCOUNTS.community_staff, JSON.stringify(walks)],
     );
   };
-  const compliance = async (month: string, who: DemoRole = 'grid_leader') => call(who, `/api/patrols/compliance?gridId=${leaderGrid}&month=${month}`);
+  const compliance = async (month: string, who: DemoRole = 'grid_leader') =>
+    call(who, `/api/patrols/compliance?gridId=${leaderGrid}&month=${month}`);
   const day = (body: any, date: string) => body.days.find((d: any) => d.date === date);
 
   // October 2025 is before the demo street's patrols begin: these days hold only what a test writes.
@@ -201,9 +209,11 @@ describeEachDatabase('patrols through the API', (_mode, db) => {
     // The patrol is walked on the real today, after the demo's pinned one: judged on a product
     // whose today is the real one.
     const onRealToday = async () => {
-      const res = await signedIn(createApp({ db: db(), env: readEnv({}), jwtSecret: TEST_JWT_SECRET }), db(), ROLE_ACCOUNTS.grid_leader).request(
-        `/api/patrols/compliance?gridId=${leaderGrid}&month=${month}`,
-      );
+      const res = await signedIn(
+        createApp({ db: db(), env: readEnv({}), jwtSecret: TEST_JWT_SECRET }),
+        db(),
+        ROLE_ACCOUNTS.grid_leader,
+      ).request(`/api/patrols/compliance?gridId=${leaderGrid}&month=${month}`);
       return day(await res.json(), date);
     };
     const open = await onRealToday();
@@ -232,9 +242,12 @@ describeEachDatabase('patrols through the API', (_mode, db) => {
     expect(status).toBe(403);
   });
 
-  it.each(['?gridId=1&month=2026-13', '?gridId=1', '?month=2026-10'])('refuses a compliance request without a grid and a month with a 400 (%s)', async (query) => {
-    const { status, body } = await call('grid_leader', `/api/patrols/compliance${query}`);
-    expect(status).toBe(400);
-    expect(body.error.code).toBe('invalid_request');
-  });
+  it.each(['?gridId=1&month=2026-13', '?gridId=1', '?month=2026-10'])(
+    'refuses a compliance request without a grid and a month with a 400 (%s)',
+    async (query) => {
+      const { status, body } = await call('grid_leader', `/api/patrols/compliance${query}`);
+      expect(status).toBe(400);
+      expect(body.error.code).toBe('invalid_request');
+    },
+  );
 });

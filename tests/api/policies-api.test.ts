@@ -3,12 +3,13 @@ import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
 import { asCaller } from '../../api/lib/request-db';
 import { DEFAULT_POLICY } from '../../geo/domain/visit-policy';
-import { claimsOf, ROLE_ACCOUNTS, signedIn, type DemoRole } from '../support/callers';
+import { claimsOf, type DemoRole, ROLE_ACCOUNTS, signedIn } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
 describeEachDatabase('visit policies', (_mode, db) => {
-  const app = () => signedIn(createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }), db(), ROLE_ACCOUNTS.street_leader);
+  const app = () =>
+    signedIn(createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }), db(), ROLE_ACCOUNTS.street_leader);
   const base = () => createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET });
   /** PUT as the demo community's staff unless told otherwise. */
   const put = async (communityId: number | string, body: unknown, as: DemoRole = 'community_staff') => {
@@ -37,7 +38,15 @@ describeEachDatabase('visit policies', (_mode, db) => {
     [{ settings: { ...DEFAULT_POLICY, intervals: { ...DEFAULT_POLICY.intervals, martian: 7 } } }, 'settings.intervals'],
     [{ settings: { ...DEFAULT_POLICY, atRisk: ['elderly', 'vip'] } }, 'settings.atRisk.1'],
     [{ settings: { ...DEFAULT_POLICY, countedMethods: [] } }, 'settings.countedMethods'],
-    [{ settings: { ...DEFAULT_POLICY, attention: { ...DEFAULT_POLICY.attention, weights: { coverageGap: 1, atRiskOverdue: 1, overdueIssues: 0, patrolGap: 0 } } } }, 'settings.attention.weights'],
+    [
+      {
+        settings: {
+          ...DEFAULT_POLICY,
+          attention: { ...DEFAULT_POLICY.attention, weights: { coverageGap: 1, atRiskOverdue: 1, overdueIssues: 0, patrolGap: 0 } },
+        },
+      },
+      'settings.attention.weights',
+    ],
     [{ validFrom: '2020-01-01', settings: DEFAULT_POLICY }, 'validFrom'],
     [{ settings: { ...DEFAULT_POLICY, bands: { coverage: [0.7, 0.85, 0.95] } } }, 'settings.bands.coverage'],
     [{ settings: { ...DEFAULT_POLICY, bands: { pets: [1, 2, 3] } } }, 'settings.bands'],
@@ -64,17 +73,18 @@ describeEachDatabase('visit policies', (_mode, db) => {
     const [me] = await db().query<{ community_id: number }>(`select community_id from public.staff where user_id = $1`, [claims.sub]);
     const insert = (communityId: number, validFrom: string) =>
       asCaller(db(), claims, (tx) =>
-        tx.query(
-          `insert into public.visit_policies (street_id, community_id, valid_from, settings) values (1, $1, $2, $3::jsonb)`,
-          [communityId, validFrom, JSON.stringify(DEFAULT_POLICY)],
-        ),
+        tx.query(`insert into public.visit_policies (street_id, community_id, valid_from, settings) values (1, $1, $2, $3::jsonb)`, [
+          communityId,
+          validFrom,
+          JSON.stringify(DEFAULT_POLICY),
+        ]),
       );
     await expect(insert(me!.community_id, '2099-01-01')).resolves.toBeDefined();
     await expect(insert(me!.community_id + 1, '2099-01-01')).rejects.toThrow(/row-level security/);
     await expect(insert(me!.community_id, '2020-01-01')).rejects.toThrow(/row-level security/);
-    await expect(
-      asCaller(db(), claims, (tx) => tx.query(`update public.visit_policies set settings = '{}'::jsonb`)),
-    ).rejects.toThrow(/permission denied/);
+    await expect(asCaller(db(), claims, (tx) => tx.query(`update public.visit_policies set settings = '{}'::jsonb`))).rejects.toThrow(
+      /permission denied/,
+    );
   });
 
   it('refuses a second version on the same date with a 409 rather than editing the first', async () => {

@@ -9,13 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gridLabelLines } from '../../geo/report/grid-label';
 import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
-import { ROLE_ACCOUNTS, signedIn, type DemoRole } from '../support/callers';
+import { gridLabelLines } from '../../geo/report/grid-label';
+import { type DemoRole, ROLE_ACCOUNTS, signedIn } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
-import { describeWith, popplerPrerequisite } from '../support/prerequisites';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
+import { describeWith, popplerPrerequisite } from '../support/prerequisites';
 
 const MONTH = '2026-10';
 const MONTH_END = '2026-10-31';
@@ -112,7 +112,18 @@ describeEachDatabase('reports API', (_mode, db) => {
     expect(byCat).toBe(report.kpis.issuesRegistered.value);
     expect(byTier).toBe(report.kpis.issuesRegistered.value);
     expect(report.trend.map((t: any) => t.month)).toEqual([
-      '2025-11', '2025-12', '2026-01', '2026-02', '2026-03', '2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09', '2026-10',
+      '2025-11',
+      '2025-12',
+      '2026-01',
+      '2026-02',
+      '2026-03',
+      '2026-04',
+      '2026-05',
+      '2026-06',
+      '2026-07',
+      '2026-08',
+      '2026-09',
+      '2026-10',
     ]);
     expect(report.trend.at(-1).coverage).toBe(report.kpis.coverage.value);
     expect(report.trend.at(-2).coverage).toBe(report.kpis.coverage.previous);
@@ -122,7 +133,7 @@ describeEachDatabase('reports API', (_mode, db) => {
     }
   });
 
-  it("narrows to one community: only its grids, and its totals are their sums", async () => {
+  it('narrows to one community: only its grids, and its totals are their sums', async () => {
     const [{ id }] = (await db().query<{ id: number }>('select id from public.communities order by id limit 1')) as [{ id: number }];
     const res = await call('street_leader', 'GET', `/api/reports/monthly?month=${MONTH}&communityId=${id}`);
     expect(res.status).toBe(200);
@@ -162,9 +173,15 @@ describeEachDatabase('reports API', (_mode, db) => {
   describe('meetings and decisions', () => {
     let own: { community: number; grid: number; staff: number; otherGrid: number };
     beforeAll(async () => {
-      const [me] = await db().query<{ id: number; community_id: number }>('select id, community_id from public.staff where email = $1', [ROLE_ACCOUNTS.community_staff]);
-      const [g] = await db().query<{ id: number }>('select id from public.grids where community_id = $1 order by id limit 1', [me!.community_id]);
-      const [o] = await db().query<{ id: number }>('select id from public.grids where community_id <> $1 order by id limit 1', [me!.community_id]);
+      const [me] = await db().query<{ id: number; community_id: number }>('select id, community_id from public.staff where email = $1', [
+        ROLE_ACCOUNTS.community_staff,
+      ]);
+      const [g] = await db().query<{ id: number }>('select id from public.grids where community_id = $1 order by id limit 1', [
+        me!.community_id,
+      ]);
+      const [o] = await db().query<{ id: number }>('select id from public.grids where community_id <> $1 order by id limit 1', [
+        me!.community_id,
+      ]);
       own = { community: me!.community_id, grid: g!.id, staff: me!.id, otherGrid: o!.id };
     });
     const meeting = (over: Record<string, unknown> = {}) => ({
@@ -180,9 +197,19 @@ describeEachDatabase('reports API', (_mode, db) => {
     it("records a meeting and its decisions; the next month's report opens with them and whether each was done", async () => {
       const m = await call('community_staff', 'POST', '/api/meetings', meeting());
       expect(m.status, JSON.stringify(m.body)).toBe(201);
-      const a = await call('community_staff', 'POST', `/api/meetings/${m.body.id}/actions`, { gridId: own.grid, decision: '补访逾期重点户', ownerId: own.staff, dueOn: '2026-10-20' });
+      const a = await call('community_staff', 'POST', `/api/meetings/${m.body.id}/actions`, {
+        gridId: own.grid,
+        decision: '补访逾期重点户',
+        ownerId: own.staff,
+        dueOn: '2026-10-20',
+      });
       expect(a.status, JSON.stringify(a.body)).toBe(201);
-      const b = await call('community_staff', 'POST', `/api/meetings/${m.body.id}/actions`, { gridId: own.grid, decision: '修复楼道灯', ownerId: own.staff, dueOn: '2026-10-25' });
+      const b = await call('community_staff', 'POST', `/api/meetings/${m.body.id}/actions`, {
+        gridId: own.grid,
+        decision: '修复楼道灯',
+        ownerId: own.staff,
+        dueOn: '2026-10-25',
+      });
       const done = await call('community_staff', 'PATCH', `/api/actions/${a.body.id}`, { done: true, doneOn: '2026-10-18' });
       expect(done.status, JSON.stringify(done.body)).toBe(200);
       expect(done.body).toMatchObject({ done: true, doneOn: '2026-10-18' });
@@ -200,14 +227,24 @@ describeEachDatabase('reports API', (_mode, db) => {
       expect(mine.actions.map((x: any) => x.id).sort()).toEqual([a.body.id, b.body.id].sort());
     });
 
-    it('refuses writes by anyone but the community\'s staff, and decisions for another community\'s grid', async () => {
+    it("refuses writes by anyone but the community's staff, and decisions for another community's grid", async () => {
       expect((await call('grid_member', 'POST', '/api/meetings', meeting())).status).toBe(403);
       expect((await call('street_leader', 'POST', '/api/meetings', meeting())).status).toBe(403);
       const m = await call('community_staff', 'POST', '/api/meetings', meeting());
-      const other = await call('community_staff', 'POST', `/api/meetings/${m.body.id}/actions`, { gridId: own.otherGrid, decision: '越界', ownerId: own.staff, dueOn: '2026-10-20' });
+      const other = await call('community_staff', 'POST', `/api/meetings/${m.body.id}/actions`, {
+        gridId: own.otherGrid,
+        decision: '越界',
+        ownerId: own.staff,
+        dueOn: '2026-10-20',
+      });
       expect(other.status).toBe(422);
       expect(other.body.error.code).toBe('grid_outside_community');
-      const a = await call('community_staff', 'POST', `/api/meetings/${m.body.id}/actions`, { gridId: own.grid, decision: '补访', ownerId: own.staff, dueOn: '2026-10-20' });
+      const a = await call('community_staff', 'POST', `/api/meetings/${m.body.id}/actions`, {
+        gridId: own.grid,
+        decision: '补访',
+        ownerId: own.staff,
+        dueOn: '2026-10-20',
+      });
       const byLeader = await call('street_leader', 'PATCH', `/api/actions/${a.body.id}`, { done: true });
       expect(byLeader.status).toBe(403);
       const bad = await call('community_staff', 'POST', '/api/meetings', meeting({ type: 'party', month: '2026-9' }));
@@ -242,7 +279,13 @@ describeEachDatabase('reports API', (_mode, db) => {
         // Fonts are embedded subsets: no tofu, no dependence on the viewer's fonts.
         const fonts = execFileSync('pdffonts', [file], { encoding: 'utf8' });
         expect(fonts).toMatch(/NotoSansSC/);
-        expect(fonts.split('\n').slice(2).filter((l) => l.trim()).every((l) => /\byes\s+yes\b/.test(l))).toBe(true);
+        expect(
+          fonts
+            .split('\n')
+            .slice(2)
+            .filter((l) => l.trim())
+            .every((l) => /\byes\s+yes\b/.test(l)),
+        ).toBe(true);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }

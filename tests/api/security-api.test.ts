@@ -7,8 +7,8 @@ import { createApp } from '../../api/app';
 import { connect } from '../../api/db/connect';
 import type { Database } from '../../api/db/database';
 import { readEnv } from '../../api/env';
-import { seededPglite } from '../support/databases';
 import { tokenOf } from '../support/callers';
+import { seededPglite } from '../support/databases';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 import { describeWith, postgresPrerequisite } from '../support/prerequisites';
 
@@ -18,8 +18,7 @@ describe('security headers, CORS and request size', () => {
     db = await seededPglite();
   });
   afterAll(() => db.close());
-  const app = (vars: Record<string, string> = {}) =>
-    createApp({ db, env: readEnv({ DEMO_TODAY, ...vars }), jwtSecret: TEST_JWT_SECRET });
+  const app = (vars: Record<string, string> = {}) => createApp({ db, env: readEnv({ DEMO_TODAY, ...vars }), jwtSecret: TEST_JWT_SECRET });
   const csp = (res: Response) =>
     Object.fromEntries(
       (res.headers.get('content-security-policy') ?? '')
@@ -50,10 +49,20 @@ describe('security headers, CORS and request size', () => {
 
   it('allows the configured basemap’s and Supabase’s hosts, and only them', async () => {
     const policy = csp(
-      await app({ BASEMAP: 'osm', CSP_ALLOW_HOSTS: 'https://tiles.example.org', SUPABASE_URL: 'https://abc.supabase.co', SUPABASE_ANON_KEY: 'k' }).request('/api/health'),
+      await app({
+        BASEMAP: 'osm',
+        CSP_ALLOW_HOSTS: 'https://tiles.example.org',
+        SUPABASE_URL: 'https://abc.supabase.co',
+        SUPABASE_ANON_KEY: 'k',
+      }).request('/api/health'),
     );
     expect(policy['img-src']).toEqual(["'self'", 'data:', 'blob:', 'https://tiles.example.org', 'https://tile.openstreetmap.org']);
-    expect(policy['connect-src']).toEqual(["'self'", 'https://tiles.example.org', 'https://tile.openstreetmap.org', 'https://abc.supabase.co']);
+    expect(policy['connect-src']).toEqual([
+      "'self'",
+      'https://tiles.example.org',
+      'https://tile.openstreetmap.org',
+      'https://abc.supabase.co',
+    ]);
     expect(policy['script-src']).toEqual(["'self'"]);
   });
 

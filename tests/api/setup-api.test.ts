@@ -5,12 +5,12 @@
  */
 import { expect, it } from 'vitest';
 import { createApp } from '../../api/app';
+import type { Database } from '../../api/db/database';
 import { readEnv } from '../../api/env';
 import { addInstallationAdmin } from '../../api/streets/installation-admins';
+import { ROLE_ACCOUNTS } from '../support/callers';
 import { describeEachDatabase, describeEachMigratedDatabase } from '../support/each-database';
 import { DEMO_PASSWORD, DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
-import { ROLE_ACCOUNTS } from '../support/callers';
-import type { Database } from '../../api/db/database';
 
 function caller(db: () => Database) {
   let shared: ReturnType<typeof createApp> | undefined;
@@ -47,7 +47,10 @@ describeEachMigratedDatabase('setting up an empty installation', (_mode, db) => 
 
     const weak = await call('POST', '/api/setup', { body: { ...SETUP, admin: { ...SETUP.admin, password: 'abcdefghij' } } });
     expect(weak.status).toBe(422);
-    expect(weak.body.error).toMatchObject({ code: 'weak_password', details: [{ path: 'admin.password', reason: 'needs_letter_and_digit' }] });
+    expect(weak.body.error).toMatchObject({
+      code: 'weak_password',
+      details: [{ path: 'admin.password', reason: 'needs_letter_and_digit' }],
+    });
     // Nothing of the refused attempts was written.
     expect((await call('GET', '/api/setup')).body.needed).toBe(true);
 
@@ -56,9 +59,15 @@ describeEachMigratedDatabase('setting up an empty installation', (_mode, db) => 
     expect(done.body).toMatchObject({ token_type: 'bearer', street: { name: '滨江街道', code: '360102001000' } });
     leader = done.body.access_token;
     const me = await call('GET', '/api/auth/me', { token: leader });
-    expect(me.body).toMatchObject({ mustChangePassword: false, installationAdmin: false, staff: { name: '王建国', role: 'street_leader' } });
+    expect(me.body).toMatchObject({
+      mustChangePassword: false,
+      installationAdmin: false,
+      staff: { name: '王建国', role: 'street_leader' },
+    });
     // The password chosen at setup signs in.
-    expect((await call('POST', '/api/auth/login', { body: { email: SETUP.admin.email, password: SETUP.admin.password } })).status).toBe(200);
+    expect((await call('POST', '/api/auth/login', { body: { email: SETUP.admin.email, password: SETUP.admin.password } })).status).toBe(
+      200,
+    );
 
     // The street has no boundary yet: the map is told so rather than given NaN corners.
     const config = await call('GET', '/api/config', { token: leader });
@@ -86,7 +95,10 @@ describeEachMigratedDatabase('setting up an empty installation', (_mode, db) => 
       ['history', 0, false],
     ]);
     // A colleague added is the staff step done; the leader alone is not.
-    const added = await call('POST', '/api/staff', { token: leader, body: { name: '李投影', email: 'projector@binjiang.example.cn', role: 'presenter' } });
+    const added = await call('POST', '/api/staff', {
+      token: leader,
+      body: { name: '李投影', email: 'projector@binjiang.example.cn', role: 'presenter' },
+    });
     expect(added.status).toBe(201);
     const after = await call('GET', '/api/setup/checklist', { token: leader });
     expect(after.body.steps.find((s: { step: string }) => s.step === 'staff')).toEqual({ step: 'staff', count: 1, done: true });
@@ -95,10 +107,12 @@ describeEachMigratedDatabase('setting up an empty installation', (_mode, db) => 
 
   it('lets an installation administrator create a street and its leader (one-time password), and see counts but no personal data', async () => {
     const { initialPassword } = await addInstallationAdmin(db(), { name: '区信息中心', email: 'it@district.example.cn' });
-    let admin = (await call('POST', '/api/auth/login', { body: { email: 'it@district.example.cn', password: initialPassword } })).body.access_token;
+    let admin = (await call('POST', '/api/auth/login', { body: { email: 'it@district.example.cn', password: initialPassword } })).body
+      .access_token;
     // A one-time password first: nothing else until it is changed.
     expect((await call('GET', '/api/streets', { token: admin })).status).toBe(403);
-    admin = (await call('POST', '/api/auth/password', { token: admin, body: { current: initialPassword, next: 'District2026office' } })).body.access_token;
+    admin = (await call('POST', '/api/auth/password', { token: admin, body: { current: initialPassword, next: 'District2026office' } }))
+      .body.access_token;
     expect((await call('GET', '/api/auth/me', { token: admin })).body).toMatchObject({ installationAdmin: true, staff: null });
 
     const made = await call('POST', '/api/streets', {
@@ -107,7 +121,9 @@ describeEachMigratedDatabase('setting up an empty installation', (_mode, db) => 
     });
     expect(made.status).toBe(201);
     expect(made.body.leader.initialPassword).toMatch(/^[A-Za-z0-9]{14}$/);
-    const newLeader = await call('POST', '/api/auth/login', { body: { email: 'zhao@shajing.example.cn', password: made.body.leader.initialPassword } });
+    const newLeader = await call('POST', '/api/auth/login', {
+      body: { email: 'zhao@shajing.example.cn', password: made.body.leader.initialPassword },
+    });
     expect(newLeader.status).toBe(200);
     const claims = JSON.parse(Buffer.from(newLeader.body.access_token.split('.')[1], 'base64url').toString());
     expect(claims.must_change_password).toBe(true);
@@ -117,7 +133,17 @@ describeEachMigratedDatabase('setting up an empty installation', (_mode, db) => 
       ['360102001000', 2],
       ['360102003000', 1],
     ]);
-    expect(Object.keys(streets.body[0]).sort()).toEqual(['code', 'communities', 'createdAt', 'grids', 'households', 'id', 'isDemo', 'name', 'staff']);
+    expect(Object.keys(streets.body[0]).sort()).toEqual([
+      'code',
+      'communities',
+      'createdAt',
+      'grids',
+      'households',
+      'id',
+      'isDemo',
+      'name',
+      'staff',
+    ]);
     // Inside a street the administrator is nobody: no street, no staff list, no audit.
     expect((await call('GET', '/api/config', { token: admin })).body.streets).toEqual([]);
     expect((await call('GET', '/api/staff', { token: admin })).body).toEqual({ staff: [] });
@@ -149,11 +175,15 @@ describeEachDatabase('setup on the demo street', (_mode, db) => {
   const call = caller(db);
   it('refuses setup and shows no checklist once the street has everything, and none to anyone but its leader', async () => {
     expect((await call('POST', '/api/setup', { body: SETUP })).status).toBe(409);
-    const login = async (email: string) => (await call('POST', '/api/auth/login', { body: { email, password: DEMO_PASSWORD } })).body.access_token;
+    const login = async (email: string) =>
+      (await call('POST', '/api/auth/login', { body: { email, password: DEMO_PASSWORD } })).body.access_token;
     const leader = await call('GET', '/api/setup/checklist', { token: await login(ROLE_ACCOUNTS.street_leader) });
     expect(leader.body.steps.filter((s: { done: boolean }) => !s.done)).toEqual([]);
     expect(leader.body.done).toBe(true);
     expect(leader.body.steps.every((s: { count: number }) => s.count > 0)).toBe(true);
-    expect((await call('GET', '/api/setup/checklist', { token: await login(ROLE_ACCOUNTS.community_staff) })).body).toEqual({ steps: [], done: true });
+    expect((await call('GET', '/api/setup/checklist', { token: await login(ROLE_ACCOUNTS.community_staff) })).body).toEqual({
+      steps: [],
+      done: true,
+    });
   });
 });

@@ -7,8 +7,8 @@ import { beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
 import { enterAsCaller } from '../../api/lib/request-db';
+import { claimsOf, type DemoRole, ROLE_ACCOUNTS } from '../support/callers';
 import { inRolledBackTransaction } from '../support/databases';
-import { claimsOf, ROLE_ACCOUNTS, type DemoRole } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_PASSWORD, DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
@@ -45,9 +45,10 @@ describeEachDatabase('staff accounts', (_mode, db) => {
     for (const [role, email] of Object.entries(ROLE_ACCOUNTS) as [DemoRole, string][]) {
       tokens[role] = (await login(email, DEMO_PASSWORD)).body.access_token;
     }
-    [{ community_id: myCommunity }] = (await db().query<{ community_id: number }>('select community_id from public.staff where email = $1', [
-      ROLE_ACCOUNTS.community_staff,
-    ])) as [{ community_id: number }];
+    [{ community_id: myCommunity }] = (await db().query<{ community_id: number }>(
+      'select community_id from public.staff where email = $1',
+      [ROLE_ACCOUNTS.community_staff],
+    )) as [{ community_id: number }];
     [{ id: otherCommunity }] = (await db().query<{ id: number }>('select id from public.communities where id <> $1 order by id limit 1', [
       myCommunity,
     ])) as [{ id: number }];
@@ -80,8 +81,10 @@ describeEachDatabase('staff accounts', (_mode, db) => {
     expect(elsewhere.body.error).toMatchObject({ code: 'out_of_scope', details: [{ path: 'communityId' }] });
   });
 
-  it('refuses a role above the creator\'s own, in the caller\'s language, and writes nothing', async () => {
-    const [{ count: before }] = (await db().query<{ count: number }>('select count(*)::int as count from public.staff')) as [{ count: number }];
+  it("refuses a role above the creator's own, in the caller's language, and writes nothing", async () => {
+    const [{ count: before }] = (await db().query<{ count: number }>('select count(*)::int as count from public.staff')) as [
+      { count: number },
+    ];
     const zh = await as('community_staff', 'POST', '/api/staff', person('street_leader'));
     expect(zh.status).toBe(403);
     expect(zh.body.error).toMatchObject({ code: 'role_above_own', details: [{ path: 'role' }] });
@@ -93,7 +96,9 @@ describeEachDatabase('staff accounts', (_mode, db) => {
     for (const who of ['grid_leader', 'grid_member', 'presenter'] as const) {
       expect((await as(who, 'POST', '/api/staff', person('grid_member', { communityId: myCommunity }))).status, who).toBe(403);
     }
-    const [{ count: after }] = (await db().query<{ count: number }>('select count(*)::int as count from public.staff')) as [{ count: number }];
+    const [{ count: after }] = (await db().query<{ count: number }>('select count(*)::int as count from public.staff')) as [
+      { count: number },
+    ];
     expect(after).toBe(before);
   });
 
@@ -101,28 +106,42 @@ describeEachDatabase('staff accounts', (_mode, db) => {
     const refused = await inRolledBackTransaction(db(), async (tx) => {
       await enterAsCaller(tx, await claimsOf(tx, ROLE_ACCOUNTS.community_staff));
       return tx
-        .query(`insert into public.staff (street_id, community_id, name, role) select street_id, community_id, 'x', 'street_leader' from public.staff where email = $1`, [
-          ROLE_ACCOUNTS.community_staff,
-        ])
-        .then(() => 'allowed', (e: Error) => e.message);
+        .query(
+          `insert into public.staff (street_id, community_id, name, role) select street_id, community_id, 'x', 'street_leader' from public.staff where email = $1`,
+          [ROLE_ACCOUNTS.community_staff],
+        )
+        .then(
+          () => 'allowed',
+          (e: Error) => e.message,
+        );
     });
     expect(refused).toMatch(/row-level security/);
     const leader = await inRolledBackTransaction(db(), async (tx) => {
       await enterAsCaller(tx, await claimsOf(tx, ROLE_ACCOUNTS.street_leader));
       return tx
-        .query(`insert into public.staff (street_id, name, role) select street_id, 'x', 'street_leader' from public.staff where email = $1`, [ROLE_ACCOUNTS.street_leader])
-        .then(() => 'allowed', (e: Error) => e.message);
+        .query(
+          `insert into public.staff (street_id, name, role) select street_id, 'x', 'street_leader' from public.staff where email = $1`,
+          [ROLE_ACCOUNTS.street_leader],
+        )
+        .then(
+          () => 'allowed',
+          (e: Error) => e.message,
+        );
     });
     expect(leader).toMatch(/row-level security/);
   });
 
   it('refuses a staff email already taken, located, and writes nothing', async () => {
-    const [{ count: before }] = (await db().query<{ count: number }>('select count(*)::int as count from public.audit_log')) as [{ count: number }];
+    const [{ count: before }] = (await db().query<{ count: number }>('select count(*)::int as count from public.audit_log')) as [
+      { count: number },
+    ];
     const res = await as('community_staff', 'POST', '/api/staff', { ...person('grid_member'), email: ROLE_ACCOUNTS.grid_leader });
     expect(res.status).toBe(409);
     expect(res.body.error).toMatchObject({ code: 'email_taken', details: [{ path: 'email' }] });
     expect(res.body.error.message).toContain(ROLE_ACCOUNTS.grid_leader);
-    const [{ count: after }] = (await db().query<{ count: number }>('select count(*)::int as count from public.audit_log')) as [{ count: number }];
+    const [{ count: after }] = (await db().query<{ count: number }>('select count(*)::int as count from public.audit_log')) as [
+      { count: number },
+    ];
     expect(after).toBe(before);
   });
 
@@ -135,16 +154,26 @@ describeEachDatabase('staff accounts', (_mode, db) => {
     expect(blocked.status).toBe(403);
     expect(blocked.body.error.code).toBe('password_change_required');
 
-    const weak = await call('POST', '/api/auth/password', { token: first, body: { current: created.body.initialPassword, next: 'short1' } });
+    const weak = await call('POST', '/api/auth/password', {
+      token: first,
+      body: { current: created.body.initialPassword, next: 'short1' },
+    });
     expect(weak.status).toBe(422);
     expect(weak.body.error).toMatchObject({ code: 'weak_password', details: [{ path: 'next', reason: 'too_short' }] });
     expect(weak.body.error.message).toBe('密码至少需要 10 个字符。');
-    const letters = await call('POST', '/api/auth/password', { token: first, body: { current: created.body.initialPassword, next: 'onlyletterspassword' }, lang: 'zh-TW' });
+    const letters = await call('POST', '/api/auth/password', {
+      token: first,
+      body: { current: created.body.initialPassword, next: 'onlyletterspassword' },
+      lang: 'zh-TW',
+    });
     expect(letters.body.error).toMatchObject({ code: 'weak_password', message: '密碼需同時包含字母和數字。' });
     const wrong = await call('POST', '/api/auth/password', { token: first, body: { current: 'not-it-at-all', next: 'Hutong-2026-lanes' } });
     expect(wrong.body.error.code).toBe('wrong_current_password');
 
-    const changed = await call('POST', '/api/auth/password', { token: first, body: { current: created.body.initialPassword, next: 'Hutong-2026-lanes' } });
+    const changed = await call('POST', '/api/auth/password', {
+      token: first,
+      body: { current: created.body.initialPassword, next: 'Hutong-2026-lanes' },
+    });
     expect(changed.status).toBe(200);
     expect((await call('GET', '/api/grids', { token: first })).body.error.code).toBe('token_revoked');
     expect((await call('GET', '/api/grids', { token: changed.body.access_token })).status).toBe(200);
@@ -161,7 +190,10 @@ describeEachDatabase('staff accounts', (_mode, db) => {
       const wrong = await call('POST', '/api/auth/password', { token, body: { current: `guess-${i}`, next: 'Hutong-2026-lanes' } });
       expect(wrong.body.error.code).toBe('wrong_current_password');
     }
-    const blocked = await call('POST', '/api/auth/password', { token, body: { current: created.body.initialPassword, next: 'Hutong-2026-lanes' } });
+    const blocked = await call('POST', '/api/auth/password', {
+      token,
+      body: { current: created.body.initialPassword, next: 'Hutong-2026-lanes' },
+    });
     expect(blocked.status).toBe(429);
     expect(blocked.body.error).toMatchObject({ code: 'too_many_attempts', message: '登录失败次数过多，请 15 分钟后再试' });
   });
@@ -194,7 +226,7 @@ describeEachDatabase('staff accounts', (_mode, db) => {
     expect((await login(p.email, 'Lane-7-courtyard')).status).toBe(200);
   });
 
-  it('changes name, role and scope within the ceiling, and never one\'s own access', async () => {
+  it("changes name, role and scope within the ceiling, and never one's own access", async () => {
     const created = await as('street_leader', 'POST', '/api/staff', person('grid_member', { communityId: myCommunity, gridIds: [myGrid] }));
     const id = created.body.staff.id as number;
     const renamed = await as('community_staff', 'PATCH', `/api/staff/${id}`, { name: '王小明', role: 'grid_leader' });
@@ -243,10 +275,19 @@ describeEachDatabase('staff accounts', (_mode, db) => {
       `select distinct action, table_name, reason from public.audit_log where table_name in ('staff', 'local_accounts')`,
     );
     const seen = rows.map((r) => `${r.table_name}:${r.action}:${r.reason ?? ''}`);
-    for (const entry of ['staff:insert:', 'staff:update:', 'local_accounts:update:account_created', 'local_accounts:update:password_change', 'local_accounts:update:password_reset', 'local_accounts:update:logout']) {
+    for (const entry of [
+      'staff:insert:',
+      'staff:update:',
+      'local_accounts:update:account_created',
+      'local_accounts:update:password_change',
+      'local_accounts:update:password_reset',
+      'local_accounts:update:logout',
+    ]) {
       expect(seen).toContain(entry);
     }
-    const [secret] = await db().query<{ n: number }>(`select count(*)::int as n from public.audit_log where new_values::text like '%scrypt%'`);
+    const [secret] = await db().query<{ n: number }>(
+      `select count(*)::int as n from public.audit_log where new_values::text like '%scrypt%'`,
+    );
     expect(secret!.n).toBe(0);
   });
 });

@@ -12,7 +12,7 @@ import { createApp } from '../../api/app';
 import { readEnv } from '../../api/env';
 import { IMPORT_PROBLEM } from '../../geo/import/import-problems';
 import { problemText } from '../../geo/import/problem-text';
-import { ROLE_ACCOUNTS, signedIn, type DemoRole } from '../support/callers';
+import { type DemoRole, ROLE_ACCOUNTS, signedIn } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
@@ -37,7 +37,10 @@ describeEachDatabase('staff roster import', (_mode, db) => {
   let shared: ReturnType<typeof createApp> | undefined;
   const app = () => (shared ??= createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }));
   const request = async (who: DemoRole, path: string, body?: FormData) => {
-    const res = await signedIn(app(), db(), ROLE_ACCOUNTS[who]).request(path, { method: body === undefined && !path.endsWith('/commit') ? 'GET' : 'POST', body });
+    const res = await signedIn(app(), db(), ROLE_ACCOUNTS[who]).request(path, {
+      method: body === undefined && !path.endsWith('/commit') ? 'GET' : 'POST',
+      body,
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
   const staffCount = async () => ((await db().query<{ n: number }>('select count(*)::int as n from public.staff')) as [{ n: number }])[0].n;
@@ -66,8 +69,13 @@ describeEachDatabase('staff roster import', (_mode, db) => {
     ]);
     const { status, body } = await request('community_staff', '/api/imports?kind=staff', form(xlsx, '花名册.xlsx'));
     expect(status).toBe(201);
-    expect(body).toMatchObject({ kind: 'staff', format: 'xlsx', mapping: { name: '姓名', phone: '手机', email: '邮箱', role: '角色', community: '社区', grids: '网格' } });
-    const at = (row: number) => body.problems.filter((p: any) => p.row === row).map((p: any) => [p.code, p.details?.column ?? p.details?.field]);
+    expect(body).toMatchObject({
+      kind: 'staff',
+      format: 'xlsx',
+      mapping: { name: '姓名', phone: '手机', email: '邮箱', role: '角色', community: '社区', grids: '网格' },
+    });
+    const at = (row: number) =>
+      body.problems.filter((p: any) => p.row === row).map((p: any) => [p.code, p.details?.column ?? p.details?.field]);
     expect(at(2)).toEqual([]);
     expect(at(3)).toEqual([[IMPORT_PROBLEM.UNKNOWN_ROLE, '角色']]);
     expect(at(4)).toEqual([[IMPORT_PROBLEM.UNKNOWN_COMMUNITY, '社区']]);
@@ -84,11 +92,20 @@ describeEachDatabase('staff roster import', (_mode, db) => {
     expect(at(15)).toEqual([[IMPORT_PROBLEM.GRIDS_FOR_NON_GRID_ROLE, '网格']]);
     expect(body.problems.every((p: any) => p.severity === 'error')).toBe(true);
     // Said in the user's language from code and details, with nothing left unfilled.
-    const text = (row: number) => problemText('zh-CN', body.problems.find((p: any) => p.row === row));
+    const text = (row: number) =>
+      problemText(
+        'zh-CN',
+        body.problems.find((p: any) => p.row === row),
+      );
     expect(text(6)).toBe('第 6 行：网格 贤士社区第一网格（360102001002001） 属于贤士社区，不属于洗马池社区。');
     expect(text(11)).toBe('第 11 行：您不能导入“街道领导”，您可管理的角色为 社区工作者、网格长、网格员。');
     expect(text(12)).toBe('第 12 行：贤士社区不在您管理的范围内，请只导入本社区的人员。');
-    expect(problemText('en', body.problems.find((p: any) => p.row === 8))).toBe('Row 8: the email chen.yi@roster.example is also on row 2; each person needs an email of their own.');
+    expect(
+      problemText(
+        'en',
+        body.problems.find((p: any) => p.row === 8),
+      ),
+    ).toBe('Row 8: the email chen.yi@roster.example is also on row 2; each person needs an email of their own.');
     // All or nothing: with errors, no row is kept to commit and nothing was written.
     expect(body.counts).toMatchObject({ rows: 14, valid: 1, toInsert: 0, skipped: 14 });
     const [batch] = await db().query<{ rows: unknown[] }>('select rows from public.import_batches where id = $1', [body.id]);
@@ -100,8 +117,18 @@ describeEachDatabase('staff roster import', (_mode, db) => {
   });
 
   it('says which required column a roster lacks', async () => {
-    const { body } = await request('community_staff', '/api/imports?kind=staff', form(await roster([['陈一', '13900000001']], ['姓名', '手机']), 'x.xlsx'));
-    expect(body.problems).toEqual([expect.objectContaining({ code: IMPORT_PROBLEM.MISSING_COLUMN, row: 1, details: expect.objectContaining({ fields: ['staff_email', 'staff_role'] }) })]);
+    const { body } = await request(
+      'community_staff',
+      '/api/imports?kind=staff',
+      form(await roster([['陈一', '13900000001']], ['姓名', '手机']), 'x.xlsx'),
+    );
+    expect(body.problems).toEqual([
+      expect.objectContaining({
+        code: IMPORT_PROBLEM.MISSING_COLUMN,
+        row: 1,
+        details: expect.objectContaining({ fields: ['staff_email', 'staff_role'] }),
+      }),
+    ]);
     expect(problemText('zh-CN', body.problems[0])).toMatch(/^表头（第 1 行）缺少以下列：邮箱、角色。/);
   });
 
@@ -109,7 +136,12 @@ describeEachDatabase('staff roster import', (_mode, db) => {
     const csv = new Uint8Array(fs.readFileSync(`${FIXTURES}roster-gbk.csv`));
     const dry = await request('community_staff', '/api/imports?kind=staff', form(csv, '花名册.csv'));
     expect(dry.status).toBe(201);
-    expect(dry.body).toMatchObject({ format: 'csv', encoding: 'gbk', problems: [], counts: { rows: 2, valid: 2, toInsert: 2, alreadyPresent: 0 } });
+    expect(dry.body).toMatchObject({
+      format: 'csv',
+      encoding: 'gbk',
+      problems: [],
+      counts: { rows: 2, valid: 2, toInsert: 2, alreadyPresent: 0 },
+    });
     const done = await request('community_staff', `/api/imports/${dry.body.id}/commit`);
     expect(done.status).toBe(200);
     expect(done.body.committed).toEqual({ inserted: 2, alreadyPresent: 0 });
@@ -124,8 +156,22 @@ describeEachDatabase('staff roster import', (_mode, db) => {
        from public.staff s where s.email like '%@roster.example' order by s.id`,
     );
     expect(people).toEqual([
-      { email: 'chen.xiaomei@roster.example', name: '陈晓梅', phone: '13912345678', role: 'grid_member', community_id: 1, grids: ['360102001001001', '360102001001002'] },
-      { email: 'zhou.jianguo@roster.example', name: '周建国', phone: '13812345679', role: 'grid_leader', community_id: 1, grids: ['360102001001003'] },
+      {
+        email: 'chen.xiaomei@roster.example',
+        name: '陈晓梅',
+        phone: '13912345678',
+        role: 'grid_member',
+        community_id: 1,
+        grids: ['360102001001001', '360102001001002'],
+      },
+      {
+        email: 'zhou.jianguo@roster.example',
+        name: '周建国',
+        phone: '13812345679',
+        role: 'grid_leader',
+        community_id: 1,
+        grids: ['360102001001003'],
+      },
     ]);
     // Each signs in with their one-time password, and must change it before anything else.
     for (const a of accounts) {
@@ -142,7 +188,10 @@ describeEachDatabase('staff roster import', (_mode, db) => {
       expect(blocked.status).toBe(403);
     }
     // The passwords are in that answer only: not in the batch, its report, its counts, nor the audit log.
-    const stored = await db().query<{ t: string }>(`select rows::text || report::text || committed::text as t from public.import_batches where id = $1`, [dry.body.id]);
+    const stored = await db().query<{ t: string }>(
+      `select rows::text || report::text || committed::text as t from public.import_batches where id = $1`,
+      [dry.body.id],
+    );
     const audit = await db().query<{ t: string }>(`select coalesce(new_values::text, '') as t from public.audit_log`);
     for (const a of accounts) {
       expect(stored[0]!.t).not.toContain(a.initialPassword);

@@ -3,14 +3,15 @@ import { createApp } from '../../api/app';
 import { issueToken } from '../../api/auth/tokens';
 import { readEnv } from '../../api/env';
 import { visitsToNextBand } from '../../api/grids/grid-overdue';
-import { bandOf, METRICS } from '../../geo/metrics/legend';
 import { LOCALES } from '../../geo/i18n/strings';
+import { bandOf, METRICS } from '../../geo/metrics/legend';
 import { ROLE_ACCOUNTS, signedIn } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
 describeEachDatabase('stats API', (_mode, db) => {
-  const app = () => signedIn(createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }), db(), ROLE_ACCOUNTS.street_leader);
+  const app = () =>
+    signedIn(createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }), db(), ROLE_ACCOUNTS.street_leader);
   const get = async (path: string) => {
     const res = await app().request(path);
     return { status: res.status, body: (await res.json()) as any };
@@ -86,7 +87,12 @@ describeEachDatabase('stats API', (_mode, db) => {
       expect(new Set(bands.map((b: any) => b.color)).size).toBe(4);
     }
     const coverage = body.metrics.find((m: any) => m.id === 'coverage');
-    expect(coverage.bands.slice(0, 4).map((b: any) => [b.min, b.max])).toEqual([[0.95, 1], [0.85, 0.95], [0.7, 0.85], [0, 0.7]]);
+    expect(coverage.bands.slice(0, 4).map((b: any) => [b.min, b.max])).toEqual([
+      [0.95, 1],
+      [0.85, 0.95],
+      [0.7, 0.85],
+      [0, 0.7],
+    ]);
   });
 
   it('lists a grid’s overdue households at-risk first, then longest overdue, without names', async () => {
@@ -109,15 +115,21 @@ describeEachDatabase('stats API', (_mode, db) => {
     for (const asOf of [DEMO_TODAY, '2026-06-30']) {
       // household_visit_status is the street-wide definition grid_stats aggregates.
       const street = await db().query<{ grid_id: number; household_id: number; covered: boolean; overdue: boolean }>(
-        `select grid_id, household_id, covered, overdue from public.household_visit_status($1::date) where grid_id is not null order by 1, 2`, [asOf]);
+        `select grid_id, household_id, covered, overdue from public.household_visit_status($1::date) where grid_id is not null order by 1, 2`,
+        [asOf],
+      );
       const perGrid = await db().query<{ grid_id: number; household_id: number }>(
-        `select g.id as grid_id, o.household_id from public.grids g, public.grid_overdue_households(g.id, $1::date) o order by 1, 2`, [asOf]);
+        `select g.id as grid_id, o.household_id from public.grids g, public.grid_overdue_households(g.id, $1::date) o order by 1, 2`,
+        [asOf],
+      );
       const overdue = street.filter((r) => r.overdue).map(({ grid_id, household_id }) => ({ grid_id, household_id }));
       expect(overdue.length).toBeGreaterThan(100);
       expect(perGrid).toEqual(overdue);
       // The list's header figures, for one grid.
       const counts = await db().query<{ grid_id: number; households: number; covered: number }>(
-        `select g.id as grid_id, c.households, c.covered_households as covered from public.grids g, public.grid_visit_counts(g.id, $1::date) c order by 1`, [asOf]);
+        `select g.id as grid_id, c.households, c.covered_households as covered from public.grids g, public.grid_visit_counts(g.id, $1::date) c order by 1`,
+        [asOf],
+      );
       const expected = new Map<number, { grid_id: number; households: number; covered: number }>();
       for (const r of street) {
         const e = expected.get(r.grid_id) ?? { grid_id: r.grid_id, households: 0, covered: 0 };
@@ -140,16 +152,20 @@ describeEachDatabase('stats API', (_mode, db) => {
   // caller's street only (docs/access.md), as every other date's is by row-level security.
   it('answers today’s figures for the caller’s street only, the grids its map draws', async () => {
     const mine = (await get('/api/stats/grids')).body.grids.map((g: any) => g.id).sort((a: number, b: number) => a - b);
-    const drawn = ((await (await app().request('/api/grids')).json()) as any).features.map((f: any) => f.properties.id).sort((a: number, b: number) => a - b);
+    const drawn = ((await (await app().request('/api/grids')).json()) as any).features
+      .map((f: any) => f.properties.id)
+      .sort((a: number, b: number) => a - b);
     expect(mine.length).toBeGreaterThan(0);
     expect(mine).toEqual(drawn);
     const [other] = await db().query<{ id: string }>(
       `with s as (insert into public.streets (code, name, boundary) values ('STATS-OTHER', '别的街道', ST_Multi(ST_MakeEnvelope(100, 10, 100.01, 10.01, 4326))) returning id)
        insert into public.staff (user_id, street_id, name, email, role) select gen_random_uuid(), s.id, '别街道', 'stats-other@test.local', 'street_leader' from s
-       returning user_id as id`);
+       returning user_id as id`,
+    );
     const token = await issueToken(TEST_JWT_SECRET, { id: other!.id, email: 'stats-other@test.local' });
-    const res = await createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET })
-      .request('/api/stats/grids', { headers: { authorization: `Bearer ${token}` } });
+    const res = await createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }).request('/api/stats/grids', {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as any).grids).toEqual([]);
   });

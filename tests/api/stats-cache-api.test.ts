@@ -26,11 +26,12 @@ describeEachDatabase('stats answer cache', (mode, db) => {
   const grids = (email: string) => json(as(email).request('/api/stats/grids'));
   /** A valid token of someone with no staff record: the database shows them no street. */
   const stranger = async () =>
-    json(app().request('/api/stats/grids', {
-      headers: { authorization: `Bearer ${await issueToken(TEST_JWT_SECRET, { id: randomUUID(), email: 'stranger@example.com' })}` },
-    }));
-  const streetGridIds = async () =>
-    (await db().query<{ id: number }>('select id from public.grids order by id')).map((r) => r.id);
+    json(
+      app().request('/api/stats/grids', {
+        headers: { authorization: `Bearer ${await issueToken(TEST_JWT_SECRET, { id: randomUUID(), email: 'stranger@example.com' })}` },
+      }),
+    );
+  const streetGridIds = async () => (await db().query<{ id: number }>('select id from public.grids order by id')).map((r) => r.id);
 
   it("never serves one visibility class's cached grid figures to another, in either order", async () => {
     const outsider = await stranger();
@@ -48,14 +49,16 @@ describeEachDatabase('stats answer cache', (mode, db) => {
     // Every grid's extent, widened: the bbox holds the street's buildings and one east of all grids.
     const [b] = await db().query<{ bbox: string }>(
       `select concat_ws(',', ST_XMin(e) - 0.01, ST_YMin(e) - 0.01, ST_XMax(e) + 0.01, ST_YMax(e) + 0.01) as bbox
-       from (select ST_Extent(boundary) e from public.grids) s`);
+       from (select ST_Extent(boundary) e from public.grids) s`,
+    );
     const path = `/api/stats/buildings?bbox=${b!.bbox}`;
     // A building no grid contains, inside the bbox: the street leader alone is shown it.
     const [loose] = await db().query<{ id: number; grid_id: number | null }>(
       `insert into public.buildings (address, footprint)
        select '测试路 1 号', ST_Translate(b.footprint, (select ST_XMax(ST_Extent(boundary)) from public.grids) - ST_XMin(b.footprint) + 0.002, 0)
        from public.buildings b order by b.id limit 1
-       returning id, grid_id`);
+       returning id, grid_id`,
+    );
     expect(loose!.grid_id).toBeNull();
     const member = await json(as(ROLE_ACCOUNTS.grid_member).request(path));
     expect(member.status).toBe(200);
@@ -73,7 +76,8 @@ describeEachDatabase('stats answer cache', (mode, db) => {
     expect((await grids(ROLE_ACCOUNTS.street_leader)).body).toEqual(before.body);
     // A household not covered today, in the street: one met visit today covers it.
     const [h] = await db().query<{ id: number; grid_id: number }>(
-      `select household_id as id, grid_id from minqing.household_rollup where not covered and grid_id is not null order by household_id limit 1`);
+      `select household_id as id, grid_id from minqing.household_rollup where not covered and grid_id is not null order by household_id limit 1`,
+    );
     const [staff] = await db().query<{ id: number }>('select min(id)::int as id from public.staff');
     await db().query(
       `insert into public.visits (household_id, visitor_id, visited_at, method, result) values ($1, $2, $3, 'in_person', 'met')`,
@@ -87,8 +91,9 @@ describeEachDatabase('stats answer cache', (mode, db) => {
 
   it("counts the month report's patrol days as the per-grid, per-day definition does (the fill's set-based rewrite)", async () => {
     // The definition the rewrite replaced (*_meetings.sql), verbatim but for the dates.
-    const definition = (from: string, to: string) => db().query(
-      `with d as (select generate_series($1::date, $2::date, interval '1 day')::date as day),
+    const definition = (from: string, to: string) =>
+      db().query(
+        `with d as (select generate_series($1::date, $2::date, interval '1 day')::date as day),
        per_day as (
          select g.id as grid_id, d.day,
            (public.policy_settings_at(g.community_id, d.day) ->> 'patrolMinMinutes')::int * 60 as required,
@@ -97,7 +102,9 @@ describeEachDatabase('stats answer cache', (mode, db) => {
          from public.grids g cross join d
          where g.id = any (minqing.report_grid_ids()))
        select grid_id, count(*) filter (where seconds >= required)::int as days_met, count(*)::int as days_judged
-       from per_day group by grid_id order by grid_id`, [from, to]);
+       from per_day group by grid_id order by grid_id`,
+        [from, to],
+      );
     const served = (from: string, to: string) =>
       db().query('select * from public.report_patrol_days($1::date, $2::date, $2::date) order by grid_id', [from, to]);
     // The running month (the report's current month): cut at today, as the report asks.
@@ -141,7 +148,9 @@ describeEachDatabase('stats answer cache', (mode, db) => {
       const ok = await json(signedIn(impatient, db(), ROLE_ACCOUNTS.street_leader).request(path));
       expect(ok.status).toBe(200);
       const reference = await db().query<{ grid_id: number; households: number }>(
-        'select grid_id, households from public.grid_stats($1::date) order by grid_id', [monthEnd]);
+        'select grid_id, households from public.grid_stats($1::date) order by grid_id',
+        [monthEnd],
+      );
       expect(ok.body.grids.map((g: any) => ({ grid_id: g.id, households: g.households }))).toEqual(reference);
     });
   }

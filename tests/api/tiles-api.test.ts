@@ -26,7 +26,12 @@ const decode = (bytes: Uint8Array) => new VectorTile(new PbfReader(bytes));
 describeEachDatabase('vector tiles', (mode, db) => {
   // One app for the file: the tile cache lives in it, as in a running server.
   let theApp: ReturnType<typeof signedIn> | undefined;
-  const app = () => (theApp ??= signedIn(createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }), db(), ROLE_ACCOUNTS.street_leader));
+  const app = () =>
+    (theApp ??= signedIn(
+      createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }),
+      db(),
+      ROLE_ACCOUNTS.street_leader,
+    ));
   const get = async (path: string) => {
     const res = await app().request(path);
     return { status: res.status, headers: res.headers, bytes: new Uint8Array(await res.arrayBuffer()) };
@@ -37,9 +42,11 @@ describeEachDatabase('vector tiles', (mode, db) => {
 
   beforeAll(async () => {
     [grid = grid] = await db().query<typeof grid>(
-      `select id, ST_X(p) as lon, ST_Y(p) as lat from (select id, ST_PointOnSurface(boundary) as p from public.grids order by id limit 1) g`);
+      `select id, ST_X(p) as lon, ST_Y(p) as lat from (select id, ST_PointOnSurface(boundary) as p from public.grids order by id limit 1) g`,
+    );
     [building = building] = await db().query<typeof building>(
-      `select id, ST_X(p) as lon, ST_Y(p) as lat from (select id, ST_PointOnSurface(footprint) as p from public.buildings order by id limit 1) b`);
+      `select id, ST_X(p) as lon, ST_Y(p) as lat from (select id, ST_PointOnSurface(footprint) as p from public.buildings order by id limit 1) b`,
+    );
   });
 
   const tilePath = (layer: string, t: { z: number; x: number; y: number }, v?: number) =>
@@ -86,7 +93,9 @@ describeEachDatabase('vector tiles', (mode, db) => {
   // feature-state (the same ids), drawn with fewer vertices the further out.
   it('serves grids from zoom 8, simplified per zoom, every tile under 500 KB, and nothing below', async () => {
     const v = (await json('/api/tiles/grids.json')).geometryVersion as number;
-    const [{ n }] = (await db().query<{ n: number }>('select count(*)::int as n from public.grids where retired_at is null')) as [{ n: number }];
+    const [{ n }] = (await db().query<{ n: number }>('select count(*)::int as n from public.grids where retired_at is null')) as [
+      { n: number },
+    ];
     const verticesOf = (bytes: Uint8Array, t: { z: number; x: number; y: number }) => {
       const l = decode(bytes).layers.grids!;
       const i = Array.from({ length: l.length }, (_, k) => l.feature(k).id).indexOf(grid.id);
@@ -103,7 +112,8 @@ describeEachDatabase('vector tiles', (mode, db) => {
       vertices.push(verticesOf(res.bytes, t));
     }
     // Never more vertices a step out, clearly fewer at z8 than at z14, and a polygon still (≥ 4 with the closing one).
-    for (let i = 1; i < vertices.length; i++) expect(vertices[i - 1]!, `vertices by zoom 8, 10, 12, 14: ${vertices}`).toBeLessThanOrEqual(vertices[i]!);
+    for (let i = 1; i < vertices.length; i++)
+      expect(vertices[i - 1]!, `vertices by zoom 8, 10, 12, 14: ${vertices}`).toBeLessThanOrEqual(vertices[i]!);
     expect(vertices[0]!, `vertices by zoom 8, 10, 12, 14: ${vertices}`).toBeLessThan(vertices[3]!);
     expect(vertices[0]).toBeGreaterThanOrEqual(4);
     const z7 = await get(tilePath('grids', tileOf(grid.lon, grid.lat, 7), v));
@@ -128,7 +138,8 @@ describeEachDatabase('vector tiles', (mode, db) => {
       `insert into public.buildings (address, footprint)
        select '测试路 9 号', ST_Translate(b.footprint, (select ST_XMax(ST_Extent(boundary)) from public.grids) - ST_XMin(b.footprint) + 0.0005, 0)
        from public.buildings b order by b.id limit 1
-       returning id, ST_X(ST_PointOnSurface(footprint)) as lon, ST_Y(ST_PointOnSurface(footprint)) as lat`);
+       returning id, ST_X(ST_PointOnSurface(footprint)) as lon, ST_Y(ST_PointOnSurface(footprint)) as lat`,
+    );
     try {
       const at = tileOf(loose!.lon, loose!.lat, 15);
       const idsOf = (bytes: Uint8Array) => {
@@ -139,8 +150,16 @@ describeEachDatabase('vector tiles', (mode, db) => {
       const everyone = idsOf(await renderTile(db(), mode, { layer: 'buildings', ...at }));
       expect(everyone).toContain(loose!.id);
       expect(everyone.length).toBeGreaterThan(1);
-      const leader = signedIn(createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }), db(), ROLE_ACCOUNTS.street_leader);
-      const member = signedIn(createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }), db(), ROLE_ACCOUNTS.grid_member);
+      const leader = signedIn(
+        createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }),
+        db(),
+        ROLE_ACCOUNTS.street_leader,
+      );
+      const member = signedIn(
+        createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET }),
+        db(),
+        ROLE_ACCOUNTS.grid_member,
+      );
       const path = tilePath('buildings', at);
       expect(idsOf(new Uint8Array(await (await leader.request(path)).arrayBuffer()))).toEqual(everyone);
       expect(idsOf(new Uint8Array(await (await member.request(path)).arrayBuffer()))).toEqual(everyone.filter((id) => id !== loose!.id));
@@ -154,7 +173,9 @@ describeEachDatabase('vector tiles', (mode, db) => {
     const before = (await json('/api/tiles/buildings.json')).geometryVersion as number;
     await get(tilePath('buildings', t, before));
     expect((await get(tilePath('buildings', t, before))).headers.get('x-tile-cache')).toBe('hit');
-    await db().query(`update public.buildings set footprint = ST_Multi(ST_Buffer(ST_PointOnSurface(footprint), 0.0001, 4)) where id = $1`, [building.id]);
+    await db().query(`update public.buildings set footprint = ST_Multi(ST_Buffer(ST_PointOnSurface(footprint), 0.0001, 4)) where id = $1`, [
+      building.id,
+    ]);
     const after = (await json('/api/tiles/buildings.json')).geometryVersion as number;
     expect(after).toBeGreaterThan(before);
     const fresh = await get(tilePath('buildings', t, after));
@@ -180,20 +201,29 @@ describeEachDatabase('vector tiles', (mode, db) => {
   });
 
   // Only PostgreSQL has ST_AsMVT to compare with.
-  if (mode === 'postgres') it('encodes the same features with ST_AsMVT as with the SQL clip and vt-pbf', async () => {
-    const variants = [{}, { crs: 'gcj02' as const }, { asOf: '2026-10-31' }];
-    for (const [layer, z, variant] of [['grids', 8, 0], ['grids', 10, 1], ['grids', 12, 0], ['grids', 14, 1], ['grids', 14, 2], ['buildings', 15, 0], ['buildings', 16, 1]] as const) {
-      const where = layer === 'grids' ? grid : building;
-      // A shifted tile is the one over the shape's GCJ-02 position.
-      const [lon, lat] = variant === 1 ? wgs84ToGcj02([where.lon, where.lat]) : [where.lon, where.lat];
-      const t = { layer, ...tileOf(lon, lat, z), ...variants[variant] };
-      const ids = async (kind: 'pglite' | 'postgres') => {
-        const l = decode(await renderTile(db(), kind, t)).layers[layer]!;
-        return Array.from({ length: l.length }, (_, i) => l.feature(i).id).sort((a, b) => a! - b!);
-      };
-      expect(await ids('pglite')).toEqual(await ids('postgres'));
-    }
-  });
+  if (mode === 'postgres')
+    it('encodes the same features with ST_AsMVT as with the SQL clip and vt-pbf', async () => {
+      const variants = [{}, { crs: 'gcj02' as const }, { asOf: '2026-10-31' }];
+      for (const [layer, z, variant] of [
+        ['grids', 8, 0],
+        ['grids', 10, 1],
+        ['grids', 12, 0],
+        ['grids', 14, 1],
+        ['grids', 14, 2],
+        ['buildings', 15, 0],
+        ['buildings', 16, 1],
+      ] as const) {
+        const where = layer === 'grids' ? grid : building;
+        // A shifted tile is the one over the shape's GCJ-02 position.
+        const [lon, lat] = variant === 1 ? wgs84ToGcj02([where.lon, where.lat]) : [where.lon, where.lat];
+        const t = { layer, ...tileOf(lon, lat, z), ...variants[variant] };
+        const ids = async (kind: 'pglite' | 'postgres') => {
+          const l = decode(await renderTile(db(), kind, t)).layers[layer]!;
+          return Array.from({ length: l.length }, (_, i) => l.feature(i).id).sort((a, b) => a! - b!);
+        };
+        expect(await ids('pglite')).toEqual(await ids('postgres'));
+      }
+    });
 
   /** Mean of a tile feature's outer-ring vertices, [lon, lat]. */
   const centreOf = (bytes: Uint8Array, layer: string, id: number, t: { z: number; x: number; y: number }): [number, number] => {
@@ -209,13 +239,14 @@ describeEachDatabase('vector tiles', (mode, db) => {
     Math.hypot((a[0] - b[0]) * Math.cos((a[1] * Math.PI) / 180), a[1] - b[1]) * 111_320;
 
   it('shifts a tile for a GCJ-02 basemap by the GCJ-02 offset, leaving the stored shapes as they are', async () => {
-    const stored = async () => (await db().query<{ wkt: string }>('select ST_AsText(footprint) as wkt from public.buildings where id = $1', [building.id]))[0]!.wkt;
+    const stored = async () =>
+      (await db().query<{ wkt: string }>('select ST_AsText(footprint) as wkt from public.buildings where id = $1', [building.id]))[0]!.wkt;
     const before = await stored();
     const plain = tileOf(building.lon, building.lat, 16);
     const [glon, glat] = wgs84ToGcj02([building.lon, building.lat]);
     // The shift is hundreds of metres: the shifted building is drawn in the tile over its GCJ-02 position.
     const shifted = tileOf(glon, glat, 16);
-    const a = centreOf((await get(tilePath('buildings', plain) )).bytes, 'buildings', building.id, plain);
+    const a = centreOf((await get(tilePath('buildings', plain))).bytes, 'buildings', building.id, plain);
     const b = centreOf((await get(`${tilePath('buildings', shifted)}?crs=gcj02`)).bytes, 'buildings', building.id, shifted);
     expect(metres(a, b)).toBeGreaterThan(100);
     // Where a per-vertex GCJ-02 conversion puts it, within the tile's grid (0.15 m at z16) and the per-tile shift's error.
@@ -230,14 +261,19 @@ describeEachDatabase('vector tiles', (mode, db) => {
     const extentOf = (bytes: Uint8Array) => {
       const l = decode(bytes).layers.grids!;
       const f = l.feature(Array.from({ length: l.length }, (_, k) => l.feature(k).id).indexOf(grid.id));
-      const xs = f.loadGeometry().flat().map((p) => p.x);
+      const xs = f
+        .loadGeometry()
+        .flat()
+        .map((p) => p.x);
       return Math.max(...xs) - Math.min(...xs);
     };
     const pastDay = '2026-10-31';
     expect((await json(`/api/tiles/grids.json?asOf=${pastDay}`)).tiles[0]).toMatch(new RegExp(`\\.mvt\\?v=\\d+&asOf=${pastDay}$`));
     const original = extentOf((await get(`${tilePath('grids', t)}?asOf=${pastDay}`)).bytes);
     // A boundary redrawn now (a new version in the history, valid from now) shrinks the grid today only.
-    await db().query('update public.grids set boundary = ST_Multi(ST_Buffer(ST_PointOnSurface(boundary), 0.0005, 4)) where id = $1', [grid.id]);
+    await db().query('update public.grids set boundary = ST_Multi(ST_Buffer(ST_PointOnSurface(boundary), 0.0005, 4)) where id = $1', [
+      grid.id,
+    ]);
     const v = (await json('/api/tiles/grids.json')).geometryVersion as number;
     const today = extentOf((await get(tilePath('grids', t, v))).bytes);
     const past = extentOf((await get(`${tilePath('grids', t, v)}&asOf=${pastDay}`)).bytes);

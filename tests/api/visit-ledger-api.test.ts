@@ -13,7 +13,7 @@ import { readEnv } from '../../api/env';
 import { LOCALES } from '../../geo/i18n/strings';
 import { IMPORT_PROBLEM } from '../../geo/import/import-problems';
 import { problemText } from '../../geo/import/problem-text';
-import { ROLE_ACCOUNTS, signedIn, type DemoRole } from '../support/callers';
+import { type DemoRole, ROLE_ACCOUNTS, signedIn } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
@@ -48,7 +48,13 @@ function encodeGbk(text: string): Uint8Array {
   const out: number[] = [];
   for (const ch of text) {
     if (ch.charCodeAt(0) < 0x80) out.push(ch.charCodeAt(0));
-    else out.push(...(gbkTable.get(ch) ?? (() => { throw new Error(`no GBK code for ${ch}`); })()));
+    else
+      out.push(
+        ...(gbkTable.get(ch) ??
+          (() => {
+            throw new Error(`no GBK code for ${ch}`);
+          })()),
+      );
   }
   return new Uint8Array(out);
 }
@@ -81,7 +87,10 @@ const PAST_MONTH_END = '2026-06-30';
 describeEachDatabase('visit ledgers', (_mode, db) => {
   const app = () => createApp({ db: db(), env: readEnv({ DEMO_TODAY }), jwtSecret: TEST_JWT_SECRET });
   const call = async (who: DemoRole, path: string, body?: FormData) => {
-    const res = await signedIn(app(), db(), ROLE_ACCOUNTS[who]).request(path, body ? { method: 'POST', body } : path.endsWith('/commit') ? { method: 'POST' } : {});
+    const res = await signedIn(app(), db(), ROLE_ACCOUNTS[who]).request(
+      path,
+      body ? { method: 'POST', body } : path.endsWith('/commit') ? { method: 'POST' } : {},
+    );
     return { status: res.status, body: (await res.json()) as any };
   };
   const gridFigures = async (gridId: number, asOf?: string) => {
@@ -90,7 +99,12 @@ describeEachDatabase('visit ledgers', (_mode, db) => {
     return body.grids.find((g: any) => g.id === gridId) as { households: number; coveredHouseholds: number; coverage: number };
   };
 
-  const ids = { a: withCheck('36010219500101201'), f: withCheck('36010219500101302'), g: withCheck('36010219500101403'), nobody: withCheck('36010219500101504') };
+  const ids = {
+    a: withCheck('36010219500101201'),
+    f: withCheck('36010219500101302'),
+    g: withCheck('36010219500101403'),
+    nobody: withCheck('36010219500101504'),
+  };
   let gridId: number;
   let member: { id: number; name: string };
   let b1: { id: number; address: string };
@@ -109,7 +123,9 @@ describeEachDatabase('visit ledgers', (_mode, db) => {
     gridId = m!.gridId;
     member = { id: m!.id, name: m!.name };
     [b1, b2] = (await db().query<{ id: number; address: string }>(
-      `select id, address from public.buildings where grid_id = $1 order by id limit 2`, [gridId])) as [typeof b1, typeof b2];
+      `select id, address from public.buildings where grid_id = $1 order by id limit 2`,
+      [gridId],
+    )) as [typeof b1, typeof b2];
     await db().query(`update public.buildings set code = $1 where id = $2`, [CODE, b1.id]);
     // The ledger's households, living there since 2025 unless said; elderly: a visit a month.
     await db().query(
@@ -149,8 +165,16 @@ describeEachDatabase('visit ledgers', (_mode, db) => {
     const dry = await call('community_staff', '/api/imports?kind=visits', form(await xlsx(rows), '走访台账-有误.xlsx'));
     expect(dry.status, JSON.stringify(dry.body)).toBe(201);
     expect(dry.body.mapping).toEqual({
-      visitDate: '走访日期', headName: '户主姓名', idNumber: '身份证号', building: '楼栋编号/地址', unit: '单元', room: '房号',
-      visitor: '走访人', method: '走访方式', met: '是否见面', content: '民情内容',
+      visitDate: '走访日期',
+      headName: '户主姓名',
+      idNumber: '身份证号',
+      building: '楼栋编号/地址',
+      unit: '单元',
+      room: '房号',
+      visitor: '走访人',
+      method: '走访方式',
+      met: '是否见面',
+      content: '民情内容',
     });
     const errors = dry.body.problems.filter((p: any) => p.severity === 'error').map((p: any) => [p.row, p.code, p.details.column]);
     expect(errors).toEqual([
@@ -179,16 +203,24 @@ describeEachDatabase('visit ledgers', (_mode, db) => {
         else expect(text, `${p.code} in ${locale}`).toMatch(/^第 \d+ [行列]/);
       }
     }
-    expect(problemText('zh-CN', byRow(6))).toBe('第 6 行“走访日期”列：该户已于 2026-03-01 迁出，2026-05-01 的走访在迁出之后，请更正日期或住户。');
+    expect(problemText('zh-CN', byRow(6))).toBe(
+      '第 6 行“走访日期”列：该户已于 2026-03-01 迁出，2026-05-01 的走访在迁出之后，请更正日期或住户。',
+    );
 
     const refused = await call('community_staff', `/api/imports/${dry.body.id}/commit`);
     expect(refused.status).toBe(422);
     expect(refused.body.error).toMatchObject({ code: 'import_has_errors', details: { errors: 9 } });
     // Leaving out the households not found does not let bad data through.
-    const skipping = await call('community_staff', '/api/imports?kind=visits', form(await xlsx(rows), '走访台账-有误.xlsx', { skipUnmatched: 'true' }));
+    const skipping = await call(
+      'community_staff',
+      '/api/imports?kind=visits',
+      form(await xlsx(rows), '走访台账-有误.xlsx', { skipUnmatched: 'true' }),
+    );
     expect(skipping.body.counts.errors).toBe(7);
     expect((await call('community_staff', `/api/imports/${skipping.body.id}/commit`)).status).toBe(422);
-    const [{ n }] = (await db().query<{ n: number }>(`select count(*)::int as n from public.visits where import_key is not null`)) as [{ n: number }];
+    const [{ n }] = (await db().query<{ n: number }>(`select count(*)::int as n from public.visits where import_key is not null`)) as [
+      { n: number },
+    ];
     expect(n).toBe(0);
   });
 
@@ -196,25 +228,56 @@ describeEachDatabase('visit ledgers', (_mode, db) => {
     const todayBefore = await gridFigures(gridId);
     const pastBefore = await gridFigures(gridId, PAST_MONTH_END);
     // The past month was served from its stored snapshot.
-    expect((await db().query(`select 1 from public.grid_month_snapshots where month_end = $1 and grid_id = $2`, [PAST_MONTH_END, gridId])).length).toBe(1);
+    expect(
+      (await db().query(`select 1 from public.grid_month_snapshots where month_end = $1 and grid_id = $2`, [PAST_MONTH_END, gridId]))
+        .length,
+    ).toBe(1);
 
     // With a row no household fits: blocked, unless the keeper leaves such rows out.
     const rows = [...goodRows(), [day('2026-10-04'), '测某', ids.nobody, '', '', '', member.name, '入户', '是', ''] as Cells];
     const blocked = await call('community_staff', '/api/imports?kind=visits', form(await xlsx(rows), '走访台账.xlsx'));
     expect(blocked.body.counts).toMatchObject({ unmatched: 1, errors: 1 });
-    const dry = await call('community_staff', '/api/imports?kind=visits', form(await xlsx(rows), '走访台账.xlsx', { skipUnmatched: 'true' }));
+    const dry = await call(
+      'community_staff',
+      '/api/imports?kind=visits',
+      form(await xlsx(rows), '走访台账.xlsx', { skipUnmatched: 'true' }),
+    );
     expect(dry.status, JSON.stringify(dry.body)).toBe(201);
     expect(dry.body.counts).toMatchObject({
-      rows: 37, matched: 36, matchedById: 12, matchedByRoom: 12, matchedByName: 12, ambiguous: 0, unmatched: 1, errors: 0,
-      duplicates: 0, alreadyImported: 0, unattributed: 24, toInsert: 36, skipped: 1,
+      rows: 37,
+      matched: 36,
+      matchedById: 12,
+      matchedByRoom: 12,
+      matchedByName: 12,
+      ambiguous: 0,
+      unmatched: 1,
+      errors: 0,
+      duplicates: 0,
+      alreadyImported: 0,
+      unattributed: 24,
+      toInsert: 36,
+      skipped: 1,
     });
     expect(dry.body.problemCounts).toEqual({ [IMPORT_PROBLEM.UNMATCHED_HOUSEHOLD]: 1, [IMPORT_PROBLEM.UNMATCHED_VISITOR]: 12 });
-    expect(dry.body.problems.find((p: any) => p.code === IMPORT_PROBLEM.UNMATCHED_HOUSEHOLD)).toMatchObject({ row: 38, severity: 'warning' });
-    expect(problemText('zh-CN', dry.body.problems.find((p: any) => p.code === IMPORT_PROBLEM.UNMATCHED_VISITOR))).toBe(
-      '第 3 行“走访人”列：“王某某”不是该户所在网格或社区的工作人员（或有重名），这次走访按台账所写的姓名导入，不归属任何人员。');
+    expect(dry.body.problems.find((p: any) => p.code === IMPORT_PROBLEM.UNMATCHED_HOUSEHOLD)).toMatchObject({
+      row: 38,
+      severity: 'warning',
+    });
+    expect(
+      problemText(
+        'zh-CN',
+        dry.body.problems.find((p: any) => p.code === IMPORT_PROBLEM.UNMATCHED_VISITOR),
+      ),
+    ).toBe('第 3 行“走访人”列：“王某某”不是该户所在网格或社区的工作人员（或有重名），这次走访按台账所写的姓名导入，不归属任何人员。');
     // The grid's coverage after the commit, computed in the dry run and rolled back.
     expect(dry.body.coverage).toEqual([
-      expect.objectContaining({ gridId, visits: 36, households: todayBefore.households, coveredBefore: todayBefore.coveredHouseholds, coveredAfter: todayBefore.coveredHouseholds + 3 }),
+      expect.objectContaining({
+        gridId,
+        visits: 36,
+        households: todayBefore.households,
+        coveredBefore: todayBefore.coveredHouseholds,
+        coveredAfter: todayBefore.coveredHouseholds + 3,
+      }),
     ]);
     expect((await gridFigures(gridId)).coveredHouseholds).toBe(todayBefore.coveredHouseholds);
 
@@ -223,14 +286,27 @@ describeEachDatabase('visit ledgers', (_mode, db) => {
     expect(done.body.committed).toEqual({ inserted: 36, alreadyImported: 0 });
     // The committed batch keeps counts, coverage and problem codes, not the ledger's words.
     const kept = await call('community_staff', `/api/imports/${dry.body.id}`);
-    expect(kept.body).toMatchObject({ committed: true, personalDataRemoved: true, committedCounts: { inserted: 36 }, coverage: dry.body.coverage });
+    expect(kept.body).toMatchObject({
+      committed: true,
+      personalDataRemoved: true,
+      committedCounts: { inserted: 36 },
+      coverage: dry.body.coverage,
+    });
     expect(kept.body.problems[0]).toEqual({ code: IMPORT_PROBLEM.UNMATCHED_VISITOR, severity: 'warning', row: 3 });
     expect((await gridFigures(gridId)).coveredHouseholds).toBe(todayBefore.coveredHouseholds + 3);
     expect((await gridFigures(gridId, PAST_MONTH_END)).coveredHouseholds).toBe(pastBefore.coveredHouseholds + 3);
     expect(await db().query(`select * from minqing.stats_drift()`)).toEqual([]);
 
     // Written as the ledger says: attributed where the name is the grid's, marked with the batch.
-    const written = await db().query<{ head: string; visitor: number | null; label: string | null; method: string; result: string; at: string; batch: string }>(
+    const written = await db().query<{
+      head: string;
+      visitor: number | null;
+      label: string | null;
+      method: string;
+      result: string;
+      at: string;
+      batch: string;
+    }>(
       `select h.head_name as head, v.visitor_id as visitor, v.visitor_label as label, v.method::text as method, v.result::text as result,
               to_char(v.visited_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') as at, v.import_batch_id::text as batch
        from public.visits v join public.households h on h.id = v.household_id
@@ -240,7 +316,15 @@ describeEachDatabase('visit ledgers', (_mode, db) => {
     expect(written).toEqual([
       { head: '测丙', visitor: null, label: null, method: 'in_person', result: 'met', at: `${MONTHS[1]} 12:00`, batch: dry.body.id },
       { head: '测乙', visitor: null, label: '王某某', method: 'video', result: 'met', at: `${MONTHS[1]} 12:00`, batch: dry.body.id },
-      { head: '测甲', visitor: member.id, label: member.name, method: 'phone', result: 'met', at: `${MONTHS[1]} 12:00`, batch: dry.body.id },
+      {
+        head: '测甲',
+        visitor: member.id,
+        label: member.name,
+        method: 'phone',
+        result: 'met',
+        at: `${MONTHS[1]} 12:00`,
+        batch: dry.body.id,
+      },
     ]);
 
     // The same ledger again, saved as a GBK CSV: every row already there, nothing added.
@@ -249,7 +333,9 @@ describeEachDatabase('visit ledgers', (_mode, db) => {
     expect(again.body.counts).toMatchObject({ matched: 36, alreadyImported: 36, toInsert: 0, errors: 0 });
     const redone = await call('community_staff', `/api/imports/${again.body.id}/commit`);
     expect(redone.body.committed).toEqual({ inserted: 0, alreadyImported: 0 });
-    const [{ n }] = (await db().query<{ n: number }>(`select count(*)::int as n from public.visits where import_key is not null`)) as [{ n: number }];
+    const [{ n }] = (await db().query<{ n: number }>(`select count(*)::int as n from public.visits where import_key is not null`)) as [
+      { n: number },
+    ];
     expect(n).toBe(36);
   });
 

@@ -9,7 +9,7 @@ import { createApp } from '../../api/app';
 import { issueToken } from '../../api/auth/tokens';
 import { readEnv } from '../../api/env';
 import { enterAsCaller } from '../../api/lib/request-db';
-import { claimsOf, ROLE_ACCOUNTS, signedIn, staffGridOf, type DemoRole } from '../support/callers';
+import { claimsOf, type DemoRole, ROLE_ACCOUNTS, signedIn, staffGridOf } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 import { DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 
@@ -190,7 +190,9 @@ describeEachDatabase('visits through the API', (_mode, db) => {
     expect(body.flaggedForReview).toBe(true);
     expect(body.flagged.reason).toBe('far_from_building');
     expect(body.flagged.distanceM).toBeCloseTo(far.distance, 0);
-    const [row] = await db().query<{ flagged_for_review: boolean }>('select flagged_for_review from public.visits where id = $1', [body.id]);
+    const [row] = await db().query<{ flagged_for_review: boolean }>('select flagged_for_review from public.visits where id = $1', [
+      body.id,
+    ]);
     expect(row!.flagged_for_review).toBe(true);
   });
 
@@ -202,9 +204,9 @@ describeEachDatabase('visits through the API', (_mode, db) => {
 
   it('takes the geofence from the policy in force at the visit', async () => {
     const householdId = next();
-    const [{ community_id }] = (await db().query<{ community_id: number }>('select community_id from public.grids where id = $1', [memberGrid])) as [
-      { community_id: number },
-    ];
+    const [{ community_id }] = (await db().query<{ community_id: number }>('select community_id from public.grids where id = $1', [
+      memberGrid,
+    ])) as [{ community_id: number }];
     const [policy] = await db().query<{ id: number }>(
       `insert into public.visit_policies (street_id, community_id, valid_from, settings)
        select street_id, $1, '2026-11-01', public.default_policy_settings() || '{"visitGeofenceM": 500}'
@@ -266,7 +268,12 @@ describeEachDatabase('visits through the API', (_mode, db) => {
     expect(kinds).toEqual(new Set(['visit', 'issue']));
     const times = body.entries.map((e: any) => new Date(e.at).getTime());
     expect(times).toEqual([...times].sort((a, b) => b - a));
-    expect(body.entries.filter((e: any) => e.kind === 'visit').slice(0, 2).map((e: any) => e.notes)).toEqual(['第二次走访', '第一次走访']);
+    expect(
+      body.entries
+        .filter((e: any) => e.kind === 'visit')
+        .slice(0, 2)
+        .map((e: any) => e.notes),
+    ).toEqual(['第二次走访', '第一次走访']);
   });
 
   it('masks the timeline’s notes and reporters for the street leader', async () => {
@@ -286,7 +293,10 @@ describeEachDatabase('visits through the API', (_mode, db) => {
     const leader = await claimsOf(db(), ROLE_ACCOUNTS.grid_leader);
     await db().transaction(async (tx) => {
       await enterAsCaller(tx, leader);
-      await tx.query(`update public.households set categories = array['elderly', 'empty_nest']::public.household_category[] where id = $1`, [householdId]);
+      await tx.query(
+        `update public.households set categories = array['elderly', 'empty_nest']::public.household_category[] where id = $1`,
+        [householdId],
+      );
     });
     const { body } = await call('grid_member', `/api/visits/timeline?householdId=${householdId}`);
     const change = body.entries.find((e: any) => e.kind === 'categories');
@@ -368,7 +378,9 @@ describeEachDatabase('visits through the API', (_mode, db) => {
       [memberGrid, sub],
     );
     const token = await issueToken(TEST_JWT_SECRET, { id: sub, email: other!.email });
-    const res = await app().request(`/api/visits/diary?date=${DIARY_DAY}&staffId=${memberId}`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await app().request(`/api/visits/diary?date=${DIARY_DAY}&staffId=${memberId}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     const body = (await res.json()) as any;
     expect(res.status).toBe(200);
     expect(body.total).toBe(0);

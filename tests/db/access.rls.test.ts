@@ -5,9 +5,9 @@
  */
 import { beforeAll, expect, it } from 'vitest';
 import type { Queryable } from '../../api/db/database';
-import { ANONYMOUS, enterAsCaller, type Claims } from '../../api/lib/request-db';
+import { ANONYMOUS, type Claims, enterAsCaller } from '../../api/lib/request-db';
+import { claimsOf, DEMO_ROLES, type DemoRole, ROLE_ACCOUNTS, strangerClaims } from '../support/callers';
 import { inRolledBackTransaction } from '../support/databases';
-import { claimsOf, DEMO_ROLES, ROLE_ACCOUNTS, strangerClaims, type DemoRole } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 
 const PERSONAL_TABLES = ['households', 'visits', 'issues', 'issue_events', 'patrols'] as const;
@@ -40,10 +40,9 @@ describeEachDatabase('row-level security', (_mode, db) => {
     const communityGrids = (
       await db().query<{ id: number }>('select id from public.grids where community_id = $1 order by id', [c!.community_id])
     ).map((r) => r.id);
-    const [other] = await db().query<{ id: number }>(
-      'select id from public.grids where community_id <> $1 order by id limit 1',
-      [c!.community_id],
-    );
+    const [other] = await db().query<{ id: number }>('select id from public.grids where community_id <> $1 order by id limit 1', [
+      c!.community_id,
+    ]);
     const householdInGrid = async (inside: boolean) =>
       (
         await db().query<{ id: number }>(
@@ -69,14 +68,16 @@ describeEachDatabase('row-level security', (_mode, db) => {
       await enterAsCaller(tx, who);
       return fn(tx);
     });
-  const count = (tx: Queryable, from: string) =>
-    tx.query<{ n: number }>(`select count(*)::int as n from ${from}`).then((r) => r[0]!.n);
+  const count = (tx: Queryable, from: string) => tx.query<{ n: number }>(`select count(*)::int as n from ${from}`).then((r) => r[0]!.n);
   const refusal = (p: Promise<unknown>) =>
     p.then(
       () => 'allowed',
       (e: Error) => e.message,
     );
-  const ownerCount = (sql: string, params: unknown[]) => db().query<{ n: number }>(sql, params).then((r) => r[0]!.n);
+  const ownerCount = (sql: string, params: unknown[]) =>
+    db()
+      .query<{ n: number }>(sql, params)
+      .then((r) => r[0]!.n);
   const householdsInGrids = (grids: number[]) =>
     ownerCount(
       'select count(*)::int n from public.households h join public.buildings b on b.id = h.building_id where b.grid_id = any($1::int[])',
@@ -89,7 +90,11 @@ describeEachDatabase('row-level security', (_mode, db) => {
     for (const t of [...MAP_TABLES, ...PERSONAL_TABLES, ...RECORD_VIEWS, 'staff', 'staff_grids', 'audit_records', 'audit_log']) {
       expect(await as(ANONYMOUS, (tx) => refusal(count(tx, `public.${t}`))), t).toMatch(/permission denied/);
     }
-    for (const f of ['public.grid_stats(current_date)', 'public.grid_household_counts()', 'public.grid_overdue_households(1, current_date)']) {
+    for (const f of [
+      'public.grid_stats(current_date)',
+      'public.grid_household_counts()',
+      'public.grid_overdue_households(1, current_date)',
+    ]) {
       expect(await as(ANONYMOUS, (tx) => refusal(count(tx, f))), f).toMatch(/permission denied/);
     }
   });
@@ -129,9 +134,7 @@ describeEachDatabase('row-level security', (_mode, db) => {
   });
 
   it('does not let a grid member read a household of another grid, even by its id', async () => {
-    const rows = await as(claims.grid_member, (tx) =>
-      tx.query('select * from public.households where id = $1', [scope.householdOut]),
-    );
+    const rows = await as(claims.grid_member, (tx) => tx.query('select * from public.households where id = $1', [scope.householdOut]));
     expect(rows).toEqual([]);
     const viaView = await as(claims.grid_member, (tx) =>
       tx.query('select * from public.household_records where id = $1', [scope.householdOut]),
@@ -141,16 +144,25 @@ describeEachDatabase('row-level security', (_mode, db) => {
 
   it('shows the street leader every household of the street, masked', async () => {
     const rows = await as(claims.street_leader, (tx) =>
-      tx.query<{ head_name: string; phone: string | null; masked: boolean }>('select head_name, phone, masked from public.household_records'),
+      tx.query<{ head_name: string; phone: string | null; masked: boolean }>(
+        'select head_name, phone, masked from public.household_records',
+      ),
     );
-    expect(rows.length).toBe(await ownerCount('select count(*)::int n from public.households h join public.buildings b on b.id = h.building_id where b.grid_id is not null', []));
+    expect(rows.length).toBe(
+      await ownerCount(
+        'select count(*)::int n from public.households h join public.buildings b on b.id = h.building_id where b.grid_id is not null',
+        [],
+      ),
+    );
     expect(rows.every((r) => r.masked && r.head_name.includes('*'))).toBe(true);
     expect(rows.filter((r) => r.phone).every((r) => /^\d{3}\*{4}\d{4}$/.test(r.phone!))).toBe(true);
   });
 
   it('shows the grid team their own households unmasked in the records view', async () => {
     const [row] = await as(claims.grid_member, (tx) =>
-      tx.query<{ head_name: string; masked: boolean }>('select head_name, masked from public.household_records where id = $1', [scope.householdIn]),
+      tx.query<{ head_name: string; masked: boolean }>('select head_name, masked from public.household_records where id = $1', [
+        scope.householdIn,
+      ]),
     );
     const [truth] = await db().query<{ head_name: string }>('select head_name from public.households where id = $1', [scope.householdIn]);
     expect(row).toEqual({ head_name: truth!.head_name, masked: false });
@@ -185,7 +197,9 @@ describeEachDatabase('row-level security', (_mode, db) => {
   });
 
   it('does not let a grid leader move a household out of their scope', async () => {
-    const [outside] = await db().query<{ id: number }>('select id from public.buildings where grid_id <> all($1::int[]) limit 1', [scope.memberGrids]);
+    const [outside] = await db().query<{ id: number }>('select id from public.buildings where grid_id <> all($1::int[]) limit 1', [
+      scope.memberGrids,
+    ]);
     const moved = await as(claims.grid_leader, (tx) =>
       refusal(tx.query('update public.households set building_id = $1 where id = $2', [outside!.id, scope.householdIn])),
     );
@@ -209,7 +223,7 @@ describeEachDatabase('row-level security', (_mode, db) => {
     expect(await logVisit(claims.grid_member, scope.householdIn, ROLE_ACCOUNTS.grid_member)).toBe('allowed');
   });
 
-  it('refuses a visit logged in someone else\'s name, outside the grid, or by the presenter', async () => {
+  it("refuses a visit logged in someone else's name, outside the grid, or by the presenter", async () => {
     expect(await logVisit(claims.grid_member, scope.householdIn, ROLE_ACCOUNTS.grid_leader)).toMatch(/row-level security/);
     expect(await logVisit(claims.grid_member, scope.householdOut, ROLE_ACCOUNTS.grid_member)).toMatch(/row-level security/);
     expect(await logVisit(claims.presenter, scope.householdIn, ROLE_ACCOUNTS.presenter)).toMatch(/row-level security/);
@@ -271,10 +285,10 @@ describeEachDatabase('row-level security', (_mode, db) => {
     const assign = (grid: number) =>
       as(claims.community_staff, (tx) =>
         refusal(
-          tx.query(
-            `insert into public.staff_grids (staff_id, grid_id) select id, $1 from public.staff where email = $2`,
-            [grid, ROLE_ACCOUNTS.community_staff],
-          ),
+          tx.query(`insert into public.staff_grids (staff_id, grid_id) select id, $1 from public.staff where email = $2`, [
+            grid,
+            ROLE_ACCOUNTS.community_staff,
+          ]),
         ),
       );
     const spare = scope.communityGrids.find((g) => !scope.memberGrids.includes(g))!;
@@ -282,7 +296,12 @@ describeEachDatabase('row-level security', (_mode, db) => {
     expect(await assign(scope.otherGrid)).toMatch(/row-level security/);
     expect(
       await as(claims.grid_leader, (tx) =>
-        refusal(tx.query(`insert into public.staff_grids (staff_id, grid_id) select id, $1 from public.staff where email = $2`, [spare, ROLE_ACCOUNTS.grid_leader])),
+        refusal(
+          tx.query(`insert into public.staff_grids (staff_id, grid_id) select id, $1 from public.staff where email = $2`, [
+            spare,
+            ROLE_ACCOUNTS.grid_leader,
+          ]),
+        ),
       ),
     ).toMatch(/row-level security/);
   });

@@ -5,10 +5,10 @@
  * as it was.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { backupToString, BackupError, productTables, restoreAndMigrate, restoreBackup } from '../../api/db/backup';
-import { LAST_BASELINE_VERSION, migrate, PRE_BASELINE_MIGRATIONS, readMigrations } from '../../api/db/migrate';
+import { BackupError, backupToString, productTables, restoreAndMigrate, restoreBackup } from '../../api/db/backup';
 import type { Database } from '../../api/db/database';
-import { emptyPglite, migratedPglite, migratedPostgres, seededPglite, type ScratchPostgres } from '../support/databases';
+import { LAST_BASELINE_VERSION, migrate, PRE_BASELINE_MIGRATIONS, readMigrations } from '../../api/db/migrate';
+import { emptyPglite, migratedPglite, migratedPostgres, type ScratchPostgres, seededPglite } from '../support/databases';
 import { describeWith, postgresPrerequisite } from '../support/prerequisites';
 
 /** Per table: row count and a digest of every row's text (UTC times), in a stable order. */
@@ -93,7 +93,9 @@ describeWith(pg, 'backup and restore across both database modes', () => {
         insert into minqing.local_accounts (user_id, email, password_hash) values ('6f1c1c54-2d7e-4f3e-9d1a-1b2c3d4e5f60', 'old@demo.local', 'scrypt$x');`);
       const before = (await backupToString(old)).replace(/^-- migrations: .*$/m, `-- migrations: ${PRE_BASELINE_MIGRATIONS.join(' ')}`);
       await restoreAndMigrate(target, before);
-      const ledger = await target.query<{ file: string }>(`select version || '_' || name || '.sql' as file from minqing.schema_migrations order by 1`);
+      const ledger = await target.query<{ file: string }>(
+        `select version || '_' || name || '.sql' as file from minqing.schema_migrations order by 1`,
+      );
       expect(ledger.map((r) => r.file)).toEqual(readMigrations().map((m) => m.file));
       const rows = await target.query<{ street: string; staff: string; account: string }>(
         `select (select name from public.streets) as street, (select name from public.staff) as staff, (select email from minqing.local_accounts) as account`,
@@ -117,7 +119,10 @@ describeWith(pg, 'backup and restore across both database modes', () => {
   it('leaves the target as it was when the restore fails half-way', async () => {
     const before = await fingerprint(copy);
     // A broken statement after the households were loaded: the whole restore must roll back.
-    const broken = dump.replace('insert into "public"."visits"', 'insert into "public"."no_such_table" values (1);\ninsert into "public"."visits"');
+    const broken = dump.replace(
+      'insert into "public"."visits"',
+      'insert into "public"."no_such_table" values (1);\ninsert into "public"."visits"',
+    );
     await expect(restoreBackup(copy, broken, { replace: true })).rejects.toThrow(/no_such_table/);
     expect(await fingerprint(copy)).toEqual(before);
   });

@@ -15,18 +15,18 @@
  * embedded database has no outside view, so its trigger writes a file into the data directory.
  * docs/reliability.md says what this proves and what it found.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { connect } from '../../api/db/connect';
-import { PGlite } from '@electric-sql/pglite';
-import { sharedParsers, wrapPglite, type Database } from '../../api/db/database';
+import { type Database, sharedParsers, wrapPglite } from '../../api/db/database';
 import { statsDrift } from '../../api/db/stats-rollups';
-import { seededPostgres, type Mode, type ScratchPostgres } from '../support/databases';
-import { DEMO_PASSWORD, DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 import { ROLE_ACCOUNTS } from '../support/callers';
+import { type Mode, type ScratchPostgres, seededPostgres } from '../support/databases';
+import { DEMO_PASSWORD, DEMO_TODAY, TEST_JWT_SECRET } from '../support/fixtures';
 import { describeWith, postgresPrerequisite } from '../support/prerequisites';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -90,7 +90,15 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 
 const square = (x: number, y: number, d: number) => ({
   type: 'Polygon',
-  coordinates: [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]],
+  coordinates: [
+    [
+      [x, y],
+      [x + d, y],
+      [x + d, y + d],
+      [x, y + d],
+      [x, y],
+    ],
+  ],
 });
 
 for (const mode of ['pglite', 'postgres'] as Mode[]) {
@@ -111,7 +119,9 @@ for (const mode of ['pglite', 'postgres'] as Mode[]) {
     async function inspect<T>(fn: (db: Database) => Promise<T>, withPostgis = false): Promise<T> {
       if (scratch) return fn(scratch.db);
       const dir = path.join(dataDir, 'pglite');
-      const db = withPostgis ? await connect({ kind: 'pglite', dataDir: dir }) : wrapPglite(await PGlite.create({ dataDir: dir, parsers: sharedParsers }));
+      const db = withPostgis
+        ? await connect({ kind: 'pglite', dataDir: dir })
+        : wrapPglite(await PGlite.create({ dataDir: dir, parsers: sharedParsers }));
       try {
         return await fn(db);
       } finally {
@@ -130,17 +140,22 @@ for (const mode of ['pglite', 'postgres'] as Mode[]) {
       let answered: unknown;
       void request.then((a) => (answered = a ?? 'answered'));
       const answeredFirst = () => {
-        if (answered) throw new Error(`the request was answered before it reached the pause: ${JSON.stringify(answered)}\n${server?.output()}`);
+        if (answered)
+          throw new Error(`the request was answered before it reached the pause: ${JSON.stringify(answered)}\n${server?.output()}`);
       };
       if (scratch) {
-        await until('the commit to pause in its trigger', async () => {
-          answeredFirst();
-          const [r] = await scratch!.db.query<{ n: number }>(
-            `select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = $1 and wait_event = 'PgSleep'`,
-            [SERVER_APP_NAME],
-          );
-          return r!.n > 0;
-        }, 120_000);
+        await until(
+          'the commit to pause in its trigger',
+          async () => {
+            answeredFirst();
+            const [r] = await scratch!.db.query<{ n: number }>(
+              `select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = $1 and wait_event = 'PgSleep'`,
+              [SERVER_APP_NAME],
+            );
+            return r!.n > 0;
+          },
+          120_000,
+        );
       } else {
         // The mark is rewritten, never deleted: removing it behind PGlite's back leaves its
         // in-memory file tree naming a file that is gone, and the next write to it fails.
@@ -156,13 +171,17 @@ for (const mode of ['pglite', 'postgres'] as Mode[]) {
       await sigkill(server!);
       server = undefined;
       if (scratch) {
-        await until('the killed server\'s sessions to end', async () => {
-          const [r] = await scratch!.db.query<{ n: number }>(
-            `select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = $1`,
-            [SERVER_APP_NAME],
-          );
-          return r!.n === 0;
-        }, 30_000);
+        await until(
+          "the killed server's sessions to end",
+          async () => {
+            const [r] = await scratch!.db.query<{ n: number }>(
+              `select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = $1`,
+              [SERVER_APP_NAME],
+            );
+            return r!.n === 0;
+          },
+          30_000,
+        );
       }
     }
 
@@ -192,7 +211,10 @@ for (const mode of ['pglite', 'postgres'] as Mode[]) {
       fetch(new URL(`api/${route}`, server!.url), { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } });
     /** The answer's status and body, or the Error of a request the server never answered. */
     const answer = (res: Promise<Response>) =>
-      res.then(async (r) => ({ status: r.status, body: (await r.json()) as unknown }), (e: Error) => e);
+      res.then(
+        async (r) => ({ status: r.status, body: (await r.json()) as unknown }),
+        (e: Error) => e,
+      );
 
     let migrations: unknown[];
     let communityId: number;
@@ -230,9 +252,10 @@ for (const mode of ['pglite', 'postgres'] as Mode[]) {
       await inspect(async (db) => {
         migrations = await db.query('select version, name, checksum from minqing.schema_migrations order by version');
         expect(migrations.length).toBeGreaterThan(10);
-        [{ communityId }] = (await db.query<{ communityId: number }>('select community_id as "communityId" from public.staff where email = $1', [
-          ROLE_ACCOUNTS.community_staff,
-        ])) as [{ communityId: number }];
+        [{ communityId }] = (await db.query<{ communityId: number }>(
+          'select community_id as "communityId" from public.staff where email = $1',
+          [ROLE_ACCOUNTS.community_staff],
+        )) as [{ communityId: number }];
         [importOrigin] = (await db.query<{ x: number; y: number }>(
           `select ST_X(p) as x, ST_Y(p) as y from public.grids g
            cross join lateral (select ST_PointOnSurface(ST_Buffer(g.boundary::geography, -40)::geometry) as p) s
@@ -290,129 +313,154 @@ for (const mode of ['pglite', 'postgres'] as Mode[]) {
 
     let batchId: string;
 
-    it('leaves none of an import\'s rows when killed mid-commit, and the batch can be committed after the restart', async () => {
-      await restart();
-      const token = await login(ROLE_ACCOUNTS.community_staff);
-      const features = Array.from({ length: IMPORT_ROWS }, (_, i) => ({
-        type: 'Feature',
-        properties: { 地址: `崩溃测试路${i + 1}号` },
-        geometry: square(importOrigin.x + (i % 20) * 0.00002, importOrigin.y + Math.floor(i / 20) * 0.00002, 0.00001),
-      }));
-      const fd = new FormData();
-      fd.set('file', new File([JSON.stringify({ type: 'FeatureCollection', features })], 'crash.geojson'));
-      const dry = await api(token, 'imports?kind=buildings', { method: 'POST', body: fd });
-      const report = (await dry.json()) as { id: string; counts: { toInsert: number } };
-      expect(dry.status, JSON.stringify(report)).toBe(201);
-      expect(report.counts.toInsert).toBe(IMPORT_ROWS);
-      batchId = report.id;
+    it(
+      "leaves none of an import's rows when killed mid-commit, and the batch can be committed after the restart",
+      async () => {
+        await restart();
+        const token = await login(ROLE_ACCOUNTS.community_staff);
+        const features = Array.from({ length: IMPORT_ROWS }, (_, i) => ({
+          type: 'Feature',
+          properties: { 地址: `崩溃测试路${i + 1}号` },
+          geometry: square(importOrigin.x + (i % 20) * 0.00002, importOrigin.y + Math.floor(i / 20) * 0.00002, 0.00001),
+        }));
+        const fd = new FormData();
+        fd.set('file', new File([JSON.stringify({ type: 'FeatureCollection', features })], 'crash.geojson'));
+        const dry = await api(token, 'imports?kind=buildings', { method: 'POST', body: fd });
+        const report = (await dry.json()) as { id: string; counts: { toInsert: number } };
+        expect(dry.status, JSON.stringify(report)).toBe(201);
+        expect(report.counts.toInsert).toBe(IMPORT_ROWS);
+        batchId = report.id;
 
-      const mark = readMark();
-      const commit = answer(api(token, `imports/${batchId}/commit`, { method: 'POST' }));
-      await paused(commit, mark);
-      await crash();
-      expect(await commit).toBeInstanceOf(Error); // no answer: the server died inside the transaction
+        const mark = readMark();
+        const commit = answer(api(token, `imports/${batchId}/commit`, { method: 'POST' }));
+        await paused(commit, mark);
+        await crash();
+        expect(await commit).toBeInstanceOf(Error); // no answer: the server died inside the transaction
 
-      await inspect(async (db) => {
-        await ledgerIntact(db);
-        const [r] = await db.query<{ rows: number; committed: boolean }>(
-          `select (select count(*)::int from public.buildings where address like '崩溃测试路%') as rows,
+        await inspect(async (db) => {
+          await ledgerIntact(db);
+          const [r] = await db.query<{ rows: number; committed: boolean }>(
+            `select (select count(*)::int from public.buildings where address like '崩溃测试路%') as rows,
                   (select committed_at is not null from public.import_batches where id = $1) as committed`,
-          [batchId],
+            [batchId],
+          );
+          expect(r).toEqual({ rows: 0, committed: false });
+          await boundaryConsistent(db);
+        });
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      "starts again on the data the import's kill left, serves, and keeps the old boundary version and assignments when killed mid-commit of a redraw",
+      async () => {
+        await restart(); // on the data the last kill left
+        const token = await login(ROLE_ACCOUNTS.community_staff);
+        // The batch the kill interrupted commits whole now.
+        expect(await answer(api(token, `imports/${batchId}/commit`, { method: 'POST' }))).toMatchObject({
+          status: 200,
+          body: { committed: { inserted: IMPORT_ROWS } },
+        });
+
+        const before = (await (await api(token, 'grids')).json()) as { features: { properties: { id: number; version: number } }[] };
+        const versionOf = (id: number) => before.features.find((f) => f.properties.id === id)!.properties.version;
+        const mark = readMark();
+        const save = answer(
+          api(token, `grids/${boundary.grid}/boundary`, {
+            method: 'PUT',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({
+              geometry: boundary.grown,
+              version: versionOf(boundary.grid),
+              reason: '崩溃测试',
+              neighbours: [{ gridId: boundary.neighbour, version: versionOf(boundary.neighbour), geometry: boundary.shrunk }],
+            }),
+          }),
         );
-        expect(r).toEqual({ rows: 0, committed: false });
-        await boundaryConsistent(db);
-      });
-    }, TEST_TIMEOUT_MS);
+        await paused(save, mark);
+        await crash();
+        expect(await save).toBeInstanceOf(Error);
 
-    it('starts again on the data the import\'s kill left, serves, and keeps the old boundary version and assignments when killed mid-commit of a redraw', async () => {
-      await restart(); // on the data the last kill left
-      const token = await login(ROLE_ACCOUNTS.community_staff);
-      // The batch the kill interrupted commits whole now.
-      expect(await answer(api(token, `imports/${batchId}/commit`, { method: 'POST' }))).toMatchObject({
-        status: 200,
-        body: { committed: { inserted: IMPORT_ROWS } },
-      });
-
-      const before = await (await api(token, 'grids')).json() as { features: { properties: { id: number; version: number } }[] };
-      const versionOf = (id: number) => before.features.find((f) => f.properties.id === id)!.properties.version;
-      const mark = readMark();
-      const save = answer(api(token, `grids/${boundary.grid}/boundary`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          geometry: boundary.grown,
-          version: versionOf(boundary.grid),
-          reason: '崩溃测试',
-          neighbours: [{ gridId: boundary.neighbour, version: versionOf(boundary.neighbour), geometry: boundary.shrunk }],
-        }),
-      }));
-      await paused(save, mark);
-      await crash();
-      expect(await save).toBeInstanceOf(Error);
-
-      await inspect(async (db) => {
-        await ledgerIntact(db);
-        expect(await db.query<{ n: number }>(`select count(*)::int as n from public.buildings where address like '崩溃测试路%'`)).toEqual([{ n: IMPORT_ROWS }]);
-        const state = await db.query(
-          `select g.id, g.version, (select count(*)::int from public.grid_versions v where v.grid_id = g.id) as versions,
+        await inspect(async (db) => {
+          await ledgerIntact(db);
+          expect(await db.query<{ n: number }>(`select count(*)::int as n from public.buildings where address like '崩溃测试路%'`)).toEqual(
+            [{ n: IMPORT_ROWS }],
+          );
+          const state = await db.query(
+            `select g.id, g.version, (select count(*)::int from public.grid_versions v where v.grid_id = g.id) as versions,
                   (select count(*)::int from public.building_grid_history h where h.building_id = $3) as "buildingHistory",
                   (select grid_id from public.buildings where id = $3) as "buildingGrid"
            from public.grids g where g.id in ($1, $2) order by g.id`,
-          [boundary.grid, boundary.neighbour, boundary.building],
-        );
-        expect(state).toEqual(
-          [boundary.grid, boundary.neighbour].sort((a, b) => a - b).map((id) => ({
-            id,
-            version: versionOf(id),
-            versions: versionOf(id),
-            buildingHistory: 1,
-            buildingGrid: boundary.neighbour,
-          })),
-        );
-        await boundaryConsistent(db);
-      });
-    }, TEST_TIMEOUT_MS);
+            [boundary.grid, boundary.neighbour, boundary.building],
+          );
+          expect(state).toEqual(
+            [boundary.grid, boundary.neighbour]
+              .sort((a, b) => a - b)
+              .map((id) => ({
+                id,
+                version: versionOf(id),
+                versions: versionOf(id),
+                buildingHistory: 1,
+                buildingGrid: boundary.neighbour,
+              })),
+          );
+          await boundaryConsistent(db);
+        });
+      },
+      TEST_TIMEOUT_MS,
+    );
 
-    it('starts again on the data the redraw\'s kill left, and keeps every visit that was answered 2xx, whole, and rollups equal to their definition, when killed during a burst of 50', async () => {
-      await restart();
-      const token = await login(ROLE_ACCOUNTS.grid_member);
-      const answered: { key: string; id: number }[] = [];
-      const run = `crash-${mode}-${Date.now()}`;
-      const burst = households.map((householdId, i) =>
-        api(token, 'visits', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': `${run}-${i}` },
-          body: JSON.stringify({ householdId, visitedAt: '2026-11-20T10:00:00+08:00', method: 'in_person', result: 'met', durationMin: 15, notes: '崩溃测试走访' }),
-        }).then(
-          async (r) => {
-            if (r.ok) answered.push({ key: `${run}-${i}`, id: ((await r.json()) as { id: number }).id });
-            return r.status;
-          },
-          () => 'killed' as const,
-        ),
-      );
-      await until('a third of the visits to be answered', () => answered.length >= VISITS / 3);
-      await crash();
-      const outcomes = await Promise.all(burst);
-      const killed = outcomes.filter((o) => o === 'killed').length;
-      expect(killed, 'the kill landed in the middle of the burst').toBeGreaterThan(0);
-      expect(outcomes.filter((o) => o !== 'killed').every((o) => o === 201)).toBe(true);
+    it(
+      "starts again on the data the redraw's kill left, and keeps every visit that was answered 2xx, whole, and rollups equal to their definition, when killed during a burst of 50",
+      async () => {
+        await restart();
+        const token = await login(ROLE_ACCOUNTS.grid_member);
+        const answered: { key: string; id: number }[] = [];
+        const run = `crash-${mode}-${Date.now()}`;
+        const burst = households.map((householdId, i) =>
+          api(token, 'visits', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'idempotency-key': `${run}-${i}` },
+            body: JSON.stringify({
+              householdId,
+              visitedAt: '2026-11-20T10:00:00+08:00',
+              method: 'in_person',
+              result: 'met',
+              durationMin: 15,
+              notes: '崩溃测试走访',
+            }),
+          }).then(
+            async (r) => {
+              if (r.ok) answered.push({ key: `${run}-${i}`, id: ((await r.json()) as { id: number }).id });
+              return r.status;
+            },
+            () => 'killed' as const,
+          ),
+        );
+        await until('a third of the visits to be answered', () => answered.length >= VISITS / 3);
+        await crash();
+        const outcomes = await Promise.all(burst);
+        const killed = outcomes.filter((o) => o === 'killed').length;
+        expect(killed, 'the kill landed in the middle of the burst').toBeGreaterThan(0);
+        expect(outcomes.filter((o) => o !== 'killed').every((o) => o === 201)).toBe(true);
 
-      await inspect(async (db) => {
-        await ledgerIntact(db);
-        const rows = await db.query<{ key: string; id: number; whole: boolean }>(
-          `select idempotency_key as key, id, (household_id is not null and visited_at is not null and notes = '崩溃测试走访') as whole
+        await inspect(async (db) => {
+          await ledgerIntact(db);
+          const rows = await db.query<{ key: string; id: number; whole: boolean }>(
+            `select idempotency_key as key, id, (household_id is not null and visited_at is not null and notes = '崩溃测试走访') as whole
            from public.visits where idempotency_key like $1 order by id`,
-          [`${run}-%`],
-        );
-        const present = new Map(rows.map((r) => [r.key, r.id]));
-        for (const a of answered) expect(present.get(a.key), `visit ${a.key} was answered 201`).toBe(a.id);
-        expect(rows.every((r) => r.whole)).toBe(true);
-        expect(rows.length).toBeLessThanOrEqual(VISITS);
-        expect(await statsDrift(db)).toEqual([]);
-        await boundaryConsistent(db);
-        await db.exec('drop trigger crash_test_pause on public.buildings; drop function public.crash_test_pause();');
-      });
-    }, TEST_TIMEOUT_MS);
+            [`${run}-%`],
+          );
+          const present = new Map(rows.map((r) => [r.key, r.id]));
+          for (const a of answered) expect(present.get(a.key), `visit ${a.key} was answered 201`).toBe(a.id);
+          expect(rows.every((r) => r.whole)).toBe(true);
+          expect(rows.length).toBeLessThanOrEqual(VISITS);
+          expect(await statsDrift(db)).toEqual([]);
+          await boundaryConsistent(db);
+          await db.exec('drop trigger crash_test_pause on public.buildings; drop function public.crash_test_pause();');
+        });
+      },
+      TEST_TIMEOUT_MS,
+    );
   });
 }

@@ -5,8 +5,8 @@
  */
 import { beforeAll, expect, it } from 'vitest';
 import type { Queryable } from '../../api/db/database';
-import { enterAsCaller, type Claims } from '../../api/lib/request-db';
-import { claimsOf, ROLE_ACCOUNTS, type DemoRole } from '../support/callers';
+import { type Claims, enterAsCaller } from '../../api/lib/request-db';
+import { claimsOf, type DemoRole, ROLE_ACCOUNTS } from '../support/callers';
 import { inRolledBackTransaction } from '../support/databases';
 import { describeEachDatabase } from '../support/each-database';
 
@@ -16,12 +16,18 @@ describeEachDatabase('import write policies', (_mode, db) => {
       await enterAsCaller(tx, claims);
       return fn(tx);
     });
-  const refusal = (p: Promise<unknown>) => p.then(() => 'allowed', (e: Error) => e.message);
+  const refusal = (p: Promise<unknown>) =>
+    p.then(
+      () => 'allowed',
+      (e: Error) => e.message,
+    );
   let claims: Record<DemoRole, Claims>;
   let own: { community: number; x: number; y: number };
   let other: { community: number; x: number; y: number };
   beforeAll(async () => {
-    claims = Object.fromEntries(await Promise.all(Object.entries(ROLE_ACCOUNTS).map(async ([r, e]) => [r, await claimsOf(db(), e)]))) as typeof claims;
+    claims = Object.fromEntries(
+      await Promise.all(Object.entries(ROLE_ACCOUNTS).map(async ([r, e]) => [r, await claimsOf(db(), e)])),
+    ) as typeof claims;
     const rows = await db().query<{ community: number; x: number; y: number; mine: boolean }>(
       `select g.community_id as community, ST_X(p) as x, ST_Y(p) as y,
               g.community_id = (select community_id from public.staff where email = $1) as mine
@@ -31,8 +37,7 @@ describeEachDatabase('import write policies', (_mode, db) => {
     own = rows.find((r) => r.mine)!;
     other = rows.find((r) => !r.mine)!;
   });
-  const square = (p: { x: number; y: number }, d = 0.00005) =>
-    `ST_Multi(ST_MakeEnvelope(${p.x}, ${p.y}, ${p.x + d}, ${p.y + d}, 4326))`;
+  const square = (p: { x: number; y: number }, d = 0.00005) => `ST_Multi(ST_MakeEnvelope(${p.x}, ${p.y}, ${p.x + d}, ${p.y + d}, 4326))`;
 
   it('lets community staff add a grid to their community, and no one else, nowhere else', async () => {
     const insert = (community: number) => (tx: Queryable) =>
@@ -67,10 +72,18 @@ describeEachDatabase('import write policies', (_mode, db) => {
       await tx.query(`select set_config('request.jwt.claims', $1, true)`, [JSON.stringify(claims.street_leader)]);
       const byOther = await tx.query('select 1 from public.import_batches where id = $1', [b!.id]);
       await tx.query(`select set_config('request.jwt.claims', $1, true)`, [JSON.stringify(claims.community_staff)]);
-      const first = await tx.query(`update public.import_batches set committed_at = now() where id = $1 and committed_at is null returning id`, [b!.id]);
+      const first = await tx.query(
+        `update public.import_batches set committed_at = now() where id = $1 and committed_at is null returning id`,
+        [b!.id],
+      );
       const again = await tx.query(`update public.import_batches set committed = '{}' where id = $1 returning id`, [b!.id]);
-      const forged = await refusal(tx.query(`insert into public.import_batches (owner_id, kind, file_name, format, report, rows)
-        values ($1, 'grids', 'x', 'geojson', '{}', '[]')`, [claims.street_leader.sub]));
+      const forged = await refusal(
+        tx.query(
+          `insert into public.import_batches (owner_id, kind, file_name, format, report, rows)
+        values ($1, 'grids', 'x', 'geojson', '{}', '[]')`,
+          [claims.street_leader.sub],
+        ),
+      );
       return { byOther: byOther.length, first: first.length, again: again.length, forged };
     });
     expect(seen).toEqual({ byOther: 0, first: 1, again: 0, forged: expect.stringMatching(/row-level security/) });

@@ -5,9 +5,9 @@
  */
 import { beforeAll, expect, it } from 'vitest';
 import type { Queryable } from '../../api/db/database';
-import { enterAsCaller, type Claims } from '../../api/lib/request-db';
+import { type Claims, enterAsCaller } from '../../api/lib/request-db';
+import { claimsOf, DEMO_ROLES, type DemoRole, ROLE_ACCOUNTS, strangerClaims } from '../support/callers';
 import { inRolledBackTransaction } from '../support/databases';
-import { claimsOf, DEMO_ROLES, ROLE_ACCOUNTS, strangerClaims, type DemoRole } from '../support/callers';
 import { describeEachDatabase } from '../support/each-database';
 
 describeEachDatabase('meetings row-level security', (_mode, db) => {
@@ -17,9 +17,16 @@ describeEachDatabase('meetings row-level security', (_mode, db) => {
 
   beforeAll(async () => {
     for (const role of DEMO_ROLES) claims[role] = await claimsOf(db(), ROLE_ACCOUNTS[role]);
-    const [me] = await db().query<{ id: number; community_id: number }>('select id, community_id from public.staff where email = $1', [ROLE_ACCOUNTS.community_staff]);
-    const [g] = await db().query<{ id: number }>('select id from public.grids where community_id = $1 order by id limit 1', [me!.community_id]);
-    const [o] = await db().query<{ id: number; community_id: number }>('select id, community_id from public.grids where community_id <> $1 order by id limit 1', [me!.community_id]);
+    const [me] = await db().query<{ id: number; community_id: number }>('select id, community_id from public.staff where email = $1', [
+      ROLE_ACCOUNTS.community_staff,
+    ]);
+    const [g] = await db().query<{ id: number }>('select id from public.grids where community_id = $1 order by id limit 1', [
+      me!.community_id,
+    ]);
+    const [o] = await db().query<{ id: number; community_id: number }>(
+      'select id, community_id from public.grids where community_id <> $1 order by id limit 1',
+      [me!.community_id],
+    );
     own = { community: me!.community_id, grid: g!.id, staff: me!.id };
     otherCommunity = { community: o!.community_id, grid: o!.id };
   });
@@ -29,9 +36,16 @@ describeEachDatabase('meetings row-level security', (_mode, db) => {
       if (who) await enterAsCaller(tx, who);
       return fn(tx);
     });
-  const outcome = (p: Promise<unknown>) => p.then(() => 'allowed', (e: Error) => e.message);
+  const outcome = (p: Promise<unknown>) =>
+    p.then(
+      () => 'allowed',
+      (e: Error) => e.message,
+    );
   const insertMeeting = (tx: Queryable, community: number) =>
-    tx.query<{ id: number }>(`insert into public.meetings (community_id, month, held_on, type) values ($1, '2026-10', '2026-11-03', 'analysis') returning id`, [community]);
+    tx.query<{ id: number }>(
+      `insert into public.meetings (community_id, month, held_on, type) values ($1, '2026-10', '2026-11-03', 'analysis') returning id`,
+      [community],
+    );
   const insertAction = (tx: Queryable, meeting: number, grid: number) =>
     tx.query<{ id: number }>(
       `insert into public.meeting_actions (meeting_id, grid_id, decision, owner_id, due_on) values ($1, $2, '补访逾期户', $3, '2026-11-30') returning id`,
@@ -50,7 +64,9 @@ describeEachDatabase('meetings row-level security', (_mode, db) => {
     const result = await as(claims.community_staff, async (tx) => {
       const [m] = await insertMeeting(tx, own.community);
       const [a] = await insertAction(tx, m!.id, own.grid);
-      const updated = await tx.query(`update public.meeting_actions set done = true, done_on = '2026-11-20' where id = $1 returning id`, [a!.id]);
+      const updated = await tx.query(`update public.meeting_actions set done = true, done_on = '2026-11-20' where id = $1 returning id`, [
+        a!.id,
+      ]);
       return updated.length;
     });
     expect(result).toBe(1);
@@ -66,14 +82,17 @@ describeEachDatabase('meetings row-level security', (_mode, db) => {
     ).toMatch(/row-level security/);
   });
 
-  it.each(['street_leader', 'grid_leader', 'grid_member', 'presenter'] as const)('refuses %s writing meetings and decisions', async (role) => {
-    expect(await as(claims[role], (tx) => outcome(insertMeeting(tx, own.community)))).toMatch(/row-level security/);
-    expect(await withMeeting(claims[role], (tx, ids) => outcome(insertAction(tx, ids.meeting, own.grid)))).toMatch(/row-level security/);
-    const changed = await withMeeting(claims[role], (tx, ids) =>
-      tx.query(`update public.meeting_actions set done = true, done_on = '2026-11-20' where id = $1 returning id`, [ids.action]),
-    );
-    expect(changed).toEqual([]);
-  });
+  it.each(['street_leader', 'grid_leader', 'grid_member', 'presenter'] as const)(
+    'refuses %s writing meetings and decisions',
+    async (role) => {
+      expect(await as(claims[role], (tx) => outcome(insertMeeting(tx, own.community)))).toMatch(/row-level security/);
+      expect(await withMeeting(claims[role], (tx, ids) => outcome(insertAction(tx, ids.meeting, own.grid)))).toMatch(/row-level security/);
+      const changed = await withMeeting(claims[role], (tx, ids) =>
+        tx.query(`update public.meeting_actions set done = true, done_on = '2026-11-20' where id = $1 returning id`, [ids.action]),
+      );
+      expect(changed).toEqual([]);
+    },
+  );
 
   it.each(DEMO_ROLES)('lets %s of the street read the meeting and its decisions', async (role) => {
     const seen = await withMeeting(claims[role], async (tx, ids) => ({

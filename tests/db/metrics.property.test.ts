@@ -12,16 +12,23 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeAll, expect, it } from 'vitest';
 import type { Database, Queryable } from '../../api/db/database';
-import { HOUSEHOLD_CATEGORIES, VISIT_METHODS, VISIT_RESULTS, type HouseholdCategory, type VisitMethod, type VisitResult } from '../../geo/domain/household';
-import { DEFAULT_POLICY, policySettingsSchema, type PolicySettings } from '../../geo/domain/visit-policy';
 import {
+  HOUSEHOLD_CATEGORIES,
+  type HouseholdCategory,
+  VISIT_METHODS,
+  VISIT_RESULTS,
+  type VisitMethod,
+  type VisitResult,
+} from '../../geo/domain/household';
+import { DEFAULT_POLICY, type PolicySettings, policySettingsSchema } from '../../geo/domain/visit-policy';
+import {
+  type AreaStats,
   attentionPoints,
   computeStats,
   epochDay,
   fromEpochDay,
-  policyInForce,
-  type AreaStats,
   type MetricsDataset,
+  policyInForce,
 } from '../../geo/metrics/coverage.reference';
 import { inRolledBackTransaction } from '../support/databases';
 import { describeEachDatabase, describeEachMigratedDatabase } from '../support/each-database';
@@ -102,7 +109,10 @@ const timeArb = (min: number, max: number) => fc.record({ day: fc.integer({ min,
 const intervalsArb: fc.Arbitrary<PolicySettings['intervals']> = fc.oneof(
   fc.constant({ ...DEFAULT_POLICY.intervals }),
   fc.record(
-    Object.fromEntries(HOUSEHOLD_CATEGORIES.map((c) => [c, fc.integer({ min: 1, max: 30 })])) as Record<HouseholdCategory, fc.Arbitrary<number>>,
+    Object.fromEntries(HOUSEHOLD_CATEGORIES.map((c) => [c, fc.integer({ min: 1, max: 30 })])) as Record<
+      HouseholdCategory,
+      fc.Arbitrary<number>
+    >,
   ),
 );
 
@@ -172,9 +182,12 @@ const issueArb: fc.Arbitrary<GenIssue> = fc.record({
   due: timeArb(-6, 6),
   closed: fc.option(timeArb(-10, 5), { freq: 2 }),
   cancelled: fc.array(timeArb(-10, 5), { maxLength: 2 }),
-  noise: fc.array(fc.record({ at: timeArb(-10, 5), to: fc.constantFrom('accepted' as const, 'in_progress' as const, 'resolved' as const) }), {
-    maxLength: 2,
-  }),
+  noise: fc.array(
+    fc.record({ at: timeArb(-10, 5), to: fc.constantFrom('accepted' as const, 'in_progress' as const, 'resolved' as const) }),
+    {
+      maxLength: 2,
+    },
+  ),
 });
 
 const datasetArb: fc.Arbitrary<GenDataset> = fc.record({
@@ -247,7 +260,18 @@ interface Materialized {
     households: { id: number; buildingId: number; categories: string[]; movedIn: string; movedOut: string | null }[];
     visits: { id: number; householdId: number; visitedAt: string; method: string; result: string }[];
     patrols: { id: number; gridId: number; startedAt: string; endedAt: string | null }[];
-    issues: { id: number; regNo: string; gridId: number; buildingId: number | null; x: number; y: number; status: string; receivedAt: string; dueAt: string; closedAt: string | null }[];
+    issues: {
+      id: number;
+      regNo: string;
+      gridId: number;
+      buildingId: number | null;
+      x: number;
+      y: number;
+      status: string;
+      receivedAt: string;
+      dueAt: string;
+      closedAt: string | null;
+    }[];
     events: { id: number; issueId: number; at: string; to: string }[];
     policies: { id: number; communityId: number | null; validFrom: string; settings: PolicySettings }[];
   };
@@ -314,18 +338,22 @@ function materialize(g: GenDataset): Materialized {
   };
   g.grids.forEach((gr, k) => {
     const o = gridOrigin(k);
-    gr.buildings.forEach((b, j) => addBuilding(b, square(o.x + 0.001 + (j % 3) * 0.003, o.y + 0.002 + Math.floor(j / 3) * 0.004, 0.001), grids[k]!));
+    gr.buildings.forEach((b, j) =>
+      addBuilding(b, square(o.x + 0.001 + (j % 3) * 0.003, o.y + 0.002 + Math.floor(j / 3) * 0.004, 0.001), grids[k]!),
+    );
   });
   // South of every grid: the trigger finds none, grid_id stays null.
   g.outside.forEach((b, j) => addBuilding(b, square(115.9 + j * 0.003, 28.55, 0.001), null));
 
-  const patrols = g.grids.flatMap((gr, k) =>
-    gr.patrols.map((p) => ({
-      gridId: gridId(k),
-      startedAt: timestamp(d0, p.start),
-      endedAt: p.durationSec === null ? null : new Date(Date.parse(timestamp(d0, p.start)) + p.durationSec * 1000).toISOString(),
-    })),
-  ).map((p, i) => ({ id: i + 1, ...p }));
+  const patrols = g.grids
+    .flatMap((gr, k) =>
+      gr.patrols.map((p) => ({
+        gridId: gridId(k),
+        startedAt: timestamp(d0, p.start),
+        endedAt: p.durationSec === null ? null : new Date(Date.parse(timestamp(d0, p.start)) + p.durationSec * 1000).toISOString(),
+      })),
+    )
+    .map((p, i) => ({ id: i + 1, ...p }));
 
   const issues: Materialized['rows']['issues'] = [];
   const events: Materialized['rows']['events'] = [];
@@ -522,14 +550,19 @@ function differences(label: string, sql: SqlStatsRow | undefined, ref: AreaStats
   };
   for (const [field, column] of SQL_COLUMNS) {
     const ok = field === 'attention' ? same(sql[column], ref.attention, 6) : same(sql[column], ref[field] as number | null);
-    if (!ok) out.push(`${label} ${field}: sql ${JSON.stringify(sql[column])} ≠ reference ${JSON.stringify(ref[field])}${field === 'attention' ? unrounded() : ''}`);
+    if (!ok)
+      out.push(
+        `${label} ${field}: sql ${JSON.stringify(sql[column])} ≠ reference ${JSON.stringify(ref[field])}${field === 'attention' ? unrounded() : ''}`,
+      );
   }
   const breakdown = sql.attention_breakdown ?? {};
   const extra = Object.keys(breakdown).filter((k) => !(BREAKDOWN_KEYS as readonly string[]).includes(k));
   if (extra.length > 0) out.push(`${label} attentionBreakdown: unexpected keys ${extra.join(', ')}`);
   for (const k of BREAKDOWN_KEYS) {
     if (!same(breakdown[k], ref.attentionBreakdown[k])) {
-      out.push(`${label} attentionBreakdown.${k}: sql ${JSON.stringify(breakdown[k])} ≠ reference ${ref.attentionBreakdown[k]}${unrounded()}`);
+      out.push(
+        `${label} attentionBreakdown.${k}: sql ${JSON.stringify(breakdown[k])} ≠ reference ${ref.attentionBreakdown[k]}${unrounded()}`,
+      );
     }
   }
   return out;
@@ -547,11 +580,14 @@ async function compareAt(
   const buildingRows = await tx.query<SqlStatsRow>('select * from public.building_stats($1::date)', [asOf]);
   const out: string[] = [];
   const communityOf = new Map(data.grids.map((g) => [g.id, g.communityId]));
-  const policyOfGrid = (gridId: number | null) => policyInForce(data.policies, gridId === null ? null : (communityOf.get(gridId) ?? null), asOf);
+  const policyOfGrid = (gridId: number | null) =>
+    policyInForce(data.policies, gridId === null ? null : (communityOf.get(gridId) ?? null), asOf);
 
   const gridIds = gridRows.map((r) => r.grid_id);
   if (JSON.stringify(gridIds) !== JSON.stringify(ref.grids.map((g) => g.id))) {
-    out.push(`${asOf} grid ids: sql ${JSON.stringify(gridIds)} ≠ reference ${JSON.stringify(ref.grids.map((g) => g.id))} (one row per grid, by id)`);
+    out.push(
+      `${asOf} grid ids: sql ${JSON.stringify(gridIds)} ≠ reference ${JSON.stringify(ref.grids.map((g) => g.id))} (one row per grid, by id)`,
+    );
   }
   const buildingIds = buildingRows.map((r) => r.building_id);
   if (JSON.stringify(buildingIds) !== JSON.stringify(ref.buildings.map((b) => b.id))) {
@@ -578,29 +614,25 @@ describeEachMigratedDatabase('metrics: SQL = reference on random streets', (_mod
     db = database();
   });
 
-  it(
-    `agrees on every field of every grid and building (${NUM_RUNS} random streets)`,
-    async () => {
-      await fc.assert(
-        fc.asyncProperty(datasetArb, async (g) => {
-          const m = materialize(g);
-          const problems = await inRolledBackTransaction(db, async (tx) => {
-            await insertDataset(tx, m);
-            const assigned = await tx.query<{ id: number; grid_id: number | null }>('select id, grid_id from public.buildings order by id');
-            const misplaced = assigned.filter((b) => b.grid_id !== m.expectedGridOfBuilding.get(b.id));
-            if (misplaced.length > 0) return [`test setup: buildings landed in unexpected grids: ${JSON.stringify(misplaced)}`];
-            const out: string[] = [];
-            for (const asOf of m.asOfs) out.push(...(await compareAt(tx, m.reference, asOf)));
-            return out;
-          });
-          expect(problems, `timezone ${m.timezone}, as of ${m.asOfs.join(', ')}`).toEqual([]);
-        }),
-        // A run cut short by the time limit fails rather than passing on fewer streets.
-        { numRuns: NUM_RUNS, interruptAfterTimeLimit: 240_000, markInterruptAsFailure: true, ...FC_REPLAY },
-      );
-    },
-    300_000,
-  );
+  it(`agrees on every field of every grid and building (${NUM_RUNS} random streets)`, async () => {
+    await fc.assert(
+      fc.asyncProperty(datasetArb, async (g) => {
+        const m = materialize(g);
+        const problems = await inRolledBackTransaction(db, async (tx) => {
+          await insertDataset(tx, m);
+          const assigned = await tx.query<{ id: number; grid_id: number | null }>('select id, grid_id from public.buildings order by id');
+          const misplaced = assigned.filter((b) => b.grid_id !== m.expectedGridOfBuilding.get(b.id));
+          if (misplaced.length > 0) return [`test setup: buildings landed in unexpected grids: ${JSON.stringify(misplaced)}`];
+          const out: string[] = [];
+          for (const asOf of m.asOfs) out.push(...(await compareAt(tx, m.reference, asOf)));
+          return out;
+        });
+        expect(problems, `timezone ${m.timezone}, as of ${m.asOfs.join(', ')}`).toEqual([]);
+      }),
+      // A run cut short by the time limit fails rather than passing on fewer streets.
+      { numRuns: NUM_RUNS, interruptAfterTimeLimit: 240_000, markInterruptAsFailure: true, ...FC_REPLAY },
+    );
+  }, 300_000);
 
   it('leaves the database empty afterwards (every run was rolled back)', async () => {
     const [row] = await db.query<{ n: number }>(
@@ -638,7 +670,9 @@ async function readDataset(db: Queryable): Promise<MetricsDataset> {
               (select ${iso('min(e.at)')} from public.issue_events e where e.issue_id = i.id and e.to_status = 'cancelled') as "cancelledAt"
        from public.issues i order by i.id`,
     ),
-    policies: await db.query(`select community_id as "communityId", valid_from as "validFrom", settings from public.visit_policies order by id`),
+    policies: await db.query(
+      `select community_id as "communityId", valid_from as "validFrom", settings from public.visit_policies order by id`,
+    ),
   };
 }
 
@@ -677,7 +711,10 @@ describeEachDatabase('metrics on the demo street', (_mode, db) => {
 
   it('shows a few neglected grids among many well-kept ones, and a different picture a year ago', async () => {
     const low = (rows: Awaited<ReturnType<typeof gridStats>>) =>
-      rows.filter((r) => r.coverage !== null && r.coverage < 0.7).map((r) => r.grid_id!).sort((a, b) => a - b);
+      rows
+        .filter((r) => r.coverage !== null && r.coverage < 0.7)
+        .map((r) => r.grid_id!)
+        .sort((a, b) => a - b);
     const today = await gridStats(DEMO_TODAY);
     const before = await gridStats(YEAR_AGO);
     const summary = (rows: typeof today) => rows.map((r) => `${r.grid_id}:${r.coverage?.toFixed(3)}`).join(' ');

@@ -45,7 +45,9 @@ describeEachEmptyDatabase('migrations', (_mode, database) => {
     const sub = '6f1c1c54-2d7e-4f3e-9d1a-1b2c3d4e5f60';
     const [row] = await db.transaction(async (tx) => {
       await tx.query(`select set_config('request.jwt.claims', $1, true)`, [JSON.stringify({ sub, role: 'authenticated' })]);
-      return tx.query<{ uid: string; role: string; jwt: { sub: string } }>('select auth.uid() as uid, auth.role() as role, auth.jwt() as jwt');
+      return tx.query<{ uid: string; role: string; jwt: { sub: string } }>(
+        'select auth.uid() as uid, auth.role() as role, auth.jwt() as jwt',
+      );
     });
     expect(row).toEqual({ uid: sub, role: 'authenticated', jwt: { sub, role: 'authenticated' } });
   });

@@ -1,9 +1,9 @@
-import { expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { generateDemoStreet } from '../../geo/demo/street.generator';
 import { DEMO_TODAY } from '../support/fixtures';
 import { chromiumPrerequisite, describeWith } from '../support/prerequisites';
-import { useBrowserSuite, type Driver, type Product } from './driver';
+import { type Driver, type Product, useBrowserSuite } from './driver';
 
 /** The seeded street, regenerated here so tests know every resident the database holds. */
 const street = generateDemoStreet({ today: DEMO_TODAY });

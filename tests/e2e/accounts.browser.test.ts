@@ -1,8 +1,8 @@
-import { expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../support/fixtures';
 import { chromiumPrerequisite, describeWith } from '../support/prerequisites';
-import { useBrowserSuite, type Driver, type Product } from './driver';
+import { type Driver, type Product, useBrowserSuite } from './driver';
 
 describeWith(chromiumPrerequisite(), 'a new staff account in headless Chromium', () => {
   let page: Page;
@@ -61,7 +61,9 @@ describeWith(chromiumPrerequisite(), 'a new staff account in headless Chromium',
     const contrasts = await dialog.evaluate((el) => {
       const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
       const lum = ([r, g, b]: number[]) =>
-        [r!, g!, b!].map((v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4)).reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i]!, 0);
+        [r!, g!, b!]
+          .map((v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4))
+          .reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i]!, 0);
       const card = el.querySelector('.sign-in-card')!;
       const bg = lum(rgb(getComputedStyle(card).backgroundColor));
       return [...card.querySelectorAll('h2, label span, button')].map((t) => {
@@ -121,7 +123,9 @@ describeWith(chromiumPrerequisite(), 'a new staff account in headless Chromium',
     expect(((await login.json()) as any).error.code).toBe('account_disabled');
     // Both changes are in the audit log, with who made them.
     const leader = (await api('/api/auth/login', { email: 'street@demo.local', password: DEMO_PASSWORD })).access_token as string;
-    const audit = (await (await fetch(new URL('/api/audit?limit=50', product.url), { headers: { authorization: `Bearer ${leader}` } })).json()) as any;
+    const audit = (await (
+      await fetch(new URL('/api/audit?limit=50', product.url), { headers: { authorization: `Bearer ${leader}` } })
+    ).json()) as any;
     const mine = audit.entries.filter((e: any) => e.table === 'staff' && e.staffName === '罗慧');
     expect(mine[0]).toMatchObject({ action: 'update', newValues: { active: false } });
     const person = mine[0].rowIds[0];

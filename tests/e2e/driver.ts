@@ -3,15 +3,15 @@
  * `npm start`'s entry point as a real process on a throw-away data directory and opens it in
  * headless Chromium; `when` acts like a user; `then` reads what the user would see.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pointOnFeature } from '@turf/turf';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
-import { CHROMIUM_PATH } from '../support/prerequisites';
 import { DEMO_PASSWORD, DEMO_TODAY } from '../support/fixtures';
+import { CHROMIUM_PATH } from '../support/prerequisites';
 
 const root = path.resolve(import.meta.dirname, '../..');
 export const SCREENSHOT_DIR = path.join(root, 'test-results');
@@ -188,7 +188,12 @@ export function driver(page: Page, product: Product) {
     const answer = { url: r.url(), status: r.status(), presentation: r.request().headers()['x-presentation'] === '1' };
     // A stream's body never ends; waiting for it would wait forever.
     if (isEventStream(r.url())) return void apiAnswers.push(Promise.resolve({ ...answer, body: '' }));
-    apiAnswers.push(r.text().then((body) => ({ ...answer, body }), () => ({ ...answer, body: '' })));
+    apiAnswers.push(
+      r.text().then(
+        (body) => ({ ...answer, body }),
+        () => ({ ...answer, body: '' }),
+      ),
+    );
   });
   /** API requests in flight, but the event stream (which is why 'networkidle' never comes). */
   let inFlight = 0;
@@ -404,16 +409,26 @@ export function driver(page: Page, product: Product) {
           const f = map
             .queryRenderedFeatures({ layers: ['building-fill'] })
             .map((b) => {
-              const ring = (b.geometry as GeoJSON.MultiPolygon | GeoJSON.Polygon).type === 'Polygon'
-                ? (b.geometry as GeoJSON.Polygon).coordinates[0]!
-                : (b.geometry as GeoJSON.MultiPolygon).coordinates[0]![0]!;
+              const ring =
+                (b.geometry as GeoJSON.MultiPolygon | GeoJSON.Polygon).type === 'Polygon'
+                  ? (b.geometry as GeoJSON.Polygon).coordinates[0]!
+                  : (b.geometry as GeoJSON.MultiPolygon).coordinates[0]![0]!;
               const lon = ring.slice(0, -1).reduce((s, p) => s + p[0]!, 0) / (ring.length - 1);
               const lat = ring.slice(0, -1).reduce((s, p) => s + p[1]!, 0) / (ring.length - 1);
               const p = map.project([lon, lat]);
               return { id: Number(b.id), lon, lat, x: p.x, y: p.y, d: Math.hypot(p.x - centre.x, p.y - centre.y) };
             })
             // A pin over the building would take the pointer (its tooltip, its click) instead.
-            .filter((c) => map.queryRenderedFeatures([[c.x - 14, c.y - 14], [c.x + 14, c.y + 14]], { layers: ['issue-pins', 'issue-clusters', 'issue-pin-label'] }).length === 0)
+            .filter(
+              (c) =>
+                map.queryRenderedFeatures(
+                  [
+                    [c.x - 14, c.y - 14],
+                    [c.x + 14, c.y + 14],
+                  ],
+                  { layers: ['issue-pins', 'issue-clusters', 'issue-pin-label'] },
+                ).length === 0,
+            )
             .sort((a, b) => a.d - b.d)[0];
           if (!f) return null;
           const s = JSON.parse(window.localStorage.getItem('minqing.session') ?? '{}') as { token?: string };
@@ -444,7 +459,10 @@ export function driver(page: Page, product: Product) {
         await page.waitForFunction(() => !window.__minqingMap!.isMoving() && window.__minqingMap!.loaded(), undefined, { timeout: 20_000 });
       },
       async showOnlyOverdueHouseholds() {
-        await page.getByTestId('households').getByLabel(/只看逾期未访/).check();
+        await page
+          .getByTestId('households')
+          .getByLabel(/只看逾期未访/)
+          .check();
       },
       /** The n-th household shown in the grid panel's list; its id. */
       async household(n: number): Promise<number> {
@@ -453,7 +471,10 @@ export function driver(page: Page, product: Product) {
         return Number(await row.getAttribute('data-household'));
       },
       async openVisitForm(householdId: number) {
-        await page.locator(`[data-testid="households"] li[data-household="${householdId}"]`).getByRole('button', { name: '记录走访' }).click();
+        await page
+          .locator(`[data-testid="households"] li[data-household="${householdId}"]`)
+          .getByRole('button', { name: '记录走访' })
+          .click();
         await page.getByTestId('visit-form').waitFor();
       },
       async fillVisit(visit: { method?: string; result?: string; durationMin?: number; notes?: string; visitedAt?: string }) {
@@ -474,7 +495,10 @@ export function driver(page: Page, product: Product) {
         await page.getByRole('button', { name: '完成' }).click();
       },
       async openIssueForm(householdId: number) {
-        await page.locator(`[data-testid="households"] li[data-household="${householdId}"]`).getByRole('button', { name: '登记事项' }).click();
+        await page
+          .locator(`[data-testid="households"] li[data-household="${householdId}"]`)
+          .getByRole('button', { name: '登记事项' })
+          .click();
         await page.getByTestId('issue-form').waitFor();
       },
       async fillIssue(issue: { category: string; description: string; complexity?: string; tier?: string; workUnit?: string }) {
@@ -498,10 +522,14 @@ export function driver(page: Page, product: Product) {
       async openBoundaryEditor() {
         await page.click('[data-testid="grid-panel"] [data-action="edit-boundary"]');
         await page.waitForSelector('[data-boundary-editing]');
-        await page.waitForFunction(() => {
-          const h = document.querySelector('[data-testid="boundary-problems"] h3')?.textContent ?? '';
-          return h !== '' && !h.includes('载入');
-        }, undefined, { timeout: 30_000 });
+        await page.waitForFunction(
+          () => {
+            const h = document.querySelector('[data-testid="boundary-problems"] h3')?.textContent ?? '';
+            return h !== '' && !h.includes('载入');
+          },
+          undefined,
+          { timeout: 30_000 },
+        );
       },
       /**
        * Drags on the map from one point to another (lon, lat) in a few steps, as a finger or mouse
@@ -526,7 +554,8 @@ export function driver(page: Page, product: Product) {
         // The drag starts where the first move lands: a short first step, so it starts on the
         // grabbed vertex (a long one grabs nothing and the shape never changes), then on to the end.
         const length = Math.hypot(b!.x - a!.x, b!.y - a!.y) || 1;
-        for (const share of [Math.min(0.5, 3 / length), 0.5, 1]) await page.mouse.move(a!.x + (b!.x - a!.x) * share, a!.y + (b!.y - a!.y) * share);
+        for (const share of [Math.min(0.5, 3 / length), 0.5, 1])
+          await page.mouse.move(a!.x + (b!.x - a!.x) * share, a!.y + (b!.y - a!.y) * share);
         await page.mouse.up();
       },
       /** Where the issue form puts the matter now, [lon, lat]. */
@@ -551,7 +580,10 @@ export function driver(page: Page, product: Product) {
         for (const [key, option] of Object.entries(filter)) {
           // A label's accessible name includes its select's chosen option, hence the prefix match.
           const select = board.getByRole('combobox', { name: new RegExp(`^${labels[key as keyof typeof labels]}`) });
-          await Promise.all([page.waitForResponse((r) => new URL(r.url()).pathname === '/api/issues'), select.selectOption({ label: option })]);
+          await Promise.all([
+            page.waitForResponse((r) => new URL(r.url()).pathname === '/api/issues'),
+            select.selectOption({ label: option }),
+          ]);
         }
       },
       async openIssueFromBoard(regNo: string) {
@@ -605,15 +637,11 @@ export function driver(page: Page, product: Product) {
         return page.locator('[data-testid="diary-visits"] > li').count();
       },
       renderedGridNames: () =>
-        page.evaluate(() =>
-          [...new Set(window.__minqingMap!.queryRenderedFeatures({ layers: ['grid-fill'] }).map((f) => f.id))].length,
-        ),
+        page.evaluate(() => [...new Set(window.__minqingMap!.queryRenderedFeatures({ layers: ['grid-fill'] }).map((f) => f.id))].length),
       renderedBuildingCount: async () => {
-        await page.waitForFunction(
-          () => window.__minqingMap!.queryRenderedFeatures({ layers: ['building-fill'] }).length > 0,
-          undefined,
-          { timeout: 20_000 },
-        );
+        await page.waitForFunction(() => window.__minqingMap!.queryRenderedFeatures({ layers: ['building-fill'] }).length > 0, undefined, {
+          timeout: 20_000,
+        });
         return page.evaluate(() => window.__minqingMap!.queryRenderedFeatures({ layers: ['building-fill'] }).length);
       },
       /** Distinct colours on the WebGL canvas, and the share of pixels that differ from the background. */
@@ -642,19 +670,27 @@ export function driver(page: Page, product: Product) {
       gridStates: () =>
         page.evaluate(() => {
           const map = window.__minqingMap!;
-          const ids = [...new Set(map.querySourceFeatures('grids', { sourceLayer: 'grids' }).map((f) => Number(f.id)))].sort((a, b) => a - b);
+          const ids = [...new Set(map.querySourceFeatures('grids', { sourceLayer: 'grids' }).map((f) => Number(f.id)))].sort(
+            (a, b) => a - b,
+          );
           return Object.fromEntries(ids.map((id) => [id, map.getFeatureState({ source: 'grids', sourceLayer: 'grids', id })]));
         }),
       /** Fill colours actually drawn under each grid's label point. */
       renderedGridColours: () =>
         page.evaluate(() => {
           const map = window.__minqingMap!;
-          return map.queryRenderedFeatures({ layers: ['grid-fill'] }).map((f) => String((f.layer.paint as Record<string, unknown>)['fill-color']));
+          return map
+            .queryRenderedFeatures({ layers: ['grid-fill'] })
+            .map((f) => String((f.layer.paint as Record<string, unknown>)['fill-color']));
         }),
       url: () => page.url(),
       /** The ids of the grids the map draws now (from its vector tiles). */
       renderedGridIds: () =>
-        page.evaluate(() => [...new Set(window.__minqingMap!.queryRenderedFeatures({ layers: ['grid-fill'] }).map((f) => Number(f.id)))].sort((a, b) => a - b)),
+        page.evaluate(() =>
+          [...new Set(window.__minqingMap!.queryRenderedFeatures({ layers: ['grid-fill'] }).map((f) => Number(f.id)))].sort(
+            (a, b) => a - b,
+          ),
+        ),
       tooltipText: async () => {
         await page.waitForSelector('.grid-tooltip', { timeout: 10_000 });
         return page.locator('.grid-tooltip').innerText();
@@ -726,13 +762,15 @@ export function driver(page: Page, product: Product) {
       visitLoggedText: () => page.getByTestId('visit-logged').innerText(),
       issueStatus: () => page.getByTestId('issue-status').getAttribute('data-status'),
       /** The issue page's timeline, oldest first: the kind of each event. */
-      timelineKinds: () => page.locator('[data-testid="issue-timeline"] li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-kind'))),
+      timelineKinds: () =>
+        page.locator('[data-testid="issue-timeline"] li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-kind'))),
       transitionButtons: () => page.locator('[data-testid="issue-actions"] .action-buttons button').allInnerTexts(),
       issueReporter: async () => ({
         masked: (await page.getByTestId('issue-reporter').getAttribute('data-masked')) === 'true',
         text: await page.getByTestId('issue-reporter').innerText(),
       }),
-      boardRegNos: () => page.locator('[data-testid="issue-board"] li[data-reg-no]').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-reg-no')!)),
+      boardRegNos: () =>
+        page.locator('[data-testid="issue-board"] li[data-reg-no]').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-reg-no')!)),
       boardText: () => page.getByTestId('issue-board').innerText(),
       /** How far the page and an element overflow the viewport sideways (0 = they fit). */
       async horizontalOverflow(testId: string) {
@@ -756,13 +794,17 @@ export function driver(page: Page, product: Product) {
       },
       /** The reason codes the boundary editor lists, in order. */
       async boundaryProblems(): Promise<string[]> {
-        return page.locator('[data-testid="boundary-problems"] li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-code') ?? ''));
+        return page
+          .locator('[data-testid="boundary-problems"] li')
+          .evaluateAll((lis) => lis.map((li) => li.getAttribute('data-code') ?? ''));
       },
       /** The reason codes drawn by the boundary editor's problem layers (rendered now). */
       async boundaryProblemsOnMap(): Promise<string[]> {
         return page.evaluate(() => {
           const map = window.__minqingMap!;
-          const layers = ['boundary-overlap-hatch', 'boundary-area-fill', 'boundary-problem-outline', 'boundary-problem-marker'].filter((l) => map.getLayer(l));
+          const layers = ['boundary-overlap-hatch', 'boundary-area-fill', 'boundary-problem-outline', 'boundary-problem-marker'].filter(
+            (l) => map.getLayer(l),
+          );
           return [...new Set(map.queryRenderedFeatures({ layers }).map((f) => String(f.properties!.code)))].sort();
         });
       },

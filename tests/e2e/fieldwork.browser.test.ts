@@ -2,10 +2,11 @@
  * Field work through the interface: a grid member logs a visit and registers an issue from the
  * household list, handles an issue to the end, and every open map follows without a reload.
  */
-import { expect, it } from 'vitest';
+
 import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { chromiumPrerequisite, describeWith } from '../support/prerequisites';
-import { useBrowserSuite, type BrowserTest, type Driver } from './driver';
+import { type BrowserTest, type Driver, useBrowserSuite } from './driver';
 
 const MEMBER = 'member01@demo.local';
 const STREET_LEADER = 'street@demo.local';
@@ -37,11 +38,19 @@ describeWith(chromiumPrerequisite(), 'field work in headless Chromium', () => {
     await d.when.closeForm();
 
     // The figure the map shows moves by one household.
-    await page.waitForFunction((n) => document.querySelector('[data-testid="grid-figures"]')?.textContent?.includes(`(${n}/`), before.covered + 1);
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid="grid-figures"]')?.textContent?.includes(`(${n}/`),
+      before.covered + 1,
+    );
     const after = await d.then.gridCoverage();
     expect(after).toMatchObject({ covered: before.covered + 1, households: before.households });
     // The list kept its "overdue only" filter while the form was open, and the household leaves it.
-    expect(await page.getByTestId('households').getByLabel(/只看逾期未访/).isChecked()).toBe(true);
+    expect(
+      await page
+        .getByTestId('households')
+        .getByLabel(/只看逾期未访/)
+        .isChecked(),
+    ).toBe(true);
     await page.locator(`[data-testid="households"] li[data-household="${household}"]`).waitFor({ state: 'detached' });
     expect(await d.then.pageWasNotReloaded(mark)).toBe(true);
     expect(d.then.pageErrors()).toEqual([]);
@@ -58,7 +67,12 @@ describeWith(chromiumPrerequisite(), 'field work in headless Chromium', () => {
     // The location starts at the household's building, and the map flies there.
     await page.waitForSelector('[data-testid="issue-location"][data-from="building"]');
     await d.when.waitForTheMapToSettle();
-    await d.when.fillIssue({ category: '消防隐患', description: '楼道内电动车充电，存在火灾隐患', complexity: '一般', tier: '网格当场办理' });
+    await d.when.fillIssue({
+      category: '消防隐患',
+      description: '楼道内电动车充电，存在火灾隐患',
+      complexity: '一般',
+      tier: '网格当场办理',
+    });
     // The matter is in the yard south of the building: the user clicks there on the map.
     const [lon, lat] = await d.when.issueLocation();
     const picked: [number, number] = [lon, lat - 0.0006];
@@ -71,9 +85,15 @@ describeWith(chromiumPrerequisite(), 'field work in headless Chromium', () => {
     expect(regNo).toMatch(/^202611\d{3}$/);
     expect(await d.then.registeredText()).toContain(`已登记，登记号 ${regNo}`);
 
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="map"]')?.getAttribute('data-issue-pins')) === n, pinsBefore + 1);
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('[data-testid="map"]')?.getAttribute('data-issue-pins')) === n,
+      pinsBefore + 1,
+    );
     await d.when.waitForTheMapToSettle();
-    await page.waitForFunction((r) => window.__minqingMap!.queryRenderedFeatures({ layers: ['issue-pins'] }).some((f) => f.properties.regNo === r), regNo);
+    await page.waitForFunction(
+      (r) => window.__minqingMap!.queryRenderedFeatures({ layers: ['issue-pins'] }).some((f) => f.properties.regNo === r),
+      regNo,
+    );
     const pin = (await d.then.renderedIssuePins()).find((p) => p.regNo === regNo);
     expect(pin).toMatchObject({ regNo, stage: 'on_track', status: 'registered' });
     expect(Math.abs(pin!.lonLat[0] - location[0]) + Math.abs(pin!.lonLat[1] - location[1])).toBeLessThan(0.00001);
@@ -234,7 +254,11 @@ describeWith(chromiumPrerequisite(), 'field work in headless Chromium', () => {
   });
 
   it('lists a grid member’s issues on the board, filtered, and opens one', async () => {
-    const { regNo } = await d.given.anIssueRegisteredBy(MEMBER, GRID, { category: 'public_facility', description: '路灯损坏', complexity: 'complex' });
+    const { regNo } = await d.given.anIssueRegisteredBy(MEMBER, GRID, {
+      category: 'public_facility',
+      description: '路灯损坏',
+      complexity: 'complex',
+    });
     await d.given.signedInAs(MEMBER);
     await d.given.theMapIsOpen();
     await d.when.openIssueBoard();

@@ -14,7 +14,7 @@ import type { Feature, FeatureCollection } from 'geojson';
 import type { Page } from 'playwright-core';
 import { expect, it, onTestFailed } from 'vitest';
 import { chromiumPrerequisite, describeWith } from '../support/prerequisites';
-import { useBrowserSuite, type BrowserTest } from './driver';
+import { type BrowserTest, useBrowserSuite } from './driver';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/first-day/', import.meta.url));
 const read = (f: string) => fs.readFileSync(FIXTURES + f);
@@ -34,7 +34,13 @@ const households = GRIDS.flatMap((grid, g) =>
     .filter((b) => String(b.properties!.code).startsWith(grid))
     .slice(0, 10)
     .flatMap((b, i) =>
-      ['101', '201'].map((room, r) => ({ head: `住户${g}${i}${r}`, building: String(b.properties!.code), unit: '1', room, category: r === 0 ? '一般家庭户' : '老年人' })),
+      ['101', '201'].map((room, r) => ({
+        head: `住户${g}${i}${r}`,
+        building: String(b.properties!.code),
+        unit: '1',
+        room,
+        category: r === 0 ? '一般家庭户' : '老年人',
+      })),
     ),
 );
 /**
@@ -43,7 +49,17 @@ const households = GRIDS.flatMap((grid, g) =>
  */
 const MONTHS = Array.from({ length: 12 }, (_, i) => `${i === 0 ? 2025 : 2026}-${String(i === 0 ? 12 : i).padStart(2, '0')}-15`);
 const visitRows = households.flatMap((h) =>
-  MONTHS.filter((m) => !h.building.startsWith(GRIDS[2]!) || m <= '2026-04-15').map((m) => [m, h.head, h.building, h.unit, h.room, '李秀英', '入户', '是', '身体健康，无诉求']),
+  MONTHS.filter((m) => !h.building.startsWith(GRIDS[2]!) || m <= '2026-04-15').map((m) => [
+    m,
+    h.head,
+    h.building,
+    h.unit,
+    h.room,
+    '李秀英',
+    '入户',
+    '是',
+    '身体健康，无诉求',
+  ]),
 );
 const csv = (rows: string[][]) => Buffer.from(`\ufeff${rows.map((r) => r.join(',')).join('\r\n')}\r\n`);
 
@@ -137,9 +153,12 @@ describeWith(chromiumPrerequisite(), "a real street's first day, in headless Chr
       [MEMBER.name, '13800000002', MEMBER.email, '网格员', COMMUNITY.code, GRIDS[0]!],
     ]);
     await importFile('staff', '花名册.csv', roster);
-    const rows = await p.getByTestId('import-accounts').locator('tbody tr').evaluateAll((trs) =>
-      trs.map((tr) => [tr.textContent ?? '', tr.querySelector('[data-testid="import-account-password"]')?.textContent ?? '']),
-    );
+    const rows = await p
+      .getByTestId('import-accounts')
+      .locator('tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [tr.textContent ?? '', tr.querySelector('[data-testid="import-account-password"]')?.textContent ?? '']),
+      );
     for (const who of [STAFF, MEMBER]) {
       const row = rows.find(([text]) => text!.includes(who.email));
       expect(row?.[1], who.email).toMatch(/^[A-Za-z0-9]{14}$/);
@@ -153,7 +172,10 @@ describeWith(chromiumPrerequisite(), "a real street's first day, in headless Chr
     await signInWithOneTimePassword(STAFF.email, 'Xicheng2026office');
     await importFile('buildings', 'buildings.geojson', Buffer.from(JSON.stringify({ type: 'FeatureCollection', features: buildings })));
     await closeWizard();
-    const ledger = csv([['户主姓名', '楼栋编号', '单元', '房号', '类别', '入住日期'], ...households.map((h) => [h.head, h.building, h.unit, h.room, h.category, '2020-01-01'])]);
+    const ledger = csv([
+      ['户主姓名', '楼栋编号', '单元', '房号', '类别', '入住日期'],
+      ...households.map((h) => [h.head, h.building, h.unit, h.room, h.category, '2020-01-01']),
+    ]);
     await importFile('households', '住户台账.csv', ledger);
     await closeWizard();
     const visits = csv([['走访日期', '户主姓名', '楼栋编号', '单元', '房号', '走访人', '走访方式', '是否见面', '民情内容'], ...visitRows]);
@@ -166,7 +188,10 @@ describeWith(chromiumPrerequisite(), "a real street's first day, in headless Chr
     await signInWithOneTimePassword(MEMBER.email, 'Grid2026river-north');
     const p = page();
     // Their own grid, from the ranking (it lists the street's grids; the member keeps one).
-    await p.getByTestId('ranking').getByRole('button', { name: /西城1号网格/ }).click();
+    await p
+      .getByTestId('ranking')
+      .getByRole('button', { name: /西城1号网格/ })
+      .click();
     const household = await t.d.when.household(0);
     await t.d.when.openVisitForm(household);
     await t.d.when.fillVisit({ notes: '上门了解近况' });

@@ -10,7 +10,7 @@ import ExcelJS from 'exceljs';
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { chromiumPrerequisite, describeWith } from '../support/prerequisites';
-import { SCREENSHOT_DIR, useBrowserSuite, type Driver } from './driver';
+import { type Driver, SCREENSHOT_DIR, useBrowserSuite } from './driver';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/imports/', import.meta.url));
 const REALDATA = fileURLToPath(new URL('../../../shared/realdata/', import.meta.url));
@@ -38,19 +38,34 @@ describeWith(chromiumPrerequisite(), 'import wizard, in headless Chromium', () =
 
   /** The report's problem table as [code, row or feature, severity], in the order shown. */
   const listedProblems = () =>
-    page.getByTestId('import-problems').locator('tbody tr').evaluateAll((trs) =>
-      trs.map((tr) => [tr.getAttribute('data-code'), Number(tr.getAttribute('data-row') || tr.getAttribute('data-feature')), tr.className]),
-    );
+    page
+      .getByTestId('import-problems')
+      .locator('tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [
+          tr.getAttribute('data-code'),
+          Number(tr.getAttribute('data-row') || tr.getAttribute('data-feature')),
+          tr.className,
+        ]),
+      );
   const problemTypes = async () =>
     Object.fromEntries(
-      await page.getByTestId('import-problem-types').locator('tbody tr').evaluateAll((trs) =>
-        trs.map((tr) => [tr.getAttribute('data-code'), Number(tr.lastElementChild!.textContent!.replace(/\D/g, ''))]),
-      ),
+      await page
+        .getByTestId('import-problem-types')
+        .locator('tbody tr')
+        .evaluateAll((trs) =>
+          trs.map((tr) => [tr.getAttribute('data-code'), Number(tr.lastElementChild!.textContent!.replace(/\D/g, ''))]),
+        ),
     );
   const counts = (testId: string) =>
-    page.getByTestId(testId).locator('tr').evaluateAll((trs) =>
-      Object.fromEntries(trs.map((tr) => [tr.getAttribute('data-count'), Number(tr.querySelector('td')!.textContent!.replace(/\D/g, ''))])),
-    );
+    page
+      .getByTestId(testId)
+      .locator('tr')
+      .evaluateAll((trs) =>
+        Object.fromEntries(
+          trs.map((tr) => [tr.getAttribute('data-count'), Number(tr.querySelector('td')!.textContent!.replace(/\D/g, ''))]),
+        ),
+      );
   const upload = async (kind: string, file: { name: string; buffer: Buffer }) => {
     await page.getByTestId('open-import').click();
     await page.getByTestId('import-wizard').waitFor();
@@ -88,14 +103,18 @@ describeWith(chromiumPrerequisite(), 'import wizard, in headless Chromium', () =
     // An unreadable file: said in Chinese by its code, the API's specifics after it.
     await upload('households', { name: '台账.xlsx', buffer: Buffer.from('%PDF-1.4 not a spreadsheet') });
     expect(await page.getByTestId('import-error').getAttribute('data-code')).toBe('unreadable_file');
-    expect(await page.getByTestId('import-error').textContent()).toMatch(/^无法读取此文件：.*台账\.xlsx (is named \.xlsx but|is not a CSV or XLSX ledger)/);
+    expect(await page.getByTestId('import-error').textContent()).toMatch(
+      /^无法读取此文件：.*台账\.xlsx (is named \.xlsx but|is not a CSV or XLSX ledger)/,
+    );
     await page.getByRole('button', { name: '关闭' }).first().click();
 
     // Two buildings of the staff's own grids, as the map has their addresses.
     const me = await d.then.apiAsThePage<{ scope: { fullGridIds: number[] } }>('auth/me');
     const grids = await d.then.apiAsThePage<{ features: { properties: { id: number }; geometry: { coordinates: unknown } }[] }>('grids');
     const own = grids.features.filter((g) => me.scope.fullGridIds.includes(g.properties.id));
-    const xy = JSON.stringify(own.map((g) => g.geometry.coordinates)).match(/-?\d+\.\d+/g)!.map(Number);
+    const xy = JSON.stringify(own.map((g) => g.geometry.coordinates))
+      .match(/-?\d+\.\d+/g)!
+      .map(Number);
     const [xs, ys] = [xy.filter((_, i) => i % 2 === 0), xy.filter((_, i) => i % 2 === 1)];
     const buildings = await d.then.apiAsThePage<{ features: { properties: { address: string; gridId: number } }[] }>(
       `buildings?bbox=${Math.min(...xs)},${Math.min(...ys)},${Math.max(...xs)},${Math.max(...ys)}`,
@@ -126,7 +145,9 @@ describeWith(chromiumPrerequisite(), 'import wizard, in headless Chromium', () =
       ['invalid_phone', 6, 'error'],
     ]);
     // Each problem in the page's language, from its code and row (geo/import/problem-text.ts).
-    expect(await page.locator('tr[data-code="invalid_phone"] td.message').textContent()).toBe('第 6 行：电话号码既不是 11 位手机号也不是固定电话，请更正或留空。');
+    expect(await page.locator('tr[data-code="invalid_phone"] td.message').textContent()).toBe(
+      '第 6 行：电话号码既不是 11 位手机号也不是固定电话，请更正或留空。',
+    );
     expect(await counts('import-counts')).toMatchObject({ rows: 5, toInsert: 1, toUpdate: 0, skipped: 4, unmatched: 1 });
     expect(await page.getByTestId('import-preview').count()).toBe(0);
     await d.then.screenshot('imports-3-ledger-report');

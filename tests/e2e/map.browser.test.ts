@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import { expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { chromiumPrerequisite, describeWith } from '../support/prerequisites';
-import { useBrowserSuite, type Driver } from './driver';
+import { type Driver, useBrowserSuite } from './driver';
 
 describeWith(chromiumPrerequisite(), 'the map page in headless Chromium', () => {
   let page: Page;
@@ -68,7 +68,8 @@ describeWith(chromiumPrerequisite(), 'the map page in headless Chromium', () => 
   it('changes the picture when the date moves back a year, drawing that day’s boundaries from their own tiles', async () => {
     const tiles: { url: string; authorised: boolean }[] = [];
     page.on('request', (r) => {
-      if (new URL(r.url()).pathname.startsWith('/api/tiles/')) tiles.push({ url: r.url(), authorised: /^Bearer ey/.test(r.headers().authorization ?? '') });
+      if (new URL(r.url()).pathname.startsWith('/api/tiles/'))
+        tiles.push({ url: r.url(), authorised: /^Bearer ey/.test(r.headers().authorization ?? '') });
     });
     await d.given.theMapIsOpen();
     expect(tiles.filter((t) => /\/api\/tiles\/grids\/\d+\/\d+\/\d+\.mvt\?v=\d+$/.test(t.url)).length).toBeGreaterThan(0);

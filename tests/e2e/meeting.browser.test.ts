@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import { expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { chromiumPrerequisite, describeWith } from '../support/prerequisites';
-import { useBrowserSuite, type Driver, type Product } from './driver';
+import { type Driver, type Product, useBrowserSuite } from './driver';
 
 const SLIDES = ['title', 'previous-actions', 'kpis', 'map', 'compare', 'worst', 'issues', 'cases', 'trend', 'actions'];
 
@@ -38,11 +38,16 @@ describeWith(chromiumPrerequisite(), 'meeting mode slides, in headless Chromium'
         expect(await map.locator('path[data-grid]').count()).toBeGreaterThanOrEqual(15);
         expect(await map.textContent()).toMatch(/数据截至 2026-10-31[\s\S]*北[\s\S]*\d+ m[\s\S]*走访覆盖率/);
         // Every grid's name readable: no two labels overlap (side by side, one-line names ran together).
-        const boxes = await map.locator('text.map-label').evaluateAll((ts) =>
-          ts.map((t) => (t as SVGTextElement).getBBox()).map((b) => ({ x: b.x, y: b.y, w: b.width, h: b.height })));
+        const boxes = await map
+          .locator('text.map-label')
+          .evaluateAll((ts) => ts.map((t) => (t as SVGTextElement).getBBox()).map((b) => ({ x: b.x, y: b.y, w: b.width, h: b.height })));
         expect(boxes.length).toBeGreaterThanOrEqual(15);
-        const overlapping = boxes.flatMap((a, i) => boxes.slice(i + 1).filter((b) =>
-          a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h).map((b) => [a, b]));
+        const overlapping = boxes.flatMap((a, i) =>
+          boxes
+            .slice(i + 1)
+            .filter((b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h)
+            .map((b) => [a, b]),
+        );
         expect(overlapping).toEqual([]);
         // The map slide as a PNG, at twice the slide's drawing size.
         const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('map-png').click()]);

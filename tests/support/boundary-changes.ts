@@ -51,7 +51,12 @@ export async function transferableBuilding(db: Queryable, gridId: number): Promi
  * Both grids' new shapes when `buildingId` passes from grid `from` to grid `to`: the piece of
  * `from` between the building and `to` (with a margin) goes to `to`.
  */
-export async function transferShapes(db: Queryable, buildingId: number, from: number, to: number): Promise<{ grown: unknown; shrunk: unknown }> {
+export async function transferShapes(
+  db: Queryable,
+  buildingId: number,
+  from: number,
+  to: number,
+): Promise<{ grown: unknown; shrunk: unknown }> {
   return one(
     db,
     `with t as (select boundary from public.grids where id = $3), f as (select boundary from public.grids where id = $2),

@@ -3,8 +3,8 @@
  * of the demo street's signed-in accounts, looked up from the seeded data rather than assumed.
  */
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '../../api/db/database';
 import { issueToken } from '../../api/auth/tokens';
+import type { Queryable } from '../../api/db/database';
 import type { Claims } from '../../api/lib/request-db';
 import { TEST_JWT_SECRET } from './fixtures';
 

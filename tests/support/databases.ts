@@ -3,8 +3,9 @@
  * seeded once by global-setup.ts) so each file starts in seconds; the PostgreSQL mode creates a
  * fresh database per call on the server named by DATABASE_URL and drops it afterwards.
  */
-import fs from 'node:fs';
+
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import { inject } from 'vitest';
 import { connect } from '../../api/db/connect';
 import type { Database } from '../../api/db/database';
@@ -107,7 +108,10 @@ export async function migratedPostgres(adminUrl: string): Promise<ScratchPostgre
 class Rollback extends Error {}
 
 /** Runs fn in a transaction that is always rolled back, so a test's writes leave no trace. */
-export async function inRolledBackTransaction<T>(db: Database, fn: (tx: import('../../api/db/database').Queryable) => Promise<T>): Promise<T> {
+export async function inRolledBackTransaction<T>(
+  db: Database,
+  fn: (tx: import('../../api/db/database').Queryable) => Promise<T>,
+): Promise<T> {
   let result: T | undefined;
   await db
     .transaction(async (tx) => {

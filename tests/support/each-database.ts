@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll } from 'vitest';
 import type { Database } from '../../api/db/database';
-import { emptyPglite, migratedPglite, migratedPostgres, scratchPostgres, seededPglite, seededPostgres, type Mode } from './databases';
+import { emptyPglite, type Mode, migratedPglite, migratedPostgres, scratchPostgres, seededPglite, seededPostgres } from './databases';
 import { describeWith, postgresPrerequisite } from './prerequisites';
 
 export function describeEachDatabase(name: string, body: (mode: Mode, db: () => Database) => void): void {

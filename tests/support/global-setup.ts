@@ -59,7 +59,8 @@ export default async function setup(project: TestProject) {
     const building = Date.now();
     fs.mkdirSync(dir, { recursive: true });
     // Stale templates only: other files here (a running browser suite's lock) are not ours.
-    for (const old of fs.readdirSync(dir).filter((f) => /^pglite-(template|migrated)-/.test(f))) fs.rmSync(path.join(dir, old), { force: true });
+    for (const old of fs.readdirSync(dir).filter((f) => /^pglite-(template|migrated)-/.test(f)))
+      fs.rmSync(path.join(dir, old), { force: true });
     await buildPgliteTemplates(migrated, seeded);
     console.log(`[setup] built the embedded templates in ${((Date.now() - building) / 1000).toFixed(1)} s`);
   }
@@ -73,10 +74,14 @@ export default async function setup(project: TestProject) {
 }
 
 function buildPgliteTemplates(migrated: string, seeded: string): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'tests/support/pglite-templates.build.ts'), migrated, seeded, DEMO_TODAY], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'tests/support/pglite-templates.build.ts'), migrated, seeded, DEMO_TODAY],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -99,7 +104,8 @@ function seededDataDir(cache: string, template: string): string {
   const dir = path.join(cache, path.basename(template, '.tar.gz').replace('template', 'seeded'));
   const data = path.join(dir, 'pglite');
   if (fs.existsSync(path.join(dir, 'ready'))) return data;
-  for (const old of fs.readdirSync(cache).filter((f) => f.startsWith('pglite-seeded-'))) fs.rmSync(path.join(cache, old), { recursive: true, force: true });
+  for (const old of fs.readdirSync(cache).filter((f) => f.startsWith('pglite-seeded-')))
+    fs.rmSync(path.join(cache, old), { recursive: true, force: true });
   untar(zlib.gunzipSync(fs.readFileSync(template)), data);
   fs.writeFileSync(path.join(dir, 'ready'), '');
   return data;
@@ -111,7 +117,11 @@ function untar(tar: Buffer, into: string): void {
   for (let at = 0; at + 512 <= tar.length; ) {
     const header = tar.subarray(at, at + 512);
     if (header.every((b) => b === 0)) break;
-    const text = (from: number, length: number) => header.subarray(from, from + length).toString('utf8').replace(/\0[\s\S]*$/, '');
+    const text = (from: number, length: number) =>
+      header
+        .subarray(from, from + length)
+        .toString('utf8')
+        .replace(/\0[\s\S]*$/, '');
     const prefix = text(257, 5) === 'ustar' ? text(345, 155) : '';
     const name = (prefix ? `${prefix}/` : '') + text(0, 100);
     const size = parseInt(text(124, 12).trim() || '0', 8);

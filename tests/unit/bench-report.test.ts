@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readTierEntry, recordRun, renderReport, type ReportInput, type TierEntry } from '../../bench/report.render';
+import { type ReportInput, readTierEntry, recordRun, renderReport, type TierEntry } from '../../bench/report.render';
 
 const EARLIER = '2026-11-26T17:06:30.541Z';
 const NOW = '2026-12-02T09:15:00.000Z';
@@ -15,12 +15,21 @@ const resultsFile = JSON.stringify({
   community: {
     benchRuns: {
       [EARLIER]: { at: EARLIER, commit: '31a5e79aa4a70ef8053dccadbdccf96f7159a73a', machine },
-      [NOW]: { at: NOW, commit: '0123456789abcdef0123456789abcdef01234567', machine, callsPerFigure: 40, slowCallsPerFigure: 5,
-        runInfo: { pglite: { origin: {}, stepSeconds: { stats: 12, ingest: 9 }, failures: {} } } },
+      [NOW]: {
+        at: NOW,
+        commit: '0123456789abcdef0123456789abcdef01234567',
+        machine,
+        callsPerFigure: 40,
+        slowCallsPerFigure: 5,
+        runInfo: { pglite: { origin: {}, stepSeconds: { stats: 12, ingest: 9 }, failures: {} } },
+      },
     },
     results: {
       pglite: {
-        grids: 12, buildings: 328, households: 3171, visits: 32183,
+        grids: 12,
+        buildings: 328,
+        households: 3171,
+        visits: 32183,
         gridStatsApi: figure(20, 15, 25),
         gridRollupBareSelect: figure(0.5, 0.4, 0.9),
         bulk2000Maintained: figure(900, 850, 980, 3),
@@ -29,20 +38,34 @@ const resultsFile = JSON.stringify({
     },
     measuredIn: {
       pglite: {
-        grids: NOW, buildings: NOW, households: NOW, visits: NOW,
-        gridStatsApi: NOW, gridRollupBareSelect: EARLIER, bulk2000Maintained: NOW, bulk2000Unmaintained: NOW,
+        grids: NOW,
+        buildings: NOW,
+        households: NOW,
+        visits: NOW,
+        gridStatsApi: NOW,
+        gridRollupBareSelect: EARLIER,
+        bulk2000Maintained: NOW,
+        bulk2000Unmaintained: NOW,
       },
     },
   },
 });
 
 const render = (entry: TierEntry, o: Partial<ReportInput> = {}) =>
-  renderReport({ tier: 'community', entry, current: NOW, includePrevious: false, allSteps: ['stats', 'ingest'], steps: ['stats', 'ingest'], ...o });
+  renderReport({
+    tier: 'community',
+    entry,
+    current: NOW,
+    includePrevious: false,
+    allSteps: ['stats', 'ingest'],
+    steps: ['stats', 'ingest'],
+    ...o,
+  });
 const row = (md: string, label: string) => md.split('\n').find((l) => l.startsWith(`| ${label}`)) ?? `(no row "${label}")`;
 const entry = () => readTierEntry(JSON.parse(resultsFile).community)!;
 
 describe("the bench's tables say which figures this run measured", () => {
-  it('leaves an earlier run\'s figure out by default, and says it did', () => {
+  it("leaves an earlier run's figure out by default, and says it did", () => {
     const md = render(entry());
     expect(md).toContain('Every figure below was measured in this run; 1 figure in bench/results.json from earlier runs left out');
     expect(row(md, 'GET /api/stats/grids (today, rollup)')).toBe('| GET /api/stats/grids (today, rollup) | 20 ms / 25 ms |');
@@ -53,7 +76,7 @@ describe("the bench's tables say which figures this run measured", () => {
     expect(row(md, 'API ÷ bare SELECT ≤ 2×')).toBe('| API ÷ bare SELECT ≤ 2× | not measured in this run |');
   });
 
-  it('marks an earlier run\'s figure, and what is computed from it, with its date and commit when asked', () => {
+  it("marks an earlier run's figure, and what is computed from it, with its date and commit when asked", () => {
     const md = render(entry(), { includePrevious: true });
     const mark = '(earlier run 2026-11-26, commit 31a5e79)';
     expect(row(md, 'bare SELECT of minqing.grid_rollup')).toBe(`| bare SELECT of minqing.grid_rollup | 0.50 ms / 0.90 ms ${mark} |`);
@@ -63,9 +86,18 @@ describe("the bench's tables say which figures this run measured", () => {
   });
 
   it('marks figures from a file written before runs were recorded as of unknown date', () => {
-    const legacy = readTierEntry({ at: EARLIER, machine: { cpus: 2 }, runs: 10, results: { postgres: { gridRollupBareSelect: figure(0.4, 0.3, 11) } } })!;
-    const md = render(recordRun(legacy, NOW, { at: NOW, commit: 'abcdef0123', machine }, { pglite: { grids: 12 } }), { includePrevious: true });
-    expect(row(md, 'bare SELECT of minqing.grid_rollup')).toBe('| bare SELECT of minqing.grid_rollup | – | 0.40 ms / 11 ms (carried over, date unknown) | – |');
+    const legacy = readTierEntry({
+      at: EARLIER,
+      machine: { cpus: 2 },
+      runs: 10,
+      results: { postgres: { gridRollupBareSelect: figure(0.4, 0.3, 11) } },
+    })!;
+    const md = render(recordRun(legacy, NOW, { at: NOW, commit: 'abcdef0123', machine }, { pglite: { grids: 12 } }), {
+      includePrevious: true,
+    });
+    expect(row(md, 'bare SELECT of minqing.grid_rollup')).toBe(
+      '| bare SELECT of minqing.grid_rollup | – | 0.40 ms / 11 ms (carried over, date unknown) | – |',
+    );
   });
 });
 
@@ -73,8 +105,12 @@ describe('a difference of two noisy timings', () => {
   it('is not resolved, and never met, when its spread is larger than it (a negative cost included)', () => {
     const md = render(entry());
     // (900 − 1150) / 2000 visits = −125 µs; spread (65 + 430) / 2000 = ±248 µs.
-    expect(row(md, 'rollup maintenance per visit in bulk (µs)')).toBe('| rollup maintenance per visit in bulk (µs), ± spread | not resolved at this size (spread ±248 µs) |');
-    expect(row(md, 'rollup maintenance per visit in bulk ≤')).toBe('| rollup maintenance per visit in bulk ≤ 50 µs | not resolved at this size (spread ±248 µs) |');
+    expect(row(md, 'rollup maintenance per visit in bulk (µs)')).toBe(
+      '| rollup maintenance per visit in bulk (µs), ± spread | not resolved at this size (spread ±248 µs) |',
+    );
+    expect(row(md, 'rollup maintenance per visit in bulk ≤')).toBe(
+      '| rollup maintenance per visit in bulk ≤ 50 µs | not resolved at this size (spread ±248 µs) |',
+    );
     expect(md).not.toMatch(/met \(-/);
   });
 
@@ -96,11 +132,21 @@ describe('a difference of two noisy timings', () => {
 
 describe('results.json keeps who measured each figure', () => {
   it("keeps an earlier run's figures with their run, drops a run no figure names any more", () => {
-    const older = recordRun(undefined, EARLIER, { at: EARLIER, commit: 'aaaaaaa', machine }, { pglite: { grids: 12, gridStatsApi: figure(30, 20, 40) } });
+    const older = recordRun(
+      undefined,
+      EARLIER,
+      { at: EARLIER, commit: 'aaaaaaa', machine },
+      { pglite: { grids: 12, gridStatsApi: figure(30, 20, 40) } },
+    );
     const later = recordRun(older, NOW, { at: NOW, commit: 'bbbbbbb', machine }, { pglite: { gridStatsApi: figure(20, 15, 25) } });
     expect(later.measuredIn.pglite).toEqual({ grids: EARLIER, gridStatsApi: NOW });
     expect(Object.keys(later.benchRuns).sort()).toEqual([EARLIER, NOW]);
-    const again = recordRun(later, '2026-12-03T00:00:00.000Z', { at: '2026-12-03T00:00:00.000Z', commit: 'c', machine }, { pglite: { grids: 12, gridStatsApi: figure(1, 1, 1) } });
+    const again = recordRun(
+      later,
+      '2026-12-03T00:00:00.000Z',
+      { at: '2026-12-03T00:00:00.000Z', commit: 'c', machine },
+      { pglite: { grids: 12, gridStatsApi: figure(1, 1, 1) } },
+    );
     expect(Object.keys(again.benchRuns)).toEqual(['2026-12-03T00:00:00.000Z']);
   });
 });

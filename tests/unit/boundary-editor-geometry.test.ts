@@ -2,14 +2,22 @@ import type { MultiPolygon, Polygon } from 'geojson';
 import { describe, expect, it } from 'vitest';
 import { nearestVertex, removeVertex, VERTEX_REMOVAL } from '../../geo/geometry/boundary-edit';
 import { metresPerPixel, SnapIndex } from '../../geo/geometry/boundary-snap';
-import { fitNeighbours } from '../../geo/geometry/neighbour-fit';
 import { canRedo, canUndo, MAX_HISTORY, pushEdit, redo, startHistory, undo } from '../../geo/geometry/edit-history';
 import { GRID_CHANGE_REASON, validateSplitName } from '../../geo/geometry/grid-change.reasons';
+import { fitNeighbours } from '../../geo/geometry/neighbour-fit';
 
 // Around Monaco: 1e-4° of latitude ≈ 11.1 m, of longitude ≈ 8.2 m.
 const square = (x: number, y: number, s: number): Polygon => ({
   type: 'Polygon',
-  coordinates: [[[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]]],
+  coordinates: [
+    [
+      [x, y],
+      [x + s, y],
+      [x + s, y + s],
+      [x, y + s],
+      [x, y],
+    ],
+  ],
 });
 const X = 7.42;
 const Y = 43.73;
@@ -49,22 +57,64 @@ describe('SnapIndex', () => {
 });
 
 describe('vertex removal', () => {
-  const pentagon: Polygon = { type: 'Polygon', coordinates: [[[0, 0], [2, 0], [3, 1], [1, 2], [0, 1], [0, 0]]] };
+  const pentagon: Polygon = {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [0, 0],
+        [2, 0],
+        [3, 1],
+        [1, 2],
+        [0, 1],
+        [0, 0],
+      ],
+    ],
+  };
 
   it('finds the vertex under a tap and removes it, keeping the ring closed', () => {
     const v = nearestVertex(pentagon, [3.000001, 1], 1);
     expect(v).toMatchObject({ polygon: 0, ring: 0, index: 2 });
     const r = removeVertex(pentagon, v!);
-    expect(r).toEqual({ ok: true, geometry: { type: 'Polygon', coordinates: [[[0, 0], [2, 0], [1, 2], [0, 1], [0, 0]]] } });
+    expect(r).toEqual({
+      ok: true,
+      geometry: {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [0, 0],
+            [2, 0],
+            [1, 2],
+            [0, 1],
+            [0, 0],
+          ],
+        ],
+      },
+    });
   });
 
   it('removing the first vertex closes the ring on the next one', () => {
     const r = removeVertex(pentagon, { polygon: 0, ring: 0, index: 0 });
-    expect(r.ok && r.geometry.coordinates[0]).toEqual([[2, 0], [3, 1], [1, 2], [0, 1], [2, 0]]);
+    expect(r.ok && r.geometry.coordinates[0]).toEqual([
+      [2, 0],
+      [3, 1],
+      [1, 2],
+      [0, 1],
+      [2, 0],
+    ]);
   });
 
   it('refuses to leave fewer than three corners, or a vertex that is not there', () => {
-    const triangle: Polygon = { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [0, 1], [0, 0]]] };
+    const triangle: Polygon = {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [0, 0],
+          [1, 0],
+          [0, 1],
+          [0, 0],
+        ],
+      ],
+    };
     expect(removeVertex(triangle, { polygon: 0, ring: 0, index: 1 })).toEqual({ ok: false, reason: VERTEX_REMOVAL.TOO_FEW_CORNERS });
     expect(removeVertex(pentagon, { polygon: 0, ring: 0, index: 5 })).toEqual({ ok: false, reason: VERTEX_REMOVAL.NO_SUCH_VERTEX });
     expect(nearestVertex(pentagon, [10, 10], 1)).toBeNull();
@@ -108,8 +158,18 @@ describe('boundary editor layers', () => {
     const { baseStyle } = await import('../../web/src/map/base.style');
     const { LIGHT_THEME } = await import('../../web/src/map/map.theme');
     const { editorLayers, editorSources } = await import('../../web/src/boundary-editor/boundary-editor.layers');
-    const style = baseStyle({ basemap: { kind: 'none' }, theme: LIGHT_THEME, communityIds: [1], fontUrl: 'http://localhost/f.woff2', tiles: { origin: 'http://localhost' } });
-    const withEditor = { ...style, sources: { ...style.sources, ...editorSources() }, layers: [...style.layers, ...editorLayers(LIGHT_THEME)] };
+    const style = baseStyle({
+      basemap: { kind: 'none' },
+      theme: LIGHT_THEME,
+      communityIds: [1],
+      fontUrl: 'http://localhost/f.woff2',
+      tiles: { origin: 'http://localhost' },
+    });
+    const withEditor = {
+      ...style,
+      sources: { ...style.sources, ...editorSources() },
+      layers: [...style.layers, ...editorLayers(LIGHT_THEME)],
+    };
     expect(validateStyleMin(withEditor as never)).toEqual([]);
   });
 
@@ -132,10 +192,29 @@ describe('fitNeighbours', () => {
   // Grid A west of neighbour B, sharing the edge x = X + 0.001; the community is both.
   const A = square(X, Y, 0.001);
   const B = square(X + 0.001, Y, 0.001);
-  const community: Polygon = { type: 'Polygon', coordinates: [[[X, Y], [X + 0.002, Y], [X + 0.002, Y + 0.001], [X, Y + 0.001], [X, Y]]] };
+  const community: Polygon = {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [X, Y],
+        [X + 0.002, Y],
+        [X + 0.002, Y + 0.001],
+        [X, Y + 0.001],
+        [X, Y],
+      ],
+    ],
+  };
   const moveSharedEdge = (dx: number): Polygon => ({
     type: 'Polygon',
-    coordinates: [[[X, Y], [X + 0.001 + dx, Y], [X + 0.001 + dx, Y + 0.001], [X, Y + 0.001], [X, Y]]],
+    coordinates: [
+      [
+        [X, Y],
+        [X + 0.001 + dx, Y],
+        [X + 0.001 + dx, Y + 0.001],
+        [X, Y + 0.001],
+        [X, Y],
+      ],
+    ],
   });
 
   it('takes from the neighbour what the grid now covers, leaving no overlap', async () => {
@@ -153,7 +232,15 @@ describe('fitNeighbours', () => {
     const { area } = await import('@turf/turf');
     const proposed = moveSharedEdge(-0.0002);
     const far = square(X + 0.003, Y, 0.001);
-    const fitted = fitNeighbours({ proposed, oldBoundary: A, community, neighbours: [{ id: 2, boundary: B }, { id: 3, boundary: far }] });
+    const fitted = fitNeighbours({
+      proposed,
+      oldBoundary: A,
+      community,
+      neighbours: [
+        { id: 2, boundary: B },
+        { id: 3, boundary: far },
+      ],
+    });
     expect(fitted.map((f) => f.id)).toEqual([2]);
     expect(fitted[0]!.deltaM2).toBeGreaterThan(100);
     expect(area(fitted[0]!.boundary) + area(proposed)).toBeCloseTo(area(A) + area(B), 0);
@@ -164,7 +251,7 @@ describe('fitNeighbours', () => {
   });
 });
 
-describe('the name of a split\'s new grid', () => {
+describe("the name of a split's new grid", () => {
   const taken = ['洗马池社区第一网格', '洗马池社区第二网格'];
 
   it('accepts a free name, trimmed', () => {
@@ -173,6 +260,10 @@ describe('the name of a split\'s new grid', () => {
 
   it('refuses an empty name and one another grid of the community has, with a named reason', () => {
     expect(validateSplitName('   ', taken)).toMatchObject({ valid: false, reason: GRID_CHANGE_REASON.SPLIT_NAME_EMPTY });
-    expect(validateSplitName(' 洗马池社区第二网格', taken)).toEqual({ valid: false, reason: GRID_CHANGE_REASON.SPLIT_NAME_TAKEN, name: '洗马池社区第二网格' });
+    expect(validateSplitName(' 洗马池社区第二网格', taken)).toEqual({
+      valid: false,
+      reason: GRID_CHANGE_REASON.SPLIT_NAME_TAKEN,
+      name: '洗马池社区第二网格',
+    });
   });
 });

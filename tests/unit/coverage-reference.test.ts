@@ -6,9 +6,9 @@ import {
   chinaDate,
   computeStats,
   daysBetween,
+  type MetricsDataset,
   policyInForce,
   roundTo1,
-  type MetricsDataset,
 } from '../../geo/metrics/coverage.reference';
 
 const D = '2026-11-15';
@@ -107,12 +107,26 @@ describe('households in scope', () => {
 
   it('lists every grid and building, sorted by id, even an empty one or one outside every grid', () => {
     const data = dataset([{}], {
-      grids: [{ id: 12, communityId: 1 }, { id: 10, communityId: 1 }],
-      buildings: [{ id: 101, gridId: null }, { id: 100, gridId: 10 }, { id: 99, gridId: 12 }],
+      grids: [
+        { id: 12, communityId: 1 },
+        { id: 10, communityId: 1 },
+      ],
+      buildings: [
+        { id: 101, gridId: null },
+        { id: 100, gridId: 10 },
+        { id: 99, gridId: 12 },
+      ],
     });
     const s = computeStats(data, D);
-    expect(s.grids.map((g) => [g.id, g.households])).toEqual([[10, 1], [12, 0]]);
-    expect(s.buildings.map((b) => [b.id, b.gridId, b.households])).toEqual([[99, 12, 0], [100, 10, 1], [101, null, 0]]);
+    expect(s.grids.map((g) => [g.id, g.households])).toEqual([
+      [10, 1],
+      [12, 0],
+    ]);
+    expect(s.buildings.map((b) => [b.id, b.gridId, b.households])).toEqual([
+      [99, 12, 0],
+      [100, 10, 1],
+      [101, null, 0],
+    ]);
   });
 });
 
@@ -125,7 +139,9 @@ describe('coverage', () => {
   });
 
   it('covers with a visit on D itself, and ignores a visit after D', () => {
-    const g = grid(dataset([{ visits: [{ at: at(D, '23:59:59') }] }, { visits: [{ at: '2026-11-15T16:00:00Z' /* the 16th in China */ }] }]));
+    const g = grid(
+      dataset([{ visits: [{ at: at(D, '23:59:59') }] }, { visits: [{ at: '2026-11-15T16:00:00Z' /* the 16th in China */ }] }]),
+    );
     expect(g.coveredHouseholds).toBe(1);
     expect(g.daysSinceLastVisit).toBe(0);
   });
@@ -156,14 +172,26 @@ describe('coverage', () => {
 
   it('uses the strictest interval of a household with several categories', () => {
     const settings = policy({ intervals: { ...policy().intervals, ordinary: 30, elderly: 5, key_person: 20 } });
-    const data = dataset([{ categories: ['ordinary', 'key_person', 'elderly'], visits: [{ date: addDays(D, -5) }] }, { categories: ['ordinary', 'key_person'], visits: [{ date: addDays(D, -5) }] }], {
-      policies: [{ communityId: null, validFrom: '2000-01-01', settings }],
-    });
+    const data = dataset(
+      [
+        { categories: ['ordinary', 'key_person', 'elderly'], visits: [{ date: addDays(D, -5) }] },
+        { categories: ['ordinary', 'key_person'], visits: [{ date: addDays(D, -5) }] },
+      ],
+      {
+        policies: [{ communityId: null, validFrom: '2000-01-01', settings }],
+      },
+    );
     expect(grid(data).coveredHouseholds).toBe(1);
   });
 
   it('takes the latest qualifying visit as L and reports D − max(L)', () => {
-    const g = grid(dataset([{ visits: [{ date: addDays(D, -12) }, { date: addDays(D, -3), result: 'not_home' }, { date: addDays(D, -11) }] }, { visits: [{ date: addDays(D, -7) }] }, {}]));
+    const g = grid(
+      dataset([
+        { visits: [{ date: addDays(D, -12) }, { date: addDays(D, -3), result: 'not_home' }, { date: addDays(D, -11) }] },
+        { visits: [{ date: addDays(D, -7) }] },
+        {},
+      ]),
+    );
     expect(g.daysSinceLastVisit).toBe(7);
   });
 });
@@ -184,7 +212,13 @@ describe('overdue', () => {
   });
 
   it('counts at-risk households and their overdue ones by the policy’s atRisk list', () => {
-    const g = grid(dataset([{ categories: ['key_person'], movedIn: '2020-01-01' }, { categories: ['disabled', 'ordinary'], visits: [{ date: D }] }, { categories: ['ordinary'] }]));
+    const g = grid(
+      dataset([
+        { categories: ['key_person'], movedIn: '2020-01-01' },
+        { categories: ['disabled', 'ordinary'], visits: [{ date: D }] },
+        { categories: ['ordinary'] },
+      ]),
+    );
     expect(g).toMatchObject({ atRiskHouseholds: 2, atRiskOverdue: 1, overdueHouseholds: 2 });
   });
 });
@@ -226,8 +260,14 @@ describe('issues', () => {
 
   it('counts for its grid and, when it has one, for its building', () => {
     const data = dataset([{}], {
-      grids: [{ id: 10, communityId: 1 }, { id: 11, communityId: 1 }],
-      buildings: [{ id: 100, gridId: 10 }, { id: 101, gridId: 11 }],
+      grids: [
+        { id: 10, communityId: 1 },
+        { id: 11, communityId: 1 },
+      ],
+      buildings: [
+        { id: 100, gridId: 10 },
+        { id: 101, gridId: 11 },
+      ],
       issues: [issue({ gridId: 10, buildingId: 101 }), issue({ gridId: 10 })],
     });
     const s = computeStats(data, D);
@@ -296,7 +336,11 @@ describe('patrols and attention', () => {
   it('weighs the four terms and rounds to one decimal', () => {
     const settings = policy({
       atRisk: ['key_person'],
-      attention: { weights: { coverageGap: 0.4, atRiskOverdue: 0.3, overdueIssues: 0.15, patrolGap: 0.15 }, overdueIssuesPer100Cap: 50, patrolGapDaysCap: 14 },
+      attention: {
+        weights: { coverageGap: 0.4, atRiskOverdue: 0.3, overdueIssues: 0.15, patrolGap: 0.15 },
+        overdueIssuesPer100Cap: 50,
+        patrolGapDaysCap: 14,
+      },
     });
     // 3 households: one covered; two key persons, one of them overdue.
     const data = dataset(
@@ -308,7 +352,9 @@ describe('patrols and attention', () => {
       {
         policies: [{ communityId: null, validFrom: '2000-01-01', settings }],
         patrols: [{ gridId: 10, startedAt: at(addDays(D, -7)), endedAt: at(addDays(D, -7), '13:00:00') }],
-        issues: [{ gridId: 10, buildingId: null, receivedAt: at(addDays(D, -9)), dueAt: at(addDays(D, -2)), closedAt: null, cancelledAt: null }],
+        issues: [
+          { gridId: 10, buildingId: null, receivedAt: at(addDays(D, -9)), dueAt: at(addDays(D, -2)), closedAt: null, cancelledAt: null },
+        ],
       },
     );
     const g = grid(data);
@@ -324,7 +370,9 @@ describe('patrols and attention', () => {
     expect(empty.attentionBreakdown).toEqual({ coverageGap: 0, atRiskOverdue: 0, overdueIssues: 0, patrolGap: 15 });
     const neglected = grid(
       dataset([{ categories: ['key_person'] }], {
-        issues: [{ gridId: 10, buildingId: null, receivedAt: at('2026-01-01'), dueAt: at('2026-01-08'), closedAt: null, cancelledAt: null }],
+        issues: [
+          { gridId: 10, buildingId: null, receivedAt: at('2026-01-01'), dueAt: at('2026-01-08'), closedAt: null, cancelledAt: null },
+        ],
         policies: [{ communityId: null, validFrom: '2000-01-01', settings: DEFAULT_POLICY }],
       }),
     );
@@ -333,7 +381,11 @@ describe('patrols and attention', () => {
 
   it('rounds the total from the unrounded points, not from the rounded breakdown', () => {
     const settings = policy({
-      attention: { weights: { coverageGap: 0.5, atRiskOverdue: 0, overdueIssues: 0, patrolGap: 0.5 }, overdueIssuesPer100Cap: 2, patrolGapDaysCap: 3 },
+      attention: {
+        weights: { coverageGap: 0.5, atRiskOverdue: 0, overdueIssues: 0, patrolGap: 0.5 },
+        overdueIssuesPer100Cap: 2,
+        patrolGapDaysCap: 3,
+      },
     });
     // 3 households, 2 covered: coverageGap 0.5 × 1/3 × 100 = 16.67; patrol 1 day of 3: 0.5 × 1/3 × 100 = 16.67.
     // The rounded points add up to 33.4; the total is 33.33 → 33.3.

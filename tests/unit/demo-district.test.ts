@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { bbox, booleanIntersects, feature } from '@turf/turf';
+import { describe, expect, it } from 'vitest';
 import type { DemoStreet } from '../../geo/demo/demo-street.types';
 import { generateDemoDistrict } from '../../geo/demo/district.generator';
 import { generateDemoStreet } from '../../geo/demo/street.generator';
@@ -9,7 +9,8 @@ const OPTIONS = { today: '2026-11-15', streets: 3, communitiesPerStreet: 1, mont
 const district = [...generateDemoDistrict(OPTIONS)];
 const alone = (k: number) => generateDemoStreet({ today: OPTIONS.today, seed: 20261122 + k, communities: 1, months: 2 });
 const TABLES = ['communities', 'grids', 'buildings', 'households', 'staff', 'visits', 'patrols', 'issues', 'roads'] as const;
-const all = <K extends (typeof TABLES)[number]>(table: K): DemoStreet[K] => district.flatMap((s) => s[table] as { id: number }[]) as DemoStreet[K];
+const all = <K extends (typeof TABLES)[number]>(table: K): DemoStreet[K] =>
+  district.flatMap((s) => s[table] as { id: number }[]) as DemoStreet[K];
 
 describe('the demo district generator', () => {
   it('yields the requested number of streets, each as large as the same street generated alone', () => {
@@ -43,11 +44,20 @@ describe('the demo district generator', () => {
       expect(s.grids.every((g) => communities.has(g.communityId) && staff.has(g.leaderId))).toBe(true);
       expect(s.buildings.every((b) => grids.has(b.gridId))).toBe(true);
       expect(s.households.every((h) => buildings.has(h.buildingId))).toBe(true);
-      expect(s.staff.every((p) => (p.communityId === null || communities.has(p.communityId)) && p.gridIds.every((g) => grids.has(g)))).toBe(true);
+      expect(s.staff.every((p) => (p.communityId === null || communities.has(p.communityId)) && p.gridIds.every((g) => grids.has(g)))).toBe(
+        true,
+      );
       expect(s.visits.every((v) => households.has(v.householdId) && staff.has(v.visitorId))).toBe(true);
       expect(s.patrols.every((p) => grids.has(p.gridId) && staff.has(p.staffId))).toBe(true);
-      expect(s.issues.every((i) => grids.has(i.gridId) && (i.buildingId === null || buildings.has(i.buildingId))
-        && (i.householdId === null || households.has(i.householdId)) && i.events.every((e) => staff.has(e.actorId)))).toBe(true);
+      expect(
+        s.issues.every(
+          (i) =>
+            grids.has(i.gridId) &&
+            (i.buildingId === null || buildings.has(i.buildingId)) &&
+            (i.householdId === null || households.has(i.householdId)) &&
+            i.events.every((e) => staff.has(e.actorId)),
+        ),
+      ).toBe(true);
     }
   });
 
@@ -81,7 +91,8 @@ describe('the demo district generator', () => {
   it('places the streets apart: no street outline touches another, and each street moved as a whole', () => {
     const outlines = district.map((s) => feature(s.street.boundary));
     for (let a = 0; a < outlines.length; a++) {
-      for (let b = a + 1; b < outlines.length; b++) expect(booleanIntersects(outlines[a]!, outlines[b]!), `streets ${a + 1} and ${b + 1}`).toBe(false);
+      for (let b = a + 1; b < outlines.length; b++)
+        expect(booleanIntersects(outlines[a]!, outlines[b]!), `streets ${a + 1} and ${b + 1}`).toBe(false);
     }
     district.forEach((s, k) => {
       const [w, south, e, n] = bbox(feature(s.street.boundary));

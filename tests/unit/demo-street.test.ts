@@ -1,4 +1,3 @@
-import { describe, it, expect } from 'vitest';
 import {
   area,
   bbox,
@@ -14,10 +13,11 @@ import {
   union,
 } from '@turf/turf';
 import type { MultiPolygon } from 'geojson';
-import { generateDemoStreet } from '../../geo/demo/street.generator';
+import { describe, expect, it } from 'vitest';
 import type { DemoStreet } from '../../geo/demo/demo-street.types';
-import { formatRegNo } from '../../geo/domain/issue';
+import { generateDemoStreet } from '../../geo/demo/street.generator';
 import type { IssueStatus } from '../../geo/domain/issue';
+import { formatRegNo } from '../../geo/domain/issue';
 import { DEFAULT_ISSUE_DUE_DAYS, requiredIntervalDays } from '../../geo/domain/visit-policy';
 
 const TODAY = '2026-11-15';
@@ -31,8 +31,7 @@ const TODAY_END = minutes(`${TODAY}T23:59:59+08:00`);
 
 const gridOfBuilding = new Map(street.buildings.map((b) => [b.id, b.gridId]));
 const householdById = new Map(street.households.map((h) => [h.id, h]));
-const current = (h: DemoStreet['households'][number], d: number) =>
-  day(h.movedIn) <= d && (h.movedOut === null || day(h.movedOut) > d);
+const current = (h: DemoStreet['households'][number], d: number) => day(h.movedIn) <= d && (h.movedOut === null || day(h.movedOut) > d);
 
 /** Coverage per grid at day d: current households with a 'met' visit in (d − interval, d]. */
 function coverage(s: DemoStreet, d: number): Map<number, number> {
@@ -96,10 +95,19 @@ describe('demo street generator', () => {
     expect(currentCount).toBeLessThan(5600);
     expect(street.issues.length).toBeGreaterThan(300);
     expect(street.issues.length).toBeLessThan(500);
-    expect(street.visits.length).toBeGreaterThan(20 * currentCount / 5);
+    expect(street.visits.length).toBeGreaterThan((20 * currentCount) / 5);
     expect(street.patrols.length).toBeGreaterThan(street.grids.length * 150);
     // Ids are 1..n per entity, in order.
-    for (const rows of [street.communities, street.grids, street.buildings, street.households, street.staff, street.visits, street.patrols, street.issues]) {
+    for (const rows of [
+      street.communities,
+      street.grids,
+      street.buildings,
+      street.households,
+      street.staff,
+      street.visits,
+      street.patrols,
+      street.issues,
+    ]) {
       expect(rows.every((r, i) => r.id === i + 1)).toBe(true);
     }
     const [lon, lat] = pointOnFeature(polygon(street.street.boundary)).geometry.coordinates as [number, number];
@@ -138,9 +146,15 @@ describe('demo street generator', () => {
       expect(Math.abs(area(merged!) - wholeArea) / wholeArea).toBeLessThan(1e-4);
     };
     for (const c of street.communities) {
-      check(street.grids.filter((g) => g.communityId === c.id).map((g) => g.boundary), c.boundary);
+      check(
+        street.grids.filter((g) => g.communityId === c.id).map((g) => g.boundary),
+        c.boundary,
+      );
     }
-    check(street.communities.map((c) => c.boundary), street.street.boundary);
+    check(
+      street.communities.map((c) => c.boundary),
+      street.street.boundary,
+    );
   });
 
   it('draws named roads between the blocks, never through a building, and along every grid edge', () => {

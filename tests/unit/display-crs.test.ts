@@ -17,7 +17,12 @@ const tileOf = (lon: number, lat: number, z: number) => {
 const unit = (z: number, lat: number) => (40_075_016 * Math.cos((lat * Math.PI) / 180)) / 2 ** z / 4096;
 
 describe('GCJ-02 display shift', () => {
-  const places: [string, number, number][] = [['Nanchang', 115.9, 28.63], ['Beijing', 116.4, 39.9], ['Guangzhou', 113.26, 23.13], ['Ürümqi', 87.6, 43.8]];
+  const places: [string, number, number][] = [
+    ['Nanchang', 115.9, 28.63],
+    ['Beijing', 116.4, 39.9],
+    ['Guangzhou', 113.26, 23.13],
+    ['Ürümqi', 87.6, 43.8],
+  ];
   for (const [name, lon, lat] of places) {
     it(`shifts a tile at ${name} within its own coordinate grid from z14`, () => {
       for (const z of [14, 15, 16]) {

@@ -3,7 +3,7 @@
  * stream open (reconnecting after a drop, refreshing what was missed, giving up on 401).
  */
 import { describe, expect, it } from 'vitest';
-import { followEventStream, sseParser, type SseMessage, type StreamState } from '../../web/src/live/event-stream';
+import { followEventStream, type SseMessage, type StreamState, sseParser } from '../../web/src/live/event-stream';
 
 function parseAll(chunks: string[]): SseMessage[] {
   const out: SseMessage[] = [];

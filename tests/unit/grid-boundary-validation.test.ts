@@ -9,20 +9,20 @@ import type { Feature, MultiPolygon, Polygon, Position } from 'geojson';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateDemoStreet } from '../../geo/demo/street.generator';
 import {
+  type Areal,
   BOUNDARY_PROBLEM,
   BOUNDARY_PROBLEM_CODES,
   BOUNDARY_PROBLEM_MESSAGE,
+  type BoundaryBuilding,
+  type BoundaryProblem,
   BUILDING_WHOLE_SHARE,
   GAP_TOLERANCE_M2,
+  type GridBoundaryInput,
+  type GridBoundaryResult,
   OUTSIDE_TOLERANCE_M2,
   OVERLAP_TOLERANCE_M2,
   RING_DEFECT,
   validateGridBoundary,
-  type Areal,
-  type BoundaryBuilding,
-  type BoundaryProblem,
-  type GridBoundaryInput,
-  type GridBoundaryResult,
 } from '../../geo/geometry/grid-boundary.validation';
 import { requiredVisitsPerMonth } from '../../geo/geometry/grid-workload';
 import { pointOnSurface } from '../../geo/geometry/point-on-surface';
@@ -131,7 +131,10 @@ describe('validateGridBoundary on the demo street', () => {
       const mine = street.buildings.filter((b) => b.gridId === g.id).map((b) => b.id);
       expect(summary.buildingsIn).toEqual(mine);
       expect(summary.households).toBe(mine.reduce((s, id) => s + (perBuilding.get(id)?.households ?? 0), 0));
-      expect(summary.workloadPerMonth).toBeCloseTo(mine.reduce((s, id) => s + (perBuilding.get(id)?.visits ?? 0), 0), 9);
+      expect(summary.workloadPerMonth).toBeCloseTo(
+        mine.reduce((s, id) => s + (perBuilding.get(id)?.visits ?? 0), 0),
+        9,
+      );
     }
   });
 
@@ -262,7 +265,9 @@ describe('validateGridBoundary on broken geometry', () => {
   it('treats a context of the wrong shape as a programmer error', () => {
     const input = demoInput(1);
     // null is a community without a boundary yet (issue 18); a point is a programmer's mistake.
-    expect(() => validateGridBoundary({ ...input, community: { id: 1, boundary: { type: 'Point', coordinates: [0, 0] } as unknown as Polygon } })).toThrow(TypeError);
+    expect(() =>
+      validateGridBoundary({ ...input, community: { id: 1, boundary: { type: 'Point', coordinates: [0, 0] } as unknown as Polygon } }),
+    ).toThrow(TypeError);
     expect(() => validateGridBoundary({ ...input, policy: { householdsMin: 300, householdsMax: 200 } })).toThrow(RangeError);
   });
 });
@@ -314,7 +319,13 @@ describe('validateGridBoundary tolerances', () => {
 
 describe('validateGridBoundary assigns buildings as the database does', () => {
   const community = squares;
-  const across = polygon([[115.9059, 28.6254], [115.9061, 28.6254], [115.9061, 28.6256], [115.9059, 28.6256], [115.9059, 28.6254]]);
+  const across = polygon([
+    [115.9059, 28.6254],
+    [115.9061, 28.6254],
+    [115.9061, 28.6256],
+    [115.9059, 28.6256],
+    [115.9059, 28.6254],
+  ]);
   const input = (gridId: number, building: Partial<BoundaryBuilding>): GridBoundaryInput => ({
     gridId,
     geometry: gridId === 1 ? west : east,
@@ -379,7 +390,16 @@ describeEachMigratedDatabase('pointOnSurface is PostGIS’s ST_PointOnSurface', 
       ...street.grids.map((g) => g.boundary),
       // An L, a courtyard, and two parts of which the second is wider.
       polygon([A, B, [115.906, 28.6252], [115.9052, 28.6252], [115.9052, 28.626], D, A]),
-      polygon([A, B, C, D, A], [[115.9052, 28.6252], [115.9052, 28.6258], [115.9058, 28.6258], [115.9058, 28.6252], [115.9052, 28.6252]]),
+      polygon(
+        [A, B, C, D, A],
+        [
+          [115.9052, 28.6252],
+          [115.9052, 28.6258],
+          [115.9058, 28.6258],
+          [115.9058, 28.6252],
+          [115.9052, 28.6252],
+        ],
+      ),
       { type: 'MultiPolygon', coordinates: [[[A, [115.9052, 28.625], [115.9052, 28.626], A]], [[B, [115.908, 28.625], C, B]]] },
     ];
     const rows = await db().query<{ i: number; x: number; y: number }>(
@@ -483,9 +503,7 @@ describeWith(realdataPrerequisite(), 'validateGridBoundary on the Monaco quartie
   });
 
   it('finds the quartiers tiling the community: no overlap, gap or outside part above tolerance', () => {
-    const areal = own.flatMap(({ result }) =>
-      result.problems.filter((p) => p.code !== BOUNDARY_PROBLEM.CUTS_BUILDING),
-    );
+    const areal = own.flatMap(({ result }) => result.problems.filter((p) => p.code !== BOUNDARY_PROBLEM.CUTS_BUILDING));
     expect(areal).toEqual([]);
   });
 
@@ -523,7 +541,12 @@ describeWith(realdataPrerequisite(), 'validateGridBoundary on the Monaco quartie
         expectWellFormed(p);
         found.add(p.code);
         if (p.code === BOUNDARY_PROBLEM.CUTS_BUILDING) continue;
-        expect([BOUNDARY_PROBLEM.OVERLAPS_GRID, BOUNDARY_PROBLEM.LEAVES_GAP, BOUNDARY_PROBLEM.OUTSIDE_COMMUNITY, BOUNDARY_PROBLEM.SELF_INTERSECTION]).toContain(p.code);
+        expect([
+          BOUNDARY_PROBLEM.OVERLAPS_GRID,
+          BOUNDARY_PROBLEM.LEAVES_GAP,
+          BOUNDARY_PROBLEM.OUTSIDE_COMMUNITY,
+          BOUNDARY_PROBLEM.SELF_INTERSECTION,
+        ]).toContain(p.code);
         if (typeof p.details.areaM2 === 'number') {
           expect(p.details.areaM2).toBeGreaterThanOrEqual(TOLERANCE[p.code] ?? Infinity);
           expect(p.details.areaM2).toBeLessThan(200);

@@ -40,9 +40,27 @@ describe('import problem texts', () => {
   });
 
   it('fills real ledger problems completely, in each language, with row and values', () => {
-    const mapping = { headName: '户主姓名', room: '房号', address: '地址', idNumber: '身份证号', phone: '联系电话', categories: '类别', members: '人口数', movedIn: '入住日期' };
+    const mapping = {
+      headName: '户主姓名',
+      room: '房号',
+      address: '地址',
+      idNumber: '身份证号',
+      phone: '联系电话',
+      categories: '类别',
+      members: '人口数',
+      movedIn: '入住日期',
+    };
     const { problems } = validateLedgerRow(
-      { 户主姓名: '', 房号: '', 地址: '', 身份证号: '36010219800101123X', 联系电话: '12345', 类别: '外星人', 人口数: '0', 入住日期: '2024-13-45' },
+      {
+        户主姓名: '',
+        房号: '',
+        地址: '',
+        身份证号: '36010219800101123X',
+        联系电话: '12345',
+        类别: '外星人',
+        人口数: '0',
+        入住日期: '2024-13-45',
+      },
       7,
       mapping,
     );
@@ -65,36 +83,80 @@ describe('import problem texts', () => {
   });
 
   it('names features, variants and areas as the server reported them', () => {
-    const feature = (code: ImportProblem['code'], details: Record<string, unknown>, featureIndex = 12): ImportProblem => ({ code, severity: 'warning', message: 'server words', featureIndex, details });
+    const feature = (code: ImportProblem['code'], details: Record<string, unknown>, featureIndex = 12): ImportProblem => ({
+      code,
+      severity: 'warning',
+      message: 'server words',
+      featureIndex,
+      details,
+    });
     expect(problemText('zh-CN', feature('duplicate_geometry', { existingId: 345 }))).toBe('要素 12：此轮廓已是楼栋 345，保持不变。');
     expect(problemText('zh-CN', feature('duplicate_geometry', { duplicateOf: 3 }))).toBe('要素 12：与要素 3 的轮廓相同，只导入前一个。');
     expect(problemText('en', feature('missing_field', { field: 'code', generated: '360102001002004' }))).toContain('360102001002004');
-    expect(problemText('zh-CN', feature('building_crosses_grids', { gridId: 4, gridCode: '360102001002004', share: 0.614 }))).toContain('61% 在网格 360102001002004 内');
+    expect(problemText('zh-CN', feature('building_crosses_grids', { gridId: 4, gridCode: '360102001002004', share: 0.614 }))).toContain(
+      '61% 在网格 360102001002004 内',
+    );
     expect(problemText('zh-CN', feature('grid_overlap', { otherFeatureIndex: 2, areaM2: 1234.56 }))).toContain('重叠 1,235 平方米');
-    expect(problemText('en', { code: 'grid_gap', severity: 'warning', message: 'x', details: { areaM2: 80.2, parts: 2 } })).toMatch(/^80 m² of your community \(2 piece/);
+    expect(problemText('en', { code: 'grid_gap', severity: 'warning', message: 'x', details: { areaM2: 80.2, parts: 2 } })).toMatch(
+      /^80 m² of your community \(2 piece/,
+    );
     expect(
-      problemText('zh-CN', { code: 'missing_column', severity: 'error', row: 1, message: 'x', details: { fields: ['headName', 'address'], headers: ['姓名1', '电话'] } }),
+      problemText('zh-CN', {
+        code: 'missing_column',
+        severity: 'error',
+        row: 1,
+        message: 'x',
+        details: { fields: ['headName', 'address'], headers: ['姓名1', '电话'] },
+      }),
     ).toBe('表头（第 1 行）缺少以下列：户主姓名、地址。请修改列名，或在“字段对应”中指定。现有列：姓名1、电话。');
   });
 
   it('falls back to the server’s message for an unknown code or a value the server did not send', () => {
-    expect(problemText('zh-CN', { code: 'brand_new_check' as never, severity: 'error', message: 'Row 3: something new.', row: 3 })).toBe('Row 3: something new.');
+    expect(problemText('zh-CN', { code: 'brand_new_check' as never, severity: 'error', message: 'Row 3: something new.', row: 3 })).toBe(
+      'Row 3: something new.',
+    );
     // duplicate_code names the code; a server that did not send it gets its own words shown.
-    expect(problemText('zh-CN', { code: 'duplicate_code', severity: 'error', message: 'Feature 2: the code …', featureIndex: 2, details: { duplicateOf: 1 } })).toBe('Feature 2: the code …');
+    expect(
+      problemText('zh-CN', {
+        code: 'duplicate_code',
+        severity: 'error',
+        message: 'Feature 2: the code …',
+        featureIndex: 2,
+        details: { duplicateOf: 1 },
+      }),
+    ).toBe('Feature 2: the code …');
     expect(importErrorText('zh-CN', { code: 'teapot', message: 'I am a teapot' })).toEqual({ text: 'I am a teapot', detail: null });
   });
 
   it('says an upload over the limit and an unreadable file in the user’s language, keeping the server’s specifics as the detail', () => {
-    const big = importErrorText('zh-CN', { code: 'payload_too_large', message: 'The file is larger than the import limit of 50 MB; …', details: { limitBytes: 50 * 1024 * 1024 } });
+    const big = importErrorText('zh-CN', {
+      code: 'payload_too_large',
+      message: 'The file is larger than the import limit of 50 MB; …',
+      details: { limitBytes: 50 * 1024 * 1024 },
+    });
     expect(big).toEqual({ text: '文件超过导入上限 50 MB：请拆分（例如每个社区一个文件），或请管理员调高上限。', detail: null });
-    const unreadable = importErrorText('zh-TW', { code: 'unreadable_file', message: 'x.zip is named as a zipped Shapefile but its content is a PNG image; …' });
+    const unreadable = importErrorText('zh-TW', {
+      code: 'unreadable_file',
+      message: 'x.zip is named as a zipped Shapefile but its content is a PNG image; …',
+    });
     expect(unreadable.text).toMatch(/^無法讀取此檔案/);
     expect(unreadable.detail).toContain('PNG');
   });
 
   it('has the texts of the grid code and name editor, and of every history kind', () => {
     for (const reason of Object.values(GRID_CODE_REASON)) hasText(`gridLabel_reason_${reason}`);
-    for (const key of ['gridLabel_codeTaken', 'gridLabel_codeTakenElsewhere', 'gridLabel_nameTaken', 'gridLabel_stale', 'gridLabel_forbidden', 'gridLabel_retired', 'gridLabel_hintStandard', 'gridLabel_hintOwn']) hasText(key);
-    for (const kind of ['created', 'redrawn', 'split', 'merged', 'reverted', 'imported', 'edited', 'recoded', 'renamed']) hasText(`history_kind_${kind}` as StringKey);
+    for (const key of [
+      'gridLabel_codeTaken',
+      'gridLabel_codeTakenElsewhere',
+      'gridLabel_nameTaken',
+      'gridLabel_stale',
+      'gridLabel_forbidden',
+      'gridLabel_retired',
+      'gridLabel_hintStandard',
+      'gridLabel_hintOwn',
+    ])
+      hasText(key);
+    for (const kind of ['created', 'redrawn', 'split', 'merged', 'reverted', 'imported', 'edited', 'recoded', 'renamed'])
+      hasText(`history_kind_${kind}` as StringKey);
   });
 });

@@ -6,12 +6,16 @@ import {
   DAYS_REQUIRED,
   EVALUATION_REQUIRED,
   ISSUE_ACTIONS,
+  type IssueState,
   NOTE_REQUIRED,
   TRANSITION_NOT_ALLOWED,
-  type IssueState,
 } from '../../geo/domain/issue.transitions';
 
-const state = (status: IssueStatus, tier: IssueTier = 'on_spot', escalatedFrom: IssueTier | null = null): IssueState => ({ status, tier, escalatedFrom });
+const state = (status: IssueStatus, tier: IssueTier = 'on_spot', escalatedFrom: IssueTier | null = null): IssueState => ({
+  status,
+  tier,
+  escalatedFrom,
+});
 const full = { note: '原因', evaluation: 'satisfied' as const, days: 7 };
 
 describe('issue transitions', () => {
@@ -58,7 +62,11 @@ describe('issue transitions', () => {
     expect(applyTransition(state('resolved'), { to: 'closed' })).toMatchObject({ valid: false, reason: EVALUATION_REQUIRED });
     const r = applyTransition(state('resolved'), { to: 'closed', evaluation: 'dissatisfied' });
     expect(r).toMatchObject({ valid: true, next: { status: 'in_progress', evaluation: 'dissatisfied' } });
-    if (r.valid) expect(r.events.map((e) => [e.kind, e.from, e.to])).toEqual([['closed', 'resolved', 'closed'], ['reopened', 'closed', 'in_progress']]);
+    if (r.valid)
+      expect(r.events.map((e) => [e.kind, e.from, e.to])).toEqual([
+        ['closed', 'resolved', 'closed'],
+        ['reopened', 'closed', 'in_progress'],
+      ]);
   });
 
   it('escalates one tier at a time, up to the street, and returns one tier to the previous handler', () => {
@@ -72,12 +80,21 @@ describe('issue transitions', () => {
   });
 
   it('sends a resolution back to in progress', () => {
-    expect(applyTransition(state('resolved'), { to: 'returned', note: '未彻底解决' })).toMatchObject({ valid: true, next: { status: 'in_progress' } });
+    expect(applyTransition(state('resolved'), { to: 'returned', note: '未彻底解决' })).toMatchObject({
+      valid: true,
+      next: { status: 'in_progress' },
+    });
   });
 
   it('extends by 1 to 90 whole days', () => {
-    expect(applyTransition(state('in_progress'), { to: 'extended', note: '等待物业配合', days: 0 })).toMatchObject({ valid: false, reason: DAYS_REQUIRED });
-    expect(applyTransition(state('in_progress'), { to: 'extended', note: '等待物业配合', days: 91 })).toMatchObject({ valid: false, reason: DAYS_REQUIRED });
+    expect(applyTransition(state('in_progress'), { to: 'extended', note: '等待物业配合', days: 0 })).toMatchObject({
+      valid: false,
+      reason: DAYS_REQUIRED,
+    });
+    expect(applyTransition(state('in_progress'), { to: 'extended', note: '等待物业配合', days: 91 })).toMatchObject({
+      valid: false,
+      reason: DAYS_REQUIRED,
+    });
     expect(applyTransition(state('in_progress'), { to: 'extended', note: '等待物业配合', days: 10 })).toMatchObject({
       valid: true,
       next: { status: 'in_progress', extendDays: 10 },

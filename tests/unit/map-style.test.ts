@@ -1,7 +1,6 @@
 import { validateStyleMin } from '@maplibre/maplibre-gl-style-spec';
 import { describe, expect, it } from 'vitest';
-import { baseStyle, type BasemapConfig } from '../../web/src/map/base.style';
-import { LIGHT_THEME } from '../../web/src/map/map.theme';
+import { type BasemapConfig, baseStyle } from '../../web/src/map/base.style';
 import {
   countStages,
   DEFAULT_PIN_FILTER,
@@ -13,6 +12,7 @@ import {
   issueLayers,
   selectedIssueFilter,
 } from '../../web/src/map/issues.layers';
+import { LIGHT_THEME } from '../../web/src/map/map.theme';
 import { LAYER, overlayLayers, overlaySources, SOURCE, SOURCE_LAYER, tileJsonUrl } from '../../web/src/map/overlay.layers';
 
 const TILES = { origin: 'http://localhost' };
@@ -34,8 +34,17 @@ describe('map style', () => {
   }
 
   it('draws 天地图 vector or imagery under its annotation layer, with the key on every tile', () => {
-    for (const [kind, base, labels] of [['tianditu', 'vec_w', 'cva_w'], ['tianditu-img', 'img_w', 'cia_w']] as const) {
-      const style = baseStyle({ basemap: { kind, tiandituKey: 'my key' }, theme: LIGHT_THEME, communityIds: [1], fontUrl: 'http://localhost/f.woff2', tiles: TILES });
+    for (const [kind, base, labels] of [
+      ['tianditu', 'vec_w', 'cva_w'],
+      ['tianditu-img', 'img_w', 'cia_w'],
+    ] as const) {
+      const style = baseStyle({
+        basemap: { kind, tiandituKey: 'my key' },
+        theme: LIGHT_THEME,
+        communityIds: [1],
+        fontUrl: 'http://localhost/f.woff2',
+        tiles: TILES,
+      });
       const urls = (id: string) => (style.sources[id] as { tiles: string[] }).tiles;
       expect(urls('basemap').every((t) => t.includes(`/${base}/`) && t.endsWith('tk=my%20key'))).toBe(true);
       expect(urls('basemap-labels').every((t) => t.includes(`/${labels}/`))).toBe(true);
@@ -47,7 +56,13 @@ describe('map style', () => {
   });
 
   it('makes no request off the machine with the default basemap', () => {
-    const style = baseStyle({ basemap: { kind: 'none' }, theme: LIGHT_THEME, communityIds: [], fontUrl: 'http://localhost/f.woff2', tiles: TILES });
+    const style = baseStyle({
+      basemap: { kind: 'none' },
+      theme: LIGHT_THEME,
+      communityIds: [],
+      fontUrl: 'http://localhost/f.woff2',
+      tiles: TILES,
+    });
     const urls = JSON.stringify(style).match(/https?:\/\/[^"]+/g) ?? [];
     expect(urls.every((u) => u.startsWith('http://localhost/'))).toBe(true);
   });
@@ -65,7 +80,15 @@ describe('map style', () => {
     expect(color).toEqual([
       'coalesce',
       ['feature-state', 'color'],
-      ['match', ['number', ['feature-state', 'communityId'], -1], 7, LIGHT_THEME.communityTints[0], 9, LIGHT_THEME.communityTints[1], LIGHT_THEME.communityTints[0]],
+      [
+        'match',
+        ['number', ['feature-state', 'communityId'], -1],
+        7,
+        LIGHT_THEME.communityTints[0],
+        9,
+        LIGHT_THEME.communityTints[1],
+        LIGHT_THEME.communityTints[0],
+      ],
     ]);
     // Nothing in the overlay reads a property a tile does not carry.
     for (const layer of overlayLayers(LIGHT_THEME, [7, 9]).filter((l) => 'source-layer' in l)) {
@@ -75,9 +98,17 @@ describe('map style', () => {
 
   it('draws grids and buildings from the API’s vector tiles, with ids promoted for feature-state', () => {
     const sources = overlaySources({ origin: 'http://localhost:8787', asOf: '2026-10-31', crs: 'gcj02' });
-    expect(sources[SOURCE.grids]).toEqual({ type: 'vector', url: 'http://localhost:8787/api/tiles/grids.json?asOf=2026-10-31&crs=gcj02', promoteId: 'id' });
+    expect(sources[SOURCE.grids]).toEqual({
+      type: 'vector',
+      url: 'http://localhost:8787/api/tiles/grids.json?asOf=2026-10-31&crs=gcj02',
+      promoteId: 'id',
+    });
     // Footprints have no history: every date shares the buildings' tiles.
-    expect(sources[SOURCE.buildings]).toEqual({ type: 'vector', url: 'http://localhost:8787/api/tiles/buildings.json?crs=gcj02', promoteId: 'id' });
+    expect(sources[SOURCE.buildings]).toEqual({
+      type: 'vector',
+      url: 'http://localhost:8787/api/tiles/buildings.json?crs=gcj02',
+      promoteId: 'id',
+    });
     expect(tileJsonUrl('grids', TILES)).toBe('http://localhost/api/tiles/grids.json');
     const byId = Object.fromEntries(overlayLayers(LIGHT_THEME, [1]).map((l) => [l.id, l as Record<string, unknown>]));
     for (const id of [LAYER.gridFill, LAYER.gridOutline, LAYER.gridSelected]) expect(byId[id]!['source-layer']).toBe(SOURCE_LAYER.grids);
@@ -85,7 +116,8 @@ describe('map style', () => {
   });
 
   describe('issue layer', () => {
-    const style = () => baseStyle({ basemap: { kind: 'none' }, theme: LIGHT_THEME, communityIds: [1], fontUrl: 'http://localhost/f.woff2', tiles: TILES });
+    const style = () =>
+      baseStyle({ basemap: { kind: 'none' }, theme: LIGHT_THEME, communityIds: [1], fontUrl: 'http://localhost/f.woff2', tiles: TILES });
     const paint = (id: string) => issueLayers(LIGHT_THEME).find((l) => l.id === id)!.paint as Record<string, unknown>;
     const pin = (id: number, status: string, stage: string, category = 'dispute', tier = 'on_spot') => ({
       type: 'Feature' as const,
@@ -118,9 +150,12 @@ describe('map style', () => {
       // The cluster is coloured by its most urgent stage: overdue first.
       expect(paint(ISSUE_LAYER.clusters)['circle-color']).toEqual([
         'case',
-        ['>', ['get', 'overdue'], 0], LIGHT_THEME.issueStage.overdue,
-        ['>', ['get', 'pastHalf'], 0], LIGHT_THEME.issueStage.past_half,
-        ['>', ['get', 'onTrack'], 0], LIGHT_THEME.issueStage.on_track,
+        ['>', ['get', 'overdue'], 0],
+        LIGHT_THEME.issueStage.overdue,
+        ['>', ['get', 'pastHalf'], 0],
+        LIGHT_THEME.issueStage.past_half,
+        ['>', ['get', 'onTrack'], 0],
+        LIGHT_THEME.issueStage.on_track,
         LIGHT_THEME.issueStage.closed,
       ]);
     });

@@ -6,14 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BAND_COLORS } from '../../geo/metrics/legend';
-import { PALETTE, cssVariableName, cssVariables, type ColourName } from '../../geo/style/palette';
+import { type ColourName, cssVariableName, cssVariables, PALETTE } from '../../geo/style/palette';
 import { LIGHT_THEME } from '../../web/src/map/map.theme';
 
 const css = fs.readFileSync(path.resolve(import.meta.dirname, '../../web/src/styles.css'), 'utf8');
 const colours = new Set<string>(Object.values(PALETTE));
 
 /** Every string leaf of an object (the theme's colours, and its font name). */
-const leaves = (v: unknown): string[] => (typeof v === 'string' ? [v] : typeof v === 'object' && v !== null ? Object.values(v).flatMap(leaves) : []);
+const leaves = (v: unknown): string[] =>
+  typeof v === 'string' ? [v] : typeof v === 'object' && v !== null ? Object.values(v).flatMap(leaves) : [];
 
 describe('the palette', () => {
   it('is the only source of the stylesheet colours: no literal left, and every var(--mq-…) is a palette colour', () => {
@@ -24,7 +25,7 @@ describe('the palette', () => {
     expect([...used].filter((v) => !defined.has(v))).toEqual([]);
   });
 
-  it('is the only source of the web app\'s colours: no literal in a component or layer either', () => {
+  it("is the only source of the web app's colours: no literal in a component or layer either", () => {
     const dir = path.resolve(import.meta.dirname, '../../web/src');
     const files = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.tsx?$/.test(f));
     expect(files.length).toBeGreaterThan(40);

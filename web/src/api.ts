@@ -3,13 +3,13 @@
  * TanStack Query hooks that keep server data cached and shared between components. Every request
  * carries the session's bearer token and, in projector mode, `X-Presentation: 1`.
  */
-import { keepPreviousData, useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { keepPreviousData, type QueryClient, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { hc, type InferRequestType, type InferResponseType } from 'hono/client';
 import type { AppType } from '../../api/app';
+import type { DisplayCrs } from '../../geo/geometry/display-crs';
 import { presentationOn, usePresentation } from './auth/presentation';
 import { currentToken, signOut, useSession } from './auth/session';
 import { liveStreamOpen } from './live/live-state';
-import type { DisplayCrs } from '../../geo/geometry/display-crs';
 
 function requestHeaders(): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -54,7 +54,12 @@ type BodyOf<R> = R extends { json(): Promise<infer T> } ? T : never;
 export async function unwrap<R extends { ok: boolean; status: number; json(): Promise<unknown> }>(res: R): Promise<BodyOf<R>> {
   if (res.ok) return (await res.json()) as BodyOf<R>;
   const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string; details?: unknown } } | null;
-  throw new ApiRequestError(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? `HTTP ${res.status}`, body?.error?.details ?? null);
+  throw new ApiRequestError(
+    res.status,
+    body?.error?.code ?? 'http_error',
+    body?.error?.message ?? `HTTP ${res.status}`,
+    body?.error?.details ?? null,
+  );
 }
 
 export type AppConfig = InferResponseType<typeof client.api.config.$get, 200>;
@@ -129,7 +134,8 @@ export function useTileJson(layer: 'grids' | 'buildings', { asOf = null, crs }: 
   const query = { ...(layer === 'grids' && asOf ? { asOf } : {}), ...(crs === 'gcj02' ? { crs } : {}) };
   return useQuery({
     queryKey: ['grids', 'tilejson', layer, query],
-    queryFn: async () => unwrap(await client.api.tiles[':file{(grids|buildings)\\.json}'].$get({ param: { file: `${layer}.json` }, query })),
+    queryFn: async () =>
+      unwrap(await client.api.tiles[':file{(grids|buildings)\\.json}'].$get({ param: { file: `${layer}.json` }, query })),
     placeholderData: keepPreviousData,
   });
 }
@@ -138,8 +144,7 @@ export function useTileJson(layer: 'grids' | 'buildings', { asOf = null, crs }: 
 export function useOverdue(gridId: number | null, asOf: string | null) {
   return useQuery({
     queryKey: ['overdue', gridId, asOf],
-    queryFn: async () =>
-      unwrap(await client.api.grids[':id'].overdue.$get({ param: { id: String(gridId) }, query: asOf ? { asOf } : {} })),
+    queryFn: async () => unwrap(await client.api.grids[':id'].overdue.$get({ param: { id: String(gridId) }, query: asOf ? { asOf } : {} })),
     enabled: gridId !== null,
   });
 }
@@ -272,7 +277,10 @@ export function refreshAfterChange(queryClient: QueryClient, tables: readonly st
   const prefixes = all ? Object.values(STALE_AFTER).flat() : tables.flatMap((t) => STALE_AFTER[t]!);
   const stale = (key: readonly unknown[]) => prefixes.some((p) => startsWith(key, p));
   void queryClient.invalidateQueries({ predicate: (q) => startsWith(q.queryKey, FIRST) && stale(q.queryKey) });
-  setTimeout(() => void queryClient.invalidateQueries({ predicate: (q) => !startsWith(q.queryKey, FIRST) && stale(q.queryKey) }), REST_AFTER_MS);
+  setTimeout(
+    () => void queryClient.invalidateQueries({ predicate: (q) => !startsWith(q.queryKey, FIRST) && stale(q.queryKey) }),
+    REST_AFTER_MS,
+  );
 }
 
 /** After this page's own change: the live stream will say so when it is open; otherwise refresh now. */

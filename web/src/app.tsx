@@ -1,17 +1,19 @@
-import { useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { Map as MapLibreMap } from 'maplibre-gl';
-import { BAND_COLORS, type BandOrNone } from '../../geo/metrics/legend';
+import { useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { MANAGEABLE_ROLES } from '../../geo/domain/staff';
-import { useCommunities, useConfig, useGrids, useGridStats, useIssuePins, useLegend, useMe, type Household } from './api';
+import { BAND_COLORS, type BandOrNone } from '../../geo/metrics/legend';
+import { type Household, useCommunities, useConfig, useGridStats, useGrids, useIssuePins, useLegend, useMe } from './api';
 import { AccountBar } from './auth/account-bar';
+import { usePresentation } from './auth/presentation';
 import { BoundaryEditor } from './boundary-editor/boundary-editor';
 import { ProposalsButton } from './boundary-editor/proposals-button';
 import { ProposalsPanel } from './boundary-editor/proposals-panel';
-import { usePresentation } from './auth/presentation';
 import { IssueForm, type IssueLocation } from './fieldwork/issue-form';
 import { VisitForm } from './fieldwork/visit-form';
 import { LanguageSelect } from './i18n/language-select';
 import { useLocale } from './i18n/locale';
+import type { ImportKind } from './imports/import-api';
+import { ImportWizard } from './imports/import-wizard';
 import { IssueBoard } from './issues/issue-board';
 import { IssueLayerPanel } from './issues/issue-layer-panel';
 import { IssuePage } from './issues/issue-page';
@@ -22,13 +24,11 @@ import { displayCrsOf, MapView } from './map/map-view';
 import { GridPanel } from './panels/grid-panel';
 import { LegendPanel } from './panels/legend-panel';
 import { MetricBar } from './panels/metric-bar';
-import { ImportWizard } from './imports/import-wizard';
-import type { ImportKind } from './imports/import-api';
-import { DiaryPage } from './records/diary-page';
 import { RankingPanel } from './panels/ranking-panel';
+import { areaTooltipHtml } from './panels/tooltips';
+import { DiaryPage } from './records/diary-page';
 import { SetupChecklist } from './setup/setup-checklist';
 import { StaffPanel } from './staff/staff-panel';
-import { areaTooltipHtml } from './panels/tooltips';
 import { useUrlState } from './url-state';
 
 export function App() {
@@ -74,10 +74,7 @@ export function App() {
   const street = config.data?.streets[0];
   const gridStats = stats.data?.grids ?? [];
   const statsById = useMemo(() => new Map(gridStats.map((s) => [s.id, s])), [gridStats]);
-  const gridColors = useMemo(
-    () => new Map(gridStats.map((s) => [s.id, BAND_COLORS[s.bands[state.metric]]])),
-    [gridStats, state.metric],
-  );
+  const gridColors = useMemo(() => new Map(gridStats.map((s) => [s.id, BAND_COLORS[s.bands[state.metric]]])), [gridStats, state.metric]);
   const dimmedGrids = useMemo(() => {
     // A person's scope being edited: every other grid dimmed, so the chosen ones stand out.
     if (staffScope) return new Set(gridStats.filter((s) => !staffScope.includes(s.id)).map((s) => s.id));
@@ -109,7 +106,13 @@ export function App() {
   // A form or an issue page covers the side panel's content, which stays mounted underneath:
   // closing it returns to the same place in the same list, with the same filters.
   const editingGrid = editing ? (grids.data?.features.find((f) => f.properties.id === editing.gridId) ?? null) : null;
-  const overlayOpen = form !== null || (state.issue !== null && seesIssues) || diaryOpen || editingGrid !== null || proposalsOpen || (staffOpen && managesStaff);
+  const overlayOpen =
+    form !== null ||
+    (state.issue !== null && seesIssues) ||
+    diaryOpen ||
+    editingGrid !== null ||
+    proposalsOpen ||
+    (staffOpen && managesStaff);
   const side = useRef<HTMLElement>(null);
   const listScroll = useRef(0);
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new form or issue page starts at the top too, not only the overlay's opening.
@@ -152,7 +155,12 @@ export function App() {
             {t('meeting_open')}
           </a>
           {importKinds.length > 0 && (
-            <button type="button" className="import-open" onClick={() => setImporting({ kinds: importKinds, kind: null })} data-testid="open-import">
+            <button
+              type="button"
+              className="import-open"
+              onClick={() => setImporting({ kinds: importKinds, kind: null })}
+              data-testid="open-import"
+            >
               {t('import_open')}
             </button>
           )}
@@ -188,7 +196,12 @@ export function App() {
         </div>
       </header>
       {importing && importing.kinds.length > 0 && (
-        <ImportWizard kinds={importing.kinds} initialKind={importing.kind} streetWide={!!can?.importStreetMap} onClose={() => setImporting(null)} />
+        <ImportWizard
+          kinds={importing.kinds}
+          initialKind={importing.kind}
+          streetWide={!!can?.importStreetMap}
+          onClose={() => setImporting(null)}
+        />
       )}
       {me.data && me.data.staff === null && (
         <div className="banner warn" role="alert">
@@ -257,7 +270,11 @@ export function App() {
               setBuilding(can?.readHouseholds ? { id: b.id, address: b.address } : null);
               update({ grid: b.gridId, issue: null, tab: 'map' });
             }}
-            pick={form?.kind === 'issue' && !form.done ? { location: issueLocation?.point ?? null, onPick: (point) => setIssueLocation({ point, from: 'map' }) } : null}
+            pick={
+              form?.kind === 'issue' && !form.done
+                ? { location: issueLocation?.point ?? null, onPick: (point) => setIssueLocation({ point, from: 'map' }) }
+                : null
+            }
             editing={editingGrid !== null}
             onMap={setMap}
           />
@@ -334,7 +351,14 @@ export function App() {
             {seesIssues && (
               <div className="side-tabs" role="tablist">
                 {(['map', 'issues'] as const).map((tab) => (
-                  <button key={tab} type="button" role="tab" data-tab={tab} aria-selected={state.tab === tab} onClick={() => update({ tab })}>
+                  <button
+                    key={tab}
+                    type="button"
+                    role="tab"
+                    data-tab={tab}
+                    aria-selected={state.tab === tab}
+                    onClick={() => update({ tab })}
+                  >
                     {t(tab === 'map' ? 'tabMap' : 'tabIssues')}
                   </button>
                 ))}
@@ -385,7 +409,11 @@ export function App() {
                   }}
                   building={building}
                   onClearBuilding={() => setBuilding(null)}
-                  actions={{ onLogVisit: (h) => startForm('visit', h), onRegisterIssue: (h) => startForm('issue', h), onOpenIssue: openIssue }}
+                  actions={{
+                    onLogVisit: (h) => startForm('visit', h),
+                    onRegisterIssue: (h) => startForm('issue', h),
+                    onOpenIssue: openIssue,
+                  }}
                   today={today}
                   labelScheme={
                     // Code and name: the staff of the grid's community, on today's map (20261129000100_grid_codes.sql).
@@ -411,9 +439,21 @@ export function App() {
                   }
                 />
                 {legend.data && (
-                  <LegendPanel legend={legend.data} metric={panelMetric} stats={gridStats} highlighted={highlight} onHighlight={setHighlight} />
+                  <LegendPanel
+                    legend={legend.data}
+                    metric={panelMetric}
+                    stats={gridStats}
+                    highlighted={highlight}
+                    onHighlight={setHighlight}
+                  />
                 )}
-                <IssueLayerPanel shown={state.pins} onShown={(on) => update({ pins: on })} filter={pinFilter} onFilter={setPinFilter} pins={shownPins} />
+                <IssueLayerPanel
+                  shown={state.pins}
+                  onShown={(on) => update({ pins: on })}
+                  filter={pinFilter}
+                  onFilter={setPinFilter}
+                  pins={shownPins}
+                />
                 {grids.data && (
                   <RankingPanel
                     metric={panelMetric}

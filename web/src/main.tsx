@@ -1,18 +1,18 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { cssVariables } from '../../geo/style/palette';
 import { ApiRequestError, useAuthConfig, useMe } from './api';
 import { App } from './app';
 import { ChangePasswordPage } from './auth/change-password';
 import { mustChangePassword, onSessionEnd, useSession } from './auth/session';
-import { SignInPage } from './auth/sign-in-page';
 import { useSupabaseRefresh } from './auth/sign-in';
+import { SignInPage } from './auth/sign-in-page';
 import { LocaleProvider } from './i18n/locale';
 import { MeetingView, meetingParams } from './meeting/meeting-view';
 import { InstallationPage } from './setup/installation-page';
 import { useSetupNeeded } from './setup/setup-api';
 import { SetupPage } from './setup/setup-page';
-import { cssVariables } from '../../geo/style/palette';
 import './styles.css';
 
 // The stylesheet's colours are the palette's (var(--mq-…)): on :root before anything is drawn.

@@ -2,9 +2,9 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { Me } from '../api';
 import { useLocale } from '../i18n/locale';
-import { setPresentation, usePresentation } from './presentation';
 import { ChangePasswordDialog } from './change-password';
 import { logOut } from './log-out';
+import { setPresentation, usePresentation } from './presentation';
 import { useSession } from './session';
 
 /** Where the signed-in account acts: its grids, else its community, else the whole street. */
@@ -15,7 +15,13 @@ function scopeOf(staff: NonNullable<Me['staff']>, street: string): string {
 }
 
 /** The header's account section: who is signed in and as what, projector mode, password and sign-out. */
-export function AccountBar({ me, onOpenDiary }: { me: Me | undefined; /** Offered to accounts that log visits. */ onOpenDiary: (() => void) | null }) {
+export function AccountBar({
+  me,
+  onOpenDiary,
+}: {
+  me: Me | undefined /** Offered to accounts that log visits. */;
+  onOpenDiary: (() => void) | null;
+}) {
   const { t } = useLocale();
   const queryClient = useQueryClient();
   const presentation = usePresentation();

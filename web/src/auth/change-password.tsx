@@ -3,15 +3,15 @@
  * else loads until it is changed), or a dialog from the account bar. The rules are checked here
  * with the same pure function the server uses, so a weak password is explained before sending.
  */
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
 import { createPortal } from 'react-dom';
-import { client } from '../api';
-import { AuthTopbar } from './auth-topbar';
-import { useLocale } from '../i18n/locale';
 import { checkPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../../geo/domain/password-rules';
 import type { StringKey } from '../../../geo/i18n/strings';
-import { startSession } from './session';
+import { client } from '../api';
+import { useLocale } from '../i18n/locale';
+import { AuthTopbar } from './auth-topbar';
 import { logOut } from './log-out';
+import { startSession } from './session';
 
 const VARS = { min: PASSWORD_MIN_LENGTH, max: PASSWORD_MAX_LENGTH };
 
@@ -37,7 +37,9 @@ function ChangePasswordForm({ onDone, onCancel }: { onDone: () => void; onCancel
       startSession(access_token, expires_in, 'local');
       return onDone();
     }
-    const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string; details?: { reason?: string }[] } } | null;
+    const body = (await res.json().catch(() => null)) as {
+      error?: { code?: string; message?: string; details?: { reason?: string }[] };
+    } | null;
     const code = body?.error?.code;
     const reason = body?.error?.details?.[0]?.reason;
     setError(
@@ -54,7 +56,14 @@ function ChangePasswordForm({ onDone, onCancel }: { onDone: () => void; onCancel
       <p className="muted">{t('passwordRulesHint', VARS)}</p>
       <label>
         <span>{t('currentPasswordLabel')}</span>
-        <input type="password" name="current" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} />
+        <input
+          type="password"
+          name="current"
+          autoComplete="current-password"
+          required
+          value={current}
+          onChange={(e) => setCurrent(e.target.value)}
+        />
       </label>
       <label>
         <span>{t('newPasswordLabel')}</span>

@@ -1,9 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
 import { useAuthConfig } from '../api';
-import { AuthTopbar } from './auth-topbar';
 import { useLocale } from '../i18n/locale';
+import { AuthTopbar } from './auth-topbar';
 import { useSession } from './session';
-import { signIn, SignInError } from './sign-in';
+import { SignInError, signIn } from './sign-in';
 
 /** The demo accounts' shared password; public by design (README), never valid off the demo street. */
 const DEMO_PASSWORD = 'demo1234';
@@ -58,14 +58,7 @@ export function SignInPage() {
           <form onSubmit={onSubmit} aria-busy={busy}>
             <label>
               <span>{t('emailLabel')}</span>
-              <input
-                type="email"
-                name="email"
-                autoComplete="username"
-                required
-                value={email}
-                onChange={(e) => setEmail(e.target.value)}
-              />
+              <input type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
             </label>
             <label>
               <span>{t('passwordLabel')}</span>

@@ -5,7 +5,7 @@
  */
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { useEffect } from 'react';
-import { ApiRequestError, logIn, type AuthConfig } from '../api';
+import { ApiRequestError, type AuthConfig, logIn } from '../api';
 import { onSessionEnd, signOut, startSession, useSession } from './session';
 
 export type SignInFailure = 'invalid_credentials' | 'rate_limited' | 'other';

@@ -4,9 +4,9 @@
  * a boundary change makes stale: the grids, their figures, the buildings' assignments and the
  * grid's history.
  */
-import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import type { InferResponseType } from 'hono/client';
+import { type QueryClient, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { LineString, MultiPolygon, Position } from 'geojson';
+import type { InferResponseType } from 'hono/client';
 import { DEFAULT_POLICY } from '../../../geo/domain/visit-policy';
 import type { BoundaryPolicy } from '../../../geo/geometry/grid-boundary.validation';
 import { boundaryPolicy } from '../../../geo/geometry/grid-workload';
@@ -22,9 +22,7 @@ type SaveResponse = InferResponseType<(typeof client.api.grids)[':id']['boundary
 export type SavedProposal = Extract<SaveResponse, { proposal: unknown }>['proposal'];
 
 /** What a PUT can answer besides an error: saved, or a proposal waiting for community staff. */
-export type SaveOutcome =
-  | { kind: 'saved'; version: number; impact: BoundaryImpact | null }
-  | { kind: 'proposal'; proposal: SavedProposal };
+export type SaveOutcome = { kind: 'saved'; version: number; impact: BoundaryImpact | null } | { kind: 'proposal'; proposal: SavedProposal };
 
 /** One version of a grid's history, newest first in useGridVersions. */
 export type GridVersion = InferResponseType<(typeof client.api.grids)[':id']['versions']['$get'], 200>['versions'][number];
@@ -77,14 +75,28 @@ export interface NeighbourRedraw {
 export function usePreviewBoundary(gridId: number) {
   return useMutation({
     mutationFn: async ({ geometry, neighbours }: { geometry: MultiPolygon; neighbours: NeighbourRedraw[] }) =>
-      unwrap(await client.api.grids[':id'].boundary.preview.$post({ param: param(gridId), json: { geometry: wireArea(geometry), neighbours: wireNeighbours(neighbours) } })),
+      unwrap(
+        await client.api.grids[':id'].boundary.preview.$post({
+          param: param(gridId),
+          json: { geometry: wireArea(geometry), neighbours: wireNeighbours(neighbours) },
+        }),
+      ),
   });
 }
 
 export function useSaveBoundary(gridId: number) {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: async ({ geometry, neighbours, ...rest }: { geometry: MultiPolygon; version: number; reason: string; neighbours: NeighbourRedraw[] }): Promise<SaveOutcome> => {
+    mutationFn: async ({
+      geometry,
+      neighbours,
+      ...rest
+    }: {
+      geometry: MultiPolygon;
+      version: number;
+      reason: string;
+      neighbours: NeighbourRedraw[];
+    }): Promise<SaveOutcome> => {
       const json = { ...rest, geometry: wireArea(geometry), neighbours: wireNeighbours(neighbours) };
       const body = await unwrap(await client.api.grids[':id'].boundary.$put({ param: param(gridId), json }));
       if ('proposal' in body) return { kind: 'proposal', proposal: body.proposal };
@@ -124,7 +136,8 @@ export function useRevertGrid(gridId: number) {
 export function useGridVersions(gridId: number) {
   return useQuery({
     queryKey: ['grid-versions', gridId],
-    queryFn: async () => (await unwrap(await client.api.grids[':id'].versions.$get({ param: param(gridId) }))).versions.sort((a, b) => b.version - a.version),
+    queryFn: async () =>
+      (await unwrap(await client.api.grids[':id'].versions.$get({ param: param(gridId) }))).versions.sort((a, b) => b.version - a.version),
   });
 }
 
@@ -132,7 +145,12 @@ export function useCompareVersions(gridId: number, pair: { from: number; to: num
   return useQuery({
     queryKey: ['grid-versions', gridId, 'compare', pair?.from, pair?.to],
     queryFn: async () =>
-      unwrap(await client.api.grids[':id'].versions.compare.$get({ param: param(gridId), query: { from: String(pair!.from), to: String(pair!.to) } })),
+      unwrap(
+        await client.api.grids[':id'].versions.compare.$get({
+          param: param(gridId),
+          query: { from: String(pair!.from), to: String(pair!.to) },
+        }),
+      ),
     enabled: pair !== null,
   });
 }

@@ -9,8 +9,8 @@ import type { ExpressionSpecification, LayerSpecification, SourceSpecification }
 import type { Feature, FeatureCollection, MultiPolygon, Point, Polygon, Position } from 'geojson';
 import { BOUNDARY_PROBLEM, type BoundaryProblemCode, type ProblemGeometry } from '../../../geo/geometry/grid-boundary.validation';
 import { pointOnSurface } from '../../../geo/geometry/point-on-surface';
-import type { MapTheme } from '../map/map.theme';
 import { PALETTE } from '../../../geo/style/palette';
+import type { MapTheme } from '../map/map.theme';
 
 export const EDITOR_SOURCE = {
   problems: 'boundary-problems',
@@ -69,10 +69,16 @@ export function impactFeatures(
     const g = footprints.get(id);
     return g ? [{ type: 'Feature', geometry: g, properties: { id, move } }] : [];
   };
-  return { type: 'FeatureCollection', features: [...buildingsIn.flatMap((id) => f(id, 'in')), ...buildingsOut.flatMap((id) => f(id, 'out'))] };
+  return {
+    type: 'FeatureCollection',
+    features: [...buildingsIn.flatMap((id) => f(id, 'in')), ...buildingsOut.flatMap((id) => f(id, 'out'))],
+  };
 }
 
-export function compareFeatures(added: Polygon | MultiPolygon | null, removed: Polygon | MultiPolygon | null): FeatureCollection<Polygon | MultiPolygon> {
+export function compareFeatures(
+  added: Polygon | MultiPolygon | null,
+  removed: Polygon | MultiPolygon | null,
+): FeatureCollection<Polygon | MultiPolygon> {
   const features: Feature<Polygon | MultiPolygon>[] = [];
   if (added) features.push({ type: 'Feature', geometry: added, properties: { change: 'added' } });
   if (removed) features.push({ type: 'Feature', geometry: removed, properties: { change: 'removed' } });
@@ -80,7 +86,10 @@ export function compareFeatures(added: Polygon | MultiPolygon | null, removed: P
 }
 
 export function vertexFeatures(at: Position | null): FeatureCollection<Point> {
-  return { type: 'FeatureCollection', features: at ? [{ type: 'Feature', geometry: { type: 'Point', coordinates: at }, properties: {} }] : [] };
+  return {
+    type: 'FeatureCollection',
+    features: at ? [{ type: 'Feature', geometry: { type: 'Point', coordinates: at }, properties: {} }] : [],
+  };
 }
 
 export function editorSources(): Record<string, SourceSpecification> {
@@ -96,9 +105,12 @@ export function editorLayers(theme: MapTheme): LayerSpecification[] {
   const problemColour = [
     'match',
     ['get', 'code'],
-    BOUNDARY_PROBLEM.OVERLAPS_GRID, b.overlap,
-    BOUNDARY_PROBLEM.LEAVES_GAP, b.gap,
-    BOUNDARY_PROBLEM.OUTSIDE_COMMUNITY, b.outside,
+    BOUNDARY_PROBLEM.OVERLAPS_GRID,
+    b.overlap,
+    BOUNDARY_PROBLEM.LEAVES_GAP,
+    b.gap,
+    BOUNDARY_PROBLEM.OUTSIDE_COMMUNITY,
+    b.outside,
     b.marker,
   ] as ExpressionSpecification;
   return [

@@ -6,21 +6,28 @@
  * The history of the session is ours (geo/geometry/edit-history.ts): whole geometries, so undo is
  * exact and Terra Draw only ever gets told "this is the shape now".
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { GeoJSONSource, Map as MapLibreMap, MapMouseEvent, MapTouchEvent } from 'maplibre-gl';
+
 import { booleanIntersects } from '@turf/turf';
 import type { GeoJSON, LineString, MultiPolygon } from 'geojson';
+import type { GeoJSONSource, Map as MapLibreMap, MapMouseEvent, MapTouchEvent } from 'maplibre-gl';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { nearestVertex, removeVertex, type VertexRef } from '../../../geo/geometry/boundary-edit';
 import { metresPerPixel } from '../../../geo/geometry/boundary-snap';
-import { GRID_CHANGE_MESSAGE, validateSplitName, type GridChangeReason } from '../../../geo/geometry/grid-change.reasons';
+import { type DisplayCrs, fromDisplayPoint, toDisplay } from '../../../geo/geometry/display-crs';
+import { canRedo, canUndo, type EditHistory, pushEdit, redo, startHistory, undo } from '../../../geo/geometry/edit-history';
+import {
+  BOUNDARY_PROBLEM_MESSAGE,
+  type BoundaryProblem,
+  type BoundaryProblemCode,
+  validateGridBoundary,
+} from '../../../geo/geometry/grid-boundary.validation';
+import { GRID_CHANGE_MESSAGE, type GridChangeReason, validateSplitName } from '../../../geo/geometry/grid-change.reasons';
 import { fitNeighbours } from '../../../geo/geometry/neighbour-fit';
-import { canRedo, canUndo, pushEdit, redo, startHistory, undo, type EditHistory } from '../../../geo/geometry/edit-history';
-import { BOUNDARY_PROBLEM_MESSAGE, validateGridBoundary, type BoundaryProblem, type BoundaryProblemCode } from '../../../geo/geometry/grid-boundary.validation';
 import type { StringKey } from '../../../geo/i18n/strings';
 import { ApiRequestError, type CommunityCollection, type GridCollection } from '../api';
 import { useLocale } from '../i18n/locale';
 import { LIGHT_THEME } from '../map/map.theme';
-import { usePreviewBoundary, useMergeGrids, useSaveBoundary, useSplitGrid, type BoundaryPreview, type SaveOutcome } from './boundary-api';
+import { type BoundaryPreview, type SaveOutcome, useMergeGrids, usePreviewBoundary, useSaveBoundary, useSplitGrid } from './boundary-api';
 import {
   compareFeatures,
   EDITOR_LAYER,
@@ -34,9 +41,8 @@ import {
   vertexFeatures,
 } from './boundary-editor.layers';
 import { BoundaryHistory } from './boundary-history';
-import { fromDisplayPoint, toDisplay, type DisplayCrs } from '../../../geo/geometry/display-crs';
-import { SNAP_PIXELS, startDrawSession, type DrawSession } from './draw-session';
-import { useBoundaryContext, type GridFeature } from './use-boundary-context';
+import { type DrawSession, SNAP_PIXELS, startDrawSession } from './draw-session';
+import { type GridFeature, useBoundaryContext } from './use-boundary-context';
 
 export interface ShownProblem {
   code: BoundaryProblemCode;
@@ -91,7 +97,18 @@ function setSource(map: MapLibreMap, id: string, data: GeoJSON, crs: DisplayCrs)
   (map.getSource(id) as GeoJSONSource | undefined)?.setData(toDisplay(data, crs));
 }
 
-export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, communities, today, onClose, onReload, onDone, onOpenProposals }: Props) {
+export function BoundaryEditor({
+  map,
+  crs = 'wgs84',
+  grid: current,
+  grids,
+  communities,
+  today,
+  onClose,
+  onReload,
+  onDone,
+  onOpenProposals,
+}: Props) {
   const { t } = useLocale();
   // The grid as it was when editing began: its version is what the save is based on, even if a
   // live update brings a newer one meanwhile (the server then answers 409 and the user reloads).
@@ -165,7 +182,12 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
   const fitted = useMemo(
     () =>
       fit && changed && context.input
-        ? fitNeighbours({ proposed: live, oldBoundary: original, community: context.input.community.boundary ?? original, neighbours: context.input.neighbours })
+        ? fitNeighbours({
+            proposed: live,
+            oldBoundary: original,
+            community: context.input.community.boundary ?? original,
+            neighbours: context.input.neighbours,
+          })
         : [],
     [fit, changed, context.input, live, original],
   );
@@ -186,7 +208,12 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
     return validateGridBoundary({ ...context.input, neighbours, geometry: live });
   }, [context.input, live, fitted]);
   useEffect(() => {
-    setSource(map, EDITOR_SOURCE.neighbours, { type: 'FeatureCollection', features: fitted.map((f) => ({ type: 'Feature', geometry: f.boundary, properties: { id: f.id } })) }, crs);
+    setSource(
+      map,
+      EDITOR_SOURCE.neighbours,
+      { type: 'FeatureCollection', features: fitted.map((f) => ({ type: 'Feature', geometry: f.boundary, properties: { id: f.id } })) },
+      crs,
+    );
   }, [map, fitted, crs]);
   const problems: ShownProblem[] =
     serverProblems && sameGeometry(serverProblems.geometry, live) ? serverProblems.problems : (local?.problems ?? []);
@@ -270,7 +297,8 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
   // A neighbour is named, not numbered: the messages' {gridId} gets the grid's name.
   const message = (p: ShownProblem) => {
     const details = { ...(p.details as Record<string, string | number>) };
-    if (typeof details.gridId === 'number') details.gridId = grids.features.find((f) => f.properties.id === details.gridId)?.properties.name ?? details.gridId;
+    if (typeof details.gridId === 'number')
+      details.gridId = grids.features.find((f) => f.properties.id === details.gridId)?.properties.name ?? details.gridId;
     return t(BOUNDARY_PROBLEM_MESSAGE[p.code] as StringKey, details);
   };
 
@@ -293,13 +321,16 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
   const runPreview = () => {
     const geometry = live;
     setOutcome(null);
-    previewCall.mutate({ geometry, neighbours: neighbourRedraws }, {
-      onSuccess: (result) => {
-        setPreview({ geometry, result });
-        setServerProblems({ geometry, problems: result.problems as ShownProblem[] });
+    previewCall.mutate(
+      { geometry, neighbours: neighbourRedraws },
+      {
+        onSuccess: (result) => {
+          setPreview({ geometry, result });
+          setServerProblems({ geometry, problems: result.problems as ShownProblem[] });
+        },
+        onError: (e) => onError(e, geometry),
       },
-      onError: (e) => onError(e, geometry),
-    });
+    );
   };
 
   const runSave = () => {
@@ -308,8 +339,7 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
     save.mutate(
       { geometry, version: startVersion, reason: reason.trim(), neighbours: neighbourRedraws },
       {
-        onSuccess: (r: SaveOutcome) =>
-          r.kind === 'saved' ? onDone(t('editor_saved', { version: r.version ?? '?' })) : setOutcome(r),
+        onSuccess: (r: SaveOutcome) => (r.kind === 'saved' ? onDone(t('editor_saved', { version: r.version ?? '?' })) : setOutcome(r)),
         onError: (e) => onError(e, geometry),
       },
     );
@@ -335,10 +365,7 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
       { onSuccess: () => onDone(t('editor_splitDone')), onError: (e) => onError(e, live) },
     );
 
-  const touching = useMemo(
-    () => context.neighbours.filter((n) => booleanIntersects(n, grid)),
-    [context.neighbours, grid],
-  );
+  const touching = useMemo(() => context.neighbours.filter((n) => booleanIntersects(n, grid)), [context.neighbours, grid]);
   const runMerge = (other: number) => {
     const absorbed = grids.features.find((f) => f.properties.id === other);
     mergeCall.mutate(
@@ -393,7 +420,12 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
           {fitted.length > 0 && (
             <ul className="editor-fitted small" data-testid="boundary-fitted">
               {fitted.map((f) => (
-                <li key={f.id}>{t(f.deltaM2 > 0 ? 'editor_neighbourGains' : 'editor_neighbourLoses', { name: neighbourName(f.id), areaM2: Math.abs(Math.round(f.deltaM2)) })}</li>
+                <li key={f.id}>
+                  {t(f.deltaM2 > 0 ? 'editor_neighbourGains' : 'editor_neighbourLoses', {
+                    name: neighbourName(f.id),
+                    areaM2: Math.abs(Math.round(f.deltaM2)),
+                  })}
+                </li>
               ))}
             </ul>
           )}
@@ -429,7 +461,13 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
             <textarea value={reason} onChange={(e) => setReason(e.target.value)} rows={2} placeholder={t('editor_reasonHint')} required />
           </label>
           <div className="editor-actions">
-            <button type="button" className="primary" onClick={runSave} disabled={busy || !changed || !reasonOk || finished} data-action="save">
+            <button
+              type="button"
+              className="primary"
+              onClick={runSave}
+              disabled={busy || !changed || !reasonOk || finished}
+              data-action="save"
+            >
               {save.isPending ? t('editor_saving') : t('editor_save')}
             </button>
           </div>
@@ -441,14 +479,25 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
                 <>
                   <label className="editor-reason split-name">
                     <span>{t('split_newName')}</span>
-                    <input value={splitName} onChange={(e) => setSplitName(e.target.value)} maxLength={60} aria-invalid={!splitNameCheck.valid} data-field="split-name" />
+                    <input
+                      value={splitName}
+                      onChange={(e) => setSplitName(e.target.value)}
+                      maxLength={60}
+                      aria-invalid={!splitNameCheck.valid}
+                      data-field="split-name"
+                    />
                   </label>
                   {!splitNameCheck.valid && (
                     <p className="small out" role="alert" data-testid="split-name-problem">
                       {t(GRID_CHANGE_MESSAGE[splitNameCheck.reason], { name: splitNameCheck.name })}
                     </p>
                   )}
-                  <button type="button" className="primary" disabled={busy || !reasonOk || !splitNameCheck.valid} onClick={() => runSplit(split.line)}>
+                  <button
+                    type="button"
+                    className="primary"
+                    disabled={busy || !reasonOk || !splitNameCheck.valid}
+                    onClick={() => runSplit(split.line)}
+                  >
                     {t('editor_splitConfirm')}
                   </button>
                   <button type="button" onClick={() => setSplit(null)}>
@@ -462,7 +511,11 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
               )}
             </div>
             <div className="editor-actions">
-              <select value={mergeWith ?? ''} onChange={(e) => setMergeWith(e.target.value ? Number(e.target.value) : null)} aria-label={t('editor_mergeWith')}>
+              <select
+                value={mergeWith ?? ''}
+                onChange={(e) => setMergeWith(e.target.value ? Number(e.target.value) : null)}
+                aria-label={t('editor_mergeWith')}
+              >
                 <option value="">{t('editor_mergeWith')}</option>
                 {touching.map((n) => (
                   <option key={n.properties.id} value={n.properties.id}>
@@ -470,7 +523,11 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
                   </option>
                 ))}
               </select>
-              <button type="button" disabled={busy || mergeWith === null || !reasonOk || changed} onClick={() => mergeWith !== null && runMerge(mergeWith)}>
+              <button
+                type="button"
+                disabled={busy || mergeWith === null || !reasonOk || changed}
+                onClick={() => mergeWith !== null && runMerge(mergeWith)}
+              >
                 {t('editor_merge')}
               </button>
             </div>
@@ -479,7 +536,11 @@ export function BoundaryEditor({ map, crs = 'wgs84', grid: current, grids, commu
       )}
 
       {outcome && (
-        <div className={`editor-outcome ${outcome.kind}`} role={outcome.kind === 'error' || outcome.kind === 'stale' ? 'alert' : 'status'} data-outcome={outcome.kind}>
+        <div
+          className={`editor-outcome ${outcome.kind}`}
+          role={outcome.kind === 'error' || outcome.kind === 'stale' ? 'alert' : 'status'}
+          data-outcome={outcome.kind}
+        >
           {outcome.kind === 'saved' && <p>{t('editor_saved', { version: outcome.version ?? '?' })}</p>}
           {outcome.kind === 'proposal' && (
             <>

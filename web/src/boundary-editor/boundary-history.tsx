@@ -3,13 +3,14 @@
  * version with the one before it (added area green, removed red, on the map); revert to an earlier
  * one, which the server writes as a new version with the reason given.
  */
-import { useEffect, useState } from 'react';
+
 import type { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
+import { useEffect, useState } from 'react';
+import { type DisplayCrs, toDisplay } from '../../../geo/geometry/display-crs';
 import type { StringKey } from '../../../geo/i18n/strings';
 import { ApiRequestError } from '../api';
 import { useLocale } from '../i18n/locale';
 import { useCompareVersions, useGridVersions, useRevertGrid } from './boundary-api';
-import { toDisplay, type DisplayCrs } from '../../../geo/geometry/display-crs';
 import { compareFeatures, EDITOR_SOURCE } from './boundary-editor.layers';
 
 export function BoundaryHistory({
@@ -75,7 +76,11 @@ export function BoundaryHistory({
               </div>
               <div className="history-actions">
                 {previous && (
-                  <button type="button" onClick={() => setPair(comparing ? null : { from: previous.version, to: v.version })} aria-pressed={comparing}>
+                  <button
+                    type="button"
+                    onClick={() => setPair(comparing ? null : { from: previous.version, to: v.version })}
+                    aria-pressed={comparing}
+                  >
                     {comparing ? t('history_hideCompare') : t('history_compare', { from: previous.version })}
                   </button>
                 )}
@@ -92,7 +97,8 @@ export function BoundaryHistory({
               </div>
               {comparing && compare.data && (
                 <div className="small history-areas">
-                  <span className="in">+{Math.round(compare.data.areaAddedM2)} m²</span> <span className="out">−{Math.round(compare.data.areaRemovedM2)} m²</span>
+                  <span className="in">+{Math.round(compare.data.areaAddedM2)} m²</span>{' '}
+                  <span className="out">−{Math.round(compare.data.areaRemovedM2)} m²</span>
                 </div>
               )}
             </li>
@@ -105,7 +111,9 @@ export function BoundaryHistory({
       </label>
       {revert.isSuccess && <p role="status">{t('history_reverted')}</p>}
       {revert.isError && (
-        <p role="alert">{revert.error instanceof ApiRequestError && revert.error.status === 409 ? t('editor_stale') : revert.error.message}</p>
+        <p role="alert">
+          {revert.error instanceof ApiRequestError && revert.error.status === 409 ? t('editor_stale') : revert.error.message}
+        </p>
       )}
     </div>
   );

@@ -8,14 +8,22 @@
  * Terra Draw edits single polygons without holes; a grid's MultiPolygon is one Terra Draw feature
  * per part, and holes (rare in grids) are kept as they were and put back on every read.
  */
-import type { Map as MapLibreMap } from 'maplibre-gl';
+
 import type { LineString, MultiPolygon, Polygon, Position } from 'geojson';
-import { TerraDraw, TerraDrawLineStringMode, TerraDrawPolygonMode, TerraDrawSelectMode, type GeoJSONStoreFeatures, type TerraDrawMouseEvent } from 'terra-draw';
+import type { Map as MapLibreMap } from 'maplibre-gl';
+import {
+  type GeoJSONStoreFeatures,
+  TerraDraw,
+  TerraDrawLineStringMode,
+  type TerraDrawMouseEvent,
+  TerraDrawPolygonMode,
+  TerraDrawSelectMode,
+} from 'terra-draw';
 import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter';
 import { metresPerPixel, roundPosition, type SnapIndex } from '../../../geo/geometry/boundary-snap';
-import { fromDisplayPoint, toDisplay, type DisplayCrs } from '../../../geo/geometry/display-crs';
-import type { MapTheme } from '../map/map.theme';
+import { type DisplayCrs, fromDisplayPoint, toDisplay } from '../../../geo/geometry/display-crs';
 import { PALETTE } from '../../../geo/style/palette';
+import type { MapTheme } from '../map/map.theme';
 
 /** Terra Draw's store keeps 9 decimals (0.1 mm) and refuses features with more. */
 export const DRAW_PRECISION = 9;
@@ -111,7 +119,12 @@ export function startDrawSession(
   // Features belong to a mode by name: the grid's parts are 'polygon' features, so that mode is
   // registered (and never switched to: drawing a new grid is not part of this editor).
   const polygon = new TerraDrawPolygonMode({
-    styles: { fillColor: theme.boundary.editFill as `#${string}`, fillOpacity: 0.1, outlineColor: theme.boundary.editOutline as `#${string}`, outlineWidth: 2 },
+    styles: {
+      fillColor: theme.boundary.editFill as `#${string}`,
+      fillOpacity: 0.1,
+      outlineColor: theme.boundary.editOutline as `#${string}`,
+      outlineWidth: 2,
+    },
   });
   const draw = new TerraDraw({
     adapter: new TerraDrawMapLibreGLAdapter({ map, coordinatePrecision: DRAW_PRECISION }),
@@ -142,7 +155,11 @@ export function startDrawSession(
     const results = draw.addFeatures(features);
     const refused = results.filter((r) => !r.valid);
     // A part Terra Draw refuses cannot be edited here; say why where a developer will look.
-    if (refused.length) console.warn('boundary editor: parts not editable', refused.map((r) => r.reason));
+    if (refused.length)
+      console.warn(
+        'boundary editor: parts not editable',
+        refused.map((r) => r.reason),
+      );
     ids = results.filter((r) => r.valid).map((r) => String(r.id));
     // Selecting shows the vertex handles; with several parts, the first is selected and a tap
     // on another part selects that one.

@@ -14,7 +14,13 @@ export function ProposalsButton({ me, onOpen }: { me: Me | undefined; onOpen(): 
   const n = role === 'community_staff' ? (summary.data?.toDecide ?? 0) : (summary.data?.concerningMe ?? 0);
   if (role !== 'community_staff' && role !== 'grid_leader' && n === 0) return null;
   return (
-    <button type="button" className="toggle proposals-button" data-testid="open-proposals" onClick={onOpen} aria-label={n > 0 ? `${t('proposals_open')} · ${t('proposals_badge', { n })}` : t('proposals_open')}>
+    <button
+      type="button"
+      className="toggle proposals-button"
+      data-testid="open-proposals"
+      onClick={onOpen}
+      aria-label={n > 0 ? `${t('proposals_open')} · ${t('proposals_badge', { n })}` : t('proposals_open')}
+    >
       {t('proposals_open')}
       {n > 0 && (
         <span className="badge" data-testid="proposals-badge" title={t('proposals_badge', { n })}>

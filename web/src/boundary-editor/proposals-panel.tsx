@@ -6,16 +6,17 @@
  * what (mayDecide) and re-checks versions on approval: a proposal overtaken by a later change is
  * refused with the name of whoever changed the grid.
  */
-import { useEffect, useState } from 'react';
-import type { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
+
 import { bbox as turfBBox } from '@turf/turf';
 import type { MultiPolygon } from 'geojson';
+import type { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
+import { useEffect, useState } from 'react';
 import { ApiRequestError, type GridCollection } from '../api';
 import { useLocale } from '../i18n/locale';
 import { LIGHT_THEME } from '../map/map.theme';
 import { formatChinaTime } from '../panels/format';
-import { proposalFeatures, proposalLayers, proposalSources, PROPOSAL_SOURCE, type ProposalShapes } from './proposal.layers';
-import { useDecideProposal, useProposals, type Proposal } from './proposals-api';
+import { PROPOSAL_SOURCE, type ProposalShapes, proposalFeatures, proposalLayers, proposalSources } from './proposal.layers';
+import { type Proposal, useDecideProposal, useProposals } from './proposals-api';
 
 interface Props {
   map: MapLibreMap;
@@ -144,7 +145,9 @@ function ProposalCard({
       { id: p.id, decision, note },
       {
         onSuccess: (r) =>
-          onDecided(decision === 'approve' ? t('proposals_approvedDone', { version: r.committedVersion ?? '?' }) : t('proposals_rejectedDone')),
+          onDecided(
+            decision === 'approve' ? t('proposals_approvedDone', { version: r.committedVersion ?? '?' }) : t('proposals_rejectedDone'),
+          ),
       },
     );
   };
@@ -164,11 +167,18 @@ function ProposalCard({
       <div className="small">{t('proposals_reason', { reason: p.reason })}</div>
       {impact && (
         <div className="small" data-testid="proposal-moving">
-          {t('proposals_moving', { in: impact.buildingsIn.length, hin: p.householdsIn, out: impact.buildingsOut.length, hout: p.householdsOut })}
+          {t('proposals_moving', {
+            in: impact.buildingsIn.length,
+            hin: p.householdsIn,
+            out: impact.buildingsOut.length,
+            hout: p.householdsOut,
+          })}
         </div>
       )}
       {p.status !== 'pending' && (
-        <div className="small">{t('proposals_decided', { name: p.decidedByName ?? '—', status: t(`proposals_status_${p.status}`), note: p.note ?? '—' })}</div>
+        <div className="small">
+          {t('proposals_decided', { name: p.decidedByName ?? '—', status: t(`proposals_status_${p.status}`), note: p.note ?? '—' })}
+        </div>
       )}
       {p.status === 'pending' && !p.mayDecide && (
         <div className="small muted">{t('proposals_waiting', { community: grid(p.gridId)?.communityName ?? '' })}</div>

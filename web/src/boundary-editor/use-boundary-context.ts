@@ -4,13 +4,14 @@
  * policy's household range — all from queries the map already makes, so validating costs no
  * request. Buildings carry their point on surface, computed once here rather than on every frame.
  */
-import { useMemo } from 'react';
+
 import { bbox as turfBBox } from '@turf/turf';
 import type { MultiPolygon } from 'geojson';
+import { useMemo } from 'react';
 import { SnapIndex } from '../../../geo/geometry/boundary-snap';
 import type { BoundaryBuilding, BoundaryPolicy, GridBoundaryInput } from '../../../geo/geometry/grid-boundary.validation';
 import { pointOnSurface } from '../../../geo/geometry/point-on-surface';
-import { useBuildings, type CommunityCollection, type GridCollection } from '../api';
+import { type CommunityCollection, type GridCollection, useBuildings } from '../api';
 import { useBoundaryPolicy } from './boundary-api';
 
 /** Buildings this far around the grid are loaded: a dragged edge rarely moves further in one session. */
@@ -27,11 +28,18 @@ export interface BoundaryContext {
   policy: BoundaryPolicy | undefined;
 }
 
-export function useBoundaryContext(grid: GridFeature, grids: GridCollection, communities: CommunityCollection, today: string | null): BoundaryContext {
+export function useBoundaryContext(
+  grid: GridFeature,
+  grids: GridCollection,
+  communities: CommunityCollection,
+  today: string | null,
+): BoundaryContext {
   const communityId = grid.properties.communityId;
   const bboxParam = useMemo(() => {
     const [w, s, e, n] = turfBBox(grid);
-    return [w - MARGIN_DEG, s - MARGIN_DEG, e + MARGIN_DEG, n + MARGIN_DEG].map((v, i) => (i < 2 ? Math.floor(v * 1000) / 1000 : Math.ceil(v * 1000) / 1000).toFixed(3)).join(',');
+    return [w - MARGIN_DEG, s - MARGIN_DEG, e + MARGIN_DEG, n + MARGIN_DEG]
+      .map((v, i) => (i < 2 ? Math.floor(v * 1000) / 1000 : Math.ceil(v * 1000) / 1000).toFixed(3))
+      .join(',');
   }, [grid]);
   const buildings = useBuildings(bboxParam);
   const policy = useBoundaryPolicy(communityId, today);
@@ -56,7 +64,11 @@ export function useBoundaryContext(grid: GridFeature, grids: GridCollection, com
   );
   const footprints = useMemo(() => new Map(boundaryBuildings.map((b) => [b.id, b.footprint as MultiPolygon])), [boundaryBuildings]);
   const snapIndex = useMemo(
-    () => new SnapIndex([...neighbours.map((n) => ({ geometry: n.geometry as MultiPolygon })), ...boundaryBuildings.map((b) => ({ geometry: b.footprint }))]),
+    () =>
+      new SnapIndex([
+        ...neighbours.map((n) => ({ geometry: n.geometry as MultiPolygon })),
+        ...boundaryBuildings.map((b) => ({ geometry: b.footprint })),
+      ]),
     [neighbours, boundaryBuildings],
   );
   const input = useMemo(() => {

@@ -1,5 +1,5 @@
-import { bbox as turfBBox, pointOnFeature } from '@turf/turf';
-import { useEffect, useState, type FormEvent } from 'react';
+import { pointOnFeature, bbox as turfBBox } from '@turf/turf';
+import { type FormEvent, useEffect, useState } from 'react';
 import {
   ISSUE_CATEGORIES,
   ISSUE_COMPLEXITIES,
@@ -8,10 +8,10 @@ import {
   type IssueComplexity,
   type IssueTier,
 } from '../../../geo/domain/issue';
-import { useBuildings, useRegisterIssue, type GridCollection, type Household, type IssueRegistration } from '../api';
+import { type GridCollection, type Household, type IssueRegistration, useBuildings, useRegisterIssue } from '../api';
 import { useLocale } from '../i18n/locale';
-import { chinaLocalToIso, formatChinaTime, productNowLocal } from '../panels/format';
 import { Choice, optionsOf } from '../panels/choice';
+import { chinaLocalToIso, formatChinaTime, productNowLocal } from '../panels/format';
 import { householdPlace } from '../panels/household-list';
 import { FormActions, FormHeader } from './form-parts';
 
@@ -24,7 +24,11 @@ export interface IssueLocation {
 /** A point inside the household's building, from the buildings of its grid (one cached request). */
 function useBuildingPoint(household: Household | null, grids: GridCollection): [number, number] | null {
   const grid = household ? grids.features.find((f) => f.properties.id === household.gridId) : undefined;
-  const bbox = grid ? turfBBox(grid).map((v) => v.toFixed(5)).join(',') : null;
+  const bbox = grid
+    ? turfBBox(grid)
+        .map((v) => v.toFixed(5))
+        .join(',')
+    : null;
   const buildings = useBuildings(bbox);
   const building = buildings.data?.features.find((f) => f.properties.id === household?.buildingId);
   if (!building) return null;
@@ -75,7 +79,11 @@ export function IssueForm({
   function submit(e: FormEvent) {
     e.preventDefault();
     if (!location || !category) return;
-    const filled = Object.fromEntries(Object.entries(reporter).map(([k, v]) => [k, v.trim()]).filter(([, v]) => v !== ''));
+    const filled = Object.fromEntries(
+      Object.entries(reporter)
+        .map(([k, v]) => [k, v.trim()])
+        .filter(([, v]) => v !== ''),
+    );
     const issue: IssueRegistration = {
       category,
       description: description.trim(),
@@ -93,14 +101,25 @@ export function IssueForm({
   const field = (key: keyof typeof reporter, label: string, type = 'text') => (
     <label>
       <span>{label}</span>
-      <input type={type} name={`reporter-${key}`} value={reporter[key]} onChange={(e) => setReporter((r) => ({ ...r, [key]: e.target.value }))} />
+      <input
+        type={type}
+        name={`reporter-${key}`}
+        value={reporter[key]}
+        onChange={(e) => setReporter((r) => ({ ...r, [key]: e.target.value }))}
+      />
     </label>
   );
   return (
     <section className="field-form" data-testid="issue-form" aria-labelledby="issue-form-title">
       <FormHeader id="issue-form-title" title={t('issueFormTitle')} household={household} onClose={onClose} />
       {registered ? (
-        <div className="form-success" role="status" data-testid="issue-registered" data-reg-no={registered.regNo} data-issue-id={registered.id}>
+        <div
+          className="form-success"
+          role="status"
+          data-testid="issue-registered"
+          data-reg-no={registered.regNo}
+          data-issue-id={registered.id}
+        >
           <strong>{t('issueRegistered', { regNo: registered.regNo })}</strong>
           <p>{t('issueDue', { due: formatChinaTime(registered.dueAt) })}</p>
           <div className="form-actions">
@@ -141,9 +160,21 @@ export function IssueForm({
           </div>
           <label>
             <span>{t('descriptionLabel')}</span>
-            <textarea name="description" rows={3} required maxLength={5000} value={description} onChange={(e) => setDescription(e.target.value)} />
+            <textarea
+              name="description"
+              rows={3}
+              required
+              maxLength={5000}
+              value={description}
+              onChange={(e) => setDescription(e.target.value)}
+            />
           </label>
-          <div className={`location ${location ? '' : 'missing'}`} data-testid="issue-location" data-from={location?.from ?? 'none'} data-point={location?.point.join(',')}>
+          <div
+            className={`location ${location ? '' : 'missing'}`}
+            data-testid="issue-location"
+            data-from={location?.from ?? 'none'}
+            data-point={location?.point.join(',')}
+          >
             <span>{t('locationLabel')}</span>
             <strong>
               {location
@@ -163,7 +194,13 @@ export function IssueForm({
             {field('workUnit', t('reporterWorkUnit'))}
             {field('contact', t('reporterContact'), 'tel')}
           </fieldset>
-          <FormActions error={register.error} pending={register.isPending} disabled={!location} submitLabel={t('issueSubmit')} onCancel={onClose} />
+          <FormActions
+            error={register.error}
+            pending={register.isPending}
+            disabled={!location}
+            submitLabel={t('issueSubmit')}
+            onCancel={onClose}
+          />
         </form>
       )}
     </section>

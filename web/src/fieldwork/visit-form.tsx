@@ -1,11 +1,11 @@
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
 import { VISIT_METHODS, VISIT_RESULTS, type VisitMethod, type VisitResult } from '../../../geo/domain/household';
-import { useLogVisit, type Household, type VisitRequest } from '../api';
+import { type Household, useLogVisit, type VisitRequest } from '../api';
 import { useLocale } from '../i18n/locale';
-import { chinaLocalToIso, formatChinaTime, productNowLocal } from '../panels/format';
 import { Choice, optionsOf } from '../panels/choice';
-import { useIdempotencyKey } from './idempotency';
+import { chinaLocalToIso, formatChinaTime, productNowLocal } from '../panels/format';
 import { FormActions, FormHeader } from './form-parts';
+import { useIdempotencyKey } from './idempotency';
 import { useLocationFix } from './use-location';
 
 /** 记录走访: one visit to one household, made to be filled in on a phone at the door. */
@@ -83,7 +83,14 @@ export function VisitForm({ household, today, onClose }: { household: Household;
           </label>
           <label>
             <span>{t('visitNotesLabel')}</span>
-            <textarea name="notes" rows={3} maxLength={5000} value={notes} onChange={(e) => setNotes(e.target.value)} placeholder={t('visitNotesPlaceholder')} />
+            <textarea
+              name="notes"
+              rows={3}
+              maxLength={5000}
+              value={notes}
+              onChange={(e) => setNotes(e.target.value)}
+              placeholder={t('visitNotesPlaceholder')}
+            />
           </label>
           {gps.available && (
             <div className="gps">

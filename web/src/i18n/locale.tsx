@@ -1,5 +1,5 @@
-import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
-import { LOCALES, translate, type Locale, type StringKey } from '../../../geo/i18n/strings';
+import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from 'react';
+import { LOCALES, type Locale, type StringKey, translate } from '../../../geo/i18n/strings';
 
 const STORAGE_KEY = 'minqing.locale';
 
@@ -28,10 +28,7 @@ export function LocaleProvider({ children }: { children: ReactNode }) {
     document.documentElement.lang = next;
     setLocaleState(next);
   }, []);
-  const value = useMemo<LocaleValue>(
-    () => ({ locale, setLocale, t: (key, vars) => translate(locale, key, vars) }),
-    [locale, setLocale],
-  );
+  const value = useMemo<LocaleValue>(() => ({ locale, setLocale, t: (key, vars) => translate(locale, key, vars) }), [locale, setLocale]);
   return <LocaleContext.Provider value={value}>{children}</LocaleContext.Provider>;
 }
 

@@ -14,7 +14,15 @@ export const PREVIEW_LAYER = {
 
 /** Colour by the feature's worst problem: `severity` is null for a feature written as it is. */
 function bySeverity(theme: MapTheme): ExpressionSpecification {
-  return ['match', ['coalesce', ['get', 'severity'], 'none'], 'error', theme.boundary.overlap, 'warning', theme.boundary.gap, theme.gridOutline];
+  return [
+    'match',
+    ['coalesce', ['get', 'severity'], 'none'],
+    'error',
+    theme.boundary.overlap,
+    'warning',
+    theme.boundary.gap,
+    theme.gridOutline,
+  ];
 }
 
 export function previewLayers(theme: MapTheme): LayerSpecification[] {

@@ -3,8 +3,9 @@
  * shape on a map and not only a number. No basemap: it must work offline, and the shapes are the
  * point. Fitted to what it shows.
  */
-import { useEffect, useRef } from 'react';
+
 import * as maplibregl from 'maplibre-gl';
+import { useEffect, useRef } from 'react';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import { bbox as turfBBox } from '@turf/turf';
 import type { FeatureCollection } from 'geojson';
@@ -21,7 +22,10 @@ export function ImportPreview({ data, label }: { data: FeatureCollection; label:
       style: {
         version: 8,
         sources: { [PREVIEW_SOURCE]: { type: 'geojson', data } },
-        layers: [{ id: 'background', type: 'background', paint: { 'background-color': LIGHT_THEME.background } }, ...previewLayers(LIGHT_THEME)],
+        layers: [
+          { id: 'background', type: 'background', paint: { 'background-color': LIGHT_THEME.background } },
+          ...previewLayers(LIGHT_THEME),
+        ],
       },
       bounds: [x0!, y0!, x1!, y1!],
       fitBoundsOptions: { padding: 16, maxZoom: 18 },

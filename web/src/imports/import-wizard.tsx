@@ -5,15 +5,24 @@
  * map re-reads what changed. Nothing is written before the commit; the server decides everything
  * (formats, checks, who may import what) and this page shows its answers and its errors.
  */
-import { useMemo, useRef, useState, type DragEvent } from 'react';
+
 import { useQueryClient } from '@tanstack/react-query';
+import { type DragEvent, useMemo, useRef, useState } from 'react';
+import { STRINGS, type StringKey } from '../../../geo/i18n/strings';
 import { FEATURE_FIELDS, ISSUE_LEDGER_FIELDS, LEDGER_FIELDS, STAFF_FIELDS, VISIT_LEDGER_FIELDS } from '../../../geo/import/field-mapping';
 import type { ImportProblem } from '../../../geo/import/import-problems';
-import { importErrorText, problemText, type ApiErrorLike } from '../../../geo/import/problem-text';
-import { STRINGS, type StringKey } from '../../../geo/i18n/strings';
+import { type ApiErrorLike, importErrorText, problemText } from '../../../geo/import/problem-text';
 import { ApiRequestError, refreshAfterChange } from '../api';
 import { useLocale } from '../i18n/locale';
-import { commitImport, dryRunImport, IMPORT_ACCEPT, TABLE_KINDS, type CommittedImport, type ImportKind, type ImportReport } from './import-api';
+import {
+  type CommittedImport,
+  commitImport,
+  dryRunImport,
+  IMPORT_ACCEPT,
+  type ImportKind,
+  type ImportReport,
+  TABLE_KINDS,
+} from './import-api';
 import { ImportPreview } from './import-preview';
 
 /** Problems listed in the table at most; the counts by type above it are always complete. */
@@ -56,7 +65,11 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
     setBusy('checking');
     setError(null);
     try {
-      const r = await dryRunImport(kind, file, { mapping: opts.mapping ?? mapping, gcj02: opts.gcj02 ?? gcj02, skipUnmatched: opts.skipUnmatched ?? skipUnmatched });
+      const r = await dryRunImport(kind, file, {
+        mapping: opts.mapping ?? mapping,
+        gcj02: opts.gcj02 ?? gcj02,
+        skipUnmatched: opts.skipUnmatched ?? skipUnmatched,
+      });
       setReport(r);
       setMapping(Object.fromEntries(Object.entries(r.mapping).filter((e): e is [string, string] => typeof e[1] === 'string')));
     } catch (e) {
@@ -76,8 +89,15 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
       setAccounts(done.accounts ?? null);
       // Grids and buildings move figures, buildings and households with them; a ledger, households; a roster,
       // the staff list (and the checklist). Communities re-read everything: the street's outline, its communities.
-      if (report.kind === 'staff') void queryClient.invalidateQueries({ queryKey: ['staff'] }).then(() => queryClient.invalidateQueries({ queryKey: ['setup'] }));
-      else refreshAfterChange(queryClient, report.kind === 'communities' ? ['communities'] : [report.kind === 'households' || report.kind === 'visits' || report.kind === 'issues' ? report.kind : 'grids']);
+      if (report.kind === 'staff')
+        void queryClient.invalidateQueries({ queryKey: ['staff'] }).then(() => queryClient.invalidateQueries({ queryKey: ['setup'] }));
+      else
+        refreshAfterChange(
+          queryClient,
+          report.kind === 'communities'
+            ? ['communities']
+            : [report.kind === 'households' || report.kind === 'visits' || report.kind === 'issues' ? report.kind : 'grids'],
+        );
     } catch (e) {
       setError(asApiError(e));
     } finally {
@@ -112,7 +132,8 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
 
   // A ledger with errors (visits, matters) is written whole or not at all: while a row has an error, nothing can be committed.
   const blockingRows = report && 'errors' in report.counts ? report.counts.errors : 0;
-  const writable = !report || blockingRows > 0 ? 0 : (report.counts.toInsert ?? 0) + ('toUpdate' in report.counts ? report.counts.toUpdate : 0);
+  const writable =
+    !report || blockingRows > 0 ? 0 : (report.counts.toInsert ?? 0) + ('toUpdate' in report.counts ? report.counts.toUpdate : 0);
   const fields: readonly string[] =
     report?.kind === 'households'
       ? LEDGER_FIELDS
@@ -137,7 +158,14 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
           <h2 id="import-title">{t('import_title')}</h2>
           <ol className="import-steps">
             {(['import_step_choose', 'import_step_report', 'import_step_mapping', 'import_step_commit'] as const).map((k, i) => (
-              <li key={k} aria-current={(step === 'choose' && i === 0) || (step === 'report' && (i === 1 || i === 2)) || (step === 'done' && i === 3) ? 'step' : undefined}>
+              <li
+                key={k}
+                aria-current={
+                  (step === 'choose' && i === 0) || (step === 'report' && (i === 1 || i === 2)) || (step === 'done' && i === 3)
+                    ? 'step'
+                    : undefined
+                }
+              >
                 {t(k)}
               </li>
             ))}
@@ -183,10 +211,20 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
                 data-testid="import-file"
                 onChange={(e) => chooseFile(e.target.files?.[0])}
               />
-              {file && <p data-testid="import-file-name">{t('import_file_chosen', { name: file.name, size: Math.max(1, Math.round(file.size / 1024)) })}</p>}
+              {file && (
+                <p data-testid="import-file-name">
+                  {t('import_file_chosen', { name: file.name, size: Math.max(1, Math.round(file.size / 1024)) })}
+                </p>
+              )}
             </div>
             <div className="form-actions">
-              <button type="button" className="primary" disabled={!file || busy !== null} onClick={() => void check({})} data-testid="import-check">
+              <button
+                type="button"
+                className="primary"
+                disabled={!file || busy !== null}
+                onClick={() => void check({})}
+                data-testid="import-check"
+              >
                 {busy === 'checking' ? t('import_checking') : t('import_check')}
               </button>
             </div>
@@ -234,7 +272,9 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
 
             <ProblemTables report={report} label={label} />
 
-            {report.preview && report.preview.features.length > 0 && <ImportPreview data={report.preview} label={t('import_preview_label')} />}
+            {report.preview && report.preview.features.length > 0 && (
+              <ImportPreview data={report.preview} label={t('import_preview_label')} />
+            )}
 
             <fieldset className="import-mapping" data-testid="import-mapping">
               <legend>{t('import_step_mapping')}</legend>
@@ -283,13 +323,29 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
                 {t('import_again')}
               </button>
               {writable > 0 ? (
-                <button type="button" className="primary" disabled={busy !== null} onClick={() => void commit()} data-testid="import-commit">
+                <button
+                  type="button"
+                  className="primary"
+                  disabled={busy !== null}
+                  onClick={() => void commit()}
+                  data-testid="import-commit"
+                >
                   {busy === 'committing' ? t('import_committing') : t('import_commit', { n: writable.toLocaleString(locale) })}
                 </button>
               ) : blockingRows > 0 ? (
-                <p className="hint warn" data-testid="import-blocked">{t('import_visits_blocked', { n: blockingRows.toLocaleString(locale) })}</p>
+                <p className="hint warn" data-testid="import-blocked">
+                  {t('import_visits_blocked', { n: blockingRows.toLocaleString(locale) })}
+                </p>
               ) : (
-                <p className="hint">{t(report.kind !== 'staff' ? 'import_nothing' : report.problems.some((p) => p.severity === 'error') ? 'import_staff_allOrNothing' : 'import_staff_nothingNew')}</p>
+                <p className="hint">
+                  {t(
+                    report.kind !== 'staff'
+                      ? 'import_nothing'
+                      : report.problems.some((p) => p.severity === 'error')
+                        ? 'import_staff_allOrNothing'
+                        : 'import_staff_nothingNew',
+                  )}
+                </p>
               )}
             </div>
           </section>
@@ -338,7 +394,12 @@ function ProblemTables({ report, label }: { report: ImportReport; label: (key: s
     [report],
   );
   const total = byType.reduce((s, x) => s + x.n, 0);
-  if (total === 0) return <p className="import-ok" data-testid="import-no-problems">{t('import_no_problems')}</p>;
+  if (total === 0)
+    return (
+      <p className="import-ok" data-testid="import-no-problems">
+        {t('import_no_problems')}
+      </p>
+    );
   // Errors first, then in the file's order.
   const listed = [...report.problems]
     .sort((a, b) => (a.severity === b.severity ? where(a) - where(b) : a.severity === 'error' ? -1 : 1))
@@ -393,14 +454,24 @@ function ProblemTables({ report, label }: { report: ImportReport; label: (key: s
           </tbody>
         </table>
       </div>
-      {total > listed.length && <p className="hint">{t('import_problems_shown', { shown: listed.length, total: total.toLocaleString(locale) })}</p>}
+      {total > listed.length && (
+        <p className="hint">{t('import_problems_shown', { shown: listed.length, total: total.toLocaleString(locale) })}</p>
+      )}
     </>
   );
 }
 
 const where = (p: ImportProblem) => p.row ?? p.featureIndex ?? -1;
 
-type GridCoverage = { gridId: number; code: string; name: string; households: number; visits: number; coverageBefore: number | null; coverageAfter: number | null };
+type GridCoverage = {
+  gridId: number;
+  code: string;
+  name: string;
+  households: number;
+  visits: number;
+  coverageBefore: number | null;
+  coverageAfter: number | null;
+};
 
 /** A visit ledger's dry run: each grid it touches, with its coverage today before and after the commit. */
 function CoverageAfter({ coverage }: { coverage: readonly GridCoverage[] }) {
@@ -471,7 +542,11 @@ function CreatedAccounts({ accounts }: { accounts: NonNullable<CommittedImport['
   return (
     <section className="import-accounts" data-testid="import-accounts">
       <h3>{t('import_accounts_title')}</h3>
-      {withPasswords && <p className="warn" role="note">{t('import_accounts_once')}</p>}
+      {withPasswords && (
+        <p className="warn" role="note">
+          {t('import_accounts_once')}
+        </p>
+      )}
       <div className="import-problem-scroll">
         <table className="import-problems">
           <thead>
@@ -489,7 +564,13 @@ function CreatedAccounts({ accounts }: { accounts: NonNullable<CommittedImport['
                 <td>{a.row}</td>
                 <td>{a.name}</td>
                 {/* Right after the name: on a phone the password must not scroll out of sight. */}
-                <td>{a.initialPassword ? <code data-testid="import-account-password">{a.initialPassword}</code> : t(a.linked ? 'import_accounts_linked' : 'import_accounts_notLinked')}</td>
+                <td>
+                  {a.initialPassword ? (
+                    <code data-testid="import-account-password">{a.initialPassword}</code>
+                  ) : (
+                    t(a.linked ? 'import_accounts_linked' : 'import_accounts_notLinked')
+                  )}
+                </td>
                 <td className="nowrap">{t(`role_${a.role}`)}</td>
                 <td className="message">{a.email}</td>
               </tr>

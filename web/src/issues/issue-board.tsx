@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { ISSUE_CATEGORIES, ISSUE_STATUSES, ISSUE_TIERS, type IssueStatus } from '../../../geo/domain/issue';
-import { useIssues, type GridCollection, type IssueListFilters, type IssueListItem } from '../api';
+import { type GridCollection, type IssueListFilters, type IssueListItem, useIssues } from '../api';
 import { useLocale } from '../i18n/locale';
 import { OPEN_STATUSES } from '../map/issues.layers';
 import { Choice, optionsOf } from '../panels/choice';
@@ -123,7 +123,11 @@ function IssueRow({ issue: i, gridName, onOpen }: { issue: IssueListItem; gridNa
       <button type="button" onClick={onOpen}>
         <span className="issue-row-head">
           <span className="reg-no">{i.regNo}</span>
-          {i.originalRegNo && <span className="muted" data-testid="original-reg-no">{t('issueOriginalRegNo', { regNo: i.originalRegNo })}</span>}
+          {i.originalRegNo && (
+            <span className="muted" data-testid="original-reg-no">
+              {t('issueOriginalRegNo', { regNo: i.originalRegNo })}
+            </span>
+          )}
           <StatusChip status={i.status} />
           {i.overdue && <span className="tag overdue">{t('overdueTag')}</span>}
         </span>

@@ -1,7 +1,15 @@
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
 import { ISSUE_EVALUATIONS, ISSUE_STATUSES, ISSUE_TIERS, type IssueStatus, type IssueTier } from '../../../geo/domain/issue';
 import { ISSUE_ACTIONS, type IssueAction } from '../../../geo/domain/issue.transitions';
-import { ApiRequestError, useIssue, useTransitionIssue, type GridCollection, type IssueDetail, type IssueEvent, type TransitionRequest } from '../api';
+import {
+  ApiRequestError,
+  type GridCollection,
+  type IssueDetail,
+  type IssueEvent,
+  type TransitionRequest,
+  useIssue,
+  useTransitionIssue,
+} from '../api';
 import { FormActions } from '../fieldwork/form-parts';
 import { useLocale } from '../i18n/locale';
 import { Choice, optionsOf } from '../panels/choice';
@@ -43,7 +51,9 @@ export function IssuePage({
         <p className="muted">{t('issuesLoading')}</p>
       ) : issue.isError ? (
         <p className="muted" role="alert" data-testid="issue-unavailable">
-          {issue.error instanceof ApiRequestError && issue.error.status === 404 ? t('issueNotVisible') : t('issuesFailed', { message: issue.error.message })}
+          {issue.error instanceof ApiRequestError && issue.error.status === 404
+            ? t('issueNotVisible')
+            : t('issuesFailed', { message: issue.error.message })}
         </p>
       ) : (
         <IssueBody issue={issue.data} grids={grids} onShowOnMap={onShowOnMap} />
@@ -52,7 +62,15 @@ export function IssuePage({
   );
 }
 
-function IssueBody({ issue: i, grids, onShowOnMap }: { issue: IssueDetail; grids: GridCollection; onShowOnMap(p: [number, number]): void }) {
+function IssueBody({
+  issue: i,
+  grids,
+  onShowOnMap,
+}: {
+  issue: IssueDetail;
+  grids: GridCollection;
+  onShowOnMap(p: [number, number]): void;
+}) {
   const { t } = useLocale();
   const gridName = grids.features.find((f) => f.properties.id === i.gridId)?.properties.name ?? String(i.gridId);
   const rows: [string, string][] = [
@@ -120,9 +138,7 @@ function TimelineEntry({ event: e }: { event: IssueEvent }) {
         <strong>{kind}</strong>
         <time dateTime={e.at}>{formatChinaTime(e.at)}</time>
       </div>
-      <div className="muted">
-        {[e.actorName, ...facts].filter(Boolean).join(' · ')}
-      </div>
+      <div className="muted">{[e.actorName, ...facts].filter(Boolean).join(' · ')}</div>
       {e.note && <p className="timeline-note">{e.note}</p>}
     </li>
   );
@@ -183,12 +199,27 @@ function IssueActions({ issue }: { issue: IssueDetail }) {
           {chosen === 'extended' && (
             <label>
               <span>{t('extensionDaysLabel')}</span>
-              <input type="number" name="days" inputMode="numeric" min={1} max={90} value={days} onChange={(e) => setDays(e.target.value)} />
+              <input
+                type="number"
+                name="days"
+                inputMode="numeric"
+                min={1}
+                max={90}
+                value={days}
+                onChange={(e) => setDays(e.target.value)}
+              />
             </label>
           )}
           <label>
             <span>{chosen === 'extended' ? t('extensionReasonLabel') : t('noteLabel')}</span>
-            <textarea name="note" rows={2} maxLength={2000} value={note} onChange={(e) => setNote(e.target.value)} placeholder={t('notePlaceholder')} />
+            <textarea
+              name="note"
+              rows={2}
+              maxLength={2000}
+              value={note}
+              onChange={(e) => setNote(e.target.value)}
+              placeholder={t('notePlaceholder')}
+            />
           </label>
           <FormActions
             error={transition.error}

@@ -1,4 +1,11 @@
-import { ISSUE_CATEGORIES, ISSUE_COMPLEXITIES, ISSUE_EVALUATIONS, type IssueCategory, type IssueComplexity, type IssueEvaluation } from '../../../geo/domain/issue';
+import {
+  ISSUE_CATEGORIES,
+  ISSUE_COMPLEXITIES,
+  ISSUE_EVALUATIONS,
+  type IssueCategory,
+  type IssueComplexity,
+  type IssueEvaluation,
+} from '../../../geo/domain/issue';
 import type { StringKey } from '../../../geo/i18n/strings';
 
 type T = (key: StringKey, vars?: Record<string, string | number>) => string;

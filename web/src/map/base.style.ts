@@ -55,8 +55,14 @@ function rasterSources(basemap: Extract<BasemapConfig, { kind: RasterKind }>): [
   }
   const key = basemap.tiandituKey ?? '';
   return basemap.kind === 'tianditu'
-    ? [['basemap', tiandituSource('vec', key)], ['basemap-labels', tiandituSource('cva', key)]]
-    : [['basemap', tiandituSource('img', key)], ['basemap-labels', tiandituSource('cia', key)]];
+    ? [
+        ['basemap', tiandituSource('vec', key)],
+        ['basemap-labels', tiandituSource('cva', key)],
+      ]
+    : [
+        ['basemap', tiandituSource('img', key)],
+        ['basemap-labels', tiandituSource('cia', key)],
+      ];
 }
 
 export interface BaseStyleOptions {

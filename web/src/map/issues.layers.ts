@@ -13,8 +13,8 @@ import type {
   LayerSpecification,
 } from '@maplibre/maplibre-gl-style-spec';
 import type { IssueCategory, IssueStatus, IssueTier } from '../../../geo/domain/issue';
-import type { MapTheme } from './map.theme';
 import { PALETTE } from '../../../geo/style/palette';
+import type { MapTheme } from './map.theme';
 
 export const ISSUE_SOURCE = 'issues';
 
@@ -102,16 +102,24 @@ export function issueSource(): GeoJSONSourceSpecification {
 
 /** A pin's colour is its stage's. */
 function stageColor(theme: MapTheme): ExpressionSpecification {
-  return ['match', ['get', 'stage'], ...ISSUE_STAGES.flatMap((s) => [s, theme.issueStage[s]]), theme.issueStage.closed] as unknown as ExpressionSpecification;
+  return [
+    'match',
+    ['get', 'stage'],
+    ...ISSUE_STAGES.flatMap((s) => [s, theme.issueStage[s]]),
+    theme.issueStage.closed,
+  ] as unknown as ExpressionSpecification;
 }
 
 /** A cluster takes the colour of the most urgent stage among its pins. */
 function clusterColor(theme: MapTheme): ExpressionSpecification {
   return [
     'case',
-    ['>', ['get', 'overdue'], 0], theme.issueStage.overdue,
-    ['>', ['get', 'pastHalf'], 0], theme.issueStage.past_half,
-    ['>', ['get', 'onTrack'], 0], theme.issueStage.on_track,
+    ['>', ['get', 'overdue'], 0],
+    theme.issueStage.overdue,
+    ['>', ['get', 'pastHalf'], 0],
+    theme.issueStage.past_half,
+    ['>', ['get', 'onTrack'], 0],
+    theme.issueStage.on_track,
     theme.issueStage.closed,
   ] as ExpressionSpecification;
 }

@@ -1,21 +1,29 @@
-import { useEffect, useRef, useState } from 'react';
-import * as maplibregl from 'maplibre-gl';
 import type { FeatureIdentifier, GeoJSONSource, Map as MapLibreMap, VectorTileSource } from 'maplibre-gl';
+import * as maplibregl from 'maplibre-gl';
+import { useEffect, useRef, useState } from 'react';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import latinFontUrl from '@fontsource/noto-sans/files/noto-sans-latin-400-normal.woff2?url';
-import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { bbox as turfBBox } from '@turf/turf';
-import { fromDisplayPoint, toDisplay, type DisplayCrs } from '../../../geo/geometry/display-crs';
+import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
+import { type DisplayCrs, fromDisplayPoint, toDisplay } from '../../../geo/geometry/display-crs';
 import { labelPoints } from '../../../geo/geometry/label-point';
 import { BAND_COLORS, type MetricId } from '../../../geo/metrics/legend';
-import { useBuildingStats, useRoads, useTileJson, type AppConfig, type CommunityCollection, type GridCollection, type IssuePins } from '../api';
+import {
+  type AppConfig,
+  type CommunityCollection,
+  type GridCollection,
+  type IssuePins,
+  useBuildingStats,
+  useRoads,
+  useTileJson,
+} from '../api';
 import { currentToken } from '../auth/session';
 import { useLocale } from '../i18n/locale';
 import { areaTooltipHtml, issuePinTooltipHtml } from '../panels/tooltips';
 import { baseStyle } from './base.style';
 import { ISSUE_LAYER, ISSUE_LAYER_IDS, ISSUE_SOURCE, renderedPin, selectedIssueFilter } from './issues.layers';
 import { LIGHT_THEME } from './map.theme';
-import { BUILDING_MIN_ZOOM, LAYER, SOURCE, SOURCE_LAYER, overlayLayers, overlaySources, } from './overlay.layers';
+import { BUILDING_MIN_ZOOM, LAYER, overlayLayers, overlaySources, SOURCE, SOURCE_LAYER } from './overlay.layers';
 
 // MapLibre 6 finds its worker next to its own module, which a bundle does not keep; point it at
 // the copy Vite emits.
@@ -89,7 +97,14 @@ const buildingFeature = (id: number): FeatureIdentifier => ({ source: SOURCE.bui
  * Only changed values are set: each call costs a bucket update on every loaded tile holding the
  * feature, and a metric switch leaves many grids in the band they were in.
  */
-function applyState(map: MapLibreMap, feature: (id: number) => FeatureIdentifier, ids: Iterable<number>, key: string, value: (id: number) => unknown, last: Map<number, unknown>) {
+function applyState(
+  map: MapLibreMap,
+  feature: (id: number) => FeatureIdentifier,
+  ids: Iterable<number>,
+  key: string,
+  value: (id: number) => unknown,
+  last: Map<number, unknown>,
+) {
   for (const id of ids) {
     const v = value(id);
     if (last.has(id) && last.get(id) === v) continue;
@@ -99,7 +114,12 @@ function applyState(map: MapLibreMap, feature: (id: number) => FeatureIdentifier
 }
 
 function newHeldState() {
-  return { color: new Map<number, unknown>(), dimmed: new Map<number, unknown>(), communityId: new Map<number, unknown>(), buildingColor: new Map<number, unknown>() };
+  return {
+    color: new Map<number, unknown>(),
+    dimmed: new Map<number, unknown>(),
+    communityId: new Map<number, unknown>(),
+    buildingColor: new Map<number, unknown>(),
+  };
 }
 
 /** The basemap's coordinate system: our shapes follow it on screen, and only there. */
@@ -116,7 +136,8 @@ function displayBBox(b: readonly number[], crs: DisplayCrs): [number, number, nu
 }
 
 export function MapView(props: Props) {
-  const { config, grids, communities, metric, asOf, colorsAsOf, gridColors, dimmedGrids, selectedGridId, fitRequest, flyToGrid, focus } = props;
+  const { config, grids, communities, metric, asOf, colorsAsOf, gridColors, dimmedGrids, selectedGridId, fitRequest, flyToGrid, focus } =
+    props;
   const { issuePins, showIssues, selectedIssueId, pick } = props;
   const { t } = useLocale();
   const container = useRef<HTMLDivElement>(null);
@@ -151,7 +172,9 @@ export function MapView(props: Props) {
     const tilesPrefix = `${window.location.origin}/api/tiles/`;
     const map = new maplibregl.Map({
       container: container.current,
-      style: builtIn ? baseStyle({ basemap: config.basemap, theme: LIGHT_THEME, communityIds, fontUrl, tiles: tileOptions }) : config.basemap.styleUrl!,
+      style: builtIn
+        ? baseStyle({ basemap: config.basemap, theme: LIGHT_THEME, communityIds, fontUrl, tiles: tileOptions })
+        : config.basemap.styleUrl!,
       // Tiles are per caller (row-level security): the session's bearer token goes in a header, never in the URL.
       transformRequest: (url) => {
         const token = currentToken();
@@ -210,7 +233,10 @@ export function MapView(props: Props) {
       const f = e.features?.[0];
       const stats = f ? latest.current.buildingStatsById.get(Number(f.id)) : undefined;
       if (!f || !stats) return;
-      popup.setLngLat(e.lngLat).setHTML(areaTooltipHtml(latest.current.t, stats.address, stats)).addTo(map);
+      popup
+        .setLngLat(e.lngLat)
+        .setHTML(areaTooltipHtml(latest.current.t, stats.address, stats))
+        .addTo(map);
     });
     map.on('mouseleave', LAYER.gridFill, () => {
       if (hovered !== null) map.setFeatureState(gridFeature(hovered), { hover: false });
@@ -223,7 +249,10 @@ export function MapView(props: Props) {
       const f = e.features?.[0];
       if (!f) return;
       map.getCanvas().style.cursor = 'pointer';
-      popup.setLngLat(e.lngLat).setHTML(issuePinTooltipHtml(latest.current.t, renderedPin(f.properties))).addTo(map);
+      popup
+        .setLngLat(e.lngLat)
+        .setHTML(issuePinTooltipHtml(latest.current.t, renderedPin(f.properties)))
+        .addTo(map);
     });
     map.on('mouseleave', ISSUE_LAYER.pins, () => popup.remove());
     map.on('click', (e) => {
@@ -273,7 +302,10 @@ export function MapView(props: Props) {
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !styleReady) return;
-    for (const [id, tileJson] of [[SOURCE.grids, gridTiles.data], [SOURCE.buildings, buildingTiles.data]] as const) {
+    for (const [id, tileJson] of [
+      [SOURCE.grids, gridTiles.data],
+      [SOURCE.buildings, buildingTiles.data],
+    ] as const) {
       const source = map.getSource(id) as VectorTileSource | undefined;
       if (tileJson && source && source.tiles?.[0] !== tileJson.tiles[0]) source.setTiles(tileJson.tiles);
     }
@@ -283,7 +315,10 @@ export function MapView(props: Props) {
     const map = mapRef.current;
     if (!map || !styleReady) return;
     // A community set up by name and code has no boundary until its file arrives: nothing to draw.
-    const drawn = { ...communities, features: communities.features.filter((f): f is typeof f & { geometry: NonNullable<typeof f.geometry> } => f.geometry !== null) };
+    const drawn = {
+      ...communities,
+      features: communities.features.filter((f): f is typeof f & { geometry: NonNullable<typeof f.geometry> } => f.geometry !== null),
+    };
     (map.getSource(SOURCE.communities) as GeoJSONSource).setData(toDisplay(drawn, crs));
   }, [communities, styleReady, crs]);
 
@@ -322,10 +357,17 @@ export function MapView(props: Props) {
     const map = mapRef.current;
     if (!map || !styleReady || !buildingStats.data) return;
     const byId = latest.current.buildingStatsById;
-    applyState(map, buildingFeature, byId.keys(), 'color', (id) => {
-      const band = byId.get(id)?.bands[metric];
-      return band ? BAND_COLORS[band] : null;
-    }, held.current.buildingColor);
+    applyState(
+      map,
+      buildingFeature,
+      byId.keys(),
+      'color',
+      (id) => {
+        const band = byId.get(id)?.bands[metric];
+        return band ? BAND_COLORS[band] : null;
+      },
+      held.current.buildingColor,
+    );
     // Readiness signal: buildings in view now have their figures (tooltips) and colours.
     container.current?.setAttribute('data-building-stats', String(byId.size));
   }, [buildingStats.data, metric, styleReady]);

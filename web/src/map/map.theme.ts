@@ -67,7 +67,13 @@ export const LIGHT_THEME: MapTheme = {
   labelText: PALETTE.ink,
   labelHalo: PALETTE.white,
   font: 'Noto Sans Regular',
-  issueStage: { on_track: PALETTE.green600, past_half: PALETTE.amber, overdue: PALETTE.magenta, resolved: PALETTE.indigo500, closed: PALETTE.grey55 },
+  issueStage: {
+    on_track: PALETTE.green600,
+    past_half: PALETTE.amber,
+    overdue: PALETTE.magenta,
+    resolved: PALETTE.indigo500,
+    closed: PALETTE.grey55,
+  },
   issuePinRing: PALETTE.white,
   issueClusterText: PALETTE.white,
   boundary: {

@@ -3,13 +3,9 @@
  * instance, no I/O, so tests validate them with the style-spec validator and any base style
  * (offline background, OSM, 天地图, a style URL) gets the same overlay on top.
  */
-import type {
-  ExpressionSpecification,
-  LayerSpecification,
-  SourceSpecification,
-} from '@maplibre/maplibre-gl-style-spec';
+import type { ExpressionSpecification, LayerSpecification, SourceSpecification } from '@maplibre/maplibre-gl-style-spec';
 import type { DisplayCrs } from '../../../geo/geometry/display-crs';
-import { issueLayers, issueSource, ISSUE_SOURCE } from './issues.layers';
+import { ISSUE_SOURCE, issueLayers, issueSource } from './issues.layers';
 import type { MapTheme } from './map.theme';
 
 export const SOURCE = {
@@ -83,7 +79,12 @@ export function overlaySources(tiles: TileOptions): Record<string, SourceSpecifi
 function communityTint(theme: MapTheme, communityIds: readonly number[]): ExpressionSpecification {
   if (communityIds.length === 0) return ['literal', theme.communityTints[0]!] as unknown as ExpressionSpecification;
   const pairs = communityIds.flatMap((id, i) => [id, theme.communityTints[i % theme.communityTints.length]!]);
-  return ['match', ['number', ['feature-state', 'communityId'], -1], ...pairs, theme.communityTints[0]!] as unknown as ExpressionSpecification;
+  return [
+    'match',
+    ['number', ['feature-state', 'communityId'], -1],
+    ...pairs,
+    theme.communityTints[0]!,
+  ] as unknown as ExpressionSpecification;
 }
 
 /** Main roads (OSM primary/secondary) are drawn wider than residential ones. */
@@ -122,9 +123,12 @@ export function overlayLayers(theme: MapTheme, communityIds: readonly number[] =
         'fill-color': ['coalesce', ['feature-state', 'color'], communityTint(theme, communityIds)] as ExpressionSpecification,
         'fill-opacity': [
           'case',
-          isDimmed, 0.12,
-          isSelected, theme.metricFillOpacity + 0.1,
-          isHovered, theme.metricFillOpacity + 0.05,
+          isDimmed,
+          0.12,
+          isSelected,
+          theme.metricFillOpacity + 0.1,
+          isHovered,
+          theme.metricFillOpacity + 0.05,
           theme.metricFillOpacity,
         ] as ExpressionSpecification,
       },
@@ -141,7 +145,13 @@ export function overlayLayers(theme: MapTheme, communityIds: readonly number[] =
       paint: {
         // Metric colours from z16, where single buildings are readable; neutral below, so the
         // grid colours stay the message at street scale.
-        'fill-color': ['step', ['zoom'], theme.buildingFill, 16, ['coalesce', ['feature-state', 'color'], theme.buildingFill]] as ExpressionSpecification,
+        'fill-color': [
+          'step',
+          ['zoom'],
+          theme.buildingFill,
+          16,
+          ['coalesce', ['feature-state', 'color'], theme.buildingFill],
+        ] as ExpressionSpecification,
         'fill-opacity': 0.95,
       },
     },

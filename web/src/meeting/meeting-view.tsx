@@ -5,12 +5,12 @@
  * send) move between slides; Home/End jump; Escape goes back to the map.
  */
 import { useQuery } from '@tanstack/react-query';
-import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { InferResponseType } from 'hono/client';
+import { type ReactNode, useCallback, useEffect, useMemo, useState } from 'react';
 import { ISSUE_TIERS } from '../../../geo/domain/issue';
 import type { BandOrNone } from '../../../geo/metrics/legend';
-import { changeTone, formatChange, formatKpi, KPIS, monthLabel, type KpiId } from '../../../geo/report/kpis';
-import { ApiRequestError, client, useGrids, type GridCollection } from '../api';
+import { changeTone, formatChange, formatKpi, KPIS, type KpiId, monthLabel } from '../../../geo/report/kpis';
+import { ApiRequestError, client, type GridCollection, useGrids } from '../api';
 import { setPresentation } from '../auth/presentation';
 import { currentToken } from '../auth/session';
 import { useLocale } from '../i18n/locale';
@@ -30,7 +30,10 @@ export function meetingParams(search: string): { month: string | null; community
   if (p.get('view') !== 'meeting') return null;
   const month = p.get('month');
   const communityId = Number(p.get('communityId'));
-  return { month: month && /^\d{4}-\d{2}$/.test(month) ? month : null, communityId: Number.isInteger(communityId) && communityId > 0 ? communityId : null };
+  return {
+    month: month && /^\d{4}-\d{2}$/.test(month) ? month : null,
+    communityId: Number.isInteger(communityId) && communityId > 0 ? communityId : null,
+  };
 }
 
 const TREND_KPIS: KpiId[] = ['coverage', 'onTimeVisitRate', 'overdueHouseholds', 'closureRate', 'satisfactionRate', 'patrolCompliance'];
@@ -45,7 +48,9 @@ export function MeetingView({ month: wanted, communityId }: { month: string | nu
     queryKey: ['report', 'monthly', month, communityId],
     enabled: month !== null,
     queryFn: async () => {
-      const res = await client.api.reports.monthly.$get({ query: communityId ? { month: month!, communityId: String(communityId) } : { month: month! } });
+      const res = await client.api.reports.monthly.$get({
+        query: communityId ? { month: month!, communityId: String(communityId) } : { month: month! },
+      });
       if (!res.ok) {
         const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
         throw new ApiRequestError(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? `HTTP ${res.status}`);
@@ -67,9 +72,14 @@ export function MeetingView({ month: wanted, communityId }: { month: string | nu
     [report.data, now, previous, t, locale],
   );
   const total = slides.length;
-  const go = useCallback((delta: number | 'first' | 'last') => {
-    setIndex((i) => (delta === 'first' ? 0 : delta === 'last' ? Math.max(0, total - 1) : Math.min(Math.max(0, total - 1), Math.max(0, i + delta))));
-  }, [total]);
+  const go = useCallback(
+    (delta: number | 'first' | 'last') => {
+      setIndex((i) =>
+        delta === 'first' ? 0 : delta === 'last' ? Math.max(0, total - 1) : Math.min(Math.max(0, total - 1), Math.max(0, i + delta)),
+      );
+    },
+    [total],
+  );
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       // The month and scope pickers take their own arrow keys.
@@ -101,7 +111,13 @@ export function MeetingView({ month: wanted, communityId }: { month: string | nu
   const exportQuery = `month=${r.month}${communityId ? `&communityId=${communityId}` : ''}`;
   return (
     <div className="meeting" data-testid="meeting">
-      <section className={`slide slide-${slide.id}`} data-testid="slide" data-slide={slide.id} aria-roledescription="slide" aria-label={slide.title}>
+      <section
+        className={`slide slide-${slide.id}`}
+        data-testid="slide"
+        data-slide={slide.id}
+        aria-roledescription="slide"
+        aria-label={slide.title}
+      >
         {slide.id !== 'title' && <h2 className="slide-title">{slide.title}</h2>}
         <div className="slide-body">{slide.body}</div>
       </section>
@@ -117,10 +133,16 @@ export function MeetingView({ month: wanted, communityId }: { month: string | nu
             communities={config.data?.streets[0]?.communities ?? []}
             streetLabel={t('meeting_scopeStreet', { street: r.scope.streetName })}
           />
-          <a href={`/api/reports/monthly.pdf?${exportQuery}`} onClick={(e) => void download(e, `/api/reports/monthly.pdf?${exportQuery}`, `report-${r.month}.pdf`)}>
+          <a
+            href={`/api/reports/monthly.pdf?${exportQuery}`}
+            onClick={(e) => void download(e, `/api/reports/monthly.pdf?${exportQuery}`, `report-${r.month}.pdf`)}
+          >
             {t('meeting_pdf')}
           </a>
-          <a href={`/api/reports/monthly.xlsx?${exportQuery}`} onClick={(e) => void download(e, `/api/reports/monthly.xlsx?${exportQuery}`, `report-${r.month}.xlsx`)}>
+          <a
+            href={`/api/reports/monthly.xlsx?${exportQuery}`}
+            onClick={(e) => void download(e, `/api/reports/monthly.xlsx?${exportQuery}`, `report-${r.month}.xlsx`)}
+          >
             {t('meeting_xlsx')}
           </a>
           {slide.id === 'map' && (
@@ -167,7 +189,12 @@ interface Slide {
 
 type T = ReturnType<typeof useLocale>['t'];
 
-function buildSlides(r: MonthlyReportJson, grids: { now: GridCollection; previous: GridCollection }, t: T, locale: ReturnType<typeof useLocale>['locale']): Slide[] {
+function buildSlides(
+  r: MonthlyReportJson,
+  grids: { now: GridCollection; previous: GridCollection },
+  t: T,
+  locale: ReturnType<typeof useLocale>['locale'],
+): Slide[] {
   const scope = r.scope.communityName ?? t('meeting_scopeStreet', { street: r.scope.streetName });
   const bandsNow = new Map<number, BandOrNone>(r.grids.map((g) => [g.id, g.bands.coverage]));
   const bandsPrev = new Map<number, BandOrNone>(r.previousGrids.map((g) => [g.id, g.coverageBand]));
@@ -193,7 +220,9 @@ function buildSlides(r: MonthlyReportJson, grids: { now: GridCollection; previou
               <td>{a.decision}</td>
               <td>{a.ownerName}</td>
               <td>{a.dueOn}</td>
-              <td className={a.done ? 'tone-good' : 'tone-bad'}>{a.done ? `✔ ${t('meeting_done')} ${a.doneOn ?? ''}` : `✘ ${t('meeting_notDone')}`}</td>
+              <td className={a.done ? 'tone-good' : 'tone-bad'}>
+                {a.done ? `✔ ${t('meeting_done')} ${a.doneOn ?? ''}` : `✘ ${t('meeting_notDone')}`}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -239,7 +268,14 @@ function buildSlides(r: MonthlyReportJson, grids: { now: GridCollection; previou
     {
       id: 'map',
       title: `${t('meeting_mapTitle')} · ${monthLabel(locale, r.month)}`,
-      body: <SlideMap grids={grids.now} report={r} bands={bandsNow} caption={`${scope} · ${t('meeting_mapTitle')} · ${t('meeting_asOf', { date: r.asOf })}`} />,
+      body: (
+        <SlideMap
+          grids={grids.now}
+          report={r}
+          bands={bandsNow}
+          caption={`${scope} · ${t('meeting_mapTitle')} · ${t('meeting_asOf', { date: r.asOf })}`}
+        />
+      ),
     },
     {
       id: 'compare',
@@ -250,13 +286,29 @@ function buildSlides(r: MonthlyReportJson, grids: { now: GridCollection; previou
             <figcaption>
               {t('meeting_lastMonth')} · {monthLabel(locale, r.previousMonth)} · {pct(r.kpis.coverage.previous)}
             </figcaption>
-            <SlideMap grids={grids.previous} report={r} bands={bandsPrev} legend={false} width={600} height={520} caption={`${scope} · ${t('meeting_asOf', { date: r.previousAsOf })}`} />
+            <SlideMap
+              grids={grids.previous}
+              report={r}
+              bands={bandsPrev}
+              legend={false}
+              width={600}
+              height={520}
+              caption={`${scope} · ${t('meeting_asOf', { date: r.previousAsOf })}`}
+            />
           </figure>
           <figure>
             <figcaption>
               {t('meeting_thisMonth')} · {monthLabel(locale, r.month)} · {pct(r.kpis.coverage.value)}
             </figcaption>
-            <SlideMap grids={grids.now} report={r} bands={bandsNow} legend={false} width={600} height={520} caption={`${scope} · ${t('meeting_asOf', { date: r.asOf })}`} />
+            <SlideMap
+              grids={grids.now}
+              report={r}
+              bands={bandsNow}
+              legend={false}
+              width={600}
+              height={520}
+              caption={`${scope} · ${t('meeting_asOf', { date: r.asOf })}`}
+            />
           </figure>
         </div>
       ),
@@ -408,7 +460,12 @@ function MeetingPicker({
   };
   return (
     <span className="meeting-picker">
-      <select aria-label={t('meeting_pickMonth')} data-testid="meeting-month" value={month} onChange={(e) => open(e.target.value, communityId)}>
+      <select
+        aria-label={t('meeting_pickMonth')}
+        data-testid="meeting-month"
+        value={month}
+        onChange={(e) => open(e.target.value, communityId)}
+      >
         {months.map((m) => (
           <option key={m} value={m}>
             {monthLabel(locale, m)}

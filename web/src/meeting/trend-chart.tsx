@@ -42,7 +42,9 @@ export function TrendChart({ kpi, label, points }: Props) {
       </text>
       <path d={d} fill="none" stroke={PALETTE.blue950} strokeWidth={4} strokeLinejoin="round" />
       {points.map((p, i) =>
-        p.value === null ? null : <circle key={p.month} cx={x(i)} cy={y(p.value)} r={i === points.length - 1 ? 7 : 4} fill={PALETTE.blue950} />,
+        p.value === null ? null : (
+          <circle key={p.month} cx={x(i)} cy={y(p.value)} r={i === points.length - 1 ? 7 : 4} fill={PALETTE.blue950} />
+        ),
       )}
       <text x={pad.l} y={h - 6} className="trend-axis">
         {points[0]?.month}

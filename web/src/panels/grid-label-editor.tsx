@@ -4,10 +4,11 @@
  * street's scheme; the server judges, and its refusal is said in the user's language from its
  * code and details.
  */
-import { useState } from 'react';
+
 import { useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
 import type { StringKey } from '../../../geo/i18n/strings';
-import { gridCodeExample, type GridCodeScheme } from '../../../geo/import/grid-code';
+import { type GridCodeScheme, gridCodeExample } from '../../../geo/import/grid-code';
 import { ApiRequestError, client, refreshAfterChange, unwrap } from '../api';
 import { useLocale } from '../i18n/locale';
 
@@ -22,7 +23,9 @@ type Translate = (key: StringKey, vars?: Record<string, string | number>) => str
 export function gridLabelErrorText(t: Translate, e: unknown): string {
   if (!(e instanceof ApiRequestError)) return (e as Error).message;
   const d = (e.details ?? {}) as Record<string, string | number | null>;
-  const vars = Object.fromEntries(Object.entries(d).filter((x): x is [string, string | number] => x[1] !== null && typeof x[1] !== 'object'));
+  const vars = Object.fromEntries(
+    Object.entries(d).filter((x): x is [string, string | number] => x[1] !== null && typeof x[1] !== 'object'),
+  );
   switch (e.code) {
     case 'invalid_grid_code':
       return t(`gridLabel_reason_${String(d.reason)}` as StringKey, vars);
@@ -109,10 +112,19 @@ export function GridLabelEditor({ grid, scheme }: Props) {
     >
       <label>
         <span>{t('gridLabel_code')}</span>
-        <input value={code} onChange={(e) => setCode(e.target.value)} maxLength={40} spellCheck={false} data-field="code" aria-describedby="grid-code-hint" />
+        <input
+          value={code}
+          onChange={(e) => setCode(e.target.value)}
+          maxLength={40}
+          spellCheck={false}
+          data-field="code"
+          aria-describedby="grid-code-hint"
+        />
       </label>
       <small id="grid-code-hint" className="hint">
-        {scheme.streetPattern ? t('gridLabel_hintOwn', { pattern: scheme.streetPattern }) : t('gridLabel_hintStandard', { example: example ?? '' })}
+        {scheme.streetPattern
+          ? t('gridLabel_hintOwn', { pattern: scheme.streetPattern })
+          : t('gridLabel_hintStandard', { example: example ?? '' })}
       </small>
       <label>
         <span>{t('gridLabel_name')}</span>

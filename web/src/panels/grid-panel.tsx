@@ -1,12 +1,12 @@
-import { useOverdue, type GridCollection, type GridStats, type Me } from '../api';
+import type { GridCodeScheme } from '../../../geo/import/grid-code';
+import { PALETTE } from '../../../geo/style/palette';
+import { type GridCollection, type GridStats, type Me, useOverdue } from '../api';
 import { useLocale } from '../i18n/locale';
 import { GridIssueIndicators, PatrolCard } from '../records/patrol-card';
-import type { GridCodeScheme } from '../../../geo/import/grid-code';
 import { FieldList } from './field-list';
-import { GridLabelEditor } from './grid-label-editor';
 import { formatMetric } from './format';
-import { HouseholdList, type HouseholdActions } from './household-list';
-import { PALETTE } from '../../../geo/style/palette';
+import { GridLabelEditor } from './grid-label-editor';
+import { type HouseholdActions, HouseholdList } from './household-list';
 
 type GridProperties = GridCollection['features'][number]['properties'];
 
@@ -72,7 +72,13 @@ export function GridPanel({
       <FieldList rows={rows} data-testid="grid-figures" />
       {onEditBoundary !== undefined && (
         <div className="grid-actions">
-          <button type="button" onClick={onEditBoundary ?? undefined} disabled={!onEditBoundary} title={onEditBoundary ? undefined : t('editor_pastDate')} data-action="edit-boundary">
+          <button
+            type="button"
+            onClick={onEditBoundary ?? undefined}
+            disabled={!onEditBoundary}
+            title={onEditBoundary ? undefined : t('editor_pastDate')}
+            data-action="edit-boundary"
+          >
             {t('editor_editBoundary')}
           </button>
         </div>
@@ -87,7 +93,15 @@ export function GridPanel({
         </>
       )}
       {can?.readHouseholds && (
-        <HouseholdList key={grid.id} gridId={grid.id} can={can} asOf={asOf} building={building} onClearBuilding={onClearBuilding} actions={actions} />
+        <HouseholdList
+          key={grid.id}
+          gridId={grid.id}
+          can={can}
+          asOf={asOf}
+          building={building}
+          onClearBuilding={onClearBuilding}
+          actions={actions}
+        />
       )}
     </section>
   );

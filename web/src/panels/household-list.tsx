@@ -1,6 +1,6 @@
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { type FormEvent, type ReactNode, useState } from 'react';
 import { HOUSEHOLD_CLASSIFICATIONS, type HouseholdClassification } from '../../../geo/domain/household';
-import { ApiRequestError, useHouseholds, useOverdue, useRevealHousehold, type Household, type Me } from '../api';
+import { ApiRequestError, type Household, type Me, useHouseholds, useOverdue, useRevealHousehold } from '../api';
 import { usePresentation } from '../auth/presentation';
 import { useLocale } from '../i18n/locale';
 import { HouseholdTimeline } from '../records/household-timeline';
@@ -140,9 +140,17 @@ function HouseholdRow({
         <span className="muted">{t('membersCount', { n: h.members })}</span>
       </div>
       <div className="household-person">
-        <span className="head-name" title={t('fieldHeadName')}>{h.headName}</span>
-        <span className="phone" title={t('fieldPhone')}>{h.phone}</span>
-        {!h.masked && h.idNumber && <span className="id-number" title={t('fieldIdNumber')}>{h.idNumber}</span>}
+        <span className="head-name" title={t('fieldHeadName')}>
+          {h.headName}
+        </span>
+        <span className="phone" title={t('fieldPhone')}>
+          {h.phone}
+        </span>
+        {!h.masked && h.idNumber && (
+          <span className="id-number" title={t('fieldIdNumber')}>
+            {h.idNumber}
+          </span>
+        )}
       </div>
       <div className="household-tags">
         {h.categories.map((c) => (
@@ -189,15 +197,7 @@ function HouseholdRow({
   );
 }
 
-function RevealForm({
-  householdId,
-  onCancel,
-  onRevealed,
-}: {
-  householdId: number;
-  onCancel(): void;
-  onRevealed(h: Household): void;
-}) {
+function RevealForm({ householdId, onCancel, onRevealed }: { householdId: number; onCancel(): void; onRevealed(h: Household): void }) {
   const { t } = useLocale();
   const [reason, setReason] = useState('');
   const reveal = useRevealHousehold();

@@ -29,9 +29,21 @@ export function DiaryPage({ today, onClose }: { today: string; onClose(): void }
           <option value="month">{t('diaryByMonth')}</option>
         </select>
         {by === 'date' ? (
-          <input type="date" value={date} max={today} onChange={(e) => e.target.value && setDate(e.target.value)} aria-label={t('diaryByDay')} />
+          <input
+            type="date"
+            value={date}
+            max={today}
+            onChange={(e) => e.target.value && setDate(e.target.value)}
+            aria-label={t('diaryByDay')}
+          />
         ) : (
-          <input type="month" value={month} max={today.slice(0, 7)} onChange={(e) => e.target.value && setMonth(e.target.value)} aria-label={t('diaryByMonth')} />
+          <input
+            type="month"
+            value={month}
+            max={today.slice(0, 7)}
+            onChange={(e) => e.target.value && setMonth(e.target.value)}
+            aria-label={t('diaryByMonth')}
+          />
         )}
       </div>
       {diary.isError && (
@@ -47,7 +59,9 @@ export function DiaryPage({ today, onClose }: { today: string; onClose(): void }
             {VISIT_METHODS.filter((m) => diary.data.byMethod[m] > 0)
               .map((m) => `${t(`visitMethod_${m}`)} ${diary.data.byMethod[m]}`)
               .join('、')}
-            {VISIT_RESULTS.filter((r) => r !== 'met' && diary.data.byResult[r] > 0).map((r) => ` · ${t(`visitResult_${r}`)} ${diary.data.byResult[r]}`)}
+            {VISIT_RESULTS.filter((r) => r !== 'met' && diary.data.byResult[r] > 0).map(
+              (r) => ` · ${t(`visitResult_${r}`)} ${diary.data.byResult[r]}`,
+            )}
             {diary.data.flagged > 0 && ` · ${t('diaryFlagged', { n: diary.data.flagged })}`}
           </p>
           {diary.data.visits.length === 0 ? (

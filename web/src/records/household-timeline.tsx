@@ -1,6 +1,6 @@
 import { HOUSEHOLD_CATEGORIES, type HouseholdCategory } from '../../../geo/domain/household';
 import { ISSUE_STATUSES, type IssueStatus } from '../../../geo/domain/issue';
-import { ApiRequestError, useTimeline, type TimelineEntry } from '../api';
+import { ApiRequestError, type TimelineEntry, useTimeline } from '../api';
 import { useLocale } from '../i18n/locale';
 import { StatusChip } from '../issues/issue-board';
 import { categoryLabel } from '../issues/labels';
@@ -20,10 +20,19 @@ export function HouseholdTimeline({ householdId, onOpenIssue }: { householdId: n
   if (timeline.isPending) return <p className="muted">{t('timelineLoading')}</p>;
   if (timeline.isError) {
     const gone = timeline.error instanceof ApiRequestError && timeline.error.status === 404;
-    return <p className="muted" role="alert">{gone ? t('timelineNotVisible') : t('timelineFailed', { message: timeline.error.message })}</p>;
+    return (
+      <p className="muted" role="alert">
+        {gone ? t('timelineNotVisible') : t('timelineFailed', { message: timeline.error.message })}
+      </p>
+    );
   }
   const { entries } = timeline.data;
-  if (entries.length === 0) return <p className="muted" data-testid="timeline">{t('timelineEmpty')}</p>;
+  if (entries.length === 0)
+    return (
+      <p className="muted" data-testid="timeline">
+        {t('timelineEmpty')}
+      </p>
+    );
   return (
     <ol className="timeline" data-testid="timeline" aria-label={t('householdTimelineTitle')}>
       {entries.map((e) => (

@@ -1,5 +1,13 @@
 import { useEffect, useState } from 'react';
-import { useIssueIndicators, useVisitIndicators, useOpenPatrol, usePatrolCompliance, useStartPatrol, useStopPatrol, type Patrol } from '../api';
+import {
+  type Patrol,
+  useIssueIndicators,
+  useOpenPatrol,
+  usePatrolCompliance,
+  useStartPatrol,
+  useStopPatrol,
+  useVisitIndicators,
+} from '../api';
 import { Refusal } from '../fieldwork/refusal';
 import { useLocale } from '../i18n/locale';
 import { FieldList } from '../panels/field-list';

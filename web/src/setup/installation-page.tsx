@@ -3,14 +3,14 @@
  * their counts, and a form for a new street and its first leader. No street's data reaches this
  * account (the database gives it counts only), so there is no map to show.
  */
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
 import type { Me } from '../api';
 import { AccountBar } from '../auth/account-bar';
 import { AuthTopbar } from '../auth/auth-topbar';
 import { useLocale } from '../i18n/locale';
 import { formatChinaTime } from '../panels/format';
 import { OneTimePassword } from './one-time-password';
-import { useCreateStreet, useInstallationStreets, type NewStreet } from './setup-api';
+import { type NewStreet, useCreateStreet, useInstallationStreets } from './setup-api';
 
 const EMPTY: NewStreet = { street: { name: '', code: '' }, leader: { name: '', email: '' } };
 
@@ -70,18 +70,31 @@ export function InstallationPage({ me }: { me: Me }) {
             <div className="notice" role="status">
               {created.leader.initialPassword ? (
                 <>
-                  <p>{t('installation_created', { street: created.street.name, name: created.leader.name, email: created.leader.email })}</p>
+                  <p>
+                    {t('installation_created', { street: created.street.name, name: created.leader.name, email: created.leader.email })}
+                  </p>
                   <OneTimePassword password={created.leader.initialPassword} />
                 </>
               ) : (
-                <p>{t('installation_createdSupabase', { street: created.street.name, name: created.leader.name, email: created.leader.email })}</p>
+                <p>
+                  {t('installation_createdSupabase', {
+                    street: created.street.name,
+                    name: created.leader.name,
+                    email: created.leader.email,
+                  })}
+                </p>
               )}
             </div>
           )}
           <form onSubmit={onSubmit} aria-busy={create.isPending}>
             <label>
               <span>{t('setup_streetName')}</span>
-              <input name="street.name" required value={form.street.name} onChange={(e) => setForm({ ...form, street: { ...form.street, name: e.target.value } })} />
+              <input
+                name="street.name"
+                required
+                value={form.street.name}
+                onChange={(e) => setForm({ ...form, street: { ...form.street, name: e.target.value } })}
+              />
             </label>
             <label>
               <span>{t('setup_streetCode')}</span>
@@ -96,7 +109,12 @@ export function InstallationPage({ me }: { me: Me }) {
             </label>
             <label>
               <span>{t('installation_leaderName')}</span>
-              <input name="leader.name" required value={form.leader.name} onChange={(e) => setForm({ ...form, leader: { ...form.leader, name: e.target.value } })} />
+              <input
+                name="leader.name"
+                required
+                value={form.leader.name}
+                onChange={(e) => setForm({ ...form, leader: { ...form.leader, name: e.target.value } })}
+              />
             </label>
             <label>
               <span>{t('installation_leaderEmail')}</span>

@@ -39,7 +39,9 @@ export function SetupChecklist({ enabled, canOpen, onOpen }: Props) {
           return (
             <li key={step} className={done ? 'done' : undefined} data-step={step}>
               <span className="step-name">{t(`checklist_step_${step}`)}</span>
-              <span className="step-count">{done ? `${t('checklist_done')} · ${t('checklist_count', { n: count })}` : t('checklist_count', { n: count })}</span>
+              <span className="step-count">
+                {done ? `${t('checklist_done')} · ${t('checklist_count', { n: count })}` : t('checklist_count', { n: count })}
+              </span>
               {canOpen(target) ? (
                 <button type="button" onClick={() => onOpen(target)}>
                   {'staff' in target ? t('checklist_goStaff') : t('checklist_go')}

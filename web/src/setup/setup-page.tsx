@@ -3,13 +3,14 @@
  * the account of its first street leader. The server says what is wrong (in this language) and
  * which field; the page puts the message under that field.
  */
-import { useState, type FormEvent } from 'react';
+
 import { useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { PASSWORD_MIN_LENGTH } from '../../../geo/domain/password-rules';
 import { ApiRequestError } from '../api';
 import { AuthTopbar } from '../auth/auth-topbar';
 import { startSession, useSession } from '../auth/session';
 import { useLocale } from '../i18n/locale';
-import { PASSWORD_MIN_LENGTH } from '../../../geo/domain/password-rules';
 import { setUpStreet } from './setup-api';
 
 type Field = 'street.name' | 'street.code' | 'admin.name' | 'admin.email' | 'admin.password';
@@ -53,7 +54,11 @@ export function SetupPage({ mode }: { mode: 'local' | 'supabase' }) {
     }
   }
 
-  const input = (field: Field, label: string, props: { type?: string; autoComplete?: string; hint?: string; inputMode?: 'numeric' } = {}) => (
+  const input = (
+    field: Field,
+    label: string,
+    props: { type?: string; autoComplete?: string; hint?: string; inputMode?: 'numeric' } = {},
+  ) => (
     <label>
       <span>{label}</span>
       <input

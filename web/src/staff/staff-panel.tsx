@@ -6,12 +6,12 @@
  * importing a roster. Offered to the street leader and community staff; the server's rules
  * (minqing.may_manage_staff) decide, and its refusals are said in the user's language.
  */
-import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { MANAGEABLE_ROLES, mayManageRole, type StaffRole } from '../../../geo/domain/staff';
 import { STRINGS, type StringKey } from '../../../geo/i18n/strings';
 import { ApiRequestError, type CommunityCollection, type GridCollection, type Me } from '../api';
 import { useLocale } from '../i18n/locale';
-import { useChangeStaff, useCreateStaff, useResetPassword, useStaffList, type StaffMember } from './staff-api';
+import { type StaffMember, useChangeStaff, useCreateStaff, useResetPassword, useStaffList } from './staff-api';
 
 interface Props {
   me: Me;
@@ -292,7 +292,11 @@ function StaffForm({
         onDone(null);
       } else {
         const r = await create.mutateAsync({ name: name.trim(), phone: phone.trim() || undefined, email: email.trim(), role, ...scope });
-        onDone('initialPassword' in r ? { name: r.staff.name, created: true, password: r.initialPassword } : { name: r.staff.name, created: true, linked: r.linked });
+        onDone(
+          'initialPassword' in r
+            ? { name: r.staff.name, created: true, password: r.initialPassword }
+            : { name: r.staff.name, created: true, linked: r.linked },
+        );
       }
     } catch (err) {
       setError(errorText(err));
@@ -319,7 +323,14 @@ function StaffForm({
           </label>
           <label>
             {t('staff_field_email')}
-            <input name="email" type="email" required={!member} disabled={!!member} value={email} onChange={(e) => setEmail(e.target.value)} />
+            <input
+              name="email"
+              type="email"
+              required={!member}
+              disabled={!!member}
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+            />
           </label>
         </div>
         <div className="form-row">
