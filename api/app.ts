@@ -4,6 +4,8 @@
  * typed client (Hono RPC) is built from.
  */
 import { Hono } from 'hono';
+// All three languages for translate(), synchronously (the web app loads zh-TW and English when chosen).
+import '../geo/i18n/all-locales';
 import { authenticate, requireSignIn } from './auth/middleware';
 import { createSessionCheck } from './auth/session-check';
 import { createTokenVerifier } from './auth/tokens';

@@ -7,7 +7,7 @@
  */
 
 import type { ApiErrorCode } from '../errors/api-error-codes';
-import { type Locale, STRINGS, type StringKey, translate } from '../i18n/strings';
+import { isStringKey, type Locale, type StringKey, stringsOf, translate } from '../i18n/strings';
 import { IMPORT_PROBLEM, IMPORT_PROBLEM_CODES, type ImportProblem, type ImportProblemCode } from './import-problems';
 
 /** Problem codes whose message differs by case: which details pick which text. */
@@ -79,7 +79,7 @@ function detailVars(locale: Locale, details: Record<string, unknown>): Record<st
   const vars: Record<string, string> = {};
   const fieldLabel = (f: unknown) => {
     const key = `import_field_${String(f)}`;
-    return key in STRINGS[locale] ? translate(locale, key as StringKey) : String(f);
+    return isStringKey(key) ? translate(locale, key) : String(f);
   };
   for (const [k, v] of Object.entries(details)) {
     if (typeof v === 'string') vars[k] = v;
@@ -91,7 +91,7 @@ function detailVars(locale: Locale, details: Record<string, unknown>): Record<st
   // A roster's roles (staff_role names) said as the interface names them.
   const roleLabel = (r: unknown) => {
     const key = `role_${String(r)}`;
-    return key in STRINGS[locale] ? translate(locale, key as StringKey) : String(r);
+    return isStringKey(key) ? translate(locale, key) : String(r);
   };
   if (typeof details.role === 'string') vars.roleLabel = roleLabel(details.role);
   if (Array.isArray(details.allowed))
@@ -124,8 +124,8 @@ export function problemText(
 ): string {
   const details = p.details ?? {};
   const key = problemKey(p.code, details);
-  if (!key || !(key in STRINGS[locale])) return p.message;
-  const text = fill(STRINGS[locale][key as StringKey], { where: problemWhere(locale, p), ...detailVars(locale, details) });
+  if (!key || !isStringKey(key)) return p.message;
+  const text = fill(stringsOf(locale)[key], { where: problemWhere(locale, p), ...detailVars(locale, details) });
   // "{where}: …" starts a sentence: "Row 7", not "row 7" (Chinese has no case).
   return text === null ? p.message : text.charAt(0).toUpperCase() + text.slice(1);
 }
@@ -200,11 +200,11 @@ export function importErrorText(
       };
   }
   const own = `importErr_${e.code}_${kind}`;
-  const key = kind && own in STRINGS[locale] ? own : `importErr_${e.code}`;
-  if (!(key in STRINGS[locale])) return { text: e.message, detail: null };
+  const key = kind && isStringKey(own) ? own : `importErr_${e.code}`;
+  if (!isStringKey(key)) return { text: e.message, detail: null };
   const all: Record<string, string> = { ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)])) };
   if (typeof d.limitBytes === 'number') all.limitMb = String(Math.round(d.limitBytes / 1024 / 1024));
-  const text = fill(STRINGS[locale][key as StringKey], all);
+  const text = fill(stringsOf(locale)[key], all);
   if (text === null) return { text: e.message, detail: null };
   return { text, detail: WITH_SERVER_DETAIL.has(e.code) ? e.message : null };
 }

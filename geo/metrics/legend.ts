@@ -6,7 +6,7 @@
  * order survives greyscale printing and a washed-out projector; blue → orange → dark red avoids
  * the red/green pair that the common colour-vision deficiencies confuse.
  */
-import { LOCALES, type Locale, STRINGS, type StringKey } from '../i18n/strings';
+import { LOCALES, type Locale, type StringKey, stringsOf } from '../i18n/strings';
 import { PALETTE } from '../style/palette';
 
 export const METRICS = ['coverage', 'overdueHouseholds', 'atRiskOverdue', 'openIssues', 'overdueIssues', 'attention'] as const;
@@ -53,7 +53,7 @@ export function bandOf(metric: MetricId, value: number | null, overrides: Thresh
 }
 
 export type Labels = Record<Locale, string>;
-const labels = (key: StringKey): Labels => Object.fromEntries(LOCALES.map((l) => [l, STRINGS[l][key]])) as Labels;
+const labels = (key: StringKey): Labels => Object.fromEntries(LOCALES.map((l) => [l, stringsOf(l)[key]])) as Labels;
 
 export interface LegendBand {
   id: BandOrNone;

@@ -445,6 +445,11 @@ export function driver(page: Page, product: Product) {
       },
       async chooseLanguage(label: string) {
         await page.selectOption('.lang select', { label });
+        // zh-TW and English load on first use: chosen is when the page is in that language.
+        await page.waitForFunction(() => {
+          const select = document.querySelector<HTMLSelectElement>('.lang select');
+          return select?.getAttribute('aria-busy') !== 'true' && document.documentElement.lang === select?.value;
+        });
       },
       async zoomTo(zoom: number) {
         await page.evaluate((z) => window.__minqingMap!.jumpTo({ zoom: z }), zoom);

@@ -145,5 +145,11 @@ describeWith(chromiumPrerequisite(), 'the map page in headless Chromium', () => 
     await d.given.theMapIsOpen();
     await d.when.chooseLanguage('English');
     expect(await d.then.title()).toBe('Minqing Map');
+    // zh-TW and English are chunks of their own, loaded on first use: the next visit remembers the
+    // choice and loads it before showing anything, as does a shared link's ?lang=.
+    await d.given.theMapIsOpen();
+    expect(await d.then.title()).toBe('Minqing Map');
+    await d.given.theMapIsOpen('?lang=zh-TW');
+    expect(await d.then.title()).toBe('民情地圖');
   });
 });

@@ -26,6 +26,7 @@ import {
 } from '../../geo/geometry/grid-boundary.validation';
 import { requiredVisitsPerMonth } from '../../geo/geometry/grid-workload';
 import { pointOnSurface } from '../../geo/geometry/point-on-surface';
+import '../../geo/i18n/all-locales';
 import { LOCALES, translate } from '../../geo/i18n/strings';
 import { describeEachMigratedDatabase } from '../support/each-database';
 import { describeWith, type Prerequisite } from '../support/prerequisites';

@@ -6,7 +6,8 @@
  * refusal of PATCH /api/grids/:id has its text too.
  */
 import { describe, expect, it } from 'vitest';
-import { LOCALES, STRINGS, type StringKey } from '../../geo/i18n/strings';
+import { STRINGS } from '../../geo/i18n/all-locales';
+import { LOCALES, type StringKey } from '../../geo/i18n/strings';
 import { GRID_CODE_REASON } from '../../geo/import/grid-code';
 import { validateLedgerRow } from '../../geo/import/household-ledger.validation';
 import { IMPORT_PROBLEM_CODES, type ImportProblem } from '../../geo/import/import-problems';

@@ -8,7 +8,7 @@
 
 import { useQueryClient } from '@tanstack/react-query';
 import { type DragEvent, useMemo, useRef, useState } from 'react';
-import { STRINGS, type StringKey } from '../../../geo/i18n/strings';
+import { isStringKey, type StringKey } from '../../../geo/i18n/strings';
 import { FEATURE_FIELDS, ISSUE_LEDGER_FIELDS, LEDGER_FIELDS, STAFF_FIELDS, VISIT_LEDGER_FIELDS } from '../../../geo/import/field-mapping';
 import type { ImportProblem } from '../../../geo/import/import-problems';
 import { type ApiErrorLike, importErrorText, problemText } from '../../../geo/import/problem-text';
@@ -58,7 +58,7 @@ export function ImportWizard({ kinds, initialKind = null, streetWide = false, on
   const picker = useRef<HTMLInputElement>(null);
   const step: Step = committed ? 'done' : report ? 'report' : 'choose';
   // A string key built from a server code: shown as the code itself if this client has no label.
-  const label = (key: string, fallback: string) => (key in STRINGS[locale] ? t(key as StringKey) : fallback);
+  const label = (key: string, fallback: string) => (isStringKey(key) ? t(key) : fallback);
 
   const check = async (opts: { mapping?: Record<string, string>; gcj02?: boolean; skipUnmatched?: boolean } = {}) => {
     if (!file) return;

@@ -8,7 +8,7 @@
  */
 import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { MANAGEABLE_ROLES, mayManageRole, type StaffRole } from '../../../geo/domain/staff';
-import { STRINGS, type StringKey } from '../../../geo/i18n/strings';
+import { isStringKey } from '../../../geo/i18n/strings';
 import { ApiRequestError, type CommunityCollection, type GridCollection, type Me } from '../api';
 import { useLocale } from '../i18n/locale';
 import { type StaffMember, useChangeStaff, useCreateStaff, useResetPassword, useStaffList } from './staff-api';
@@ -32,11 +32,11 @@ const STREET_ROLES: readonly StaffRole[] = ['street_leader', 'presenter'];
 
 /** A staff request's refusal in the user's language: by its code, never the server's English. */
 function useErrorText() {
-  const { t, locale } = useLocale();
+  const { t } = useLocale();
   return (e: unknown) => {
     const code = e instanceof ApiRequestError ? e.code : 'other';
     const key = `staffErr_${code}`;
-    return key in STRINGS[locale] ? t(key as StringKey) : t('staffErr_other');
+    return isStringKey(key) ? t(key) : t('staffErr_other');
   };
 }
 
