@@ -101,9 +101,9 @@ export function App() {
   useLayoutEffect(() => {
     if (side.current) side.current.scrollTop = overlayOpen ? 0 : listScroll.current;
   }, [overlayOpen, overlay?.kind, form, state.issue]);
-  const startForm = (form: { kind: 'visit-form'; household: Household } | { kind: 'issue-form'; household: Household | null }) => {
+  const startForm = (next: { kind: 'visit-form'; household: Household } | { kind: 'issue-form'; household: Household | null }) => {
     setIssueLocation(null);
-    setOverlay(form.kind === 'visit-form' ? form : { ...form, done: false });
+    setOverlay(next.kind === 'visit-form' ? next : { ...next, done: false });
   };
 
   const gridTooltip = useCallback(
