@@ -3,32 +3,24 @@ import { useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, use
 import { MANAGEABLE_ROLES } from '../../geo/domain/staff';
 import { BAND_COLORS, type BandOrNone } from '../../geo/metrics/legend';
 import { type Household, useCommunities, useConfig, useGridStats, useGrids, useIssuePins, useLegend, useMe } from './api';
-import { AccountBar } from './auth/account-bar';
+import { AppHeader } from './app-header';
 import { usePresentation } from './auth/presentation';
-import { BoundaryEditor } from './boundary-editor/boundary-editor';
-import { ProposalsButton } from './boundary-editor/proposals-button';
-import { ProposalsPanel } from './boundary-editor/proposals-panel';
-import { IssueForm, type IssueLocation } from './fieldwork/issue-form';
-import { VisitForm } from './fieldwork/visit-form';
-import { LanguageSelect } from './i18n/language-select';
+import type { IssueLocation } from './fieldwork/issue-form';
 import { useLocale } from './i18n/locale';
 import type { ImportKind } from './imports/import-api';
 import { ImportWizard } from './imports/import-wizard';
 import { IssueBoard } from './issues/issue-board';
 import { IssueLayerPanel } from './issues/issue-layer-panel';
-import { IssuePage } from './issues/issue-page';
-import { LiveIndicator } from './live/live-indicator';
-import { useLiveUpdates } from './live/use-live-updates';
 import { DEFAULT_PIN_FILTER, filterPins, type IssuePinFilter } from './map/issues.layers';
-import { displayCrsOf, MapView } from './map/map-view';
+import { MapView } from './map/map-view';
 import { GridPanel } from './panels/grid-panel';
 import { LegendPanel } from './panels/legend-panel';
 import { MetricBar } from './panels/metric-bar';
 import { RankingPanel } from './panels/ranking-panel';
 import { areaTooltipHtml } from './panels/tooltips';
-import { DiaryPage } from './records/diary-page';
 import { SetupChecklist } from './setup/setup-checklist';
-import { StaffPanel } from './staff/staff-panel';
+import type { SideOverlay } from './side-overlay';
+import { SideOverlayPanel } from './side-overlay-panel';
 import { useUrlState } from './url-state';
 
 export function App() {
@@ -44,28 +36,19 @@ export function App() {
   const [fitRequest, setFitRequest] = useState(0);
   const [flyToGrid, setFlyToGrid] = useState<{ id: number; nonce: number } | null>(null);
   const [highlight, setHighlight] = useState<BandOrNone | null>(null);
-  const live = useLiveUpdates();
   const pins = useIssuePins(state.asOf);
   const [pinFilter, setPinFilter] = useState<IssuePinFilter>(DEFAULT_PIN_FILTER);
   const shownPins = useMemo(() => (pins.data ? filterPins(pins.data, pinFilter) : null), [pins.data, pinFilter]);
-  /** The field-work form open in the side panel, if any. */
-  const [form, setForm] = useState<{ kind: 'visit' | 'issue'; household: Household | null; done?: boolean } | null>(null);
+  /** What covers the side panel's content (side-overlay.ts): one at a time. */
+  const [overlay, setOverlay] = useState<SideOverlay | null>(null);
   const [issueLocation, setIssueLocation] = useState<IssueLocation | null>(null);
   const [building, setBuilding] = useState<{ id: number; address: string } | null>(null);
   const [focus, setFocus] = useState<{ center: [number, number]; zoom: number; nonce: number } | null>(null);
-  const [diaryOpen, setDiaryOpen] = useState(false);
-  /** The boundary proposals screen (issue #5), from the header. */
-  const [proposalsOpen, setProposalsOpen] = useState(false);
   const [map, setMap] = useState<MapLibreMap | null>(null);
-  /** The grid whose boundary is being redrawn; the key restarts the editor after a reload. */
-  const [editing, setEditing] = useState<{ gridId: number; key: number } | null>(null);
   /** What the last committed boundary change did, until the next grid is picked. */
   const [notice, setNotice] = useState<string | null>(null);
   /** The open import wizard: the kinds it offers (the header's, or the staff screen's roster) and the one to start on. */
   const [importing, setImporting] = useState<{ kinds: readonly ImportKind[]; kind: ImportKind | null } | null>(null);
-  /** 人员管理 (issue 18), and the grids of the person being edited, highlighted on the map. */
-  const [staffOpen, setStaffOpen] = useState(false);
-  const [staffScope, setStaffScope] = useState<number[] | null>(null);
 
   const failed = [config, grids, communities, legend, stats].find((q) => q.isError);
   // The panels (legend counts, the ranking's hundreds of rows) follow a metric switch in a
@@ -75,6 +58,7 @@ export function App() {
   const gridStats = stats.data?.grids ?? [];
   const statsById = useMemo(() => new Map(gridStats.map((s) => [s.id, s])), [gridStats]);
   const gridColors = useMemo(() => new Map(gridStats.map((s) => [s.id, BAND_COLORS[s.bands[state.metric]]])), [gridStats, state.metric]);
+  const staffScope = overlay?.kind === 'staff' ? overlay.scope : null;
   const dimmedGrids = useMemo(() => {
     // A person's scope being edited: every other grid dimmed, so the chosen ones stand out.
     if (staffScope) return new Set(gridStats.filter((s) => !staffScope.includes(s.id)).map((s) => s.id));
@@ -105,23 +89,21 @@ export function App() {
   }, []);
   // A form or an issue page covers the side panel's content, which stays mounted underneath:
   // closing it returns to the same place in the same list, with the same filters.
-  const editingGrid = editing ? (grids.data?.features.find((f) => f.properties.id === editing.gridId) ?? null) : null;
+  const editingGrid = overlay?.kind === 'editing' ? (grids.data?.features.find((f) => f.properties.id === overlay.gridId) ?? null) : null;
   const overlayOpen =
-    form !== null ||
-    (state.issue !== null && seesIssues) ||
-    diaryOpen ||
-    editingGrid !== null ||
-    proposalsOpen ||
-    (staffOpen && managesStaff);
+    (overlay !== null && (overlay.kind !== 'editing' || editingGrid !== null) && (overlay.kind !== 'staff' || managesStaff)) ||
+    (state.issue !== null && seesIssues);
+  // The form overlay itself (not only its kind): registering an issue starts its form's page at the top again.
+  const form = overlay?.kind === 'visit-form' || overlay?.kind === 'issue-form' ? overlay : null;
   const side = useRef<HTMLElement>(null);
   const listScroll = useRef(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new form or issue page starts at the top too, not only the overlay's opening.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: another overlay, a new form or issue page starts at the top too, not only the overlay's opening.
   useLayoutEffect(() => {
     if (side.current) side.current.scrollTop = overlayOpen ? 0 : listScroll.current;
-  }, [overlayOpen, form, state.issue]);
-  const startForm = (kind: 'visit' | 'issue', household: Household | null) => {
+  }, [overlayOpen, overlay?.kind, form, state.issue]);
+  const startForm = (next: { kind: 'visit-form'; household: Household } | { kind: 'issue-form'; household: Household | null }) => {
     setIssueLocation(null);
-    setForm({ kind, household });
+    setOverlay(next.kind === 'visit-form' ? next : { ...next, done: false });
   };
 
   const gridTooltip = useCallback(
@@ -135,66 +117,14 @@ export function App() {
 
   return (
     <div className="app">
-      <header className="topbar">
-        <div className="brand">
-          <h1>{t('appTitle')}</h1>
-          <span className="subtitle">{t('appSubtitle')}</span>
-        </div>
-        {street && (
-          <div className="street">
-            <strong>{street.name}</strong>
-            {street.isDemo && (
-              <span className="demo-badge" title={t('demoNotice')}>
-                {t('demoBadge')}
-              </span>
-            )}
-          </div>
-        )}
-        <div className="topbar-end">
-          <a className="meeting-link" href="?view=meeting" data-testid="open-meeting">
-            {t('meeting_open')}
-          </a>
-          {importKinds.length > 0 && (
-            <button
-              type="button"
-              className="import-open"
-              onClick={() => setImporting({ kinds: importKinds, kind: null })}
-              data-testid="open-import"
-            >
-              {t('import_open')}
-            </button>
-          )}
-          {managesStaff && (
-            <button
-              type="button"
-              className="toggle staff-open"
-              data-testid="open-staff"
-              onClick={() => {
-                setEditing(null);
-                setForm(null);
-                setDiaryOpen(false);
-                setProposalsOpen(false);
-                setStaffOpen(true);
-              }}
-            >
-              {t('staff_open')}
-            </button>
-          )}
-          <ProposalsButton
-            me={me.data}
-            onOpen={() => {
-              setEditing(null);
-              setForm(null);
-              setDiaryOpen(false);
-              setStaffOpen(false);
-              setProposalsOpen(true);
-            }}
-          />
-          <LiveIndicator state={live} />
-          <AccountBar me={me.data} onOpenDiary={can?.logVisits ? () => setDiaryOpen(true) : null} />
-          <LanguageSelect />
-        </div>
-      </header>
+      <AppHeader
+        street={street}
+        me={me.data}
+        onImport={importKinds.length > 0 ? () => setImporting({ kinds: importKinds, kind: null }) : null}
+        onOpenStaff={managesStaff ? () => setOverlay({ kind: 'staff', scope: null }) : null}
+        onOpenProposals={() => setOverlay({ kind: 'proposals' })}
+        onOpenDiary={can?.logVisits ? () => setOverlay({ kind: 'diary' }) : null}
+      />
       {importing && importing.kinds.length > 0 && (
         <ImportWizard
           kinds={importing.kinds}
@@ -223,7 +153,7 @@ export function App() {
         today={today}
         onAsOf={(asOf) => {
           // Boundaries are edited as they are today; a past date closes the editor.
-          if (asOf !== null) setEditing(null);
+          if (asOf !== null) setOverlay((o) => (o?.kind === 'editing' ? null : o));
           update({ asOf });
         }}
       />
@@ -271,7 +201,7 @@ export function App() {
               update({ grid: b.gridId, issue: null, tab: 'map' });
             }}
             pick={
-              form?.kind === 'issue' && !form.done
+              overlay?.kind === 'issue-form' && !overlay.done
                 ? { location: issueLocation?.point ?? null, onPick: (point) => setIssueLocation({ point, from: 'map' }) }
                 : null
             }
@@ -283,70 +213,32 @@ export function App() {
         )}
         <aside
           ref={side}
-          className={`side${overlayOpen ? ' expanded' : ''}${form?.kind === 'visit' ? ' sheet' : ''}`}
+          className={`side${overlayOpen ? ' expanded' : ''}${overlay?.kind === 'visit-form' ? ' sheet' : ''}`}
           onScroll={() => {
             if (!overlayOpen && side.current) listScroll.current = side.current.scrollTop;
           }}
         >
-          {editingGrid && map && grids.data && communities.data ? (
-            <BoundaryEditor
-              key={`${editingGrid.properties.id}:${editing!.key}`}
-              map={map}
-              crs={config.data ? displayCrsOf(config.data) : 'wgs84'}
-              grid={editingGrid}
-              grids={grids.data}
-              communities={communities.data}
-              today={today}
-              onClose={() => setEditing(null)}
-              onDone={(message) => {
-                setEditing(null);
-                setNotice(message);
-              }}
-              onReload={() => void grids.refetch().then(() => setEditing((e) => e && { ...e, key: e.key + 1 }))}
-              onOpenProposals={() => {
-                setEditing(null);
-                setProposalsOpen(true);
-              }}
-            />
-          ) : staffOpen && managesStaff && me.data && grids.data && communities.data ? (
-            <StaffPanel
-              me={me.data}
-              grids={grids.data}
-              communities={communities.data}
-              onScope={setStaffScope}
-              onImport={() => setImporting({ kinds: ['staff'], kind: 'staff' })}
-              onClose={() => setStaffOpen(false)}
-            />
-          ) : proposalsOpen && map && grids.data ? (
-            <ProposalsPanel map={map} grids={grids.data} onClose={() => setProposalsOpen(false)} />
-          ) : form && grids.data ? (
-            form.kind === 'visit' && form.household ? (
-              <VisitForm household={form.household} today={today} onClose={() => setForm(null)} />
-            ) : (
-              <IssueForm
-                household={form.household}
-                grids={grids.data}
-                today={today}
-                location={issueLocation}
-                onLocation={onIssueLocation}
-                onClose={() => setForm(null)}
-                onRegistered={() => setForm((f) => f && { ...f, done: true })}
-                onOpenIssue={(issue) => {
-                  setForm(null);
-                  openIssue(issue);
-                }}
-              />
-            )
-          ) : diaryOpen && today ? (
-            <DiaryPage today={today} onClose={() => setDiaryOpen(false)} />
-          ) : state.issue !== null && seesIssues && grids.data ? (
-            <IssuePage
-              id={state.issue}
-              grids={grids.data}
-              onClose={() => update({ issue: null })}
-              onShowOnMap={(center) => setFocus({ center, zoom: 17, nonce: Date.now() })}
-            />
-          ) : null}
+          <SideOverlayPanel
+            overlay={overlay}
+            setOverlay={setOverlay}
+            editingGrid={editingGrid}
+            map={map}
+            config={config.data}
+            grids={grids.data}
+            communities={communities.data}
+            me={me.data}
+            today={today}
+            managesStaff={managesStaff}
+            issue={seesIssues ? state.issue : null}
+            issueLocation={issueLocation}
+            onIssueLocation={onIssueLocation}
+            onOpenIssue={openIssue}
+            onCloseIssue={() => update({ issue: null })}
+            onShowOnMap={(center) => setFocus({ center, zoom: 17, nonce: Date.now() })}
+            onBoundaryDone={setNotice}
+            refetchGrids={grids.refetch}
+            onImportStaff={() => setImporting({ kinds: ['staff'], kind: 'staff' })}
+          />
           <div className="side-content" hidden={overlayOpen}>
             {seesIssues && (
               <div className="side-tabs" role="tablist">
@@ -370,7 +262,7 @@ export function App() {
                 visibleGridIds={me.data?.scope.visibleGridIds ?? null}
                 canRegister={!!can?.logVisits}
                 onOpen={openIssue}
-                onRegister={() => startForm('issue', null)}
+                onRegister={() => startForm({ kind: 'issue-form', household: null })}
               />
             ) : (
               <>
@@ -379,7 +271,7 @@ export function App() {
                   canOpen={(target) => ('import' in target ? importKinds.includes(target.import as ImportKind) : managesStaff)}
                   onOpen={(target) => {
                     if ('import' in target) setImporting({ kinds: importKinds, kind: target.import as ImportKind });
-                    else setStaffOpen(true);
+                    else setOverlay({ kind: 'staff', scope: null });
                   }}
                 />
                 {grids.data && (
@@ -410,8 +302,8 @@ export function App() {
                   building={building}
                   onClearBuilding={() => setBuilding(null)}
                   actions={{
-                    onLogVisit: (h) => startForm('visit', h),
-                    onRegisterIssue: (h) => startForm('issue', h),
+                    onLogVisit: (household) => startForm({ kind: 'visit-form', household }),
+                    onRegisterIssue: (household) => startForm({ kind: 'issue-form', household }),
                     onOpenIssue: openIssue,
                   }}
                   today={today}
@@ -429,10 +321,8 @@ export function App() {
                     can?.editBoundaries && state.grid !== null && me.data?.scope.fullGridIds.includes(state.grid)
                       ? state.asOf === null
                         ? () => {
-                            setForm(null);
-                            setProposalsOpen(false);
                             update({ issue: null });
-                            setEditing({ gridId: state.grid!, key: 0 });
+                            setOverlay({ kind: 'editing', gridId: state.grid!, key: 0 });
                           }
                         : null
                       : undefined
