@@ -8,10 +8,12 @@ import { zValidator } from '@hono/zod-validator';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { checkPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../geo/domain/password-rules';
-import { type Capabilities, capabilitiesOf, type StaffRole } from '../../geo/domain/staff';
+import { capabilitiesOf } from '../../geo/domain/staff';
 import { type Locale, translate } from '../../geo/i18n/strings';
 import type { AppDeps } from '../app';
 import { accountByEmail, accountById, changeOwnPassword, revokeToken } from '../auth/accounts';
+import { callerProfile, type Me } from '../auth/caller-profile';
+import { listedDemoAccounts } from '../auth/demo-accounts';
 import { requestLocale } from '../auth/locale';
 import { verifyPassword } from '../auth/password';
 import { issueToken, TOKEN_LIFETIME_S } from '../auth/tokens';
@@ -71,27 +73,6 @@ export class LoginLimiter {
   }
 }
 
-export interface Me {
-  userId: string;
-  email: string;
-  presenting: boolean;
-  /** The password is a one-time one: the web app asks for a new one before anything else. */
-  mustChangePassword: boolean;
-  staff: {
-    id: number;
-    name: string;
-    role: StaffRole;
-    communityId: number | null;
-    communityName: string | null;
-    grids: { id: number; name: string }[];
-  } | null;
-  /** An installation administrator: creates streets, sees no street's data (docs/setup.md). */
-  installationAdmin: boolean;
-  /** Grids whose people the caller sees in full, and those it sees masked. */
-  scope: { fullGridIds: number[]; visibleGridIds: number[] };
-  can: Capabilities;
-}
-
 /** The refusal of a caller who guessed wrong too often, in their language, with when to try again. */
 function tooManyAttempts(locale: Locale, retryAfterS: number): ApiError {
   return new ApiError(
@@ -112,15 +93,8 @@ export function authRoutes({ db, env, jwtSecret }: AppDeps) {
       // Public: how to sign in. The demo accounts are listed only on the demo street, where their
       // password is published in the README anyway.
       .get('/config', async (c) => {
-        const [demo] = await db.query<{ demo: boolean }>('select coalesce(bool_or(is_demo), false) as demo from public.streets');
         const local = !env.supabase;
-        const demoAccounts =
-          local && demo?.demo
-            ? await db.query<{ email: string; role: StaffRole }>(
-                `select a.email, s.role::text as role from minqing.local_accounts a join public.staff s on s.user_id = a.user_id
-               where a.email like '%@demo.local' order by array_position(enum_range(null::public.staff_role), s.role), a.email`,
-              )
-            : [];
+        const demoAccounts = local ? await listedDemoAccounts(db) : [];
         return c.json({
           mode: local ? ('local' as const) : ('supabase' as const),
           // What a browser needs to sign in, and never the service-role key beside it.
@@ -196,22 +170,7 @@ export function authRoutes({ db, env, jwtSecret }: AppDeps) {
       .get('/me', async (c) => {
         const claims = c.get('claims');
         if (claims.role !== 'authenticated') throw new ApiError(401, 'unauthorized', 'Sign in first.');
-        const me = await asCaller(db, claims, async (tx) => {
-          const [staff] = await tx.query<NonNullable<Me['staff']>>(
-            `select s.id, s.name, s.role::text as role, s.community_id as "communityId", c.name as "communityName",
-                  coalesce((select json_agg(json_build_object('id', g.id, 'name', g.name) order by g.code)
-                            from public.staff_grids sg join public.grids g on g.id = sg.grid_id
-                            where sg.staff_id = s.id), '[]'::json) as grids
-           from minqing.my_staff() m join public.staff s on s.id = m.staff_id
-           left join public.communities c on c.id = s.community_id`,
-          );
-          const [scope] = await tx.query<Me['scope'] & { installationAdmin: boolean }>(
-            `select minqing.full_grid_ids() as "fullGridIds", minqing.visible_grid_ids() as "visibleGridIds",
-                  minqing.is_installation_admin() as "installationAdmin"`,
-          );
-          const { installationAdmin, ...grids } = scope!;
-          return { staff: staff ?? null, scope: grids, installationAdmin };
-        });
+        const me = await asCaller(db, claims, callerProfile);
         const presenting = claims.presentation === true;
         return c.json({
           userId: claims.sub!,

@@ -1,76 +1,28 @@
 /**
- * Households, read through the database's household_records view: rows the caller may know
- * exist, with personal fields masked unless its role and scope allow them (the database decides;
- * see supabase/migrations/*_access.sql). Unmasked reads are written to the audit log.
+ * Households: a grid's list, one household, and revealing one's personal fields for a reason.
+ * The statements are in api/households/household-records.ts: the database decides what is
+ * masked, and unmasked reads are written to the audit log.
  */
 
 import { zValidator } from '@hono/zod-validator';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { HouseholdCategory } from '../../geo/domain/household';
 import type { AppDeps } from '../app';
+import { gridHouseholds, householdDetail, revealHousehold } from '../households/household-records';
 import { ApiError, validationHook } from '../lib/errors';
 import { positiveId } from '../lib/query-params';
 import { type AppEnv, asCaller } from '../lib/request-db';
-
-export interface HouseholdRecord {
-  id: number;
-  buildingId: number;
-  gridId: number;
-  address: string;
-  unit: string | null;
-  room: string;
-  headName: string;
-  phone: string | null;
-  idNumber: string | null;
-  members: number;
-  categories: HouseholdCategory[];
-  classification: string;
-  movedIn: string;
-  movedOut: string | null;
-  masked: boolean;
-}
-
-const COLUMNS = `id, building_id as "buildingId", grid_id as "gridId", address, unit, room, head_name as "headName",
-  phone, id_number as "idNumber", members, categories::text[] as categories, classification::text as classification,
-  moved_in as "movedIn", moved_out as "movedOut", masked`;
 
 export function householdRoutes({ db }: AppDeps) {
   return new Hono<AppEnv>()
     .get('/', zValidator('query', z.object({ gridId: positiveId('gridId') }), validationHook), async (c) => {
       const { gridId } = c.req.valid('query');
-      const households = await asCaller(db, c.get('claims'), async (tx) => {
-        const [{ access, presenting }] = (await tx.query<{ access: string; presenting: boolean }>(
-          'select minqing.grid_access($1) as access, minqing.presenting() as presenting',
-          [gridId],
-        )) as [{ access: string; presenting: boolean }];
-        // A presentation has no household list (capabilitiesOf): even masked, a projected list of
-        // addresses and surnames is more than a meeting room should see.
-        if (presenting) {
-          throw new ApiError(403, 'forbidden', 'A presentation shows no household list; turn projector mode off to see it.');
-        }
-        if (access === 'none') {
-          throw new ApiError(403, 'forbidden', `Grid ${gridId}'s households are not in your scope.`);
-        }
-        const rows = await tx.query<HouseholdRecord>(
-          `select ${COLUMNS} from public.household_records
-           where grid_id = $1 and moved_out is null order by address, unit nulls first, room, id`,
-          [gridId],
-        );
-        const shown = rows.filter((r) => !r.masked).map((r) => r.id);
-        await tx.query('select public.record_personal_view($1, $2::int[], $3, $4)', ['households', shown, gridId, 'list']);
-        return rows;
-      });
+      const households = await asCaller(db, c.get('claims'), (tx) => gridHouseholds(tx, gridId));
       return c.json({ gridId, households });
     })
     .get('/:id', zValidator('param', z.object({ id: positiveId('the household id') }), validationHook), async (c) => {
       const { id } = c.req.valid('param');
-      const row = await asCaller(db, c.get('claims'), async (tx) => {
-        const [r] = await tx.query<HouseholdRecord>(`select ${COLUMNS} from public.household_records where id = $1`, [id]);
-        if (r && !r.masked)
-          await tx.query('select public.record_personal_view($1, $2::int[], $3, $4)', ['households', [id], r.gridId, 'detail']);
-        return r;
-      });
+      const row = await asCaller(db, c.get('claims'), (tx) => householdDetail(tx, id));
       // Whether a household exists outside the caller's scope is itself private: 404, not 403.
       if (!row) throw new ApiError(404, 'not_found', `No household with id ${id} in your scope.`);
       return c.json(row);
@@ -82,15 +34,7 @@ export function householdRoutes({ db }: AppDeps) {
       async (c) => {
         const { id } = c.req.valid('param');
         const { reason } = c.req.valid('json');
-        const row = await asCaller(db, c.get('claims'), async (tx) => {
-          const [masked] = await tx.query<HouseholdRecord>(`select ${COLUMNS} from public.household_records where id = $1`, [id]);
-          if (!masked) return undefined;
-          const [personal] = await tx.query<{ headName: string; phone: string | null; idNumber: string | null }>(
-            'select head_name as "headName", phone, id_number as "idNumber" from public.reveal_household($1, $2)',
-            [id, reason],
-          );
-          return { ...masked, ...personal!, masked: false };
-        });
+        const row = await asCaller(db, c.get('claims'), (tx) => revealHousehold(tx, id, reason));
         if (!row) throw new ApiError(404, 'not_found', `No household with id ${id} in your scope.`);
         return c.json(row);
       },

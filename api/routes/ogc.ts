@@ -17,49 +17,12 @@ import { createTokenVerifier } from '../auth/tokens';
 import { ApiError, validationHook } from '../lib/errors';
 import { bboxParam, productToday } from '../lib/query-params';
 import { type AppEnv, asCaller } from '../lib/request-db';
+import { COLLECTIONS, type CollectionId, collectionExtent, collectionFeature, collectionItems } from '../ogc/ogc-collections';
 
 const GEOJSON = 'application/geo+json';
 const CRS84 = 'http://www.opengis.net/def/crs/OGC/1.3/CRS84';
 export const OGC_DEFAULT_LIMIT = 100;
 export const OGC_MAX_LIMIT = 1000;
-
-interface CollectionSpec {
-  title: string;
-  description: string;
-  /** Rows of the collection as (id, geom, properties jsonb), visible to the caller. $1 is today. */
-  source: string;
-  /** The table alone, for the extent (no statistics computed). */
-  table: string;
-  /** Run in the request's transaction before `source`, with the same first parameter. */
-  ready?: string;
-}
-
-const COLLECTIONS: Record<'grids' | 'buildings', CollectionSpec> = {
-  grids: {
-    title: '网格 Grids',
-    description:
-      "The street's grids with their statistics as of today: households, visit coverage, overdue households, open and overdue issues, attention score.",
-    source: `select g.id, g.boundary as geom, jsonb_build_object(
-        'code', g.code, 'name', g.name, 'communityId', g.community_id, 'version', g.version,
-        'households', coalesce(s.households, 0), 'coverage', s.coverage, 'overdueHouseholds', s.overdue_households,
-        'atRiskOverdue', s.at_risk_overdue, 'openIssues', s.open_issues, 'overdueIssues', s.overdue_issues,
-        'attention', s.attention, 'asOf', $1::text) as props
-      from public.grids g left join public.grid_stats_rollup() s on s.grid_id = g.id`,
-    // Today's figures from the rollups, as /api/stats/grids serves them (built first if the day changed).
-    ready: 'select public.stats_rollup_ready($1::date)',
-    table: 'select boundary as geom from public.grids',
-  },
-  buildings: {
-    title: '楼栋 Buildings',
-    description: 'Building footprints with their address, grid and current households.',
-    source: `select b.id, b.footprint as geom, jsonb_build_object(
-        'address', b.address, 'name', b.name, 'floors', b.floors, 'gridId', b.grid_id,
-        'households', coalesce(c.households, 0), 'asOf', $1::text) as props
-      from public.buildings b left join public.building_household_counts($1::date) c on c.building_id = b.id`,
-    table: 'select footprint as geom from public.buildings',
-  },
-};
-type CollectionId = keyof typeof COLLECTIONS;
 
 const collectionParam = z.object({
   collectionId: z.enum(['grids', 'buildings'], { error: 'collections are grids and buildings' }),
@@ -107,14 +70,7 @@ export function ogcRoutes(deps: AppDeps) {
       ],
     };
   };
-  const extentOf = async (c: Context<AppEnv>, id: CollectionId) =>
-    asCaller(db, c.get('claims'), async (tx) => {
-      const [row] = await tx.query<{ box: number[] | null }>(
-        `select case when e is null then null else json_build_array(ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)) end as box
-         from (select ST_Extent(geom) as e from (${COLLECTIONS[id].table}) s) x`,
-      );
-      return row?.box ?? null;
-    });
+  const extentOf = (c: Context<AppEnv>, id: CollectionId) => asCaller(db, c.get('claims'), (tx) => collectionExtent(tx, id));
 
   return new Hono<AppEnv>()
     .use(authenticate(verify, createSessionCheck(db)))
@@ -156,23 +112,9 @@ export function ogcRoutes(deps: AppDeps) {
       async (c) => {
         const { collectionId } = c.req.valid('param');
         const { bbox, limit, offset } = c.req.valid('query');
-        const where = bbox
-          ? 'where s.geom && ST_MakeEnvelope($2, $3, $4, $5, 4326) and ST_Intersects(s.geom, ST_MakeEnvelope($2, $3, $4, $5, 4326))'
-          : '';
-        const params: unknown[] = [today(), ...(bbox ?? [])];
-        const { matched, features } = await asCaller(db, c.get('claims'), async (tx) => {
-          if (COLLECTIONS[collectionId].ready) await tx.query(COLLECTIONS[collectionId].ready!, [today()]);
-          const [{ n }] = (await tx.query<{ n: number }>(
-            `select count(*)::int as n from (${COLLECTIONS[collectionId].source}) s ${where}`,
-            params,
-          )) as [{ n: number }];
-          const rows = await tx.query<{ feature: unknown }>(
-            `select json_build_object('type', 'Feature', 'id', s.id, 'geometry', ST_AsGeoJSON(s.geom, 7)::json, 'properties', s.props) as feature
-           from (${COLLECTIONS[collectionId].source}) s ${where} order by s.id limit ${limit} offset ${offset}`,
-            params,
-          );
-          return { matched: n, features: rows.map((r) => r.feature) };
-        });
+        const { matched, features } = await asCaller(db, c.get('claims'), (tx) =>
+          collectionItems(tx, collectionId, { bbox, limit, offset }, today()),
+        );
         const base = `${baseUrl(c)}/collections/${collectionId}/items`;
         const page = (o: number) => {
           const q = new URLSearchParams({ limit: String(limit), offset: String(o) });
@@ -203,18 +145,11 @@ export function ogcRoutes(deps: AppDeps) {
       ),
       async (c) => {
         const { collectionId, featureId } = c.req.valid('param');
-        const [row] = await asCaller(db, c.get('claims'), async (tx) => {
-          if (COLLECTIONS[collectionId].ready) await tx.query(COLLECTIONS[collectionId].ready!, [today()]);
-          return tx.query<{ feature: Record<string, unknown> }>(
-            `select json_build_object('type', 'Feature', 'id', s.id, 'geometry', ST_AsGeoJSON(s.geom, 7)::json, 'properties', s.props) as feature
-             from (${COLLECTIONS[collectionId].source}) s where s.id = $2`,
-            [today(), featureId],
-          );
-        });
-        if (!row) throw new ApiError(404, 'not_found', `No feature ${featureId} in ${collectionId} that you may see.`);
+        const feature = await asCaller(db, c.get('claims'), (tx) => collectionFeature(tx, collectionId, featureId, today()));
+        if (!feature) throw new ApiError(404, 'not_found', `No feature ${featureId} in ${collectionId} that you may see.`);
         const base = baseUrl(c);
         return geo(c, {
-          ...row.feature,
+          ...feature,
           links: [
             { href: `${base}/collections/${collectionId}/items/${featureId}`, rel: 'self', type: GEOJSON },
             { href: `${base}/collections/${collectionId}`, rel: 'collection', type: 'application/json' },

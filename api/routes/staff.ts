@@ -21,12 +21,12 @@ import {
   assignGrids,
   createStaffMember,
   GRID_ROLES,
+  listStaff,
   type Manager as Me,
   me,
-  STAFF_SQL,
-  type StaffMember,
   setInitialPassword,
   staffById,
+  updateStaffRecord,
 } from '../staff/staff-members';
 
 const id = z.number().int().positive().max(MAX_DB_INT, `at most ${MAX_DB_INT}`);
@@ -103,12 +103,7 @@ export function staffRoutes({ db, env }: AppDeps) {
       ),
       async (c) => {
         const { communityId } = c.req.valid('query');
-        const staff = await asCaller(db, c.get('claims'), (tx) =>
-          tx.query<StaffMember>(
-            `${STAFF_SQL} where ($1::int is null or s.community_id = $1) order by s.community_id nulls first, s.role, s.name`,
-            [communityId ?? null],
-          ),
-        );
+        const staff = await asCaller(db, c.get('claims'), (tx) => listStaff(tx, communityId));
         return c.json({ staff });
       },
     )
@@ -158,12 +153,13 @@ export function staffRoutes({ db, env }: AppDeps) {
           change.communityId !== undefined || change.role !== undefined
             ? communityOf(locale, role, change.communityId === undefined ? target.communityId : change.communityId, manager)
             : target.communityId;
-        const [updated] = await tx.query<{ id: number }>(
-          `update public.staff set name = coalesce($2, name), phone = case when $3 then $4 else phone end,
-             role = $5::public.staff_role, community_id = $6, active = coalesce($7, active)
-           where id = $1 returning id`,
-          [staffId, change.name ?? null, change.phone !== undefined, change.phone ?? null, role, communityId, change.active ?? null],
-        );
+        const updated = await updateStaffRecord(tx, staffId, {
+          name: change.name,
+          phone: change.phone,
+          role,
+          communityId,
+          active: change.active,
+        });
         // Visible but not manageable (another community's people): the policy left the row alone.
         if (!updated) throw outOfScope(locale);
         const after = await staffById(tx, staffId);

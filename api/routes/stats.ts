@@ -17,55 +17,25 @@ import { z } from 'zod';
 import type { BuildingStats as BuildingFigures, GridStats as GridFigures } from '../../geo/metrics/coverage.reference';
 import { type BandOrNone, bandOf, METRICS, type MetricId, type Thresholds } from '../../geo/metrics/legend';
 import type { AppDeps } from '../app';
-import type { Queryable } from '../db/database';
 import { bandThresholds } from '../lib/band-thresholds';
 import { validationHook } from '../lib/errors';
 import { asOfParam, bboxParam, productToday } from '../lib/query-params';
 import { type AppEnv, asCaller } from '../lib/request-db';
 import { StatsAnswerCache, type StatsAnswerKey } from '../lib/stats-answer-cache';
 import { monthEndFills } from '../reports/month-end-fill';
-import { isClosedMonthEnd, snapshotGridStats } from '../reports/month-snapshots';
+import { isClosedMonthEnd } from '../reports/month-snapshots';
+import { buildingFigures, gridFigures, type StatsCheck, type StatsKind, statsCheck } from '../stats/area-stats';
 
 /** The API's figures are the reference's (docs/metrics.md) plus each metric's band. */
 export type AreaStats = GridFigures & { bands: Record<MetricId, BandOrNone> };
 /** A building's figures carry its address: vector tiles hold shapes and ids only, and the map's tooltip and panel name it. */
 export type BuildingStats = BuildingFigures & { address: string; bands: Record<MetricId, BandOrNone> };
 
-const COLUMNS = `households, covered_households as "coveredHouseholds", coverage,
-  overdue_households as "overdueHouseholds", at_risk_households as "atRiskHouseholds",
-  at_risk_overdue as "atRiskOverdue", open_issues as "openIssues", overdue_issues as "overdueIssues",
-  days_since_last_visit as "daysSinceLastVisit", days_since_last_patrol as "daysSinceLastPatrol",
-  attention, attention_breakdown as "attentionBreakdown"`;
-
 function withBands<T extends GridFigures>(row: T, thresholds: Thresholds): T & { bands: Record<MetricId, BandOrNone> } {
   const bands = Object.fromEntries(METRICS.map((m) => [m, bandOf(m, row[m], thresholds)])) as Record<MetricId, BandOrNone>;
   return { ...row, bands };
 }
 
-/**
- * What a request's answer depends on besides its parameters, read as the caller: the
- * statsVersion (today: after making sure the rollups hold today) and the caller's visibility
- * class — the street row-level security scopes them to, and for buildings whether they are the
- * street leader (who alone also sees buildings outside every grid). The answer cache is keyed by
- * both, so it can never hand one street's (or role's) rows to a caller the database would not
- * show them to.
- */
-interface StatsCheck {
-  version: number;
-  visibility: string;
-}
-async function statsCheck(tx: Queryable, kind: StatsKind, asOf: string, today: string): Promise<StatsCheck> {
-  const version = asOf === today ? 'public.stats_rollup_ready($1::date)' : 'public.stats_version()';
-  const [row] = await tx.query<{ v: number; street: number | null; leader: boolean }>(
-    `select ${version} as v, minqing.my_street_id() as street,
-       exists (select 1 from minqing.my_staff() me where me.role = 'street_leader') as leader`,
-    asOf === today ? [asOf] : [],
-  );
-  const street = row!.street ?? 'none';
-  return { version: Number(row!.v), visibility: kind === 'buildings' ? `${street}:${row!.leader ? 'leader' : 'staff'}` : `${street}` };
-}
-
-type StatsKind = 'grids' | 'buildings';
 const etagOf = (kind: string, asOf: string, version: number) => `"${kind}-${asOf}-v${version}"`;
 
 /** True when the caller already holds this version: the route answers 304 without computing. */
@@ -138,25 +108,7 @@ export function statsRoutes({ db, env }: AppDeps) {
       if (hit !== undefined) return jsonText<Answer>(c, hit);
       const result = await asCaller(db, c.get('claims'), async (tx) => {
         const found = await statsCheck(tx, 'grids', asOf, today());
-        // Today: the rollups; a closed month's last day: its month-end snapshot (street-scoped
-        // by row-level security); any other date: the reference. The rollups and the reference
-        // hold every street's grids, so they are cut to the grids the caller may read (RLS).
-        const rows =
-          asOf === today()
-            ? // The rollup function is security definer (it reads the whole table); the join with
-              // public.grids, under row-level security, keeps the answer to the caller's street as
-              // every other date's is (docs/access.md: aggregates are street-scoped).
-              await tx.query<GridFigures>(
-                `select r.grid_id as id, ${COLUMNS} from public.grid_stats_rollup() r
-             where r.grid_id in (select g.id from public.grids g) order by r.grid_id`,
-              )
-            : isClosedMonthEnd(asOf, today())
-              ? await snapshotGridStats(tx, asOf)
-              : await tx.query<GridFigures>(
-                  `select grid_id as id, ${COLUMNS} from public.grid_stats($1::date)
-               where grid_id in (select id from public.grids) order by grid_id`,
-                  [asOf],
-                );
+        const rows = await gridFigures(tx, asOf, today());
         return { found, rows, thresholds: await bandThresholds(tx, asOf) };
       });
       const { found } = result;
@@ -178,19 +130,10 @@ export function statsRoutes({ db, env }: AppDeps) {
       if (hit !== undefined) return jsonText<Answer>(c, hit);
       const result = await asCaller(db, c.get('claims'), async (tx) => {
         const found = await statsCheck(tx, 'buildings', asOf, today());
-        const source = asOf === today() ? 'public.building_stats_rollup()' : 'public.building_stats($5::date)';
         return {
           found,
           thresholds: await bandThresholds(tx, asOf),
-          // The join with buildings, read as the caller, is the street scope (row-level security).
-          rows: await tx.query<BuildingFigures & { address: string }>(
-            `select s.building_id as id, s.grid_id as "gridId", b.address, ${COLUMNS}
-             from ${source} s
-             join public.buildings b on b.id = s.building_id
-             where b.footprint && ST_MakeEnvelope($1, $2, $3, $4, 4326)
-             order by s.building_id`,
-            asOf === today() ? bbox : [...bbox, asOf],
-          ),
+          rows: await buildingFigures(tx, bbox, asOf, today()),
         };
       });
       const { found } = result;

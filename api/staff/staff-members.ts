@@ -19,7 +19,7 @@ export interface StaffMember {
   gridIds: number[];
 }
 
-export const STAFF_SQL = `
+const STAFF_SQL = `
   select s.id, s.name, s.role::text as role, s.community_id as "communityId", s.phone, s.email, s.active,
     coalesce(array(select sg.grid_id from public.staff_grids sg where sg.staff_id = s.id order by sg.grid_id), '{}') as "gridIds"
   from public.staff s`;
@@ -83,6 +83,42 @@ export async function assignGrids(tx: Queryable, target: StaffMember, ids: numbe
     target.id,
     gridIds,
   ]);
+}
+
+/** The staff the caller may see, of one community when `communityId` is given, the street's own first. */
+export function listStaff(tx: Queryable, communityId: number | undefined): Promise<StaffMember[]> {
+  return tx.query<StaffMember>(
+    `${STAFF_SQL} where ($1::int is null or s.community_id = $1) order by s.community_id nulls first, s.role, s.name`,
+    [communityId ?? null],
+  );
+}
+
+/** A staff record's own fields; an absent name, phone or active is left as it is (phone: null clears it). */
+export interface StaffRecordChange {
+  name?: string | undefined;
+  phone?: string | null | undefined;
+  role: StaffRole;
+  communityId: number | null;
+  active?: boolean | undefined;
+}
+
+/** Updates staff `staffId` as the caller; false when the policy left the row alone (visible but not manageable). */
+export async function updateStaffRecord(tx: Queryable, staffId: number, change: StaffRecordChange): Promise<boolean> {
+  const [updated] = await tx.query<{ id: number }>(
+    `update public.staff set name = coalesce($2, name), phone = case when $3 then $4 else phone end,
+       role = $5::public.staff_role, community_id = $6, active = coalesce($7, active)
+     where id = $1 returning id`,
+    [
+      staffId,
+      change.name ?? null,
+      change.phone !== undefined,
+      change.phone ?? null,
+      change.role,
+      change.communityId,
+      change.active ?? null,
+    ],
+  );
+  return updated !== undefined;
 }
 
 export async function staffById(tx: Queryable, staffId: number): Promise<StaffMember> {
