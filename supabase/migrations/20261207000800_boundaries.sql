@@ -71,10 +71,15 @@ create unique index building_grid_history_one_open on public.building_grid_histo
 create index building_grid_history_grid_idx on public.building_grid_history (grid_id);
 
 /**
- * Trigger on a new grid: writes its first version row. A grid inserted outside a boundary
- * commit is version `version` since -infinity ('created', as seeding writes it), or since now
- * when an import commit marks the change 'imported' (with who and why); the commit function
- * writes its own rows for the grids a split creates.
+ * Trigger on a new grid: writes its first version row. Outside a boundary commit it is version
+ * `version` since -infinity ('created', as seeding writes it); an import ('imported', with who
+ * and why) dates it from now, unless the ground it covers had no grid before: then from
+ * -infinity. A street's first grids, imported on its first day, are not a change but the street
+ * as it was before it adopted the product, and the visit and matter ledgers imported after them
+ * are years old; a grid over ground a recorded grid covered (a redraw, a split, a neighbour's
+ * land) changes the street from the commit on. Overlap is more than 1 m², as the boundary checks
+ * measure it (shared edges do not count). The commit function writes its own rows for the grids
+ * a split creates.
  */
 create function minqing.grid_first_version() returns trigger
 language plpgsql security definer
@@ -87,8 +92,13 @@ begin
   if coalesce(current_setting('minqing.change_kind', true), '') = 'imported' then
     insert into public.grid_versions (grid_id, version, community_id, code, name, boundary, valid_from, kind,
                                       staff_id, user_id, reason)
-    values (new.id, new.version, new.community_id, new.code, new.name, new.boundary, now(), 'imported',
-            (select s.staff_id from minqing.my_staff() s limit 1), auth.uid(),
+    values (new.id, new.version, new.community_id, new.code, new.name, new.boundary,
+            case when exists (
+                   select 1 from public.grid_versions v
+                   where v.grid_id <> new.id and v.boundary && new.boundary
+                     and ST_Area(ST_Intersection(v.boundary, new.boundary)::geography) > 1)
+                 then now() else '-infinity' end,
+            'imported', (select s.staff_id from minqing.my_staff() s limit 1), auth.uid(),
             nullif(current_setting('minqing.change_reason', true), ''));
   else
     insert into public.grid_versions (grid_id, version, community_id, code, name, boundary, valid_from, kind)

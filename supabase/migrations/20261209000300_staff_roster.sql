@@ -9,8 +9,8 @@
 -- about whoever holds it (no name, no street, no id).
 --
 -- A committed roster keeps no personal data: its report's problems (which name people and their
--- emails) are reduced to code, severity and row, as a household ledger's are. The rule is turned
--- round so that it holds for every table kind: only the geometry kinds keep their report whole.
+-- emails) are reduced to code, severity and row, as every table kind's are
+-- (minqing.import_report_without_personal_data, *_imports.sql).
 -- =============================================================================================
 
 create function minqing.roster_email_status(p_emails text[], p_names text[])
@@ -34,16 +34,3 @@ $$;
 
 revoke execute on function minqing.roster_email_status(text[], text[]) from public;
 grant execute on function minqing.roster_email_status(text[], text[]) to authenticated, service_role;
-
-create or replace function minqing.import_report_without_personal_data(p_kind text, p_report jsonb) returns jsonb
-language sql immutable
-as $$
-  select case when p_kind in ('communities', 'grids', 'buildings') then p_report
-    else p_report || jsonb_build_object(
-      'problems', coalesce((
-        select jsonb_agg(jsonb_strip_nulls(jsonb_build_object('code', p -> 'code', 'severity', p -> 'severity', 'row', p -> 'row'))
-                         order by ord)
-        from jsonb_array_elements(coalesce(p_report -> 'problems', '[]'::jsonb)) with ordinality as e(p, ord)), '[]'::jsonb),
-      'personalDataRemoved', true)
-  end
-$$;

@@ -88,7 +88,7 @@ comment on function minqing.taken_issue_reg_nos(text[]) is 'Which of these regis
 comment on function minqing.imported_issue_keys(text[]) is 'Which of these import keys a matter of the caller''s street already holds (a re-import skips them).';
 
 -- Retention: a matters ledger quotes contents and addresses, so a committed batch keeps only
--- each problem's code, severity and row, as every table kind does since
--- 20261209000300_staff_roster.sql (minqing.import_report_without_personal_data).
+-- each problem's code, severity and row, as every table kind does
+-- (minqing.import_report_without_personal_data, *_imports.sql).
 
 reset check_function_bodies;

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../api/db/database';
-import { LAST_BASELINE_VERSION, readMigrations } from '../../api/db/migrate';
+import { readMigrations } from '../../api/db/migrate';
 import { SCHEMA_FILE, schemaSnapshot } from '../../api/db/schema-snapshot';
 import { migratedPglite } from '../support/databases';
 
@@ -33,11 +33,9 @@ describe('schema snapshot', () => {
 });
 
 describe('migrations', () => {
-  // The baselines, that is: a migration after them may replace a function (its current text is
-  // then in schema.sql), as migrations do; until the next fold folds it in.
-  it('define each function and view in one baseline only', () => {
+  it('define each function and view in one file only', () => {
     const homes = new Map<string, Set<string>>();
-    for (const m of readMigrations().filter((m) => m.version <= LAST_BASELINE_VERSION)) {
+    for (const m of readMigrations()) {
       const sql = m.sql.replace(/--.*$/gm, '');
       for (const [, kind, name] of sql.matchAll(/create\s+(?:or\s+replace\s+)?(function|view)\s+([\w."]+)/gi)) {
         const key = `${kind!.toLowerCase()} ${name!.toLowerCase()}`;
