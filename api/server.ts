@@ -15,6 +15,7 @@ import type { Database } from './db/database';
 import { migrate } from './db/migrate';
 import { seedDemoStreetIfEmpty } from './db/seed';
 import type { Env } from './env';
+import { notFound } from './lib/errors';
 import { productToday } from './lib/query-params';
 import { ChangeFeed } from './live/change-feed';
 import { setupNeeded } from './streets/street-setup';
@@ -58,8 +59,9 @@ export async function startServer(env: Env, log: (line: string) => void = consol
   if (fs.existsSync(path.join(WEB_DIST, 'index.html'))) {
     const root = path.relative(process.cwd(), WEB_DIST) || '.';
     app.use('/*', serveStatic({ root }));
-    // Client-side routes (a shared map URL) load the app shell.
-    app.get('*', serveStatic({ root, path: 'index.html' }));
+    // Client-side routes (a shared map URL) load the app shell; an API path no route answered is
+    // the API's JSON 404, never the shell's HTML with a 200.
+    app.get('*', (c, next) => (/^\/(api|ogc)(\/|$)/.test(c.req.path) ? notFound(c) : next()), serveStatic({ root, path: 'index.html' }));
   }
 
   const server: ServerType = await new Promise((resolve) => {

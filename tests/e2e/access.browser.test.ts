@@ -36,6 +36,19 @@ describeWith(chromiumPrerequisite(), 'sign-in and what each role sees, in headle
     await d.then.screenshot('sign-in-wrong-password');
   });
 
+  it('answers a signed-in request for an API route that does not exist with the JSON 404, not the app page', async () => {
+    await d.given.signedInAs('street@demo.local');
+    await d.given.theMapIsOpen();
+    const answer = await page.evaluate(async () => {
+      const s = JSON.parse(window.localStorage.getItem('minqing.session') ?? '{}') as { token?: string };
+      const res = await fetch('/api/no-such-route', { headers: { authorization: `Bearer ${s.token}` } });
+      return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
+    });
+    expect(answer.status).toBe(404);
+    expect(answer.type).toMatch(/application\/json/);
+    expect(JSON.parse(answer.body).error.code).toBe('not_found');
+  });
+
   it('shows who signed in, in which role and for which community', async () => {
     await d.given.theSignInPageIsOpen();
     await d.when.chooseDemoAccount('community@demo.local');
