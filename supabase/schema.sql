@@ -1834,24 +1834,6 @@ end
 $function$
 ;
 
-CREATE OR REPLACE FUNCTION minqing.seal_visit_ledger_report(p_id uuid)
- RETURNS void
- LANGUAGE plpgsql
- SECURITY DEFINER
- SET search_path TO 'public', 'extensions'
-AS $function$
-begin
-  update public.import_batches
-  set report = minqing.import_report_without_personal_data('households', report)
-  where id = p_id and owner_id = auth.uid() and committed_at is not null and kind = 'visits';
-  if not found then
-    raise exception 'import batch % is not a committed visit ledger of the caller', p_id using errcode = '42501';
-  end if;
-end
-$function$
-;
--- Reduces a committed visit ledger's report to counts and problem codes, severities and rows.
-
 CREATE OR REPLACE FUNCTION minqing.set_initial_password(p_staff_id integer, p_password_hash text)
  RETURNS uuid
  LANGUAGE plpgsql
@@ -4311,8 +4293,6 @@ create policy "Workers can log their own visits in their scope" on public.visits
 -- function minqing.scope_household_ids(p_full boolean): authenticated execute, service_role execute
 
 -- function minqing.seal_import_batch(p_id uuid, p_counts jsonb): authenticated execute, service_role execute
-
--- function minqing.seal_visit_ledger_report(p_id uuid): authenticated execute, service_role execute
 
 -- function minqing.set_initial_password(p_staff_id integer, p_password_hash text): authenticated execute, service_role execute
 

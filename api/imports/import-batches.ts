@@ -231,8 +231,6 @@ export async function commitImport(tx: Queryable, id: string, opts: { supabase: 
   }
   // The counts are kept; the rows, and a ledger's personal data in the report, are dropped.
   await tx.query(`select minqing.seal_import_batch($1, $2::jsonb)`, [id, JSON.stringify(counts)]);
-  // A visit ledger's report quotes its rows too: reduced like a household ledger's.
-  if (b.kind === 'visits') await tx.query(`select minqing.seal_visit_ledger_report($1)`, [id]);
   return { id, kind: b.kind, committed: counts, ...(accounts ? { accounts } : {}) };
 }
 

@@ -37,6 +37,9 @@ export function isValidIdNumber(id: string): boolean {
   return ID_CHECK[sum % 11] === id[17];
 }
 
+/** A ledger's phone cell as a number to check: spaces and brackets dropped, and China's +86 prefix. */
+export const normalisePhone = (raw: string): string | null => raw.replace(/[\s()（）]/g, '').replace(/^\+?86-?/, '') || null;
+
 /** Mobile 1[3-9]x, or a landline with area code (0791-86881234, 86881234). */
 export function isValidPhone(phone: string): boolean {
   return /^1[3-9]\d{9}$/.test(phone) || /^(0\d{2,3}-?)?\d{7,8}(-\d{1,5})?$/.test(phone);
@@ -100,10 +103,7 @@ export function validateLedgerRow(
       `the ID number ${idNumber.slice(0, 6)}… is not a valid 18-digit resident ID (format, birth date or check digit); correct it or leave it empty.`,
     );
   }
-  const phoneRaw = get('phone')
-    .replace(/[\s()（）]/g, '')
-    .replace(/^\+?86-?/, '');
-  const phone = phoneRaw || null;
+  const phone = normalisePhone(get('phone'));
   if (phone && !isValidPhone(phone)) {
     error(
       IMPORT_PROBLEM.INVALID_PHONE,

@@ -6,7 +6,7 @@
  */
 import { STAFF_ROLES, type StaffRole } from '../domain/staff';
 import type { StaffMapping } from './field-mapping';
-import { isValidPhone } from './household-ledger.validation';
+import { isValidPhone, normalisePhone } from './household-ledger.validation';
 import { IMPORT_PROBLEM, type ImportProblem } from './import-problems';
 
 /**
@@ -123,10 +123,7 @@ export function validateRosterRow(
     });
   }
 
-  const phoneRaw = get('phone')
-    .replace(/[\s()（）]/g, '')
-    .replace(/^\+?86-?/, '');
-  const phone = phoneRaw || null;
+  const phone = normalisePhone(get('phone'));
   if (phone && !isValidPhone(phone)) {
     error(
       IMPORT_PROBLEM.INVALID_PHONE,

@@ -79,39 +79,8 @@ create policy "Ledger keepers can import visits to households in their scope" on
       where s.id = visitor_id and s.community_id = minqing.community_of_grid(minqing.grid_of_household(household_id))))
   );
 
--- ---------------------------------------------------------------------------------------------
--- Import batches: what a sealed visit ledger keeps
--- A visit ledger's report quotes its rows (visitors' names, addresses, labels, dates); its rows
--- hold what residents said. seal_import_batch (*_imports.sql) drops the rows of every batch, but
--- keeps the report whole for any kind other than households. This reduces a committed visit
--- ledger's report as a household ledger's is reduced — counts, problem counts, each problem's
--- code, severity and row; the per-grid coverage stays (figures, no one's data) — and the API
--- calls it in the commit's transaction, right after seal_import_batch. (The reducer and the seal
--- keep their one home in *_imports.sql; this names the ledger kind the reducer knows.)
--- ---------------------------------------------------------------------------------------------
-
-/**
- * Reduces the report of the caller's committed visit ledger to what holds no personal data.
- * Definer rights, like seal_import_batch: the caller may not update a committed batch's report.
- */
-create function minqing.seal_visit_ledger_report(p_id uuid) returns void
-language plpgsql security definer
-set search_path = public, extensions
-as $$
-begin
-  update public.import_batches
-  set report = minqing.import_report_without_personal_data('households', report)
-  where id = p_id and owner_id = auth.uid() and committed_at is not null and kind = 'visits';
-  if not found then
-    raise exception 'import batch % is not a committed visit ledger of the caller', p_id using errcode = '42501';
-  end if;
-end
-$$;
-
-revoke execute on function minqing.seal_visit_ledger_report(uuid) from public;
-
-grant execute on function minqing.seal_visit_ledger_report(uuid) to authenticated, service_role;
-
-comment on function minqing.seal_visit_ledger_report(uuid) is 'Reduces a committed visit ledger''s report to counts and problem codes, severities and rows.';
+-- A committed visit ledger's report quotes its rows (visitors' names, addresses): sealing it
+-- reduces it as every table kind's is (minqing.import_report_without_personal_data, *_imports.sql);
+-- its per-grid coverage stays (figures, no one's data).
 
 reset check_function_bodies;
